@@ -1,0 +1,147 @@
+//! The derive's model of an entity: the struct, its fields, their parsed
+//! attributes and classified types, and the resolved table and column names.
+//! Each item keeps a reference to the syntax it came from, for spans.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::{Data, DeriveInput, Fields, Ident, Type};
+
+use crate::attr;
+use crate::ctxt::Ctxt;
+use crate::naming;
+use crate::pg_type::{self, ColumnTy};
+
+/// The struct an `Entity` is derived for.
+pub(crate) struct Container<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) attrs: attr::Container,
+    pub(crate) fields: Vec<Field<'a>>,
+    /// The table name: from `#[entity(table = "...")]` or derived from the struct name.
+    pub(crate) table: String,
+}
+
+/// One named field of the struct: one column.
+pub(crate) struct Field<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) ty: &'a Type,
+    pub(crate) col: ColumnTy<'a>,
+    pub(crate) attrs: attr::Field,
+    /// The column name: from `#[column(name = "...")]` or the field name.
+    pub(crate) column: String,
+}
+
+impl<'a> Container<'a> {
+    /// Builds the model, or records why the input cannot be an entity.
+    pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Self> {
+        let attrs = attr::Container::from_ast(cx, &input.attrs);
+        if !input.generics.params.is_empty() {
+            cx.error_with_help(
+                &input.generics,
+                "an entity cannot be generic: it describes one table",
+                "remove the generic parameters",
+            );
+        }
+        let named = match &input.data {
+            Data::Struct(s) => match &s.fields {
+                Fields::Named(named) => named,
+                _ => {
+                    cx.error_with_help(
+                        &input.ident,
+                        "`Entity` needs a struct with named fields: each field is a column",
+                        "write `struct Name { pub id: Uuid, ... }`",
+                    );
+                    return None;
+                }
+            },
+            Data::Enum(_) => {
+                cx.error_with_help(
+                    &input.ident,
+                    "`Entity` can only be derived for a struct",
+                    "for a status-like column stored as text, derive `DbEnum` instead",
+                );
+                return None;
+            }
+            Data::Union(_) => {
+                cx.error_with_help(
+                    &input.ident,
+                    "`Entity` can only be derived for a struct",
+                    "write `struct Name { ... }`",
+                );
+                return None;
+            }
+        };
+        let fields = named
+            .named
+            .iter()
+            .filter_map(|f| {
+                let ident = f.ident.as_ref()?;
+                let attrs = attr::Field::from_ast(cx, &f.attrs);
+                let column = match &attrs.name {
+                    Some(name) => name.value.clone(),
+                    None => ident.unraw().to_string(),
+                };
+                Some(Field {
+                    ident,
+                    ty: &f.ty,
+                    col: pg_type::classify(&f.ty),
+                    attrs,
+                    column,
+                })
+            })
+            .collect();
+        let table = match &attrs.table {
+            Some(t) => t.value.clone(),
+            None => naming::table_name_for(&input.ident.unraw().to_string()),
+        };
+        Some(Container {
+            ident: &input.ident,
+            attrs,
+            fields,
+            table,
+        })
+    }
+
+    /// The tokens an error about the table name points at: the `table = "..."`
+    /// attribute when given, else the struct name.
+    pub(crate) fn table_tokens(&self) -> TokenStream {
+        match &self.attrs.table {
+            Some(t) => t.tokens.clone(),
+            None => self.ident.to_token_stream(),
+        }
+    }
+
+    pub(crate) fn field(&self, column: &str) -> Option<&Field<'a>> {
+        self.fields.iter().find(|f| f.column == column)
+    }
+
+    /// Finds the field an index or keyset names, by column name or field name.
+    pub(crate) fn field_named(&self, name: &Ident) -> Option<(usize, &Field<'a>)> {
+        let name = name.unraw().to_string();
+        self.fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.column == name)
+            .or_else(|| {
+                self.fields
+                    .iter()
+                    .enumerate()
+                    .find(|(_, f)| f.ident.unraw() == name)
+            })
+    }
+
+    /// Whether rows are soft-deleted (a `deleted_at` column exists).
+    pub(crate) fn soft_deletes(&self) -> bool {
+        self.field("deleted_at").is_some()
+    }
+
+    pub(crate) fn waiver(&self, rule: crate::symbol::Symbol) -> Option<&attr::Waiver> {
+        self.attrs.waivers.iter().find(|w| w.rule == rule)
+    }
+}
+
+impl Field<'_> {
+    pub(crate) fn waiver(&self, rule: crate::symbol::Symbol) -> Option<&attr::Waiver> {
+        self.attrs.waivers.iter().find(|w| w.rule == rule)
+    }
+}

@@ -1,0 +1,524 @@
+//! Parsing of `#[entity(...)]` and `#[column(...)]` into typed slots.
+//!
+//! Every slot keeps the tokens it came from so later checks can point at the
+//! exact attribute. A key given twice is an error (never "last one wins"); an
+//! unknown key is an error that lists the valid ones. Parsing never stops at
+//! the first bad attribute: each error goes to the [`Ctxt`].
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
+
+use crate::ctxt::Ctxt;
+use crate::symbol::*;
+
+/// A parsed value together with the tokens of the attribute that set it.
+pub(crate) struct Spanned<T> {
+    pub(crate) value: T,
+    pub(crate) tokens: TokenStream,
+}
+
+/// One attribute slot: empty, or set once.
+struct Attr<'c, T> {
+    cx: &'c Ctxt,
+    name: Symbol,
+    slot: Option<Spanned<T>>,
+}
+
+impl<'c, T> Attr<'c, T> {
+    fn none(cx: &'c Ctxt, name: Symbol) -> Self {
+        Attr {
+            cx,
+            name,
+            slot: None,
+        }
+    }
+
+    fn set<A: ToTokens>(&mut self, tokens: A, value: T) {
+        let tokens = tokens.into_token_stream();
+        if self.slot.is_some() {
+            self.cx.error_with_help(
+                tokens,
+                format_args!("duplicate attribute `{}`", self.name),
+                "give each key once; remove this one",
+            );
+        } else {
+            self.slot = Some(Spanned { value, tokens });
+        }
+    }
+
+    fn get(self) -> Option<Spanned<T>> {
+        self.slot
+    }
+}
+
+/// What `ON DELETE` does to referencing rows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnDelete {
+    Restrict,
+    Cascade,
+    SetNull,
+}
+
+/// A waived rule: `exempt(rule = "reason")`.
+pub(crate) struct Waiver {
+    pub(crate) rule: Symbol,
+    pub(crate) reason: String,
+    pub(crate) tokens: TokenStream,
+}
+
+/// One column of an index or keyset order: `created_at` or `created_at desc`.
+pub(crate) struct KeyColumn {
+    pub(crate) ident: Ident,
+    pub(crate) descending: bool,
+}
+
+/// `index(...)`, `unique(...)` or `keyset(...)` on the entity.
+pub(crate) struct KeySpec {
+    pub(crate) kind: Symbol,
+    pub(crate) name: Option<Spanned<String>>,
+    pub(crate) columns: Vec<KeyColumn>,
+    pub(crate) tokens: TokenStream,
+}
+
+/// Attributes of the struct: `#[entity(...)]` and doc comments.
+pub(crate) struct Container {
+    pub(crate) table: Option<Spanned<String>>,
+    pub(crate) keys: Vec<KeySpec>,
+    pub(crate) waivers: Vec<Waiver>,
+    pub(crate) doc: Option<String>,
+}
+
+/// Attributes of a field: `#[column(...)]` and doc comments.
+pub(crate) struct Field {
+    pub(crate) name: Option<Spanned<String>>,
+    pub(crate) min_len: Option<Spanned<u32>>,
+    pub(crate) max_len: Option<Spanned<u32>>,
+    pub(crate) min: Option<Spanned<i64>>,
+    pub(crate) max: Option<Spanned<i64>>,
+    pub(crate) unique: Option<Spanned<()>>,
+    pub(crate) index: Option<Spanned<()>>,
+    pub(crate) index_name: Option<Spanned<String>>,
+    pub(crate) references: Option<Spanned<syn::Path>>,
+    pub(crate) on_delete: Option<Spanned<OnDelete>>,
+    pub(crate) precision: Option<Spanned<u16>>,
+    pub(crate) scale: Option<Spanned<u16>>,
+    pub(crate) waivers: Vec<Waiver>,
+    pub(crate) doc: Option<String>,
+}
+
+const ENTITY_KEYS: &str =
+    "`table = \"...\"`, `index(...)`, `unique(...)`, `keyset(...)`, `exempt(...)`";
+const COLUMN_KEYS: &str = "`name`, `min_len`, `max_len`, `min`, `max`, `unique`, `index`, \
+     `index_name`, `references`, `on_delete`, `precision`, `scale`, `exempt(...)`";
+const ENTITY_WAIVERS: &[Symbol] = &[SOFT_DELETE, VERSION, PLURAL];
+const FIELD_WAIVERS: &[Symbol] = &[FLOAT, FOREIGN_KEY, BOOLEAN_NAME];
+
+impl Container {
+    pub(crate) fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
+        let mut table = Attr::none(cx, TABLE);
+        let mut keys = Vec::new();
+        let mut waivers = Vec::new();
+        for attr in attrs {
+            if attr.path() == COLUMN {
+                cx.error_with_help(
+                    attr,
+                    "`#[column(...)]` belongs on a field, not on the struct",
+                    "move it onto the field it describes; table-level settings go in `#[entity(...)]`",
+                );
+                continue;
+            }
+            if attr.path() != ENTITY {
+                continue;
+            }
+            let result = attr.parse_nested_meta(|meta| {
+                if meta.path == TABLE {
+                    let s = expect_str(&meta, TABLE, "table = \"workflow_steps\"")?;
+                    table.set(&meta.path, s.value());
+                } else if meta.path == INDEX || meta.path == UNIQUE || meta.path == KEYSET {
+                    let kind = [INDEX, UNIQUE, KEYSET]
+                        .into_iter()
+                        .find(|k| meta.path == *k)
+                        .unwrap_or(INDEX);
+                    keys.push(parse_key_spec(cx, &meta, kind)?);
+                } else if meta.path == EXEMPT {
+                    parse_waivers(cx, &meta, ENTITY_WAIVERS, &mut waivers)?;
+                } else {
+                    return Err(unknown_key(&meta, "entity", ENTITY_KEYS));
+                }
+                Ok(())
+            });
+            if let Err(err) = result {
+                cx.syn_error(err);
+            }
+        }
+        Container {
+            table: table.get(),
+            keys,
+            waivers,
+            doc: doc_comment(attrs),
+        }
+    }
+}
+
+impl Field {
+    pub(crate) fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
+        let mut name = Attr::none(cx, NAME);
+        let mut min_len = Attr::none(cx, MIN_LEN);
+        let mut max_len = Attr::none(cx, MAX_LEN);
+        let mut min = Attr::none(cx, MIN);
+        let mut max = Attr::none(cx, MAX);
+        let mut unique = Attr::none(cx, UNIQUE);
+        let mut index = Attr::none(cx, INDEX);
+        let mut index_name = Attr::none(cx, INDEX_NAME);
+        let mut references = Attr::none(cx, REFERENCES);
+        let mut on_delete = Attr::none(cx, ON_DELETE);
+        let mut precision = Attr::none(cx, PRECISION);
+        let mut scale = Attr::none(cx, SCALE);
+        let mut waivers = Vec::new();
+        for attr in attrs {
+            if attr.path() == ENTITY {
+                cx.error_with_help(
+                    attr,
+                    "`#[entity(...)]` belongs on the struct, not on a field",
+                    "move it above the struct; field settings go in `#[column(...)]`",
+                );
+                continue;
+            }
+            if attr.path() != COLUMN {
+                continue;
+            }
+            let result = attr.parse_nested_meta(|meta| {
+                let path = meta.path.clone();
+                if path == NAME {
+                    name.set(
+                        &path,
+                        expect_str(&meta, NAME, "name = \"first_name\"")?.value(),
+                    );
+                } else if path == MIN_LEN {
+                    min_len.set(&path, expect_int(&meta, MIN_LEN, "min_len = 1")?);
+                } else if path == MAX_LEN {
+                    max_len.set(&path, expect_int(&meta, MAX_LEN, "max_len = 200")?);
+                } else if path == MIN {
+                    min.set(&path, expect_int(&meta, MIN, "min = 0")?);
+                } else if path == MAX {
+                    max.set(&path, expect_int(&meta, MAX, "max = 100")?);
+                } else if path == UNIQUE {
+                    expect_flag(&meta, UNIQUE)?;
+                    unique.set(&path, ());
+                } else if path == INDEX {
+                    expect_flag(&meta, INDEX)?;
+                    index.set(&path, ());
+                } else if path == INDEX_NAME {
+                    let s = expect_str(&meta, INDEX_NAME, "index_name = \"idx_short_name\"")?;
+                    index_name.set(&path, s.value());
+                } else if path == REFERENCES {
+                    references.set(&path, expect_path(&meta)?);
+                } else if path == ON_DELETE {
+                    on_delete.set(&path, expect_on_delete(&meta)?);
+                } else if path == PRECISION {
+                    precision.set(&path, expect_int(&meta, PRECISION, "precision = 12")?);
+                } else if path == SCALE {
+                    scale.set(&path, expect_int(&meta, SCALE, "scale = 2")?);
+                } else if path == EXEMPT {
+                    parse_waivers(cx, &meta, FIELD_WAIVERS, &mut waivers)?;
+                } else {
+                    return Err(unknown_key(&meta, "column", COLUMN_KEYS));
+                }
+                Ok(())
+            });
+            if let Err(err) = result {
+                cx.syn_error(err);
+            }
+        }
+        Field {
+            name: name.get(),
+            min_len: min_len.get(),
+            max_len: max_len.get(),
+            min: min.get(),
+            max: max.get(),
+            unique: unique.get(),
+            index: index.get(),
+            index_name: index_name.get(),
+            references: references.get(),
+            on_delete: on_delete.get(),
+            precision: precision.get(),
+            scale: scale.get(),
+            waivers,
+            doc: doc_comment(attrs),
+        }
+    }
+}
+
+/// Joins `///` lines into one comment, trimming the single leading space
+/// rustdoc adds; `None` when there is no doc comment.
+pub(crate) fn doc_comment(attrs: &[Attribute]) -> Option<String> {
+    let mut lines = Vec::new();
+    for attr in attrs {
+        if attr.path() != DOC {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &attr.meta {
+            if let Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) = &nv.value
+            {
+                let line = s.value();
+                lines.push(
+                    line.strip_prefix(' ')
+                        .unwrap_or(&line)
+                        .trim_end()
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    let text = lines.join("\n").trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+fn unknown_key(meta: &ParseNestedMeta<'_>, attr: &str, valid: &str) -> syn::Error {
+    let key = meta.path.to_token_stream().to_string().replace(' ', "");
+    meta.error(format_args!(
+        "unknown {attr} attribute `{key}`\nhelp: expected one of {valid}"
+    ))
+}
+
+fn expect_str(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<LitStr> {
+    match value_expr(meta, key, example)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format_args!("`{key}` takes a string\nhelp: write it as `{example}`"),
+        )),
+    }
+}
+
+fn expect_int<T>(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<T>
+where
+    T: std::str::FromStr + TryFrom<i64>,
+    T::Err: std::fmt::Display,
+{
+    let expr = value_expr(meta, key, example)?;
+    let (lit, negative) = match &expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => (i.clone(), false),
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr: inner,
+            ..
+        }) => match &**inner {
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(i), ..
+            }) => (i.clone(), true),
+            _ => return Err(not_an_integer(&expr, key, example)),
+        },
+        _ => return Err(not_an_integer(&expr, key, example)),
+    };
+    let out_of_range = || {
+        syn::Error::new_spanned(
+            &expr,
+            format_args!("`{key}` is out of range for this setting\nhelp: for example `{example}`"),
+        )
+    };
+    let magnitude: i64 = lit.base10_parse().map_err(|_| out_of_range())?;
+    let value = if negative { -magnitude } else { magnitude };
+    T::try_from(value).map_err(|_| out_of_range())
+}
+
+fn not_an_integer(expr: &Expr, key: Symbol, example: &str) -> syn::Error {
+    syn::Error::new_spanned(
+        expr,
+        format_args!("`{key}` takes an integer literal\nhelp: write it as `{example}`"),
+    )
+}
+
+fn value_expr(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<Expr> {
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format_args!(
+            "`{key}` needs a value\nhelp: write it as `{example}`"
+        )));
+    }
+    meta.value()?.parse()
+}
+
+fn expect_flag(meta: &ParseNestedMeta<'_>, key: Symbol) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format_args!(
+            "`{key}` is a flag and takes no value\nhelp: write just `{key}`"
+        )));
+    }
+    Ok(())
+}
+
+fn expect_path(meta: &ParseNestedMeta<'_>) -> syn::Result<syn::Path> {
+    let example = "references = User";
+    match value_expr(meta, REFERENCES, example)? {
+        Expr::Path(p) if p.qself.is_none() => Ok(p.path),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Err(syn::Error::new_spanned(
+            &s,
+            format_args!(
+                "`references` takes the referenced entity type, not a table name\n\
+                 help: write the struct, e.g. `{example}`; its table name is taken from it"
+            ),
+        )),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format_args!("`references` takes an entity type\nhelp: write `{example}`"),
+        )),
+    }
+}
+
+fn expect_on_delete(meta: &ParseNestedMeta<'_>) -> syn::Result<OnDelete> {
+    let s = expect_str(meta, ON_DELETE, "on_delete = \"cascade\"")?;
+    match s.value().to_ascii_lowercase().as_str() {
+        "restrict" => Ok(OnDelete::Restrict),
+        "cascade" => Ok(OnDelete::Cascade),
+        "set null" | "set_null" => Ok(OnDelete::SetNull),
+        other => Err(syn::Error::new_spanned(
+            &s,
+            format_args!(
+                "unknown `on_delete` action \"{other}\"\n\
+                 help: expected \"restrict\" (the default), \"cascade\" or \"set null\""
+            ),
+        )),
+    }
+}
+
+fn parse_waivers(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    valid: &[Symbol],
+    out: &mut Vec<Waiver>,
+) -> syn::Result<()> {
+    let list = valid
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format_args!(
+            "`exempt` lists the waived rules with a reason each\n\
+             help: write `exempt({} = \"why this rule does not apply\")`",
+            valid[0]
+        )));
+    }
+    meta.parse_nested_meta(|inner| {
+        let Some(rule) = valid.iter().copied().find(|s| inner.path == *s) else {
+            let key = inner.path.to_token_stream().to_string().replace(' ', "");
+            return Err(inner.error(format_args!(
+                "`{key}` is not a rule that can be waived here\nhelp: expected one of {list}"
+            )));
+        };
+        let example = format!("{rule} = \"why this rule does not apply\"");
+        let reason = expect_str(&inner, rule, &example)?;
+        if reason.value().trim().is_empty() {
+            cx.error_with_help(
+                &reason,
+                format_args!("the waiver of `{rule}` has an empty reason"),
+                "say why the rule does not apply here; the reason is written into the schema as a comment",
+            );
+        }
+        if out.iter().any(|w| w.rule == rule) {
+            cx.error_with_help(
+                &inner.path,
+                format_args!("`{rule}` is waived twice"),
+                "waive each rule once",
+            );
+        }
+        let mut tokens = inner.path.to_token_stream();
+        reason.to_tokens(&mut tokens);
+        out.push(Waiver {
+            rule,
+            reason: reason.value().trim().to_owned(),
+            tokens,
+        });
+        Ok(())
+    })
+}
+
+/// One item inside `index(...)`: a column with optional direction, or `name = "..."`.
+enum KeyItem {
+    Column(KeyColumn),
+    Name(Ident, LitStr),
+}
+
+impl Parse for KeyItem {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let ident: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            if ident != NAME {
+                return Err(syn::Error::new_spanned(
+                    &ident,
+                    format_args!(
+                        "unknown setting `{ident}`\nhelp: the only setting here is `name = \"...\"`"
+                    ),
+                ));
+            }
+            return Ok(KeyItem::Name(ident, input.parse()?));
+        }
+        let mut descending = false;
+        if input.peek(Ident) {
+            let dir: Ident = input.parse()?;
+            descending = match dir.to_string().to_ascii_lowercase().as_str() {
+                "asc" => false,
+                "desc" => true,
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        &dir,
+                        format_args!(
+                            "expected `asc` or `desc` after `{ident}`\n\
+                             help: separate columns with commas: `{ident}, {dir}`"
+                        ),
+                    ))
+                }
+            };
+        }
+        Ok(KeyItem::Column(KeyColumn { ident, descending }))
+    }
+}
+
+fn parse_key_spec(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: Symbol) -> syn::Result<KeySpec> {
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format_args!(
+            "`{kind}` lists its columns\nhelp: write `{kind}(column_a, column_b desc)`"
+        )));
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let tokens_of_list: TokenStream = content.fork().parse()?;
+    let items: Punctuated<KeyItem, Token![,]> =
+        content.parse_terminated(KeyItem::parse, Token![,])?;
+    let mut name = Attr::none(cx, NAME);
+    let mut columns = Vec::new();
+    for item in items {
+        match item {
+            KeyItem::Column(c) => columns.push(c),
+            KeyItem::Name(key, lit) => name.set(quote::quote!(#key = #lit), lit.value()),
+        }
+    }
+    let path = &meta.path;
+    let tokens = quote::quote!(#path(#tokens_of_list));
+    if columns.is_empty() {
+        cx.error_with_help(
+            &tokens,
+            format_args!("`{kind}(...)` names no columns"),
+            format_args!("list at least one column: `{kind}(column_a, column_b)`"),
+        );
+    }
+    Ok(KeySpec {
+        kind,
+        name: name.get(),
+        columns,
+        tokens,
+    })
+}

@@ -1,0 +1,601 @@
+//! The conventions, one function per rule. Each records every violation it
+//! finds (never only the first) at the span of the thing to change, with a
+//! `help:` that says what to write instead.
+
+use std::collections::HashMap;
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+use crate::ast::{Container, Field};
+use crate::ctxt::Ctxt;
+use crate::naming;
+use crate::pg_type::Kind;
+use crate::plan::{CheckKind, Plan};
+use crate::symbol::*;
+
+pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
+    check_table_name(cx, cont);
+    check_column_names(cx, cont);
+    check_boolean_predicates(cx, cont);
+    check_required_columns(cx, cont);
+    check_types(cx, cont);
+    check_foreign_keys(cx, cont);
+    check_attribute_fit(cx, cont);
+    check_keysets(cx, cont);
+    check_generated_names(cx, cont, plan);
+}
+
+/// Tables are snake_case plurals without type prefixes, within 63 bytes.
+fn check_table_name(cx: &Ctxt, cont: &Container<'_>) {
+    let table = &cont.table;
+    let tokens = cont.table_tokens();
+    if !naming::is_snake_ident(table) {
+        let fixed = naming::snake_case(table);
+        let suggestion = if naming::is_plural(&fixed) {
+            fixed
+        } else {
+            naming::suggest_plural(&fixed)
+        };
+        cx.error_with_help(
+            tokens,
+            format_args!(
+                "table name \"{table}\" is not snake_case: use lower-case ASCII words joined by single underscores"
+            ),
+            format_args!("did you mean \"{suggestion}\"? write `#[entity(table = \"{suggestion}\")]`"),
+        );
+        return;
+    }
+    if let Some(prefix) = naming::hungarian_prefix(table) {
+        let stripped = &table[prefix.len() + 1..];
+        cx.error_with_help(
+            &tokens,
+            format_args!("table name \"{table}\" starts with the type prefix `{prefix}_`"),
+            format_args!("name the table for what it holds: did you mean \"{stripped}\"?"),
+        );
+    }
+    let plural = naming::is_plural(table);
+    match cont.waiver(PLURAL) {
+        Some(w) if plural => cx.error_with_help(
+            &w.tokens,
+            format_args!("table name \"{table}\" is already plural: there is nothing to waive"),
+            "remove `plural = ...` from `exempt(...)`",
+        ),
+        Some(_) => {}
+        None if !plural => {
+            let suggestion = naming::suggest_plural(table);
+            cx.error_with_help(
+                &tokens,
+                format_args!("table name \"{table}\" is not plural: tables are named for the set of rows they hold"),
+                format_args!(
+                    "did you mean \"{suggestion}\"? write `#[entity(table = \"{suggestion}\")]`, \
+                     or if the name is right, `#[entity(exempt(plural = \"why\"))]`"
+                ),
+            );
+        }
+        None => {}
+    }
+    check_fits(
+        cx,
+        tokens,
+        "table name",
+        table,
+        "choose a shorter `#[entity(table = \"...\")]`",
+    );
+}
+
+/// Columns are snake_case without type prefixes, within 63 bytes, and unique.
+fn check_column_names(cx: &Ctxt, cont: &Container<'_>) {
+    let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
+    for f in &cont.fields {
+        let col = &f.column;
+        let tokens = column_tokens(f);
+        if !naming::is_snake_ident(col) {
+            cx.error_with_help(
+                &tokens,
+                format_args!("column name \"{col}\" is not snake_case"),
+                format_args!(
+                    "did you mean \"{}\"? use lower-case ASCII words joined by single underscores",
+                    naming::snake_case(col)
+                ),
+            );
+            continue;
+        }
+        if let Some(prefix) = naming::hungarian_prefix(col) {
+            cx.error_with_help(
+                &tokens,
+                format_args!("column name \"{col}\" starts with the type prefix `{prefix}_`"),
+                format_args!(
+                    "the column type already says what it is: did you mean \"{}\"?",
+                    &col[prefix.len() + 1..]
+                ),
+            );
+        }
+        check_fits(
+            cx,
+            &tokens,
+            "column name",
+            col,
+            "choose a shorter name with `#[column(name = \"...\")]`",
+        );
+        if let Some(first) = seen.insert(col, f) {
+            cx.error_with_help(
+                &tokens,
+                format_args!(
+                    "column \"{col}\" is declared twice (also by field `{}`)",
+                    first.ident
+                ),
+                "give each field its own column name",
+            );
+        }
+    }
+}
+
+/// The tokens an error about a column name points at.
+fn column_tokens(f: &Field<'_>) -> TokenStream {
+    match &f.attrs.name {
+        Some(n) => n.tokens.clone(),
+        None => f.ident.to_token_stream(),
+    }
+}
+
+/// Boolean columns read as predicates: `is_active`, not `active`.
+fn check_boolean_predicates(cx: &Ctxt, cont: &Container<'_>) {
+    for f in &cont.fields {
+        let is_predicate = naming::BOOLEAN_PREFIXES
+            .iter()
+            .any(|p| f.column.starts_with(p));
+        match f.waiver(BOOLEAN_NAME) {
+            Some(w) if !f.col.is(Kind::Bool) || is_predicate => cx.error_with_help(
+                &w.tokens,
+                format_args!("column \"{}\" needs no `boolean_name` waiver", f.column),
+                "remove `boolean_name = ...` from `exempt(...)`",
+            ),
+            Some(_) => {}
+            None if f.col.is(Kind::Bool) && !is_predicate => {
+                let suggestion = naming::suggest_boolean_name(&f.column);
+                cx.error_with_help(
+                    column_tokens(f),
+                    format_args!(
+                        "boolean column \"{}\" does not read as a predicate",
+                        f.column
+                    ),
+                    format_args!(
+                        "did you mean `{suggestion}`? boolean columns start with `is_`, `has_`, `can_` or `should_`"
+                    ),
+                );
+            }
+            None => {}
+        }
+    }
+}
+
+/// The five audit columns exist with their exact types.
+fn check_required_columns(cx: &Ctxt, cont: &Container<'_>) {
+    let timestamptz = "DateTime<Utc>";
+    match cont.field("id") {
+        None => missing(
+            cx,
+            cont,
+            "pub id: Uuid",
+            "UUID NOT NULL DEFAULT gen_random_uuid(), the primary key",
+        ),
+        Some(f) if f.col.is_integer() && !f.col.nullable => cx.error_with_help(
+            f.ty,
+            "integer ids are not allowed: use UUID ids",
+            "declare `id: Uuid`; UUIDs need no global sequence and do not leak row counts",
+        ),
+        Some(f) if !f.col.is(Kind::Uuid) || f.col.nullable => {
+            wrong_type(cx, f, "Uuid", "UUID NOT NULL primary key")
+        }
+        Some(_) => {}
+    }
+    for name in ["created_at", "updated_at"] {
+        match cont.field(name) {
+            None => missing(
+                cx,
+                cont,
+                &format!("pub {name}: DateTime<Utc>"),
+                "TIMESTAMPTZ NOT NULL DEFAULT now()",
+            ),
+            Some(f) if !f.col.is(Kind::Timestamptz) || f.col.nullable => {
+                wrong_type(cx, f, timestamptz, "TIMESTAMPTZ NOT NULL DEFAULT now()")
+            }
+            Some(_) => {}
+        }
+    }
+    match (cont.field("deleted_at"), cont.waiver(SOFT_DELETE)) {
+        (None, None) => missing_waivable(
+            cx,
+            cont,
+            "pub deleted_at: Option<DateTime<Utc>>",
+            "soft delete",
+            "soft_delete",
+        ),
+        (Some(f), None) if !f.col.is(Kind::Timestamptz) || !f.col.nullable => wrong_type(
+            cx,
+            f,
+            "Option<DateTime<Utc>>",
+            "nullable TIMESTAMPTZ: NULL while the row is live",
+        ),
+        (Some(_), Some(w)) => waived_but_present(cx, w, "soft_delete", "deleted_at"),
+        _ => {}
+    }
+    match (cont.field("version"), cont.waiver(VERSION)) {
+        (None, None) => missing_waivable(
+            cx,
+            cont,
+            "pub version: i32",
+            "optimistic locking",
+            "version",
+        ),
+        (Some(f), None) if !f.col.is(Kind::Integer) || f.col.nullable => wrong_type(
+            cx,
+            f,
+            "i32",
+            "INTEGER NOT NULL DEFAULT 1, bumped by every update",
+        ),
+        (Some(_), Some(w)) => waived_but_present(cx, w, "version", "version"),
+        _ => {}
+    }
+}
+
+fn missing(cx: &Ctxt, cont: &Container<'_>, decl: &str, sql: &str) {
+    let name = decl
+        .trim_start_matches("pub ")
+        .split(':')
+        .next()
+        .unwrap_or(decl);
+    cx.error_with_help(
+        cont.ident,
+        format_args!("`{}` has no `{name}` column", cont.ident),
+        format_args!("add the field `{decl},` ({sql})"),
+    );
+}
+
+fn missing_waivable(cx: &Ctxt, cont: &Container<'_>, decl: &str, what: &str, rule: &str) {
+    let name = decl
+        .trim_start_matches("pub ")
+        .split(':')
+        .next()
+        .unwrap_or(decl);
+    cx.error_with_help(
+        cont.ident,
+        format_args!(
+            "`{}` has no `{name}` column, required for {what}",
+            cont.ident
+        ),
+        format_args!(
+            "add the field `{decl},` or, if this table really must not have it, \
+             `#[entity(exempt({rule} = \"why\"))]`"
+        ),
+    );
+}
+
+fn wrong_type(cx: &Ctxt, f: &Field<'_>, expected: &str, sql: &str) {
+    cx.error_with_help(
+        f.ty,
+        format_args!("`{}` must have type `{expected}`", f.column),
+        format_args!("declare `{}: {expected}` ({sql})", f.ident),
+    );
+}
+
+fn waived_but_present(cx: &Ctxt, w: &crate::attr::Waiver, rule: &str, column: &str) {
+    cx.error_with_help(
+        &w.tokens,
+        format_args!("`{rule}` is waived but the entity has a `{column}` column"),
+        format_args!("remove the waiver, or remove the `{column}` field"),
+    );
+}
+
+/// Types PostgreSQL cannot hold faithfully are rejected, with the type to use.
+fn check_types(cx: &Ctxt, cont: &Container<'_>) {
+    for f in &cont.fields {
+        let waiver = f.waiver(FLOAT);
+        match (&f.col.rejection, waiver) {
+            (Some(r), Some(_)) if r.waivable_as == Some("float") => {}
+            (Some(r), _) => cx.error_with_help(f.col.inner, &r.message, &r.help),
+            (None, Some(w)) => cx.error_with_help(
+                &w.tokens,
+                format_args!("`{}` is not a float: there is nothing to waive", f.column),
+                "remove `float = ...` from `exempt(...)`",
+            ),
+            (None, None) => {}
+        }
+    }
+}
+
+/// Foreign keys are `..._id: Uuid` columns that say what they reference, and
+/// every `..._id` UUID column is a foreign key unless waived.
+fn check_foreign_keys(cx: &Ctxt, cont: &Container<'_>) {
+    for f in &cont.fields {
+        let col = &f.column;
+        let ends_in_id = col.ends_with("_id");
+        match &f.attrs.references {
+            Some(_) => {
+                if !ends_in_id {
+                    let base = col.strip_suffix("_uuid").unwrap_or(col);
+                    cx.error_with_help(
+                        column_tokens(f),
+                        format_args!("foreign-key column \"{col}\" must end in `_id`"),
+                        format_args!("did you mean `{base}_id`?"),
+                    );
+                }
+                if !f.col.is(Kind::Uuid) {
+                    cx.error_with_help(
+                        f.ty,
+                        format_args!("foreign-key column \"{col}\" must be a `Uuid`: it holds the referenced row's id"),
+                        "declare it as `Uuid`, or `Option<Uuid>` when the reference is optional",
+                    );
+                }
+                if let Some(w) = f.waiver(FOREIGN_KEY) {
+                    cx.error_with_help(
+                        &w.tokens,
+                        format_args!(
+                            "\"{col}\" declares `references` and also waives `foreign_key`"
+                        ),
+                        "keep one: remove the waiver if the reference is in this database",
+                    );
+                }
+            }
+            None => {
+                if let Some(o) = &f.attrs.on_delete {
+                    cx.error_with_help(
+                        &o.tokens,
+                        "`on_delete` without `references`",
+                        "say what the column references: `#[column(references = User, on_delete = \"cascade\")]`",
+                    );
+                }
+                let is_fk_shaped = ends_in_id && f.col.is(Kind::Uuid);
+                match f.waiver(FOREIGN_KEY) {
+                    Some(w) if !is_fk_shaped => cx.error_with_help(
+                        &w.tokens,
+                        format_args!("\"{col}\" is not a `..._id` UUID column: there is no foreign key to waive"),
+                        "remove `foreign_key = ...` from `exempt(...)`",
+                    ),
+                    Some(_) => {}
+                    None if is_fk_shaped => cx.error_with_help(
+                        column_tokens(f),
+                        format_args!("\"{col}\" looks like a foreign key but does not say what it references"),
+                        format_args!(
+                            "add `#[column(references = Entity)]` naming the referenced entity, or if it points \
+                             outside this database, `#[column(exempt(foreign_key = \"lives in another service\"))]`"
+                        ),
+                    ),
+                    None => {}
+                }
+            }
+        }
+        if let Some(o) = &f.attrs.on_delete {
+            if o.value == crate::attr::OnDelete::SetNull && !f.col.nullable {
+                cx.error_with_help(
+                    &o.tokens,
+                    format_args!("`on_delete = \"set null\"` needs a nullable column, but \"{col}\" is NOT NULL"),
+                    "declare the field as `Option<Uuid>`, or use \"restrict\" or \"cascade\"",
+                );
+            }
+        }
+    }
+}
+
+/// Each column attribute applies to the column's type, and bounds are coherent.
+fn check_attribute_fit(cx: &Ctxt, cont: &Container<'_>) {
+    for f in &cont.fields {
+        let a = &f.attrs;
+        let text = f.col.is(Kind::Text);
+        let numeric = f.col.is_integer() || f.col.is(Kind::Decimal);
+        for (slot, key) in [(&a.min_len, MIN_LEN), (&a.max_len, MAX_LEN)] {
+            if let Some(s) = slot {
+                if !text {
+                    cx.error_with_help(
+                        &s.tokens,
+                        format_args!(
+                            "`{key}` applies to `String` columns, but \"{}\" is not text",
+                            f.column
+                        ),
+                        if numeric {
+                            "for numbers use `min = ...` / `max = ...`"
+                        } else {
+                            "remove it"
+                        },
+                    );
+                }
+            }
+        }
+        for (slot, key) in [(&a.min, MIN), (&a.max, MAX)] {
+            if let Some(s) = slot {
+                if !numeric {
+                    cx.error_with_help(
+                        &s.tokens,
+                        format_args!("`{key}` applies to integer and `Decimal` columns, but \"{}\" is not a number", f.column),
+                        if text {
+                            "for text length use `min_len = ...` / `max_len = ...`"
+                        } else {
+                            "remove it"
+                        },
+                    );
+                }
+            }
+        }
+        if let (Some(lo), Some(hi)) = (&a.min_len, &a.max_len) {
+            if lo.value > hi.value {
+                cx.error_with_help(
+                    &hi.tokens,
+                    format_args!("`max_len = {}` is below `min_len = {}`", hi.value, lo.value),
+                    "no value could satisfy both: swap or fix the bounds",
+                );
+            }
+        }
+        if let Some(hi) = &a.max_len {
+            if hi.value == 0 {
+                cx.error_with_help(
+                    &hi.tokens,
+                    "`max_len = 0` allows only the empty string",
+                    "use a positive limit",
+                );
+            }
+        }
+        if let (Some(lo), Some(hi)) = (&a.min, &a.max) {
+            if lo.value > hi.value {
+                cx.error_with_help(
+                    &hi.tokens,
+                    format_args!("`max = {}` is below `min = {}`", hi.value, lo.value),
+                    "no value could satisfy both: swap or fix the bounds",
+                );
+            }
+        }
+        for (slot, key) in [(&a.precision, PRECISION), (&a.scale, SCALE)] {
+            if let Some(s) = slot {
+                if !f.col.is(Kind::Decimal) {
+                    cx.error_with_help(
+                        &s.tokens,
+                        format_args!("`{key}` applies to `Decimal` columns only"),
+                        "remove it, or declare the field as `rust_decimal::Decimal`",
+                    );
+                }
+            }
+        }
+        match (&a.precision, &a.scale) {
+            (None, Some(s)) => cx.error_with_help(
+                &s.tokens,
+                "`scale` needs a `precision`",
+                "write both, e.g. `precision = 12, scale = 2` for NUMERIC(12,2)",
+            ),
+            (Some(p), s) => {
+                if p.value == 0 || p.value > 1000 {
+                    cx.error_with_help(
+                        &p.tokens,
+                        "`precision` must be between 1 and 1000",
+                        "e.g. `precision = 12`",
+                    );
+                }
+                if let Some(s) = s {
+                    if s.value > p.value {
+                        cx.error_with_help(
+                            &s.tokens,
+                            format_args!("`scale = {}` exceeds `precision = {}`", s.value, p.value),
+                            "the scale counts digits after the point and must not exceed the precision",
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let (Some(u), Some(_)) = (&a.unique, &a.index) {
+            cx.error_with_help(
+                &u.tokens,
+                "`unique` already creates an index",
+                "remove `index`",
+            );
+        }
+        if let Some(n) = &a.index_name {
+            if a.unique.is_none() && a.index.is_none() && a.references.is_none() {
+                cx.error_with_help(
+                    &n.tokens,
+                    "`index_name` names an index this column does not have",
+                    "add `index` or `unique`, or remove `index_name`",
+                );
+            }
+        }
+    }
+}
+
+/// Keyset sort columns are NOT NULL: a NULL in a row comparison drops rows.
+fn check_keysets(cx: &Ctxt, cont: &Container<'_>) {
+    for spec in cont.attrs.keys.iter().filter(|k| k.kind == KEYSET) {
+        for c in &spec.columns {
+            if let Some((_, f)) = cont.field_named(&c.ident) {
+                if f.col.nullable {
+                    cx.error_with_help(
+                        &c.ident,
+                        format_args!(
+                            "keyset column \"{}\" is nullable: a NULL in a row comparison silently skips rows",
+                            f.column
+                        ),
+                        "page by NOT NULL columns only: make the field non-`Option`, or choose another column",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Every generated name fits in 63 bytes and no two objects share a name.
+fn check_generated_names(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
+    let constraint_help =
+        "shorten the table name (`#[entity(table = \"...\")]`) or the column name \
+                           (`#[column(name = \"...\")]`)";
+    check_fits(
+        cx,
+        cont.table_tokens(),
+        "primary key name",
+        &plan.primary_key,
+        constraint_help,
+    );
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    seen.insert(plan.primary_key.clone(), ());
+    let mut unique_name = |name: &str, tokens: &TokenStream| {
+        if seen.insert(name.to_owned(), ()).is_some() {
+            cx.error_with_help(
+                tokens,
+                format_args!("the generated name \"{name}\" is used by two objects of this table"),
+                "remove the duplicate, or give one of them another name",
+            );
+        }
+    };
+    for fk in &plan.foreign_keys {
+        check_fits(
+            cx,
+            &fk.tokens,
+            "foreign key name",
+            &fk.name,
+            constraint_help,
+        );
+        unique_name(&fk.name, &fk.tokens);
+    }
+    for c in &plan.checks {
+        if !matches!(c.kind, CheckKind::OneOf) {
+            check_fits(
+                cx,
+                &c.tokens,
+                "check constraint name",
+                &c.name,
+                constraint_help,
+            );
+        }
+        unique_name(&c.name, &c.tokens);
+    }
+    for ix in &plan.indexes {
+        let short = format!("idx_{}", cont.table);
+        let help = if ix.named {
+            "choose a shorter name".to_owned()
+        } else if ix.in_list {
+            format!("give it a shorter name inside the list: `name = \"{short}_...\"`")
+        } else {
+            format!("give it a shorter name: `#[column(index_name = \"{short}_...\")]`")
+        };
+        if !naming::is_snake_ident(&ix.name) {
+            cx.error_with_help(
+                &ix.tokens,
+                format_args!("index name \"{}\" is not snake_case", ix.name),
+                "use lower-case ASCII words joined by single underscores",
+            );
+        }
+        check_fits(cx, &ix.tokens, "index name", &ix.name, &help);
+        unique_name(&ix.name, &ix.tokens);
+    }
+}
+
+fn check_fits<T: ToTokens>(cx: &Ctxt, tokens: T, what: &str, name: &str, help: &str) {
+    if !naming::fits(name) {
+        cx.error_with_help(
+            tokens,
+            format_args!(
+                "{what} \"{name}\" is {} bytes long; PostgreSQL silently truncates identifiers to {} bytes",
+                name.len(),
+                naming::MAX_IDENT_BYTES
+            ),
+            help,
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! Code generation. Kept small on purpose: a static schema description plus
+//! thin glue; all behaviour lives in the runtime, driven by the schema.
+
+mod column;
+mod db_enum;
+mod schema;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::DeriveInput;
+
+use crate::ast::Container;
+use crate::check;
+use crate::ctxt::Ctxt;
+use crate::plan::Plan;
+
+pub(crate) use db_enum::derive_db_enum;
+
+/// `#[derive(Entity)]`: checks every convention, then writes the schema and glue.
+///
+/// When any rule is broken, the errors are emitted together with a fallback
+/// implementation, so the user sees the convention errors only and not a
+/// second wave of "`Entity` is not implemented" at every use.
+pub(crate) fn derive_entity(input: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let Some(cont) = Container::from_ast(&cx, input) else {
+        return match cx.check() {
+            Err(err) => err.into_compile_error(),
+            Ok(()) => TokenStream::new(),
+        };
+    };
+    let plan = Plan::new(&cx, &cont);
+    check::check(&cx, &cont, &plan);
+    let columns = column::column_enum(input, &cont);
+    match cx.check() {
+        Ok(()) => {
+            let schema = schema::entity_impl(&cont, &plan);
+            quote! { #columns #schema }
+        }
+        Err(err) => {
+            let errors = err.into_compile_error();
+            let fallback = schema::fallback_impl(&cont);
+            quote! { #errors #columns #fallback }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! `#[derive(DbEnum)]`: a Rust enum stored as snake_case `TEXT` values.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Data, DeriveInput, Fields};
+
+use crate::ctxt::Ctxt;
+use crate::naming;
+
+pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let ident = &input.ident;
+    let mut variants = Vec::new();
+    match &input.data {
+        Data::Enum(e) => {
+            if e.variants.is_empty() {
+                cx.error_with_help(
+                    ident,
+                    "a `DbEnum` needs at least one variant",
+                    "add the values the column may hold, e.g. `Draft, Published`",
+                );
+            }
+            for v in &e.variants {
+                if !matches!(v.fields, Fields::Unit) {
+                    cx.error_with_help(
+                        v,
+                        format_args!(
+                            "variant `{}` carries data, but a `DbEnum` is stored as one text value",
+                            v.ident
+                        ),
+                        format_args!("make it a unit variant: `{}`", v.ident),
+                    );
+                    continue;
+                }
+                let value = naming::snake_case(&syn::ext::IdentExt::unraw(&v.ident).to_string());
+                if let Some((other, _)) = variants.iter().find(|(_, val)| *val == value) {
+                    cx.error_with_help(
+                        &v.ident,
+                        format_args!(
+                            "variants `{other}` and `{}` are both stored as \"{value}\"",
+                            v.ident
+                        ),
+                        "rename one of them",
+                    );
+                }
+                variants.push((&v.ident, value));
+            }
+        }
+        _ => cx.error_with_help(
+            ident,
+            "`DbEnum` can only be derived for an enum",
+            "write `enum Status { Draft, Published }`",
+        ),
+    }
+    if !input.generics.params.is_empty() {
+        cx.error_with_help(
+            &input.generics,
+            "a `DbEnum` cannot be generic",
+            "remove the generic parameters",
+        );
+    }
+    if let Err(err) = cx.check() {
+        return err.into_compile_error();
+    }
+    let p = quote!(::ordinance::__private);
+    let idents: Vec<_> = variants.iter().map(|(i, _)| *i).collect();
+    let values: Vec<_> = variants.iter().map(|(_, v)| v.as_str()).collect();
+    quote! {
+        impl ::ordinance::DbEnum for #ident {
+            const VALUES: &'static [&'static str] = &[ #(#values),* ];
+            fn as_str(&self) -> &'static str {
+                match self { #( #ident::#idents => #values, )* }
+            }
+            fn from_str_value(value: &str) -> ::core::option::Option<Self> {
+                match value {
+                    #( #values => ::core::option::Option::Some(#ident::#idents), )*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+
+        impl #p::ColumnType for #ident {
+            const SQL_TYPE: #p::SqlType = #p::SqlType::Text;
+            const ALLOWED_VALUES: &'static [&'static str] = <#ident as ::ordinance::DbEnum>::VALUES;
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The `Entity` implementation: the table's static schema as one constant.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::{Container, Field};
+use crate::attr::{OnDelete, Waiver};
+use crate::naming;
+use crate::pg_type::Kind;
+use crate::plan::{CheckKind, Plan};
+
+fn opt_str(s: &Option<String>) -> TokenStream {
+    match s {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn waivers(list: &[Waiver]) -> TokenStream {
+    let items = list.iter().map(|w| {
+        let rule = w.rule.0;
+        let reason = &w.reason;
+        quote!(::ordinance::__private::Waiver { rule: #rule, reason: #reason })
+    });
+    quote!(&[ #(#items),* ])
+}
+
+fn column(f: &Field<'_>) -> TokenStream {
+    let name = &f.column;
+    let field = syn::ext::IdentExt::unraw(f.ident).to_string();
+    let ty = f.col.inner;
+    let p = quote!(::ordinance::__private);
+    let sql_type = match (&f.attrs.precision, &f.attrs.scale) {
+        (Some(prec), scale) => {
+            let prec = prec.value;
+            let scale = match scale {
+                Some(s) => {
+                    let s = s.value;
+                    quote!(::core::option::Option::Some(#s))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(#p::SqlType::Numeric { precision: ::core::option::Option::Some(#prec), scale: #scale })
+        }
+        _ => quote_spanned!(ty.span()=> <#ty as #p::ColumnType>::SQL_TYPE),
+    };
+    let nullable = f.col.nullable;
+    let default = match name.as_str() {
+        "id" => quote!(::core::option::Option::Some(#p::ColumnDefault::RandomUuid)),
+        "created_at" | "updated_at" => quote!(::core::option::Option::Some(#p::ColumnDefault::Now)),
+        "version" if f.col.is(Kind::Integer) => {
+            quote!(::core::option::Option::Some(#p::ColumnDefault::Integer(1)))
+        }
+        _ if nullable => quote!(::core::option::Option::None),
+        _ => quote!(<#ty as #p::ColumnType>::DEFAULT),
+    };
+    let comment = opt_str(&f.attrs.doc);
+    let waivers = waivers(&f.attrs.waivers);
+    quote! {
+        #p::Column {
+            name: #name,
+            field: #field,
+            sql_type: #sql_type,
+            nullable: #nullable,
+            default: #default,
+            comment: #comment,
+            waivers: #waivers,
+        }
+    }
+}
+
+fn index_columns(cont: &Container<'_>, cols: &[(usize, bool)]) -> TokenStream {
+    let items = cols.iter().map(|(i, desc)| {
+        let name = &cont.fields[*i].column;
+        quote!(::ordinance::__private::IndexColumn { name: #name, descending: #desc })
+    });
+    quote!(&[ #(#items),* ])
+}
+
+pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
+    let p = quote!(::ordinance::__private);
+    let ident = cont.ident;
+    let table = &cont.table;
+    let struct_name = ident.to_string();
+    let comment = opt_str(&cont.attrs.doc);
+    let columns = cont.fields.iter().map(column);
+    let pkey = &plan.primary_key;
+    let column_enum = format_ident!("{}Column", ident);
+
+    let fks = plan.foreign_keys.iter().map(|fk| {
+        let name = &fk.name;
+        let column = &cont.fields[fk.field].column;
+        let target = &fk.references;
+        let on_delete = match fk.on_delete {
+            OnDelete::Restrict => quote!(Restrict),
+            OnDelete::Cascade => quote!(Cascade),
+            OnDelete::SetNull => quote!(SetNull),
+        };
+        let references = quote_spanned!(target.span()=> <#target as ::ordinance::Entity>::TABLE);
+        quote! {
+            #p::ForeignKey { name: #name, column: #column, references: #references, on_delete: #p::OnDelete::#on_delete }
+        }
+    });
+
+    let mut assertions = Vec::new();
+    let checks: Vec<_> = plan
+        .checks
+        .iter()
+        .map(|c| {
+            let name = &c.name;
+            let f = &cont.fields[c.field];
+            let column = &f.column;
+            let kind = match c.kind {
+                CheckKind::MinLength(n) => quote!(MinLength(#n)),
+                CheckKind::MaxLength(n) => quote!(MaxLength(#n)),
+                CheckKind::Min(n) => quote!(Min(#n)),
+                CheckKind::Max(n) => quote!(Max(#n)),
+                CheckKind::OneOf => {
+                    let ty = f.col.inner;
+                    if !naming::fits(name) {
+                        // Only an enum column gets this constraint, and only the
+                        // type knows whether it is one: ask it at compile time.
+                        let msg = format!(
+                            "check constraint name \"{name}\" is {} bytes long; PostgreSQL truncates identifiers to 63 bytes. \
+                             Shorten the table name or the column name with #[column(name = \"...\")]",
+                            name.len()
+                        );
+                        assertions.push(quote_spanned! {ty.span()=>
+                            const _: () = ::core::assert!(
+                                <#ty as #p::ColumnType>::ALLOWED_VALUES.is_empty(),
+                                #msg
+                            );
+                        });
+                    }
+                    quote!(OneOf(<#ty as #p::ColumnType>::ALLOWED_VALUES))
+                }
+            };
+            quote!(#p::Check { name: #name, column: #column, kind: #p::CheckKind::#kind })
+        })
+        .collect();
+
+    let indexes = plan.indexes.iter().map(|ix| {
+        let name = &ix.name;
+        let cols = index_columns(cont, &ix.columns);
+        let unique = ix.unique;
+        let live_only = ix.live_only;
+        quote!(#p::Index { name: #name, columns: #cols, unique: #unique, live_only: #live_only })
+    });
+    let keysets = plan.keysets.iter().map(|k| index_columns(cont, &k.columns));
+    let table_waivers = waivers(&cont.attrs.waivers);
+
+    quote! {
+        #(#assertions)*
+
+        impl ::ordinance::Entity for #ident {
+            const TABLE: &'static str = #table;
+            type Column = #column_enum;
+            const SCHEMA: &'static #p::TableSchema = &#p::TableSchema {
+                name: #table,
+                struct_name: #struct_name,
+                comment: #comment,
+                columns: &[ #(#columns),* ],
+                primary_key: #pkey,
+                foreign_keys: &[ #(#fks),* ],
+                checks: &[ #(#checks),* ],
+                indexes: &[ #(#indexes),* ],
+                keysets: &[ #(#keysets),* ],
+                waivers: #table_waivers,
+            };
+        }
+    }
+}
+
+/// Stands in for the real implementation when a convention is broken, so the
+/// only errors the user sees are the convention errors.
+pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
+    let ident = cont.ident;
+    let table = &cont.table;
+    let column_enum = format_ident!("{}Column", ident);
+    quote! {
+        impl ::ordinance::Entity for #ident {
+            const TABLE: &'static str = #table;
+            type Column = #column_enum;
+            const SCHEMA: &'static ::ordinance::__private::TableSchema =
+                &::ordinance::__private::FALLBACK_SCHEMA;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Derive macros of the `ordinance` toolkit. Use them through the `ordinance`
+//! crate, which re-exports them: `use ordinance::prelude::*;`.
+//!
+//! Pipeline: `attr` (parse attributes) -> `ast` (model) -> `plan` (generated
+//! names) -> `check` (one function per convention) -> `expand` (codegen).
+
+mod ast;
+mod attr;
+mod check;
+mod ctxt;
+mod expand;
+mod naming;
+mod pg_type;
+mod plan;
+mod symbol;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// Maps a struct to a table that follows the conventions, or refuses to compile.
+///
+/// See the `ordinance` crate for the rules and the attributes.
+#[proc_macro_derive(Entity, attributes(entity, column))]
+pub fn derive_entity(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive_entity(&input).into()
+}
+
+/// Stores a fieldless enum as snake_case `TEXT` with a `CHECK (col IN (...))`.
+#[proc_macro_derive(DbEnum)]
+pub fn derive_db_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive_db_enum(&input).into()
+}

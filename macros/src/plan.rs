@@ -1,0 +1,236 @@
+//! The database objects an entity implies, with their generated names:
+//! primary key, foreign keys, checks, indexes and keyset orders.
+//!
+//! Names are decided here, once; the checks verify them (length, clashes) and
+//! the expansion writes them into the static schema, so the runtime's DDL
+//! renderer never invents a name of its own.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+use crate::ast::Container;
+use crate::attr::OnDelete;
+use crate::ctxt::Ctxt;
+use crate::naming;
+use crate::pg_type::Kind;
+use crate::symbol::{INDEX, KEYSET, UNIQUE};
+
+/// What a check constraint tests.
+pub(crate) enum CheckKind {
+    MinLength(u32),
+    MaxLength(u32),
+    Min(i64),
+    Max(i64),
+    /// The column's type lists its allowed values (an enum deriving `DbEnum`);
+    /// the constraint is rendered only when the list is not empty.
+    OneOf,
+}
+
+pub(crate) struct CheckPlan {
+    pub(crate) name: String,
+    /// Index of the field in the struct.
+    pub(crate) field: usize,
+    pub(crate) kind: CheckKind,
+    pub(crate) tokens: TokenStream,
+}
+
+pub(crate) struct ForeignKeyPlan {
+    pub(crate) name: String,
+    pub(crate) field: usize,
+    pub(crate) references: syn::Path,
+    pub(crate) on_delete: OnDelete,
+    pub(crate) tokens: TokenStream,
+}
+
+pub(crate) struct IndexPlan {
+    pub(crate) name: String,
+    /// Whether `name` was given by the user rather than generated.
+    pub(crate) named: bool,
+    /// Declared in `#[entity(index(...))]` rather than on a column.
+    pub(crate) in_list: bool,
+    /// (field index, descending)
+    pub(crate) columns: Vec<(usize, bool)>,
+    pub(crate) unique: bool,
+    /// `WHERE deleted_at IS NULL`.
+    pub(crate) live_only: bool,
+    pub(crate) tokens: TokenStream,
+}
+
+pub(crate) struct KeysetPlan {
+    pub(crate) columns: Vec<(usize, bool)>,
+}
+
+pub(crate) struct Plan {
+    pub(crate) primary_key: String,
+    pub(crate) checks: Vec<CheckPlan>,
+    pub(crate) foreign_keys: Vec<ForeignKeyPlan>,
+    pub(crate) indexes: Vec<IndexPlan>,
+    pub(crate) keysets: Vec<KeysetPlan>,
+}
+
+impl Plan {
+    pub(crate) fn new(cx: &Ctxt, cont: &Container<'_>) -> Self {
+        let table = cont.table.as_str();
+        let live_only = cont.soft_deletes();
+        let mut checks = Vec::new();
+        let mut foreign_keys = Vec::new();
+        let mut indexes = Vec::new();
+
+        for (i, f) in cont.fields.iter().enumerate() {
+            let col = f.column.as_str();
+            let mut check = |what: &str, kind: CheckKind, tokens: TokenStream| {
+                checks.push(CheckPlan {
+                    name: naming::check_name(table, col, what),
+                    field: i,
+                    kind,
+                    tokens,
+                });
+            };
+            if let Some(v) = &f.attrs.min_len {
+                check(
+                    "min_length",
+                    CheckKind::MinLength(v.value),
+                    v.tokens.clone(),
+                );
+            }
+            if let Some(v) = &f.attrs.max_len {
+                check(
+                    "max_length",
+                    CheckKind::MaxLength(v.value),
+                    v.tokens.clone(),
+                );
+            }
+            if let Some(v) = &f.attrs.min {
+                check("min", CheckKind::Min(v.value), v.tokens.clone());
+            }
+            if let Some(v) = &f.attrs.max {
+                check("max", CheckKind::Max(v.value), v.tokens.clone());
+            }
+            if f.col.kind == Kind::Other && f.col.rejection.is_none() {
+                check("valid", CheckKind::OneOf, f.ty.to_token_stream());
+            }
+            if col == "version" && f.col.is(Kind::Integer) {
+                check("min", CheckKind::Min(1), f.ident.to_token_stream());
+            }
+
+            if let Some(r) = &f.attrs.references {
+                foreign_keys.push(ForeignKeyPlan {
+                    name: naming::foreign_key_name(table, col),
+                    field: i,
+                    references: r.value.clone(),
+                    on_delete: f
+                        .attrs
+                        .on_delete
+                        .as_ref()
+                        .map_or(OnDelete::Restrict, |o| o.value),
+                    tokens: r.tokens.clone(),
+                });
+            }
+
+            let single = |unique: bool, tokens: &TokenStream| {
+                let (name, named) = match &f.attrs.index_name {
+                    Some(n) => (n.value.clone(), true),
+                    None => (naming::index_name(table, &[col], unique), false),
+                };
+                IndexPlan {
+                    name,
+                    named,
+                    in_list: false,
+                    columns: vec![(i, false)],
+                    unique,
+                    // Foreign-key indexes cover every row: the check PostgreSQL
+                    // runs when a referenced row is deleted must find soft-deleted
+                    // referencing rows too, and a partial index cannot serve it.
+                    live_only: live_only && (unique || f.attrs.references.is_none()),
+                    tokens: tokens.clone(),
+                }
+            };
+            if let Some(u) = &f.attrs.unique {
+                indexes.push(single(true, &u.tokens));
+            } else if let Some(x) = &f.attrs.index {
+                indexes.push(single(false, &x.tokens));
+            } else if let Some(r) = &f.attrs.references {
+                indexes.push(single(false, &r.tokens));
+            }
+        }
+
+        let mut keysets = Vec::new();
+        for spec in &cont.attrs.keys {
+            let mut columns = Vec::new();
+            for c in &spec.columns {
+                match cont.field_named(&c.ident) {
+                    Some((i, _)) => {
+                        if columns.iter().any(|(j, _)| *j == i) {
+                            cx.error_with_help(
+                                &c.ident,
+                                format_args!("column `{}` is listed twice", c.ident),
+                                "list each column once",
+                            );
+                        }
+                        columns.push((i, c.descending));
+                    }
+                    None => cx.error_with_help(
+                        &c.ident,
+                        format_args!("`{}` is not a column of this entity", c.ident),
+                        format_args!(
+                            "name one of its fields: {}",
+                            cont.fields
+                                .iter()
+                                .map(|f| format!("`{}`", f.column))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ),
+                }
+            }
+            if columns.len() != spec.columns.len() || columns.is_empty() {
+                continue;
+            }
+            if spec.kind == KEYSET {
+                // `id` is the unique tiebreaker that makes the order total.
+                if let Some((id, _)) =
+                    cont.field_named(&syn::Ident::new("id", proc_macro2::Span::call_site()))
+                {
+                    if !columns.iter().any(|(j, _)| *j == id) {
+                        let last_desc = columns.last().is_some_and(|(_, d)| *d);
+                        columns.push((id, last_desc));
+                    }
+                }
+                keysets.push(KeysetPlan {
+                    columns: columns.clone(),
+                });
+            }
+            let unique = spec.kind == UNIQUE;
+            debug_assert!(spec.kind == INDEX || unique || spec.kind == KEYSET);
+            let names: Vec<&str> = columns
+                .iter()
+                .map(|(i, _)| cont.fields[*i].column.as_str())
+                .collect();
+            let (name, named) = match &spec.name {
+                Some(n) => (n.value.clone(), true),
+                None => (naming::index_name(table, &names, unique), false),
+            };
+            let same_index = |x: &IndexPlan| x.columns == columns && x.unique == unique;
+            if spec.kind == KEYSET && indexes.iter().any(same_index) {
+                continue;
+            }
+            indexes.push(IndexPlan {
+                name,
+                named,
+                in_list: true,
+                columns,
+                unique,
+                live_only,
+                tokens: spec.tokens.clone(),
+            });
+        }
+
+        Plan {
+            primary_key: naming::primary_key_name(table),
+            checks,
+            foreign_keys,
+            indexes,
+            keysets,
+        }
+    }
+}

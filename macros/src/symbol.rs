@@ -1,0 +1,72 @@
+//! The attribute keys the derives understand, in one place.
+
+use std::fmt::{self, Display};
+
+use syn::{Ident, Path};
+
+/// One attribute key, comparable with the `Path` and `Ident` syn hands out.
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub(crate) struct Symbol(pub(crate) &'static str);
+
+// Attribute names.
+pub(crate) const ENTITY: Symbol = Symbol("entity");
+pub(crate) const COLUMN: Symbol = Symbol("column");
+pub(crate) const DOC: Symbol = Symbol("doc");
+
+// #[entity(...)]
+pub(crate) const TABLE: Symbol = Symbol("table");
+pub(crate) const INDEX: Symbol = Symbol("index");
+pub(crate) const UNIQUE: Symbol = Symbol("unique");
+pub(crate) const KEYSET: Symbol = Symbol("keyset");
+pub(crate) const EXEMPT: Symbol = Symbol("exempt");
+
+// #[column(...)]
+pub(crate) const NAME: Symbol = Symbol("name");
+pub(crate) const MIN_LEN: Symbol = Symbol("min_len");
+pub(crate) const MAX_LEN: Symbol = Symbol("max_len");
+pub(crate) const MIN: Symbol = Symbol("min");
+pub(crate) const MAX: Symbol = Symbol("max");
+pub(crate) const INDEX_NAME: Symbol = Symbol("index_name");
+pub(crate) const REFERENCES: Symbol = Symbol("references");
+pub(crate) const ON_DELETE: Symbol = Symbol("on_delete");
+pub(crate) const PRECISION: Symbol = Symbol("precision");
+pub(crate) const SCALE: Symbol = Symbol("scale");
+
+// exempt(...) rules, on the entity
+pub(crate) const SOFT_DELETE: Symbol = Symbol("soft_delete");
+pub(crate) const VERSION: Symbol = Symbol("version");
+pub(crate) const PLURAL: Symbol = Symbol("plural");
+// exempt(...) rules, on a field
+pub(crate) const FLOAT: Symbol = Symbol("float");
+pub(crate) const FOREIGN_KEY: Symbol = Symbol("foreign_key");
+pub(crate) const BOOLEAN_NAME: Symbol = Symbol("boolean_name");
+
+impl PartialEq<Symbol> for Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for &Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        *self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl PartialEq<Symbol> for &Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl Display for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}

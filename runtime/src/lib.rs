@@ -1,0 +1,139 @@
+//! # ordinance
+//!
+//! PostgreSQL conventions that cannot be broken by accident. Write plain
+//! structs with `#[derive(Entity)]`; the compiler refuses any entity that
+//! breaks the conventions (snake_case plural tables, UUID ids, `created_at` /
+//! `updated_at` timestamptz audit columns, soft delete through `deleted_at`,
+//! optimistic locking through `version`), pointing at the item to change and
+//! saying what to write instead. The derive produces a static schema from
+//! which the kit renders DDL.
+//!
+//! ```
+//! use ordinance::prelude::*;
+//!
+//! /// People who can sign in.
+//! #[derive(Entity, Debug)]
+//! pub struct User {
+//!     pub id: Uuid,
+//!     #[column(max_len = 320, unique)]
+//!     pub email: String,
+//!     pub is_admin: bool,
+//!     pub created_at: DateTime<Utc>,
+//!     pub updated_at: DateTime<Utc>,
+//!     pub deleted_at: Option<DateTime<Utc>>,
+//!     pub version: i32,
+//! }
+//!
+//! assert_eq!(User::TABLE, "users");
+//! assert_eq!(UserColumn::Email.name(), "email");
+//! assert!(ordinance::ddl::create_table(User::SCHEMA).contains("\"email\" TEXT NOT NULL"));
+//! ```
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`schema`] | the static table description the derive writes |
+//! | [`ddl`] | `CREATE` / `DROP` statements rendered from schemas, in dependency order |
+//! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
+//! | [`Error`] | the one error type |
+
+#![warn(missing_docs)]
+
+mod column_type;
+pub mod ddl;
+mod entity;
+mod error;
+pub mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use column_type::{ColumnType, DbEnum, Json};
+pub use entity::Entity;
+pub use error::{Error, Result};
+pub use schema::{ColumnDefault, SqlType, TableSchema};
+
+/// Derives [`Entity`] for a struct, enforcing every convention at compile time.
+///
+/// Struct attributes, `#[entity(...)]`:
+///
+/// | key | meaning |
+/// |---|---|
+/// | `table = "name"` | table name (default: the struct name in snake_case, pluralised) |
+/// | `index(a, b desc)` / `unique(a, b)` | a (unique) index over several columns; `name = "..."` inside overrides the generated name |
+/// | `keyset(created_at desc, id desc)` | a keyset order, backed by an index; `id` is appended when absent |
+/// | `exempt(soft_delete = "why")` | waive a rule: `soft_delete`, `version`, `plural` |
+///
+/// Field attributes, `#[column(...)]`:
+///
+/// | key | meaning |
+/// |---|---|
+/// | `name = "col"` | column name (default: the field name) |
+/// | `min_len = N`, `max_len = N` | text length checks |
+/// | `min = N`, `max = N` | numeric range checks |
+/// | `unique`, `index`, `index_name = "..."` | single-column (unique) index and its name |
+/// | `references = Entity`, `on_delete = "cascade"` | foreign key (`restrict` by default, or `set null`) |
+/// | `precision = P, scale = S` | `NUMERIC(P,S)` for `Decimal` |
+/// | `exempt(float = "why")` | waive a rule: `float`, `foreign_key`, `boolean_name` |
+pub use ordinance_macros::Entity;
+
+/// Derives [`DbEnum`] (and [`ColumnType`]) for a fieldless enum stored as
+/// snake_case `TEXT`, restricted by a `CHECK (col IN (...))`.
+///
+/// ```
+/// use ordinance::prelude::*;
+///
+/// #[derive(DbEnum, Clone, Copy, Debug, PartialEq)]
+/// enum PostStatus { Draft, InReview, Published }
+///
+/// assert_eq!(PostStatus::VALUES, ["draft", "in_review", "published"]);
+/// assert_eq!(PostStatus::InReview.as_str(), "in_review");
+/// assert_eq!(PostStatus::from_str_value("published"), Some(PostStatus::Published));
+/// ```
+pub use ordinance_macros::DbEnum;
+
+/// The names most entity code needs: the derives, their traits, and the id
+/// and time types of the required columns.
+pub mod prelude {
+    pub use crate::{DbEnum, Entity};
+    pub use chrono::{DateTime, NaiveDate, Utc};
+    pub use rust_decimal::Decimal;
+    pub use uuid::Uuid;
+}
+
+/// Re-exported dependencies, for code that needs their full API.
+pub mod deps {
+    pub use chrono;
+    pub use rust_decimal;
+    pub use sea_query;
+    pub use serde_json;
+    pub use tokio_postgres;
+    pub use uuid;
+}
+
+/// Items the generated code refers to. Not a public API: names and shapes can
+/// change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::column_type::ColumnType;
+    pub use crate::entity::column_name;
+    pub use crate::schema::{
+        Check, CheckKind, Column, ColumnDefault, ForeignKey, Index, IndexColumn, OnDelete, SqlType,
+        TableSchema, Waiver,
+    };
+    pub use sea_query;
+    pub use std::borrow::Cow;
+
+    /// The schema of an entity whose derive reported errors; never used at run time
+    /// because such a crate does not compile.
+    pub const FALLBACK_SCHEMA: TableSchema = TableSchema {
+        name: "",
+        struct_name: "",
+        comment: None,
+        columns: &[],
+        primary_key: "",
+        foreign_keys: &[],
+        checks: &[],
+        indexes: &[],
+        keysets: &[],
+        waivers: &[],
+    };
+}

@@ -1,0 +1,280 @@
+//! The static description of an entity's table.
+//!
+//! `#[derive(Entity)]` writes one [`TableSchema`] per entity as a constant.
+//! It is plain data: every name in it was generated and checked at compile
+//! time, and everything the kit does with a table (DDL, statements, paging)
+//! is ordinary runtime code driven by it.
+
+use std::fmt;
+
+/// A table: its columns and the constraints and indexes the conventions imply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSchema {
+    /// Table name (`users`).
+    pub name: &'static str,
+    /// Name of the Rust struct the table was derived from (`User`).
+    pub struct_name: &'static str,
+    /// The struct's doc comment, rendered as `COMMENT ON TABLE`.
+    pub comment: Option<&'static str>,
+    /// Columns, in field order.
+    pub columns: &'static [Column],
+    /// Name of the primary key constraint on `id` (`users_pkey`).
+    pub primary_key: &'static str,
+    /// Foreign keys.
+    pub foreign_keys: &'static [ForeignKey],
+    /// Check constraints.
+    pub checks: &'static [Check],
+    /// Indexes, including the ones backing foreign keys and keyset orders.
+    pub indexes: &'static [Index],
+    /// Declared keyset orders; each ends in `id`.
+    pub keysets: &'static [&'static [IndexColumn]],
+    /// Convention rules waived for the whole table, with the reason.
+    pub waivers: &'static [Waiver],
+}
+
+/// One column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// Column name (`display_name`).
+    pub name: &'static str,
+    /// Name of the Rust field (`display_name`, or `r#type` as `type`).
+    pub field: &'static str,
+    /// PostgreSQL type.
+    pub sql_type: SqlType,
+    /// Whether NULL is allowed (the field is an `Option`).
+    pub nullable: bool,
+    /// Value the database fills in when the insert gives none.
+    pub default: Option<ColumnDefault>,
+    /// The field's doc comment, rendered as `COMMENT ON COLUMN`.
+    pub comment: Option<&'static str>,
+    /// Convention rules waived for this column, with the reason.
+    pub waivers: &'static [Waiver],
+}
+
+/// The PostgreSQL types the kit stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SqlType {
+    /// `UUID`
+    Uuid,
+    /// `TEXT`
+    Text,
+    /// `BOOLEAN`
+    Boolean,
+    /// `SMALLINT`
+    SmallInt,
+    /// `INTEGER`
+    Integer,
+    /// `BIGINT`
+    BigInt,
+    /// `NUMERIC` or `NUMERIC(precision, scale)`
+    Numeric {
+        /// Total number of significant digits.
+        precision: Option<u16>,
+        /// Digits after the decimal point.
+        scale: Option<u16>,
+    },
+    /// `TIMESTAMPTZ`
+    Timestamptz,
+    /// `DATE`
+    Date,
+    /// `JSONB`
+    Jsonb,
+    /// `TEXT[]`
+    TextArray,
+    /// `BYTEA`
+    Bytea,
+}
+
+impl SqlType {
+    /// The type as written in DDL, e.g. `NUMERIC(12,2)`.
+    pub fn sql(&self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow::{Borrowed, Owned};
+        match self {
+            SqlType::Uuid => Borrowed("UUID"),
+            SqlType::Text => Borrowed("TEXT"),
+            SqlType::Boolean => Borrowed("BOOLEAN"),
+            SqlType::SmallInt => Borrowed("SMALLINT"),
+            SqlType::Integer => Borrowed("INTEGER"),
+            SqlType::BigInt => Borrowed("BIGINT"),
+            SqlType::Numeric {
+                precision: Some(p),
+                scale: Some(s),
+            } => Owned(format!("NUMERIC({p},{s})")),
+            SqlType::Numeric {
+                precision: Some(p),
+                scale: None,
+            } => Owned(format!("NUMERIC({p})")),
+            SqlType::Numeric { .. } => Borrowed("NUMERIC"),
+            SqlType::Timestamptz => Borrowed("TIMESTAMPTZ"),
+            SqlType::Date => Borrowed("DATE"),
+            SqlType::Jsonb => Borrowed("JSONB"),
+            SqlType::TextArray => Borrowed("TEXT[]"),
+            SqlType::Bytea => Borrowed("BYTEA"),
+        }
+    }
+}
+
+impl fmt::Display for SqlType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.sql())
+    }
+}
+
+/// A default fixed by the conventions; never free SQL text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ColumnDefault {
+    /// `gen_random_uuid()`
+    RandomUuid,
+    /// `now()`
+    Now,
+    /// An integer literal.
+    Integer(i64),
+    /// `'{}'` (an empty JSON object)
+    EmptyJsonObject,
+    /// `'{}'` (an empty array)
+    EmptyArray,
+}
+
+impl ColumnDefault {
+    /// The default as written in DDL.
+    pub fn sql(&self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow::{Borrowed, Owned};
+        match self {
+            ColumnDefault::RandomUuid => Borrowed("gen_random_uuid()"),
+            ColumnDefault::Now => Borrowed("now()"),
+            ColumnDefault::Integer(i) => Owned(i.to_string()),
+            ColumnDefault::EmptyJsonObject => Borrowed("'{}'::jsonb"),
+            ColumnDefault::EmptyArray => Borrowed("'{}'"),
+        }
+    }
+}
+
+/// A `FOREIGN KEY (column) REFERENCES table (id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// Constraint name (`posts_author_id_fkey`).
+    pub name: &'static str,
+    /// The referencing column.
+    pub column: &'static str,
+    /// The referenced table; the referenced column is always its `id`.
+    pub references: &'static str,
+    /// What deleting the referenced row does.
+    pub on_delete: OnDelete,
+}
+
+/// The `ON DELETE` action of a foreign key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDelete {
+    /// Refuse to delete a row that is still referenced (the default).
+    Restrict,
+    /// Delete the referencing rows too.
+    Cascade,
+    /// Set the referencing column to NULL.
+    SetNull,
+}
+
+impl OnDelete {
+    /// The action as written in DDL.
+    pub fn sql(&self) -> &'static str {
+        match self {
+            OnDelete::Restrict => "RESTRICT",
+            OnDelete::Cascade => "CASCADE",
+            OnDelete::SetNull => "SET NULL",
+        }
+    }
+}
+
+/// A named `CHECK` constraint on one column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check {
+    /// Constraint name (`users_email_max_length`).
+    pub name: &'static str,
+    /// The checked column.
+    pub column: &'static str,
+    /// What is checked.
+    pub kind: CheckKind,
+}
+
+/// What a [`Check`] tests. Always typed, never free SQL text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckKind {
+    /// `char_length(col) >= n`
+    MinLength(u32),
+    /// `char_length(col) <= n`
+    MaxLength(u32),
+    /// `col >= n`
+    Min(i64),
+    /// `col <= n`
+    Max(i64),
+    /// `col IN (...)`; a check with an empty list is not rendered (the
+    /// column's type allows any value).
+    OneOf(&'static [&'static str]),
+}
+
+impl Check {
+    /// Whether the constraint exists in the database (a `OneOf` of a type that
+    /// lists no values does not).
+    pub fn is_rendered(&self) -> bool {
+        !matches!(self.kind, CheckKind::OneOf(values) if values.is_empty())
+    }
+}
+
+/// An index; partial on live rows when `live_only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index {
+    /// Index name (`idx_posts_author_id`).
+    pub name: &'static str,
+    /// Indexed columns in order.
+    pub columns: &'static [IndexColumn],
+    /// `CREATE UNIQUE INDEX`.
+    pub unique: bool,
+    /// `WHERE deleted_at IS NULL`.
+    pub live_only: bool,
+}
+
+/// One column of an index or keyset order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexColumn {
+    /// Column name.
+    pub name: &'static str,
+    /// Sorted descending.
+    pub descending: bool,
+}
+
+/// A convention rule waived on purpose, with the reason written in code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiver {
+    /// The waived rule (`soft_delete`, `version`, `plural`, `float`,
+    /// `foreign_key`, `boolean_name`).
+    pub rule: &'static str,
+    /// Why the rule does not apply.
+    pub reason: &'static str,
+}
+
+impl TableSchema {
+    /// The column with this name.
+    pub fn column(&self, name: &str) -> Option<&'static Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Whether rows are soft-deleted (the table has `deleted_at`).
+    pub fn soft_deletes(&self) -> bool {
+        self.column("deleted_at").is_some()
+    }
+
+    /// Whether updates are version-checked (the table has `version`).
+    pub fn versioned(&self) -> bool {
+        self.column("version").is_some()
+    }
+
+    /// Tables this one references, other than itself.
+    pub fn references(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.foreign_keys
+            .iter()
+            .map(|fk| fk.references)
+            .filter(move |t| *t != self.name)
+    }
+}

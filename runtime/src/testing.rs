@@ -1,0 +1,488 @@
+//! A real PostgreSQL for tests and examples, with no set-up.
+//!
+//! When `DATABASE_URL` is set, that server is used as given. Otherwise the
+//! first call starts a throwaway server from the PostgreSQL binaries on the
+//! machine (`initdb` and `postgres`, found on `PATH`, through
+//! `pg_config --bindir`, or under `/usr/lib/postgresql/*/bin`), in a fresh
+//! temporary directory, listening on a Unix socket only. `initdb` refuses to
+//! run as root, so as root the server runs as the `postgres` system user.
+//!
+//! A watchdog process (a small `sh` script holding a pipe to this process)
+//! stops the server and removes its directory as soon as this process exits,
+//! however it exits, so nothing is left running or on disk.
+//!
+//! Each [`TestDatabase`] is a database of its own. Databases created from the
+//! same setup SQL are cloned from a template that is built once per process,
+//! so each test starts in milliseconds.
+//!
+//! ```no_run
+//! # async fn demo() -> ordinance::Result<()> {
+//! let db = ordinance::testing::TestDatabase::with_schema("CREATE TABLE t (x int)").await?;
+//! let client = db.connect().await?;
+//! client.execute("INSERT INTO t VALUES (1)", &[]).await?;
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashSet;
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::error::{Error, Result};
+
+/// The server tests talk to: the one in `DATABASE_URL`, or a throwaway one.
+#[derive(Debug)]
+pub struct TestServer {
+    config: Config,
+    /// `Some` for the throwaway server this process started.
+    embedded: Option<Embedded>,
+}
+
+#[derive(Debug)]
+struct Embedded {
+    dir: PathBuf,
+    /// Held until the process exits; closing it tells the watchdog to clean up.
+    _watchdog: Mutex<ChildStdin>,
+    _server: Mutex<Child>,
+}
+
+static SERVER: OnceLock<std::result::Result<TestServer, String>> = OnceLock::new();
+
+impl TestServer {
+    /// The process-wide server, started on first use.
+    pub fn global() -> Result<&'static TestServer> {
+        SERVER
+            .get_or_init(|| TestServer::start().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|detail| Error::ServerSetup {
+                step: "start",
+                detail: detail.clone(),
+            })
+    }
+
+    fn start() -> Result<TestServer> {
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            let config = url.parse::<Config>().map_err(|e| Error::ServerSetup {
+                step: "parsing DATABASE_URL",
+                detail: e.to_string(),
+            })?;
+            return Ok(TestServer {
+                config,
+                embedded: None,
+            });
+        }
+        Embedded::start()
+    }
+
+    /// Connection settings for the server's `postgres` database.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether this is the throwaway server started by this process.
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
+    /// The directory holding the throwaway server's data and socket, if any.
+    pub fn directory(&self) -> Option<&Path> {
+        self.embedded.as_ref().map(|e| e.dir.as_path())
+    }
+
+    /// Settings for another database on this server.
+    pub fn config_for(&self, dbname: &str) -> Config {
+        let mut config = self.config.clone();
+        config.dbname(dbname);
+        config
+    }
+
+    /// A connection to the maintenance database, for creating databases.
+    async fn admin(&self) -> Result<Client> {
+        let mut config = self.config.clone();
+        if config.get_dbname().is_none() {
+            config.dbname("postgres");
+        }
+        connect(&config).await
+    }
+}
+
+/// Opens a connection and drives it on the current tokio runtime.
+pub async fn connect(config: &Config) -> Result<Client> {
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        // The connection ends when the client is dropped; a broken connection
+        // shows up as an error on the client's next call.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+impl Embedded {
+    fn start() -> Result<TestServer> {
+        let bindir = find_bindir().ok_or(Error::NoServerBinaries)?;
+        let run_as = if is_root() {
+            Some(postgres_user()?)
+        } else {
+            None
+        };
+        let dir = std::env::temp_dir().join(format!(
+            "ordinance-pg-{}-{}",
+            std::process::id(),
+            unique_suffix()
+        ));
+        let data = dir.join("data");
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        // The watchdog starts first, so even a failed start leaves nothing behind.
+        let mut watchdog = spawn_watchdog(&dir)?;
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|source| Error::Io {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        let command = |program: &str| {
+            let mut cmd = Command::new(bindir.join(program));
+            cmd.current_dir(&dir)
+                .env("LC_ALL", "C")
+                .env_remove("PGDATA")
+                .stdin(Stdio::null());
+            if let Some((uid, gid)) = run_as {
+                cmd.uid(uid).gid(gid);
+            }
+            cmd
+        };
+        let out = command("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
+            .output()
+            .map_err(|e| Error::ServerSetup {
+                step: "running initdb",
+                detail: e.to_string(),
+            })?;
+        if !out.status.success() {
+            return Err(Error::ServerSetup {
+                step: "initdb",
+                detail: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
+        let log = dir.join("server.log");
+        let log_file = std::fs::File::create(&log).map_err(|source| Error::Io {
+            path: log.clone(),
+            source,
+        })?;
+        if let Some((uid, gid)) = run_as {
+            let _ = std::os::unix::fs::chown(&log, Some(uid), Some(gid));
+        }
+        let log_err = log_file.try_clone().map_err(|source| Error::Io {
+            path: log.clone(),
+            source,
+        })?;
+        let mut server = command("postgres")
+            .arg("-D")
+            .arg(&data)
+            .arg("-k")
+            .arg(&dir)
+            .args([
+                "-c",
+                "listen_addresses=",
+                "-p",
+                "5432",
+                "-F",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=128MB",
+            ])
+            .stdout(log_file)
+            .stderr(log_err)
+            // Its own process group: a Ctrl-C at the terminal reaches the
+            // test process, whose exit then stops the server cleanly.
+            .process_group(0)
+            .spawn()
+            .map_err(|e| Error::ServerSetup {
+                step: "starting postgres",
+                detail: e.to_string(),
+            })?;
+        let _ = writeln!(watchdog, "{}", server.id());
+        wait_until_ready(&data, &mut server, &log)?;
+
+        let mut config = Config::new();
+        config
+            .host_path(&dir)
+            .port(5432)
+            .user("postgres")
+            .dbname("postgres");
+        Ok(TestServer {
+            config,
+            embedded: Some(Embedded {
+                dir,
+                _watchdog: Mutex::new(watchdog),
+                _server: Mutex::new(server),
+            }),
+        })
+    }
+}
+
+/// A shell that reads the server's pid, then waits for end-of-file on its
+/// stdin (this process exiting, for any reason), stops the server and
+/// removes the directory.
+fn spawn_watchdog(dir: &Path) -> Result<ChildStdin> {
+    const SCRIPT: &str = r#"
+        read -r pid
+        cat > /dev/null
+        if [ -n "$pid" ]; then
+            kill -INT "$pid" 2>/dev/null
+            i=0
+            while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+            kill -KILL "$pid" 2>/dev/null
+        fi
+        rm -rf "$1"
+    "#;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg("ordinance-pg-watchdog")
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| Error::ServerSetup {
+            step: "starting the clean-up watchdog",
+            detail: e.to_string(),
+        })?;
+    child.stdin.take().ok_or_else(|| Error::ServerSetup {
+        step: "starting the clean-up watchdog",
+        detail: "no stdin pipe".to_owned(),
+    })
+}
+
+/// Waits for `postmaster.pid` to report `ready` (PostgreSQL 10 and later).
+fn wait_until_ready(data: &Path, server: &mut Child, log: &Path) -> Result<()> {
+    let pid_file = data.join("postmaster.pid");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&pid_file) {
+            if text.lines().nth(7).is_some_and(|l| l.trim() == "ready") {
+                return Ok(());
+            }
+        }
+        if let Ok(Some(status)) = server.try_wait() {
+            return Err(Error::ServerSetup {
+                step: "postgres",
+                detail: format!(
+                    "exited with {status}: {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                ),
+            });
+        }
+        if Instant::now() > deadline {
+            return Err(Error::ServerSetup {
+                step: "waiting for postgres",
+                detail: format!(
+                    "not ready after 60 s: {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                ),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The directory holding `initdb` and `postgres`.
+fn find_bindir() -> Option<PathBuf> {
+    let has_both = |d: &Path| d.join("initdb").is_file() && d.join("postgres").is_file();
+    if let Some(path) = std::env::var_os("PATH") {
+        if let Some(d) = std::env::split_paths(&path).find(|d| has_both(d)) {
+            return Some(d);
+        }
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let d = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_both(&d) {
+            return Some(d);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let version = e.file_name().to_str()?.parse().ok()?;
+            Some((version, e.path().join("bin")))
+        })
+        .filter(|(_, d)| has_both(d))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, d)| d)
+}
+
+fn id_of(args: &[&str]) -> Option<u32> {
+    let out = Command::new("id").args(args).output().ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+fn is_root() -> bool {
+    id_of(&["-u"]) == Some(0)
+}
+
+fn postgres_user() -> Result<(u32, u32)> {
+    match (id_of(&["-u", "postgres"]), id_of(&["-g", "postgres"])) {
+        (Some(uid), Some(gid)) => Ok((uid, gid)),
+        _ => Err(Error::ServerSetup {
+            step: "finding the `postgres` system user",
+            detail: "running as root, so the server must run as another user, and there is no \
+                     `postgres` user; create one (`useradd --system postgres`) or set DATABASE_URL"
+                .to_owned(),
+        }),
+    }
+}
+
+fn unique_suffix() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32)
+}
+
+/// A database of its own for one test (or one example run).
+///
+/// On the throwaway server it disappears with the server. On a `DATABASE_URL`
+/// server it is dropped when this value is dropped.
+#[derive(Debug)]
+pub struct TestDatabase {
+    name: String,
+    config: Config,
+    server: &'static TestServer,
+}
+
+/// Templates already built in this process, by name.
+static TEMPLATES: tokio::sync::Mutex<Option<HashSet<String>>> = tokio::sync::Mutex::const_new(None);
+
+impl TestDatabase {
+    /// A new, empty database.
+    pub async fn create() -> Result<Self> {
+        Self::create_from(None).await
+    }
+
+    /// A new database holding what `setup_sql` creates. On the throwaway
+    /// server, the SQL runs once per process into a template database that
+    /// every later call clones.
+    pub async fn with_schema(setup_sql: &str) -> Result<Self> {
+        let server = TestServer::global()?;
+        if !server.is_embedded() {
+            let db = Self::create_from(None).await?;
+            db.connect().await?.batch_execute(setup_sql).await?;
+            return Ok(db);
+        }
+        let template = format!("ordinance_tpl_{:016x}", fnv1a(setup_sql.as_bytes()));
+        {
+            let mut built = TEMPLATES.lock().await;
+            let built = built.get_or_insert_with(HashSet::new);
+            if !built.contains(&template) {
+                let admin = server.admin().await?;
+                admin
+                    .batch_execute(&format!("CREATE DATABASE \"{template}\""))
+                    .await?;
+                let client = connect(&server.config_for(&template)).await?;
+                client.batch_execute(setup_sql).await?;
+                drop(client);
+                built.insert(template.clone());
+            }
+        }
+        Self::create_from(Some(&template)).await
+    }
+
+    async fn create_from(template: Option<&str>) -> Result<Self> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let server = TestServer::global()?;
+        let name = format!(
+            "ordinance_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = server.admin().await?;
+        let sql = match template {
+            Some(t) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{t}\" STRATEGY FILE_COPY"),
+            None => format!("CREATE DATABASE \"{name}\""),
+        };
+        admin.batch_execute(&sql).await?;
+        Ok(TestDatabase {
+            config: server.config_for(&name),
+            name,
+            server,
+        })
+    }
+
+    /// The database name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Connection settings for this database.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Opens a new connection to this database, driven on the current runtime.
+    pub async fn connect(&self) -> Result<Client> {
+        connect(&self.config).await
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.server.is_embedded() {
+            return;
+        }
+        // A server we do not own keeps nothing of ours. Drop runs outside any
+        // async context guarantee, so use a private runtime on a thread.
+        let server = self.server;
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let admin = server.admin().await.ok()?;
+                admin.batch_execute(&sql).await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// A stable 64-bit hash of the setup SQL, naming its template database.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

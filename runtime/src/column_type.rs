@@ -24,7 +24,7 @@ use crate::schema::{ColumnDefault, SqlType};
     label = "no PostgreSQL column type for `{Self}`",
     note = "storable types: Uuid, String, bool, i16, i32, i64, rust_decimal::Decimal, DateTime<Utc>, \
             NaiveDate, serde_json::Value, Json<T>, Vec<String>, Vec<u8>, an enum deriving `DbEnum`, \
-            and Option<T> of any of them",
+            and Option<T> of any of them (f32 / f64 only with a `float` waiver)",
     note = "to store a type of your own, implement `ordinance::ColumnType` for it"
 )]
 pub trait ColumnType {
@@ -55,6 +55,8 @@ column_types! {
     i16 => SqlType::SmallInt;
     i32 => SqlType::Integer;
     i64 => SqlType::BigInt;
+    f32 => SqlType::Real;
+    f64 => SqlType::DoublePrecision;
     rust_decimal::Decimal => SqlType::Numeric { precision: None, scale: None };
     chrono::DateTime<chrono::Utc> => SqlType::Timestamptz;
     chrono::NaiveDate => SqlType::Date;

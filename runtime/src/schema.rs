@@ -74,6 +74,10 @@ pub enum SqlType {
         /// Digits after the decimal point.
         scale: Option<u16>,
     },
+    /// `REAL`; only with a `float` waiver
+    Real,
+    /// `DOUBLE PRECISION`; only with a `float` waiver
+    DoublePrecision,
     /// `TIMESTAMPTZ`
     Timestamptz,
     /// `DATE`
@@ -106,6 +110,8 @@ impl SqlType {
                 scale: None,
             } => Owned(format!("NUMERIC({p})")),
             SqlType::Numeric { .. } => Borrowed("NUMERIC"),
+            SqlType::Real => Borrowed("REAL"),
+            SqlType::DoublePrecision => Borrowed("DOUBLE PRECISION"),
             SqlType::Timestamptz => Borrowed("TIMESTAMPTZ"),
             SqlType::Date => Borrowed("DATE"),
             SqlType::Jsonb => Borrowed("JSONB"),

@@ -1,1 +1,185 @@
+//! Shared fixtures of the integration tests: a realistic multi-entity schema
+//! exercising every column type, attribute and waiver.
 
+use ordinance::prelude::*;
+use ordinance::{Json, TableSchema};
+
+/// Role of a member inside an organization.
+#[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberRole {
+    /// Full control.
+    Owner,
+    /// Day-to-day administration.
+    Admin,
+    /// Ordinary member.
+    Member,
+}
+
+/// Where a task stands.
+#[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskStatus {
+    /// Not started.
+    Todo,
+    /// Being worked on.
+    InProgress,
+    /// Finished.
+    Done,
+}
+
+/// A customer account; everything else hangs off it.
+#[derive(Entity, Debug, Clone)]
+pub struct Organization {
+    pub id: Uuid,
+    /// Display name, unique among live organizations.
+    #[column(min_len = 1, max_len = 120, unique)]
+    pub name: String,
+    /// Free-form settings.
+    pub settings: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// People who can sign in.
+#[derive(Entity, Debug, Clone)]
+#[entity(keyset(created_at desc, id desc))]
+pub struct User {
+    pub id: Uuid,
+    #[column(references = Organization, on_delete = "cascade")]
+    pub organization_id: Uuid,
+    #[column(max_len = 320, unique)]
+    pub email: String,
+    pub display_name: Option<String>,
+    pub role: MemberRole,
+    pub is_admin: bool,
+    pub avatar: Option<Vec<u8>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A named set of users; `group` is a reserved word in SQL.
+#[derive(Entity, Debug, Clone)]
+#[entity(unique(organization_id, name))]
+pub struct Group {
+    pub id: Uuid,
+    #[column(references = Organization)]
+    pub organization_id: Uuid,
+    #[column(max_len = 80)]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A unit of work.
+#[derive(Entity, Debug, Clone)]
+#[entity(
+    keyset(status asc, created_at desc),
+    index(organization_id, due_on),
+)]
+pub struct Task {
+    pub id: Uuid,
+    #[column(references = Organization, on_delete = "cascade")]
+    pub organization_id: Uuid,
+    /// Who does it; cleared when the user is purged.
+    #[column(references = User, on_delete = "set null")]
+    pub assignee_id: Option<Uuid>,
+    /// The task this one was split from.
+    #[column(references = Task)]
+    pub parent_id: Option<Uuid>,
+    #[column(min_len = 1, max_len = 200)]
+    pub title: String,
+    pub status: TaskStatus,
+    /// Position in the board column; `order` is a reserved word.
+    #[column(min = 0)]
+    pub order: i32,
+    #[column(min = 1, max = 5)]
+    pub priority: i16,
+    pub estimate_minutes: Option<i64>,
+    pub labels: Vec<String>,
+    pub due_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// Money owed by an organization.
+#[derive(Entity, Debug, Clone)]
+pub struct Invoice {
+    pub id: Uuid,
+    #[column(references = Organization)]
+    pub organization_id: Uuid,
+    #[column(precision = 12, scale = 2, min = 0)]
+    pub amount: Decimal,
+    /// Exchange rate at issue time, exact.
+    pub fx_rate: Option<Decimal>,
+    #[column(max_len = 3, min_len = 3)]
+    pub currency: String,
+    pub has_been_paid: bool,
+    /// Line items as sent to the payment provider.
+    pub lines: Json<serde_json::Value>,
+    /// Reference in the external billing system.
+    #[column(exempt(foreign_key = "lives in the billing provider, not in this database"))]
+    pub billing_account_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// Who did what, when. Append-only.
+#[derive(Entity, Debug, Clone)]
+#[entity(
+    exempt(
+        soft_delete = "append-only ledger: rows are never removed",
+        version = "rows are never updated"
+    ),
+    index(action, created_at desc)
+)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    #[column(references = User)]
+    pub actor_id: Uuid,
+    #[column(max_len = 64)]
+    pub action: String,
+    /// Sensor-style measurement attached to some events.
+    #[column(exempt(float = "latency samples: approximate by nature"))]
+    pub latency_ms: Option<f64>,
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Many-to-many link of tasks and groups.
+#[derive(Entity, Debug, Clone)]
+#[entity(unique(task_id, group_id, name = "idx_task_groups_pair_unique"))]
+pub struct TaskGroup {
+    pub id: Uuid,
+    #[column(references = Task, on_delete = "cascade")]
+    pub task_id: Uuid,
+    #[column(references = Group, on_delete = "cascade")]
+    pub group_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// Every fixture entity, deliberately not in dependency order.
+pub fn all_schemas() -> Vec<&'static TableSchema> {
+    use ordinance::Entity;
+    vec![
+        TaskGroup::SCHEMA,
+        AuditEvent::SCHEMA,
+        Task::SCHEMA,
+        Invoice::SCHEMA,
+        Group::SCHEMA,
+        User::SCHEMA,
+        Organization::SCHEMA,
+    ]
+}

@@ -41,6 +41,7 @@ impl<'a> Container<'a> {
                 "an entity cannot be generic: it describes one table",
                 "remove the generic parameters",
             );
+            return None;
         }
         let named = match &input.data {
             Data::Struct(s) => match &s.fields {

@@ -8,7 +8,7 @@
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
-use syn::parse::{Parse, ParseStream};
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
 
@@ -103,6 +103,9 @@ pub(crate) struct Field {
     pub(crate) index: Option<Spanned<()>>,
     pub(crate) index_name: Option<Spanned<String>>,
     pub(crate) references: Option<Spanned<syn::Path>>,
+    /// `references` was written, even if its value did not parse; the
+    /// foreign-key rules then stay quiet instead of repeating the error.
+    pub(crate) references_written: bool,
     pub(crate) on_delete: Option<Spanned<OnDelete>>,
     pub(crate) precision: Option<Spanned<u16>>,
     pub(crate) scale: Option<Spanned<u16>>,
@@ -110,10 +113,22 @@ pub(crate) struct Field {
     pub(crate) doc: Option<String>,
 }
 
-const ENTITY_KEYS: &str =
-    "`table = \"...\"`, `index(...)`, `unique(...)`, `keyset(...)`, `exempt(...)`";
-const COLUMN_KEYS: &str = "`name`, `min_len`, `max_len`, `min`, `max`, `unique`, `index`, \
-     `index_name`, `references`, `on_delete`, `precision`, `scale`, `exempt(...)`";
+const ENTITY_KEYS: &[&str] = &["table", "index", "unique", "keyset", "exempt"];
+const COLUMN_KEYS: &[&str] = &[
+    "name",
+    "min_len",
+    "max_len",
+    "min",
+    "max",
+    "unique",
+    "index",
+    "index_name",
+    "references",
+    "on_delete",
+    "precision",
+    "scale",
+    "exempt",
+];
 const ENTITY_WAIVERS: &[Symbol] = &[SOFT_DELETE, VERSION, PLURAL];
 const FIELD_WAIVERS: &[Symbol] = &[FLOAT, FOREIGN_KEY, BOOLEAN_NAME];
 
@@ -137,7 +152,8 @@ impl Container {
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path == TABLE {
                     let s = expect_str(&meta, TABLE, "table = \"workflow_steps\"")?;
-                    table.set(&meta.path, s.value());
+                    let path = &meta.path;
+                    table.set(quote::quote!(#path = #s), s.value());
                 } else if meta.path == INDEX || meta.path == UNIQUE || meta.path == KEYSET {
                     let kind = [INDEX, UNIQUE, KEYSET]
                         .into_iter()
@@ -179,6 +195,7 @@ impl Field {
         let mut precision = Attr::none(cx, PRECISION);
         let mut scale = Attr::none(cx, SCALE);
         let mut waivers = Vec::new();
+        let mut references_written = false;
         for attr in attrs {
             if attr.path() == ENTITY {
                 cx.error_with_help(
@@ -193,19 +210,23 @@ impl Field {
             }
             let result = attr.parse_nested_meta(|meta| {
                 let path = meta.path.clone();
+                // Errors about a `key = value` setting underline all of it.
+                let whole = |value: &dyn ToTokens| quote::quote!(#path = #value);
                 if path == NAME {
-                    name.set(
-                        &path,
-                        expect_str(&meta, NAME, "name = \"first_name\"")?.value(),
-                    );
+                    let s = expect_str(&meta, NAME, "name = \"first_name\"")?;
+                    name.set(whole(&s), s.value());
                 } else if path == MIN_LEN {
-                    min_len.set(&path, expect_int(&meta, MIN_LEN, "min_len = 1")?);
+                    let (v, e) = expect_int(&meta, MIN_LEN, "min_len = 1")?;
+                    min_len.set(whole(&e), v);
                 } else if path == MAX_LEN {
-                    max_len.set(&path, expect_int(&meta, MAX_LEN, "max_len = 200")?);
+                    let (v, e) = expect_int(&meta, MAX_LEN, "max_len = 200")?;
+                    max_len.set(whole(&e), v);
                 } else if path == MIN {
-                    min.set(&path, expect_int(&meta, MIN, "min = 0")?);
+                    let (v, e) = expect_int(&meta, MIN, "min = 0")?;
+                    min.set(whole(&e), v);
                 } else if path == MAX {
-                    max.set(&path, expect_int(&meta, MAX, "max = 100")?);
+                    let (v, e) = expect_int(&meta, MAX, "max = 100")?;
+                    max.set(whole(&e), v);
                 } else if path == UNIQUE {
                     expect_flag(&meta, UNIQUE)?;
                     unique.set(&path, ());
@@ -214,15 +235,20 @@ impl Field {
                     index.set(&path, ());
                 } else if path == INDEX_NAME {
                     let s = expect_str(&meta, INDEX_NAME, "index_name = \"idx_short_name\"")?;
-                    index_name.set(&path, s.value());
+                    index_name.set(whole(&s), s.value());
                 } else if path == REFERENCES {
-                    references.set(&path, expect_path(&meta)?);
+                    references_written = true;
+                    let target = expect_path(&meta)?;
+                    references.set(whole(&target), target);
                 } else if path == ON_DELETE {
-                    on_delete.set(&path, expect_on_delete(&meta)?);
+                    let (action, lit) = expect_on_delete(&meta)?;
+                    on_delete.set(whole(&lit), action);
                 } else if path == PRECISION {
-                    precision.set(&path, expect_int(&meta, PRECISION, "precision = 12")?);
+                    let (v, e) = expect_int(&meta, PRECISION, "precision = 12")?;
+                    precision.set(whole(&e), v);
                 } else if path == SCALE {
-                    scale.set(&path, expect_int(&meta, SCALE, "scale = 2")?);
+                    let (v, e) = expect_int(&meta, SCALE, "scale = 2")?;
+                    scale.set(whole(&e), v);
                 } else if path == EXEMPT {
                     parse_waivers(cx, &meta, FIELD_WAIVERS, &mut waivers)?;
                 } else {
@@ -244,6 +270,7 @@ impl Field {
             index: index.get(),
             index_name: index_name.get(),
             references: references.get(),
+            references_written,
             on_delete: on_delete.get(),
             precision: precision.get(),
             scale: scale.get(),
@@ -280,10 +307,19 @@ pub(crate) fn doc_comment(attrs: &[Attribute]) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-fn unknown_key(meta: &ParseNestedMeta<'_>, attr: &str, valid: &str) -> syn::Error {
+fn unknown_key(meta: &ParseNestedMeta<'_>, attr: &str, valid: &[&str]) -> syn::Error {
     let key = meta.path.to_token_stream().to_string().replace(' ', "");
+    let list = valid
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let help = match crate::naming::closest(&key, valid) {
+        Some(near) => format!("did you mean `{near}`? the {attr} attributes are {list}"),
+        None => format!("expected one of {list}"),
+    };
     meta.error(format_args!(
-        "unknown {attr} attribute `{key}`\nhelp: expected one of {valid}"
+        "unknown {attr} attribute `{key}`\nhelp: {help}"
     ))
 }
 
@@ -299,7 +335,7 @@ fn expect_str(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Re
     }
 }
 
-fn expect_int<T>(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<T>
+fn expect_int<T>(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<(T, Expr)>
 where
     T: std::str::FromStr + TryFrom<i64>,
     T::Err: std::fmt::Display,
@@ -324,12 +360,16 @@ where
     let out_of_range = || {
         syn::Error::new_spanned(
             &expr,
-            format_args!("`{key}` is out of range for this setting\nhelp: for example `{example}`"),
+            format_args!(
+                "`{key}` cannot be {}\nhelp: for example `{example}`",
+                expr.to_token_stream().to_string().replace(' ', "")
+            ),
         )
     };
     let magnitude: i64 = lit.base10_parse().map_err(|_| out_of_range())?;
     let value = if negative { -magnitude } else { magnitude };
-    T::try_from(value).map_err(|_| out_of_range())
+    let value = T::try_from(value).map_err(|_| out_of_range())?;
+    Ok((value, expr))
 }
 
 fn not_an_integer(expr: &Expr, key: Symbol, example: &str) -> syn::Error {
@@ -377,12 +417,12 @@ fn expect_path(meta: &ParseNestedMeta<'_>) -> syn::Result<syn::Path> {
     }
 }
 
-fn expect_on_delete(meta: &ParseNestedMeta<'_>) -> syn::Result<OnDelete> {
+fn expect_on_delete(meta: &ParseNestedMeta<'_>) -> syn::Result<(OnDelete, LitStr)> {
     let s = expect_str(meta, ON_DELETE, "on_delete = \"cascade\"")?;
     match s.value().to_ascii_lowercase().as_str() {
-        "restrict" => Ok(OnDelete::Restrict),
-        "cascade" => Ok(OnDelete::Cascade),
-        "set null" | "set_null" => Ok(OnDelete::SetNull),
+        "restrict" => Ok((OnDelete::Restrict, s)),
+        "cascade" => Ok((OnDelete::Cascade, s)),
+        "set null" | "set_null" => Ok((OnDelete::SetNull, s)),
         other => Err(syn::Error::new_spanned(
             &s,
             format_args!(
@@ -419,6 +459,20 @@ fn parse_waivers(
             )));
         };
         let example = format!("{rule} = \"why this rule does not apply\"");
+        if !inner.input.peek(Token![=]) {
+            // Count it as waived so the rule itself is not reported as well.
+            cx.error_with_help(
+                &inner.path,
+                format_args!("the waiver of `{rule}` has no reason"),
+                format_args!("write `{example}`; the reason is written into the schema as a comment"),
+            );
+            out.push(Waiver {
+                rule,
+                reason: String::new(),
+                tokens: inner.path.to_token_stream(),
+            });
+            return Ok(());
+        }
         let reason = expect_str(&inner, rule, &example)?;
         if reason.value().trim().is_empty() {
             cx.error_with_help(
@@ -472,14 +526,18 @@ impl Parse for KeyItem {
             descending = match dir.to_string().to_ascii_lowercase().as_str() {
                 "asc" => false,
                 "desc" => true,
-                _ => {
+                other => {
+                    let help = if other.starts_with("desc") {
+                        format!("write `{ident} desc`")
+                    } else if other.starts_with("asc") {
+                        format!("write `{ident} asc`")
+                    } else {
+                        format!("if `{dir}` is another column, separate it with a comma: `{ident}, {dir}`")
+                    };
                     return Err(syn::Error::new_spanned(
                         &dir,
-                        format_args!(
-                            "expected `asc` or `desc` after `{ident}`\n\
-                             help: separate columns with commas: `{ident}, {dir}`"
-                        ),
-                    ))
+                        format_args!("expected `asc` or `desc` after `{ident}`\nhelp: {help}"),
+                    ));
                 }
             };
         }
@@ -493,11 +551,9 @@ fn parse_key_spec(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: Symbol) -> syn::R
             "`{kind}` lists its columns\nhelp: write `{kind}(column_a, column_b desc)`"
         )));
     }
-    let content;
-    syn::parenthesized!(content in meta.input);
-    let tokens_of_list: TokenStream = content.fork().parse()?;
-    let items: Punctuated<KeyItem, Token![,]> =
-        content.parse_terminated(KeyItem::parse, Token![,])?;
+    // Keep the real parenthesised group so errors point into the source.
+    let group: proc_macro2::Group = meta.input.parse()?;
+    let items = Punctuated::<KeyItem, Token![,]>::parse_terminated.parse2(group.stream())?;
     let mut name = Attr::none(cx, NAME);
     let mut columns = Vec::new();
     for item in items {
@@ -507,7 +563,7 @@ fn parse_key_spec(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: Symbol) -> syn::R
         }
     }
     let path = &meta.path;
-    let tokens = quote::quote!(#path(#tokens_of_list));
+    let tokens = quote::quote!(#path #group);
     if columns.is_empty() {
         cx.error_with_help(
             &tokens,

@@ -346,7 +346,8 @@ fn check_foreign_keys(cx: &Ctxt, cont: &Container<'_>) {
                         "say what the column references: `#[column(references = User, on_delete = \"cascade\")]`",
                     );
                 }
-                let is_fk_shaped = ends_in_id && f.col.is(Kind::Uuid);
+                let is_fk_shaped =
+                    ends_in_id && f.col.is(Kind::Uuid) && !f.attrs.references_written;
                 match f.waiver(FOREIGN_KEY) {
                     Some(w) if !is_fk_shaped => cx.error_with_help(
                         &w.tokens,
@@ -522,6 +523,10 @@ fn check_keysets(cx: &Ctxt, cont: &Container<'_>) {
 
 /// Every generated name fits in 63 bytes and no two objects share a name.
 fn check_generated_names(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
+    if !naming::fits(&cont.table) {
+        // Already reported on the table name; every derived name would repeat it.
+        return;
+    }
     let constraint_help =
         "shorten the table name (`#[entity(table = \"...\")]`) or the column name \
                            (`#[column(name = \"...\")]`)";

@@ -170,9 +170,14 @@ pub(crate) fn pluralize_word(word: &str) -> String {
     format!("{word}s")
 }
 
+/// Singular words ending in `s` that no suffix rule recognises.
+const SINGULAR_S: &[&str] = &[
+    "alias", "atlas", "bias", "canvas", "gas", "lens", "chaos", "kudos", "iris",
+];
+
 /// Singular words that happen to end in `s`; they are never plurals.
 fn ends_like_singular(word: &str) -> bool {
-    ["ss", "us", "is"].iter().any(|e| word.ends_with(e))
+    SINGULAR_S.contains(&word) || ["ss", "us", "is"].iter().any(|e| word.ends_with(e))
 }
 
 /// Candidate singulars of a word that might be plural, in preference order.
@@ -246,8 +251,18 @@ pub(crate) fn suggest_plural(name: &str) -> String {
 }
 
 /// The table name derived from a struct name: `WorkflowStep` -> `workflow_steps`.
+///
+/// A struct already named in the plural keeps its name (`Users` -> `users`),
+/// and so does one that reads as a misspelt plural (`Persons` -> `persons`),
+/// which the plural rule then reports with the right suggestion (`people`).
 pub(crate) fn table_name_for(struct_name: &str) -> String {
-    pluralize(&snake_case(struct_name))
+    let snake = snake_case(struct_name);
+    let last = snake.rsplit('_').next().unwrap_or(&snake);
+    if is_plural(&snake) || (last.ends_with('s') && !ends_like_singular(last)) {
+        snake
+    } else {
+        pluralize(&snake)
+    }
 }
 
 /// The predicate name to suggest for a boolean column: `active` -> `is_active`.
@@ -286,6 +301,36 @@ pub(crate) fn index_name(table: &str, columns: &[&str], unique: bool) -> String 
         name.push_str("_unique");
     }
     name
+}
+
+/// Levenshtein distance between two short ASCII words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(cur)
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The candidate closest to a misspelt key, if any is close enough to suggest.
+pub(crate) fn closest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(key, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 #[cfg(test)]
@@ -432,11 +477,17 @@ mod tests {
             ("HTTPRequestLog", "http_request_logs"),
             ("Metadata", "metadata"),
             ("User", "users"),
+            ("Alias", "aliases"),
+            ("Users", "users"),
         ];
         for (input, expected) in cases {
             assert_eq!(table_name_for(input), expected, "table for {input}");
             assert!(is_plural(expected));
         }
+        // A misspelt plural is kept so the plural rule can name the right one.
+        assert_eq!(table_name_for("Persons"), "persons");
+        assert!(!is_plural("persons"));
+        assert_eq!(suggest_plural("persons"), "people");
     }
 
     #[test]
@@ -466,6 +517,15 @@ mod tests {
         assert_eq!(hungarian_prefix("integrations"), None);
         assert_eq!(hungarian_prefix("tbl"), None);
         assert_eq!(hungarian_prefix("strategy_id"), None);
+    }
+
+    #[test]
+    fn suggests_the_closest_key() {
+        let keys = ["name", "min_len", "max_len", "references", "on_delete"];
+        assert_eq!(closest("maxlen", &keys), Some("max_len"));
+        assert_eq!(closest("refrences", &keys), Some("references"));
+        assert_eq!(closest("ondelete", &keys), Some("on_delete"));
+        assert_eq!(closest("colour", &keys), None);
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub(crate) enum Kind {
     BigInt,
     Decimal,
     Timestamptz,
+    /// `NaiveDate`, JSON (`Value`, `Json<T>`) and `Vec<T>`: types the rules
+    /// do not single out, but that are known not to be enums.
+    Plain,
     /// Any other type; the runtime's `ColumnType` trait decides whether it can be stored.
     Other,
 }
@@ -142,6 +145,9 @@ fn classify_inner(ty: &Type) -> (Kind, Option<Rejection>) {
         "i32" if plain => (Kind::Integer, None),
         "i64" if plain => (Kind::BigInt, None),
         "Decimal" if plain => (Kind::Decimal, None),
+        "NaiveDate" if plain => (Kind::Plain, None),
+        "Value" if plain => (Kind::Plain, None),
+        "Json" | "Vec" if single_type_arg(seg).is_some() => (Kind::Plain, None),
         "DateTime" => match single_type_arg(seg) {
             Some(tz) if is_named(tz, "Utc") => (Kind::Timestamptz, None),
             _ => reject(
@@ -165,11 +171,14 @@ fn classify_inner(ty: &Type) -> (Kind, Option<Rejection>) {
         ),
         "u8" | "u16" if plain => unsigned(&name, "i32", "INTEGER"),
         "u32" if plain => unsigned(&name, "i64", "BIGINT"),
-        "u64" | "u128" | "usize" if plain => unsigned(
-            &name,
-            "i64",
-            "BIGINT (or `Decimal` as NUMERIC for values above i64::MAX)",
-        ),
+        "u64" | "u128" | "usize" if plain => {
+            let (kind, rejection) = unsigned(&name, "i64", "BIGINT");
+            let rejection = rejection.map(|mut r| {
+                r.help.push_str("; for values above i64::MAX use `Decimal` (NUMERIC)");
+                r
+            });
+            (kind, rejection)
+        }
         "i8" if plain => reject(
             "`i8` cannot be stored: PostgreSQL has no 1-byte integer",
             "use `i16` (SMALLINT)",
@@ -222,7 +231,10 @@ mod tests {
             ("DateTime<Utc>", Kind::Timestamptz, false),
             ("chrono::DateTime<chrono::Utc>", Kind::Timestamptz, false),
             ("Option<DateTime<Utc>>", Kind::Timestamptz, true),
-            ("Vec<String>", Kind::Other, false),
+            ("Vec<String>", Kind::Plain, false),
+            ("Option<NaiveDate>", Kind::Plain, true),
+            ("serde_json::Value", Kind::Plain, false),
+            ("Json<Settings>", Kind::Plain, false),
             ("Status", Kind::Other, false),
         ];
         for (src, kind, nullable) in cases {

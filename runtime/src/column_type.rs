@@ -40,6 +40,9 @@ pub trait ColumnType {
 macro_rules! column_types {
     ($($ty:ty => $sql:expr $(, default $default:expr)?;)*) => {
         $(
+            // The trait's own note lists the storable types; rustc's list of
+            // implementations would repeat it less clearly.
+            #[diagnostic::do_not_recommend]
             impl ColumnType for $ty {
                 const SQL_TYPE: SqlType = $sql;
                 $(const DEFAULT: Option<ColumnDefault> = Some($default);)?
@@ -68,6 +71,7 @@ column_types! {
 /// A JSON document of any serde type, stored as `JSONB`.
 pub use tokio_postgres::types::Json;
 
+#[diagnostic::do_not_recommend]
 impl<T> ColumnType for Json<T> {
     const SQL_TYPE: SqlType = SqlType::Jsonb;
     const DEFAULT: Option<ColumnDefault> = Some(ColumnDefault::EmptyJsonObject);

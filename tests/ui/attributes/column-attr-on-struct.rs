@@ -1,0 +1,14 @@
+// `#[column]` goes on fields.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+#[column(name = "users")]
+pub struct User {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

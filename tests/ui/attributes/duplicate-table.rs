@@ -1,0 +1,15 @@
+// `table` given twice is an error.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+#[entity(table = "users")]
+#[entity(table = "people")]
+pub struct User {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+// `unique` is a flag.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct User {
+    pub id: Uuid,
+    #[column(unique = true)]
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

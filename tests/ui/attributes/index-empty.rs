@@ -1,0 +1,14 @@
+// An index names at least one column.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+#[entity(index())]
+pub struct User {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+// Index columns must exist.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+#[entity(index(nmae))]
+pub struct User {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+// A setting needs its value.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct User {
+    pub id: Uuid,
+    #[column(max_len)]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+// Nullable boolean columns read as predicates too.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct User {
+    pub id: Uuid,
+    pub verified: Option<bool>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+// Integer ids are rejected: use UUIDs.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct User {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

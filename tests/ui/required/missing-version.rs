@@ -1,0 +1,12 @@
+// Entities carry a `version` for optimistic locking.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct User {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+fn main() {}

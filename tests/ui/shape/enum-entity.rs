@@ -1,0 +1,10 @@
+// Entities are structs.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub enum Status {
+    Draft,
+    Published,
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+// Entities own their data.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct Profile {
+    pub id: Uuid,
+    pub name: &'static str,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

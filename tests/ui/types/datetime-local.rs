@@ -1,0 +1,14 @@
+// Only DateTime<Utc> is stored.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct Profile {
+    pub id: Uuid,
+    pub published_at: DateTime<chrono::Local>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

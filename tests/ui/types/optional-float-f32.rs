@@ -1,0 +1,14 @@
+// Floats are rejected inside Option too.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct Profile {
+    pub id: Uuid,
+    pub weight: Option<f32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

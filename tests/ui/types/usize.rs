@@ -1,0 +1,14 @@
+// usize has no fixed size.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct Profile {
+    pub id: Uuid,
+    pub position: usize,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

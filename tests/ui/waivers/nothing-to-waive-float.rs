@@ -1,0 +1,15 @@
+// A waiver must waive something.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct Reading {
+    pub id: Uuid,
+    #[column(exempt(float = "sensor data"))]
+    pub celsius: Decimal,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+// A waiver must waive something.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+pub struct User {
+    pub id: Uuid,
+    #[column(exempt(foreign_key = "external"))]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

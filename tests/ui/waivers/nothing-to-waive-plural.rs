@@ -1,0 +1,14 @@
+// A waiver must waive something.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+#[entity(exempt(plural = "legacy name"))]
+pub struct User {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

@@ -1,1 +1,151 @@
-fn main() {}
+//! A small blog schema: users, posts, comments and tags.
+//!
+//! `cargo run --example blog` prints the DDL the entities imply and applies it
+//! to a scratch database: on the server in `DATABASE_URL` when set, otherwise
+//! on a throwaway PostgreSQL started from the binaries on this machine.
+
+use ordinance::ddl::SchemaDdl;
+use ordinance::prelude::*;
+use ordinance::testing::{TestDatabase, TestServer};
+
+/// Where a post stands in its life.
+#[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostStatus {
+    Draft,
+    Published,
+    Archived,
+}
+
+/// People who can sign in.
+#[derive(Entity, Debug, Clone)]
+#[entity(keyset(created_at desc, id desc))]
+pub struct User {
+    pub id: Uuid,
+    /// Sign-in address, unique among live users.
+    #[column(max_len = 320, unique)]
+    pub email: String,
+    pub display_name: Option<String>,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// An article written by a user.
+#[derive(Entity, Debug, Clone)]
+#[entity(keyset(status asc, created_at desc))]
+pub struct Post {
+    pub id: Uuid,
+    #[column(references = User, on_delete = "cascade")]
+    pub author_id: Uuid,
+    #[column(min_len = 1, max_len = 200)]
+    pub title: String,
+    pub body: String,
+    pub status: PostStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A reader's reply to a post, possibly to another comment.
+#[derive(Entity, Debug, Clone)]
+pub struct Comment {
+    pub id: Uuid,
+    #[column(references = Post, on_delete = "cascade")]
+    pub post_id: Uuid,
+    /// Kept when the author is purged, so threads stay readable.
+    #[column(references = User, on_delete = "set null")]
+    pub author_id: Option<Uuid>,
+    #[column(references = Comment)]
+    pub parent_id: Option<Uuid>,
+    #[column(min_len = 1, max_len = 5000)]
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A label posts can carry.
+#[derive(Entity, Debug, Clone)]
+pub struct Tag {
+    pub id: Uuid,
+    #[column(min_len = 1, max_len = 40, unique)]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// Which tags a post carries.
+#[derive(Entity, Debug, Clone)]
+#[entity(unique(post_id, tag_id))]
+pub struct PostTag {
+    pub id: Uuid,
+    #[column(references = Post, on_delete = "cascade")]
+    pub post_id: Uuid,
+    #[column(references = Tag, on_delete = "cascade")]
+    pub tag_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let ddl = SchemaDdl::new(&[
+        PostTag::SCHEMA,
+        Comment::SCHEMA,
+        Tag::SCHEMA,
+        Post::SCHEMA,
+        User::SCHEMA,
+    ])?;
+    println!("-- up: {} tables in dependency order\n", ddl.tables().len());
+    println!("{}", ddl.up());
+    println!("-- down\n{}", ddl.down());
+
+    let server = TestServer::global()?;
+    let db = TestDatabase::create().await?;
+    let client = db.connect().await?;
+    client.batch_execute(&ddl.up()).await?;
+    println!(
+        "applied to database \"{}\" on {}",
+        db.name(),
+        if server.is_embedded() {
+            "a throwaway PostgreSQL (removed when this program exits)"
+        } else {
+            "the server in DATABASE_URL (dropped when this program exits)"
+        }
+    );
+    let rows = client
+        .query(
+            "SELECT c.relname::text,
+                    (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0),
+                    (SELECT count(*) FROM pg_constraint k WHERE k.conrelid = c.oid),
+                    (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname",
+            &[],
+        )
+        .await?;
+    println!(
+        "\n{:<12} {:>7} {:>11} {:>7}",
+        "table", "columns", "constraints", "indexes"
+    );
+    for r in rows {
+        println!(
+            "{:<12} {:>7} {:>11} {:>7}",
+            r.get::<_, String>(0),
+            r.get::<_, i64>(1),
+            r.get::<_, i64>(2),
+            r.get::<_, i64>(3)
+        );
+    }
+    client.batch_execute(&ddl.down()).await?;
+    println!("\ndown migration applied: the database is empty again");
+    Ok(())
+}

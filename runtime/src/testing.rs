@@ -126,13 +126,25 @@ pub async fn connect(config: &Config) -> Result<Client> {
 
 impl Embedded {
     fn start() -> Result<TestServer> {
-        let bindir = find_bindir().ok_or(Error::NoServerBinaries)?;
+        let bindir = find_bindir(
+            std::env::var_os("PATH"),
+            Some(Path::new("pg_config")),
+            Path::new("/usr/lib/postgresql"),
+        )
+        .ok_or(Error::NoServerBinaries)?;
         let run_as = if is_root() {
             Some(postgres_user()?)
         } else {
             None
         };
-        let dir = std::env::temp_dir().join(format!(
+        // As root the server runs as `postgres`, which must be able to reach
+        // the directory: `/tmp` is traversable by all, a private TMPDIR may not be.
+        let base = if run_as.is_some() {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!(
             "ordinance-pg-{}-{}",
             std::process::id(),
             unique_suffix()
@@ -315,21 +327,27 @@ fn wait_until_ready(data: &Path, server: &mut Child, log: &Path) -> Result<()> {
     }
 }
 
-/// The directory holding `initdb` and `postgres`.
-fn find_bindir() -> Option<PathBuf> {
+/// The directory holding `initdb` and `postgres`: the first on `path`, else
+/// the one `pg_config --bindir` names, else the newest version under `lib_root`
+/// (Debian keeps server binaries off `PATH`, in `/usr/lib/postgresql/N/bin`).
+fn find_bindir(
+    path: Option<std::ffi::OsString>,
+    pg_config: Option<&Path>,
+    lib_root: &Path,
+) -> Option<PathBuf> {
     let has_both = |d: &Path| d.join("initdb").is_file() && d.join("postgres").is_file();
-    if let Some(path) = std::env::var_os("PATH") {
+    if let Some(path) = path {
         if let Some(d) = std::env::split_paths(&path).find(|d| has_both(d)) {
             return Some(d);
         }
     }
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+    if let Some(Ok(out)) = pg_config.map(|p| Command::new(p).arg("--bindir").output()) {
         let d = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         if out.status.success() && has_both(&d) {
             return Some(d);
         }
     }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir(lib_root)
         .ok()?
         .filter_map(|e| {
             let e = e.ok()?;
@@ -485,4 +503,42 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_bindir(root: &Path) -> PathBuf {
+        std::fs::create_dir_all(root).expect("mkdir");
+        for bin in ["initdb", "postgres"] {
+            std::fs::write(root.join(bin), "").expect("touch");
+        }
+        root.to_path_buf()
+    }
+
+    #[test]
+    fn finds_binaries_on_path_then_under_the_library_root() {
+        let tmp = std::env::temp_dir().join(format!("ordinance-find-{}", unique_suffix()));
+        let on_path = fake_bindir(&tmp.join("path-bin"));
+        let lib = tmp.join("lib");
+        fake_bindir(&lib.join("13/bin"));
+        let newest = fake_bindir(&lib.join("16/bin"));
+        fake_bindir(&lib.join("9/bin"));
+
+        let path = std::env::join_paths([tmp.join("nothing"), on_path.clone()]).ok();
+        assert_eq!(find_bindir(path, None, &lib), Some(on_path));
+        // Not on PATH: the newest version under the library root wins.
+        assert_eq!(find_bindir(None, None, &lib), Some(newest));
+        // Nothing anywhere: `None`, which the caller turns into `NoServerBinaries`.
+        assert_eq!(find_bindir(None, None, &tmp.join("missing")), None);
+        std::fs::remove_dir_all(&tmp).expect("clean up");
+    }
+
+    #[test]
+    fn the_missing_binaries_error_says_what_to_do() {
+        let text = Error::NoServerBinaries.to_string();
+        assert!(text.contains("apt-get install postgresql"), "{text}");
+        assert!(text.contains("DATABASE_URL"), "{text}");
+    }
 }

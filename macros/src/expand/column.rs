@@ -40,6 +40,8 @@ pub(super) fn column_enum(input: &DeriveInput, cont: &Container<'_>) -> TokenStr
     );
     quote! {
         #[doc = #doc]
+        // Generated for every column; a crate that names only some must not be warned.
+        #[allow(dead_code)]
         #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy,
                  ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash)]
         #vis enum #enum_ident {

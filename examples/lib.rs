@@ -1,0 +1,2 @@
+//! Runnable examples of the ordinance toolkit; see `blog.rs`
+//! (`cargo run --example blog`).

@@ -179,6 +179,7 @@ fn check_required_columns(cx: &Ctxt, cont: &Container<'_>) {
             cont,
             "pub id: Uuid",
             "UUID NOT NULL DEFAULT gen_random_uuid(), the primary key",
+            None,
         ),
         Some(f) if f.col.is_integer() && !f.col.nullable => cx.error_with_help(
             f.ty,
@@ -197,6 +198,7 @@ fn check_required_columns(cx: &Ctxt, cont: &Container<'_>) {
                 cont,
                 &format!("pub {name}: DateTime<Utc>"),
                 "TIMESTAMPTZ NOT NULL DEFAULT now()",
+                None,
             ),
             Some(f) if !f.col.is(Kind::Timestamptz) || f.col.nullable => {
                 wrong_type(cx, f, timestamptz, "TIMESTAMPTZ NOT NULL DEFAULT now()")
@@ -205,12 +207,12 @@ fn check_required_columns(cx: &Ctxt, cont: &Container<'_>) {
         }
     }
     match (cont.field("deleted_at"), cont.waiver(SOFT_DELETE)) {
-        (None, None) => missing_waivable(
+        (None, None) => missing(
             cx,
             cont,
             "pub deleted_at: Option<DateTime<Utc>>",
-            "soft delete",
-            "soft_delete",
+            "",
+            Some(("soft_delete", "soft delete")),
         ),
         (Some(f), None) if !f.col.is(Kind::Timestamptz) || !f.col.nullable => wrong_type(
             cx,
@@ -222,12 +224,12 @@ fn check_required_columns(cx: &Ctxt, cont: &Container<'_>) {
         _ => {}
     }
     match (cont.field("version"), cont.waiver(VERSION)) {
-        (None, None) => missing_waivable(
+        (None, None) => missing(
             cx,
             cont,
             "pub version: i32",
-            "optimistic locking",
-            "version",
+            "",
+            Some(("version", "optimistic locking")),
         ),
         (Some(f), None) if !f.col.is(Kind::Integer) || f.col.nullable => wrong_type(
             cx,
@@ -240,36 +242,32 @@ fn check_required_columns(cx: &Ctxt, cont: &Container<'_>) {
     }
 }
 
-fn missing(cx: &Ctxt, cont: &Container<'_>, decl: &str, sql: &str) {
+/// Reports a missing required column on the struct name. `waiver` names the
+/// rule and purpose when the column may be waived instead of added.
+fn missing(cx: &Ctxt, cont: &Container<'_>, decl: &str, sql: &str, waiver: Option<(&str, &str)>) {
     let name = decl
         .trim_start_matches("pub ")
         .split(':')
         .next()
         .unwrap_or(decl);
-    cx.error_with_help(
-        cont.ident,
-        format_args!("`{}` has no `{name}` column", cont.ident),
-        format_args!("add the field `{decl},` ({sql})"),
-    );
-}
-
-fn missing_waivable(cx: &Ctxt, cont: &Container<'_>, decl: &str, what: &str, rule: &str) {
-    let name = decl
-        .trim_start_matches("pub ")
-        .split(':')
-        .next()
-        .unwrap_or(decl);
-    cx.error_with_help(
-        cont.ident,
-        format_args!(
-            "`{}` has no `{name}` column, required for {what}",
-            cont.ident
+    match waiver {
+        None => cx.error_with_help(
+            cont.ident,
+            format_args!("`{}` has no `{name}` column", cont.ident),
+            format_args!("add the field `{decl},` ({sql})"),
         ),
-        format_args!(
-            "add the field `{decl},` or, if this table really must not have it, \
-             `#[entity(exempt({rule} = \"why\"))]`"
+        Some((rule, what)) => cx.error_with_help(
+            cont.ident,
+            format_args!(
+                "`{}` has no `{name}` column, required for {what}",
+                cont.ident
+            ),
+            format_args!(
+                "add the field `{decl},` or, if this table really must not have it, \
+                 `#[entity(exempt({rule} = \"why\"))]`"
+            ),
         ),
-    );
+    }
 }
 
 fn wrong_type(cx: &Ctxt, f: &Field<'_>, expected: &str, sql: &str) {

@@ -24,6 +24,7 @@ pub(crate) struct Container<'a> {
 /// One named field of the struct: one column.
 pub(crate) struct Field<'a> {
     pub(crate) ident: &'a Ident,
+    pub(crate) vis: &'a syn::Visibility,
     pub(crate) ty: &'a Type,
     pub(crate) col: ColumnTy<'a>,
     pub(crate) attrs: attr::Field,
@@ -84,6 +85,7 @@ impl<'a> Container<'a> {
                 };
                 Some(Field {
                     ident,
+                    vis: &f.vis,
                     ty: &f.ty,
                     col: pg_type::classify(&f.ty),
                     attrs,

@@ -35,12 +35,14 @@ pub(crate) fn derive_entity(input: &DeriveInput) -> TokenStream {
     match cx.check() {
         Ok(()) => {
             let schema = schema::entity_impl(&cont, &plan);
-            quote! { #columns #schema }
+            let new = schema::new_struct(input, &cont, true);
+            quote! { #columns #schema #new }
         }
         Err(err) => {
             let errors = err.into_compile_error();
             let fallback = schema::fallback_impl(&cont);
-            quote! { #errors #columns #fallback }
+            let new = schema::new_struct(input, &cont, false);
+            quote! { #errors #columns #new #fallback }
         }
     }
 }

@@ -6,7 +6,8 @@ use crate::schema::{ColumnDefault, SqlType};
 ///
 /// The kit implements it for the types of the convention table; an enum gets
 /// it from `#[derive(DbEnum)]`. Implement it for your own type (a newtype
-/// around `String`, say) to store it:
+/// around `String`, say) to store it; the type then also needs
+/// `tokio_postgres`'s `ToSql` and `FromSql` so its values can travel:
 ///
 /// ```
 /// use ordinance::{ColumnType, SqlType};
@@ -79,8 +80,10 @@ impl<T> ColumnType for Json<T> {
 
 /// A Rust enum stored as `TEXT`, restricted by a `CHECK (col IN (...))`.
 ///
-/// Derive it with `#[derive(DbEnum)]`: each unit variant is stored as its name
-/// in snake_case (`InReview` as `in_review`).
+/// Derive it with `#[derive(DbEnum, Clone, Copy, Debug)]`: each unit variant is
+/// stored as its name in snake_case (`InReview` as `in_review`). The derive
+/// also implements `ToSql` and `FromSql` (which need `Debug`); reading a value
+/// that is not a variant is a decode error naming the column.
 pub trait DbEnum: Sized + Copy + 'static {
     /// The stored value of every variant, in declaration order.
     const VALUES: &'static [&'static str];
@@ -88,4 +91,15 @@ pub trait DbEnum: Sized + Copy + 'static {
     fn as_str(&self) -> &'static str;
     /// The variant stored as `value`, if any.
     fn from_str_value(value: &str) -> Option<Self>;
+}
+
+/// `FromSql` of a `DbEnum`: a text value that must be one of the variants.
+#[doc(hidden)]
+pub fn enum_from_sql<E: DbEnum>(
+    ty: &tokio_postgres::types::Type,
+    raw: &[u8],
+) -> Result<E, Box<dyn std::error::Error + Sync + Send>> {
+    let text = <&str as tokio_postgres::types::FromSql>::from_sql(ty, raw)?;
+    E::from_str_value(text)
+        .ok_or_else(|| format!("\"{text}\" is not one of the stored values {:?}", E::VALUES).into())
 }

@@ -1,6 +1,14 @@
 //! The trait `#[derive(Entity)]` implements.
 
+use tokio_postgres::types::{FromSql, ToSql};
+use tokio_postgres::Row;
+
+use crate::error::{Error, Result};
+use crate::query::Statements;
 use crate::schema::TableSchema;
+
+/// A value bound as a statement parameter.
+pub type SqlParam<'a> = &'a (dyn ToSql + Sync);
 
 /// A struct mapped to a table that follows the conventions.
 ///
@@ -18,6 +26,42 @@ pub trait Entity: Sized + 'static {
     const SCHEMA: &'static TableSchema;
     /// The generated column enum (`UserColumn`), usable in sea-query expressions.
     type Column: sea_query::Iden + Copy + Eq + 'static;
+    /// The generated insert type (`NewUser`): the business columns only, so
+    /// the caller never invents ids, timestamps or versions.
+    type New: NewEntity<Entity = Self>;
+
+    /// The entity's fixed SQL text, rendered once per process.
+    fn statements() -> &'static Statements;
+    /// Decodes a row holding every column in schema order.
+    fn from_row(row: &Row) -> Result<Self>;
+    /// The primary key.
+    fn id(&self) -> uuid::Uuid;
+    /// The optimistic-locking version (`None` when the rule is waived).
+    fn version(&self) -> Option<i32>;
+    /// The business columns' values, in schema order.
+    fn business_values(&self) -> Vec<SqlParam<'_>>;
+}
+
+/// The values of a row to insert; generated as `New{Entity}` by the derive.
+pub trait NewEntity {
+    /// The entity this inserts.
+    type Entity: Entity;
+    /// The business columns' values, in schema order.
+    fn business_values(&self) -> Vec<SqlParam<'_>>;
+}
+
+/// Decodes column `position` of a row, naming the column when it fails.
+#[doc(hidden)]
+pub fn decode<'r, T: FromSql<'r>>(
+    row: &'r Row,
+    position: usize,
+    schema: &'static TableSchema,
+) -> Result<T> {
+    row.try_get(position).map_err(|source| Error::Decode {
+        table: schema.name,
+        column: schema.columns.get(position).map_or("?", |c| c.name),
+        source,
+    })
 }
 
 /// Looks a generated column enum's name up in the entity's schema; the enum's

@@ -57,9 +57,135 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// An error reported by PostgreSQL or the driver.
+    /// No live row has this id (it never existed, was purged, or is soft-deleted).
+    #[error("no live row in \"{table}\" with id {id}")]
+    NotFound {
+        /// The table searched.
+        table: &'static str,
+        /// The id asked for.
+        id: uuid::Uuid,
+    },
+    /// The row exists but at another version: someone else changed it since
+    /// it was read. Re-read it and retry.
+    #[error("\"{table}\" row {id} is at version {actual}, not the expected {expected}: it was changed concurrently")]
+    StaleVersion {
+        /// The table.
+        table: &'static str,
+        /// The row's id.
+        id: uuid::Uuid,
+        /// The version the caller held.
+        expected: i32,
+        /// The version in the database.
+        actual: i32,
+    },
+    /// A unique index or constraint rejected the row (SQLSTATE 23505).
+    #[error("unique violation on \"{constraint}\" of \"{table}\"{}", column_suffix(.column))]
+    UniqueViolation {
+        /// The table.
+        table: String,
+        /// The index or constraint name.
+        constraint: String,
+        /// The entity's column it guards, when it guards exactly one.
+        column: Option<&'static str>,
+    },
+    /// A foreign key rejected the write (SQLSTATE 23503).
+    #[error("foreign key violation on \"{constraint}\" of \"{table}\"{}", column_suffix(.column))]
+    ForeignKeyViolation {
+        /// The table.
+        table: String,
+        /// The constraint name.
+        constraint: String,
+        /// The referencing column.
+        column: Option<&'static str>,
+    },
+    /// A check constraint rejected the row (SQLSTATE 23514).
+    #[error("check violation on \"{constraint}\" of \"{table}\"{}", column_suffix(.column))]
+    CheckViolation {
+        /// The table.
+        table: String,
+        /// The constraint name.
+        constraint: String,
+        /// The checked column.
+        column: Option<&'static str>,
+    },
+    /// A NOT NULL column was given NULL (SQLSTATE 23502).
+    #[error("column \"{column}\" of \"{table}\" cannot be NULL")]
+    NotNullViolation {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// A column's value could not be decoded into the field's Rust type.
+    #[error("cannot decode column \"{column}\" of \"{table}\": {source}")]
+    Decode {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// What the driver said.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The connection to the server was lost (closed, reset, or shut down).
+    #[error("connection to PostgreSQL lost: {0}")]
+    ConnectionLost(#[source] tokio_postgres::Error),
+    /// Any other error reported by PostgreSQL or the driver.
     #[error(transparent)]
     Postgres(#[from] tokio_postgres::Error),
+}
+
+fn column_suffix(column: &Option<&'static str>) -> String {
+    column
+        .map(|c| format!(" (column \"{c}\")"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// Maps a driver error to a typed case by its SQLSTATE, naming the
+    /// entity column behind the constraint when the schema knows it.
+    pub fn from_db(err: tokio_postgres::Error, schema: &'static crate::TableSchema) -> Self {
+        use tokio_postgres::error::SqlState;
+        if err.is_closed() {
+            return Error::ConnectionLost(err);
+        }
+        let Some(db) = err.as_db_error() else {
+            return Error::Postgres(err);
+        };
+        let code = db.code();
+        let table = db.table().unwrap_or(schema.name).to_owned();
+        let constraint = db.constraint().unwrap_or_default().to_owned();
+        let column = schema.column_of_constraint(&constraint);
+        if *code == SqlState::UNIQUE_VIOLATION {
+            Error::UniqueViolation {
+                table,
+                constraint,
+                column,
+            }
+        } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
+            Error::ForeignKeyViolation {
+                table,
+                constraint,
+                column,
+            }
+        } else if *code == SqlState::CHECK_VIOLATION {
+            Error::CheckViolation {
+                table,
+                constraint,
+                column,
+            }
+        } else if *code == SqlState::NOT_NULL_VIOLATION {
+            let column = db.column().unwrap_or_default().to_owned();
+            Error::NotNullViolation { table, column }
+        } else if *code == SqlState::ADMIN_SHUTDOWN
+            || *code == SqlState::CRASH_SHUTDOWN
+            || code.code().starts_with("08")
+        {
+            Error::ConnectionLost(err)
+        } else {
+            Error::Postgres(err)
+        }
+    }
 }
 
 /// `Result` with the kit's [`Error`].

@@ -42,12 +42,13 @@ mod column_type;
 pub mod ddl;
 mod entity;
 mod error;
+pub mod query;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use column_type::{ColumnType, DbEnum, Json};
-pub use entity::Entity;
+pub use entity::{Entity, NewEntity, SqlParam};
 pub use error::{Error, Result};
 pub use schema::{ColumnDefault, SqlType, TableSchema};
 
@@ -113,14 +114,19 @@ pub mod deps {
 /// change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::column_type::ColumnType;
-    pub use crate::entity::column_name;
+    pub use crate::column_type::{enum_from_sql, ColumnType};
+    pub use crate::entity::{column_name, decode};
+    pub use crate::query::Statements;
     pub use crate::schema::{
         Check, CheckKind, Column, ColumnDefault, ForeignKey, Index, IndexColumn, OnDelete, SqlType,
         TableSchema, Waiver,
     };
+    pub use crate::Result;
     pub use sea_query;
     pub use std::borrow::Cow;
+    pub use std::sync::OnceLock;
+    pub use tokio_postgres::types as pg_types;
+    pub use tokio_postgres::Row;
 
     /// The schema of an entity whose derive reported errors; never used at run time
     /// because such a crate does not compile.

@@ -260,6 +260,9 @@ pub struct Waiver {
     pub reason: &'static str,
 }
 
+/// `id` and the columns the database maintains.
+pub const AUDIT_COLUMNS: [&str; 5] = ["id", "created_at", "updated_at", "deleted_at", "version"];
+
 impl TableSchema {
     /// The column with this name.
     pub fn column(&self, name: &str) -> Option<&'static Column> {
@@ -274,6 +277,34 @@ impl TableSchema {
     /// Whether updates are version-checked (the table has `version`).
     pub fn versioned(&self) -> bool {
         self.column("version").is_some()
+    }
+
+    /// The single column a named constraint or index guards, if the schema
+    /// knows it: how a database error is mapped back to the entity's column.
+    pub fn column_of_constraint(&self, name: &str) -> Option<&'static str> {
+        if name == self.primary_key {
+            return Some("id");
+        }
+        if let Some(fk) = self.foreign_keys.iter().find(|f| f.name == name) {
+            return Some(fk.column);
+        }
+        if let Some(c) = self.checks.iter().find(|c| c.name == name) {
+            return Some(c.column);
+        }
+        match self.indexes.iter().find(|i| i.name == name) {
+            Some(Index {
+                columns: [only], ..
+            }) => Some(only.name),
+            _ => None,
+        }
+    }
+
+    /// Columns the application writes: all but `id` and the audit columns
+    /// (`created_at`, `updated_at`, `deleted_at`, `version`), in field order.
+    pub fn business_columns(&self) -> impl Iterator<Item = &'static Column> + '_ {
+        self.columns
+            .iter()
+            .filter(|c| !AUDIT_COLUMNS.contains(&c.name))
     }
 
     /// Tables this one references, other than itself.

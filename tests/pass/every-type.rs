@@ -1,5 +1,9 @@
 // Every supported column type, plain and optional, maps to its PostgreSQL type.
 use ordinance::prelude::*;
+use std::error::Error;
+
+use ordinance::deps::tokio_postgres::types::private::BytesMut;
+use ordinance::deps::tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
 use ordinance::{ColumnType, Entity, Json, SqlType};
 
 #[derive(DbEnum, Clone, Copy, Debug, PartialEq)]
@@ -8,11 +12,32 @@ pub enum Mood {
     Sad,
 }
 
-/// A type of the application's own, opted in as TEXT.
+/// A type of the application's own, opted in as TEXT: it says which column
+/// type it is, and how it travels to and from PostgreSQL.
+#[derive(Debug)]
 pub struct Email(pub String);
 
 impl ColumnType for Email {
     const SQL_TYPE: SqlType = SqlType::Text;
+}
+
+impl ToSql for Email {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        self.0.to_sql(ty, out)
+    }
+    fn accepts(ty: &Type) -> bool {
+        <String as ToSql>::accepts(ty)
+    }
+    to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for Email {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn Error + Sync + Send>> {
+        String::from_sql(ty, raw).map(Email)
+    }
+    fn accepts(ty: &Type) -> bool {
+        <String as FromSql>::accepts(ty)
+    }
 }
 
 #[derive(Entity)]

@@ -79,6 +79,32 @@ pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
             }
         }
 
+        impl #p::pg_types::ToSql for #ident {
+            fn to_sql(
+                &self,
+                ty: &#p::pg_types::Type,
+                out: &mut #p::pg_types::private::BytesMut,
+            ) -> ::core::result::Result<#p::pg_types::IsNull, ::std::boxed::Box<dyn ::std::error::Error + ::core::marker::Sync + ::core::marker::Send>> {
+                #p::pg_types::ToSql::to_sql(&::ordinance::DbEnum::as_str(self), ty, out)
+            }
+            fn accepts(ty: &#p::pg_types::Type) -> bool {
+                <&str as #p::pg_types::ToSql>::accepts(ty)
+            }
+            #p::pg_types::to_sql_checked!();
+        }
+
+        impl<'a> #p::pg_types::FromSql<'a> for #ident {
+            fn from_sql(
+                ty: &#p::pg_types::Type,
+                raw: &'a [u8],
+            ) -> ::core::result::Result<Self, ::std::boxed::Box<dyn ::std::error::Error + ::core::marker::Sync + ::core::marker::Send>> {
+                #p::enum_from_sql(ty, raw)
+            }
+            fn accepts(ty: &#p::pg_types::Type) -> bool {
+                <&str as #p::pg_types::FromSql>::accepts(ty)
+            }
+        }
+
         impl #p::ColumnType for #ident {
             const SQL_TYPE: #p::SqlType = #p::SqlType::Text;
             const ALLOWED_VALUES: &'static [&'static str] = <#ident as ::ordinance::DbEnum>::VALUES;

@@ -149,6 +149,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
     });
     let keysets = plan.keysets.iter().map(|k| index_columns(cont, &k.columns));
     let table_waivers = waivers(&cont.attrs.waivers);
+    let glue = row_glue(cont);
 
     quote! {
         #(#assertions)*
@@ -168,7 +169,89 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
                 keysets: &[ #(#keysets),* ],
                 waivers: #table_waivers,
             };
+            #glue
         }
+    }
+}
+
+/// Decoding, binding and the cached statements: field access only, the rest
+/// is runtime code.
+fn row_glue(cont: &Container<'_>) -> TokenStream {
+    let p = quote!(::ordinance::__private);
+    let new_ident = format_ident!("New{}", cont.ident);
+    let decode = cont.fields.iter().enumerate().map(|(i, f)| {
+        let ident = f.ident;
+        quote!(#ident: #p::decode(row, #i, <Self as ::ordinance::Entity>::SCHEMA)?)
+    });
+    let business = business_fields(cont).map(|f| f.ident);
+    let version = match cont.field("version") {
+        Some(_) => quote!(::core::option::Option::Some(self.version)),
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        type New = #new_ident;
+        fn statements() -> &'static #p::Statements {
+            static STATEMENTS: #p::OnceLock<#p::Statements> = #p::OnceLock::new();
+            STATEMENTS.get_or_init(|| #p::Statements::new(<Self as ::ordinance::Entity>::SCHEMA))
+        }
+        fn from_row(row: &#p::Row) -> #p::Result<Self> {
+            ::core::result::Result::Ok(Self { #(#decode,)* })
+        }
+        fn id(&self) -> ::ordinance::prelude::Uuid {
+            self.id
+        }
+        fn version(&self) -> ::core::option::Option<i32> {
+            #version
+        }
+        fn business_values(&self) -> ::std::vec::Vec<::ordinance::SqlParam<'_>> {
+            ::std::vec![#(&self.#business as ::ordinance::SqlParam<'_>),*]
+        }
+    }
+}
+
+/// Fields the application writes: all but `id` and the audit columns.
+fn business_fields<'c, 'a>(cont: &'c Container<'a>) -> impl Iterator<Item = &'c Field<'a>> {
+    const AUDIT: [&str; 5] = ["id", "created_at", "updated_at", "deleted_at", "version"];
+    cont.fields
+        .iter()
+        .filter(|f| !AUDIT.contains(&f.column.as_str()))
+}
+
+/// `New{Entity}`: the business fields, what an insert takes.
+pub(super) fn new_struct(
+    input: &syn::DeriveInput,
+    cont: &Container<'_>,
+    with_impl: bool,
+) -> TokenStream {
+    let vis = &input.vis;
+    let ident = cont.ident;
+    let new_ident = format_ident!("New{}", ident);
+    let doc = format!(
+        "A [`{ident}`] to insert: its business columns. The id (UUIDv7 unless given), \
+         timestamps, version and soft-delete marker are filled in by the kit and the database."
+    );
+    let fields = business_fields(cont).map(|f| {
+        let fvis = &f.vis;
+        let fident = f.ident;
+        let ty = f.ty;
+        let doc = f.attrs.doc.iter();
+        quote!(#(#[doc = #doc])* #fvis #fident: #ty)
+    });
+    let idents = business_fields(cont).map(|f| f.ident);
+    let imp = with_impl.then(|| {
+        quote! {
+            impl ::ordinance::NewEntity for #new_ident {
+                type Entity = #ident;
+                fn business_values(&self) -> ::std::vec::Vec<::ordinance::SqlParam<'_>> {
+                    ::std::vec![#(&self.#idents as ::ordinance::SqlParam<'_>),*]
+                }
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #vis struct #new_ident { #(#fields,)* }
+        #imp
     }
 }
 
@@ -178,12 +261,35 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
     let ident = cont.ident;
     let table = &cont.table;
     let column_enum = format_ident!("{}Column", ident);
+    let new_ident = format_ident!("New{}", ident);
+    let p = quote!(::ordinance::__private);
     quote! {
+        impl ::ordinance::NewEntity for #new_ident {
+            type Entity = #ident;
+            fn business_values(&self) -> ::std::vec::Vec<::ordinance::SqlParam<'_>> {
+                ::core::unreachable!()
+            }
+        }
         impl ::ordinance::Entity for #ident {
             const TABLE: &'static str = #table;
             type Column = #column_enum;
-            const SCHEMA: &'static ::ordinance::__private::TableSchema =
-                &::ordinance::__private::FALLBACK_SCHEMA;
+            const SCHEMA: &'static #p::TableSchema = &#p::FALLBACK_SCHEMA;
+            type New = #new_ident;
+            fn statements() -> &'static #p::Statements {
+                ::core::unreachable!()
+            }
+            fn from_row(_: &#p::Row) -> #p::Result<Self> {
+                ::core::unreachable!()
+            }
+            fn id(&self) -> ::ordinance::prelude::Uuid {
+                ::core::unreachable!()
+            }
+            fn version(&self) -> ::core::option::Option<i32> {
+                ::core::unreachable!()
+            }
+            fn business_values(&self) -> ::std::vec::Vec<::ordinance::SqlParam<'_>> {
+                ::core::unreachable!()
+            }
         }
     }
 }

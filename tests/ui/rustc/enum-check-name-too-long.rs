@@ -1,7 +1,7 @@
 // An enum column's generated check name fits the 63-byte limit.
 use ordinance::prelude::*;
 
-#[derive(DbEnum, Clone, Copy)]
+#[derive(DbEnum, Clone, Copy, Debug)]
 pub enum Stage {
     Open,
     Closed,

@@ -1,0 +1,220 @@
+//! Statements for an entity, built from its static schema.
+//!
+//! The hot statements (insert, get by id, update, soft delete, restore,
+//! purge) are fixed SQL text, rendered once per entity and kept for the life
+//! of the process, so each call only binds values. Every value travels as a
+//! `$n` parameter; identifiers come only from the compile-time schema.
+//!
+//! Reads through sea-query start from a scope named at the call site:
+//! [`live`] (the default: soft-deleted rows excluded), [`with_deleted`] and
+//! [`only_deleted`].
+//!
+//! ```
+//! use ordinance::prelude::*;
+//! use ordinance::deps::sea_query::{Expr, ExprTrait, PostgresQueryBuilder};
+//!
+//! #[derive(Entity)]
+//! struct Note {
+//!     id: Uuid,
+//!     #[column(max_len = 100)]
+//!     title: String,
+//!     created_at: DateTime<Utc>,
+//!     updated_at: DateTime<Utc>,
+//!     deleted_at: Option<DateTime<Utc>>,
+//!     version: i32,
+//! }
+//!
+//! let (sql, values) = ordinance::query::live::<Note>()
+//!     .and_where(Expr::col(NoteColumn::Title).eq("it's"))
+//!     .build(PostgresQueryBuilder);
+//! assert_eq!(
+//!     sql,
+//!     r#"SELECT "id", "title", "created_at", "updated_at", "deleted_at", "version" FROM "notes" WHERE "deleted_at" IS NULL AND "title" = $1"#
+//! );
+//! assert_eq!(values.0.len(), 1);
+//!
+//! let s = ordinance::query::Statements::new(Note::SCHEMA);
+//! assert_eq!(
+//!     s.update,
+//!     r#"UPDATE "notes" SET "title" = $3, "updated_at" = now(), "version" = "version" + 1 WHERE "id" = $1 AND "version" = $2 AND "deleted_at" IS NULL RETURNING "id", "title", "created_at", "updated_at", "deleted_at", "version""#
+//! );
+//! ```
+
+use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
+
+use crate::ddl::quote_ident;
+use crate::entity::Entity;
+use crate::schema::TableSchema;
+
+/// The fixed SQL text of an entity's hot statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statements {
+    /// Every column, in field order, as a select list.
+    pub columns: String,
+    /// `INSERT (id, business columns...) ... RETURNING *columns*`; `$1` is the id.
+    pub insert: String,
+    /// `SELECT ... WHERE id = $1` on live rows.
+    pub get: String,
+    /// `UPDATE` of the business columns; `$1` id, `$2` expected version
+    /// (absent without `version`), then the business columns.
+    pub update: String,
+    /// Soft delete (`deleted_at = now()`), version-checked like `update`.
+    /// `None` for entities that do not soft-delete.
+    pub soft_delete: Option<String>,
+    /// Undo of a soft delete, version-checked. `None` without soft delete.
+    pub restore: Option<String>,
+    /// `DELETE ... WHERE id = $1`: removes the row for good.
+    pub purge: String,
+    /// After a guarded write matched nothing: the row's version and whether
+    /// it is soft-deleted, to tell "gone" from "stale".
+    pub probe: String,
+    /// `SELECT count(*)` of live rows.
+    pub count: String,
+}
+
+impl Statements {
+    /// Renders the statements of one table.
+    pub fn new(schema: &TableSchema) -> Self {
+        let t = quote_ident(schema.name);
+        let columns = schema
+            .columns
+            .iter()
+            .map(|c| quote_ident(c.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let business: Vec<String> = schema
+            .business_columns()
+            .map(|c| quote_ident(c.name))
+            .collect();
+        let live = if schema.soft_deletes() {
+            " AND \"deleted_at\" IS NULL"
+        } else {
+            ""
+        };
+        let versioned = schema.versioned();
+        // $1 is the id, $2 the expected version when versioned.
+        let first_value = if versioned { 3 } else { 2 };
+        let version_check = if versioned {
+            " AND \"version\" = $2"
+        } else {
+            ""
+        };
+        let bump = if versioned {
+            ", \"version\" = \"version\" + 1"
+        } else {
+            ""
+        };
+
+        let mut insert_cols = vec!["\"id\"".to_owned()];
+        insert_cols.extend(business.iter().cloned());
+        let placeholders: Vec<String> = (1..=insert_cols.len()).map(|i| format!("${i}")).collect();
+        let insert = format!(
+            "INSERT INTO {t} ({}) VALUES ({}) RETURNING {columns}",
+            insert_cols.join(", "),
+            placeholders.join(", ")
+        );
+        let sets: Vec<String> = business
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ${}", i + first_value))
+            .collect();
+        let mut set_list = sets.join(", ");
+        if !set_list.is_empty() {
+            set_list.push_str(", ");
+        }
+        let update = format!(
+            "UPDATE {t} SET {set_list}\"updated_at\" = now(){bump} WHERE \"id\" = $1{version_check}{live} RETURNING {columns}"
+        );
+        let (soft_delete, restore) = if schema.soft_deletes() {
+            (
+                Some(format!(
+                    "UPDATE {t} SET \"deleted_at\" = now(), \"updated_at\" = now(){bump} \
+                     WHERE \"id\" = $1{version_check} AND \"deleted_at\" IS NULL RETURNING {columns}"
+                )),
+                Some(format!(
+                    "UPDATE {t} SET \"deleted_at\" = NULL, \"updated_at\" = now(){bump} \
+                     WHERE \"id\" = $1{version_check} AND \"deleted_at\" IS NOT NULL RETURNING {columns}"
+                )),
+            )
+        } else {
+            (None, None)
+        };
+        let probe = format!(
+            "SELECT {}, {} FROM {t} WHERE \"id\" = $1",
+            if versioned { "\"version\"" } else { "0" },
+            if schema.soft_deletes() {
+                "\"deleted_at\" IS NOT NULL"
+            } else {
+                "false"
+            }
+        );
+        Statements {
+            get: format!("SELECT {columns} FROM {t} WHERE \"id\" = $1{live}"),
+            purge: format!("DELETE FROM {t} WHERE \"id\" = $1"),
+            count: format!(
+                "SELECT count(*) FROM {t}{}",
+                if schema.soft_deletes() {
+                    " WHERE \"deleted_at\" IS NULL"
+                } else {
+                    ""
+                }
+            ),
+            columns,
+            insert,
+            update,
+            soft_delete,
+            restore,
+            probe,
+        }
+    }
+}
+
+/// Which rows a read sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Live rows only: the default everywhere.
+    Live,
+    /// Live and soft-deleted rows.
+    WithDeleted,
+    /// Soft-deleted rows only.
+    OnlyDeleted,
+}
+
+/// `SELECT` of every column of `E`, restricted to `scope`, ready for the
+/// caller's conditions, ordering and joins.
+pub fn select<E: Entity>(scope: Scope) -> SelectStatement {
+    let schema = E::SCHEMA;
+    let mut q = sea_query::Query::select();
+    q.columns(schema.columns.iter().map(|c| Alias::new(c.name)))
+        .from(Alias::new(schema.name));
+    if schema.soft_deletes() {
+        match scope {
+            Scope::Live => {
+                q.and_where(Expr::col(Alias::new("deleted_at")).is_null());
+            }
+            Scope::OnlyDeleted => {
+                q.and_where(Expr::col(Alias::new("deleted_at")).is_not_null());
+            }
+            Scope::WithDeleted => {}
+        }
+    } else if scope == Scope::OnlyDeleted {
+        // Nothing is ever soft-deleted in a table without `deleted_at`.
+        q.and_where(Expr::val(false));
+    }
+    q
+}
+
+/// Live rows of `E` (soft-deleted rows excluded).
+pub fn live<E: Entity>() -> SelectStatement {
+    select::<E>(Scope::Live)
+}
+
+/// Every row of `E`, soft-deleted ones included.
+pub fn with_deleted<E: Entity>() -> SelectStatement {
+    select::<E>(Scope::WithDeleted)
+}
+
+/// Only the soft-deleted rows of `E`.
+pub fn only_deleted<E: Entity>() -> SelectStatement {
+    select::<E>(Scope::OnlyDeleted)
+}

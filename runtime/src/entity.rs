@@ -57,10 +57,16 @@ pub fn decode<'r, T: FromSql<'r>>(
     position: usize,
     schema: &'static TableSchema,
 ) -> Result<T> {
-    row.try_get(position).map_err(|source| Error::Decode {
-        table: schema.name,
-        column: schema.columns.get(position).map_or("?", |c| c.name),
-        source,
+    row.try_get(position).map_err(|source| {
+        // The driver's own message only says which position failed.
+        let reason = std::error::Error::source(&source)
+            .map_or_else(|| source.to_string(), |cause| cause.to_string());
+        Error::Decode {
+            table: schema.name,
+            column: schema.columns.get(position).map_or("?", |c| c.name),
+            reason,
+            source,
+        }
     })
 }
 

@@ -78,6 +78,20 @@ pub enum Error {
         /// The version in the database.
         actual: i32,
     },
+    /// `restore` was asked for a row that is not soft-deleted.
+    #[error("\"{table}\" row {id} is not soft-deleted: there is nothing to restore")]
+    NotSoftDeleted {
+        /// The table.
+        table: &'static str,
+        /// The row's id.
+        id: uuid::Uuid,
+    },
+    /// Soft delete or restore was asked of an entity that waived soft delete.
+    #[error("\"{table}\" does not soft-delete (its `soft_delete` rule is waived): use purge")]
+    NoSoftDelete {
+        /// The table.
+        table: &'static str,
+    },
     /// A unique index or constraint rejected the row (SQLSTATE 23505).
     #[error("unique violation on \"{constraint}\" of \"{table}\"{}", column_suffix(.column))]
     UniqueViolation {
@@ -117,12 +131,14 @@ pub enum Error {
         column: String,
     },
     /// A column's value could not be decoded into the field's Rust type.
-    #[error("cannot decode column \"{column}\" of \"{table}\": {source}")]
+    #[error("cannot decode column \"{column}\" of \"{table}\": {reason}")]
     Decode {
         /// The table.
         table: &'static str,
         /// The column.
         column: &'static str,
+        /// Why, from the innermost cause the driver reports.
+        reason: String,
         /// What the driver said.
         #[source]
         source: tokio_postgres::Error,

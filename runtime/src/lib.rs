@@ -33,6 +33,8 @@
 //! |---|---|
 //! | [`schema`] | the static table description the derive writes |
 //! | [`ddl`] | `CREATE` / `DROP` statements rendered from schemas, in dependency order |
+//! | [`query`] | the fixed statements of an entity, and scoped sea-query selects |
+//! | [`repo`] | insert, get, find, update, soft delete, restore, purge, count, exists |
 //! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
 //! | [`Error`] | the one error type |
 
@@ -43,6 +45,7 @@ pub mod ddl;
 mod entity;
 mod error;
 pub mod query;
+pub mod repo;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;

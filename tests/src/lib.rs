@@ -27,7 +27,7 @@ pub enum TaskStatus {
 }
 
 /// A customer account; everything else hangs off it.
-#[derive(Entity, Debug, Clone)]
+#[derive(Entity, Debug, Clone, PartialEq)]
 pub struct Organization {
     pub id: Uuid,
     /// Display name, unique among live organizations.
@@ -42,7 +42,7 @@ pub struct Organization {
 }
 
 /// People who can sign in.
-#[derive(Entity, Debug, Clone)]
+#[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(keyset(created_at desc, id desc))]
 pub struct User {
     pub id: Uuid,
@@ -61,7 +61,7 @@ pub struct User {
 }
 
 /// A named set of users; `group` is a reserved word in SQL.
-#[derive(Entity, Debug, Clone)]
+#[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(unique(organization_id, name))]
 pub struct Group {
     pub id: Uuid,
@@ -76,7 +76,7 @@ pub struct Group {
 }
 
 /// A unit of work.
-#[derive(Entity, Debug, Clone)]
+#[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(
     keyset(status asc, created_at desc),
     index(organization_id, due_on),
@@ -109,7 +109,7 @@ pub struct Task {
 }
 
 /// Money owed by an organization.
-#[derive(Entity, Debug, Clone)]
+#[derive(Entity, Debug, Clone, PartialEq)]
 pub struct Invoice {
     pub id: Uuid,
     #[column(references = Organization)]
@@ -133,7 +133,7 @@ pub struct Invoice {
 }
 
 /// Who did what, when. Append-only.
-#[derive(Entity, Debug, Clone)]
+#[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(
     exempt(
         soft_delete = "append-only ledger: rows are never removed",
@@ -156,7 +156,7 @@ pub struct AuditEvent {
 }
 
 /// Many-to-many link of tasks and groups.
-#[derive(Entity, Debug, Clone)]
+#[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(unique(task_id, group_id, name = "idx_task_groups_pair_unique"))]
 pub struct TaskGroup {
     pub id: Uuid,
@@ -182,4 +182,12 @@ pub fn all_schemas() -> Vec<&'static TableSchema> {
         User::SCHEMA,
         Organization::SCHEMA,
     ]
+}
+
+/// A database holding the fixture schema, cloned from a per-process template.
+pub async fn fixture_database() -> ordinance::testing::TestDatabase {
+    let ddl = ordinance::ddl::SchemaDdl::new(&all_schemas()).expect("fixture schema orders");
+    ordinance::testing::TestDatabase::with_schema(&ddl.up())
+        .await
+        .expect("fixture database")
 }

@@ -1,0 +1,263 @@
+//! Repository operations for any entity, over a connection or a transaction.
+//!
+//! Every statement is the entity's fixed SQL text with bound parameters.
+//! Reads see live rows only. Writes that name a row (`update`,
+//! `soft_delete`, `restore`) match `id` and `version` together; when nothing
+//! matches, a follow-up read tells "gone" ([`Error::NotFound`]) from
+//! "changed meanwhile" ([`Error::StaleVersion`]), so zero rows is never a
+//! silent success.
+//!
+//! ```no_run
+//! # use ordinance::prelude::*;
+//! # #[derive(Entity, Debug)] pub struct User { pub id: Uuid, #[column(max_len = 320)] pub email: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+//! # async fn demo(client: &ordinance::deps::tokio_postgres::Client) -> ordinance::Result<()> {
+//! use ordinance::repo::Repo;
+//!
+//! let repo = Repo::new(client);
+//! let mut user = repo.insert(&NewUser { email: "ada@example.com".into() }).await?;
+//! user.email = "ada@example.org".into();
+//! let user = repo.update(&user).await?;          // version 1 -> 2
+//! let user = repo.soft_delete(&user).await?;     // invisible to reads
+//! assert!(repo.find::<User>(user.id).await?.is_none());
+//! let user = repo.restore(&user).await?;         // visible again
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+
+use tokio_postgres::{Client, Row, Transaction};
+use uuid::Uuid;
+
+use crate::entity::{Entity, NewEntity, SqlParam};
+use crate::error::{Error, Result};
+
+/// Something statements can run on: a [`Client`] or a [`Transaction`].
+///
+/// The futures are `Send`, so repository calls can run inside spawned tasks.
+pub trait Executor: Sync {
+    /// Runs a statement returning rows.
+    fn query(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send;
+    /// Runs a statement returning at most one row.
+    fn query_opt(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send;
+    /// Runs a statement, returning the number of rows it affected.
+    fn execute(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> impl Future<Output = Result<u64, tokio_postgres::Error>> + Send;
+}
+
+macro_rules! executor {
+    ($($ty:ty),*) => {$(
+        impl Executor for $ty {
+            fn query(
+                &self,
+                sql: &str,
+                params: &[SqlParam<'_>],
+            ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send {
+                <$ty>::query(self, sql, params)
+            }
+            fn query_opt(
+                &self,
+                sql: &str,
+                params: &[SqlParam<'_>],
+            ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send {
+                <$ty>::query_opt(self, sql, params)
+            }
+            fn execute(
+                &self,
+                sql: &str,
+                params: &[SqlParam<'_>],
+            ) -> impl Future<Output = Result<u64, tokio_postgres::Error>> + Send {
+                <$ty>::execute(self, sql, params)
+            }
+        }
+    )*};
+}
+
+executor!(Client, Transaction<'_>);
+
+/// What a guarded write that matched no row was trying to do.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// The row must be live (update, soft delete).
+    Live,
+    /// The row must be soft-deleted (restore).
+    Deleted,
+}
+
+/// Entity operations over one executor.
+#[derive(Debug, Clone, Copy)]
+pub struct Repo<'e, X> {
+    executor: &'e X,
+}
+
+impl<'e, X: Executor> Repo<'e, X> {
+    /// Operations on `executor`: a connection or an open transaction.
+    pub fn new(executor: &'e X) -> Self {
+        Repo { executor }
+    }
+
+    /// Inserts a row with a new UUIDv7 id (time-ordered, so index-friendly)
+    /// and returns it as stored: timestamps from the database clock,
+    /// version 1, not deleted.
+    pub async fn insert<N: NewEntity>(&self, new: &N) -> Result<N::Entity> {
+        self.insert_with_id(Uuid::now_v7(), new).await
+    }
+
+    /// Inserts a row with the caller's id.
+    pub async fn insert_with_id<N: NewEntity>(&self, id: Uuid, new: &N) -> Result<N::Entity> {
+        let schema = N::Entity::SCHEMA;
+        let mut params: Vec<SqlParam<'_>> = vec![&id];
+        params.extend(new.business_values());
+        let row = self
+            .executor
+            .query_opt(&N::Entity::statements().insert, &params)
+            .await
+            .map_err(|e| Error::from_db(e, schema))?;
+        // INSERT ... RETURNING always yields the inserted row.
+        let row = row.ok_or(Error::NotFound {
+            table: schema.name,
+            id,
+        })?;
+        N::Entity::from_row(&row)
+    }
+
+    /// The live row with this id, or [`Error::NotFound`].
+    pub async fn get<E: Entity>(&self, id: Uuid) -> Result<E> {
+        self.find(id).await?.ok_or(Error::NotFound {
+            table: E::SCHEMA.name,
+            id,
+        })
+    }
+
+    /// The live row with this id, if any.
+    pub async fn find<E: Entity>(&self, id: Uuid) -> Result<Option<E>> {
+        let row = self
+            .executor
+            .query_opt(&E::statements().get, &[&id])
+            .await
+            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
+        row.as_ref().map(E::from_row).transpose()
+    }
+
+    /// Whether a live row has this id.
+    pub async fn exists<E: Entity>(&self, id: Uuid) -> Result<bool> {
+        Ok(self.find::<E>(id).await?.is_some())
+    }
+
+    /// The number of live rows.
+    pub async fn count<E: Entity>(&self) -> Result<i64> {
+        let rows = self
+            .executor
+            .query(&E::statements().count, &[])
+            .await
+            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
+        Ok(rows.first().map_or(0, |r| r.get(0)))
+    }
+
+    /// Writes the entity's business columns, bumping `version` and setting
+    /// `updated_at`, if the row is live and still at `entity`'s version.
+    pub async fn update<E: Entity>(&self, entity: &E) -> Result<E> {
+        let values = entity.business_values();
+        self.guarded(entity, &E::statements().update, values, Guard::Live)
+            .await
+    }
+
+    /// Marks the row deleted (`deleted_at = now()`), version-checked.
+    /// Entities without soft delete have no such call: use [`purge`](Self::purge).
+    pub async fn soft_delete<E: Entity>(&self, entity: &E) -> Result<E> {
+        let sql = Self::soft_delete_sql::<E>(E::statements().soft_delete.as_deref())?;
+        self.guarded(entity, sql, Vec::new(), Guard::Live).await
+    }
+
+    /// Brings a soft-deleted row back, version-checked. Fails with a unique
+    /// violation naming the index if its unique key was reused meanwhile.
+    pub async fn restore<E: Entity>(&self, entity: &E) -> Result<E> {
+        let sql = Self::soft_delete_sql::<E>(E::statements().restore.as_deref())?;
+        self.guarded(entity, sql, Vec::new(), Guard::Deleted).await
+    }
+
+    /// Removes the row for good, live or soft-deleted. Returns whether a row
+    /// was removed.
+    pub async fn purge<E: Entity>(&self, id: Uuid) -> Result<bool> {
+        let n = self
+            .executor
+            .execute(&E::statements().purge, &[&id])
+            .await
+            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
+        Ok(n > 0)
+    }
+
+    fn soft_delete_sql<E: Entity>(sql: Option<&'static str>) -> Result<&'static str> {
+        sql.ok_or(Error::NoSoftDelete {
+            table: E::SCHEMA.name,
+        })
+    }
+
+    /// Runs a write that matches `id` (and `version`), explaining a miss.
+    async fn guarded<E: Entity>(
+        &self,
+        entity: &E,
+        sql: &str,
+        values: Vec<SqlParam<'_>>,
+        guard: Guard,
+    ) -> Result<E> {
+        let id = entity.id();
+        let version = entity.version();
+        let mut params: Vec<SqlParam<'_>> = vec![&id];
+        if let Some(v) = &version {
+            params.push(v);
+        }
+        params.extend(values);
+        let row = self
+            .executor
+            .query_opt(sql, &params)
+            .await
+            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
+        match row {
+            Some(row) => E::from_row(&row),
+            None => Err(self.explain_miss::<E>(id, version, guard).await),
+        }
+    }
+
+    async fn explain_miss<E: Entity>(
+        &self,
+        id: Uuid,
+        expected: Option<i32>,
+        guard: Guard,
+    ) -> Error {
+        let table = E::SCHEMA.name;
+        let probe = self
+            .executor
+            .query_opt(&E::statements().probe, &[&id])
+            .await;
+        let row = match probe {
+            Ok(row) => row,
+            Err(e) => return Error::from_db(e, E::SCHEMA),
+        };
+        let Some(row) = row else {
+            return Error::NotFound { table, id };
+        };
+        let actual: i32 = row.get(0);
+        let deleted: bool = row.get(1);
+        match expected {
+            Some(expected) if expected != actual => Error::StaleVersion {
+                table,
+                id,
+                expected,
+                actual,
+            },
+            _ if guard == Guard::Deleted && !deleted => Error::NotSoftDeleted { table, id },
+            _ => Error::NotFound { table, id },
+        }
+    }
+}

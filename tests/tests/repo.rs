@@ -1,0 +1,506 @@
+//! The repository on a real PostgreSQL: CRUD, soft delete, optimistic
+//! locking, typed errors, transactions, and values that try to escape.
+
+use ordinance::deps::sea_query::PostgresQueryBuilder;
+use ordinance::prelude::*;
+use ordinance::repo::Repo;
+use ordinance::{query, Error, Json};
+use ordinance_tests::*;
+use tokio_postgres::Client;
+
+async fn setup() -> (ordinance::testing::TestDatabase, Client) {
+    let db = fixture_database().await;
+    let client = db.connect().await.expect("connect");
+    (db, client)
+}
+
+async fn org<X: ordinance::repo::Executor>(repo: &Repo<'_, X>, name: &str) -> Organization {
+    repo.insert(&NewOrganization {
+        name: name.into(),
+        settings: serde_json::json!({"plan": "free"}),
+    })
+    .await
+    .expect("insert organization")
+}
+
+fn new_user(org: &Organization, email: &str) -> NewUser {
+    NewUser {
+        organization_id: org.id,
+        email: email.into(),
+        display_name: None,
+        role: MemberRole::Member,
+        is_admin: false,
+        avatar: None,
+    }
+}
+
+#[tokio::test]
+async fn insert_returns_the_stored_row_and_get_reads_it_back() {
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let before: DateTime<Utc> = client
+        .query_one("SELECT now()", &[])
+        .await
+        .expect("now")
+        .get(0);
+    let o = org(&repo, "Acme").await;
+    assert_eq!(o.id.get_version_num(), 7, "ids are UUIDv7");
+    assert_eq!(o.version, 1);
+    assert_eq!(o.deleted_at, None);
+    assert!(o.created_at >= before && o.created_at == o.updated_at);
+    let read: Organization = repo.get(o.id).await.expect("get");
+    assert_eq!(read, o);
+    assert_eq!(repo.count::<Organization>().await.expect("count"), 1);
+    assert!(repo.exists::<Organization>(o.id).await.expect("exists"));
+    let missing = Uuid::now_v7();
+    assert!(repo
+        .find::<Organization>(missing)
+        .await
+        .expect("find")
+        .is_none());
+    assert!(matches!(
+        repo.get::<Organization>(missing).await,
+        Err(Error::NotFound { table: "organizations", id }) if id == missing
+    ));
+}
+
+#[tokio::test]
+async fn every_column_type_round_trips() {
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let o = org(&repo, "Types").await;
+    let u = repo
+        .insert(&NewUser {
+            avatar: Some(vec![0, 1, 2, 255]),
+            display_name: Some("Ada".into()),
+            role: MemberRole::Owner,
+            is_admin: true,
+            ..new_user(&o, "ada@example.com")
+        })
+        .await
+        .expect("user");
+    assert_eq!(repo.get::<User>(u.id).await.expect("get"), u);
+    assert_eq!(u.avatar.as_deref(), Some(&[0u8, 1, 2, 255][..]));
+    let task = repo
+        .insert(&NewTask {
+            organization_id: o.id,
+            assignee_id: Some(u.id),
+            parent_id: None,
+            title: "Write the docs".into(),
+            status: TaskStatus::InProgress,
+            order: 3,
+            priority: 5,
+            estimate_minutes: Some(i64::MAX),
+            labels: vec!["a".into(), "b c".into(), "".into()],
+            due_on: NaiveDate::from_ymd_opt(2026, 12, 31),
+        })
+        .await
+        .expect("task");
+    assert_eq!(repo.get::<Task>(task.id).await.expect("get"), task);
+    assert_eq!(task.status, TaskStatus::InProgress);
+    let stored: String = client
+        .query_one("SELECT status FROM tasks", &[])
+        .await
+        .expect("status")
+        .get(0);
+    assert_eq!(stored, "in_progress");
+    let invoice = repo
+        .insert(&NewInvoice {
+            organization_id: o.id,
+            amount: "1234567890.12".parse().expect("decimal"),
+            fx_rate: Some("0.000000000000000001".parse().expect("decimal")),
+            currency: "EUR".into(),
+            has_been_paid: false,
+            lines: Json(serde_json::json!([{"sku": "x", "qty": 2}])),
+            billing_account_id: Uuid::new_v4(),
+        })
+        .await
+        .expect("invoice");
+    let read: Invoice = repo.get(invoice.id).await.expect("get");
+    assert_eq!(read, invoice);
+    assert_eq!(
+        read.amount.to_string(),
+        "1234567890.12",
+        "money stays exact"
+    );
+    let event = repo
+        .insert(&NewAuditEvent {
+            actor_id: u.id,
+            action: "login".into(),
+            latency_ms: Some(12.5),
+            payload: serde_json::json!({"ip": "127.0.0.1"}),
+        })
+        .await
+        .expect("event");
+    assert_eq!(repo.get::<AuditEvent>(event.id).await.expect("get"), event);
+}
+
+#[tokio::test]
+async fn values_that_look_like_sql_round_trip_byte_for_byte() {
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let payloads = [
+        "'; DROP TABLE organizations; --".to_owned(),
+        "Robert'); DELETE FROM users WHERE ('1'='1".to_owned(),
+        "\"quoted\" \\ backslash $1 $$ dollar $$".to_owned(),
+        "-- comment\n; /* block */".to_owned(),
+        "ünïcødé ✓ 日本語 🐘".to_owned(),
+        "x".repeat(1 << 20),
+    ];
+    for (i, payload) in payloads.iter().enumerate() {
+        // Names are limited to 120 characters: carry the payload in JSON and a label.
+        let o = repo
+            .insert(&NewOrganization {
+                name: format!("org {i}"),
+                settings: serde_json::json!({ "payload": payload }),
+            })
+            .await
+            .expect("insert");
+        let mut t = repo
+            .insert(&NewTask {
+                organization_id: o.id,
+                assignee_id: None,
+                parent_id: None,
+                title: "t".into(),
+                status: TaskStatus::Todo,
+                order: 0,
+                priority: 1,
+                estimate_minutes: None,
+                labels: vec![payload.clone()],
+                due_on: None,
+            })
+            .await
+            .expect("insert task");
+        t.labels.push(payload.clone());
+        let t = repo.update(&t).await.expect("update");
+        let read: Task = repo.get(t.id).await.expect("get");
+        assert_eq!(read.labels, [payload.clone(), payload.clone()]);
+        let read: Organization = repo.get(o.id).await.expect("get");
+        assert_eq!(read.settings["payload"].as_str(), Some(payload.as_str()));
+    }
+    let tables: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
+        .await
+        .expect("tables")
+        .get(0);
+    assert_eq!(tables, 7, "no payload dropped anything");
+}
+
+#[tokio::test]
+async fn update_bumps_the_version_and_a_stale_copy_is_refused() {
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let o = org(&repo, "Acme").await;
+    let mut first = o.clone();
+    first.name = "Acme Ltd".into();
+    let first = repo.update(&first).await.expect("update");
+    assert_eq!(first.version, 2);
+    assert_eq!(first.name, "Acme Ltd");
+    assert!(first.updated_at > o.updated_at);
+    assert_eq!(first.created_at, o.created_at, "created_at never changes");
+
+    let mut stale = o.clone();
+    stale.name = "Lost update".into();
+    match repo.update(&stale).await {
+        Err(Error::StaleVersion {
+            table,
+            id,
+            expected,
+            actual,
+        }) => {
+            assert_eq!((table, id, expected, actual), ("organizations", o.id, 1, 2));
+        }
+        other => panic!("expected a stale version, got {other:?}"),
+    }
+    assert_eq!(
+        repo.get::<Organization>(o.id).await.expect("get").name,
+        "Acme Ltd"
+    );
+
+    // Soft-deleted and purged rows are gone, not stale.
+    let deleted = repo.soft_delete(&first).await.expect("soft delete");
+    assert!(matches!(
+        repo.update(&deleted).await,
+        Err(Error::NotFound { .. })
+    ));
+    repo.purge::<Organization>(o.id).await.expect("purge");
+    assert!(matches!(
+        repo.update(&deleted).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn soft_deleted_rows_are_invisible_until_restored_and_purge_removes_them() {
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let keep = org(&repo, "Keep").await;
+    let o = org(&repo, "Gone").await;
+    let deleted = repo.soft_delete(&o).await.expect("soft delete");
+    assert!(deleted.deleted_at.is_some());
+    assert_eq!(deleted.version, 2);
+    assert!(repo
+        .find::<Organization>(o.id)
+        .await
+        .expect("find")
+        .is_none());
+    assert!(!repo.exists::<Organization>(o.id).await.expect("exists"));
+    assert_eq!(repo.count::<Organization>().await.expect("count"), 1);
+
+    let ids = |sql: String| {
+        let client = &client;
+        async move {
+            let mut ids: Vec<Uuid> = client
+                .query(&sql, &[])
+                .await
+                .expect("select")
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let build = |q: ordinance::deps::sea_query::SelectStatement| {
+        let (sql, values) = q.build(PostgresQueryBuilder);
+        assert!(values.0.is_empty());
+        sql
+    };
+    let mut both = vec![keep.id, o.id];
+    both.sort();
+    assert_eq!(ids(build(query::live::<Organization>())).await, [keep.id]);
+    assert_eq!(
+        ids(build(query::with_deleted::<Organization>())).await,
+        both
+    );
+    assert_eq!(
+        ids(build(query::only_deleted::<Organization>())).await,
+        [o.id]
+    );
+
+    // A second soft delete of the same row is refused: it is already gone.
+    assert!(matches!(
+        repo.soft_delete(&deleted).await,
+        Err(Error::NotFound { .. })
+    ));
+    // Restore needs the current version too.
+    assert!(matches!(
+        repo.restore(&o).await,
+        Err(Error::StaleVersion {
+            expected: 1,
+            actual: 2,
+            ..
+        })
+    ));
+    let restored = repo.restore(&deleted).await.expect("restore");
+    assert_eq!((restored.deleted_at, restored.version), (None, 3));
+    assert_eq!(repo.get::<Organization>(o.id).await.expect("get"), restored);
+    assert!(matches!(
+        repo.restore(&restored).await,
+        Err(Error::NotSoftDeleted {
+            table: "organizations",
+            ..
+        })
+    ));
+
+    assert!(repo.purge::<Organization>(o.id).await.expect("purge"));
+    assert!(!repo.purge::<Organization>(o.id).await.expect("purge again"));
+    assert_eq!(
+        ids(build(query::with_deleted::<Organization>())).await,
+        [keep.id]
+    );
+}
+
+#[tokio::test]
+async fn entities_without_soft_delete_refuse_it_by_name() {
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let o = org(&repo, "Acme").await;
+    let u = repo
+        .insert(&new_user(&o, "a@example.com"))
+        .await
+        .expect("user");
+    let e = repo
+        .insert(&NewAuditEvent {
+            actor_id: u.id,
+            action: "x".into(),
+            latency_ms: None,
+            payload: serde_json::json!({}),
+        })
+        .await
+        .expect("event");
+    assert!(matches!(
+        repo.soft_delete(&e).await,
+        Err(Error::NoSoftDelete {
+            table: "audit_events"
+        })
+    ));
+}
+
+#[tokio::test]
+async fn constraint_violations_are_typed_and_name_the_column() {
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let o = org(&repo, "Acme").await;
+    let u = repo
+        .insert(&new_user(&o, "a@example.com"))
+        .await
+        .expect("user");
+
+    match repo.insert(&new_user(&o, "a@example.com")).await {
+        Err(Error::UniqueViolation {
+            table,
+            constraint,
+            column,
+        }) => {
+            assert_eq!(table, "users");
+            assert_eq!(constraint, "idx_users_email_unique");
+            assert_eq!(column, Some("email"));
+        }
+        other => panic!("expected a unique violation, got {other:?}"),
+    }
+    let mut bad_fk = new_user(&o, "b@example.com");
+    bad_fk.organization_id = Uuid::now_v7();
+    match repo.insert(&bad_fk).await {
+        Err(Error::ForeignKeyViolation {
+            constraint, column, ..
+        }) => {
+            assert_eq!(constraint, "users_organization_id_fkey");
+            assert_eq!(column, Some("organization_id"));
+        }
+        other => panic!("expected a foreign key violation, got {other:?}"),
+    }
+    let mut too_long = u.clone();
+    too_long.email = "x".repeat(321);
+    match repo.update(&too_long).await {
+        Err(e @ Error::CheckViolation { .. }) => {
+            assert_eq!(
+                e.to_string(),
+                "check violation on \"users_email_max_length\" of \"users\" (column \"email\")"
+            );
+        }
+        other => panic!("expected a check violation, got {other:?}"),
+    }
+    // Nothing of the failed writes is visible.
+    assert_eq!(repo.count::<User>().await.expect("count"), 1);
+    assert_eq!(repo.get::<User>(u.id).await.expect("get"), u);
+
+    // Restoring a row whose unique key was reused meanwhile names the index.
+    let deleted = repo.soft_delete(&u).await.expect("soft delete");
+    repo.insert(&new_user(&o, "a@example.com"))
+        .await
+        .expect("reuse the address");
+    match repo.restore(&deleted).await {
+        Err(Error::UniqueViolation {
+            constraint, column, ..
+        }) => {
+            assert_eq!(constraint, "idx_users_email_unique");
+            assert_eq!(column, Some("email"));
+        }
+        other => panic!("expected a unique violation, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_value_the_type_cannot_hold_is_a_decode_error_naming_the_column() {
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let o = org(&repo, "Acme").await;
+    let u = repo
+        .insert(&new_user(&o, "a@example.com"))
+        .await
+        .expect("user");
+    client
+        .batch_execute(
+            "ALTER TABLE users DROP CONSTRAINT users_role_valid;
+             UPDATE users SET role = 'emperor';",
+        )
+        .await
+        .expect("corrupt the role");
+    match repo.get::<User>(u.id).await {
+        Err(
+            e @ Error::Decode {
+                table: "users",
+                column: "role",
+                ..
+            },
+        ) => {
+            assert!(
+                e.to_string()
+                    .contains("\"emperor\" is not one of the stored values"),
+                "{e}"
+            );
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_terminated_connection_is_reported_as_lost() {
+    let (db, client) = setup().await;
+    let pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .expect("pid")
+        .get(0);
+    let admin = db.connect().await.expect("second connection");
+    admin
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .await
+        .expect("terminate");
+    let repo = Repo::new(&client);
+    let mut lost = None;
+    // The server closes the socket asynchronously; the next call sees it.
+    for _ in 0..50 {
+        match repo.count::<Organization>().await {
+            Err(e) => {
+                lost = Some(e);
+                break;
+            }
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    assert!(
+        matches!(lost, Some(Error::ConnectionLost(_))),
+        "expected a lost connection, got {lost:?}"
+    );
+}
+
+#[tokio::test]
+async fn transactions_commit_or_leave_nothing() {
+    let (_db, mut client) = setup().await;
+    // Rolled back explicitly.
+    let tx = client.transaction().await.expect("begin");
+    let inside = org(&Repo::new(&tx), "Rolled back").await;
+    assert!(Repo::new(&tx)
+        .exists::<Organization>(inside.id)
+        .await
+        .expect("exists"));
+    tx.rollback().await.expect("rollback");
+    // Dropped without commit.
+    {
+        let tx = client.transaction().await.expect("begin");
+        org(&Repo::new(&tx), "Dropped").await;
+    }
+    assert_eq!(
+        Repo::new(&client)
+            .count::<Organization>()
+            .await
+            .expect("count"),
+        0
+    );
+    // Committed: both rows of a multi-step write land together.
+    let tx = client.transaction().await.expect("begin");
+    let repo = Repo::new(&tx);
+    let o = org(&repo, "Committed").await;
+    repo.insert(&new_user(&o, "a@example.com"))
+        .await
+        .expect("user");
+    tx.commit().await.expect("commit");
+    let repo = Repo::new(&client);
+    assert_eq!(repo.count::<Organization>().await.expect("count"), 1);
+    assert_eq!(repo.count::<User>().await.expect("count"), 1);
+}

@@ -1,12 +1,16 @@
 //! A small blog schema: users, posts, comments and tags.
 //!
-//! `cargo run --example blog` prints the DDL the entities imply and applies it
-//! to a scratch database: on the server in `DATABASE_URL` when set, otherwise
-//! on a throwaway PostgreSQL started from the binaries on this machine.
+//! `cargo run --example blog` prints the DDL the entities imply, applies it
+//! to a scratch database (on the server in `DATABASE_URL` when set, otherwise
+//! on a throwaway PostgreSQL started from the binaries on this machine), then
+//! works with rows through the repository: insert, read, update, a caught
+//! stale-version conflict, soft delete and restore, and transactions.
 
 use ordinance::ddl::SchemaDdl;
 use ordinance::prelude::*;
+use ordinance::repo::Repo;
 use ordinance::testing::{TestDatabase, TestServer};
+use ordinance::Error;
 
 /// Where a post stands in its life.
 #[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +149,96 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.get::<_, i64>(3)
         );
     }
+
+    println!("\n-- rows");
+    let repo = Repo::new(&client);
+    let ada = repo
+        .insert(&NewUser {
+            email: "ada@example.com".into(),
+            display_name: Some("Ada".into()),
+            is_admin: true,
+        })
+        .await?;
+    println!(
+        "inserted user {} ({}), version {}",
+        ada.email, ada.id, ada.version
+    );
+    let post = repo
+        .insert(&NewPost {
+            author_id: ada.id,
+            title: "Notes on the engine".into(),
+            body: "It weaves algebraic patterns.".into(),
+            status: PostStatus::Draft,
+        })
+        .await?;
+    println!("inserted post \"{}\" as {:?}", post.title, post.status);
+
+    let mut published = repo.get::<Post>(post.id).await?;
+    let stale_copy = published.clone();
+    published.status = PostStatus::Published;
+    let published = repo.update(&published).await?;
+    println!(
+        "updated post to {:?}: version {} -> {}",
+        published.status, post.version, published.version
+    );
+
+    let mut late = stale_copy;
+    late.title = "An edit made from an old copy".into();
+    match repo.update(&late).await {
+        Err(e @ Error::StaleVersion { .. }) => println!("refused a lost update: {e}"),
+        other => return Err(format!("expected a stale-version conflict, got {other:?}").into()),
+    }
+
+    let hidden = repo.soft_delete(&published).await?;
+    println!(
+        "soft-deleted the post: visible = {}, live posts = {}",
+        repo.exists::<Post>(post.id).await?,
+        repo.count::<Post>().await?
+    );
+    let back = repo.restore(&hidden).await?;
+    println!(
+        "restored it: visible = {}, version {}",
+        repo.exists::<Post>(post.id).await?,
+        back.version
+    );
+
+    let mut client = client;
+    let tx = client.transaction().await?;
+    let in_tx = Repo::new(&tx);
+    let rust = in_tx
+        .insert(&NewTag {
+            name: "rust".into(),
+        })
+        .await?;
+    in_tx
+        .insert(&NewPostTag {
+            post_id: post.id,
+            tag_id: rust.id,
+        })
+        .await?;
+    tx.commit().await?;
+    println!("committed a tag and its link in one transaction");
+
+    let tx = client.transaction().await?;
+    Repo::new(&tx)
+        .insert(&NewTag {
+            name: "draft-idea".into(),
+        })
+        .await?;
+    tx.rollback().await?;
+    let repo = Repo::new(&client);
+    println!(
+        "rolled back another: tags = {}, post links = {}",
+        repo.count::<Tag>().await?,
+        repo.count::<PostTag>().await?
+    );
+
+    repo.purge::<Post>(post.id).await?;
+    println!(
+        "purged the post; its tag links went with it (ON DELETE CASCADE): post links = {}",
+        repo.count::<PostTag>().await?
+    );
+
     client.batch_execute(&ddl.down()).await?;
     println!("\ndown migration applied: the database is empty again");
     Ok(())

@@ -1,6 +1,5 @@
 //! Optimistic locking under contention: no update is ever lost.
 
-use ordinance::prelude::*;
 use ordinance::repo::Repo;
 use ordinance::Error;
 use ordinance_tests::*;

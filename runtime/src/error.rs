@@ -143,6 +143,22 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// No pooled connection became free within the acquire timeout.
+    #[error("no database connection free after waiting {waited:?}: the pool is exhausted")]
+    PoolTimeout {
+        /// How long the caller waited.
+        waited: std::time::Duration,
+    },
+    /// The pool was closed.
+    #[error("the connection pool is closed")]
+    PoolClosed,
+    /// The pool could not be built.
+    #[error("connection pool: {0}")]
+    PoolSetup(String),
+    /// The statement ran past the server's `statement_timeout` and was cancelled
+    /// (SQLSTATE 57014).
+    #[error("statement cancelled: it ran past the statement timeout")]
+    StatementTimeout(#[source] tokio_postgres::Error),
     /// The connection to the server was lost (closed, reset, or shut down).
     #[error("connection to PostgreSQL lost: {0}")]
     ConnectionLost(#[source] tokio_postgres::Error),
@@ -193,6 +209,8 @@ impl Error {
         } else if *code == SqlState::NOT_NULL_VIOLATION {
             let column = db.column().unwrap_or_default().to_owned();
             Error::NotNullViolation { table, column }
+        } else if *code == SqlState::QUERY_CANCELED {
+            Error::StatementTimeout(err)
         } else if *code == SqlState::ADMIN_SHUTDOWN
             || *code == SqlState::CRASH_SHUTDOWN
             || code.code().starts_with("08")

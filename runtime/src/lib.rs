@@ -35,6 +35,7 @@
 //! | [`ddl`] | `CREATE` / `DROP` statements rendered from schemas, in dependency order |
 //! | [`query`] | the fixed statements of an entity, and scoped sea-query selects |
 //! | [`repo`] | insert, get, find, update, soft delete, restore, purge, count, exists |
+//! | [`pool`] | a connection pool: min/max size, acquire and statement timeouts, close |
 //! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
 //! | [`Error`] | the one error type |
 
@@ -44,6 +45,7 @@ mod column_type;
 pub mod ddl;
 mod entity;
 mod error;
+pub mod pool;
 pub mod query;
 pub mod repo;
 pub mod schema;

@@ -55,35 +55,42 @@ pub trait Executor: Sync {
     ) -> impl Future<Output = Result<u64, tokio_postgres::Error>> + Send;
 }
 
+/// Implements [`Executor`] by calling the inherent methods of `$target`,
+/// reached from `$ty` by dereferencing.
 macro_rules! executor {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty => $target:ty),*) => {$(
         impl Executor for $ty {
             fn query(
                 &self,
                 sql: &str,
                 params: &[SqlParam<'_>],
             ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send {
-                <$ty>::query(self, sql, params)
+                <$target>::query(self, sql, params)
             }
             fn query_opt(
                 &self,
                 sql: &str,
                 params: &[SqlParam<'_>],
             ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send {
-                <$ty>::query_opt(self, sql, params)
+                <$target>::query_opt(self, sql, params)
             }
             fn execute(
                 &self,
                 sql: &str,
                 params: &[SqlParam<'_>],
             ) -> impl Future<Output = Result<u64, tokio_postgres::Error>> + Send {
-                <$ty>::execute(self, sql, params)
+                <$target>::execute(self, sql, params)
             }
         }
     )*};
 }
 
-executor!(Client, Transaction<'_>);
+executor!(
+    Client => Client,
+    Transaction<'_> => Transaction<'_>,
+    // A pooled connection: `Repo::new(&*conn)`.
+    deadpool_postgres::ClientWrapper => Client
+);
 
 /// What a guarded write that matched no row was trying to do.
 #[derive(Clone, Copy, PartialEq, Eq)]

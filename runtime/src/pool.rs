@@ -1,0 +1,128 @@
+//! A connection pool (deadpool-postgres) with the settings a service needs:
+//! minimum and maximum size, how long to wait for a connection, a statement
+//! timeout, and a graceful close.
+//!
+//! ```no_run
+//! # async fn demo(config: ordinance::deps::tokio_postgres::Config) -> ordinance::Result<()> {
+//! use std::time::Duration;
+//! use ordinance::pool::{Pool, PoolOptions};
+//!
+//! let pool = Pool::connect(config, PoolOptions {
+//!     min_size: 2,
+//!     max_size: 16,
+//!     acquire_timeout: Duration::from_secs(2),
+//!     statement_timeout: Some(Duration::from_secs(5)),
+//! }).await?;
+//! let conn = pool.get().await?;
+//! let repo = ordinance::repo::Repo::new(&*conn);
+//! # let _ = repo;
+//! pool.close();
+//! # Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use crate::error::{Error, Result};
+
+/// How a [`Pool`] behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// Connections opened when the pool is created, so the first requests
+    /// do not pay for connecting.
+    pub min_size: usize,
+    /// The most connections open at once.
+    pub max_size: usize,
+    /// How long [`Pool::get`] waits for a free connection before failing
+    /// with [`Error::PoolTimeout`].
+    pub acquire_timeout: Duration,
+    /// Server-side `statement_timeout` of every connection; a statement
+    /// running longer fails with [`Error::StatementTimeout`]. Set through the
+    /// connection's startup options, so not for use behind PgBouncer.
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            min_size: 0,
+            max_size: 16,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: None,
+        }
+    }
+}
+
+/// A pool of connections to one database.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    inner: deadpool_postgres::Pool,
+    options: PoolOptions,
+}
+
+/// A connection borrowed from a [`Pool`]; it goes back when dropped.
+/// Dereference it (`&*conn`) to reach the `tokio_postgres::Client`.
+pub type PooledConnection = deadpool_postgres::Object;
+
+impl Pool {
+    /// Creates the pool and opens `min_size` connections.
+    pub async fn connect(mut config: tokio_postgres::Config, options: PoolOptions) -> Result<Pool> {
+        if let Some(t) = options.statement_timeout {
+            let mut startup = config.get_options().unwrap_or_default().to_owned();
+            if !startup.is_empty() {
+                startup.push(' ');
+            }
+            startup.push_str(&format!("-c statement_timeout={}", t.as_millis()));
+            config.options(&startup);
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                // A broken connection is detected by the next statement on it
+                // (Error::ConnectionLost); checking each one on checkout would
+                // add a round trip to every request.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let inner = deadpool_postgres::Pool::builder(manager)
+            .max_size(options.max_size.max(1))
+            .wait_timeout(Some(options.acquire_timeout))
+            .create_timeout(Some(options.acquire_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::PoolSetup(e.to_string()))?;
+        let pool = Pool { inner, options };
+        let mut warm = Vec::with_capacity(pool.options.min_size);
+        for _ in 0..pool.options.min_size.min(pool.options.max_size) {
+            warm.push(pool.get().await?);
+        }
+        Ok(pool)
+    }
+
+    /// A connection, waiting at most `acquire_timeout` for one to be free.
+    pub async fn get(&self) -> Result<PooledConnection> {
+        self.inner.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Timeout(_) => Error::PoolTimeout {
+                waited: self.options.acquire_timeout,
+            },
+            deadpool_postgres::PoolError::Closed => Error::PoolClosed,
+            deadpool_postgres::PoolError::Backend(e) if e.is_closed() => Error::ConnectionLost(e),
+            deadpool_postgres::PoolError::Backend(e) => Error::Postgres(e),
+            other => Error::PoolSetup(other.to_string()),
+        })
+    }
+
+    /// Connections open now, busy or idle.
+    pub fn size(&self) -> usize {
+        self.inner.status().size
+    }
+
+    /// Closes the pool: idle connections are closed now, busy ones when they
+    /// come back, and every later [`get`](Self::get) fails with [`Error::PoolClosed`].
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}

@@ -24,6 +24,9 @@
 //! ```
 
 use std::future::Future;
+use std::time::{Duration, Instant};
+
+use tracing::Instrument as _;
 
 use tokio_postgres::{Client, Row, Transaction};
 use uuid::Uuid;
@@ -101,16 +104,72 @@ enum Guard {
     Deleted,
 }
 
+/// Statements slower than this log a warning unless the repository is told otherwise.
+pub const DEFAULT_SLOW_STATEMENT: Duration = Duration::from_millis(500);
+
 /// Entity operations over one executor.
+///
+/// Every statement runs in a `tracing` span named `ordinance.statement` with
+/// the table, the operation, the rows returned or affected and the duration;
+/// bound values are never recorded. A statement slower than the threshold
+/// also emits a warning.
 #[derive(Debug, Clone, Copy)]
 pub struct Repo<'e, X> {
     executor: &'e X,
+    slow: Duration,
 }
 
 impl<'e, X: Executor> Repo<'e, X> {
     /// Operations on `executor`: a connection or an open transaction.
     pub fn new(executor: &'e X) -> Self {
-        Repo { executor }
+        Repo {
+            executor,
+            slow: DEFAULT_SLOW_STATEMENT,
+        }
+    }
+
+    /// Sets the duration past which a statement logs a warning.
+    pub fn with_slow_statement_threshold(mut self, threshold: Duration) -> Self {
+        self.slow = threshold;
+        self
+    }
+
+    /// Runs one statement inside its span, recording rows and duration.
+    async fn traced<T, F>(
+        &self,
+        table: &'static str,
+        operation: &'static str,
+        run: F,
+    ) -> Result<T, tokio_postgres::Error>
+    where
+        F: Future<Output = Result<T, tokio_postgres::Error>>,
+        T: RowCount,
+    {
+        let span = tracing::debug_span!(
+            "ordinance.statement",
+            table,
+            operation,
+            rows = tracing::field::Empty,
+            duration_us = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = run.instrument(span.clone()).await;
+        let elapsed = started.elapsed();
+        span.record("duration_us", elapsed.as_micros() as u64);
+        if let Ok(out) = &result {
+            span.record("rows", out.row_count());
+        }
+        if elapsed >= self.slow {
+            tracing::warn!(
+                parent: &span,
+                table,
+                operation,
+                duration_ms = elapsed.as_millis() as u64,
+                threshold_ms = self.slow.as_millis() as u64,
+                "slow statement"
+            );
+        }
+        result
     }
 
     /// Inserts a row with a new UUIDv7 id (time-ordered, so index-friendly)
@@ -126,8 +185,12 @@ impl<'e, X: Executor> Repo<'e, X> {
         let mut params: Vec<SqlParam<'_>> = vec![&id];
         params.extend(new.business_values());
         let row = self
-            .executor
-            .query_opt(&N::Entity::statements().insert, &params)
+            .traced(
+                schema.name,
+                "insert",
+                self.executor
+                    .query_opt(&N::Entity::statements().insert, &params),
+            )
             .await
             .map_err(|e| Error::from_db(e, schema))?;
         // INSERT ... RETURNING always yields the inserted row.
@@ -149,8 +212,11 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// The live row with this id, if any.
     pub async fn find<E: Entity>(&self, id: Uuid) -> Result<Option<E>> {
         let row = self
-            .executor
-            .query_opt(&E::statements().get, &[&id])
+            .traced(
+                E::SCHEMA.name,
+                "get",
+                self.executor.query_opt(&E::statements().get, &[&id]),
+            )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
         row.as_ref().map(E::from_row).transpose()
@@ -164,8 +230,11 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// The number of live rows.
     pub async fn count<E: Entity>(&self) -> Result<i64> {
         let rows = self
-            .executor
-            .query(&E::statements().count, &[])
+            .traced(
+                E::SCHEMA.name,
+                "count",
+                self.executor.query(&E::statements().count, &[]),
+            )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
         Ok(rows.first().map_or(0, |r| r.get(0)))
@@ -175,30 +244,41 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// `updated_at`, if the row is live and still at `entity`'s version.
     pub async fn update<E: Entity>(&self, entity: &E) -> Result<E> {
         let values = entity.business_values();
-        self.guarded(entity, &E::statements().update, values, Guard::Live)
-            .await
+        self.guarded(
+            entity,
+            "update",
+            &E::statements().update,
+            values,
+            Guard::Live,
+        )
+        .await
     }
 
     /// Marks the row deleted (`deleted_at = now()`), version-checked.
     /// Entities without soft delete have no such call: use [`purge`](Self::purge).
     pub async fn soft_delete<E: Entity>(&self, entity: &E) -> Result<E> {
         let sql = Self::soft_delete_sql::<E>(E::statements().soft_delete.as_deref())?;
-        self.guarded(entity, sql, Vec::new(), Guard::Live).await
+        self.guarded(entity, "soft_delete", sql, Vec::new(), Guard::Live)
+            .await
     }
 
     /// Brings a soft-deleted row back, version-checked. Fails with a unique
     /// violation naming the index if its unique key was reused meanwhile.
     pub async fn restore<E: Entity>(&self, entity: &E) -> Result<E> {
         let sql = Self::soft_delete_sql::<E>(E::statements().restore.as_deref())?;
-        self.guarded(entity, sql, Vec::new(), Guard::Deleted).await
+        self.guarded(entity, "restore", sql, Vec::new(), Guard::Deleted)
+            .await
     }
 
     /// Removes the row for good, live or soft-deleted. Returns whether a row
     /// was removed.
     pub async fn purge<E: Entity>(&self, id: Uuid) -> Result<bool> {
         let n = self
-            .executor
-            .execute(&E::statements().purge, &[&id])
+            .traced(
+                E::SCHEMA.name,
+                "purge",
+                self.executor.execute(&E::statements().purge, &[&id]),
+            )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
         Ok(n > 0)
@@ -214,6 +294,7 @@ impl<'e, X: Executor> Repo<'e, X> {
     async fn guarded<E: Entity>(
         &self,
         entity: &E,
+        operation: &'static str,
         sql: &str,
         values: Vec<SqlParam<'_>>,
         guard: Guard,
@@ -226,8 +307,11 @@ impl<'e, X: Executor> Repo<'e, X> {
         }
         params.extend(values);
         let row = self
-            .executor
-            .query_opt(sql, &params)
+            .traced(
+                E::SCHEMA.name,
+                operation,
+                self.executor.query_opt(sql, &params),
+            )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
         match row {
@@ -244,8 +328,11 @@ impl<'e, X: Executor> Repo<'e, X> {
     ) -> Error {
         let table = E::SCHEMA.name;
         let probe = self
-            .executor
-            .query_opt(&E::statements().probe, &[&id])
+            .traced(
+                table,
+                "probe",
+                self.executor.query_opt(&E::statements().probe, &[&id]),
+            )
             .await;
         let row = match probe {
             Ok(row) => row,
@@ -266,5 +353,28 @@ impl<'e, X: Executor> Repo<'e, X> {
             _ if guard == Guard::Deleted && !deleted => Error::NotSoftDeleted { table, id },
             _ => Error::NotFound { table, id },
         }
+    }
+}
+
+/// How many rows a statement's result carries, for its span.
+trait RowCount {
+    fn row_count(&self) -> u64;
+}
+
+impl RowCount for Vec<Row> {
+    fn row_count(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+impl RowCount for Option<Row> {
+    fn row_count(&self) -> u64 {
+        u64::from(self.is_some())
+    }
+}
+
+impl RowCount for u64 {
+    fn row_count(&self) -> u64 {
+        *self
     }
 }

@@ -1,0 +1,144 @@
+//! Every repository statement is traced with table, operation, rows and
+//! duration, never with the values it carries; slow ones warn.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ordinance::repo::Repo;
+use ordinance_tests::*;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+#[derive(Default, Clone)]
+struct Captured {
+    /// span id -> (name, fields)
+    spans: Arc<Mutex<BTreeMap<u64, (String, BTreeMap<String, String>)>>>,
+    /// (level, fields) of each event
+    events: Arc<Mutex<Vec<(String, BTreeMap<String, String>)>>>,
+}
+
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        self.0.insert(
+            field.name().to_owned(),
+            format!("{value:?}").trim_matches('"').to_owned(),
+        );
+    }
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Captured {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _: Context<'_, S>) {
+        let mut fields = BTreeMap::new();
+        attrs.record(&mut Fields(&mut fields));
+        let name = attrs.metadata().name().to_owned();
+        self.spans
+            .lock()
+            .expect("lock")
+            .insert(id.into_u64(), (name, fields));
+    }
+    fn on_record(&self, id: &Id, values: &Record<'_>, _: Context<'_, S>) {
+        if let Some((_, fields)) = self.spans.lock().expect("lock").get_mut(&id.into_u64()) {
+            values.record(&mut Fields(fields));
+        }
+    }
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let mut fields = BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        let level = event.metadata().level().to_string();
+        self.events.lock().expect("lock").push((level, fields));
+    }
+}
+
+#[tokio::test]
+async fn statements_are_traced_without_their_values() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry().with(captured.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let db = fixture_database().await;
+    let client = db.connect().await.expect("connect");
+    let repo = Repo::new(&client);
+    let secret = "Secret Corp 7f3a";
+    let o = repo
+        .insert(&NewOrganization {
+            name: secret.into(),
+            settings: serde_json::json!({}),
+        })
+        .await
+        .expect("insert");
+    repo.get::<Organization>(o.id).await.expect("get");
+    assert_eq!(repo.purge::<Organization>(o.id).await.expect("purge"), true);
+
+    let spans = captured.spans.lock().expect("lock").clone();
+    let statements: Vec<_> = spans
+        .values()
+        .filter(|(name, _)| name == "ordinance.statement")
+        .map(|(_, f)| f.clone())
+        .collect();
+    let ops: Vec<(&str, &str, &str)> = statements
+        .iter()
+        .map(|f| {
+            (
+                f["table"].as_str(),
+                f["operation"].as_str(),
+                f["rows"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("organizations", "insert", "1"),
+            ("organizations", "get", "1"),
+            ("organizations", "purge", "1")
+        ]
+    );
+    for f in &statements {
+        assert!(f["duration_us"].parse::<u64>().is_ok(), "{f:?}");
+    }
+    let everything = format!("{spans:?} {:?}", captured.events.lock().expect("lock"));
+    assert!(
+        !everything.contains(secret),
+        "a bound value reached the traces"
+    );
+    assert!(
+        !everything.contains(&o.id.to_string()),
+        "an id reached the traces"
+    );
+    assert!(
+        captured
+            .events
+            .lock()
+            .expect("lock")
+            .iter()
+            .all(|(level, _)| level != "WARN"),
+        "fast statements do not warn"
+    );
+}
+
+#[tokio::test]
+async fn a_statement_slower_than_the_threshold_warns() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry().with(captured.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let db = fixture_database().await;
+    let client = db.connect().await.expect("connect");
+    let repo = Repo::new(&client).with_slow_statement_threshold(Duration::ZERO);
+    repo.count::<Organization>().await.expect("count");
+    let events = captured.events.lock().expect("lock").clone();
+    let warning = events
+        .iter()
+        .find(|(level, _)| level == "WARN")
+        .expect("a slow-statement warning");
+    assert_eq!(warning.1["message"], "slow statement");
+    assert_eq!(warning.1["table"], "organizations");
+    assert_eq!(warning.1["operation"], "count");
+}

@@ -14,12 +14,15 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
+/// Field name -> recorded value.
+type FieldMap = BTreeMap<String, String>;
+
 #[derive(Default, Clone)]
 struct Captured {
     /// span id -> (name, fields)
-    spans: Arc<Mutex<BTreeMap<u64, (String, BTreeMap<String, String>)>>>,
+    spans: Arc<Mutex<BTreeMap<u64, (String, FieldMap)>>>,
     /// (level, fields) of each event
-    events: Arc<Mutex<Vec<(String, BTreeMap<String, String>)>>>,
+    events: Arc<Mutex<Vec<(String, FieldMap)>>>,
 }
 
 struct Fields<'a>(&'a mut BTreeMap<String, String>);
@@ -74,7 +77,7 @@ async fn statements_are_traced_without_their_values() {
         .await
         .expect("insert");
     repo.get::<Organization>(o.id).await.expect("get");
-    assert_eq!(repo.purge::<Organization>(o.id).await.expect("purge"), true);
+    assert!(repo.purge::<Organization>(o.id).await.expect("purge"));
 
     let spans = captured.spans.lock().expect("lock").clone();
     let statements: Vec<_> = spans

@@ -35,12 +35,14 @@
 //! | [`ddl`] | `CREATE` / `DROP` statements rendered from schemas, in dependency order |
 //! | [`query`] | the fixed statements of an entity, and scoped sea-query selects |
 //! | [`repo`] | insert, get, find, update, soft delete, restore, purge, count, exists |
+//! | [`batch`] | atomic batch inserts within the bind-parameter limit, and binary `COPY` |
 //! | [`pool`] | a connection pool: min/max size, acquire and statement timeouts, close |
 //! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
 //! | [`Error`] | the one error type |
 
 #![warn(missing_docs)]
 
+pub mod batch;
 mod column_type;
 pub mod ddl;
 mod entity;

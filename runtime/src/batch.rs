@@ -1,0 +1,171 @@
+//! Inserting many rows at once, atomically.
+//!
+//! PostgreSQL accepts at most 65,535 bind parameters per statement, so
+//! [`insert_many`] splits the rows into chunks of whole rows that fit and runs
+//! them in one transaction (a savepoint when given a transaction): all rows
+//! land, or none. Chunks have a fixed size, so at most two statement shapes
+//! are ever prepared. [`copy_in`] streams rows with binary `COPY`, one
+//! statement, for the largest batches.
+
+use std::future::Future;
+use std::pin::pin;
+
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, Transaction};
+use uuid::Uuid;
+
+use crate::ddl::quote_ident;
+use crate::entity::{Entity, NewEntity, SqlParam};
+use crate::error::{Error, Result};
+use crate::schema::{SqlType, TableSchema};
+
+/// The most bind parameters one PostgreSQL statement can carry.
+pub const MAX_PARAMETERS: usize = 65_535;
+
+/// A connection or transaction that can open a (nested) transaction.
+pub trait Transactional: Send {
+    /// Opens a transaction, or a savepoint inside an open one.
+    fn begin(
+        &mut self,
+    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send;
+}
+
+impl Transactional for Client {
+    fn begin(
+        &mut self,
+    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
+        self.transaction()
+    }
+}
+
+impl Transactional for Transaction<'_> {
+    fn begin(
+        &mut self,
+    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
+        self.transaction()
+    }
+}
+
+/// Rows per statement for a table: as many whole rows as fit in the limit.
+pub fn rows_per_statement(schema: &TableSchema) -> usize {
+    MAX_PARAMETERS / (1 + schema.business_columns().count())
+}
+
+/// `INSERT ... VALUES (...), (...) RETURNING ...` for `rows` rows.
+fn insert_sql(schema: &TableSchema, columns: &str, rows: usize) -> String {
+    let mut names = vec![quote_ident("id")];
+    names.extend(schema.business_columns().map(|c| quote_ident(c.name)));
+    let width = names.len();
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        quote_ident(schema.name),
+        names.join(", ")
+    );
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * width + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql.push_str(" RETURNING ");
+    sql.push_str(columns);
+    sql
+}
+
+/// Inserts every row with new UUIDv7 ids, in one transaction, and returns
+/// them as stored, in order. Any failure (a check, a unique key, a lost
+/// connection) leaves none of them.
+pub async fn insert_many<N, C>(conn: &mut C, rows: &[N]) -> Result<Vec<N::Entity>>
+where
+    N: NewEntity + Sync,
+    C: Transactional,
+{
+    let schema = N::Entity::SCHEMA;
+    let db = |e| Error::from_db(e, schema);
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let per_statement = rows_per_statement(schema);
+    let width = MAX_PARAMETERS / per_statement;
+    let columns = &N::Entity::statements().columns;
+    let full_sql =
+        (rows.len() >= per_statement).then(|| insert_sql(schema, columns, per_statement));
+    let tx = conn.begin().await.map_err(db)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (chunk, chunk_ids) in rows.chunks(per_statement).zip(ids.chunks(per_statement)) {
+        let partial;
+        let sql = match &full_sql {
+            Some(sql) if chunk.len() == per_statement => sql,
+            _ => {
+                partial = insert_sql(schema, columns, chunk.len());
+                &partial
+            }
+        };
+        let mut params: Vec<SqlParam<'_>> = Vec::with_capacity(chunk.len() * width);
+        for (row, id) in chunk.iter().zip(chunk_ids) {
+            params.push(id);
+            params.extend(row.business_values());
+        }
+        let stored = tx.query(sql, &params).await.map_err(db)?;
+        for row in &stored {
+            out.push(N::Entity::from_row(row)?);
+        }
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(out)
+}
+
+/// The wire type of a column, for binary `COPY`.
+fn wire_type(t: SqlType) -> Type {
+    match t {
+        SqlType::Uuid => Type::UUID,
+        SqlType::Text => Type::TEXT,
+        SqlType::Boolean => Type::BOOL,
+        SqlType::SmallInt => Type::INT2,
+        SqlType::Integer => Type::INT4,
+        SqlType::BigInt => Type::INT8,
+        SqlType::Numeric { .. } => Type::NUMERIC,
+        SqlType::Real => Type::FLOAT4,
+        SqlType::DoublePrecision => Type::FLOAT8,
+        SqlType::Timestamptz => Type::TIMESTAMPTZ,
+        SqlType::Date => Type::DATE,
+        SqlType::Jsonb => Type::JSONB,
+        SqlType::TextArray => Type::TEXT_ARRAY,
+        SqlType::Bytea => Type::BYTEA,
+    }
+}
+
+/// Streams every row into the table with binary `COPY ... FROM STDIN`, with
+/// new UUIDv7 ids; timestamps, version and `deleted_at` take their defaults.
+/// One statement: all rows land or none. Returns the number of rows written.
+pub async fn copy_in<N: NewEntity>(client: &Client, rows: &[N]) -> Result<u64> {
+    let schema = N::Entity::SCHEMA;
+    let db = |e| Error::from_db(e, schema);
+    let mut names = vec![quote_ident("id")];
+    let mut types = vec![Type::UUID];
+    for c in schema.business_columns() {
+        names.push(quote_ident(c.name));
+        types.push(wire_type(c.sql_type));
+    }
+    let sql = format!(
+        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        quote_ident(schema.name),
+        names.join(", ")
+    );
+    let sink = client.copy_in(&sql).await.map_err(db)?;
+    let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
+    for row in rows {
+        let id = Uuid::now_v7();
+        let mut values: Vec<SqlParam<'_>> = vec![&id];
+        values.extend(row.business_values());
+        writer.as_mut().write(&values).await.map_err(db)?;
+    }
+    writer.finish().await.map_err(db)
+}

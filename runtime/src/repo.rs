@@ -88,12 +88,43 @@ macro_rules! executor {
     )*};
 }
 
-executor!(
-    Client => Client,
-    Transaction<'_> => Transaction<'_>,
-    // A pooled connection: `Repo::new(&*conn)`.
-    deadpool_postgres::ClientWrapper => Client
-);
+executor!(Client => Client, Transaction<'_> => Transaction<'_>);
+
+/// A pooled connection (`Repo::new(&*conn)`): each statement text is prepared
+/// once per connection and reused, so a call costs one round trip. The kit's
+/// statements have fixed text, so the cache stays small.
+impl Executor for deadpool_postgres::ClientWrapper {
+    fn query(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send {
+        async move {
+            let statement = self.prepare_cached(sql).await?;
+            Client::query(self, &statement, params).await
+        }
+    }
+    fn query_opt(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send {
+        async move {
+            let statement = self.prepare_cached(sql).await?;
+            Client::query_opt(self, &statement, params).await
+        }
+    }
+    fn execute(
+        &self,
+        sql: &str,
+        params: &[SqlParam<'_>],
+    ) -> impl Future<Output = Result<u64, tokio_postgres::Error>> + Send {
+        async move {
+            let statement = self.prepare_cached(sql).await?;
+            Client::execute(self, &statement, params).await
+        }
+    }
+}
 
 /// What a guarded write that matched no row was trying to do.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,273 @@
+//! The repository against a hand-written tokio-postgres baseline, in one run,
+//! on connections from the same pool and server.
+//!
+//! `cargo bench -p ordinance-examples --bench repo` prints medians and the
+//! ratio kit / baseline for: get by id, insert one, update with version check,
+//! and 10,000-row batches (batch insert vs binary COPY vs one insert per row).
+
+use std::time::{Duration, Instant};
+
+use ordinance::batch::{copy_in, insert_many};
+use ordinance::pool::{Pool, PoolOptions};
+use ordinance::prelude::*;
+use ordinance::repo::Repo;
+use ordinance::testing::TestDatabase;
+use tokio_postgres::{Client, Row};
+
+/// A typical table: seven columns of mixed types.
+#[derive(Entity, Debug, Clone)]
+pub struct Account {
+    pub id: Uuid,
+    #[column(max_len = 320)]
+    pub email: String,
+    pub display_name: Option<String>,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+const COLUMNS: &str =
+    "id, email, display_name, is_admin, created_at, updated_at, deleted_at, version";
+const SINGLE_OPS: usize = 3000;
+const WARMUP: usize = 300;
+const BATCH: usize = 10_000;
+const BATCH_RUNS: usize = 5;
+
+/// The hand-written decoding a careful baseline does.
+fn decode(row: &Row) -> Account {
+    Account {
+        id: row.get(0),
+        email: row.get(1),
+        display_name: row.get(2),
+        is_admin: row.get(3),
+        created_at: row.get(4),
+        updated_at: row.get(5),
+        deleted_at: row.get(6),
+        version: row.get(7),
+    }
+}
+
+fn new_account(i: usize) -> NewAccount {
+    NewAccount {
+        email: format!("user{i}@example.com"),
+        display_name: Some(format!("User {i}")),
+        is_admin: i % 10 == 0,
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn report(name: &str, kit: Duration, base: Duration, base_name: &str) {
+    println!(
+        "{name:<28} {:>10.1} µs {:>10.1} µs  {:>6.2}x  (vs {base_name})",
+        kit.as_secs_f64() * 1e6,
+        base.as_secs_f64() * 1e6,
+        kit.as_secs_f64() / base.as_secs_f64()
+    );
+}
+
+/// Runs `kit` and `base` alternately, `n` times each, returning the medians.
+async fn alternate<K, B, KF, BF>(n: usize, mut kit: K, mut base: B) -> (Duration, Duration)
+where
+    K: FnMut(usize) -> KF,
+    B: FnMut(usize) -> BF,
+    KF: std::future::Future<Output = ()>,
+    BF: std::future::Future<Output = ()>,
+{
+    let (mut ks, mut bs) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..WARMUP + n {
+        let t = Instant::now();
+        kit(i).await;
+        let k = t.elapsed();
+        let t = Instant::now();
+        base(i).await;
+        let b = t.elapsed();
+        if i >= WARMUP {
+            ks.push(k);
+            bs.push(b);
+        }
+    }
+    (median(ks), median(bs))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let ddl = ordinance::ddl::SchemaDdl::new(&[Account::SCHEMA])?;
+    let db = TestDatabase::with_schema(&ddl.up()).await?;
+    let pool = Pool::connect(
+        db.config().clone(),
+        PoolOptions {
+            min_size: 2,
+            ..PoolOptions::default()
+        },
+    )
+    .await?;
+    let kit_conn = pool.get().await?;
+    let base_conn = pool.get().await?;
+    let repo = Repo::new(&*kit_conn);
+    let base: &Client = &base_conn;
+
+    let seeded = insert_many(
+        &mut db.connect().await?,
+        &(0..1000).map(new_account).collect::<Vec<_>>(),
+    )
+    .await?;
+    let ids: Vec<Uuid> = seeded.iter().map(|a| a.id).collect();
+
+    println!(
+        "{:<28} {:>13} {:>13}  {:>7}",
+        "operation (median)", "ordinance", "baseline", "ratio"
+    );
+
+    let get = base
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM accounts WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .await?;
+    let (k, b) = alternate(
+        SINGLE_OPS,
+        |i| {
+            let repo = &repo;
+            let id = ids[i % ids.len()];
+            async move {
+                let a: Account = repo.get(id).await.expect("get");
+                std::hint::black_box(a);
+            }
+        },
+        |i| {
+            let get = &get;
+            let id = ids[(i + 500) % ids.len()];
+            async move {
+                let a = decode(&base.query_one(get, &[&id]).await.expect("get"));
+                std::hint::black_box(a);
+            }
+        },
+    )
+    .await;
+    report("get by id", k, b, "prepared SELECT");
+
+    let insert = base
+        .prepare(&format!(
+            "INSERT INTO accounts (id, email, display_name, is_admin) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+        ))
+        .await?;
+    let (k, b) = alternate(
+        SINGLE_OPS,
+        |i| {
+            let repo = &repo;
+            async move {
+                let a = repo.insert(&new_account(10_000 + i)).await.expect("insert");
+                std::hint::black_box(a);
+            }
+        },
+        |i| {
+            let insert = &insert;
+            async move {
+                let n = new_account(20_000 + i);
+                let id = Uuid::now_v7();
+                let row = base
+                    .query_one(insert, &[&id, &n.email, &n.display_name, &n.is_admin])
+                    .await
+                    .expect("insert");
+                std::hint::black_box(decode(&row));
+            }
+        },
+    )
+    .await;
+    report("insert one", k, b, "prepared INSERT");
+
+    let update = base
+        .prepare(&format!(
+            "UPDATE accounts SET email = $3, display_name = $4, is_admin = $5, updated_at = now(), \
+             version = version + 1 WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
+        ))
+        .await?;
+    let kit_row = std::cell::RefCell::new(seeded[0].clone());
+    let base_row = std::cell::RefCell::new(seeded[1].clone());
+    let (k, b) = alternate(
+        SINGLE_OPS,
+        |i| {
+            let repo = &repo;
+            let kit_row = &kit_row;
+            async move {
+                let mut a = kit_row.borrow().clone();
+                a.is_admin = i % 2 == 0;
+                *kit_row.borrow_mut() = repo.update(&a).await.expect("update");
+            }
+        },
+        |i| {
+            let update = &update;
+            let base_row = &base_row;
+            async move {
+                let a = base_row.borrow().clone();
+                let admin = i % 2 == 0;
+                let row = base
+                    .query_opt(
+                        update,
+                        &[&a.id, &a.version, &a.email, &a.display_name, &admin],
+                    )
+                    .await
+                    .expect("update")
+                    .expect("not stale");
+                *base_row.borrow_mut() = decode(&row);
+            }
+        },
+    )
+    .await;
+    report("update, version-checked", k, b, "prepared UPDATE");
+
+    // Batches of 10,000 rows, each variant on its own fresh connection.
+    let mut client = db.connect().await?;
+    let mut batch_kit = Vec::new();
+    let mut batch_copy = Vec::new();
+    let mut batch_single = Vec::new();
+    for run in 0..BATCH_RUNS {
+        let rows: Vec<NewAccount> = (0..BATCH)
+            .map(|i| new_account(100_000 * (run + 1) + i))
+            .collect();
+        let t = Instant::now();
+        let stored = insert_many(&mut client, &rows).await?;
+        batch_kit.push(t.elapsed());
+        assert_eq!(stored.len(), BATCH);
+
+        let t = Instant::now();
+        copy_in(&client, &rows).await?;
+        batch_copy.push(t.elapsed());
+
+        let tx = client.transaction().await?;
+        let single = tx
+            .prepare(
+                "INSERT INTO accounts (id, email, display_name, is_admin) VALUES ($1, $2, $3, $4)",
+            )
+            .await?;
+        let t = Instant::now();
+        for n in &rows {
+            tx.execute(
+                &single,
+                &[&Uuid::now_v7(), &n.email, &n.display_name, &n.is_admin],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        batch_single.push(t.elapsed());
+    }
+    let (kit, copy, single) = (median(batch_kit), median(batch_copy), median(batch_single));
+    println!();
+    println!(
+        "insert {BATCH} rows: insert_many {:.1} ms, binary COPY {:.1} ms, one INSERT per row {:.1} ms",
+        kit.as_secs_f64() * 1e3,
+        copy.as_secs_f64() * 1e3,
+        single.as_secs_f64() * 1e3
+    );
+    println!(
+        "  insert_many / COPY = {:.2}x; one-per-row / insert_many = {:.1}x",
+        kit.as_secs_f64() / copy.as_secs_f64(),
+        single.as_secs_f64() / kit.as_secs_f64()
+    );
+    Ok(())
+}

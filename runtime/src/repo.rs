@@ -94,35 +94,29 @@ executor!(Client => Client, Transaction<'_> => Transaction<'_>);
 /// once per connection and reused, so a call costs one round trip. The kit's
 /// statements have fixed text, so the cache stays small.
 impl Executor for deadpool_postgres::ClientWrapper {
-    fn query(
+    async fn query(
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
-    ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send {
-        async move {
-            let statement = self.prepare_cached(sql).await?;
-            Client::query(self, &statement, params).await
-        }
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        Client::query(self, &statement, params).await
     }
-    fn query_opt(
+    async fn query_opt(
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
-    ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send {
-        async move {
-            let statement = self.prepare_cached(sql).await?;
-            Client::query_opt(self, &statement, params).await
-        }
+    ) -> Result<Option<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        Client::query_opt(self, &statement, params).await
     }
-    fn execute(
+    async fn execute(
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
-    ) -> impl Future<Output = Result<u64, tokio_postgres::Error>> + Send {
-        async move {
-            let statement = self.prepare_cached(sql).await?;
-            Client::execute(self, &statement, params).await
-        }
+    ) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        Client::execute(self, &statement, params).await
     }
 }
 

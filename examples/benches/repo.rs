@@ -53,7 +53,7 @@ fn new_account(i: usize) -> NewAccount {
     NewAccount {
         email: format!("user{i}@example.com"),
         display_name: Some(format!("User {i}")),
-        is_admin: i % 10 == 0,
+        is_admin: i.is_multiple_of(10),
     }
 }
 
@@ -196,7 +196,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let kit_row = &kit_row;
             async move {
                 let mut a = kit_row.borrow().clone();
-                a.is_admin = i % 2 == 0;
+                a.is_admin = i.is_multiple_of(2);
                 *kit_row.borrow_mut() = repo.update(&a).await.expect("update");
             }
         },
@@ -205,7 +205,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let base_row = &base_row;
             async move {
                 let a = base_row.borrow().clone();
-                let admin = i % 2 == 0;
+                let admin = i.is_multiple_of(2);
                 let row = base
                     .query_opt(
                         update,

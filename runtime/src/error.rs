@@ -143,6 +143,9 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// A value in a caller's query has no exact PostgreSQL parameter type.
+    #[error("cannot bind {0} as a query parameter")]
+    UnsupportedValue(String),
     /// No pooled connection became free within the acquire timeout.
     #[error("no database connection free after waiting {waited:?}: the pool is exhausted")]
     PoolTimeout {

@@ -218,3 +218,56 @@ pub fn with_deleted<E: Entity>() -> SelectStatement {
 pub fn only_deleted<E: Entity>() -> SelectStatement {
     select::<E>(Scope::OnlyDeleted)
 }
+
+/// A bound value of a sea-query statement, ready for tokio-postgres.
+pub type BoxedParam = Box<dyn tokio_postgres::types::ToSql + Sync + Send>;
+
+/// Converts the values sea-query collected into parameters, keeping their
+/// exact types: decimals stay `Decimal` (never `f64`), timestamps with a zone
+/// become `DateTime<Utc>`. Types PostgreSQL has no exact match for fail with
+/// [`Error::UnsupportedValue`](crate::Error::UnsupportedValue).
+pub fn bind_values(values: sea_query::Values) -> crate::Result<Vec<BoxedParam>> {
+    use sea_query::Value as V;
+    let unsupported = |what: &str| crate::Error::UnsupportedValue(what.to_owned());
+    values
+        .0
+        .into_iter()
+        .map(|v| -> crate::Result<BoxedParam> {
+            Ok(match v {
+                V::Bool(x) => Box::new(x),
+                V::TinyInt(x) => Box::new(x.map(i16::from)),
+                V::SmallInt(x) => Box::new(x),
+                V::Int(x) => Box::new(x),
+                V::BigInt(x) => Box::new(x),
+                V::TinyUnsigned(x) => Box::new(x.map(i16::from)),
+                V::SmallUnsigned(x) => Box::new(x.map(i32::from)),
+                V::Unsigned(x) => Box::new(x.map(i64::from)),
+                V::BigUnsigned(x) => Box::new(
+                    x.map(i64::try_from)
+                        .transpose()
+                        .map_err(|_| unsupported("an unsigned value above i64::MAX"))?,
+                ),
+                V::Float(x) => Box::new(x),
+                V::Double(x) => Box::new(x),
+                V::String(x) => Box::new(x),
+                V::Char(x) => Box::new(x.map(String::from)),
+                V::Bytes(x) => Box::new(x),
+                V::Json(x) => Box::new(x.map(|j| *j)),
+                V::ChronoDate(x) => Box::new(x),
+                V::ChronoDateTimeUtc(x) => Box::new(x),
+                V::ChronoDateTimeLocal(x) => Box::new(x.map(|t| t.with_timezone(&chrono::Utc))),
+                V::ChronoDateTimeWithTimeZone(x) => {
+                    Box::new(x.map(|t| t.with_timezone(&chrono::Utc)))
+                }
+                V::Uuid(x) => Box::new(x),
+                V::Decimal(x) => Box::new(x),
+                V::ChronoDateTime(_) => {
+                    return Err(unsupported(
+                        "a timestamp without a time zone (use DateTime<Utc>)",
+                    ))
+                }
+                other => return Err(unsupported(&format!("{other:?}"))),
+            })
+        })
+        .collect()
+}

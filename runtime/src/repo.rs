@@ -252,6 +252,22 @@ impl<'e, X: Executor> Repo<'e, X> {
         Ok(self.find::<E>(id).await?.is_some())
     }
 
+    /// The rows a select returns, decoded. Start the select from a scope —
+    /// [`query::live`](crate::query::live), [`with_deleted`](crate::query::with_deleted)
+    /// or [`only_deleted`](crate::query::only_deleted) — so it selects every
+    /// column in order, then add conditions, ordering and limits; its values
+    /// are bound as parameters.
+    pub async fn list<E: Entity>(&self, select: &sea_query::SelectStatement) -> Result<Vec<E>> {
+        let (sql, values) = select.build(sea_query::PostgresQueryBuilder);
+        let owned = crate::query::bind_values(values)?;
+        let params: Vec<SqlParam<'_>> = owned.iter().map(|p| &**p as SqlParam<'_>).collect();
+        let rows = self
+            .traced(E::SCHEMA.name, "list", self.executor.query(&sql, &params))
+            .await
+            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
+        rows.iter().map(E::from_row).collect()
+    }
+
     /// The number of live rows.
     pub async fn count<E: Entity>(&self) -> Result<i64> {
         let rows = self

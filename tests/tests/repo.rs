@@ -504,3 +504,99 @@ async fn transactions_commit_or_leave_nothing() {
     assert_eq!(repo.count::<Organization>().await.expect("count"), 1);
     assert_eq!(repo.count::<User>().await.expect("count"), 1);
 }
+
+#[tokio::test]
+async fn list_binds_the_callers_conditions_exactly() {
+    use ordinance::deps::sea_query::{Expr, ExprTrait, Order};
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let o = org(&repo, "Acme").await;
+    let other = org(&repo, "Other").await;
+    let payload = "'; DROP TABLE tasks; --";
+    for (i, (owner, title, priority)) in [
+        (&o, "low", 1i16),
+        (&o, payload, 4),
+        (&o, "high", 5),
+        (&other, "elsewhere", 5),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        repo.insert(&NewTask {
+            organization_id: owner.id,
+            assignee_id: None,
+            parent_id: None,
+            title: title.into(),
+            status: TaskStatus::Todo,
+            order: i as i32,
+            priority,
+            estimate_minutes: None,
+            labels: vec![],
+            due_on: None,
+        })
+        .await
+        .expect("task");
+    }
+    let q = query::live::<Task>()
+        .and_where(Expr::col(TaskColumn::OrganizationId).eq(o.id))
+        .and_where(Expr::col(TaskColumn::Priority).gte(4i16))
+        .and_where(Expr::col(TaskColumn::CreatedAt).lte(Utc::now()))
+        .order_by(TaskColumn::Order, Order::Desc)
+        .to_owned();
+    let found: Vec<Task> = repo.list(&q).await.expect("list");
+    let titles: Vec<&str> = found.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["high", payload]);
+    let by_title: Vec<Task> = repo
+        .list(
+            &query::live::<Task>()
+                .and_where(Expr::col(TaskColumn::Title).eq(payload))
+                .to_owned(),
+        )
+        .await
+        .expect("list by title");
+    assert_eq!(
+        by_title.len(),
+        1,
+        "the payload is a value, matched literally"
+    );
+
+    // 22 significant digits: through f64 (and PostgreSQL's 15-digit
+    // float-to-numeric conversion) this would become 1234567890.12346, so
+    // only an exact decimal parameter finds the row.
+    let exact: Decimal = "1234567890.123456789012".parse().expect("decimal");
+    repo.insert(&NewInvoice {
+        organization_id: o.id,
+        amount: "10.00".parse().expect("decimal"),
+        fx_rate: Some(exact),
+        currency: "EUR".into(),
+        has_been_paid: false,
+        lines: Json(serde_json::json!([])),
+        billing_account_id: Uuid::new_v4(),
+    })
+    .await
+    .expect("invoice");
+    let hit: Vec<Invoice> = repo
+        .list(
+            &query::live::<Invoice>()
+                .and_where(Expr::col(InvoiceColumn::FxRate).eq(exact))
+                .to_owned(),
+        )
+        .await
+        .expect("list invoices");
+    assert_eq!(hit.len(), 1);
+
+    // Scopes apply to lists too.
+    let gone = repo.soft_delete(&found[0]).await.expect("soft delete");
+    let live: Vec<Task> = repo.list(&query::live::<Task>()).await.expect("live");
+    assert_eq!(live.len(), 3);
+    let all: Vec<Task> = repo
+        .list(&query::with_deleted::<Task>())
+        .await
+        .expect("all");
+    assert_eq!(all.len(), 4);
+    let deleted: Vec<Task> = repo
+        .list(&query::only_deleted::<Task>())
+        .await
+        .expect("deleted");
+    assert_eq!(deleted, [gone]);
+}

@@ -419,3 +419,42 @@ impl RowCount for u64 {
         *self
     }
 }
+
+/// Runs `work` in a transaction (a savepoint when `conn` is already one):
+/// committed when it returns `Ok`, rolled back when it returns `Err`, and
+/// rolled back too if it panics or the future is dropped.
+///
+/// ```no_run
+/// # use ordinance::prelude::*;
+/// # #[derive(Entity)] pub struct Tag { pub id: Uuid, #[column(max_len = 40)] pub name: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+/// # async fn demo(client: &mut ordinance::deps::tokio_postgres::Client) -> ordinance::Result<()> {
+/// use ordinance::repo::{transaction, Repo};
+///
+/// let (a, b) = transaction(client, async |tx| {
+///     let repo = Repo::new(tx);
+///     let a = repo.insert(&NewTag { name: "a".into() }).await?;
+///     let b = repo.insert(&NewTag { name: "b".into() }).await?;
+///     Ok((a.id, b.id))
+/// })
+/// .await?;
+/// # Ok(()) }
+/// ```
+pub async fn transaction<C, T, F>(conn: &mut C, work: F) -> Result<T>
+where
+    C: crate::batch::Transactional,
+    F: AsyncFnOnce(&Transaction<'_>) -> Result<T>,
+{
+    let tx = conn.begin().await?;
+    match work(&tx).await {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            // The work's error is the one to report; a failed rollback means
+            // the connection is gone, and the server rolls back by itself.
+            let _ = tx.rollback().await;
+            Err(err)
+        }
+    }
+}

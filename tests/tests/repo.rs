@@ -600,3 +600,40 @@ async fn list_binds_the_callers_conditions_exactly() {
         .expect("deleted");
     assert_eq!(deleted, [gone]);
 }
+
+#[tokio::test]
+async fn the_closure_form_commits_on_ok_and_rolls_back_on_err() {
+    use ordinance::repo::transaction;
+    let (_db, mut client) = setup().await;
+    let org_id = transaction(&mut client, async |tx| {
+        let repo = Repo::new(tx);
+        let o = org(&repo, "Committed").await;
+        repo.insert(&new_user(&o, "a@example.com")).await?;
+        Ok(o.id)
+    })
+    .await
+    .expect("committed");
+    let o: Organization = Repo::new(&client)
+        .get(org_id)
+        .await
+        .expect("visible after commit");
+
+    let failed = transaction(&mut client, async |tx| {
+        let repo = Repo::new(tx);
+        repo.insert(&new_user(&o, "b@example.com")).await?;
+        // The second address collides: the whole closure is undone.
+        repo.insert(&new_user(&o, "a@example.com")).await?;
+        Ok(())
+    })
+    .await;
+    assert!(
+        matches!(failed, Err(Error::UniqueViolation { .. })),
+        "{failed:?}"
+    );
+    let repo = Repo::new(&client);
+    assert_eq!(
+        repo.count::<User>().await.expect("count"),
+        1,
+        "b@ was rolled back"
+    );
+}

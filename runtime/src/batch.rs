@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::ddl::quote_ident;
 use crate::entity::{Entity, NewEntity, SqlParam};
 use crate::error::{Error, Result};
-use crate::schema::{SqlType, TableSchema};
+use crate::schema::TableSchema;
 
 /// The most bind parameters one PostgreSQL statement can carry.
 pub const MAX_PARAMETERS: usize = 65_535;
@@ -122,26 +122,6 @@ where
     Ok(out)
 }
 
-/// The wire type of a column, for binary `COPY`.
-fn wire_type(t: SqlType) -> Type {
-    match t {
-        SqlType::Uuid => Type::UUID,
-        SqlType::Text => Type::TEXT,
-        SqlType::Boolean => Type::BOOL,
-        SqlType::SmallInt => Type::INT2,
-        SqlType::Integer => Type::INT4,
-        SqlType::BigInt => Type::INT8,
-        SqlType::Numeric { .. } => Type::NUMERIC,
-        SqlType::Real => Type::FLOAT4,
-        SqlType::DoublePrecision => Type::FLOAT8,
-        SqlType::Timestamptz => Type::TIMESTAMPTZ,
-        SqlType::Date => Type::DATE,
-        SqlType::Jsonb => Type::JSONB,
-        SqlType::TextArray => Type::TEXT_ARRAY,
-        SqlType::Bytea => Type::BYTEA,
-    }
-}
-
 /// Streams every row into the table with binary `COPY ... FROM STDIN`, with
 /// new UUIDv7 ids; timestamps, version and `deleted_at` take their defaults.
 /// One statement: all rows land or none. Returns the number of rows written.
@@ -152,7 +132,7 @@ pub async fn copy_in<N: NewEntity>(client: &Client, rows: &[N]) -> Result<u64> {
     let mut types = vec![Type::UUID];
     for c in schema.business_columns() {
         names.push(quote_ident(c.name));
-        types.push(wire_type(c.sql_type));
+        types.push(c.sql_type.wire_type());
     }
     let sql = format!(
         "COPY {} ({}) FROM STDIN (FORMAT binary)",

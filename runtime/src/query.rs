@@ -41,6 +41,7 @@
 //! ```
 
 use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
+use tokio_postgres::types::Type;
 
 use crate::ddl::quote_ident;
 use crate::entity::Entity;
@@ -63,14 +64,25 @@ pub struct Statements {
     pub soft_delete: Option<String>,
     /// Undo of a soft delete, version-checked. `None` without soft delete.
     pub restore: Option<String>,
-    /// `DELETE ... WHERE id = $1`: removes the row for good.
+    /// `DELETE ... WHERE id = $1 RETURNING id`: removes the row for good.
     pub purge: String,
     /// After a guarded write matched nothing: the row's version and whether
     /// it is soft-deleted, to tell "gone" from "stale".
     pub probe: String,
     /// `SELECT count(*)` of live rows.
     pub count: String,
+    /// Parameter types of `insert`: the id, then the business columns.
+    pub insert_types: Vec<Type>,
+    /// Parameter types of `update`: the id, the version when versioned, then
+    /// the business columns.
+    pub update_types: Vec<Type>,
+    /// Parameter types of `soft_delete` and `restore`: the id, and the
+    /// version when versioned.
+    pub guard_types: Vec<Type>,
 }
+
+/// Parameter types of `get`, `purge` and `probe`: the id.
+pub const ID_TYPES: &[Type] = &[Type::UUID];
 
 impl Statements {
     /// Renders the statements of one table.
@@ -148,9 +160,24 @@ impl Statements {
                 "false"
             }
         );
+        let business_types: Vec<Type> = schema
+            .business_columns()
+            .map(|c| c.sql_type.wire_type())
+            .collect();
+        let mut guard_types = vec![Type::UUID];
+        if versioned {
+            guard_types.push(Type::INT4);
+        }
+        let mut insert_types = vec![Type::UUID];
+        insert_types.extend(business_types.iter().cloned());
+        let mut update_types = guard_types.clone();
+        update_types.extend(business_types);
         Statements {
+            insert_types,
+            update_types,
+            guard_types,
             get: format!("SELECT {columns} FROM {t} WHERE \"id\" = $1{live}"),
-            purge: format!("DELETE FROM {t} WHERE \"id\" = $1"),
+            purge: format!("DELETE FROM {t} WHERE \"id\" = $1 RETURNING \"id\""),
             count: format!(
                 "SELECT count(*) FROM {t}{}",
                 if schema.soft_deletes() {
@@ -226,41 +253,48 @@ pub type BoxedParam = Box<dyn tokio_postgres::types::ToSql + Sync + Send>;
 /// exact types: decimals stay `Decimal` (never `f64`), timestamps with a zone
 /// become `DateTime<Utc>`. Types PostgreSQL has no exact match for fail with
 /// [`Error::UnsupportedValue`](crate::Error::UnsupportedValue).
-pub fn bind_values(values: sea_query::Values) -> crate::Result<Vec<BoxedParam>> {
+pub fn bind_values(values: sea_query::Values) -> crate::Result<Vec<(BoxedParam, Type)>> {
     use sea_query::Value as V;
     let unsupported = |what: &str| crate::Error::UnsupportedValue(what.to_owned());
     values
         .0
         .into_iter()
-        .map(|v| -> crate::Result<BoxedParam> {
+        .map(|v| -> crate::Result<(BoxedParam, Type)> {
             Ok(match v {
-                V::Bool(x) => Box::new(x),
-                V::TinyInt(x) => Box::new(x.map(i16::from)),
-                V::SmallInt(x) => Box::new(x),
-                V::Int(x) => Box::new(x),
-                V::BigInt(x) => Box::new(x),
-                V::TinyUnsigned(x) => Box::new(x.map(i16::from)),
-                V::SmallUnsigned(x) => Box::new(x.map(i32::from)),
-                V::Unsigned(x) => Box::new(x.map(i64::from)),
-                V::BigUnsigned(x) => Box::new(
-                    x.map(i64::try_from)
-                        .transpose()
-                        .map_err(|_| unsupported("an unsigned value above i64::MAX"))?,
+                V::Bool(x) => (Box::new(x), Type::BOOL),
+                V::TinyInt(x) => (Box::new(x.map(i16::from)), Type::INT2),
+                V::SmallInt(x) => (Box::new(x), Type::INT2),
+                V::Int(x) => (Box::new(x), Type::INT4),
+                V::BigInt(x) => (Box::new(x), Type::INT8),
+                V::TinyUnsigned(x) => (Box::new(x.map(i16::from)), Type::INT2),
+                V::SmallUnsigned(x) => (Box::new(x.map(i32::from)), Type::INT4),
+                V::Unsigned(x) => (Box::new(x.map(i64::from)), Type::INT8),
+                V::BigUnsigned(x) => (
+                    Box::new(
+                        x.map(i64::try_from)
+                            .transpose()
+                            .map_err(|_| unsupported("an unsigned value above i64::MAX"))?,
+                    ),
+                    Type::INT8,
                 ),
-                V::Float(x) => Box::new(x),
-                V::Double(x) => Box::new(x),
-                V::String(x) => Box::new(x),
-                V::Char(x) => Box::new(x.map(String::from)),
-                V::Bytes(x) => Box::new(x),
-                V::Json(x) => Box::new(x.map(|j| *j)),
-                V::ChronoDate(x) => Box::new(x),
-                V::ChronoDateTimeUtc(x) => Box::new(x),
-                V::ChronoDateTimeLocal(x) => Box::new(x.map(|t| t.with_timezone(&chrono::Utc))),
-                V::ChronoDateTimeWithTimeZone(x) => {
-                    Box::new(x.map(|t| t.with_timezone(&chrono::Utc)))
-                }
-                V::Uuid(x) => Box::new(x),
-                V::Decimal(x) => Box::new(x),
+                V::Float(x) => (Box::new(x), Type::FLOAT4),
+                V::Double(x) => (Box::new(x), Type::FLOAT8),
+                V::String(x) => (Box::new(x), Type::TEXT),
+                V::Char(x) => (Box::new(x.map(String::from)), Type::TEXT),
+                V::Bytes(x) => (Box::new(x), Type::BYTEA),
+                V::Json(x) => (Box::new(x.map(|j| *j)), Type::JSONB),
+                V::ChronoDate(x) => (Box::new(x), Type::DATE),
+                V::ChronoDateTimeUtc(x) => (Box::new(x), Type::TIMESTAMPTZ),
+                V::ChronoDateTimeLocal(x) => (
+                    Box::new(x.map(|t| t.with_timezone(&chrono::Utc))),
+                    Type::TIMESTAMPTZ,
+                ),
+                V::ChronoDateTimeWithTimeZone(x) => (
+                    Box::new(x.map(|t| t.with_timezone(&chrono::Utc))),
+                    Type::TIMESTAMPTZ,
+                ),
+                V::Uuid(x) => (Box::new(x), Type::UUID),
+                V::Decimal(x) => (Box::new(x), Type::NUMERIC),
                 V::ChronoDateTime(_) => {
                     return Err(unsupported(
                         "a timestamp without a time zone (use DateTime<Utc>)",

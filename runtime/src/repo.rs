@@ -28,14 +28,20 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument as _;
 
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Row, Transaction};
+
+use crate::query::ID_TYPES;
 use uuid::Uuid;
 
 use crate::entity::{Entity, NewEntity, SqlParam};
 use crate::error::{Error, Result};
 
-/// Something statements can run on: a [`Client`] or a [`Transaction`].
+/// Something statements can run on: a [`Client`], a [`Transaction`], a
+/// pooled connection, or [`Unnamed`] for PgBouncer's transaction pooling.
 ///
+/// Each call carries the parameters' PostgreSQL types, taken from the
+/// entity's schema; executors that let the server infer them ignore them.
 /// The futures are `Send`, so repository calls can run inside spawned tasks.
 pub trait Executor: Sync {
     /// Runs a statement returning rows.
@@ -43,52 +49,43 @@ pub trait Executor: Sync {
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
+        types: &[Type],
     ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send;
     /// Runs a statement returning at most one row.
     fn query_opt(
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
+        types: &[Type],
     ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send;
-    /// Runs a statement, returning the number of rows it affected.
-    fn execute(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-    ) -> impl Future<Output = Result<u64, tokio_postgres::Error>> + Send;
 }
 
-/// Implements [`Executor`] by calling the inherent methods of `$target`,
-/// reached from `$ty` by dereferencing.
+/// Implements [`Executor`] with the inherent methods of `Client` and
+/// `Transaction` (an unnamed statement prepared, then executed).
 macro_rules! executor {
-    ($($ty:ty => $target:ty),*) => {$(
+    ($($ty:ty),*) => {$(
         impl Executor for $ty {
             fn query(
                 &self,
                 sql: &str,
                 params: &[SqlParam<'_>],
+                _types: &[Type],
             ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send {
-                <$target>::query(self, sql, params)
+                <$ty>::query(self, sql, params)
             }
             fn query_opt(
                 &self,
                 sql: &str,
                 params: &[SqlParam<'_>],
+                _types: &[Type],
             ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send {
-                <$target>::query_opt(self, sql, params)
-            }
-            fn execute(
-                &self,
-                sql: &str,
-                params: &[SqlParam<'_>],
-            ) -> impl Future<Output = Result<u64, tokio_postgres::Error>> + Send {
-                <$target>::execute(self, sql, params)
+                <$ty>::query_opt(self, sql, params)
             }
         }
     )*};
 }
 
-executor!(Client => Client, Transaction<'_> => Transaction<'_>);
+executor!(Client, Transaction<'_>);
 
 /// A pooled connection (`Repo::new(&*conn)`): each statement text is prepared
 /// once per connection and reused, so a call costs one round trip. The kit's
@@ -98,6 +95,7 @@ impl Executor for deadpool_postgres::ClientWrapper {
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
+        _types: &[Type],
     ) -> Result<Vec<Row>, tokio_postgres::Error> {
         let statement = self.prepare_cached(sql).await?;
         Client::query(self, &statement, params).await
@@ -106,19 +104,50 @@ impl Executor for deadpool_postgres::ClientWrapper {
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
+        _types: &[Type],
     ) -> Result<Option<Row>, tokio_postgres::Error> {
         let statement = self.prepare_cached(sql).await?;
         Client::query_opt(self, &statement, params).await
     }
-    async fn execute(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-    ) -> Result<u64, tokio_postgres::Error> {
-        let statement = self.prepare_cached(sql).await?;
-        Client::execute(self, &statement, params).await
-    }
 }
+
+/// Runs every statement as one unnamed, typed statement (Parse, Bind,
+/// Execute and Sync in a single round trip), so nothing is ever prepared by
+/// name on the server and no statement spans two round trips: the mode for
+/// PgBouncer in transaction pooling mode. The types come from the entity's
+/// schema. Each call is planned afresh, so on a direct connection a pooled
+/// connection's cached statements are faster.
+#[derive(Debug, Clone, Copy)]
+pub struct Unnamed<'c, C>(pub &'c C);
+
+fn typed<'p>(params: &'p [SqlParam<'p>], types: &[Type]) -> Vec<(SqlParam<'p>, Type)> {
+    params.iter().copied().zip(types.iter().cloned()).collect()
+}
+
+macro_rules! unnamed {
+    ($($ty:ty),*) => {$(
+        impl Executor for Unnamed<'_, $ty> {
+            async fn query(
+                &self,
+                sql: &str,
+                params: &[SqlParam<'_>],
+                types: &[Type],
+            ) -> Result<Vec<Row>, tokio_postgres::Error> {
+                self.0.query_typed(sql, &typed(params, types)).await
+            }
+            async fn query_opt(
+                &self,
+                sql: &str,
+                params: &[SqlParam<'_>],
+                types: &[Type],
+            ) -> Result<Option<Row>, tokio_postgres::Error> {
+                self.0.query_typed_opt(sql, &typed(params, types)).await
+            }
+        }
+    )*};
+}
+
+unnamed!(Client, Transaction<'_>);
 
 /// What a guarded write that matched no row was trying to do.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -213,8 +242,11 @@ impl<'e, X: Executor> Repo<'e, X> {
             .traced(
                 schema.name,
                 "insert",
-                self.executor
-                    .query_opt(&N::Entity::statements().insert, &params),
+                self.executor.query_opt(
+                    &N::Entity::statements().insert,
+                    &params,
+                    &N::Entity::statements().insert_types,
+                ),
             )
             .await
             .map_err(|e| Error::from_db(e, schema))?;
@@ -240,7 +272,8 @@ impl<'e, X: Executor> Repo<'e, X> {
             .traced(
                 E::SCHEMA.name,
                 "get",
-                self.executor.query_opt(&E::statements().get, &[&id]),
+                self.executor
+                    .query_opt(&E::statements().get, &[&id], ID_TYPES),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
@@ -260,9 +293,14 @@ impl<'e, X: Executor> Repo<'e, X> {
     pub async fn list<E: Entity>(&self, select: &sea_query::SelectStatement) -> Result<Vec<E>> {
         let (sql, values) = select.build(sea_query::PostgresQueryBuilder);
         let owned = crate::query::bind_values(values)?;
-        let params: Vec<SqlParam<'_>> = owned.iter().map(|p| &**p as SqlParam<'_>).collect();
+        let params: Vec<SqlParam<'_>> = owned.iter().map(|(p, _)| &**p as SqlParam<'_>).collect();
+        let types: Vec<Type> = owned.iter().map(|(_, t)| t.clone()).collect();
         let rows = self
-            .traced(E::SCHEMA.name, "list", self.executor.query(&sql, &params))
+            .traced(
+                E::SCHEMA.name,
+                "list",
+                self.executor.query(&sql, &params, &types),
+            )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
         rows.iter().map(E::from_row).collect()
@@ -274,7 +312,7 @@ impl<'e, X: Executor> Repo<'e, X> {
             .traced(
                 E::SCHEMA.name,
                 "count",
-                self.executor.query(&E::statements().count, &[]),
+                self.executor.query(&E::statements().count, &[], &[]),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
@@ -285,10 +323,12 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// `updated_at`, if the row is live and still at `entity`'s version.
     pub async fn update<E: Entity>(&self, entity: &E) -> Result<E> {
         let values = entity.business_values();
+        let s = E::statements();
         self.guarded(
             entity,
             "update",
-            &E::statements().update,
+            &s.update,
+            &s.update_types,
             values,
             Guard::Live,
         )
@@ -299,30 +339,45 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// Entities without soft delete have no such call: use [`purge`](Self::purge).
     pub async fn soft_delete<E: Entity>(&self, entity: &E) -> Result<E> {
         let sql = Self::soft_delete_sql::<E>(E::statements().soft_delete.as_deref())?;
-        self.guarded(entity, "soft_delete", sql, Vec::new(), Guard::Live)
-            .await
+        self.guarded(
+            entity,
+            "soft_delete",
+            sql,
+            &E::statements().guard_types,
+            Vec::new(),
+            Guard::Live,
+        )
+        .await
     }
 
     /// Brings a soft-deleted row back, version-checked. Fails with a unique
     /// violation naming the index if its unique key was reused meanwhile.
     pub async fn restore<E: Entity>(&self, entity: &E) -> Result<E> {
         let sql = Self::soft_delete_sql::<E>(E::statements().restore.as_deref())?;
-        self.guarded(entity, "restore", sql, Vec::new(), Guard::Deleted)
-            .await
+        self.guarded(
+            entity,
+            "restore",
+            sql,
+            &E::statements().guard_types,
+            Vec::new(),
+            Guard::Deleted,
+        )
+        .await
     }
 
     /// Removes the row for good, live or soft-deleted. Returns whether a row
     /// was removed.
     pub async fn purge<E: Entity>(&self, id: Uuid) -> Result<bool> {
-        let n = self
+        let removed = self
             .traced(
                 E::SCHEMA.name,
                 "purge",
-                self.executor.execute(&E::statements().purge, &[&id]),
+                self.executor
+                    .query_opt(&E::statements().purge, &[&id], ID_TYPES),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
-        Ok(n > 0)
+        Ok(removed.is_some())
     }
 
     fn soft_delete_sql<E: Entity>(sql: Option<&'static str>) -> Result<&'static str> {
@@ -337,6 +392,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         entity: &E,
         operation: &'static str,
         sql: &str,
+        types: &[Type],
         values: Vec<SqlParam<'_>>,
         guard: Guard,
     ) -> Result<E> {
@@ -351,7 +407,7 @@ impl<'e, X: Executor> Repo<'e, X> {
             .traced(
                 E::SCHEMA.name,
                 operation,
-                self.executor.query_opt(sql, &params),
+                self.executor.query_opt(sql, &params, types),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
@@ -372,7 +428,8 @@ impl<'e, X: Executor> Repo<'e, X> {
             .traced(
                 table,
                 "probe",
-                self.executor.query_opt(&E::statements().probe, &[&id]),
+                self.executor
+                    .query_opt(&E::statements().probe, &[&id], ID_TYPES),
             )
             .await;
         let row = match probe {
@@ -411,12 +468,6 @@ impl RowCount for Vec<Row> {
 impl RowCount for Option<Row> {
     fn row_count(&self) -> u64 {
         u64::from(self.is_some())
-    }
-}
-
-impl RowCount for u64 {
-    fn row_count(&self) -> u64 {
-        *self
     }
 }
 

@@ -121,6 +121,29 @@ impl SqlType {
     }
 }
 
+impl SqlType {
+    /// The type on the wire, for typed statements and binary `COPY`.
+    pub fn wire_type(&self) -> tokio_postgres::types::Type {
+        use tokio_postgres::types::Type;
+        match self {
+            SqlType::Uuid => Type::UUID,
+            SqlType::Text => Type::TEXT,
+            SqlType::Boolean => Type::BOOL,
+            SqlType::SmallInt => Type::INT2,
+            SqlType::Integer => Type::INT4,
+            SqlType::BigInt => Type::INT8,
+            SqlType::Numeric { .. } => Type::NUMERIC,
+            SqlType::Real => Type::FLOAT4,
+            SqlType::DoublePrecision => Type::FLOAT8,
+            SqlType::Timestamptz => Type::TIMESTAMPTZ,
+            SqlType::Date => Type::DATE,
+            SqlType::Jsonb => Type::JSONB,
+            SqlType::TextArray => Type::TEXT_ARRAY,
+            SqlType::Bytea => Type::BYTEA,
+        }
+    }
+}
+
 impl fmt::Display for SqlType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.sql())

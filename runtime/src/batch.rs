@@ -11,13 +11,13 @@ use std::future::Future;
 use std::pin::pin;
 
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
 use crate::ddl::quote_ident;
 use crate::entity::{Entity, NewEntity, SqlParam};
 use crate::error::{Error, Result};
+use crate::query::Statements;
 use crate::schema::TableSchema;
 
 /// The most bind parameters one PostgreSQL statement can carry.
@@ -52,15 +52,12 @@ pub fn rows_per_statement(schema: &TableSchema) -> usize {
     MAX_PARAMETERS / (1 + schema.business_columns().count())
 }
 
-/// `INSERT ... VALUES (...), (...) RETURNING ...` for `rows` rows.
-fn insert_sql(schema: &TableSchema, columns: &str, rows: usize) -> String {
-    let mut names = vec![quote_ident("id")];
-    names.extend(schema.business_columns().map(|c| quote_ident(c.name)));
-    let width = names.len();
+/// `INSERT ... VALUES (...), (...) RETURNING ...` for `rows` rows of `width` values.
+fn insert_sql(schema: &TableSchema, statements: &Statements, rows: usize, width: usize) -> String {
     let mut sql = format!(
         "INSERT INTO {} ({}) VALUES ",
         quote_ident(schema.name),
-        names.join(", ")
+        statements.insert_columns
     );
     for r in 0..rows {
         if r > 0 {
@@ -77,7 +74,7 @@ fn insert_sql(schema: &TableSchema, columns: &str, rows: usize) -> String {
         sql.push(')');
     }
     sql.push_str(" RETURNING ");
-    sql.push_str(columns);
+    sql.push_str(&statements.columns);
     sql
 }
 
@@ -93,10 +90,10 @@ where
     let db = |e| Error::from_db(e, schema);
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
     let per_statement = rows_per_statement(schema);
-    let width = MAX_PARAMETERS / per_statement;
-    let columns = &N::Entity::statements().columns;
+    let statements = N::Entity::statements();
+    let width = statements.insert_types.len();
     let full_sql =
-        (rows.len() >= per_statement).then(|| insert_sql(schema, columns, per_statement));
+        (rows.len() >= per_statement).then(|| insert_sql(schema, statements, per_statement, width));
     let tx = conn.begin().await.map_err(db)?;
     let mut out = Vec::with_capacity(rows.len());
     for (chunk, chunk_ids) in rows.chunks(per_statement).zip(ids.chunks(per_statement)) {
@@ -104,7 +101,7 @@ where
         let sql = match &full_sql {
             Some(sql) if chunk.len() == per_statement => sql,
             _ => {
-                partial = insert_sql(schema, columns, chunk.len());
+                partial = insert_sql(schema, statements, chunk.len(), width);
                 &partial
             }
         };
@@ -128,19 +125,15 @@ where
 pub async fn copy_in<N: NewEntity>(client: &Client, rows: &[N]) -> Result<u64> {
     let schema = N::Entity::SCHEMA;
     let db = |e| Error::from_db(e, schema);
-    let mut names = vec![quote_ident("id")];
-    let mut types = vec![Type::UUID];
-    for c in schema.business_columns() {
-        names.push(quote_ident(c.name));
-        types.push(c.sql_type.wire_type());
-    }
+    let statements = N::Entity::statements();
+    let types = &statements.insert_types;
     let sql = format!(
         "COPY {} ({}) FROM STDIN (FORMAT binary)",
         quote_ident(schema.name),
-        names.join(", ")
+        statements.insert_columns
     );
     let sink = client.copy_in(&sql).await.map_err(db)?;
-    let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
+    let mut writer = pin!(BinaryCopyInWriter::new(sink, types));
     for row in rows {
         let id = Uuid::now_v7();
         let mut values: Vec<SqlParam<'_>> = vec![&id];

@@ -52,6 +52,8 @@ use crate::schema::TableSchema;
 pub struct Statements {
     /// Every column, in field order, as a select list.
     pub columns: String,
+    /// The columns an insert writes: `"id"`, then the business columns.
+    pub insert_columns: String,
     /// `INSERT (id, business columns...) ... RETURNING *columns*`; `$1` is the id.
     pub insert: String,
     /// `SELECT ... WHERE id = $1` on live rows.
@@ -120,9 +122,9 @@ impl Statements {
         let mut insert_cols = vec!["\"id\"".to_owned()];
         insert_cols.extend(business.iter().cloned());
         let placeholders: Vec<String> = (1..=insert_cols.len()).map(|i| format!("${i}")).collect();
+        let insert_columns = insert_cols.join(", ");
         let insert = format!(
-            "INSERT INTO {t} ({}) VALUES ({}) RETURNING {columns}",
-            insert_cols.join(", "),
+            "INSERT INTO {t} ({insert_columns}) VALUES ({}) RETURNING {columns}",
             placeholders.join(", ")
         );
         let sets: Vec<String> = business
@@ -187,6 +189,7 @@ impl Statements {
                 }
             ),
             columns,
+            insert_columns,
             insert,
             update,
             soft_delete,

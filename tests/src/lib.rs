@@ -191,3 +191,40 @@ pub async fn fixture_database() -> ordinance::testing::TestDatabase {
         .await
         .expect("fixture database")
 }
+
+/// An organization to insert, with empty settings.
+pub fn new_organization(name: &str) -> NewOrganization {
+    NewOrganization {
+        name: name.into(),
+        settings: serde_json::json!({}),
+    }
+}
+
+/// An ordinary member of an organization.
+pub fn new_user(organization_id: Uuid, email: &str) -> NewUser {
+    NewUser {
+        organization_id,
+        email: email.into(),
+        display_name: None,
+        role: MemberRole::Member,
+        is_admin: false,
+        avatar: None,
+    }
+}
+
+/// An unassigned to-do task of an organization; tests change the fields
+/// they care about with struct update syntax.
+pub fn new_task(organization_id: Uuid, title: &str) -> NewTask {
+    NewTask {
+        organization_id,
+        assignee_id: None,
+        parent_id: None,
+        title: title.into(),
+        status: TaskStatus::Todo,
+        order: 0,
+        priority: 1,
+        estimate_minutes: None,
+        labels: vec![],
+        due_on: None,
+    }
+}

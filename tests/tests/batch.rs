@@ -8,27 +8,20 @@ use ordinance_tests::*;
 
 const ROWS: usize = 100_000;
 
+/// Row `i` of a batch: distinct order, a spread of priorities and labels.
 fn task(org: Uuid, i: usize) -> NewTask {
     NewTask {
-        organization_id: org,
-        assignee_id: None,
-        parent_id: None,
-        title: format!("task {i}"),
-        status: TaskStatus::Todo,
         order: i as i32,
         priority: 1 + (i % 5) as i16,
         estimate_minutes: Some(i as i64),
         labels: vec![format!("l{}", i % 7)],
-        due_on: None,
+        ..new_task(org, &format!("task {i}"))
     }
 }
 
 async fn organization(client: &tokio_postgres::Client) -> Uuid {
     Repo::new(client)
-        .insert(&NewOrganization {
-            name: "Batch".into(),
-            settings: serde_json::json!({}),
-        })
+        .insert(&new_organization("Batch"))
         .await
         .expect("org")
         .id

@@ -13,25 +13,11 @@ async fn concurrent_read_modify_write_loses_no_update() {
     let client = db.connect().await.expect("connect");
     let repo = Repo::new(&client);
     let org = repo
-        .insert(&NewOrganization {
-            name: "Counter".into(),
-            settings: serde_json::json!({}),
-        })
+        .insert(&new_organization("Counter"))
         .await
         .expect("org");
     let task = repo
-        .insert(&NewTask {
-            organization_id: org.id,
-            assignee_id: None,
-            parent_id: None,
-            title: "counter".into(),
-            status: TaskStatus::Todo,
-            order: 0,
-            priority: 1,
-            estimate_minutes: None,
-            labels: vec![],
-            due_on: None,
-        })
+        .insert(&new_task(org.id, "counter"))
         .await
         .expect("task");
 

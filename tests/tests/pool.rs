@@ -82,10 +82,7 @@ async fn a_statement_past_the_timeout_is_cancelled_and_typed() {
     let conn = p.get().await.expect("connection");
     let repo = Repo::new(&*conn);
     let o = repo
-        .insert(&NewOrganization {
-            name: "Locked".into(),
-            settings: serde_json::json!({}),
-        })
+        .insert(&new_organization("Locked"))
         .await
         .expect("insert");
     // Another session holds the row; the update waits on its lock until the timeout.

@@ -15,23 +15,9 @@ async fn setup() -> (ordinance::testing::TestDatabase, Client) {
 }
 
 async fn org<X: ordinance::repo::Executor>(repo: &Repo<'_, X>, name: &str) -> Organization {
-    repo.insert(&NewOrganization {
-        name: name.into(),
-        settings: serde_json::json!({"plan": "free"}),
-    })
-    .await
-    .expect("insert organization")
-}
-
-fn new_user(org: &Organization, email: &str) -> NewUser {
-    NewUser {
-        organization_id: org.id,
-        email: email.into(),
-        display_name: None,
-        role: MemberRole::Member,
-        is_admin: false,
-        avatar: None,
-    }
+    repo.insert(&new_organization(name))
+        .await
+        .expect("insert organization")
 }
 
 #[tokio::test]
@@ -75,7 +61,7 @@ async fn every_column_type_round_trips() {
             display_name: Some("Ada".into()),
             role: MemberRole::Owner,
             is_admin: true,
-            ..new_user(&o, "ada@example.com")
+            ..new_user(o.id, "ada@example.com")
         })
         .await
         .expect("user");
@@ -83,16 +69,14 @@ async fn every_column_type_round_trips() {
     assert_eq!(u.avatar.as_deref(), Some(&[0u8, 1, 2, 255][..]));
     let task = repo
         .insert(&NewTask {
-            organization_id: o.id,
             assignee_id: Some(u.id),
-            parent_id: None,
-            title: "Write the docs".into(),
             status: TaskStatus::InProgress,
             order: 3,
             priority: 5,
             estimate_minutes: Some(i64::MAX),
             labels: vec!["a".into(), "b c".into(), "".into()],
             due_on: NaiveDate::from_ymd_opt(2026, 12, 31),
+            ..new_task(o.id, "Write the docs")
         })
         .await
         .expect("task");
@@ -158,16 +142,8 @@ async fn values_that_look_like_sql_round_trip_byte_for_byte() {
             .expect("insert");
         let mut t = repo
             .insert(&NewTask {
-                organization_id: o.id,
-                assignee_id: None,
-                parent_id: None,
-                title: "t".into(),
-                status: TaskStatus::Todo,
-                order: 0,
-                priority: 1,
-                estimate_minutes: None,
                 labels: vec![payload.clone()],
-                due_on: None,
+                ..new_task(o.id, "t")
             })
             .await
             .expect("insert task");
@@ -320,7 +296,7 @@ async fn entities_without_soft_delete_refuse_it_by_name() {
     let repo = Repo::new(&client);
     let o = org(&repo, "Acme").await;
     let u = repo
-        .insert(&new_user(&o, "a@example.com"))
+        .insert(&new_user(o.id, "a@example.com"))
         .await
         .expect("user");
     let e = repo
@@ -346,11 +322,11 @@ async fn constraint_violations_are_typed_and_name_the_column() {
     let repo = Repo::new(&client);
     let o = org(&repo, "Acme").await;
     let u = repo
-        .insert(&new_user(&o, "a@example.com"))
+        .insert(&new_user(o.id, "a@example.com"))
         .await
         .expect("user");
 
-    match repo.insert(&new_user(&o, "a@example.com")).await {
+    match repo.insert(&new_user(o.id, "a@example.com")).await {
         Err(Error::UniqueViolation {
             table,
             constraint,
@@ -362,7 +338,7 @@ async fn constraint_violations_are_typed_and_name_the_column() {
         }
         other => panic!("expected a unique violation, got {other:?}"),
     }
-    let mut bad_fk = new_user(&o, "b@example.com");
+    let mut bad_fk = new_user(o.id, "b@example.com");
     bad_fk.organization_id = Uuid::now_v7();
     match repo.insert(&bad_fk).await {
         Err(Error::ForeignKeyViolation {
@@ -390,7 +366,7 @@ async fn constraint_violations_are_typed_and_name_the_column() {
 
     // Restoring a row whose unique key was reused meanwhile names the index.
     let deleted = repo.soft_delete(&u).await.expect("soft delete");
-    repo.insert(&new_user(&o, "a@example.com"))
+    repo.insert(&new_user(o.id, "a@example.com"))
         .await
         .expect("reuse the address");
     match repo.restore(&deleted).await {
@@ -410,7 +386,7 @@ async fn a_value_the_type_cannot_hold_is_a_decode_error_naming_the_column() {
     let repo = Repo::new(&client);
     let o = org(&repo, "Acme").await;
     let u = repo
-        .insert(&new_user(&o, "a@example.com"))
+        .insert(&new_user(o.id, "a@example.com"))
         .await
         .expect("user");
     client
@@ -496,7 +472,7 @@ async fn transactions_commit_or_leave_nothing() {
     let tx = client.transaction().await.expect("begin");
     let repo = Repo::new(&tx);
     let o = org(&repo, "Committed").await;
-    repo.insert(&new_user(&o, "a@example.com"))
+    repo.insert(&new_user(o.id, "a@example.com"))
         .await
         .expect("user");
     tx.commit().await.expect("commit");
@@ -523,16 +499,9 @@ async fn list_binds_the_callers_conditions_exactly() {
     .enumerate()
     {
         repo.insert(&NewTask {
-            organization_id: owner.id,
-            assignee_id: None,
-            parent_id: None,
-            title: title.into(),
-            status: TaskStatus::Todo,
             order: i as i32,
             priority,
-            estimate_minutes: None,
-            labels: vec![],
-            due_on: None,
+            ..new_task(owner.id, title)
         })
         .await
         .expect("task");
@@ -608,7 +577,7 @@ async fn the_closure_form_commits_on_ok_and_rolls_back_on_err() {
     let org_id = transaction(&mut client, async |tx| {
         let repo = Repo::new(tx);
         let o = org(&repo, "Committed").await;
-        repo.insert(&new_user(&o, "a@example.com")).await?;
+        repo.insert(&new_user(o.id, "a@example.com")).await?;
         Ok(o.id)
     })
     .await
@@ -620,9 +589,9 @@ async fn the_closure_form_commits_on_ok_and_rolls_back_on_err() {
 
     let failed = transaction(&mut client, async |tx| {
         let repo = Repo::new(tx);
-        repo.insert(&new_user(&o, "b@example.com")).await?;
+        repo.insert(&new_user(o.id, "b@example.com")).await?;
         // The second address collides: the whole closure is undone.
-        repo.insert(&new_user(&o, "a@example.com")).await?;
+        repo.insert(&new_user(o.id, "a@example.com")).await?;
         Ok(())
     })
     .await;

@@ -70,10 +70,7 @@ async fn statements_are_traced_without_their_values() {
     let repo = Repo::new(&client);
     let secret = "Secret Corp 7f3a";
     let o = repo
-        .insert(&NewOrganization {
-            name: secret.into(),
-            settings: serde_json::json!({}),
-        })
+        .insert(&new_organization(secret))
         .await
         .expect("insert");
     repo.get::<Organization>(o.id).await.expect("get");

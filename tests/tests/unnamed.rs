@@ -52,8 +52,8 @@ async fn every_operation_runs_as_an_unnamed_typed_statement() {
 
     let o = repo
         .insert(&NewOrganization {
-            name: "Bouncer".into(),
             settings: serde_json::json!({"a": 1}),
+            ..new_organization("Bouncer")
         })
         .await
         .expect("insert");

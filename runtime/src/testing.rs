@@ -69,10 +69,9 @@ impl TestServer {
 
     fn start() -> Result<TestServer> {
         if let Ok(url) = std::env::var("DATABASE_URL") {
-            let config = url.parse::<Config>().map_err(|e| Error::ServerSetup {
-                step: "parsing DATABASE_URL",
-                detail: e.to_string(),
-            })?;
+            let config = url
+                .parse::<Config>()
+                .map_err(setup_failed("parsing DATABASE_URL"))?;
             return Ok(TestServer {
                 config,
                 embedded: None,
@@ -150,18 +149,12 @@ impl Embedded {
             unique_suffix()
         ));
         let data = dir.join("data");
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-            path: dir.clone(),
-            source,
-        })?;
+        std::fs::create_dir_all(&dir).map_err(io_at(&dir))?;
         // The watchdog starts first, so even a failed start leaves nothing behind.
         let mut watchdog = spawn_watchdog(&dir)?;
         let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
         if let Some((uid, gid)) = run_as {
-            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|source| Error::Io {
-                path: dir.clone(),
-                source,
-            })?;
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(io_at(&dir))?;
         }
         let command = |program: &str| {
             let mut cmd = Command::new(bindir.join(program));
@@ -188,10 +181,7 @@ impl Embedded {
                 "--no-sync",
             ])
             .output()
-            .map_err(|e| Error::ServerSetup {
-                step: "running initdb",
-                detail: e.to_string(),
-            })?;
+            .map_err(setup_failed("running initdb"))?;
         if !out.status.success() {
             return Err(Error::ServerSetup {
                 step: "initdb",
@@ -199,17 +189,11 @@ impl Embedded {
             });
         }
         let log = dir.join("server.log");
-        let log_file = std::fs::File::create(&log).map_err(|source| Error::Io {
-            path: log.clone(),
-            source,
-        })?;
+        let log_file = std::fs::File::create(&log).map_err(io_at(&log))?;
         if let Some((uid, gid)) = run_as {
             let _ = std::os::unix::fs::chown(&log, Some(uid), Some(gid));
         }
-        let log_err = log_file.try_clone().map_err(|source| Error::Io {
-            path: log.clone(),
-            source,
-        })?;
+        let log_err = log_file.try_clone().map_err(io_at(&log))?;
         let mut server = command("postgres")
             .arg("-D")
             .arg(&data)
@@ -236,10 +220,7 @@ impl Embedded {
             // test process, whose exit then stops the server cleanly.
             .process_group(0)
             .spawn()
-            .map_err(|e| Error::ServerSetup {
-                step: "starting postgres",
-                detail: e.to_string(),
-            })?;
+            .map_err(setup_failed("starting postgres"))?;
         let _ = writeln!(watchdog, "{}", server.id());
         wait_until_ready(&data, &mut server, &log)?;
 
@@ -257,6 +238,22 @@ impl Embedded {
                 _server: Mutex::new(server),
             }),
         })
+    }
+}
+
+/// Maps an I/O error to [`Error::Io`] naming the path it concerns.
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Maps a failure to [`Error::ServerSetup`] naming the step that failed.
+fn setup_failed<E: std::fmt::Display>(step: &'static str) -> impl FnOnce(E) -> Error {
+    move |e| Error::ServerSetup {
+        step,
+        detail: e.to_string(),
     }
 }
 
@@ -285,10 +282,7 @@ fn spawn_watchdog(dir: &Path) -> Result<ChildStdin> {
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()
-        .map_err(|e| Error::ServerSetup {
-            step: "starting the clean-up watchdog",
-            detail: e.to_string(),
-        })?;
+        .map_err(setup_failed("starting the clean-up watchdog"))?;
     child.stdin.take().ok_or_else(|| Error::ServerSetup {
         step: "starting the clean-up watchdog",
         detail: "no stdin pipe".to_owned(),

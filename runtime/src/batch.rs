@@ -2,50 +2,26 @@
 //!
 //! PostgreSQL accepts at most 65,535 bind parameters per statement, so
 //! [`insert_many`] splits the rows into chunks of whole rows that fit and runs
-//! them in one transaction (a savepoint when given a transaction): all rows
+//! them in one transaction (a savepoint when given a transaction; see [`Transactional`]): all rows
 //! land, or none. Chunks have a fixed size, so at most two statement shapes
 //! are ever prepared. [`copy_in`] streams rows with binary `COPY`, one
 //! statement, for the largest batches.
 
-use std::future::Future;
 use std::pin::pin;
 
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 use crate::ddl::quote_ident;
 use crate::entity::{Entity, NewEntity, SqlParam};
 use crate::error::{Error, Result};
 use crate::query::Statements;
+use crate::repo::Transactional;
 use crate::schema::TableSchema;
 
 /// The most bind parameters one PostgreSQL statement can carry.
 pub const MAX_PARAMETERS: usize = 65_535;
-
-/// A connection or transaction that can open a (nested) transaction.
-pub trait Transactional: Send {
-    /// Opens a transaction, or a savepoint inside an open one.
-    fn begin(
-        &mut self,
-    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send;
-}
-
-impl Transactional for Client {
-    fn begin(
-        &mut self,
-    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
-        self.transaction()
-    }
-}
-
-impl Transactional for Transaction<'_> {
-    fn begin(
-        &mut self,
-    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
-        self.transaction()
-    }
-}
 
 /// Rows per statement for a table: as many whole rows as fit in the limit.
 pub fn rows_per_statement(schema: &TableSchema) -> usize {

@@ -149,6 +149,30 @@ macro_rules! unnamed {
 
 unnamed!(Client, Transaction<'_>);
 
+/// A connection or transaction that can open a (nested) transaction.
+pub trait Transactional: Send {
+    /// Opens a transaction, or a savepoint inside an open one.
+    fn begin(
+        &mut self,
+    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send;
+}
+
+impl Transactional for Client {
+    fn begin(
+        &mut self,
+    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
+        self.transaction()
+    }
+}
+
+impl Transactional for Transaction<'_> {
+    fn begin(
+        &mut self,
+    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
+        self.transaction()
+    }
+}
+
 /// What a guarded write that matched no row was trying to do.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Guard {
@@ -492,7 +516,7 @@ impl RowCount for Option<Row> {
 /// ```
 pub async fn transaction<C, T, F>(conn: &mut C, work: F) -> Result<T>
 where
-    C: crate::batch::Transactional,
+    C: Transactional,
     F: AsyncFnOnce(&Transaction<'_>) -> Result<T>,
 {
     let tx = conn.begin().await?;

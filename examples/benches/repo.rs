@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use ordinance::batch::{copy_in, insert_many};
+use ordinance::batch::{copy_in, insert_many, insert_many_count};
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
 use ordinance::repo::Repo;
@@ -33,7 +33,7 @@ const COLUMNS: &str =
 const SINGLE_OPS: usize = 3000;
 const WARMUP: usize = 300;
 const BATCH: usize = 10_000;
-const BATCH_RUNS: usize = 5;
+const BATCH_RUNS: usize = 7;
 
 /// The hand-written decoding a careful baseline does.
 fn decode(row: &Row) -> Account {
@@ -224,6 +224,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Batches of 10,000 rows, each variant on its own fresh connection.
     let mut client = db.connect().await?;
     let mut batch_kit = Vec::new();
+    let mut batch_count = Vec::new();
+    let mut batch_unnest = Vec::new();
     let mut batch_copy = Vec::new();
     let mut batch_single = Vec::new();
     for run in 0..BATCH_RUNS {
@@ -234,6 +236,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let stored = insert_many(&mut client, &rows).await?;
         batch_kit.push(t.elapsed());
         assert_eq!(stored.len(), BATCH);
+
+        let t = Instant::now();
+        let written = insert_many_count(&mut client, &rows).await?;
+        batch_count.push(t.elapsed());
+        assert_eq!(written, BATCH as u64);
+
+        // Hand-written: typed arrays built by the caller, one UNNEST statement.
+        let t = Instant::now();
+        let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+        let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
+        let names: Vec<Option<&str>> = rows.iter().map(|r| r.display_name.as_deref()).collect();
+        let admins: Vec<bool> = rows.iter().map(|r| r.is_admin).collect();
+        let tx = client.transaction().await?;
+        let written = tx
+            .execute(
+                "INSERT INTO accounts (id, email, display_name, is_admin) \
+                 SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bool[])",
+                &[&ids, &emails, &names, &admins],
+            )
+            .await?;
+        tx.commit().await?;
+        batch_unnest.push(t.elapsed());
+        assert_eq!(written, BATCH as u64);
 
         let t = Instant::now();
         copy_in(&client, &rows).await?;
@@ -256,18 +281,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tx.commit().await?;
         batch_single.push(t.elapsed());
     }
-    let (kit, copy, single) = (median(batch_kit), median(batch_copy), median(batch_single));
+    let (kit, count, unnest, copy, single) = (
+        median(batch_kit),
+        median(batch_count),
+        median(batch_unnest),
+        median(batch_copy),
+        median(batch_single),
+    );
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     println!();
+    println!("insert {BATCH} rows (median of {BATCH_RUNS})");
     println!(
-        "insert {BATCH} rows: insert_many {:.1} ms, binary COPY {:.1} ms, one INSERT per row {:.1} ms",
-        kit.as_secs_f64() * 1e3,
-        copy.as_secs_f64() * 1e3,
-        single.as_secs_f64() * 1e3
+        "  insert_many (rows returned)   {:>8.1} ms  {:>5.2}x COPY",
+        ms(kit),
+        ratio(kit, copy)
     );
     println!(
-        "  insert_many / COPY = {:.2}x; one-per-row / insert_many = {:.1}x",
-        kit.as_secs_f64() / copy.as_secs_f64(),
-        single.as_secs_f64() / kit.as_secs_f64()
+        "  insert_many_count             {:>8.1} ms  {:>5.2}x COPY",
+        ms(count),
+        ratio(count, copy)
+    );
+    println!(
+        "  hand-written UNNEST           {:>8.1} ms  {:>5.2}x COPY (insert_many_count / this = {:.2}x)",
+        ms(unnest),
+        ratio(unnest, copy),
+        ratio(count, unnest)
+    );
+    println!("  binary COPY (copy_in)         {:>8.1} ms", ms(copy));
+    println!(
+        "  one INSERT per row            {:>8.1} ms  {:>5.1}x insert_many, {:.1}x insert_many_count",
+        ms(single),
+        ratio(single, kit),
+        ratio(single, count)
     );
     Ok(())
 }

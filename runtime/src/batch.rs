@@ -1,98 +1,247 @@
 //! Inserting many rows at once, atomically.
 //!
-//! PostgreSQL accepts at most 65,535 bind parameters per statement, so
-//! [`insert_many`] splits the rows into chunks of whole rows that fit and runs
-//! them in one transaction (a savepoint when given a transaction; see [`Transactional`]): all rows
-//! land, or none. Chunks have a fixed size, so at most two statement shapes
-//! are ever prepared. [`copy_in`] streams rows with binary `COPY`, one
-//! statement, for the largest batches.
+//! [`insert_many`] binds one array per column and inserts
+//! `SELECT ... FROM UNNEST($1::UUID[], $2::TEXT[], ...)`: the statement text
+//! and its parameter count are the same whatever the number of rows, so
+//! PostgreSQL's limit of 65,535 bind parameters per statement never comes
+//! into play, and the statement is prepared once. Rows go in chunks of
+//! [`ROWS_PER_STATEMENT`], all inside one transaction (a savepoint when given
+//! a transaction; see [`Transactional`]): all rows land, or none.
+//! [`copy_in`] streams rows with binary `COPY` for the largest batches, when
+//! the stored rows are not needed back.
 
+use std::collections::HashMap;
+use std::error::Error as StdError;
 use std::pin::pin;
 
+use bytes::{BufMut, BytesMut};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, Kind, ToSql, Type};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
 use crate::ddl::quote_ident;
 use crate::entity::{Entity, NewEntity, SqlParam};
 use crate::error::{Error, Result};
-use crate::query::Statements;
 use crate::repo::Transactional;
-use crate::schema::TableSchema;
+use crate::schema::SqlType;
 
-/// The most bind parameters one PostgreSQL statement can carry.
+/// The most bind parameters one PostgreSQL statement can carry. Batch
+/// inserts bind one parameter per column, whatever the number of rows.
 pub const MAX_PARAMETERS: usize = 65_535;
 
-/// Rows per statement for a table: as many whole rows as fit in the limit.
-pub fn rows_per_statement(schema: &TableSchema) -> usize {
-    MAX_PARAMETERS / (1 + schema.business_columns().count())
+/// Rows per batch statement. Larger batches run as several statements in one
+/// transaction, which keeps each message to the server a few megabytes.
+pub const ROWS_PER_STATEMENT: usize = 20_000;
+
+/// One column of a chunk of rows, bound as a single PostgreSQL array.
+///
+/// Each element is written with its own `ToSql` implementation at the
+/// column's type, so values are checked exactly as single-row inserts check
+/// them. `TEXT[]` columns are sent as array literals (`{"a","b"}`) because a
+/// column of arrays of different lengths is no PostgreSQL array.
+struct ColumnArray<'a> {
+    values: Vec<SqlParam<'a>>,
+    sql_type: SqlType,
 }
 
-/// `INSERT ... VALUES (...), (...) RETURNING ...` for `rows` rows of `width` values.
-fn insert_sql(schema: &TableSchema, statements: &Statements, rows: usize, width: usize) -> String {
-    let mut sql = format!(
-        "INSERT INTO {} ({}) VALUES ",
-        quote_ident(schema.name),
-        statements.insert_columns
-    );
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(r * width + c + 1).to_string());
-        }
-        sql.push(')');
+impl std::fmt::Debug for ColumnArray<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ColumnArray")
+            .field("sql_type", &self.sql_type)
+            .field("len", &self.values.len())
+            .finish()
     }
-    sql.push_str(" RETURNING ");
-    sql.push_str(&statements.columns);
-    sql
+}
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+impl ToSql for ColumnArray<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        let element = match ty.kind() {
+            Kind::Array(element) => element.clone(),
+            _ => return Err(format!("a column array cannot be sent as {ty}").into()),
+        };
+        let len = i32::try_from(self.values.len()).map_err(|_| "too many rows for one array")?;
+        // Binary array: dimensions, has-nulls flag, element type, then the
+        // one dimension's length and lower bound.
+        out.put_i32(1);
+        let flags_at = out.len();
+        out.put_i32(0);
+        out.put_u32(element.oid());
+        out.put_i32(len);
+        out.put_i32(1);
+        let mut has_nulls = false;
+        let mut scratch = BytesMut::new();
+        for value in &self.values {
+            let at = out.len();
+            out.put_i32(0);
+            let written = if self.sql_type == SqlType::TextArray {
+                scratch.clear();
+                match value.to_sql_checked(&Type::TEXT_ARRAY, &mut scratch)? {
+                    IsNull::Yes => IsNull::Yes,
+                    IsNull::No => {
+                        let items = Vec::<Option<String>>::from_sql(&Type::TEXT_ARRAY, &scratch)?;
+                        write_array_literal(&items, out);
+                        IsNull::No
+                    }
+                }
+            } else {
+                value.to_sql_checked(&element, out)?
+            };
+            let size = match written {
+                IsNull::Yes => {
+                    has_nulls = true;
+                    -1
+                }
+                IsNull::No => i32::try_from(out.len() - at - 4)
+                    .map_err(|_| "a value is larger than PostgreSQL accepts")?,
+            };
+            out[at..at + 4].copy_from_slice(&size.to_be_bytes());
+        }
+        out[flags_at..flags_at + 4].copy_from_slice(&i32::from(has_nulls).to_be_bytes());
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(ty.kind(), Kind::Array(_))
+    }
+
+    to_sql_checked!();
+}
+
+/// Writes `items` as a PostgreSQL array literal: every element quoted, with
+/// `"` and `\` escaped, so no element can end the literal early.
+fn write_array_literal(items: &[Option<String>], out: &mut BytesMut) {
+    out.put_u8(b'{');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        match item {
+            None => out.put_slice(b"NULL"),
+            Some(text) => {
+                out.put_u8(b'"');
+                for byte in text.bytes() {
+                    if byte == b'"' || byte == b'\\' {
+                        out.put_u8(b'\\');
+                    }
+                    out.put_u8(byte);
+                }
+                out.put_u8(b'"');
+            }
+        }
+    }
+    out.put_u8(b'}');
 }
 
 /// Inserts every row with new UUIDv7 ids, in one transaction, and returns
-/// them as stored, in order. Any failure (a check, a unique key, a lost
-/// connection) leaves none of them.
+/// them as stored, in the order given. Any failure (a check, a unique key, a
+/// lost connection) leaves none of them.
 pub async fn insert_many<N, C>(conn: &mut C, rows: &[N]) -> Result<Vec<N::Entity>>
 where
     N: NewEntity + Sync,
     C: Transactional,
 {
+    let mut out = Vec::with_capacity(rows.len());
+    let sql = &N::Entity::statements().insert_many;
+    in_chunks(conn, rows, sql, async |tx, statement, params, ids| {
+        let stored = tx
+            .query(statement, params)
+            .await
+            .map_err(|e| Error::from_db(e, N::Entity::SCHEMA))?;
+        // RETURNING promises no order: put the rows back in the caller's.
+        let position: HashMap<Uuid, usize> =
+            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let mut decoded: Vec<Option<N::Entity>> = (0..ids.len()).map(|_| None).collect();
+        for row in &stored {
+            let entity = N::Entity::from_row(row)?;
+            if let Some(&i) = position.get(&entity.id()) {
+                decoded[i] = Some(entity);
+            }
+        }
+        out.extend(decoded.into_iter().flatten());
+        Ok(())
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Like [`insert_many`], all or nothing, but returns only the number of rows
+/// written, without sending the rows back: the fastest atomic batch that
+/// still reports each failure as a typed error.
+pub async fn insert_many_count<N, C>(conn: &mut C, rows: &[N]) -> Result<u64>
+where
+    N: NewEntity + Sync,
+    C: Transactional,
+{
+    let mut written = 0;
+    let sql = &N::Entity::statements().insert_many_count;
+    in_chunks(conn, rows, sql, async |tx, statement, params, _| {
+        written += tx
+            .execute(statement, params)
+            .await
+            .map_err(|e| Error::from_db(e, N::Entity::SCHEMA))?;
+        Ok(())
+    })
+    .await?;
+    Ok(written)
+}
+
+/// Runs `sql` (one array parameter per insert column) once per chunk of
+/// rows, in one transaction, handing `run` each chunk's parameters and ids.
+async fn in_chunks<N, C>(
+    conn: &mut C,
+    rows: &[N],
+    sql: &str,
+    mut run: impl AsyncFnMut(
+        &tokio_postgres::Transaction<'_>,
+        &tokio_postgres::Statement,
+        &[SqlParam<'_>],
+        &[Uuid],
+    ) -> Result<()>,
+) -> Result<()>
+where
+    N: NewEntity + Sync,
+    C: Transactional,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
     let schema = N::Entity::SCHEMA;
     let db = |e| Error::from_db(e, schema);
+    let id_column = schema.columns.iter().filter(|c| c.name == "id");
+    let column_types: Vec<SqlType> = id_column
+        .chain(schema.business_columns())
+        .map(|c| c.sql_type)
+        .collect();
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
-    let per_statement = rows_per_statement(schema);
-    let statements = N::Entity::statements();
-    let width = statements.insert_types.len();
-    let full_sql =
-        (rows.len() >= per_statement).then(|| insert_sql(schema, statements, per_statement, width));
     let tx = conn.begin().await.map_err(db)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (chunk, chunk_ids) in rows.chunks(per_statement).zip(ids.chunks(per_statement)) {
-        let partial;
-        let sql = match &full_sql {
-            Some(sql) if chunk.len() == per_statement => sql,
-            _ => {
-                partial = insert_sql(schema, statements, chunk.len(), width);
-                &partial
-            }
-        };
-        let mut params: Vec<SqlParam<'_>> = Vec::with_capacity(chunk.len() * width);
+    let statement = tx
+        .prepare_typed(sql, &N::Entity::statements().insert_many_types)
+        .await
+        .map_err(db)?;
+    for (chunk, chunk_ids) in rows
+        .chunks(ROWS_PER_STATEMENT)
+        .zip(ids.chunks(ROWS_PER_STATEMENT))
+    {
+        let mut columns: Vec<ColumnArray<'_>> = column_types
+            .iter()
+            .map(|&sql_type| ColumnArray {
+                values: Vec::with_capacity(chunk.len()),
+                sql_type,
+            })
+            .collect();
         for (row, id) in chunk.iter().zip(chunk_ids) {
-            params.push(id);
-            params.extend(row.business_values());
+            columns[0].values.push(id);
+            for (column, value) in columns[1..].iter_mut().zip(row.business_values()) {
+                column.values.push(value);
+            }
         }
-        let stored = tx.query(sql, &params).await.map_err(db)?;
-        for row in &stored {
-            out.push(N::Entity::from_row(row)?);
-        }
+        let params: Vec<SqlParam<'_>> = columns.iter().map(|c| c as SqlParam<'_>).collect();
+        run(&tx, &statement, &params, chunk_ids).await?;
     }
-    tx.commit().await.map_err(db)?;
-    Ok(out)
+    tx.commit().await.map_err(db)
 }
 
 /// Streams every row into the table with binary `COPY ... FROM STDIN`, with

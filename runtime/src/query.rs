@@ -45,7 +45,7 @@ use tokio_postgres::types::Type;
 
 use crate::ddl::quote_ident;
 use crate::entity::Entity;
-use crate::schema::TableSchema;
+use crate::schema::{SqlType, TableSchema};
 
 /// The fixed SQL text of an entity's hot statements.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +56,13 @@ pub struct Statements {
     pub insert_columns: String,
     /// `INSERT (id, business columns...) ... RETURNING *columns*`; `$1` is the id.
     pub insert: String,
+    /// Batch insert: `INSERT ... SELECT ... FROM UNNEST($1::UUID[], ...)
+    /// RETURNING *columns*`, one array parameter per insert column, so the
+    /// parameter count never depends on the number of rows.
+    pub insert_many: String,
+    /// `insert_many` without `RETURNING`, for batches whose rows are not
+    /// needed back.
+    pub insert_many_count: String,
     /// `SELECT ... WHERE id = $1` on live rows.
     pub get: String,
     /// `UPDATE` of the business columns; `$1` id, `$2` expected version
@@ -75,6 +82,8 @@ pub struct Statements {
     pub count: String,
     /// Parameter types of `insert`: the id, then the business columns.
     pub insert_types: Vec<Type>,
+    /// Parameter types of `insert_many`: one array type per insert column.
+    pub insert_many_types: Vec<Type>,
     /// Parameter types of `update`: the id, the version when versioned, then
     /// the business columns.
     pub update_types: Vec<Type>,
@@ -127,6 +136,36 @@ impl Statements {
             "INSERT INTO {t} ({insert_columns}) VALUES ({}) RETURNING {columns}",
             placeholders.join(", ")
         );
+        let mut unnest_params = Vec::with_capacity(insert_cols.len());
+        let mut unnest_select = Vec::with_capacity(insert_cols.len());
+        let mut insert_many_types = Vec::with_capacity(insert_cols.len());
+        let id_column = schema.columns.iter().filter(|c| c.name == "id");
+        for (i, column) in id_column.chain(schema.business_columns()).enumerate() {
+            let quoted = quote_ident(column.name);
+            let element = match column.sql_type {
+                // Each element is one row's array, as an array literal.
+                SqlType::TextArray => {
+                    unnest_select.push(format!("{quoted}::TEXT[]"));
+                    "TEXT".into()
+                }
+                SqlType::Numeric { .. } => {
+                    unnest_select.push(quoted);
+                    "NUMERIC".into()
+                }
+                other => {
+                    unnest_select.push(quoted);
+                    other.sql()
+                }
+            };
+            unnest_params.push(format!("${}::{element}[]", i + 1));
+            insert_many_types.push(column.sql_type.column_array_type());
+        }
+        let insert_many_count = format!(
+            "INSERT INTO {t} ({insert_columns}) SELECT {} FROM UNNEST({}) AS \"batch\"({insert_columns})",
+            unnest_select.join(", "),
+            unnest_params.join(", ")
+        );
+        let insert_many = format!("{insert_many_count} RETURNING {columns}");
         let sets: Vec<String> = business
             .iter()
             .enumerate()
@@ -176,6 +215,9 @@ impl Statements {
         update_types.extend(business_types);
         Statements {
             insert_types,
+            insert_many,
+            insert_many_count,
+            insert_many_types,
             update_types,
             guard_types,
             get: format!("SELECT {columns} FROM {t} WHERE \"id\" = $1{live}"),

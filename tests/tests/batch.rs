@@ -1,9 +1,11 @@
 //! Batch inserts past the bind-parameter limit, all or nothing.
 
-use ordinance::batch::{copy_in, insert_many, rows_per_statement, MAX_PARAMETERS};
+use ordinance::batch::{
+    copy_in, insert_many, insert_many_count, MAX_PARAMETERS, ROWS_PER_STATEMENT,
+};
 use ordinance::prelude::*;
 use ordinance::repo::Repo;
-use ordinance::{Entity, Error};
+use ordinance::{Entity, Error, Json};
 use ordinance_tests::*;
 
 const ROWS: usize = 100_000;
@@ -28,11 +30,19 @@ async fn organization(client: &tokio_postgres::Client) -> Uuid {
 }
 
 #[test]
-fn chunks_hold_as_many_whole_rows_as_the_limit_allows() {
-    let per = rows_per_statement(Task::SCHEMA);
-    // id + 10 business columns per row.
-    assert_eq!(per, MAX_PARAMETERS / 11);
-    assert!(per * 11 <= MAX_PARAMETERS && (per + 1) * 11 > MAX_PARAMETERS);
+fn the_batch_statement_binds_one_array_per_column_whatever_the_row_count() {
+    let s = Task::statements();
+    // id + 10 business columns, each one array parameter.
+    assert_eq!(s.insert_many_types.len(), 11);
+    assert!(s.insert_many.contains("$11::"));
+    assert!(!s.insert_many.contains("$12"));
+    assert!(s.insert_many.contains("UNNEST("));
+    const {
+        assert!(
+            ROWS * 11 > MAX_PARAMETERS,
+            "one VALUES list could not carry the batch"
+        )
+    };
 }
 
 #[tokio::test]
@@ -41,10 +51,12 @@ async fn a_hundred_thousand_rows_insert_in_one_transaction() {
     let mut client = db.connect().await.expect("connect");
     let org = organization(&client).await;
     let rows: Vec<NewTask> = (0..ROWS).map(|i| task(org, i)).collect();
-    assert!(
-        ROWS > rows_per_statement(Task::SCHEMA) * 16,
-        "the batch needs many statements"
-    );
+    const {
+        assert!(
+            ROWS > ROWS_PER_STATEMENT * 4,
+            "the batch needs several statements"
+        )
+    };
     let stored = insert_many(&mut client, &rows).await.expect("batch insert");
     assert_eq!(stored.len(), ROWS);
     assert!(stored
@@ -62,6 +74,40 @@ async fn a_hundred_thousand_rows_insert_in_one_transaction() {
             .len(),
         0
     );
+}
+
+#[tokio::test]
+async fn awkward_values_round_trip_through_the_column_arrays() {
+    let db = fixture_database().await;
+    let mut client = db.connect().await.expect("connect");
+    let org = organization(&client).await;
+    let awkward = [
+        "",
+        "NULL",
+        "a,b",
+        "{x}",
+        "quote\" and backslash \\",
+        "'; DROP TABLE tasks; --",
+        "tab\tnewline\n",
+        "ünïcødé ✓ 日本",
+    ];
+    let rows: Vec<NewTask> = (0..awkward.len())
+        .map(|i| NewTask {
+            labels: awkward[..i].iter().map(|s| (*s).to_owned()).collect(),
+            due_on: (i % 2 == 0)
+                .then(|| NaiveDate::from_ymd_opt(2026, 1, 1 + i as u32).expect("date")),
+            estimate_minutes: None,
+            ..task(org, i)
+        })
+        .collect();
+    let stored = insert_many(&mut client, &rows).await.expect("batch insert");
+    for (row, task) in rows.iter().zip(&stored) {
+        let read: Task = Repo::new(&client).get(task.id).await.expect("get");
+        assert_eq!(read.labels, row.labels);
+        assert_eq!(read.due_on, row.due_on);
+        assert_eq!(read.estimate_minutes, None);
+        assert_eq!(read.title, row.title);
+    }
 }
 
 #[tokio::test]
@@ -143,4 +189,90 @@ async fn binary_copy_writes_every_row_or_none() {
         ROWS as i64,
         "the failed copy left nothing"
     );
+}
+
+#[tokio::test]
+async fn every_column_type_survives_the_batch_path_exactly() {
+    let db = fixture_database().await;
+    let mut client = db.connect().await.expect("connect");
+    let org = organization(&client).await;
+    let user = Repo::new(&client)
+        .insert(&new_user(org, "batch@example.com"))
+        .await
+        .expect("user");
+    let invoices: Vec<NewInvoice> = (0..50)
+        .map(|i| NewInvoice {
+            organization_id: org,
+            amount: format!("{i}2345678.1{}", i % 10).parse().expect("decimal"),
+            fx_rate: (i % 3 != 0).then(|| "0.000000000000000001".parse().expect("decimal")),
+            currency: "EUR".into(),
+            has_been_paid: i % 2 == 0,
+            lines: Json(serde_json::json!([{"sku": format!("s{i}"), "qty": i}])),
+            billing_account_id: Uuid::new_v4(),
+        })
+        .collect();
+    let stored = insert_many(&mut client, &invoices).await.expect("invoices");
+    let repo = Repo::new(&client);
+    for (new, invoice) in invoices.iter().zip(&stored) {
+        let read: Invoice = repo.get(invoice.id).await.expect("get");
+        assert_eq!(&read, invoice);
+        assert_eq!(
+            read.amount.to_string(),
+            new.amount.to_string(),
+            "exact money"
+        );
+        assert_eq!(read.fx_rate, new.fx_rate);
+        assert_eq!(read.lines, new.lines);
+        assert_eq!(read.has_been_paid, new.has_been_paid);
+    }
+    let events: Vec<NewAuditEvent> = [Some(0.1), None, Some(f64::MAX), Some(-0.0)]
+        .into_iter()
+        .map(|latency_ms| NewAuditEvent {
+            actor_id: user.id,
+            action: "batch".into(),
+            latency_ms,
+            payload: serde_json::json!({"nested": {"list": [1, "two", null]}}),
+        })
+        .collect();
+    let stored = insert_many(&mut client, &events).await.expect("events");
+    let repo = Repo::new(&client);
+    for (new, event) in events.iter().zip(&stored) {
+        let read: AuditEvent = repo.get(event.id).await.expect("get");
+        assert_eq!(read.latency_ms, new.latency_ms);
+        assert_eq!(read.payload, new.payload);
+    }
+}
+
+#[tokio::test]
+async fn the_counting_batch_is_all_or_nothing_too() {
+    let db = fixture_database().await;
+    let mut client = db.connect().await.expect("connect");
+    let org = organization(&client).await;
+    let n = ROWS_PER_STATEMENT * 2 + 7;
+    let mut rows: Vec<NewTask> = (0..n).map(|i| task(org, i)).collect();
+    rows[n - 1].order = -1; // below min, in the last statement
+    match insert_many_count(&mut client, &rows).await {
+        Err(Error::CheckViolation {
+            constraint, column, ..
+        }) => {
+            assert_eq!(constraint, "tasks_order_min");
+            assert_eq!(column, Some("order"));
+        }
+        other => panic!("expected a check violation, got {other:?}"),
+    }
+    let repo = Repo::new(&client);
+    assert_eq!(repo.count::<Task>().await.expect("count"), 0);
+    rows[n - 1].order = 0;
+    let written = insert_many_count(&mut client, &rows).await.expect("batch");
+    assert_eq!(written, n as u64);
+    assert_eq!(
+        Repo::new(&client).count::<Task>().await.expect("count"),
+        n as i64
+    );
+    let labels: Vec<String> = client
+        .query_one("SELECT labels FROM tasks WHERE \"order\" = 13", &[])
+        .await
+        .expect("row")
+        .get(0);
+    assert_eq!(labels, vec!["l6".to_owned()]);
 }

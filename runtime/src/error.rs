@@ -158,6 +158,10 @@ pub enum Error {
     /// The pool could not be built.
     #[error("connection pool: {0}")]
     PoolSetup(String),
+    /// The TLS configuration is unusable: no certificate in the PEM, a
+    /// malformed certificate, or no usable protocol version.
+    #[error("TLS setup: {0}")]
+    TlsSetup(String),
     /// The statement ran past the server's `statement_timeout` and was cancelled
     /// (SQLSTATE 57014).
     #[error("statement cancelled: it ran past the statement timeout")]

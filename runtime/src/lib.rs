@@ -38,6 +38,7 @@
 //! | [`batch`] | atomic batch inserts within the bind-parameter limit, and binary `COPY` |
 //! | [`pool`] | a connection pool: min/max size, acquire and statement timeouts, close |
 //! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
+//! | `tls` | TLS connections with rustls (feature `tls`) |
 //! | [`Error`] | the one error type |
 
 #![warn(missing_docs)]
@@ -53,6 +54,8 @@ pub mod repo;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use column_type::{ColumnType, DbEnum, Json};
 pub use entity::{Entity, NewEntity, SqlParam};

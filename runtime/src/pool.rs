@@ -23,7 +23,8 @@
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{NoTls, Socket};
 
 use crate::error::{Error, Result};
 
@@ -67,8 +68,27 @@ pub struct Pool {
 pub type PooledConnection = deadpool_postgres::Object;
 
 impl Pool {
-    /// Creates the pool and opens `min_size` connections.
-    pub async fn connect(mut config: tokio_postgres::Config, options: PoolOptions) -> Result<Pool> {
+    /// Creates the pool, without TLS, and opens `min_size` connections.
+    pub async fn connect(config: tokio_postgres::Config, options: PoolOptions) -> Result<Pool> {
+        Pool::connect_with_tls(config, options, NoTls).await
+    }
+
+    /// Creates the pool with a TLS connector, e.g.
+    /// [`tls::connector_from_pem`](crate::tls::connector_from_pem) (feature
+    /// `tls`) or any other `tokio_postgres` TLS implementation. Whether TLS
+    /// is required is the config's `sslmode` (`ssl_mode`): use `require` so a
+    /// server without TLS is refused rather than used in the clear.
+    pub async fn connect_with_tls<T>(
+        mut config: tokio_postgres::Config,
+        options: PoolOptions,
+        tls: T,
+    ) -> Result<Pool>
+    where
+        T: MakeTlsConnect<Socket> + Clone + Sync + Send + 'static,
+        T::Stream: Sync + Send,
+        T::TlsConnect: Sync + Send,
+        <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+    {
         if let Some(t) = options.statement_timeout {
             let mut startup = config.get_options().unwrap_or_default().to_owned();
             if !startup.is_empty() {
@@ -79,7 +99,7 @@ impl Pool {
         }
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 // A broken connection is detected by the next statement on it
                 // (Error::ConnectionLost); checking each one on checkout would

@@ -45,6 +45,15 @@ pub struct TestServer {
     embedded: Option<Embedded>,
 }
 
+/// The certificate a TLS test server presents.
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    /// PEM certificate chain, server certificate first.
+    pub certificate_pem: String,
+    /// PEM private key of the server certificate.
+    pub private_key_pem: String,
+}
+
 #[derive(Debug)]
 struct Embedded {
     dir: PathBuf,
@@ -77,7 +86,15 @@ impl TestServer {
                 embedded: None,
             });
         }
-        Embedded::start()
+        Embedded::start(None)
+    }
+
+    /// Starts a throwaway server of its own (whatever `DATABASE_URL` says)
+    /// that also accepts TLS connections on `localhost` over TCP, with the
+    /// given PEM certificate chain and private key. The returned settings
+    /// point at that TCP address; the server stops when the value is dropped.
+    pub fn start_with_tls(tls: &ServerTls) -> Result<TestServer> {
+        Embedded::start(Some(tls))
     }
 
     /// Connection settings for the server's `postgres` database.
@@ -124,7 +141,7 @@ pub async fn connect(config: &Config) -> Result<Client> {
 }
 
 impl Embedded {
-    fn start() -> Result<TestServer> {
+    fn start(tls: Option<&ServerTls>) -> Result<TestServer> {
         let bindir = find_bindir(
             std::env::var_os("PATH"),
             Some(Path::new("pg_config")),
@@ -194,16 +211,47 @@ impl Embedded {
             let _ = std::os::unix::fs::chown(&log, Some(uid), Some(gid));
         }
         let log_err = log_file.try_clone().map_err(io_at(&log))?;
+        let mut port = 5432;
+        let mut listen = Vec::new();
+        if let Some(tls) = tls {
+            port = free_tcp_port()?;
+            let owned = |name: &str, text: &str| -> Result<PathBuf> {
+                let path = dir.join(name);
+                std::fs::write(&path, text).map_err(io_at(&path))?;
+                // PostgreSQL refuses a key others can read.
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(io_at(&path))?;
+                if let Some((uid, gid)) = run_as {
+                    std::os::unix::fs::chown(&path, Some(uid), Some(gid)).map_err(io_at(&path))?;
+                }
+                Ok(path)
+            };
+            let cert = owned("server.crt", &tls.certificate_pem)?;
+            let key = owned("server.key", &tls.private_key_pem)?;
+            listen = vec![
+                "-c".to_owned(),
+                "ssl=on".to_owned(),
+                "-c".to_owned(),
+                format!("ssl_cert_file={}", cert.display()),
+                "-c".to_owned(),
+                format!("ssl_key_file={}", key.display()),
+            ];
+        }
         let mut server = command("postgres")
             .arg("-D")
             .arg(&data)
             .arg("-k")
             .arg(&dir)
+            .arg("-c")
+            .arg(if tls.is_some() {
+                "listen_addresses=127.0.0.1"
+            } else {
+                "listen_addresses="
+            })
+            .arg("-p")
+            .arg(port.to_string())
+            .args(&listen)
             .args([
-                "-c",
-                "listen_addresses=",
-                "-p",
-                "5432",
                 "-F",
                 "-c",
                 "full_page_writes=off",
@@ -225,11 +273,14 @@ impl Embedded {
         wait_until_ready(&data, &mut server, &log)?;
 
         let mut config = Config::new();
-        config
-            .host_path(&dir)
-            .port(5432)
-            .user("postgres")
-            .dbname("postgres");
+        if tls.is_some() {
+            config
+                .host("localhost")
+                .ssl_mode(tokio_postgres::config::SslMode::Require);
+        } else {
+            config.host_path(&dir);
+        }
+        config.port(port).user("postgres").dbname("postgres");
         Ok(TestServer {
             config,
             embedded: Some(Embedded {
@@ -239,6 +290,16 @@ impl Embedded {
             }),
         })
     }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+fn free_tcp_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .map_err(setup_failed("finding a free TCP port"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(setup_failed("finding a free TCP port"))
 }
 
 /// Maps an I/O error to [`Error::Io`] naming the path it concerns.

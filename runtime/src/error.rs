@@ -158,6 +158,15 @@ pub enum Error {
     /// The pool could not be built.
     #[error("connection pool: {0}")]
     PoolSetup(String),
+    /// A statement would carry more bind parameters than PostgreSQL accepts;
+    /// split the rows, or use [`crate::batch`], which never hits the limit.
+    #[error("{parameters} bind parameters in one statement; PostgreSQL accepts at most {max} (use ordinance::batch for large batches)")]
+    TooManyParameters {
+        /// Parameters the statement would carry.
+        parameters: usize,
+        /// PostgreSQL's limit.
+        max: usize,
+    },
     /// The TLS configuration is unusable: no certificate in the PEM, a
     /// malformed certificate, or no usable protocol version.
     #[error("TLS setup: {0}")]

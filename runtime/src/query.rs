@@ -7,7 +7,11 @@
 //!
 //! Reads through sea-query start from a scope named at the call site:
 //! [`live`] (the default: soft-deleted rows excluded), [`with_deleted`] and
-//! [`only_deleted`].
+//! [`only_deleted`]. The writes are sea-query builders too — [`insert`],
+//! [`update`], [`soft_delete`], [`restore`], [`purge`] — carrying the same
+//! conventions as the fixed text (version check, `updated_at = now()`, live
+//! rows only), for callers who add conditions or `ON CONFLICT`; run them
+//! with [`Repo::fetch`](crate::repo::Repo::fetch).
 //!
 //! ```
 //! use ordinance::prelude::*;
@@ -44,7 +48,7 @@ use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
 use tokio_postgres::types::Type;
 
 use crate::ddl::quote_ident;
-use crate::entity::Entity;
+use crate::entity::{Entity, NewEntity, SqlParam};
 use crate::schema::{SqlType, TableSchema};
 
 /// The fixed SQL text of an entity's hot statements.
@@ -340,6 +344,22 @@ pub fn bind_values(values: sea_query::Values) -> crate::Result<Vec<(BoxedParam, 
                 ),
                 V::Uuid(x) => (Box::new(x), Type::UUID),
                 V::Decimal(x) => (Box::new(x), Type::NUMERIC),
+                V::Array(sea_query::ArrayType::String, items) => {
+                    let items = items
+                        .map(|items| {
+                            items
+                                .into_iter()
+                                .map(|item| match item {
+                                    V::String(s) => Ok(s),
+                                    other => {
+                                        Err(unsupported(&format!("{other:?} in a text array")))
+                                    }
+                                })
+                                .collect::<crate::Result<Vec<Option<String>>>>()
+                        })
+                        .transpose()?;
+                    (Box::new(items), Type::TEXT_ARRAY)
+                }
                 V::ChronoDateTime(_) => {
                     return Err(unsupported(
                         "a timestamp without a time zone (use DateTime<Utc>)",
@@ -349,4 +369,202 @@ pub fn bind_values(values: sea_query::Values) -> crate::Result<Vec<(BoxedParam, 
             })
         })
         .collect()
+}
+
+/// The value of one column as sea-query holds it: the parameter is encoded
+/// at the column's wire type and read back as the matching Rust type, so any
+/// storable type (a `DbEnum`, `Json<T>`, a newtype) becomes a plain value.
+fn query_value(value: SqlParam<'_>, sql_type: SqlType) -> crate::Result<sea_query::Value> {
+    use sea_query::{ArrayType, Value as V};
+    use tokio_postgres::types::{FromSql, IsNull};
+
+    let wire = sql_type.wire_type();
+    let mut buf = bytes::BytesMut::new();
+    let is_null = value
+        .to_sql_checked(&wire, &mut buf)
+        .map_err(|e| crate::Error::UnsupportedValue(format!("a {sql_type} value: {e}")))?;
+    let raw = match is_null {
+        IsNull::Yes => None,
+        IsNull::No => Some(&buf[..]),
+    };
+    fn read<'a, T: FromSql<'a>>(wire: &Type, raw: Option<&'a [u8]>) -> crate::Result<Option<T>> {
+        raw.map(|raw| T::from_sql(wire, raw))
+            .transpose()
+            .map_err(|e| crate::Error::UnsupportedValue(format!("a {wire} value: {e}")))
+    }
+    Ok(match sql_type {
+        SqlType::Uuid => V::Uuid(read(&wire, raw)?),
+        SqlType::Text => V::String(read(&wire, raw)?),
+        SqlType::Boolean => V::Bool(read(&wire, raw)?),
+        SqlType::SmallInt => V::SmallInt(read(&wire, raw)?),
+        SqlType::Integer => V::Int(read(&wire, raw)?),
+        SqlType::BigInt => V::BigInt(read(&wire, raw)?),
+        SqlType::Numeric { .. } => V::Decimal(read(&wire, raw)?),
+        SqlType::Real => V::Float(read(&wire, raw)?),
+        SqlType::DoublePrecision => V::Double(read(&wire, raw)?),
+        SqlType::Timestamptz => V::ChronoDateTimeUtc(read(&wire, raw)?),
+        SqlType::Date => V::ChronoDate(read(&wire, raw)?),
+        SqlType::Jsonb => V::Json(read::<serde_json::Value>(&wire, raw)?.map(Box::new)),
+        SqlType::Bytea => V::Bytes(read(&wire, raw)?),
+        SqlType::TextArray => V::Array(
+            ArrayType::String,
+            read::<Vec<Option<String>>>(&wire, raw)?
+                .map(|items| Box::new(items.into_iter().map(V::String).collect())),
+        ),
+    })
+}
+
+/// `(column, value)` for each business column of a row.
+fn business_query_values<'a>(
+    schema: &'static TableSchema,
+    values: Vec<SqlParam<'a>>,
+) -> crate::Result<Vec<(Alias, Expr)>> {
+    schema
+        .business_columns()
+        .zip(values)
+        .map(|(c, v)| Ok((Alias::new(c.name), query_value(v, c.sql_type)?.into())))
+        .collect()
+}
+
+fn all_columns(schema: &'static TableSchema) -> impl Iterator<Item = Alias> {
+    schema.columns.iter().map(|c| Alias::new(c.name))
+}
+
+/// `INSERT` of rows with the given ids, returning every column. For more rows
+/// than one statement's 65,535 parameters allow, use [`crate::batch`].
+///
+/// ```
+/// # use ordinance::prelude::*;
+/// # #[derive(Entity)] pub struct Tag { pub id: Uuid, #[column(max_len = 40)] pub name: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+/// use ordinance::deps::sea_query::{OnConflict, PostgresQueryBuilder};
+///
+/// let new = NewTag { name: "x'); DROP TABLE tags; --".into() };
+/// let mut insert = ordinance::query::insert([(Uuid::now_v7(), &new)])?;
+/// insert.on_conflict(OnConflict::new().do_nothing().to_owned());
+/// let (sql, values) = insert.build(PostgresQueryBuilder);
+/// assert_eq!(
+///     sql,
+///     r#"INSERT INTO "tags" ("id", "name") VALUES ($1, $2) ON CONFLICT  DO NOTHING RETURNING "id", "name", "created_at", "updated_at", "deleted_at", "version""#
+/// );
+/// assert_eq!(values.0.len(), 2);
+/// # Ok::<(), ordinance::Error>(())
+/// ```
+pub fn insert<'n, N: NewEntity + 'n>(
+    rows: impl IntoIterator<Item = (uuid::Uuid, &'n N)>,
+) -> crate::Result<sea_query::InsertStatement> {
+    let schema = N::Entity::SCHEMA;
+    let mut q = sea_query::Query::insert();
+    q.into_table(Alias::new(schema.name))
+        .columns(
+            std::iter::once(Alias::new("id"))
+                .chain(schema.business_columns().map(|c| Alias::new(c.name))),
+        )
+        .returning(sea_query::Query::returning().columns(all_columns(schema)));
+    let mut width = 0;
+    let mut rows_seen = 0;
+    for (id, row) in rows {
+        let mut values: Vec<Expr> = vec![sea_query::Value::Uuid(Some(id)).into()];
+        values.extend(
+            business_query_values(schema, row.business_values())?
+                .into_iter()
+                .map(|(_, v)| v),
+        );
+        width = values.len();
+        rows_seen += 1;
+        q.values(values)
+            .map_err(|e| crate::Error::UnsupportedValue(e.to_string()))?;
+    }
+    let parameters = width * rows_seen;
+    if parameters > crate::batch::MAX_PARAMETERS {
+        return Err(crate::Error::TooManyParameters {
+            parameters,
+            max: crate::batch::MAX_PARAMETERS,
+        });
+    }
+    Ok(q)
+}
+
+/// `UPDATE ... SET` the entity's business columns, `updated_at = now()`,
+/// `version = version + 1`, `WHERE id = .. AND version = .. AND deleted_at IS
+/// NULL`, returning every column: [`Statements::update`] as a builder, for
+/// adding conditions.
+pub fn update<E: Entity>(entity: &E) -> crate::Result<sea_query::UpdateStatement> {
+    let sets = business_query_values(E::SCHEMA, entity.business_values())?;
+    Ok(guarded::<E>(entity, sets, true))
+}
+
+/// Soft delete (`deleted_at = now()`), version-checked, as a builder.
+/// [`Error::NoSoftDelete`](crate::Error::NoSoftDelete) for tables without it.
+pub fn soft_delete<E: Entity>(entity: &E) -> crate::Result<sea_query::UpdateStatement> {
+    soft_delete_marker::<E>(entity, true)
+}
+
+/// Restore of a soft-deleted row, version-checked, as a builder.
+pub fn restore<E: Entity>(entity: &E) -> crate::Result<sea_query::UpdateStatement> {
+    soft_delete_marker::<E>(entity, false)
+}
+
+fn soft_delete_marker<E: Entity>(
+    entity: &E,
+    delete: bool,
+) -> crate::Result<sea_query::UpdateStatement> {
+    if !E::SCHEMA.soft_deletes() {
+        return Err(crate::Error::NoSoftDelete {
+            table: E::SCHEMA.name,
+        });
+    }
+    let marker = if delete {
+        Expr::cust("now()")
+    } else {
+        Expr::value(sea_query::Value::ChronoDateTimeUtc(None))
+    };
+    Ok(guarded::<E>(
+        entity,
+        vec![(Alias::new("deleted_at"), marker)],
+        delete,
+    ))
+}
+
+/// A version-checked `UPDATE`: sets `sets`, bumps `updated_at` and
+/// `version`, matches `id` and `version`, and requires the row to be live
+/// (or, with `live` false, soft-deleted).
+fn guarded<E: Entity>(
+    entity: &E,
+    sets: Vec<(Alias, Expr)>,
+    live: bool,
+) -> sea_query::UpdateStatement {
+    let schema = E::SCHEMA;
+    let mut q = sea_query::Query::update();
+    q.table(Alias::new(schema.name))
+        .values(sets)
+        .value(Alias::new("updated_at"), Expr::cust("now()"))
+        .and_where(Expr::col(Alias::new("id")).eq(entity.id()))
+        .returning(sea_query::Query::returning().columns(all_columns(schema)));
+    if let Some(version) = entity.version() {
+        q.value(
+            Alias::new("version"),
+            Expr::col(Alias::new("version")).add(1),
+        )
+        .and_where(Expr::col(Alias::new("version")).eq(version));
+    }
+    if schema.soft_deletes() {
+        let deleted_at = Expr::col(Alias::new("deleted_at"));
+        q.and_where(if live {
+            deleted_at.is_null()
+        } else {
+            deleted_at.is_not_null()
+        });
+    }
+    q
+}
+
+/// `DELETE ... WHERE id = ..` (the hard delete, named `purge` everywhere),
+/// returning every column of the removed row.
+pub fn purge<E: Entity>(id: uuid::Uuid) -> sea_query::DeleteStatement {
+    let schema = E::SCHEMA;
+    let mut q = sea_query::Query::delete();
+    q.from_table(Alias::new(schema.name))
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .returning(sea_query::Query::returning().columns(all_columns(schema)));
+    q
 }

@@ -315,14 +315,38 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// column in order, then add conditions, ordering and limits; its values
     /// are bound as parameters.
     pub async fn list<E: Entity>(&self, select: &sea_query::SelectStatement) -> Result<Vec<E>> {
-        let (sql, values) = select.build(sea_query::PostgresQueryBuilder);
+        self.fetch_as::<E>(select, "list").await
+    }
+
+    /// Runs any sea-query statement that returns every column of `E` in
+    /// order — a scoped select, or one of the write builders
+    /// ([`query::insert`](crate::query::insert), [`query::update`](crate::query::update),
+    /// [`query::soft_delete`](crate::query::soft_delete),
+    /// [`query::restore`](crate::query::restore), [`query::purge`](crate::query::purge))
+    /// after the caller added to it — and decodes the rows. Values are bound
+    /// as parameters at their exact types. A guarded write that matched
+    /// nothing returns no rows; it is the caller's condition, so no
+    /// [`Error::StaleVersion`] is inferred.
+    pub async fn fetch<E: Entity>(
+        &self,
+        statement: &impl sea_query::QueryStatementWriter,
+    ) -> Result<Vec<E>> {
+        self.fetch_as::<E>(statement, "fetch").await
+    }
+
+    async fn fetch_as<E: Entity>(
+        &self,
+        statement: &impl sea_query::QueryStatementWriter,
+        operation: &'static str,
+    ) -> Result<Vec<E>> {
+        let (sql, values) = statement.build(sea_query::PostgresQueryBuilder);
         let owned = crate::query::bind_values(values)?;
         let params: Vec<SqlParam<'_>> = owned.iter().map(|(p, _)| &**p as SqlParam<'_>).collect();
         let types: Vec<Type> = owned.iter().map(|(_, t)| t.clone()).collect();
         let rows = self
             .traced(
                 E::SCHEMA.name,
-                "list",
+                operation,
                 self.executor.query(&sql, &params, &types),
             )
             .await

@@ -228,3 +228,17 @@ pub fn new_task(organization_id: Uuid, title: &str) -> NewTask {
         due_on: None,
     }
 }
+
+/// Values that would break a statement if they were ever spliced into its
+/// text: quotes, comments, statement separators, placeholders, dollar
+/// quoting, non-ASCII, and 1 MB.
+pub fn sql_payloads() -> Vec<String> {
+    vec![
+        "'; DROP TABLE organizations; --".to_owned(),
+        "Robert'); DELETE FROM users WHERE ('1'='1".to_owned(),
+        "\"quoted\" \\ backslash $1 $$ dollar $$".to_owned(),
+        "-- comment\n; /* block */".to_owned(),
+        "ünïcødé ✓ 日本語 🐘".to_owned(),
+        "x".repeat(1 << 20),
+    ]
+}

@@ -123,15 +123,7 @@ async fn every_column_type_round_trips() {
 async fn values_that_look_like_sql_round_trip_byte_for_byte() {
     let (_db, client) = setup().await;
     let repo = Repo::new(&client);
-    let payloads = [
-        "'; DROP TABLE organizations; --".to_owned(),
-        "Robert'); DELETE FROM users WHERE ('1'='1".to_owned(),
-        "\"quoted\" \\ backslash $1 $$ dollar $$".to_owned(),
-        "-- comment\n; /* block */".to_owned(),
-        "ünïcødé ✓ 日本語 🐘".to_owned(),
-        "x".repeat(1 << 20),
-    ];
-    for (i, payload) in payloads.iter().enumerate() {
+    for (i, payload) in sql_payloads().iter().enumerate() {
         // Names are limited to 120 characters: carry the payload in JSON and a label.
         let o = repo
             .insert(&NewOrganization {

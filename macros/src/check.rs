@@ -499,11 +499,33 @@ fn check_attribute_fit(cx: &Ctxt, cont: &Container<'_>) {
     }
 }
 
-/// Keyset sort columns are NOT NULL: a NULL in a row comparison drops rows.
+/// The last path segment of a type, e.g. `Value` for `serde_json::Value`.
+fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// Keyset sort columns are NOT NULL (a NULL in a row comparison drops rows)
+/// and of a type with a total order a cursor can carry.
 fn check_keysets(cx: &Ctxt, cont: &Container<'_>) {
     for spec in cont.attrs.keys.iter().filter(|k| k.kind == KEYSET) {
         for c in &spec.columns {
             if let Some((_, f)) = cont.field_named(&c.ident) {
+                let unsortable = match type_name(f.col.inner).as_deref() {
+                    Some("Value" | "Json") => Some("JSON has no useful order"),
+                    Some("Vec") => Some("arrays and byte strings make poor, unbounded sort keys"),
+                    Some("f32" | "f64") => Some("floating point has NaN and inexact equality"),
+                    _ => None,
+                };
+                if let Some(why) = unsortable {
+                    cx.error_with_help(
+                        &c.ident,
+                        format_args!("keyset column \"{}\" cannot be a sort key: {why}", f.column),
+                        "page by text, integer, uuid, numeric, date, timestamptz or enum columns",
+                    );
+                }
                 if f.col.nullable {
                     cx.error_with_help(
                         &c.ident,

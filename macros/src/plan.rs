@@ -210,7 +210,12 @@ impl Plan {
                 Some(n) => (n.value.clone(), true),
                 None => (naming::index_name(table, &names, unique), false),
             };
-            let same_index = |x: &IndexPlan| x.columns == columns && x.unique == unique;
+            // An index serves its own order and, scanned backward, the exact
+            // reverse: a keyset either way needs no second index.
+            let reversed: Vec<(usize, bool)> = columns.iter().map(|(i, d)| (*i, !d)).collect();
+            let same_index = |x: &IndexPlan| {
+                (x.columns == columns || x.columns == reversed) && x.unique == unique
+            };
             if spec.kind == KEYSET && indexes.iter().any(same_index) {
                 continue;
             }

@@ -158,6 +158,23 @@ pub enum Error {
     /// The pool could not be built.
     #[error("connection pool: {0}")]
     PoolSetup(String),
+    /// The entity declares no keyset order (or not that many) to page by.
+    #[error("`{table}` declares no such keyset order; add #[entity(keyset(created_at desc, id desc))] or pick a declared one")]
+    NoKeyset {
+        /// The table.
+        table: &'static str,
+    },
+    /// A page size of 0 or above the pager's maximum.
+    #[error("page size {requested} is not allowed: ask for 1 to {max} rows")]
+    PageSize {
+        /// The size asked for.
+        requested: usize,
+        /// The largest size allowed.
+        max: usize,
+    },
+    /// A cursor that this pager cannot use; the reason says why.
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(#[from] crate::page::CursorError),
     /// A statement would carry more bind parameters than PostgreSQL accepts;
     /// split the rows, or use [`crate::batch`], which never hits the limit.
     #[error("{parameters} bind parameters in one statement; PostgreSQL accepts at most {max} (use ordinance::batch for large batches)")]

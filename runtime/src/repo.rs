@@ -36,6 +36,7 @@ use uuid::Uuid;
 
 use crate::entity::{Entity, NewEntity, SqlParam};
 use crate::error::{Error, Result};
+use crate::page::{Page, Pager, Start};
 
 /// Something statements can run on: a [`Client`], a [`Transaction`], a
 /// pooled connection, or [`Unnamed`] for PgBouncer's transaction pooling.
@@ -60,26 +61,30 @@ pub trait Executor: Sync {
     ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send;
 }
 
-/// Implements [`Executor`] with the inherent methods of `Client` and
-/// `Transaction` (an unnamed statement prepared, then executed).
+/// Implements [`Executor`] for `Client` and `Transaction`: the statement is
+/// prepared unnamed with the given parameter types, then executed, so the
+/// server takes each value at the type it was bound with (an `i32` compared
+/// with a `SMALLINT` column is fine).
 macro_rules! executor {
     ($($ty:ty),*) => {$(
         impl Executor for $ty {
-            fn query(
+            async fn query(
                 &self,
                 sql: &str,
                 params: &[SqlParam<'_>],
-                _types: &[Type],
-            ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send {
-                <$ty>::query(self, sql, params)
+                types: &[Type],
+            ) -> Result<Vec<Row>, tokio_postgres::Error> {
+                let statement = self.prepare_typed(sql, types).await?;
+                <$ty>::query(self, &statement, params).await
             }
-            fn query_opt(
+            async fn query_opt(
                 &self,
                 sql: &str,
                 params: &[SqlParam<'_>],
-                _types: &[Type],
-            ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send {
-                <$ty>::query_opt(self, sql, params)
+                types: &[Type],
+            ) -> Result<Option<Row>, tokio_postgres::Error> {
+                let statement = self.prepare_typed(sql, types).await?;
+                <$ty>::query_opt(self, &statement, params).await
             }
         }
     )*};
@@ -95,18 +100,18 @@ impl Executor for deadpool_postgres::ClientWrapper {
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
-        _types: &[Type],
+        types: &[Type],
     ) -> Result<Vec<Row>, tokio_postgres::Error> {
-        let statement = self.prepare_cached(sql).await?;
+        let statement = self.prepare_typed_cached(sql, types).await?;
         Client::query(self, &statement, params).await
     }
     async fn query_opt(
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
-        _types: &[Type],
+        types: &[Type],
     ) -> Result<Option<Row>, tokio_postgres::Error> {
-        let statement = self.prepare_cached(sql).await?;
+        let statement = self.prepare_typed_cached(sql, types).await?;
         Client::query_opt(self, &statement, params).await
     }
 }
@@ -339,19 +344,50 @@ impl<'e, X: Executor> Repo<'e, X> {
         statement: &impl sea_query::QueryStatementWriter,
         operation: &'static str,
     ) -> Result<Vec<E>> {
+        let rows = self.rows_of::<E>(statement, operation).await?;
+        rows.iter().map(E::from_row).collect()
+    }
+
+    /// The first page in the pager's order.
+    pub async fn first_page<E: Entity>(&self, pager: &Pager<E>) -> Result<Page<E>> {
+        self.page(pager, Start::First).await
+    }
+
+    /// The last page in the pager's order (rows still in display order):
+    /// where a walk backward from the end starts.
+    pub async fn last_page<E: Entity>(&self, pager: &Pager<E>) -> Result<Page<E>> {
+        self.page(pager, Start::Last).await
+    }
+
+    /// The page a cursor points to: the page after the row it was taken
+    /// from (a `next` cursor) or before it (a `previous` cursor). A cursor
+    /// this pager cannot use is [`Error::InvalidCursor`], before anything runs.
+    pub async fn page_at<E: Entity>(&self, pager: &Pager<E>, cursor: &str) -> Result<Page<E>> {
+        self.page(pager, Start::Cursor(cursor)).await
+    }
+
+    async fn page<E: Entity>(&self, pager: &Pager<E>, start: Start<'_>) -> Result<Page<E>> {
+        let plan = pager.plan(start)?;
+        let rows = self.rows_of::<E>(&plan.statement, "page").await?;
+        pager.page(plan, rows)
+    }
+
+    async fn rows_of<E: Entity>(
+        &self,
+        statement: &impl sea_query::QueryStatementWriter,
+        operation: &'static str,
+    ) -> Result<Vec<Row>> {
         let (sql, values) = statement.build(sea_query::PostgresQueryBuilder);
         let owned = crate::query::bind_values(values)?;
         let params: Vec<SqlParam<'_>> = owned.iter().map(|(p, _)| &**p as SqlParam<'_>).collect();
         let types: Vec<Type> = owned.iter().map(|(_, t)| t.clone()).collect();
-        let rows = self
-            .traced(
-                E::SCHEMA.name,
-                operation,
-                self.executor.query(&sql, &params, &types),
-            )
-            .await
-            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
-        rows.iter().map(E::from_row).collect()
+        self.traced(
+            E::SCHEMA.name,
+            operation,
+            self.executor.query(&sql, &params, &types),
+        )
+        .await
+        .map_err(|e| Error::from_db(e, E::SCHEMA))
     }
 
     /// The number of live rows.

@@ -4,9 +4,12 @@
 //! to a scratch database (on the server in `DATABASE_URL` when set, otherwise
 //! on a throwaway PostgreSQL started from the binaries on this machine), then
 //! works with rows through the repository: insert, read, update, a caught
-//! stale-version conflict, soft delete and restore, and transactions.
+//! stale-version conflict, soft delete and restore, transactions, and keyset
+//! pages with opaque cursors.
 
 use ordinance::ddl::SchemaDdl;
+use ordinance::deps::sea_query::{Expr, ExprTrait};
+use ordinance::page::Pager;
 use ordinance::prelude::*;
 use ordinance::repo::Repo;
 use ordinance::testing::{TestDatabase, TestServer};
@@ -232,6 +235,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         repo.count::<Tag>().await?,
         repo.count::<PostTag>().await?
     );
+
+    // Keyset pages: newest first within each status, three at a time.
+    let drafts: Vec<NewPost> = (1..=6)
+        .map(|i| NewPost {
+            author_id: ada.id,
+            title: format!("Draft {i}"),
+            body: String::new(),
+            status: PostStatus::Draft,
+        })
+        .collect();
+    ordinance::batch::insert_many(&mut client, &drafts).await?;
+    let repo = Repo::new(&client);
+    let pager = Pager::<Post>::new()?
+        .size(3)?
+        .filter(Expr::col(PostColumn::AuthorId).eq(ada.id));
+    let mut page = repo.first_page(&pager).await?;
+    let mut n = 1;
+    loop {
+        let titles: Vec<&str> = page.items.iter().map(|p| p.title.as_str()).collect();
+        println!("page {n}: {titles:?}, more after: {}", page.has_next);
+        let Some(next) = page.next.clone() else { break };
+        if n == 1 {
+            println!("  next cursor (opaque, URL-safe): {next}");
+        }
+        page = repo.page_at(&pager, &next).await?;
+        n += 1;
+    }
+    let previous = repo
+        .page_at(&pager, page.previous.as_deref().ok_or("a previous page")?)
+        .await?;
+    let titles: Vec<&str> = previous.items.iter().map(|p| p.title.as_str()).collect();
+    println!("back one page: {titles:?}");
 
     repo.purge::<Post>(post.id).await?;
     println!(

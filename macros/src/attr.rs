@@ -109,6 +109,8 @@ pub(crate) struct Field {
     pub(crate) on_delete: Option<Spanned<OnDelete>>,
     pub(crate) precision: Option<Spanned<u16>>,
     pub(crate) scale: Option<Spanned<u16>>,
+    /// The column's previous name, for a migration that renames it.
+    pub(crate) renamed_from: Option<Spanned<String>>,
     pub(crate) waivers: Vec<Waiver>,
     pub(crate) doc: Option<String>,
 }
@@ -127,6 +129,7 @@ const COLUMN_KEYS: &[&str] = &[
     "on_delete",
     "precision",
     "scale",
+    "renamed_from",
     "exempt",
 ];
 const ENTITY_WAIVERS: &[Symbol] = &[SOFT_DELETE, VERSION, PLURAL];
@@ -194,6 +197,7 @@ impl Field {
         let mut on_delete = Attr::none(cx, ON_DELETE);
         let mut precision = Attr::none(cx, PRECISION);
         let mut scale = Attr::none(cx, SCALE);
+        let mut renamed_from = Attr::none(cx, RENAMED_FROM);
         let mut waivers = Vec::new();
         let mut references_written = false;
         for attr in attrs {
@@ -249,6 +253,9 @@ impl Field {
                 } else if path == SCALE {
                     let (v, e) = expect_int(&meta, SCALE, "scale = 2")?;
                     scale.set(whole(&e), v);
+                } else if path == RENAMED_FROM {
+                    let s = expect_str(&meta, RENAMED_FROM, "renamed_from = \"old_name\"")?;
+                    renamed_from.set(whole(&s), s.value());
                 } else if path == EXEMPT {
                     parse_waivers(cx, &meta, FIELD_WAIVERS, &mut waivers)?;
                 } else {
@@ -274,6 +281,7 @@ impl Field {
             on_delete: on_delete.get(),
             precision: precision.get(),
             scale: scale.get(),
+            renamed_from: renamed_from.get(),
             waivers,
             doc: doc_comment(attrs),
         }

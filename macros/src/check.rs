@@ -23,6 +23,7 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
     check_foreign_keys(cx, cont);
     check_attribute_fit(cx, cont);
     check_keysets(cx, cont);
+    check_renames(cx, cont);
     check_generated_names(cx, cont, plan);
 }
 
@@ -495,6 +496,40 @@ fn check_attribute_fit(cx: &Ctxt, cont: &Container<'_>) {
                     "add `index` or `unique`, or remove `index_name`",
                 );
             }
+        }
+    }
+}
+
+/// `renamed_from` names another, snake_case column that no field uses now.
+fn check_renames(cx: &Ctxt, cont: &Container<'_>) {
+    for f in &cont.fields {
+        let Some(from) = &f.attrs.renamed_from else {
+            continue;
+        };
+        if from.value == f.column {
+            cx.error_with_help(
+                &from.tokens,
+                format_args!("`renamed_from` names the column's current name \"{}\"", f.column),
+                "give the name the column had before, or remove `renamed_from` once the rename is migrated",
+            );
+        } else if cont.fields.iter().any(|g| g.column == from.value) {
+            cx.error_with_help(
+                &from.tokens,
+                format_args!("`renamed_from = \"{}\"` names a column another field still uses", from.value),
+                "a rename moves a column to a new name: remove the other field, or rename from another column",
+            );
+        } else if !naming::is_snake_ident(&from.value) {
+            cx.error_with_help(
+                &from.tokens,
+                format_args!(
+                    "`renamed_from = \"{}\"` is not a snake_case column name",
+                    from.value
+                ),
+                format_args!(
+                    "write it as the column was named: \"{}\"",
+                    naming::snake_case(&from.value)
+                ),
+            );
         }
     }
 }

@@ -31,6 +31,7 @@ pub(crate) const REFERENCES: Symbol = Symbol("references");
 pub(crate) const ON_DELETE: Symbol = Symbol("on_delete");
 pub(crate) const PRECISION: Symbol = Symbol("precision");
 pub(crate) const SCALE: Symbol = Symbol("scale");
+pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
 
 // exempt(...) rules, on the entity
 pub(crate) const SOFT_DELETE: Symbol = Symbol("soft_delete");

@@ -175,6 +175,60 @@ pub enum Error {
     /// A cursor that this pager cannot use; the reason says why.
     #[error("invalid cursor: {0}")]
     InvalidCursor(#[from] crate::page::CursorError),
+    /// A file in the migrations folder that is not a well-formed migration.
+    #[error("migration file {}: {reason}", path.display())]
+    MigrationFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An applied migration's up file was edited since it ran.
+    #[error("migration {version}_{name} was applied, and its file has changed since (checksum differs): restore the file and put the change in a new migration")]
+    MigrationChanged {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+    },
+    /// An applied migration's file is gone.
+    #[error("migration {version}_{name} was applied, and its file is missing from the migrations folder: restore it")]
+    MigrationMissing {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+    },
+    /// A statement of a migration failed; a transactional migration left
+    /// nothing behind.
+    #[error("migration {version}_{name} failed at statement {statement}: {source}\n  {sql}")]
+    MigrationFailed {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// Which statement, counting from 1.
+        statement: usize,
+        /// The statement's text.
+        sql: String,
+        /// The server's error.
+        source: tokio_postgres::Error,
+    },
+    /// Reverting needs a down file the migration does not have.
+    #[error("migration {version}_{name} has no .down.sql file, so it cannot be reverted")]
+    NoDownMigration {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+    },
+    /// The entities drop tables or columns, and the migration generator was
+    /// not allowed to write destructive changes.
+    #[error("the entities would drop data: {}; allow destructive changes explicitly (Permissions {{ allow_destructive: true }}, or ORDINANCE_ALLOW_DESTRUCTIVE=1 when blessing) or restore the fields", .0.join("; "))]
+    DestructiveChange(Vec<String>),
+    /// A difference the generator does not write, such as a column's type.
+    #[error("write this migration by hand: {}", .0.join("; "))]
+    ManualMigration(Vec<String>),
     /// A statement would carry more bind parameters than PostgreSQL accepts;
     /// split the rows, or use [`crate::batch`], which never hits the limit.
     #[error("{parameters} bind parameters in one statement; PostgreSQL accepts at most {max} (use ordinance::batch for large batches)")]

@@ -38,6 +38,7 @@
 //! | [`batch`] | atomic batch inserts within the bind-parameter limit, and binary `COPY` |
 //! | [`pool`] | a connection pool: min/max size, acquire and statement timeouts, close |
 //! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
+//! | [`migrate`] | versioned migrations: generated from the entities, drift-checked, applied under a lock |
 //! | [`page`] | keyset pagination with opaque, optionally signed cursors |
 //! | `tls` | TLS connections with rustls (feature `tls`) |
 //! | [`Error`] | the one error type |
@@ -49,6 +50,7 @@ mod column_type;
 pub mod ddl;
 mod entity;
 mod error;
+pub mod migrate;
 pub mod page;
 pub mod pool;
 pub mod query;

@@ -35,6 +35,9 @@ pub struct TableSchema {
 /// One column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
+    /// The column's previous name (`#[column(renamed_from = "...")]`): the
+    /// migration generator renames it instead of dropping and adding.
+    pub renamed_from: Option<&'static str>,
     /// Column name (`display_name`).
     pub name: &'static str,
     /// Name of the Rust field (`display_name`, or `r#type` as `type`).

@@ -57,9 +57,11 @@ fn column(f: &Field<'_>) -> TokenStream {
     };
     let comment = opt_str(&f.attrs.doc);
     let waivers = waivers(&f.attrs.waivers);
+    let renamed_from = opt_str(&f.attrs.renamed_from.as_ref().map(|r| r.value.clone()));
     quote! {
         #p::Column {
             name: #name,
+            renamed_from: #renamed_from,
             field: #field,
             sql_type: #sql_type,
             nullable: #nullable,

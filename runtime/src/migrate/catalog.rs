@@ -1,0 +1,611 @@
+//! The schema of a live database, read from `pg_catalog`, and the
+//! difference between two of them as migration steps.
+//!
+//! Both sides of a comparison are read from PostgreSQL itself — one database
+//! built by the migrations, one by the entities' DDL — so types, defaults and
+//! constraint definitions are compared in the server's own normal form.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::Client;
+
+use crate::ddl::{quote_ident, quote_literal};
+use crate::error::{Error, Result};
+use crate::schema::TableSchema;
+
+/// The tables of the `public` schema (without the migration bookkeeping).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    /// Tables by name.
+    pub tables: BTreeMap<String, Table>,
+}
+
+/// One table as the database has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    /// Columns by name.
+    pub columns: BTreeMap<String, Column>,
+    /// Constraints (primary key, foreign keys, checks) by name.
+    pub constraints: BTreeMap<String, Constraint>,
+    /// Indexes that back no constraint, by name: their `CREATE INDEX`.
+    pub indexes: BTreeMap<String, String>,
+    /// `COMMENT ON TABLE`.
+    pub comment: Option<String>,
+}
+
+/// One column as the database has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Position, for creating tables in field order.
+    pub position: i16,
+    /// The type as `format_type` writes it, e.g. `numeric(12,2)`.
+    pub sql_type: String,
+    /// `NOT NULL`.
+    pub not_null: bool,
+    /// The default expression, as the server normalised it.
+    pub default: Option<String>,
+    /// `COMMENT ON COLUMN`.
+    pub comment: Option<String>,
+}
+
+/// One constraint as the database has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    /// `p`, `f`, `c` or `u`.
+    pub kind: char,
+    /// As `pg_get_constraintdef` writes it, e.g. `CHECK ((version >= 1))`.
+    pub definition: String,
+}
+
+/// The name under which runners keep their bookkeeping.
+pub const MIGRATIONS_TABLE: &str = "schema_migrations";
+
+impl Catalog {
+    /// Reads the `public` schema of the database `client` is connected to.
+    pub async fn read(client: &Client) -> Result<Catalog> {
+        let db = |e| Error::Postgres(e);
+        let tables = client
+            .query(
+                "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class') \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> $1",
+                &[&MIGRATIONS_TABLE],
+            )
+            .await
+            .map_err(db)?;
+        let mut catalog = Catalog::default();
+        for row in tables {
+            let oid: u32 = row.get(0);
+            let mut table = Table {
+                comment: row.get(2),
+                ..Table::default()
+            };
+            for c in client
+                .query(
+                    "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+                            pg_get_expr(d.adbin, d.adrelid), col_description(a.attrelid, a.attnum), \
+                            a.attnum \
+                     FROM pg_attribute a \
+                     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                     WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped",
+                    &[&oid],
+                )
+                .await
+                .map_err(db)?
+            {
+                table.columns.insert(
+                    c.get(0),
+                    Column {
+                        sql_type: c.get(1),
+                        not_null: c.get(2),
+                        default: c.get(3),
+                        comment: c.get(4),
+                        position: c.get(5),
+                    },
+                );
+            }
+            for c in client
+                .query(
+                    "SELECT conname, contype::text, pg_get_constraintdef(oid) \
+                     FROM pg_constraint WHERE conrelid = $1",
+                    &[&oid],
+                )
+                .await
+                .map_err(db)?
+            {
+                let kind: String = c.get(1);
+                table.constraints.insert(
+                    c.get(0),
+                    Constraint {
+                        kind: kind.chars().next().unwrap_or('?'),
+                        definition: c.get(2),
+                    },
+                );
+            }
+            for i in client
+                .query(
+                    "SELECT ic.relname, pg_get_indexdef(x.indexrelid) \
+                     FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
+                     WHERE x.indrelid = $1 \
+                       AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
+                    &[&oid],
+                )
+                .await
+                .map_err(db)?
+            {
+                table.indexes.insert(i.get(0), i.get(1));
+            }
+            catalog.tables.insert(row.get(1), table);
+        }
+        Ok(catalog)
+    }
+}
+
+/// What may a generated migration do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Permissions {
+    /// Drop tables and columns the entities no longer have. Off by default:
+    /// without it, such a difference is [`Error::DestructiveChange`].
+    pub allow_destructive: bool,
+}
+
+/// One migration file to write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Step {
+    /// Statements of the `.up.sql` file.
+    pub up: Vec<String>,
+    /// Statements of the `.down.sql` file, in the order they run.
+    pub down: Vec<String>,
+    /// Runs outside a transaction (`CREATE INDEX CONCURRENTLY`).
+    pub transactional: bool,
+    /// What the step does, for its file name.
+    pub label: &'static str,
+}
+
+/// The migration steps that turn `current` into `desired`, in the order
+/// they must run: at most one transactional step of schema changes, one of
+/// validations (constraints added `NOT VALID` are validated in a later
+/// transaction, so the first never scans a large table while holding its
+/// lock), and one non-transactional step of concurrent index changes.
+/// `schemas` supplies what the catalogs cannot: `renamed_from`.
+pub fn diff(
+    current: &Catalog,
+    desired: &Catalog,
+    schemas: &[&'static TableSchema],
+    permissions: Permissions,
+) -> Result<Vec<Step>> {
+    let mut change = Step {
+        transactional: true,
+        label: "change",
+        ..Step::default()
+    };
+    let mut validate = Step {
+        transactional: true,
+        label: "validate",
+        ..Step::default()
+    };
+    let mut index = Step {
+        transactional: false,
+        label: "index",
+        ..Step::default()
+    };
+    let mut destructive = Vec::new();
+    let mut by_hand = Vec::new();
+
+    // New tables: columns first, then every constraint, so the order of
+    // creation does not matter; on an empty table nothing needs NOT VALID.
+    let new_tables: Vec<(&String, &Table)> = desired
+        .tables
+        .iter()
+        .filter(|(name, _)| !current.tables.contains_key(*name))
+        .collect();
+    for (name, table) in &new_tables {
+        change.up.push(create_table(name, table));
+    }
+    for (name, table) in &new_tables {
+        for (cname, c) in &table.constraints {
+            if c.kind != 'p' {
+                change.up.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                    quote_ident(name),
+                    quote_ident(cname),
+                    c.definition
+                ));
+            }
+        }
+        change.up.extend(table.indexes.values().cloned());
+        change.up.extend(comments(name, table));
+    }
+    if !new_tables.is_empty() {
+        change.down.push(format!(
+            "DROP TABLE {}",
+            new_tables
+                .iter()
+                .map(|(n, _)| quote_ident(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+
+    for (name, old) in &current.tables {
+        match desired.tables.get(name) {
+            None => destructive.push(format!("drop table \"{name}\"")),
+            Some(new) => alter_table(
+                name,
+                old,
+                new,
+                schemas.iter().find(|s| s.name == name),
+                &mut change,
+                &mut validate,
+                &mut index,
+                &mut destructive,
+                &mut by_hand,
+            ),
+        }
+    }
+    let dropped_tables: Vec<&String> = current
+        .tables
+        .keys()
+        .filter(|n| !desired.tables.contains_key(*n))
+        .collect();
+    if !by_hand.is_empty() {
+        return Err(Error::ManualMigration(by_hand));
+    }
+    if !destructive.is_empty() {
+        if !permissions.allow_destructive {
+            return Err(Error::DestructiveChange(destructive));
+        }
+        for name in &dropped_tables {
+            change.up.push(format!("DROP TABLE {}", quote_ident(name)));
+            // The down re-creates the table empty: its rows are gone.
+            let table = &current.tables[*name];
+            let mut group = vec![create_table(name, table)];
+            for (cname, c) in &table.constraints {
+                if c.kind != 'p' {
+                    group.push(format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                        quote_ident(name),
+                        quote_ident(cname),
+                        c.definition
+                    ));
+                }
+            }
+            group.extend(table.indexes.values().cloned());
+            // Downs are reversed below; keep this group in its own order.
+            change.down.extend(group.into_iter().rev());
+        }
+    }
+    // Downs undo in reverse order.
+    for step in [&mut change, &mut validate, &mut index] {
+        step.down.reverse();
+    }
+    Ok([change, validate, index]
+        .into_iter()
+        .filter(|s| !s.up.is_empty())
+        .collect())
+}
+
+fn create_table(name: &str, table: &Table) -> String {
+    let mut columns: Vec<(&String, &Column)> = table.columns.iter().collect();
+    columns.sort_by_key(|(_, c)| c.position);
+    let mut lines: Vec<String> = columns
+        .iter()
+        .map(|(cname, c)| column_definition(cname, c))
+        .collect();
+    for (cname, c) in &table.constraints {
+        if c.kind == 'p' {
+            lines.push(format!(
+                "CONSTRAINT {} {}",
+                quote_ident(cname),
+                c.definition
+            ));
+        }
+    }
+    format!(
+        "CREATE TABLE {} (\n    {}\n)",
+        quote_ident(name),
+        lines.join(",\n    ")
+    )
+}
+
+fn column_definition(name: &str, c: &Column) -> String {
+    let mut def = format!("{} {}", quote_ident(name), c.sql_type);
+    if c.not_null {
+        def.push_str(" NOT NULL");
+    }
+    if let Some(d) = &c.default {
+        def.push_str(" DEFAULT ");
+        def.push_str(d);
+    }
+    def
+}
+
+fn comments(name: &str, table: &Table) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(c) = &table.comment {
+        out.push(format!(
+            "COMMENT ON TABLE {} IS {}",
+            quote_ident(name),
+            quote_literal(c)
+        ));
+    }
+    for (cname, col) in &table.columns {
+        if let Some(c) = &col.comment {
+            out.push(format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                quote_ident(name),
+                quote_ident(cname),
+                quote_literal(c)
+            ));
+        }
+    }
+    out
+}
+
+/// Whether a default can be added with a column without rewriting the
+/// table: constants and `now()` (stable) are fine; volatile functions are not.
+fn cheap_default(default: &str) -> bool {
+    !default.contains("random") && !default.contains("nextval") && !default.contains("clock_")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn alter_table(
+    name: &str,
+    old: &Table,
+    new: &Table,
+    schema: Option<&&'static TableSchema>,
+    change: &mut Step,
+    validate: &mut Step,
+    index: &mut Step,
+    destructive: &mut Vec<String>,
+    by_hand: &mut Vec<String>,
+) {
+    let t = quote_ident(name);
+    // Renames declared with `renamed_from`.
+    let mut renamed: BTreeMap<&str, &str> = BTreeMap::new(); // old -> new
+    if let Some(schema) = schema {
+        for c in schema.columns {
+            if let Some(from) = c.renamed_from {
+                if old.columns.contains_key(from)
+                    && !old.columns.contains_key(c.name)
+                    && new.columns.contains_key(c.name)
+                {
+                    renamed.insert(from, c.name);
+                    change.up.push(format!(
+                        "ALTER TABLE {t} RENAME COLUMN {} TO {}",
+                        quote_ident(from),
+                        quote_ident(c.name)
+                    ));
+                    change.down.push(format!(
+                        "ALTER TABLE {t} RENAME COLUMN {} TO {}",
+                        quote_ident(c.name),
+                        quote_ident(from)
+                    ));
+                }
+            }
+        }
+    }
+    let old_column = |name: &str| -> Option<&Column> {
+        let from = renamed
+            .iter()
+            .find(|(_, to)| **to == name)
+            .map_or(name, |(from, _)| *from);
+        old.columns.get(from)
+    };
+
+    // Constraints and indexes that go away or change are dropped first, so
+    // the column changes below never trip over them.
+    for (cname, c) in &old.constraints {
+        if new.constraints.get(cname) != Some(c) {
+            change.up.push(format!(
+                "ALTER TABLE {t} DROP CONSTRAINT {}",
+                quote_ident(cname)
+            ));
+            change.down.push(format!(
+                "ALTER TABLE {t} ADD CONSTRAINT {} {}",
+                quote_ident(cname),
+                c.definition
+            ));
+        }
+    }
+    for (iname, def) in &old.indexes {
+        if new.indexes.get(iname) != Some(def) {
+            index.up.push(format!(
+                "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                quote_ident(iname)
+            ));
+            index.down.push(concurrently(def));
+        }
+    }
+
+    for (cname, col) in &new.columns {
+        let q = quote_ident(cname);
+        match old_column(cname) {
+            None => {
+                // A new column: added nullable (no table rewrite, no scan);
+                // NOT NULL comes after, in steps.
+                let mut def = format!("{q} {}", col.sql_type);
+                if let Some(d) = &col.default {
+                    if cheap_default(d) {
+                        def.push_str(" DEFAULT ");
+                        def.push_str(d);
+                        if col.not_null {
+                            // A constant default fills every row: NOT NULL
+                            // holds at once, without a scan.
+                            def.push_str(" NOT NULL");
+                        }
+                    }
+                }
+                change.up.push(format!("ALTER TABLE {t} ADD COLUMN {def}"));
+                change.down.push(format!("ALTER TABLE {t} DROP COLUMN {q}"));
+                let filled = col.default.as_deref().is_some_and(cheap_default);
+                if col.not_null && !filled {
+                    set_not_null(&t, name, cname, change, validate, true);
+                }
+                if let Some(c) = &col.comment {
+                    change
+                        .up
+                        .push(format!("COMMENT ON COLUMN {t}.{q} IS {}", quote_literal(c)));
+                }
+            }
+            Some(prev) => {
+                if prev.sql_type != col.sql_type {
+                    by_hand.push(format!(
+                        "change the type of \"{name}\".\"{cname}\" from {} to {} (rewrites the table: write it by hand)",
+                        prev.sql_type, col.sql_type
+                    ));
+                }
+                if prev.default != col.default {
+                    match &col.default {
+                        Some(d) => change
+                            .up
+                            .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET DEFAULT {d}")),
+                        None => change
+                            .up
+                            .push(format!("ALTER TABLE {t} ALTER COLUMN {q} DROP DEFAULT")),
+                    }
+                    match &prev.default {
+                        Some(d) => change
+                            .down
+                            .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET DEFAULT {d}")),
+                        None => change
+                            .down
+                            .push(format!("ALTER TABLE {t} ALTER COLUMN {q} DROP DEFAULT")),
+                    }
+                }
+                if prev.not_null && !col.not_null {
+                    change
+                        .up
+                        .push(format!("ALTER TABLE {t} ALTER COLUMN {q} DROP NOT NULL"));
+                    change
+                        .down
+                        .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET NOT NULL"));
+                } else if !prev.not_null && col.not_null {
+                    set_not_null(&t, name, cname, change, validate, false);
+                }
+                if prev.comment != col.comment {
+                    let text = col
+                        .comment
+                        .as_deref()
+                        .map_or("NULL".to_owned(), quote_literal);
+                    change
+                        .up
+                        .push(format!("COMMENT ON COLUMN {t}.{q} IS {text}"));
+                }
+            }
+        }
+    }
+    for cname in old.columns.keys() {
+        if !new.columns.contains_key(cname) && !renamed.contains_key(cname.as_str()) {
+            destructive.push(format!("drop column \"{name}\".\"{cname}\""));
+            let col = &old.columns[cname];
+            change.up.push(format!(
+                "ALTER TABLE {t} DROP COLUMN {}",
+                quote_ident(cname)
+            ));
+            // The down brings the column back empty (nullable: its values
+            // are gone).
+            change.down.push(format!(
+                "ALTER TABLE {t} ADD COLUMN {} {}",
+                quote_ident(cname),
+                col.sql_type
+            ));
+        }
+    }
+
+    // Constraints that are new or changed: added NOT VALID (no scan under
+    // the lock), validated in the next step.
+    for (cname, c) in &new.constraints {
+        if old.constraints.get(cname) == Some(c) {
+            continue;
+        }
+        let q = quote_ident(cname);
+        match c.kind {
+            'c' | 'f' => {
+                change.up.push(format!(
+                    "ALTER TABLE {t} ADD CONSTRAINT {q} {} NOT VALID",
+                    c.definition
+                ));
+                validate
+                    .up
+                    .push(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {q}"));
+            }
+            _ => change.up.push(format!(
+                "ALTER TABLE {t} ADD CONSTRAINT {q} {}",
+                c.definition
+            )),
+        }
+        change
+            .down
+            .push(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {q}"));
+    }
+    for (iname, def) in &new.indexes {
+        if old.indexes.get(iname) != Some(def) {
+            index.up.push(concurrently(def));
+            index.down.push(format!(
+                "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                quote_ident(iname)
+            ));
+        }
+    }
+    if old.comment != new.comment {
+        let text = new
+            .comment
+            .as_deref()
+            .map_or("NULL".to_owned(), quote_literal);
+        change.up.push(format!("COMMENT ON TABLE {t} IS {text}"));
+    }
+}
+
+/// `SET NOT NULL` without a long lock: a `CHECK (col IS NOT NULL) NOT VALID`
+/// now, then (next step) validate it, set NOT NULL (which trusts the valid
+/// check instead of scanning) and drop the check.
+fn set_not_null(
+    t: &str,
+    table: &str,
+    column: &str,
+    change: &mut Step,
+    validate: &mut Step,
+    new_column: bool,
+) {
+    let q = quote_ident(column);
+    let mut name = format!("{table}_{column}_not_null");
+    while name.len() > 63 {
+        name.pop();
+    }
+    let check = quote_ident(&name);
+    change.up.push(format!(
+        "-- Backfill \"{table}\".\"{column}\" before the next migration runs, e.g.\n\
+         -- UPDATE {t} SET {q} = ... WHERE {q} IS NULL;\n\
+         ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({q} IS NOT NULL) NOT VALID"
+    ));
+    if !new_column {
+        change
+            .down
+            .push(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check}"));
+    }
+    validate
+        .up
+        .push(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check}"));
+    validate
+        .up
+        .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET NOT NULL"));
+    validate
+        .up
+        .push(format!("ALTER TABLE {t} DROP CONSTRAINT {check}"));
+    validate
+        .down
+        .push(format!("ALTER TABLE {t} ALTER COLUMN {q} DROP NOT NULL"));
+}
+
+/// `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS ...` from an index
+/// definition as `pg_get_indexdef` writes it.
+fn concurrently(def: &str) -> String {
+    if let Some(rest) = def.strip_prefix("CREATE UNIQUE INDEX ") {
+        format!("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {rest}")
+    } else if let Some(rest) = def.strip_prefix("CREATE INDEX ") {
+        format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {rest}")
+    } else {
+        def.to_owned()
+    }
+}

@@ -1,0 +1,490 @@
+//! Versioned migrations: files an application checks in, generated from its
+//! entities, checked against them in `cargo test`, and applied safely.
+//!
+//! A migration is a pair of files in one folder:
+//! `<version>_<name>.up.sql` and (optionally) `<version>_<name>.down.sql`,
+//! where the version is a UTC timestamp `YYYYMMDDHHMMSS`. A file whose first
+//! line is `-- ordinance:no-transaction` runs outside a transaction (needed
+//! by `CREATE INDEX CONCURRENTLY`); every other migration runs in a
+//! transaction of its own.
+//!
+//! [`Migrations::up`] applies what is pending under a PostgreSQL advisory
+//! lock, so concurrent runners (several instances of a service starting at
+//! once) apply each migration exactly once. It records version, name,
+//! checksum, time and duration in `schema_migrations`, and refuses to run
+//! when an applied migration's file changed or disappeared.
+//!
+//! ```no_run
+//! # async fn demo(client: &mut ordinance::deps::tokio_postgres::Client) -> ordinance::Result<()> {
+//! let migrations = ordinance::migrate::Migrations::load("migrations")?;
+//! for pending in migrations.pending(client).await? {
+//!     println!("will apply {} {}", pending.version, pending.name);
+//! }
+//! let applied = migrations.up(client).await?;
+//! # let _ = applied;
+//! # Ok(()) }
+//! ```
+//!
+//! With the `testing` feature, [`assert_up_to_date`] is the one-line drift
+//! check for an application's test suite, and [`generate`] writes the next
+//! migration from the entities.
+
+mod catalog;
+#[cfg(feature = "testing")]
+mod generate;
+mod split;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sha2::Digest as _;
+use tokio_postgres::Client;
+
+pub use catalog::{diff, Catalog, Column, Constraint, Permissions, Step, Table, MIGRATIONS_TABLE};
+#[cfg(feature = "testing")]
+pub use generate::{assert_up_to_date, check_drift, generate, pending_steps, render_steps, Drift};
+
+use crate::error::{Error, Result};
+
+/// The first line that makes a migration run outside a transaction.
+pub const NO_TRANSACTION: &str = "-- ordinance:no-transaction";
+
+/// The advisory-lock key runners share: the ASCII bytes of `ordimigr`.
+const LOCK_KEY: i64 = 0x6f72_6469_6d69_6772;
+
+/// One migration, read from its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    /// The timestamp version, e.g. `20261122014500`.
+    pub version: i64,
+    /// The name part of the file name.
+    pub name: String,
+    /// The `.up.sql` text.
+    pub up: String,
+    /// The `.down.sql` text, if there is one.
+    pub down: Option<String>,
+    /// Whether it runs in a transaction (no `-- ordinance:no-transaction`).
+    pub transactional: bool,
+    /// SHA-256 of the up file, hex.
+    pub checksum: String,
+}
+
+impl Migration {
+    /// The up file's statements, in order.
+    pub fn statements(&self) -> Vec<&str> {
+        split::statements(&self.up)
+    }
+}
+
+/// A migration that ran, and how long it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Its version.
+    pub version: i64,
+    /// Its name.
+    pub name: String,
+    /// How long its statements took.
+    pub duration: Duration,
+}
+
+/// Every migration in a folder, in version order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Migrations {
+    dir: PathBuf,
+    list: Vec<Migration>,
+}
+
+fn file_error(path: &Path, reason: impl Into<String>) -> Error {
+    Error::MigrationFile {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// `(version, name, is_up)` of a migration file name, or `None` for files
+/// that are not migrations.
+fn parse_file_name(file: &str) -> Option<(i64, &str, bool)> {
+    let (stem, up) = if let Some(stem) = file.strip_suffix(".up.sql") {
+        (stem, true)
+    } else {
+        (file.strip_suffix(".down.sql")?, false)
+    };
+    let (version, name) = stem.split_once('_')?;
+    if version.len() != 14 || !version.bytes().all(|b| b.is_ascii_digit()) || name.is_empty() {
+        return None;
+    }
+    Some((version.parse().ok()?, name, up))
+}
+
+impl Migrations {
+    /// Reads the folder. A missing folder holds no migrations; a `.sql` file
+    /// with a malformed name, a down without an up, or two migrations with
+    /// one version are [`Error::MigrationFile`].
+    pub fn load(dir: impl AsRef<Path>) -> Result<Migrations> {
+        let dir = dir.as_ref();
+        let mut list: Vec<Migration> = Vec::new();
+        let mut downs = Vec::new();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Migrations {
+                    dir: dir.to_path_buf(),
+                    list,
+                })
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+            let Some((version, name, up)) = parse_file_name(file) else {
+                return Err(file_error(
+                    &path,
+                    "expected <YYYYMMDDHHMMSS>_<name>.up.sql or .down.sql",
+                ));
+            };
+            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            if !up {
+                downs.push((version, name.to_owned(), path.clone(), text));
+                continue;
+            }
+            if list.iter().any(|m| m.version == version) {
+                return Err(file_error(
+                    &path,
+                    format!("a second migration with version {version}"),
+                ));
+            }
+            list.push(Migration {
+                version,
+                name: name.to_owned(),
+                transactional: runs_in_transaction(&text),
+                checksum: hex(&sha2::Sha256::digest(text.as_bytes())),
+                up: text,
+                down: None,
+            });
+        }
+        for (version, name, path, text) in downs {
+            match list
+                .iter_mut()
+                .find(|m| m.version == version && m.name == name)
+            {
+                Some(m) => m.down = Some(text),
+                None => return Err(file_error(&path, "a down migration without its up file")),
+            }
+        }
+        list.sort_by_key(|m| m.version);
+        Ok(Migrations {
+            dir: dir.to_path_buf(),
+            list,
+        })
+    }
+
+    /// The folder they came from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Every migration, oldest first.
+    pub fn list(&self) -> &[Migration] {
+        &self.list
+    }
+
+    /// The migrations not yet applied to the database, in the order
+    /// [`up`](Self::up) would run them — the dry run. Checks applied ones
+    /// as `up` does; changes nothing.
+    pub async fn pending(&self, client: &Client) -> Result<Vec<&Migration>> {
+        let applied = applied(client).await?;
+        self.verify(&applied)?;
+        Ok(self
+            .list
+            .iter()
+            .filter(|m| !applied.iter().any(|a| a.0 == m.version))
+            .collect())
+    }
+
+    /// What [`up`](Self::up) would run, as text: each pending migration and
+    /// its statements.
+    pub async fn dry_run(&self, client: &Client) -> Result<String> {
+        let mut out = String::new();
+        let pending = self.pending(client).await?;
+        if pending.is_empty() {
+            out.push_str("nothing to apply\n");
+        }
+        for m in pending {
+            out.push_str(&format!(
+                "-- would apply {}_{}{}\n",
+                m.version,
+                m.name,
+                if m.transactional {
+                    ""
+                } else {
+                    " (outside a transaction)"
+                }
+            ));
+            for s in m.statements() {
+                out.push_str(s);
+                out.push_str(";\n");
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies every pending migration, oldest first, each in its own
+    /// transaction unless marked otherwise, under an advisory lock.
+    /// Refuses with [`Error::MigrationChanged`] / [`Error::MigrationMissing`]
+    /// before running anything when an applied migration's file was edited
+    /// or removed. A failing statement is [`Error::MigrationFailed`], naming
+    /// it; its transaction leaves nothing behind.
+    pub async fn up(&self, client: &mut Client) -> Result<Vec<Applied>> {
+        self.locked(client, async |client: &mut Client, this: &Migrations| {
+            let applied = applied(client).await?;
+            this.verify(&applied)?;
+            let mut done = Vec::new();
+            for m in &this.list {
+                if applied.iter().any(|a| a.0 == m.version) {
+                    continue;
+                }
+                let duration =
+                    run(client, m, &m.statements(), m.transactional, Record::Insert).await?;
+                done.push(Applied {
+                    version: m.version,
+                    name: m.name.clone(),
+                    duration,
+                });
+            }
+            Ok(done)
+        })
+        .await
+    }
+
+    /// Reverts applied migrations newer than `target` (0 reverts them all),
+    /// newest first, with their down files. [`Error::NoDownMigration`] before
+    /// anything runs if one of them has none.
+    pub async fn down_to(&self, client: &mut Client, target: i64) -> Result<Vec<Applied>> {
+        self.locked(client, async |client: &mut Client, this: &Migrations| {
+            let applied = applied(client).await?;
+            this.verify(&applied)?;
+            let revert: Vec<&Migration> = this
+                .list
+                .iter()
+                .rev()
+                .filter(|m| m.version > target && applied.iter().any(|a| a.0 == m.version))
+                .collect();
+            for m in &revert {
+                if m.down.is_none() {
+                    return Err(Error::NoDownMigration {
+                        version: m.version,
+                        name: m.name.clone(),
+                    });
+                }
+            }
+            let mut done = Vec::new();
+            for m in revert {
+                let down = m.down.as_deref().unwrap_or_default();
+                let transactional = runs_in_transaction(down);
+                let duration = run(
+                    client,
+                    m,
+                    &split::statements(down),
+                    transactional,
+                    Record::Delete,
+                )
+                .await?;
+                done.push(Applied {
+                    version: m.version,
+                    name: m.name.clone(),
+                    duration,
+                });
+            }
+            Ok(done)
+        })
+        .await
+    }
+
+    /// Every applied migration must still have its file, unchanged.
+    fn verify(&self, applied: &[(i64, String, String)]) -> Result<()> {
+        for (version, name, checksum) in applied {
+            match self.list.iter().find(|m| m.version == *version) {
+                None => {
+                    return Err(Error::MigrationMissing {
+                        version: *version,
+                        name: name.clone(),
+                    })
+                }
+                Some(m) if &m.checksum != checksum => {
+                    return Err(Error::MigrationChanged {
+                        version: *version,
+                        name: name.clone(),
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `work` holding the runners' advisory lock, with the bookkeeping
+    /// table in place; the lock is released whatever `work` returns.
+    async fn locked<T>(
+        &self,
+        client: &mut Client,
+        work: impl AsyncFnOnce(&mut Client, &Migrations) -> Result<T>,
+    ) -> Result<T> {
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
+            .await?;
+        let result = async {
+            client
+                .batch_execute(&format!(
+                    "CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (\n\
+                     version BIGINT PRIMARY KEY,\n\
+                     name TEXT NOT NULL,\n\
+                     checksum TEXT NOT NULL,\n\
+                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n\
+                     execution_ms BIGINT NOT NULL\n)"
+                ))
+                .await?;
+            work(client, self).await
+        }
+        .await;
+        let unlocked = client
+            .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+            .await;
+        let value = result?;
+        unlocked?;
+        Ok(value)
+    }
+}
+
+/// `(version, name, checksum)` of every applied migration; none when the
+/// bookkeeping table does not exist yet.
+async fn applied(client: &Client) -> Result<Vec<(i64, String, String)>> {
+    let exists: bool = client
+        .query_one(
+            "SELECT to_regclass($1) IS NOT NULL",
+            &[&format!("public.{MIGRATIONS_TABLE}")],
+        )
+        .await?
+        .get(0);
+    if !exists {
+        return Ok(Vec::new());
+    }
+    Ok(client
+        .query(
+            &format!("SELECT version, name, checksum FROM {MIGRATIONS_TABLE} ORDER BY version"),
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Record {
+    Insert,
+    Delete,
+}
+
+/// Runs a migration's statements one by one (in a transaction when
+/// `transactional`) and records it applied or reverted.
+async fn run(
+    client: &mut Client,
+    m: &Migration,
+    statements: &[&str],
+    transactional: bool,
+    record: Record,
+) -> Result<Duration> {
+    let failed = |index: usize, statement: &str, source| Error::MigrationFailed {
+        version: m.version,
+        name: m.name.clone(),
+        statement: index + 1,
+        sql: statement.to_owned(),
+        source,
+    };
+    let started = Instant::now();
+    let bookkeeping = match record {
+        Record::Insert => format!(
+            "INSERT INTO {MIGRATIONS_TABLE} (version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4)"
+        ),
+        Record::Delete => format!("DELETE FROM {MIGRATIONS_TABLE} WHERE version = $1"),
+    };
+    if transactional {
+        let tx = client.transaction().await?;
+        for (i, s) in statements.iter().enumerate() {
+            tx.batch_execute(s).await.map_err(|e| failed(i, s, e))?;
+        }
+        let elapsed = started.elapsed();
+        record_row(&tx, &bookkeeping, m, elapsed, record).await?;
+        tx.commit().await?;
+        Ok(elapsed)
+    } else {
+        for (i, s) in statements.iter().enumerate() {
+            client.batch_execute(s).await.map_err(|e| failed(i, s, e))?;
+        }
+        let elapsed = started.elapsed();
+        record_row(client, &bookkeeping, m, elapsed, record).await?;
+        Ok(elapsed)
+    }
+}
+
+async fn record_row(
+    client: &impl tokio_postgres::GenericClient,
+    sql: &str,
+    m: &Migration,
+    elapsed: Duration,
+    record: Record,
+) -> Result<()> {
+    match record {
+        Record::Insert => {
+            let ms = elapsed.as_millis() as i64;
+            client
+                .execute(sql, &[&m.version, &m.name, &m.checksum, &ms])
+                .await?
+        }
+        Record::Delete => client.execute(sql, &[&m.version]).await?,
+    };
+    Ok(())
+}
+
+/// Whether a migration file runs in a transaction: unless its first line is
+/// [`NO_TRANSACTION`].
+fn runs_in_transaction(text: &str) -> bool {
+    text.lines().next().map(str::trim) != Some(NO_TRANSACTION)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_file_name;
+
+    #[test]
+    fn file_names_carry_version_and_name() {
+        assert_eq!(
+            parse_file_name("20261122014500_create_users.up.sql"),
+            Some((20261122014500, "create_users", true))
+        );
+        assert_eq!(
+            parse_file_name("20261122014500_create_users.down.sql"),
+            Some((20261122014500, "create_users", false))
+        );
+        assert_eq!(parse_file_name("2026_x.up.sql"), None);
+        assert_eq!(parse_file_name("20261122014500_.up.sql"), None);
+        assert_eq!(parse_file_name("20261122014500_x.sql"), None);
+    }
+}

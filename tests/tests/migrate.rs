@@ -1,0 +1,656 @@
+//! Migrations on a real PostgreSQL: generated from entities, applied with
+//! data in the tables, drift-checked, run concurrently, refused when edited.
+
+use std::path::{Path, PathBuf};
+
+use ordinance::migrate::{
+    check_drift, generate, pending_steps, Catalog, Drift, Migrations, Permissions,
+};
+use ordinance::prelude::*;
+use ordinance::testing::TestDatabase;
+use ordinance::{Error, TableSchema};
+use ordinance_tests::all_schemas;
+use tokio_postgres::Client;
+
+// Successive versions of one table, as an application's entity evolves.
+
+#[derive(Entity, Debug)]
+#[entity(table = "widgets")]
+pub struct WidgetV1 {
+    pub id: Uuid,
+    #[column(max_len = 100)]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// V1 plus a nullable column and one with a default.
+#[derive(Entity, Debug)]
+#[entity(table = "widgets")]
+pub struct WidgetV2 {
+    pub id: Uuid,
+    #[column(max_len = 100)]
+    pub name: String,
+    pub note: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// V2 with a wider check and an index.
+#[derive(Entity, Debug)]
+#[entity(table = "widgets")]
+pub struct WidgetV3 {
+    pub id: Uuid,
+    #[column(max_len = 200, index)]
+    pub name: String,
+    pub note: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// V3 with `note` renamed and a NOT NULL column without a default.
+#[derive(Entity, Debug)]
+#[entity(table = "widgets")]
+pub struct WidgetV4 {
+    pub id: Uuid,
+    #[column(max_len = 200, index)]
+    pub name: String,
+    #[column(renamed_from = "note")]
+    pub remark: Option<String>,
+    pub tags: Vec<String>,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A new entity referencing widgets.
+#[derive(Entity, Debug)]
+pub struct Gadget {
+    pub id: Uuid,
+    #[column(references = WidgetV4, on_delete = "cascade")]
+    pub widget_id: Uuid,
+    #[column(max_len = 40)]
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A fresh, empty migrations folder, removed when dropped.
+struct Folder(PathBuf);
+
+impl std::ops::Deref for Folder {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Folder {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn folder() -> Folder {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "ordinance-migrations-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    Folder(dir)
+}
+
+const ALLOW: Permissions = Permissions {
+    allow_destructive: true,
+};
+
+async fn apply(dir: &Path, client: &mut Client) -> Vec<String> {
+    Migrations::load(dir)
+        .expect("load")
+        .up(client)
+        .await
+        .expect("apply")
+        .into_iter()
+        .map(|a| a.name)
+        .collect()
+}
+
+async fn count(client: &Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).await.expect(sql).get(0)
+}
+
+/// The drift check passes, and the applied database has the entities' schema.
+async fn assert_matches(schemas: &[&'static TableSchema], dir: &Path) {
+    assert!(
+        pending_steps(schemas, dir, Permissions::default())
+            .await
+            .expect("compare")
+            .is_empty(),
+        "the migrations produce the entities' schema"
+    );
+}
+
+fn file_names(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| {
+            let name = p.file_name().expect("name").to_string_lossy();
+            name.split_once('_').expect("version_").1.to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn all_ups_give_the_entities_schema_and_all_downs_empty_the_database() {
+    let dir = folder();
+    let schemas = all_schemas();
+    let written = generate(&schemas, &dir, "create", Permissions::default())
+        .await
+        .expect("generate");
+    assert_eq!(file_names(&written), ["create.up.sql", "create.down.sql"]);
+    let db = TestDatabase::create().await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    assert_eq!(apply(&dir, &mut client).await, ["create"]);
+
+    let expected_ddl = ordinance::ddl::SchemaDdl::new(&schemas).expect("ddl").up();
+    let expected = TestDatabase::with_schema(&expected_ddl).await.expect("db");
+    assert_eq!(
+        Catalog::read(&client).await.expect("read"),
+        Catalog::read(&expected.connect().await.expect("connect"))
+            .await
+            .expect("read"),
+        "columns, types, defaults, constraints, indexes and comments all match"
+    );
+    assert_eq!(
+        Catalog::read(&client).await.expect("read").tables.len(),
+        schemas.len()
+    );
+    // Nothing more to write.
+    assert!(generate(&schemas, &dir, "again", Permissions::default())
+        .await
+        .expect("generate")
+        .is_empty());
+
+    let reverted = Migrations::load(&dir)
+        .expect("load")
+        .down_to(&mut client, 0)
+        .await
+        .expect("down");
+    assert_eq!(reverted.len(), 1);
+    assert!(Catalog::read(&client)
+        .await
+        .expect("read")
+        .tables
+        .is_empty());
+    assert_eq!(
+        count(&client, "SELECT count(*) FROM schema_migrations").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn each_kind_of_change_migrates_a_table_holding_data() {
+    let dir = folder();
+    let db = TestDatabase::create().await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+
+    generate(&[WidgetV1::SCHEMA], &dir, "widgets", Permissions::default())
+        .await
+        .expect("v1");
+    apply(&dir, &mut client).await;
+    client
+        .batch_execute(
+            "INSERT INTO widgets (id, name) SELECT gen_random_uuid(), 'w' || i FROM generate_series(1, 1000) i",
+        )
+        .await
+        .expect("data");
+
+    // Add columns: nullable, and NOT NULL with a default (one step each way).
+    let written = generate(
+        &[WidgetV2::SCHEMA],
+        &dir,
+        "add_note",
+        Permissions::default(),
+    )
+    .await
+    .expect("v2");
+    assert_eq!(
+        file_names(&written),
+        ["add_note.up.sql", "add_note.down.sql"]
+    );
+    let up = std::fs::read_to_string(&written[0]).expect("read");
+    assert!(up.contains("ADD COLUMN \"note\" text;"), "{up}");
+    assert!(
+        up.contains("ADD COLUMN \"tags\" text[] DEFAULT '{}'::text[] NOT NULL"),
+        "{up}"
+    );
+    apply(&dir, &mut client).await;
+    assert_matches(&[WidgetV2::SCHEMA], &dir).await;
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM widgets WHERE tags = '{}' AND note IS NULL"
+        )
+        .await,
+        1000
+    );
+
+    // A wider check (dropped, re-added NOT VALID, validated in a second
+    // migration) and a new index (concurrently, outside a transaction).
+    let written = generate(&[WidgetV3::SCHEMA], &dir, "widen", Permissions::default())
+        .await
+        .expect("v3");
+    assert_eq!(
+        file_names(&written),
+        [
+            "widen.up.sql",
+            "widen.down.sql",
+            "widen_validate.up.sql",
+            "widen_validate.down.sql",
+            "widen_index.up.sql",
+            "widen_index.down.sql"
+        ]
+    );
+    let change = std::fs::read_to_string(&written[0]).expect("read");
+    assert!(change.contains("NOT VALID"), "{change}");
+    let validate = std::fs::read_to_string(&written[2]).expect("read");
+    assert!(
+        validate.contains("VALIDATE CONSTRAINT \"widgets_name_max_length\""),
+        "{validate}"
+    );
+    let index = std::fs::read_to_string(&written[4]).expect("read");
+    assert!(
+        index.starts_with("-- ordinance:no-transaction\n"),
+        "{index}"
+    );
+    assert!(
+        index.contains("CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_widgets_name"),
+        "{index}"
+    );
+    apply(&dir, &mut client).await;
+    assert_matches(&[WidgetV3::SCHEMA], &dir).await;
+    client
+        .execute(
+            "INSERT INTO widgets (id, name) VALUES (gen_random_uuid(), repeat('x', 150))",
+            &[],
+        )
+        .await
+        .expect("150 characters fit the wider check");
+
+    // A rename (by attribute) and a NOT NULL column without a default: the
+    // column arrives nullable with a NOT VALID check; after the backfill the
+    // second migration validates it and sets NOT NULL.
+    let written = generate(&[WidgetV4::SCHEMA], &dir, "rename", Permissions::default())
+        .await
+        .expect("v4");
+    let change = std::fs::read_to_string(&written[0]).expect("read");
+    assert!(
+        change.contains("RENAME COLUMN \"note\" TO \"remark\""),
+        "{change}"
+    );
+    assert!(
+        change.contains("ADD COLUMN \"is_active\" boolean;"),
+        "{change}"
+    );
+    assert!(change.contains("-- Backfill"), "{change}");
+    let migrations = Migrations::load(&dir).expect("load");
+    let pending = migrations.pending(&client).await.expect("pending");
+    assert_eq!(pending.len(), 2);
+    // Without the backfill the validating migration fails, names its
+    // statement, and leaves nothing behind.
+    match migrations.up(&mut client).await {
+        Err(Error::MigrationFailed {
+            statement,
+            sql,
+            name,
+            ..
+        }) => {
+            assert_eq!(name, "rename_validate");
+            assert_eq!(statement, 1);
+            assert!(sql.contains("VALIDATE CONSTRAINT"), "{sql}");
+        }
+        other => panic!("expected the validation to fail, got {other:?}"),
+    }
+    assert_eq!(migrations.pending(&client).await.expect("pending").len(), 1);
+    client
+        .batch_execute("UPDATE widgets SET is_active = true, remark = 'kept'")
+        .await
+        .expect("backfill");
+    apply(&dir, &mut client).await;
+    assert_matches(&[WidgetV4::SCHEMA], &dir).await;
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM widgets WHERE remark = 'kept'"
+        )
+        .await,
+        1001
+    );
+
+    // A new entity with a foreign key.
+    generate(
+        &[WidgetV4::SCHEMA, Gadget::SCHEMA],
+        &dir,
+        "gadgets",
+        Permissions::default(),
+    )
+    .await
+    .expect("gadgets");
+    apply(&dir, &mut client).await;
+    assert_matches(&[WidgetV4::SCHEMA, Gadget::SCHEMA], &dir).await;
+    client
+        .batch_execute(
+            "INSERT INTO gadgets (id, widget_id, label) SELECT gen_random_uuid(), id, 'g' FROM widgets LIMIT 5",
+        )
+        .await
+        .expect("gadgets reference widgets");
+
+    // Dropping a column or a table needs permission.
+    match generate(&[WidgetV1::SCHEMA], &dir, "drop", Permissions::default()).await {
+        Err(Error::DestructiveChange(what)) => {
+            let what = what.join("; ");
+            assert!(what.contains("drop table \"gadgets\""), "{what}");
+            assert!(
+                what.contains("drop column \"widgets\".\"remark\""),
+                "{what}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    generate(&[WidgetV1::SCHEMA], &dir, "drop", ALLOW)
+        .await
+        .expect("drop with permission");
+    // V1's narrower check would not validate with the long name in place.
+    client
+        .batch_execute("DELETE FROM widgets WHERE length(name) > 100")
+        .await
+        .expect("delete");
+    apply(&dir, &mut client).await;
+    assert_matches(&[WidgetV1::SCHEMA], &dir).await;
+    assert_eq!(
+        count(&client, "SELECT count(*) FROM widgets").await,
+        1000,
+        "rows survive"
+    );
+
+    // And every step down again, to nothing.
+    Migrations::load(&dir)
+        .expect("load")
+        .down_to(&mut client, 0)
+        .await
+        .expect("all downs");
+    assert!(Catalog::read(&client)
+        .await
+        .expect("read")
+        .tables
+        .is_empty());
+}
+
+fn write(dir: &Path, file: &str, text: &str) {
+    std::fs::create_dir_all(dir).expect("dir");
+    std::fs::write(dir.join(file), text).expect("write");
+}
+
+#[tokio::test]
+async fn eight_concurrent_runners_apply_each_migration_once() {
+    let dir = folder();
+    generate(&[WidgetV1::SCHEMA], &dir, "widgets", Permissions::default())
+        .await
+        .expect("generate");
+    write(
+        &dir,
+        "20990101000000_log.up.sql",
+        "CREATE TABLE run_log (n int);\nINSERT INTO run_log VALUES (1);\n",
+    );
+    write(
+        &dir,
+        "20990101000001_log_again.up.sql",
+        "INSERT INTO run_log VALUES (2);\n",
+    );
+    let db = TestDatabase::create().await.expect("db");
+    let mut runners = Vec::new();
+    for _ in 0..8 {
+        let mut client = db.connect().await.expect("connect");
+        let dir = dir.to_path_buf();
+        runners.push(tokio::spawn(async move {
+            Migrations::load(&dir)
+                .expect("load")
+                .up(&mut client)
+                .await
+                .map(|applied| applied.len())
+        }));
+    }
+    let mut applied = 0;
+    for r in runners {
+        applied += r.await.expect("runner").expect("no runner fails");
+    }
+    assert_eq!(applied, 3, "each migration applied by exactly one runner");
+    let client = db.connect().await.expect("connect");
+    assert_eq!(count(&client, "SELECT count(*) FROM run_log").await, 2);
+    assert_eq!(
+        count(&client, "SELECT count(*) FROM schema_migrations").await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_failing_transactional_migration_leaves_no_trace() {
+    let dir = folder();
+    write(
+        &dir,
+        "20990101000000_half.up.sql",
+        "CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\nINSERT INTO half VALUES ('not a number');\n",
+    );
+    let db = TestDatabase::create().await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    match Migrations::load(&dir).expect("load").up(&mut client).await {
+        Err(Error::MigrationFailed {
+            version,
+            statement,
+            sql,
+            ..
+        }) => {
+            assert_eq!(version, 20990101000000);
+            assert_eq!(statement, 3);
+            assert_eq!(sql, "INSERT INTO half VALUES ('not a number')");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'half'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&client, "SELECT count(*) FROM schema_migrations").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_edited_or_missing_applied_migration_is_refused() {
+    let dir = folder();
+    write(
+        &dir,
+        "20990101000000_one.up.sql",
+        "CREATE TABLE one (x int);\n",
+    );
+    write(
+        &dir,
+        "20990101000001_two.up.sql",
+        "CREATE TABLE two (x int);\n",
+    );
+    let db = TestDatabase::create().await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    apply(&dir, &mut client).await;
+
+    write(
+        &dir,
+        "20990101000000_one.up.sql",
+        "CREATE TABLE one (x bigint);\n",
+    );
+    write(
+        &dir,
+        "20990101000002_three.up.sql",
+        "CREATE TABLE three (x int);\n",
+    );
+    let migrations = Migrations::load(&dir).expect("load");
+    match migrations.up(&mut client).await {
+        Err(
+            e @ Error::MigrationChanged {
+                version: 20990101000000,
+                ..
+            },
+        ) => {
+            assert!(e.to_string().contains("checksum"), "{e}");
+        }
+        other => panic!("expected a checksum refusal, got {other:?}"),
+    }
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'three'"
+        )
+        .await,
+        0,
+        "nothing ran"
+    );
+    assert!(matches!(
+        migrations.dry_run(&client).await,
+        Err(Error::MigrationChanged { .. })
+    ));
+
+    write(
+        &dir,
+        "20990101000000_one.up.sql",
+        "CREATE TABLE one (x int);\n",
+    );
+    std::fs::remove_file(dir.join("20990101000001_two.up.sql")).expect("remove");
+    assert!(matches!(
+        Migrations::load(&dir).expect("load").up(&mut client).await,
+        Err(Error::MigrationMissing {
+            version: 20990101000001,
+            ..
+        })
+    ));
+    // Without a down file there is no reverting.
+    write(
+        &dir,
+        "20990101000001_two.up.sql",
+        "CREATE TABLE two (x int);\n",
+    );
+    assert!(matches!(
+        Migrations::load(&dir)
+            .expect("load")
+            .down_to(&mut client, 0)
+            .await,
+        Err(Error::NoDownMigration { .. })
+    ));
+}
+
+#[tokio::test]
+async fn the_dry_run_lists_what_would_run_and_changes_nothing() {
+    let dir = folder();
+    generate(&[WidgetV1::SCHEMA], &dir, "widgets", Permissions::default())
+        .await
+        .expect("generate");
+    let db = TestDatabase::create().await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    let migrations = Migrations::load(&dir).expect("load");
+    let plan = migrations.dry_run(&client).await.expect("dry run");
+    assert!(plan.contains("-- would apply "), "{plan}");
+    assert!(plan.contains("_widgets"), "{plan}");
+    assert!(plan.contains("CREATE TABLE \"widgets\""), "{plan}");
+    assert!(Catalog::read(&client)
+        .await
+        .expect("read")
+        .tables
+        .is_empty());
+    migrations.up(&mut client).await.expect("up");
+    assert_eq!(
+        migrations.dry_run(&client).await.expect("dry run"),
+        "nothing to apply\n"
+    );
+}
+
+#[tokio::test]
+async fn the_drift_check_fails_on_a_new_field_and_passes_after_blessing() {
+    let dir = folder();
+    generate(&[WidgetV1::SCHEMA], &dir, "widgets", Permissions::default())
+        .await
+        .expect("generate");
+    assert_eq!(
+        check_drift(&[WidgetV1::SCHEMA], &dir, None, Permissions::default())
+            .await
+            .expect("check"),
+        Drift::UpToDate
+    );
+    match check_drift(&[WidgetV2::SCHEMA], &dir, None, Permissions::default())
+        .await
+        .expect("check")
+    {
+        Drift::Missing(sql) => assert!(sql.contains("ADD COLUMN \"note\" text"), "{sql}"),
+        other => panic!("expected drift, got {other:?}"),
+    }
+    let blessed = check_drift(
+        &[WidgetV2::SCHEMA],
+        &dir,
+        Some("add note"),
+        Permissions::default(),
+    )
+    .await
+    .expect("bless");
+    match blessed {
+        Drift::Blessed(files) => {
+            assert_eq!(file_names(&files), ["add_note.up.sql", "add_note.down.sql"])
+        }
+        other => panic!("expected files, got {other:?}"),
+    }
+    assert_eq!(
+        check_drift(&[WidgetV2::SCHEMA], &dir, None, Permissions::default())
+            .await
+            .expect("check"),
+        Drift::UpToDate
+    );
+
+    // The assertion form panics with the SQL and the command to run.
+    let dir2 = dir.to_path_buf();
+    let failed = tokio::spawn(async move {
+        ordinance::migrate::assert_up_to_date(&[WidgetV3::SCHEMA], &dir2).await;
+    })
+    .await
+    .expect_err("drift fails the test");
+    let message = failed
+        .into_panic()
+        .downcast::<String>()
+        .map(|m| *m)
+        .unwrap_or_default();
+    assert!(
+        message.contains("ORDINANCE_BLESS=<name> cargo test"),
+        "{message}"
+    );
+    assert!(message.contains("VALIDATE CONSTRAINT"), "{message}");
+}

@@ -1,7 +1,8 @@
 //! A small blog schema: users, posts, comments and tags.
 //!
-//! `cargo run --example blog` prints the DDL the entities imply, applies it
-//! to a scratch database (on the server in `DATABASE_URL` when set, otherwise
+//! `cargo run --example blog` applies the checked-in migrations (generated
+//! from the entities in `blog_entities.rs`, printing their SQL first) to a
+//! scratch database (on the server in `DATABASE_URL` when set, otherwise
 //! on a throwaway PostgreSQL started from the binaries on this machine), then
 //! works with rows through the repository: insert, read, update, a caught
 //! stale-version conflict, soft delete and restore, transactions, and keyset
@@ -9,118 +10,43 @@
 
 use ordinance::ddl::SchemaDdl;
 use ordinance::deps::sea_query::{Expr, ExprTrait};
+use ordinance::migrate::Migrations;
 use ordinance::page::Pager;
-use ordinance::prelude::*;
 use ordinance::repo::Repo;
 use ordinance::testing::{TestDatabase, TestServer};
 use ordinance::Error;
-
-/// Where a post stands in its life.
-#[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PostStatus {
-    Draft,
-    Published,
-    Archived,
-}
-
-/// People who can sign in.
-#[derive(Entity, Debug, Clone)]
-#[entity(keyset(created_at desc, id desc))]
-pub struct User {
-    pub id: Uuid,
-    /// Sign-in address, unique among live users.
-    #[column(max_len = 320, unique)]
-    pub email: String,
-    pub display_name: Option<String>,
-    pub is_admin: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub version: i32,
-}
-
-/// An article written by a user.
-#[derive(Entity, Debug, Clone)]
-#[entity(keyset(status asc, created_at desc))]
-pub struct Post {
-    pub id: Uuid,
-    #[column(references = User, on_delete = "cascade")]
-    pub author_id: Uuid,
-    #[column(min_len = 1, max_len = 200)]
-    pub title: String,
-    pub body: String,
-    pub status: PostStatus,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub version: i32,
-}
-
-/// A reader's reply to a post, possibly to another comment.
-#[derive(Entity, Debug, Clone)]
-pub struct Comment {
-    pub id: Uuid,
-    #[column(references = Post, on_delete = "cascade")]
-    pub post_id: Uuid,
-    /// Kept when the author is purged, so threads stay readable.
-    #[column(references = User, on_delete = "set null")]
-    pub author_id: Option<Uuid>,
-    #[column(references = Comment)]
-    pub parent_id: Option<Uuid>,
-    #[column(min_len = 1, max_len = 5000)]
-    pub body: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub version: i32,
-}
-
-/// A label posts can carry.
-#[derive(Entity, Debug, Clone)]
-pub struct Tag {
-    pub id: Uuid,
-    #[column(min_len = 1, max_len = 40, unique)]
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub version: i32,
-}
-
-/// Which tags a post carries.
-#[derive(Entity, Debug, Clone)]
-#[entity(unique(post_id, tag_id))]
-pub struct PostTag {
-    pub id: Uuid,
-    #[column(references = Post, on_delete = "cascade")]
-    pub post_id: Uuid,
-    #[column(references = Tag, on_delete = "cascade")]
-    pub tag_id: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub version: i32,
-}
+use ordinance_examples::blog_entities::*;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let ddl = SchemaDdl::new(&[
-        PostTag::SCHEMA,
-        Comment::SCHEMA,
-        Tag::SCHEMA,
-        Post::SCHEMA,
-        User::SCHEMA,
-    ])?;
-    println!("-- up: {} tables in dependency order\n", ddl.tables().len());
-    println!("{}", ddl.up());
-    println!("-- down\n{}", ddl.down());
+    let ddl = SchemaDdl::new(&schemas())?;
+    println!(
+        "-- the entities imply {} tables, in dependency order: {}",
+        ddl.tables().len(),
+        ddl.tables()
+            .iter()
+            .map(|t| t.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 
+    // The checked-in migrations (generated from the entities; the drift test
+    // in tests/migrations.rs fails if they fall behind) build the schema.
     let server = TestServer::global()?;
     let db = TestDatabase::create().await?;
-    let client = db.connect().await?;
-    client.batch_execute(&ddl.up()).await?;
+    let mut client = db.connect().await?;
+    let migrations = Migrations::load(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))?;
+    println!("{}", migrations.dry_run(&client).await?);
+    for applied in migrations.up(&mut client).await? {
+        println!(
+            "applied migration {}_{} in {} ms",
+            applied.version,
+            applied.name,
+            applied.duration.as_millis()
+        );
+    }
     println!(
-        "applied to database \"{}\" on {}",
+        "to database \"{}\" on {}",
         db.name(),
         if server.is_embedded() {
             "a throwaway PostgreSQL (removed when this program exits)"
@@ -135,7 +61,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     (SELECT count(*) FROM pg_constraint k WHERE k.conrelid = c.oid),
                     (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname",
+             WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'schema_migrations'
+             ORDER BY c.relname",
             &[],
         )
         .await?;
@@ -205,7 +132,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         back.version
     );
 
-    let mut client = client;
     let tx = client.transaction().await?;
     let in_tx = Repo::new(&tx);
     let rust = in_tx
@@ -274,7 +200,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         repo.count::<PostTag>().await?
     );
 
-    client.batch_execute(&ddl.down()).await?;
-    println!("\ndown migration applied: the database is empty again");
+    let reverted = migrations.down_to(&mut client, 0).await?;
+    println!(
+        "\n{} migration(s) reverted: the database is empty again",
+        reverted.len()
+    );
     Ok(())
 }

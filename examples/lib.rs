@@ -1,2 +1,4 @@
 //! Runnable examples of the ordinance toolkit; see `blog.rs`
 //! (`cargo run --example blog`).
+
+pub mod blog_entities;

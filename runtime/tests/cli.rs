@@ -38,10 +38,16 @@ fn migrate(dir: &std::path::Path, db: &TestDatabase, args: &[&str]) -> (bool, St
 async fn status_up_dry_run_and_down_from_the_command_line() {
     let dir = std::env::temp_dir().join(format!("ordinance-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(dir.join("20990101000000_things.up.sql"), "CREATE TABLE things (x int);\n")
-        .expect("write");
-    std::fs::write(dir.join("20990101000000_things.down.sql"), "DROP TABLE things;\n")
-        .expect("write");
+    std::fs::write(
+        dir.join("20990101000000_things.up.sql"),
+        "CREATE TABLE things (x int);\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("20990101000000_things.down.sql"),
+        "DROP TABLE things;\n",
+    )
+    .expect("write");
     let db = TestDatabase::create().await.expect("db");
 
     let (ok, out, _) = migrate(&dir, &db, &["status"]);
@@ -54,7 +60,10 @@ async fn status_up_dry_run_and_down_from_the_command_line() {
     assert!(ok, "{out}");
     assert!(out.contains("1 applied"), "{out}");
     let client = db.connect().await.expect("connect");
-    client.execute("INSERT INTO things VALUES (1)", &[]).await.expect("table exists");
+    client
+        .execute("INSERT INTO things VALUES (1)", &[])
+        .await
+        .expect("table exists");
     let (ok, out, _) = migrate(&dir, &db, &["status"]);
     assert!(ok);
     assert!(out.contains("1 applied, 0 pending"), "{out}");

@@ -47,7 +47,9 @@ async fn run(args: Args) -> Result<String, Box<dyn std::error::Error>> {
         .url
         .ok_or("no database: pass --database-url or set DATABASE_URL")?;
     let config: ordinance::deps::tokio_postgres::Config = url.parse()?;
-    let (mut client, connection) = config.connect(ordinance::deps::tokio_postgres::NoTls).await?;
+    let (mut client, connection) = config
+        .connect(ordinance::deps::tokio_postgres::NoTls)
+        .await?;
     tokio::spawn(connection);
     let command: Vec<&str> = args.command.iter().map(String::as_str).collect();
     let mut out = String::new();

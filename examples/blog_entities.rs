@@ -1,0 +1,104 @@
+//! The blog's entities: users, posts, comments, tags and their links.
+//! `cargo run --example blog` works with them; `migrations/` holds the
+//! migrations generated from them, guarded by `tests/migrations.rs`.
+
+use ordinance::prelude::*;
+use ordinance::TableSchema;
+
+/// Where a post stands in its life.
+#[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostStatus {
+    Draft,
+    Published,
+    Archived,
+}
+
+/// People who can sign in.
+#[derive(Entity, Debug, Clone)]
+#[entity(keyset(created_at desc, id desc))]
+pub struct User {
+    pub id: Uuid,
+    /// Sign-in address, unique among live users.
+    #[column(max_len = 320, unique)]
+    pub email: String,
+    pub display_name: Option<String>,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// An article written by a user.
+#[derive(Entity, Debug, Clone)]
+#[entity(keyset(status asc, created_at desc))]
+pub struct Post {
+    pub id: Uuid,
+    #[column(references = User, on_delete = "cascade")]
+    pub author_id: Uuid,
+    #[column(min_len = 1, max_len = 200)]
+    pub title: String,
+    pub body: String,
+    pub status: PostStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A reader's reply to a post, possibly to another comment.
+#[derive(Entity, Debug, Clone)]
+pub struct Comment {
+    pub id: Uuid,
+    #[column(references = Post, on_delete = "cascade")]
+    pub post_id: Uuid,
+    /// Kept when the author is purged, so threads stay readable.
+    #[column(references = User, on_delete = "set null")]
+    pub author_id: Option<Uuid>,
+    #[column(references = Comment)]
+    pub parent_id: Option<Uuid>,
+    #[column(min_len = 1, max_len = 5000)]
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A label posts can carry.
+#[derive(Entity, Debug, Clone)]
+pub struct Tag {
+    pub id: Uuid,
+    #[column(min_len = 1, max_len = 40, unique)]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// Which tags a post carries.
+#[derive(Entity, Debug, Clone)]
+#[entity(unique(post_id, tag_id))]
+pub struct PostTag {
+    pub id: Uuid,
+    #[column(references = Post, on_delete = "cascade")]
+    pub post_id: Uuid,
+    #[column(references = Tag, on_delete = "cascade")]
+    pub tag_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// Every blog table, for DDL and migrations.
+pub fn schemas() -> Vec<&'static TableSchema> {
+    vec![
+        User::SCHEMA,
+        Post::SCHEMA,
+        Comment::SCHEMA,
+        Tag::SCHEMA,
+        PostTag::SCHEMA,
+    ]
+}

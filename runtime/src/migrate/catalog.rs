@@ -133,7 +133,12 @@ impl Catalog {
                 .await
                 .map_err(db)?
             {
-                table.indexes.insert(i.get(0), i.get(1));
+                // Everything lives in `public`; unqualified, a definition
+                // reads like the rest of the migration.
+                let def: String = i.get(1);
+                table
+                    .indexes
+                    .insert(i.get(0), def.replacen(" ON public.", " ON ", 1));
             }
             catalog.tables.insert(row.get(1), table);
         }

@@ -129,6 +129,22 @@ fn file_text(step: &Step, statements: &[String]) -> String {
             "-- CONCURRENTLY cannot run in a transaction; IF [NOT] EXISTS makes a re-run safe.\n",
         );
     }
+    // Give up rather than queue every other query behind a lock we wait for.
+    // Scans (validation, concurrent index builds) block no writes, so they
+    // may take as long as the table needs; quick DDL gets a bound.
+    let scope = if step.transactional {
+        "SET LOCAL"
+    } else {
+        "SET"
+    };
+    let statement_timeout = if step.label == "change" || step.label == "create" {
+        "'1min'"
+    } else {
+        "0"
+    };
+    text.push_str(&format!(
+        "\n{scope} lock_timeout = '5s';\n{scope} statement_timeout = {statement_timeout};\n"
+    ));
     for s in statements {
         text.push('\n');
         text.push_str(s);

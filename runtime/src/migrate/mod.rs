@@ -434,6 +434,10 @@ async fn run(
         for (i, s) in statements.iter().enumerate() {
             client.batch_execute(s).await.map_err(|e| failed(i, s, e))?;
         }
+        // A migration's session settings end with it.
+        client
+            .batch_execute("RESET lock_timeout; RESET statement_timeout")
+            .await?;
         let elapsed = started.elapsed();
         record_row(client, &bookkeeping, m, elapsed, record).await?;
         Ok(elapsed)

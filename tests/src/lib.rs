@@ -242,3 +242,16 @@ pub fn sql_payloads() -> Vec<String> {
         "x".repeat(1 << 20),
     ]
 }
+
+/// How many tables the `public` schema holds: the fixture schema has 7, so a
+/// payload that dropped one would show.
+pub async fn public_tables(client: &tokio_postgres::Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
+        .await
+        .expect("tables")
+        .get(0)
+}

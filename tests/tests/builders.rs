@@ -72,15 +72,11 @@ async fn every_write_builder_binds_payloads_and_they_round_trip() {
         let read: Organization = repo.get(stored[0].id).await.expect("get");
         assert_eq!(read.settings, settings);
     }
-    let tables: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
-            &[],
-        )
-        .await
-        .expect("tables")
-        .get(0);
-    assert_eq!(tables, 7, "no payload dropped anything");
+    assert_eq!(
+        public_tables(&client).await,
+        7,
+        "no payload dropped anything"
+    );
 }
 
 #[tokio::test]

@@ -146,15 +146,11 @@ async fn values_that_look_like_sql_round_trip_byte_for_byte() {
         let read: Organization = repo.get(o.id).await.expect("get");
         assert_eq!(read.settings["payload"].as_str(), Some(payload.as_str()));
     }
-    let tables: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
-            &[],
-        )
-        .await
-        .expect("tables")
-        .get(0);
-    assert_eq!(tables, 7, "no payload dropped anything");
+    assert_eq!(
+        public_tables(&client).await,
+        7,
+        "no payload dropped anything"
+    );
 }
 
 #[tokio::test]

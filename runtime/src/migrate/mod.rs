@@ -256,13 +256,7 @@ impl Migrations {
                 if applied.iter().any(|a| a.0 == m.version) {
                     continue;
                 }
-                let duration =
-                    run(client, m, &m.statements(), m.transactional, Record::Insert).await?;
-                done.push(Applied {
-                    version: m.version,
-                    name: m.name.clone(),
-                    duration,
-                });
+                done.push(run(client, m, &m.statements(), m.transactional, Record::Insert).await?);
             }
             Ok(done)
         })
@@ -293,20 +287,9 @@ impl Migrations {
             let mut done = Vec::new();
             for m in revert {
                 let down = m.down.as_deref().unwrap_or_default();
+                let statements = split::statements(down);
                 let transactional = runs_in_transaction(down);
-                let duration = run(
-                    client,
-                    m,
-                    &split::statements(down),
-                    transactional,
-                    Record::Delete,
-                )
-                .await?;
-                done.push(Applied {
-                    version: m.version,
-                    name: m.name.clone(),
-                    duration,
-                });
+                done.push(run(client, m, &statements, transactional, Record::Delete).await?);
             }
             Ok(done)
         })
@@ -401,6 +384,21 @@ enum Record {
 /// Runs a migration's statements one by one (in a transaction when
 /// `transactional`) and records it applied or reverted.
 async fn run(
+    client: &mut Client,
+    m: &Migration,
+    statements: &[&str],
+    transactional: bool,
+    record: Record,
+) -> Result<Applied> {
+    let duration = run_statements(client, m, statements, transactional, record).await?;
+    Ok(Applied {
+        version: m.version,
+        name: m.name.clone(),
+        duration,
+    })
+}
+
+async fn run_statements(
     client: &mut Client,
     m: &Migration,
     statements: &[&str],

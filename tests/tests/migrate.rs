@@ -657,3 +657,62 @@ async fn the_drift_check_fails_on_a_new_field_and_passes_after_blessing() {
     );
     assert!(message.contains("VALIDATE CONSTRAINT"), "{message}");
 }
+
+/// V1 with a unique name.
+#[derive(Entity, Debug)]
+#[entity(table = "widgets")]
+pub struct WidgetUnique {
+    pub id: Uuid,
+    #[column(max_len = 100, unique)]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+#[tokio::test]
+async fn a_failed_concurrent_index_build_is_rebuilt_when_rerun() {
+    let dir = folder();
+    let db = TestDatabase::create().await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    generate(&[WidgetV1::SCHEMA], &dir, "widgets", Permissions::default())
+        .await
+        .expect("v1");
+    apply(&dir, &mut client).await;
+    client
+        .batch_execute("INSERT INTO widgets (id, name) SELECT gen_random_uuid(), 'same' FROM generate_series(1, 3)")
+        .await
+        .expect("duplicates");
+    generate(
+        &[WidgetUnique::SCHEMA],
+        &dir,
+        "unique_name",
+        Permissions::default(),
+    )
+    .await
+    .expect("unique");
+    let migrations = Migrations::load(&dir).expect("load");
+    match migrations.up(&mut client).await {
+        Err(Error::MigrationFailed { name, sql, .. }) => {
+            assert_eq!(name, "unique_name_index");
+            assert!(sql.starts_with("CREATE UNIQUE INDEX CONCURRENTLY"), "{sql}");
+        }
+        other => panic!("expected the unique index build to fail, got {other:?}"),
+    }
+    // PostgreSQL keeps the half-built index, marked invalid.
+    let invalid = "SELECT count(*) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid \
+                   WHERE c.relname = 'idx_widgets_name_unique' AND NOT x.indisvalid";
+    assert_eq!(count(&client, invalid).await, 1);
+
+    client
+        .batch_execute("DELETE FROM widgets WHERE ctid <> (SELECT min(ctid) FROM widgets)")
+        .await
+        .expect("dedupe");
+    migrations
+        .up(&mut client)
+        .await
+        .expect("the re-run succeeds");
+    assert_eq!(count(&client, invalid).await, 0, "rebuilt, valid");
+    assert_matches(&[WidgetUnique::SCHEMA], &dir).await;
+}

@@ -489,13 +489,14 @@ fn alter_table(
                     set_not_null(&t, name, cname, change, validate, false);
                 }
                 if prev.comment != col.comment {
-                    let text = col
-                        .comment
-                        .as_deref()
-                        .map_or("NULL".to_owned(), quote_literal);
-                    change
-                        .up
-                        .push(format!("COMMENT ON COLUMN {t}.{q} IS {text}"));
+                    change.up.push(format!(
+                        "COMMENT ON COLUMN {t}.{q} IS {}",
+                        comment_text(&col.comment)
+                    ));
+                    change.down.push(format!(
+                        "COMMENT ON COLUMN {t}.{q} IS {}",
+                        comment_text(&prev.comment)
+                    ));
                 }
             }
         }
@@ -546,6 +547,14 @@ fn alter_table(
     }
     for (iname, def) in &new.indexes {
         if old.indexes.get(iname) != Some(def) {
+            if !old.indexes.contains_key(iname) {
+                // A failed concurrent build leaves an invalid index behind
+                // under this name; dropping it first makes a re-run rebuild.
+                index.up.push(format!(
+                    "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                    quote_ident(iname)
+                ));
+            }
             index.up.push(concurrently(def));
             index.down.push(format!(
                 "DROP INDEX CONCURRENTLY IF EXISTS {}",
@@ -554,12 +563,20 @@ fn alter_table(
         }
     }
     if old.comment != new.comment {
-        let text = new
-            .comment
-            .as_deref()
-            .map_or("NULL".to_owned(), quote_literal);
-        change.up.push(format!("COMMENT ON TABLE {t} IS {text}"));
+        change.up.push(format!(
+            "COMMENT ON TABLE {t} IS {}",
+            comment_text(&new.comment)
+        ));
+        change.down.push(format!(
+            "COMMENT ON TABLE {t} IS {}",
+            comment_text(&old.comment)
+        ));
     }
+}
+
+/// A comment as a literal, or `NULL` to remove it.
+fn comment_text(comment: &Option<String>) -> String {
+    comment.as_deref().map_or("NULL".to_owned(), quote_literal)
 }
 
 /// `SET NOT NULL` without a long lock: a `CHECK (col IS NOT NULL) NOT VALID`

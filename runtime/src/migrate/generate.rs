@@ -126,7 +126,7 @@ fn file_text(step: &Step, statements: &[String]) -> String {
     }
     if !step.transactional {
         text.push_str(
-            "-- CONCURRENTLY cannot run in a transaction; IF [NOT] EXISTS makes a re-run safe.\n",
+            "-- CONCURRENTLY cannot run in a transaction. A failed build leaves an invalid index,\n-- so each is dropped if present before it is built: a re-run starts clean.\n",
         );
     }
     // Give up rather than queue every other query behind a lock we wait for.

@@ -66,6 +66,22 @@ pub use entity::{Entity, NewEntity, SqlParam};
 pub use error::{Error, Result};
 pub use schema::{ColumnDefault, SqlType, TableSchema};
 
+/// Every entity linked into this program (each `#[derive(Entity)]`
+/// registers itself), ordered by table name: the list for
+/// [`migrate::assert_up_to_date`] when the migrations cover all of them.
+///
+/// Entities of a library crate count when the library is linked in. Two
+/// entities of one table (old and new versions of a struct, say) are both
+/// listed; [`ddl::SchemaDdl`] then refuses the clash.
+pub fn registered_schemas() -> Vec<&'static TableSchema> {
+    let mut all: Vec<&'static TableSchema> = inventory::iter::<__private::Registered>
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    all.sort_by_key(|s| (s.name, s.struct_name));
+    all
+}
+
 /// Derives [`Entity`] for a struct, enforcing every convention at compile time.
 ///
 /// Struct attributes, `#[entity(...)]`:
@@ -136,11 +152,18 @@ pub mod __private {
         TableSchema, Waiver,
     };
     pub use crate::Result;
+    pub use inventory;
     pub use sea_query;
     pub use std::borrow::Cow;
     pub use std::sync::OnceLock;
     pub use tokio_postgres::types as pg_types;
     pub use tokio_postgres::Row;
+
+    /// An entity's schema, registered by its derive.
+    #[derive(Debug)]
+    pub struct Registered(pub &'static TableSchema);
+
+    inventory::collect!(Registered);
 
     /// The schema of an entity whose derive reported errors; never used at run time
     /// because such a crate does not compile.

@@ -156,6 +156,10 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
     quote! {
         #(#assertions)*
 
+        #p::inventory::submit! {
+            #p::Registered(<#ident as ::ordinance::Entity>::SCHEMA)
+        }
+
         impl ::ordinance::Entity for #ident {
             const TABLE: &'static str = #table;
             type Column = #column_enum;

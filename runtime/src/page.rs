@@ -343,6 +343,9 @@ pub struct Pager<E> {
     max_size: usize,
     scope: Scope,
     filter: Option<Condition>,
+    /// The fingerprint of scope and filter, computed when they are set (an
+    /// unsupported filter value is reported when a page runs).
+    filter_print: std::result::Result<u32, String>,
     key: Option<Vec<u8>>,
     entity: PhantomData<fn() -> E>,
 }
@@ -355,6 +358,7 @@ impl<E> Clone for Pager<E> {
             max_size: self.max_size,
             scope: self.scope,
             filter: self.filter.clone(),
+            filter_print: self.filter_print.clone(),
             key: self.key.clone(),
             entity: PhantomData,
         }
@@ -390,9 +394,11 @@ impl<E: Entity> Pager<E> {
             max_size: MAX_PAGE_SIZE,
             scope: Scope::Live,
             filter: None,
+            filter_print: Ok(0),
             key: None,
             entity: PhantomData,
-        })
+        }
+        .with_filter_print())
     }
 
     /// Uses the entity's `index`-th declared order (0 is the first).
@@ -430,14 +436,23 @@ impl<E: Entity> Pager<E> {
     /// cursor's fingerprint: a cursor made under another filter is refused.
     pub fn filter(mut self, condition: impl IntoCondition) -> Self {
         self.filter = Some(condition.into_condition());
-        self
+        self.with_filter_print()
     }
 
     /// Which rows: [`Scope::Live`] (the default, served by the partial
     /// keyset index), [`Scope::WithDeleted`] or [`Scope::OnlyDeleted`].
     pub fn scope(mut self, scope: Scope) -> Self {
         self.scope = scope;
+        self.with_filter_print()
+    }
+
+    fn with_filter_print(mut self) -> Self {
+        self.filter_print = self.compute_filter_print().map_err(|e| e.to_string());
         self
+    }
+
+    fn filter_print(&self) -> Result<u32> {
+        self.filter_print.clone().map_err(Error::UnsupportedValue)
     }
 
     /// Signs cursors with HMAC-SHA256 under `key`, and accepts only cursors
@@ -483,7 +498,7 @@ impl<E: Entity> Pager<E> {
         fingerprint(&parts)
     }
 
-    fn filter_print(&self) -> Result<u32> {
+    fn compute_filter_print(&self) -> Result<u32> {
         let scope: &[u8] = match self.scope {
             Scope::Live => b"live",
             Scope::WithDeleted => b"with_deleted",

@@ -678,7 +678,8 @@ impl<E: Entity> Pager<E> {
         self.statement(None, Direction::Forward)
     }
 
-    /// The statement for a cursor, and the cursor's boundary and direction.
+    /// The statement of the page a cursor points to (for `EXPLAIN` and logs);
+    /// [`Error::InvalidCursor`] for a cursor this pager cannot use.
     pub fn cursor_statement(&self, cursor: &str) -> Result<SelectStatement> {
         let cursor = self.decode(cursor).map_err(Error::InvalidCursor)?;
         Ok(self.statement(Some(&cursor.keys), cursor.direction))

@@ -716,3 +716,94 @@ async fn a_failed_concurrent_index_build_is_rebuilt_when_rerun() {
     assert_eq!(count(&client, invalid).await, 0, "rebuilt, valid");
     assert_matches(&[WidgetUnique::SCHEMA], &dir).await;
 }
+
+/// WidgetUnique with `name` renamed to `title`.
+#[derive(Entity, Debug)]
+#[entity(table = "widgets")]
+pub struct WidgetRenamed {
+    pub id: Uuid,
+    #[column(max_len = 100, unique, renamed_from = "name")]
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+#[tokio::test]
+async fn a_renamed_column_keeps_its_constraints_and_indexes_by_renaming_them() {
+    let dir = folder();
+    let db = TestDatabase::create().await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    generate(
+        &[WidgetUnique::SCHEMA],
+        &dir,
+        "widgets",
+        Permissions::default(),
+    )
+    .await
+    .expect("v1");
+    apply(&dir, &mut client).await;
+    client
+        .batch_execute("INSERT INTO widgets (id, name) VALUES (gen_random_uuid(), 'kept')")
+        .await
+        .expect("data");
+    let written = generate(
+        &[WidgetRenamed::SCHEMA],
+        &dir,
+        "rename",
+        Permissions::default(),
+    )
+    .await
+    .expect("rename");
+    assert_eq!(
+        file_names(&written),
+        ["rename.up.sql", "rename.down.sql"],
+        "no index rebuild, no validation step"
+    );
+    let up = std::fs::read_to_string(&written[0]).expect("read");
+    assert!(up.contains("RENAME COLUMN \"name\" TO \"title\""), "{up}");
+    assert!(
+        up.contains(
+            "RENAME CONSTRAINT \"widgets_name_max_length\" TO \"widgets_title_max_length\""
+        ),
+        "{up}"
+    );
+    assert!(
+        up.contains(
+            "ALTER INDEX \"idx_widgets_name_unique\" RENAME TO \"idx_widgets_title_unique\""
+        ),
+        "{up}"
+    );
+    assert!(!up.contains("DROP"), "{up}");
+    apply(&dir, &mut client).await;
+    assert_matches(&[WidgetRenamed::SCHEMA], &dir).await;
+    assert_eq!(
+        count(&client, "SELECT count(*) FROM widgets WHERE title = 'kept'").await,
+        1
+    );
+    // And back down.
+    let migrations = Migrations::load(&dir).expect("load");
+    migrations
+        .down_to(&mut client, migrations.list()[0].version)
+        .await
+        .expect("down");
+    assert_eq!(
+        count(&client, "SELECT count(*) FROM widgets WHERE name = 'kept'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('idx_widgets_name_unique', 'widgets_name_max_length')"
+        )
+        .await
+        + count(
+            &client,
+            "SELECT count(*) FROM pg_constraint WHERE conname = 'widgets_name_max_length'"
+        )
+        .await,
+        2,
+        "the index and the check have their old names again"
+    );
+}

@@ -398,29 +398,71 @@ fn alter_table(
         old.columns.get(from)
     };
 
-    // Constraints and indexes that go away or change are dropped first, so
-    // the column changes below never trip over them.
+    // Constraints and indexes of renamed columns are renamed when their
+    // definitions otherwise match; the rest that go away or change are
+    // dropped first, so the column changes below never trip over them.
+    let mut renamed_objects: Vec<&str> = Vec::new();
     for (cname, c) in &old.constraints {
-        if new.constraints.get(cname) != Some(c) {
+        if new.constraints.get(cname) == Some(c) {
+            continue;
+        }
+        let successor = new.constraints.iter().find(|(n, nc)| {
+            !old.constraints.contains_key(*n)
+                && nc.kind == c.kind
+                && same_after_renames(&c.definition, &nc.definition, &renamed)
+        });
+        if let Some((nname, _)) = successor.filter(|_| !renamed.is_empty()) {
             change.up.push(format!(
-                "ALTER TABLE {t} DROP CONSTRAINT {}",
-                quote_ident(cname)
+                "ALTER TABLE {t} RENAME CONSTRAINT {} TO {}",
+                quote_ident(cname),
+                quote_ident(nname)
             ));
             change.down.push(format!(
-                "ALTER TABLE {t} ADD CONSTRAINT {} {}",
-                quote_ident(cname),
-                c.definition
+                "ALTER TABLE {t} RENAME CONSTRAINT {} TO {}",
+                quote_ident(nname),
+                quote_ident(cname)
             ));
+            renamed_objects.push(nname);
+            continue;
         }
+        change.up.push(format!(
+            "ALTER TABLE {t} DROP CONSTRAINT {}",
+            quote_ident(cname)
+        ));
+        change.down.push(format!(
+            "ALTER TABLE {t} ADD CONSTRAINT {} {}",
+            quote_ident(cname),
+            c.definition
+        ));
     }
     for (iname, def) in &old.indexes {
-        if new.indexes.get(iname) != Some(def) {
-            index.up.push(format!(
-                "DROP INDEX CONCURRENTLY IF EXISTS {}",
+        if new.indexes.get(iname) == Some(def) {
+            continue;
+        }
+        let successor = new.indexes.iter().find(|(n, ndef)| {
+            let mut names = renamed.clone();
+            names.insert(iname.as_str(), n.as_str());
+            !old.indexes.contains_key(*n) && same_after_renames(def, ndef, &names)
+        });
+        if let Some((nname, _)) = successor.filter(|_| !renamed.is_empty()) {
+            change.up.push(format!(
+                "ALTER INDEX {} RENAME TO {}",
+                quote_ident(iname),
+                quote_ident(nname)
+            ));
+            change.down.push(format!(
+                "ALTER INDEX {} RENAME TO {}",
+                quote_ident(nname),
                 quote_ident(iname)
             ));
-            index.down.push(concurrently(def));
+            renamed_objects.push(nname);
+            continue;
         }
+        index.up.push(format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            quote_ident(iname)
+        ));
+        index.down.push(concurrently(def));
     }
 
     for (cname, col) in &new.columns {
@@ -522,7 +564,7 @@ fn alter_table(
     // Constraints that are new or changed: added NOT VALID (no scan under
     // the lock), validated in the next step.
     for (cname, c) in &new.constraints {
-        if old.constraints.get(cname) == Some(c) {
+        if old.constraints.get(cname) == Some(c) || renamed_objects.contains(&cname.as_str()) {
             continue;
         }
         let q = quote_ident(cname);
@@ -546,7 +588,7 @@ fn alter_table(
             .push(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {q}"));
     }
     for (iname, def) in &new.indexes {
-        if old.indexes.get(iname) != Some(def) {
+        if old.indexes.get(iname) != Some(def) && !renamed_objects.contains(&iname.as_str()) {
             if !old.indexes.contains_key(iname) {
                 // A failed concurrent build leaves an invalid index behind
                 // under this name; dropping it first makes a re-run rebuild.
@@ -572,6 +614,37 @@ fn alter_table(
             comment_text(&old.comment)
         ));
     }
+}
+
+/// Whether definition `old` (as the server printed it) reads as `new` once
+/// each identifier in `renames` (old name -> new name) is renamed; quoting
+/// is ignored, as the server quotes only the names that need it.
+fn same_after_renames(old: &str, new: &str, renames: &BTreeMap<&str, &str>) -> bool {
+    let unquoted = |text: &str| text.replace('"', "");
+    let mut renamed = String::with_capacity(old.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(renames.get(word.as_str()).copied().unwrap_or(word));
+        word.clear();
+    };
+    let mut in_literal = false;
+    for ch in unquoted(old).chars() {
+        if in_literal || ch == '\'' {
+            // String literals are values, not names: copied as they are.
+            flush(&mut word, &mut renamed);
+            renamed.push(ch);
+            if ch == '\'' {
+                in_literal = !in_literal;
+            }
+        } else if ch.is_ascii_alphanumeric() || ch == '_' {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut renamed);
+            renamed.push(ch);
+        }
+    }
+    flush(&mut word, &mut renamed);
+    renamed == unquoted(new)
 }
 
 /// A comment as a literal, or `NULL` to remove it.

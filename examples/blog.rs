@@ -10,7 +10,6 @@
 
 use ordinance::ddl::SchemaDdl;
 use ordinance::deps::sea_query::{Expr, ExprTrait};
-use ordinance::migrate::Migrations;
 use ordinance::page::Pager;
 use ordinance::repo::Repo;
 use ordinance::testing::{TestDatabase, TestServer};
@@ -35,7 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = TestServer::global()?;
     let db = TestDatabase::create().await?;
     let mut client = db.connect().await?;
-    let migrations = Migrations::load(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))?;
+    // Built into the binary: the example runs from any directory.
+    let migrations = ordinance::embed_migrations!("migrations")?;
     println!("{}", migrations.dry_run(&client).await?);
     for applied in migrations.up(&mut client).await? {
         println!(

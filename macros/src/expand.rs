@@ -3,6 +3,7 @@
 
 mod column;
 mod db_enum;
+mod embed;
 mod schema;
 
 use proc_macro2::TokenStream;
@@ -15,6 +16,7 @@ use crate::ctxt::Ctxt;
 use crate::plan::Plan;
 
 pub(crate) use db_enum::derive_db_enum;
+pub(crate) use embed::embed_migrations;
 
 /// `#[derive(Entity)]`: checks every convention, then writes the schema and glue.
 ///

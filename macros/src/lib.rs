@@ -32,3 +32,21 @@ pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive_db_enum(&input).into()
 }
+
+/// Builds a `migrations` folder into the binary: expands to
+/// `ordinance::migrate::Migrations::from_sources(&[(file name, include_str!(file)), ...])`,
+/// a `Result<Migrations>`. The path is relative to the crate's
+/// `Cargo.toml`; without one it is `"migrations"`.
+///
+/// Edits to the files rebuild the crate; a file added to the folder is
+/// picked up when the crate next recompiles (a `build.rs` printing
+/// `cargo:rerun-if-changed=migrations` makes that automatic).
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let dir = if input.is_empty() {
+        syn::LitStr::new("migrations", proc_macro2::Span::call_site())
+    } else {
+        parse_macro_input!(input as syn::LitStr)
+    };
+    expand::embed_migrations(&dir).into()
+}

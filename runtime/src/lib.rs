@@ -121,6 +121,14 @@ pub use ordinance_macros::Entity;
 /// ```
 pub use ordinance_macros::DbEnum;
 
+/// Builds a migrations folder into the binary, as a
+/// `Result<`[`migrate::Migrations`]`>`; the path is relative to the crate's
+/// `Cargo.toml` (default `"migrations"`). At start-up,
+/// `ordinance::embed_migrations!("migrations")?.up(&mut client).await?`
+/// applies them with no files beside the binary; the blog example
+/// (`examples/blog.rs`) does exactly that.
+pub use ordinance_macros::embed_migrations;
+
 /// The names most entity code needs: the derives, their traits, and the id
 /// and time types of the required columns.
 pub mod prelude {

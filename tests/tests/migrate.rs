@@ -807,3 +807,39 @@ async fn a_renamed_column_keeps_its_constraints_and_indexes_by_renaming_them() {
         "the index and the check have their old names again"
     );
 }
+
+#[test]
+fn embedded_migrations_equal_the_folder_they_come_from() {
+    let dir = folder();
+    write(
+        &dir,
+        "20990101000000_one.up.sql",
+        "CREATE TABLE one (x int);\n",
+    );
+    write(&dir, "20990101000000_one.down.sql", "DROP TABLE one;\n");
+    write(
+        &dir,
+        "20990101000001_two.up.sql",
+        "-- ordinance:no-transaction\nCREATE INDEX CONCURRENTLY i ON one (x);\n",
+    );
+    let loaded = Migrations::load(&dir).expect("load");
+    let sources = [
+        (
+            "20990101000001_two.up.sql",
+            "-- ordinance:no-transaction\nCREATE INDEX CONCURRENTLY i ON one (x);\n",
+        ),
+        ("20990101000000_one.down.sql", "DROP TABLE one;\n"),
+        ("20990101000000_one.up.sql", "CREATE TABLE one (x int);\n"),
+    ];
+    let embedded = Migrations::from_sources(&sources).expect("embedded");
+    assert_eq!(
+        embedded.list(),
+        loaded.list(),
+        "same versions, texts, checksums, modes"
+    );
+    assert!(!embedded.list()[1].transactional);
+    assert!(matches!(
+        Migrations::from_sources(&[("20990101000000_one.down.sql", "")]),
+        Err(Error::MigrationFile { .. })
+    ));
+}

@@ -122,15 +122,10 @@ impl Migrations {
     /// one version are [`Error::MigrationFile`].
     pub fn load(dir: impl AsRef<Path>) -> Result<Migrations> {
         let dir = dir.as_ref();
-        let mut list: Vec<Migration> = Vec::new();
-        let mut downs = Vec::new();
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Migrations {
-                    dir: dir.to_path_buf(),
-                    list,
-                })
+                return Migrations::parse(dir, Vec::new())
             }
             Err(source) => {
                 return Err(Error::Io {
@@ -139,25 +134,47 @@ impl Migrations {
                 })
             }
         };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
-            let Some((version, name, up)) = parse_file_name(file) else {
+        let mut files = Vec::new();
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.extension().is_some_and(|x| x == "sql") {
+                let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+                files.push((file.to_owned(), text));
+            }
+        }
+        Migrations::parse(dir, files)
+    }
+
+    /// Migrations from `(file name, contents)` pairs, checked as [`load`](Self::load)
+    /// checks a folder: what [`embed_migrations!`](crate::embed_migrations)
+    /// builds into the binary, so a service needs no files at run time.
+    pub fn from_sources(files: &[(&str, &str)]) -> Result<Migrations> {
+        Migrations::parse(
+            Path::new(""),
+            files
+                .iter()
+                .map(|(f, t)| ((*f).to_owned(), (*t).to_owned()))
+                .collect(),
+        )
+    }
+
+    fn parse(dir: &Path, mut files: Vec<(String, String)>) -> Result<Migrations> {
+        files.sort();
+        let mut list: Vec<Migration> = Vec::new();
+        let mut downs = Vec::new();
+        for (file, text) in files {
+            let path = dir.join(&file);
+            let Some((version, name, up)) = parse_file_name(&file) else {
                 return Err(file_error(
                     &path,
                     "expected <YYYYMMDDHHMMSS>_<name>.up.sql or .down.sql",
                 ));
             };
-            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
             if !up {
-                downs.push((version, name.to_owned(), path.clone(), text));
+                downs.push((version, name.to_owned(), path, text));
                 continue;
             }
             if list.iter().any(|m| m.version == version) {
@@ -191,7 +208,7 @@ impl Migrations {
         })
     }
 
-    /// The folder they came from.
+    /// The folder they came from (empty for embedded migrations).
     pub fn dir(&self) -> &Path {
         &self.dir
     }

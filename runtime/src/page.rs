@@ -738,9 +738,13 @@ pub struct Page<E> {
     /// The cursor of the page before this one; `Some` exactly when
     /// `has_previous`.
     pub previous: Option<String>,
-    /// Whether rows exist after this page.
+    /// Whether rows exist after this page. Checked with the extra row when
+    /// the page runs forward; after a `previous` cursor it is taken as true,
+    /// since the cursor's row was there when the cursor was made (no second
+    /// query).
     pub has_next: bool,
-    /// Whether rows exist before this page.
+    /// Whether rows exist before this page: checked with the extra row when
+    /// the page runs backward, taken as true after a `next` cursor.
     pub has_previous: bool,
 }
 

@@ -241,6 +241,9 @@ where
         let params: Vec<SqlParam<'_>> = columns.iter().map(|c| c as SqlParam<'_>).collect();
         run(&tx, &statement, &params, chunk_ids).await?;
     }
+    // Closed inside the transaction: behind PgBouncer's transaction pooling
+    // the server connection is only ours until COMMIT.
+    drop(statement);
     tx.commit().await.map_err(db)
 }
 

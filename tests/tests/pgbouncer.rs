@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ordinance::batch::{insert_many, insert_many_count};
 use ordinance::deps::sea_query::{Expr, ExprTrait};
 use ordinance::repo::{transaction, Repo, Unnamed};
 use ordinance::testing::TestDatabase;
@@ -258,6 +259,23 @@ async fn the_unnamed_mode_works_behind_transaction_pooling() {
     let tasks: Vec<Task> = repo.list(&query::live::<Task>()).await.expect("list tasks");
     assert_eq!(tasks.iter().map(|t| t.id).collect::<Vec<_>>(), ids);
 
+    // A batch runs in one transaction, so it keeps one server connection,
+    // while another client holds the other one.
+    pin_last_used_connection(&other).await;
+    let batch: Vec<NewTask> = (0..500)
+        .map(|i| new_task(org.id, &format!("b{i}")))
+        .collect();
+    let stored = insert_many(&mut tx_client, &batch).await.expect("batch");
+    assert_eq!(stored.len(), 500);
+    assert_eq!(
+        insert_many_count(&mut tx_client, &batch)
+            .await
+            .expect("batch"),
+        500
+    );
+    other.batch_execute("COMMIT").await.expect("release");
+    let batched = 1000;
+
     // Concurrent clients share two server connections.
     let mut workers = Vec::new();
     for w in 0..8 {
@@ -280,7 +298,10 @@ async fn the_unnamed_mode_works_behind_transaction_pooling() {
     for w in workers {
         w.await.expect("worker");
     }
-    assert_eq!(repo.count::<Task>().await.expect("count"), 2 + 8 * 25);
+    assert_eq!(
+        repo.count::<Task>().await.expect("count"),
+        2 + batched + 8 * 25
+    );
     assert!(
         !bouncer.log().contains("does not exist"),
         "no statement went missing:\n{}",

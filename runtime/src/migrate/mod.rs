@@ -12,7 +12,9 @@
 //! lock, so concurrent runners (several instances of a service starting at
 //! once) apply each migration exactly once. It records version, name,
 //! checksum, time and duration in `schema_migrations`, and refuses to run
-//! when an applied migration's file changed or disappeared.
+//! when an applied migration's file changed or disappeared. Use a direct
+//! connection: the advisory lock is a session lock, which PgBouncer's
+//! transaction pooling does not keep.
 //!
 //! ```no_run
 //! # async fn demo(client: &mut ordinance::deps::tokio_postgres::Client) -> ordinance::Result<()> {

@@ -33,7 +33,7 @@
 //!     .build(PostgresQueryBuilder);
 //! assert_eq!(
 //!     sql,
-//!     r#"SELECT "id", "title", "created_at", "updated_at", "deleted_at", "version" FROM "notes" WHERE "deleted_at" IS NULL AND "title" = $1"#
+//!     r#"SELECT "notes"."id", "notes"."title", "notes"."created_at", "notes"."updated_at", "notes"."deleted_at", "notes"."version" FROM "notes" WHERE "notes"."deleted_at" IS NULL AND "title" = $1"#
 //! );
 //! assert_eq!(values.0.len(), 1);
 //!
@@ -260,16 +260,20 @@ pub enum Scope {
 /// caller's conditions, ordering and joins.
 pub fn select<E: Entity>(scope: Scope) -> SelectStatement {
     let schema = E::SCHEMA;
+    let table = || Alias::new(schema.name);
     let mut q = sea_query::Query::select();
-    q.columns(schema.columns.iter().map(|c| Alias::new(c.name)))
-        .from(Alias::new(schema.name));
+    // Qualified by the table, so a join with another entity (which has its
+    // own `id`, `created_at`, ...) stays unambiguous.
+    q.columns(schema.columns.iter().map(|c| (table(), Alias::new(c.name))))
+        .from(table());
     if schema.soft_deletes() {
+        let deleted_at = || Expr::col((table(), Alias::new("deleted_at")));
         match scope {
             Scope::Live => {
-                q.and_where(Expr::col(Alias::new("deleted_at")).is_null());
+                q.and_where(deleted_at().is_null());
             }
             Scope::OnlyDeleted => {
-                q.and_where(Expr::col(Alias::new("deleted_at")).is_not_null());
+                q.and_where(deleted_at().is_not_null());
             }
             Scope::WithDeleted => {}
         }

@@ -594,3 +594,47 @@ async fn the_closure_form_commits_on_ok_and_rolls_back_on_err() {
         "b@ was rolled back"
     );
 }
+
+#[tokio::test]
+async fn scoped_selects_join_other_entities_through_their_column_enums() {
+    use ordinance::deps::sea_query::{Alias, Expr, ExprTrait, Order};
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let o = org(&repo, "Joined").await;
+    let ada = repo
+        .insert(&new_user(o.id, "ada@example.com"))
+        .await
+        .expect("user");
+    let bob = repo
+        .insert(&new_user(o.id, "bob@example.com"))
+        .await
+        .expect("user");
+    for (title, assignee) in [("ada's", ada.id), ("bob's", bob.id), ("ada's too", ada.id)] {
+        repo.insert(&NewTask {
+            assignee_id: Some(assignee),
+            ..new_task(o.id, title)
+        })
+        .await
+        .expect("task");
+    }
+    // Tasks assigned to live users with an address at example.com named ada:
+    // both tables have `id`, `created_at`, `deleted_at`...; the scoped select
+    // qualifies its own columns, the caller qualifies the joined ones.
+    let users = || Alias::new(User::TABLE);
+    let tasks = || Alias::new(Task::TABLE);
+    let mut select = query::live::<Task>();
+    select
+        .inner_join(
+            users(),
+            Expr::col((users(), UserColumn::Id)).equals((tasks(), TaskColumn::AssigneeId)),
+        )
+        .and_where(Expr::col((users(), UserColumn::Email)).eq("ada@example.com"))
+        .and_where(Expr::col((users(), UserColumn::DeletedAt)).is_null())
+        .order_by((tasks(), TaskColumn::Title), Order::Asc);
+    let found: Vec<Task> = repo.list(&select).await.expect("join");
+    assert_eq!(
+        found.iter().map(|t| t.title.as_str()).collect::<Vec<_>>(),
+        ["ada's", "ada's too"]
+    );
+    assert!(found.iter().all(|t| t.assignee_id == Some(ada.id)));
+}

@@ -276,6 +276,20 @@ async fn the_unnamed_mode_works_behind_transaction_pooling() {
     other.batch_execute("COMMIT").await.expect("release");
     let batched = 1000;
 
+    // Keyset pages, one unnamed statement each.
+    let pager = ordinance::page::Pager::<Task>::new()
+        .expect("pager")
+        .size(200)
+        .expect("size");
+    let mut seen = 0;
+    let mut page = repo.first_page(&pager).await.expect("first page");
+    loop {
+        seen += page.items.len();
+        let Some(next) = page.next.clone() else { break };
+        page = repo.page_at(&pager, &next).await.expect("next page");
+    }
+    assert_eq!(seen as i64, 2 + batched);
+
     // Concurrent clients share two server connections.
     let mut workers = Vec::new();
     for w in 0..8 {

@@ -210,22 +210,19 @@ where
     }
     let schema = N::Entity::SCHEMA;
     let db = |e| Error::from_db(e, schema);
-    let id_column = schema.columns.iter().filter(|c| c.name == "id");
-    let column_types: Vec<SqlType> = id_column
-        .chain(schema.business_columns())
-        .map(|c| c.sql_type)
-        .collect();
+    let statements = N::Entity::statements();
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
     let tx = conn.begin().await.map_err(db)?;
     let statement = tx
-        .prepare_typed(sql, &N::Entity::statements().insert_many_types)
+        .prepare_typed(sql, &statements.insert_many_types)
         .await
         .map_err(db)?;
     for (chunk, chunk_ids) in rows
         .chunks(ROWS_PER_STATEMENT)
         .zip(ids.chunks(ROWS_PER_STATEMENT))
     {
-        let mut columns: Vec<ColumnArray<'_>> = column_types
+        let mut columns: Vec<ColumnArray<'_>> = statements
+            .insert_sql_types
             .iter()
             .map(|&sql_type| ColumnArray {
                 values: Vec::with_capacity(chunk.len()),

@@ -88,6 +88,8 @@ pub struct Statements {
     pub insert_types: Vec<Type>,
     /// Parameter types of `insert_many`: one array type per insert column.
     pub insert_many_types: Vec<Type>,
+    /// The stored types of the insert columns, in order.
+    pub insert_sql_types: Vec<SqlType>,
     /// Parameter types of `update`: the id, the version when versioned, then
     /// the business columns.
     pub update_types: Vec<Type>,
@@ -132,8 +134,10 @@ impl Statements {
             ""
         };
 
-        let mut insert_cols = vec!["\"id\"".to_owned()];
-        insert_cols.extend(business.iter().cloned());
+        let insert_cols: Vec<String> = schema
+            .insert_columns()
+            .map(|c| quote_ident(c.name))
+            .collect();
         let placeholders: Vec<String> = (1..=insert_cols.len()).map(|i| format!("${i}")).collect();
         let insert_columns = insert_cols.join(", ");
         let insert = format!(
@@ -143,8 +147,7 @@ impl Statements {
         let mut unnest_params = Vec::with_capacity(insert_cols.len());
         let mut unnest_select = Vec::with_capacity(insert_cols.len());
         let mut insert_many_types = Vec::with_capacity(insert_cols.len());
-        let id_column = schema.columns.iter().filter(|c| c.name == "id");
-        for (i, column) in id_column.chain(schema.business_columns()).enumerate() {
+        for (i, column) in schema.insert_columns().enumerate() {
             let quoted = quote_ident(column.name);
             let element = match column.sql_type {
                 // Each element is one row's array, as an array literal.
@@ -213,8 +216,10 @@ impl Statements {
         if versioned {
             guard_types.push(Type::INT4);
         }
-        let mut insert_types = vec![Type::UUID];
-        insert_types.extend(business_types.iter().cloned());
+        let insert_types: Vec<Type> = schema
+            .insert_columns()
+            .map(|c| c.sql_type.wire_type())
+            .collect();
         let mut update_types = guard_types.clone();
         update_types.extend(business_types);
         Statements {
@@ -222,6 +227,7 @@ impl Statements {
             insert_many,
             insert_many_count,
             insert_many_types,
+            insert_sql_types: schema.insert_columns().map(|c| c.sql_type).collect(),
             update_types,
             guard_types,
             get: format!("SELECT {columns} FROM {t} WHERE \"id\" = $1{live}"),
@@ -459,10 +465,7 @@ pub fn insert<'n, N: NewEntity + 'n>(
     let schema = N::Entity::SCHEMA;
     let mut q = sea_query::Query::insert();
     q.into_table(Alias::new(schema.name))
-        .columns(
-            std::iter::once(Alias::new("id"))
-                .chain(schema.business_columns().map(|c| Alias::new(c.name))),
-        )
+        .columns(schema.insert_columns().map(|c| Alias::new(c.name)))
         .returning(sea_query::Query::returning().columns(all_columns(schema)));
     let mut width = 0;
     let mut rows_seen = 0;

@@ -356,6 +356,12 @@ impl TableSchema {
             .filter(|c| !AUDIT_COLUMNS.contains(&c.name))
     }
 
+    /// Columns an insert writes: `id`, then the business columns.
+    pub fn insert_columns(&self) -> impl Iterator<Item = &'static Column> + '_ {
+        let id = self.columns.iter().filter(|c| c.name == "id");
+        id.chain(self.business_columns())
+    }
+
     /// Tables this one references, other than itself.
     pub fn references(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.foreign_keys

@@ -681,8 +681,7 @@ impl<E: Entity> Pager<E> {
     /// The statement of the page a cursor points to (for `EXPLAIN` and logs);
     /// [`Error::InvalidCursor`] for a cursor this pager cannot use.
     pub fn cursor_statement(&self, cursor: &str) -> Result<SelectStatement> {
-        let cursor = self.decode(cursor).map_err(Error::InvalidCursor)?;
-        Ok(self.statement(Some(&cursor.keys), cursor.direction))
+        self.plan(Start::Cursor(cursor)).map(|plan| plan.statement)
     }
 }
 

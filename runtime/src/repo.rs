@@ -422,31 +422,32 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// Marks the row deleted (`deleted_at = now()`), version-checked.
     /// Entities without soft delete have no such call: use [`purge`](Self::purge).
     pub async fn soft_delete<E: Entity>(&self, entity: &E) -> Result<E> {
-        let sql = Self::soft_delete_sql::<E>(E::statements().soft_delete.as_deref())?;
-        self.guarded(
-            entity,
-            "soft_delete",
-            sql,
-            &E::statements().guard_types,
-            Vec::new(),
-            Guard::Live,
-        )
-        .await
+        let sql = E::statements().soft_delete.as_deref();
+        self.mark(entity, "soft_delete", sql, Guard::Live).await
     }
 
     /// Brings a soft-deleted row back, version-checked. Fails with a unique
     /// violation naming the index if its unique key was reused meanwhile.
     pub async fn restore<E: Entity>(&self, entity: &E) -> Result<E> {
-        let sql = Self::soft_delete_sql::<E>(E::statements().restore.as_deref())?;
-        self.guarded(
-            entity,
-            "restore",
-            sql,
-            &E::statements().guard_types,
-            Vec::new(),
-            Guard::Deleted,
-        )
-        .await
+        let sql = E::statements().restore.as_deref();
+        self.mark(entity, "restore", sql, Guard::Deleted).await
+    }
+
+    /// Sets or clears the soft-delete marker with `sql`, version-checked;
+    /// [`Error::NoSoftDelete`] when the table has none.
+    async fn mark<E: Entity>(
+        &self,
+        entity: &E,
+        operation: &'static str,
+        sql: Option<&'static str>,
+        guard: Guard,
+    ) -> Result<E> {
+        let sql = sql.ok_or(Error::NoSoftDelete {
+            table: E::SCHEMA.name,
+        })?;
+        let types = &E::statements().guard_types;
+        self.guarded(entity, operation, sql, types, Vec::new(), guard)
+            .await
     }
 
     /// Removes the row for good, live or soft-deleted. Returns whether a row
@@ -462,12 +463,6 @@ impl<'e, X: Executor> Repo<'e, X> {
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
         Ok(removed.is_some())
-    }
-
-    fn soft_delete_sql<E: Entity>(sql: Option<&'static str>) -> Result<&'static str> {
-        sql.ok_or(Error::NoSoftDelete {
-            table: E::SCHEMA.name,
-        })
     }
 
     /// Runs a write that matches `id` (and `version`), explaining a miss.

@@ -843,3 +843,42 @@ fn embedded_migrations_equal_the_folder_they_come_from() {
         Err(Error::MigrationFile { .. })
     ));
 }
+
+#[tokio::test]
+async fn tables_that_reference_each_other_are_dropped_and_restored_together() {
+    let dir = folder();
+    let db = TestDatabase::create().await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    generate(
+        &[WidgetV4::SCHEMA, Gadget::SCHEMA],
+        &dir,
+        "both",
+        Permissions::default(),
+    )
+    .await
+    .expect("create");
+    apply(&dir, &mut client).await;
+    let written = generate(&[], &dir, "drop_both", ALLOW).await.expect("drop");
+    let up = std::fs::read_to_string(&written[0]).expect("read");
+    assert!(up.contains("DROP TABLE \"gadgets\", \"widgets\";"), "{up}");
+    apply(&dir, &mut client).await;
+    assert!(Catalog::read(&client)
+        .await
+        .expect("read")
+        .tables
+        .is_empty());
+    // The down re-creates both, foreign key included.
+    let migrations = Migrations::load(&dir).expect("load");
+    migrations
+        .down_to(&mut client, migrations.list()[0].version)
+        .await
+        .expect("down");
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM pg_constraint WHERE conname = 'gadgets_widget_id_fkey'"
+        )
+        .await,
+        1
+    );
+}

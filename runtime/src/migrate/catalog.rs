@@ -204,32 +204,9 @@ pub fn diff(
         .iter()
         .filter(|(name, _)| !current.tables.contains_key(*name))
         .collect();
-    for (name, table) in &new_tables {
-        change.up.push(create_table(name, table));
-    }
-    for (name, table) in &new_tables {
-        for (cname, c) in &table.constraints {
-            if c.kind != 'p' {
-                change.up.push(format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} {}",
-                    quote_ident(name),
-                    quote_ident(cname),
-                    c.definition
-                ));
-            }
-        }
-        change.up.extend(table.indexes.values().cloned());
-        change.up.extend(comments(name, table));
-    }
     if !new_tables.is_empty() {
-        change.down.push(format!(
-            "DROP TABLE {}",
-            new_tables
-                .iter()
-                .map(|(n, _)| quote_ident(n))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        change.up.extend(create_tables(&new_tables));
+        change.down.push(drop_tables(&new_tables));
     }
 
     for (name, old) in &current.tables {
@@ -260,24 +237,17 @@ pub fn diff(
         if !permissions.allow_destructive {
             return Err(Error::DestructiveChange(destructive));
         }
-        for name in &dropped_tables {
-            change.up.push(format!("DROP TABLE {}", quote_ident(name)));
-            // The down re-creates the table empty: its rows are gone.
-            let table = &current.tables[*name];
-            let mut group = vec![create_table(name, table)];
-            for (cname, c) in &table.constraints {
-                if c.kind != 'p' {
-                    group.push(format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} {}",
-                        quote_ident(name),
-                        quote_ident(cname),
-                        c.definition
-                    ));
-                }
-            }
-            group.extend(table.indexes.values().cloned());
+        let dropped: Vec<(&String, &Table)> = dropped_tables
+            .iter()
+            .map(|name| (*name, &current.tables[*name]))
+            .collect();
+        if !dropped.is_empty() {
+            change.up.push(drop_tables(&dropped));
+            // The down re-creates the tables empty: their rows are gone.
             // Downs are reversed below; keep this group in its own order.
-            change.down.extend(group.into_iter().rev());
+            change
+                .down
+                .extend(create_tables(&dropped).into_iter().rev());
         }
     }
     // Downs undo in reverse order.
@@ -288,6 +258,33 @@ pub fn diff(
         .into_iter()
         .filter(|s| !s.up.is_empty())
         .collect())
+}
+
+/// Creates `tables`: every table first, then their constraints, indexes and
+/// comments, so foreign keys between them need no particular order.
+fn create_tables(tables: &[(&String, &Table)]) -> Vec<String> {
+    let mut out: Vec<String> = tables.iter().map(|(n, t)| create_table(n, t)).collect();
+    for (name, table) in tables {
+        for (cname, c) in &table.constraints {
+            if c.kind != 'p' {
+                out.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                    quote_ident(name),
+                    quote_ident(cname),
+                    c.definition
+                ));
+            }
+        }
+        out.extend(table.indexes.values().cloned());
+        out.extend(comments(name, table));
+    }
+    out
+}
+
+/// One `DROP TABLE` for all of `tables`, whatever references whatever.
+fn drop_tables(tables: &[(&String, &Table)]) -> String {
+    let names: Vec<String> = tables.iter().map(|(n, _)| quote_ident(n)).collect();
+    format!("DROP TABLE {}", names.join(", "))
 }
 
 fn create_table(name: &str, table: &Table) -> String {

@@ -561,6 +561,23 @@ fn check_keysets(cx: &Ctxt, cont: &Container<'_>) {
                         "page by text, integer, uuid, numeric, date, timestamptz or enum columns",
                     );
                 }
+                // A cursor carries the boundary row's key values: an unbounded
+                // text key makes an unbounded cursor that some page cannot have.
+                if type_name(f.col.inner).as_deref() == Some("String") && f.attrs.max_len.is_none()
+                {
+                    cx.error_with_help(
+                        f.ident,
+                        format_args!(
+                            "text column \"{}\" is a keyset sort key without a length limit: \
+                             a cursor carries the key, so its size would have no bound",
+                            f.column
+                        ),
+                        format_args!(
+                            "declare the longest value the column holds: `#[column(max_len = 200)]` on `{}`",
+                            f.ident
+                        ),
+                    );
+                }
                 if f.col.nullable {
                     cx.error_with_help(
                         &c.ident,

@@ -23,12 +23,10 @@ use uuid::Uuid;
 use crate::ddl::quote_ident;
 use crate::entity::{Entity, NewEntity, SqlParam};
 use crate::error::{Error, Result};
-use crate::repo::Transactional;
+use crate::exec::Transactional;
 use crate::schema::SqlType;
 
-/// The most bind parameters one PostgreSQL statement can carry. Batch
-/// inserts bind one parameter per column, whatever the number of rows.
-pub const MAX_PARAMETERS: usize = 65_535;
+pub use crate::query::MAX_PARAMETERS;
 
 /// Rows per batch statement. Larger batches run as several statements in one
 /// transaction, which keeps each message to the server a few megabytes.

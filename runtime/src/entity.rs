@@ -3,7 +3,7 @@
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::Row;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::query::Statements;
 use crate::schema::TableSchema;
 
@@ -57,17 +57,8 @@ pub fn decode<'r, T: FromSql<'r>>(
     position: usize,
     schema: &'static TableSchema,
 ) -> Result<T> {
-    row.try_get(position).map_err(|source| {
-        // The driver's own message only says which position failed.
-        let reason = std::error::Error::source(&source)
-            .map_or_else(|| source.to_string(), |cause| cause.to_string());
-        Error::Decode {
-            table: schema.name,
-            column: schema.columns.get(position).map_or("?", |c| c.name),
-            reason,
-            source,
-        }
-    })
+    let column = schema.columns.get(position).map_or("?", |c| c.name);
+    crate::row::read(row, position, schema.name, column)
 }
 
 /// Looks a generated column enum's name up in the entity's schema; the enum's

@@ -1,6 +1,81 @@
-//! The kit's one error type.
+//! The kit's one error type, and how driver errors map onto it.
+//!
+//! Every error from PostgreSQL or the driver is classified once, by its
+//! SQLSTATE (or, for errors that never reached the server, by what failed),
+//! whichever path it took: a repository call, a `?` on a raw driver call, the
+//! `COMMIT` of [`transaction`](crate::repo::transaction). The table:
+//!
+//! | SQLSTATE / condition | variant | retryable |
+//! |---|---|---|
+//! | connection refused, reset or closed; I/O error mid-statement; class `08`; `57P01` admin shutdown, `57P02` crash shutdown, `57P03` cannot connect now; `53300` too many connections; `25P03` / `57P05` idle timeouts | [`Error::Unavailable`] | yes |
+//! | `40001` serialization failure | [`Error::SerializationFailure`] | yes |
+//! | `40P01` deadlock detected | [`Error::Deadlock`] | yes |
+//! | `55P03` lock not available (`NOWAIT`, `lock_timeout`) | [`Error::LockNotAvailable`] | yes |
+//! | `57014` query cancelled (`statement_timeout`, a cancel request) | [`Error::Cancelled`] | no |
+//! | class `22` data exception (`22021` NUL byte in text, `22003` numeric overflow, `22008` datetime out of range, `22P02` invalid text representation, ...) | [`Error::InvalidValue`] | no |
+//! | `23505` unique violation | [`Error::UniqueViolation`] | no |
+//! | `23503` foreign key violation | [`Error::ForeignKeyViolation`] | no |
+//! | `23514` check violation | [`Error::CheckViolation`] | no |
+//! | `23502` not-null violation | [`Error::NotNullViolation`] | no |
+//! | anything else | [`Error::Postgres`] | no |
+//!
+//! Each of these carries a [`PgError`], whose `Display` is the server's
+//! report: SQLSTATE, message, detail, hint, table, column and constraint,
+//! with the values a statement carried redacted.
 
 use std::path::PathBuf;
+
+use tokio_postgres::error::SqlState;
+
+use crate::pg_error::PgError;
+use crate::schema::TableSchema;
+
+/// Why a cursor was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CursorError {
+    /// Longer than any cursor of this pager can be.
+    #[error("the cursor is {len} characters long; at most {max} are accepted")]
+    TooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not URL-safe base64.
+    #[error("the cursor is not URL-safe base64")]
+    NotBase64,
+    /// Ends before all of its parts.
+    #[error("the cursor is truncated")]
+    Truncated,
+    /// Made by an incompatible version of the kit, or not a cursor at all.
+    #[error("the cursor has an unknown format version {0}")]
+    UnknownVersion(u8),
+    /// The signature does not match: the cursor was altered, or signed with
+    /// another key.
+    #[error("the cursor's signature does not match: it was altered or signed with another key")]
+    BadSignature,
+    /// A signing key is configured and the cursor carries no signature.
+    #[error("the cursor is not signed, and this pager requires signed cursors")]
+    Unsigned,
+    /// Signed, but this pager has no key to check it with.
+    #[error("the cursor is signed, and this pager has no signing key to check it")]
+    UnexpectedSignature,
+    /// Made for another entity.
+    #[error("the cursor belongs to another entity")]
+    OtherEntity,
+    /// Made for another order of this entity.
+    #[error("the cursor belongs to another order")]
+    OtherOrder,
+    /// Made for another filter or scope.
+    #[error("the cursor belongs to another filter")]
+    OtherFilter,
+    /// The right shape, with contents no cursor has: among them values
+    /// PostgreSQL would refuse (a timestamp or date outside its range, a NUL
+    /// byte in text, text longer than the column allows).
+    #[error("the cursor is malformed: {0}")]
+    Malformed(&'static str),
+}
 
 /// Everything that can go wrong, as cases a caller can act on.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +168,7 @@ pub enum Error {
         table: &'static str,
     },
     /// A unique index or constraint rejected the row (SQLSTATE 23505).
-    #[error("unique violation on \"{constraint}\" of \"{table}\"{}", column_suffix(.column))]
+    #[error("unique violation on \"{constraint}\" of \"{table}\"{}: {source}", column_suffix(.column))]
     UniqueViolation {
         /// The table.
         table: String,
@@ -101,9 +176,11 @@ pub enum Error {
         constraint: String,
         /// The entity's column it guards, when it guards exactly one.
         column: Option<&'static str>,
+        /// The server's report.
+        source: PgError,
     },
     /// A foreign key rejected the write (SQLSTATE 23503).
-    #[error("foreign key violation on \"{constraint}\" of \"{table}\"{}", column_suffix(.column))]
+    #[error("foreign key violation on \"{constraint}\" of \"{table}\"{}: {source}", column_suffix(.column))]
     ForeignKeyViolation {
         /// The table.
         table: String,
@@ -111,9 +188,11 @@ pub enum Error {
         constraint: String,
         /// The referencing column.
         column: Option<&'static str>,
+        /// The server's report.
+        source: PgError,
     },
     /// A check constraint rejected the row (SQLSTATE 23514).
-    #[error("check violation on \"{constraint}\" of \"{table}\"{}", column_suffix(.column))]
+    #[error("check violation on \"{constraint}\" of \"{table}\"{}: {source}", column_suffix(.column))]
     CheckViolation {
         /// The table.
         table: String,
@@ -121,16 +200,36 @@ pub enum Error {
         constraint: String,
         /// The checked column.
         column: Option<&'static str>,
+        /// The server's report.
+        source: PgError,
     },
     /// A NOT NULL column was given NULL (SQLSTATE 23502).
-    #[error("column \"{column}\" of \"{table}\" cannot be NULL")]
+    #[error("column \"{column}\" of \"{table}\" cannot be NULL: {source}")]
     NotNullViolation {
         /// The table.
         table: String,
         /// The column.
         column: String,
+        /// The server's report.
+        source: PgError,
     },
-    /// A column's value could not be decoded into the field's Rust type.
+    /// The server refused a value: a NUL byte in text (SQLSTATE 22021), a
+    /// number out of its column's range (22003), a date or time out of range
+    /// (22008), a value that does not parse as its type (22P02), or any other
+    /// data exception (class 22). Fix the value; retrying does not help.
+    #[error("invalid value{} of \"{table}\": {source}", column_suffix(.column))]
+    InvalidValue {
+        /// The table written or read (the entity's, where the kit knows it).
+        table: String,
+        /// The column the value was for, when the server or the statement
+        /// says which.
+        column: Option<&'static str>,
+        /// The server's report.
+        source: PgError,
+    },
+    /// A column's value could not be decoded into the field's Rust type:
+    /// the column's type drifted from the entity (a `version` widened to
+    /// `BIGINT` by hand, say), or it holds a value the type cannot.
     #[error("cannot decode column \"{column}\" of \"{table}\": {reason}")]
     Decode {
         /// The table.
@@ -140,8 +239,7 @@ pub enum Error {
         /// Why, from the innermost cause the driver reports.
         reason: String,
         /// What the driver said.
-        #[source]
-        source: tokio_postgres::Error,
+        source: PgError,
     },
     /// A value in a caller's query has no exact PostgreSQL parameter type.
     #[error("cannot bind {0} as a query parameter")]
@@ -174,7 +272,7 @@ pub enum Error {
     },
     /// A cursor that this pager cannot use; the reason says why.
     #[error("invalid cursor: {0}")]
-    InvalidCursor(#[from] crate::page::CursorError),
+    InvalidCursor(#[from] CursorError),
     /// A file in the migrations folder that is not a well-formed migration.
     #[error("migration file {}: {reason}", path.display())]
     MigrationFile {
@@ -211,8 +309,8 @@ pub enum Error {
         statement: usize,
         /// The statement's text.
         sql: String,
-        /// The server's error.
-        source: tokio_postgres::Error,
+        /// The server's error, classified like any other.
+        source: Box<Error>,
     },
     /// Reverting needs a down file the migration does not have.
     #[error("migration {version}_{name} has no .down.sql file, so it cannot be reverted")]
@@ -242,16 +340,43 @@ pub enum Error {
     /// malformed certificate, or no usable protocol version.
     #[error("TLS setup: {0}")]
     TlsSetup(String),
-    /// The statement ran past the server's `statement_timeout` and was cancelled
-    /// (SQLSTATE 57014).
-    #[error("statement cancelled: it ran past the statement timeout")]
-    StatementTimeout(#[source] tokio_postgres::Error),
-    /// The connection to the server was lost (closed, reset, or shut down).
-    #[error("connection to PostgreSQL lost: {0}")]
-    ConnectionLost(#[source] tokio_postgres::Error),
+    /// The server cannot be reached or went away: the connection was
+    /// refused, reset or closed, an I/O error cut a statement short, the
+    /// server is starting up or shutting down (SQLSTATE 57P03, 57P01,
+    /// 57P02), the backend was terminated, or it has no connection slot free
+    /// (53300). **Retryable**: the same work can succeed on a new connection
+    /// once the server is back. A write whose outcome is unknown (the
+    /// connection dropped during `COMMIT`) may or may not have landed, so
+    /// make retried writes idempotent (a fixed id, a version check).
+    #[error("PostgreSQL unavailable (retryable): {0}")]
+    Unavailable(PgError),
+    /// The transaction could not be serialized with concurrent ones
+    /// (SQLSTATE 40001). **Retryable**: run the whole transaction again.
+    #[error("serialization failure (retry the transaction): {0}")]
+    SerializationFailure(PgError),
+    /// The transaction was chosen as a deadlock victim (SQLSTATE 40P01).
+    /// **Retryable**: run the whole transaction again.
+    #[error("deadlock detected (retry the transaction): {0}")]
+    Deadlock(PgError),
+    /// A row or table lock could not be taken: `NOWAIT`, or `lock_timeout`
+    /// ran out (SQLSTATE 55P03). **Retryable** once the holder is done.
+    #[error("lock not available: {0}")]
+    LockNotAvailable(PgError),
+    /// The statement was cancelled (SQLSTATE 57014): it ran past
+    /// `statement_timeout`, or someone cancelled it. The message says which.
+    #[error("statement cancelled: {0}")]
+    Cancelled(PgError),
+    /// A setting that cannot work, refused when it is set.
+    #[error("invalid setting `{setting}`: {reason}")]
+    InvalidSetting {
+        /// The setting.
+        setting: &'static str,
+        /// Why it cannot work.
+        reason: String,
+    },
     /// Any other error reported by PostgreSQL or the driver.
-    #[error(transparent)]
-    Postgres(#[from] tokio_postgres::Error),
+    #[error("{0}")]
+    Postgres(PgError),
 }
 
 fn column_suffix(column: &Option<&'static str>) -> String {
@@ -261,51 +386,173 @@ fn column_suffix(column: &Option<&'static str>) -> String {
 }
 
 impl Error {
-    /// Maps a driver error to a typed case by its SQLSTATE, naming the
-    /// entity column behind the constraint when the schema knows it.
-    pub fn from_db(err: tokio_postgres::Error, schema: &'static crate::TableSchema) -> Self {
-        use tokio_postgres::error::SqlState;
-        if err.is_closed() {
-            return Error::ConnectionLost(err);
+    /// Maps a driver error to a typed case (see the module's table), naming
+    /// the entity column behind a constraint when the schema knows it.
+    pub fn from_db(err: tokio_postgres::Error, schema: &'static TableSchema) -> Self {
+        classify(err, Some(schema), &[])
+    }
+
+    /// Whether running the same work again (on a new connection, in a new
+    /// transaction) can succeed: [`Unavailable`](Error::Unavailable),
+    /// [`SerializationFailure`](Error::SerializationFailure),
+    /// [`Deadlock`](Error::Deadlock), [`LockNotAvailable`](Error::LockNotAvailable)
+    /// and [`PoolTimeout`](Error::PoolTimeout). A failed migration is
+    /// retryable when its cause is.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Unavailable(_)
+            | Error::SerializationFailure(_)
+            | Error::Deadlock(_)
+            | Error::LockNotAvailable(_)
+            | Error::PoolTimeout { .. } => true,
+            Error::MigrationFailed { source, .. } => source.is_retryable(),
+            _ => false,
         }
-        let Some(db) = err.as_db_error() else {
-            return Error::Postgres(err);
-        };
+    }
+
+    /// The SQLSTATE the server reported, if this error came from the server.
+    pub fn sqlstate(&self) -> Option<&SqlState> {
+        self.pg_error().and_then(PgError::code)
+    }
+
+    /// The driver error behind this one, if any.
+    pub fn pg_error(&self) -> Option<&PgError> {
+        match self {
+            Error::UniqueViolation { source, .. }
+            | Error::ForeignKeyViolation { source, .. }
+            | Error::CheckViolation { source, .. }
+            | Error::NotNullViolation { source, .. }
+            | Error::InvalidValue { source, .. }
+            | Error::Decode { source, .. } => Some(source),
+            Error::Unavailable(e)
+            | Error::SerializationFailure(e)
+            | Error::Deadlock(e)
+            | Error::LockNotAvailable(e)
+            | Error::Cancelled(e)
+            | Error::Postgres(e) => Some(e),
+            Error::MigrationFailed { source, .. } => source.pg_error(),
+            _ => None,
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for Error {
+    /// Classifies by SQLSTATE (see the module's table), without an entity to
+    /// name columns from.
+    fn from(err: tokio_postgres::Error) -> Self {
+        classify(err, None, &[])
+    }
+}
+
+/// Whether a driver error means the server cannot be reached or went away.
+fn is_unavailable(err: &tokio_postgres::Error) -> bool {
+    if err.is_closed() {
+        return true;
+    }
+    if let Some(db) = err.as_db_error() {
         let code = db.code();
-        let table = db.table().unwrap_or(schema.name).to_owned();
-        let constraint = db.constraint().unwrap_or_default().to_owned();
-        let column = schema.column_of_constraint(&constraint);
-        if *code == SqlState::UNIQUE_VIOLATION {
-            Error::UniqueViolation {
-                table,
-                constraint,
-                column,
-            }
-        } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
-            Error::ForeignKeyViolation {
-                table,
-                constraint,
-                column,
-            }
-        } else if *code == SqlState::CHECK_VIOLATION {
-            Error::CheckViolation {
-                table,
-                constraint,
-                column,
-            }
-        } else if *code == SqlState::NOT_NULL_VIOLATION {
-            let column = db.column().unwrap_or_default().to_owned();
-            Error::NotNullViolation { table, column }
-        } else if *code == SqlState::QUERY_CANCELED {
-            Error::StatementTimeout(err)
-        } else if *code == SqlState::ADMIN_SHUTDOWN
-            || *code == SqlState::CRASH_SHUTDOWN
-            || code.code().starts_with("08")
-        {
-            Error::ConnectionLost(err)
-        } else {
-            Error::Postgres(err)
+        return code.code().starts_with("08")
+            || [
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+                SqlState::TOO_MANY_CONNECTIONS,
+                SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+                SqlState::IDLE_SESSION_TIMEOUT,
+            ]
+            .contains(code);
+    }
+    // Connect failures and I/O errors mid-statement carry an io::Error.
+    let mut cause = std::error::Error::source(err);
+    while let Some(c) = cause {
+        if c.is::<std::io::Error>() {
+            return true;
         }
+        cause = c.source();
+    }
+    // The driver's connect timeout has no cause.
+    err.to_string() == "timeout waiting for server"
+}
+
+/// Maps a driver error to a typed case. `schema` names the entity's table and
+/// the column behind a constraint; `parameters` names the column each bound
+/// parameter of the statement was for (`$1` first), so a refused value is
+/// reported with its column.
+pub(crate) fn classify(
+    err: tokio_postgres::Error,
+    schema: Option<&'static TableSchema>,
+    parameters: &[&'static str],
+) -> Error {
+    if is_unavailable(&err) {
+        return Error::Unavailable(PgError::new(err));
+    }
+    let Some(db) = err.as_db_error() else {
+        return Error::Postgres(PgError::new(err));
+    };
+    let code = db.code().clone();
+    let table = db
+        .table()
+        .map(str::to_owned)
+        .or_else(|| schema.map(|s| s.name.to_owned()))
+        .unwrap_or_default();
+    let constraint = db.constraint().unwrap_or_default().to_owned();
+    let constraint_column = schema.and_then(|s| s.column_of_constraint(&constraint));
+    let source = PgError::new(err);
+    if code == SqlState::UNIQUE_VIOLATION {
+        Error::UniqueViolation {
+            table,
+            constraint,
+            column: constraint_column,
+            source,
+        }
+    } else if code == SqlState::FOREIGN_KEY_VIOLATION {
+        Error::ForeignKeyViolation {
+            table,
+            constraint,
+            column: constraint_column,
+            source,
+        }
+    } else if code == SqlState::CHECK_VIOLATION {
+        Error::CheckViolation {
+            table,
+            constraint,
+            column: constraint_column,
+            source,
+        }
+    } else if code == SqlState::NOT_NULL_VIOLATION {
+        let column = source
+            .db_error()
+            .and_then(|db| db.column())
+            .unwrap_or_default()
+            .to_owned();
+        Error::NotNullViolation {
+            table,
+            column,
+            source,
+        }
+    } else if code.code().starts_with("22") {
+        let named = source.db_error().and_then(|db| db.column());
+        let column = named
+            .and_then(|name| schema.and_then(|s| s.column(name)).map(|c| c.name))
+            .or_else(|| {
+                let n = source.parameter()?;
+                parameters.get(n.checked_sub(1)?).copied()
+            });
+        Error::InvalidValue {
+            table,
+            column,
+            source,
+        }
+    } else if code == SqlState::T_R_SERIALIZATION_FAILURE {
+        Error::SerializationFailure(source)
+    } else if code == SqlState::T_R_DEADLOCK_DETECTED {
+        Error::Deadlock(source)
+    } else if code == SqlState::LOCK_NOT_AVAILABLE {
+        Error::LockNotAvailable(source)
+    } else if code == SqlState::QUERY_CANCELED {
+        Error::Cancelled(source)
+    } else {
+        Error::Postgres(source)
     }
 }
 

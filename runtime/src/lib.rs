@@ -34,6 +34,7 @@
 //! | [`schema`] | the static table description the derive writes |
 //! | [`ddl`] | `CREATE` / `DROP` statements rendered from schemas, in dependency order |
 //! | [`query`] | the fixed statements of an entity, and scoped sea-query selects |
+//! | [`exec`] | executors (pooled, `Client`, transaction, unnamed), transactions, redacted parameters |
 //! | [`repo`] | insert, get, find, update, soft delete, restore, purge, count, exists |
 //! | [`batch`] | atomic batch inserts within the bind-parameter limit, and binary `COPY` |
 //! | [`pool`] | a connection pool: min/max size, acquire and statement timeouts, close |
@@ -41,20 +42,24 @@
 //! | [`migrate`] | versioned migrations: generated from the entities, drift-checked, applied under a lock |
 //! | [`page`] | keyset pagination with opaque, optionally signed cursors |
 //! | `tls` | TLS connections with rustls (feature `tls`) |
-//! | [`Error`] | the one error type |
+//! | [`Error`] | the one error type; its module docs map each SQLSTATE to a variant |
 
 #![warn(missing_docs)]
 
 pub mod batch;
 mod column_type;
+mod cursor;
 pub mod ddl;
 mod entity;
 mod error;
+pub mod exec;
 pub mod migrate;
 pub mod page;
+mod pg_error;
 pub mod pool;
 pub mod query;
 pub mod repo;
+mod row;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -63,7 +68,8 @@ pub mod tls;
 
 pub use column_type::{ColumnType, DbEnum, Json};
 pub use entity::{Entity, NewEntity, SqlParam};
-pub use error::{Error, Result};
+pub use error::{CursorError, Error, Result};
+pub use pg_error::PgError;
 pub use schema::{ColumnDefault, SqlType, TableSchema};
 
 /// Every entity linked into this program (each `#[derive(Entity)]`

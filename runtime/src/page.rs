@@ -25,7 +25,11 @@
 //! was made for; with [`Pager::signing_key`] it also carries an HMAC-SHA256,
 //! so clients cannot forge one. Decoding anything else returns
 //! [`Error::InvalidCursor`] naming what was
-//! wrong ([`CursorError`]), and never panics.
+//! wrong ([`CursorError`]), and never panics. Every key column has a bounded
+//! size (text keys declare `max_len`, checked at compile time), so every
+//! page of every order has a cursor, at most [`Pager::max_cursor_len`]
+//! characters long; key values PostgreSQL would refuse are refused as
+//! invalid cursors too, signed or not.
 //!
 //! ```no_run
 //! # use ordinance::prelude::*;
@@ -49,288 +53,22 @@
 
 use std::marker::PhantomData;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
-use hmac::Mac as _;
-use rust_decimal::Decimal;
 use sea_query::{Alias, Condition, Expr, ExprTrait, IntoCondition, Order, SelectStatement};
 use tokio_postgres::Row;
-use uuid::Uuid;
 
+use crate::cursor::{fingerprint, Codec, Cursor, KeyColumn, KeyValue};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::query::Scope;
-use crate::schema::{IndexColumn, SqlType, TableSchema};
+use crate::schema::IndexColumn;
+
+pub use crate::cursor::Direction;
+pub use crate::error::CursorError;
 
 /// Rows per page unless [`Pager::size`] says otherwise.
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 /// The largest page a [`Pager`] accepts unless [`Pager::max_size`] raises it.
 pub const MAX_PAGE_SIZE: usize = 500;
-/// The longest cursor accepted, in characters.
-pub const MAX_CURSOR_LEN: usize = 4096;
-
-const VERSION: u8 = 1;
-const FLAG_BACKWARD: u8 = 1;
-const FLAG_SIGNED: u8 = 2;
-const HEADER_LEN: usize = 15;
-const TAG_LEN: usize = 32;
-
-type HmacSha256 = hmac::Hmac<sha2::Sha256>;
-
-/// Why a cursor was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CursorError {
-    /// Longer than [`MAX_CURSOR_LEN`] characters.
-    #[error("the cursor is {len} characters long; at most {max} are accepted")]
-    TooLong {
-        /// Its length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// Not URL-safe base64.
-    #[error("the cursor is not URL-safe base64")]
-    NotBase64,
-    /// Ends before all of its parts.
-    #[error("the cursor is truncated")]
-    Truncated,
-    /// Made by an incompatible version of the kit, or not a cursor at all.
-    #[error("the cursor has an unknown format version {0}")]
-    UnknownVersion(u8),
-    /// The signature does not match: the cursor was altered, or signed with
-    /// another key.
-    #[error("the cursor's signature does not match: it was altered or signed with another key")]
-    BadSignature,
-    /// A signing key is configured and the cursor carries no signature.
-    #[error("the cursor is not signed, and this pager requires signed cursors")]
-    Unsigned,
-    /// Signed, but this pager has no key to check it with.
-    #[error("the cursor is signed, and this pager has no signing key to check it")]
-    UnexpectedSignature,
-    /// Made for another entity.
-    #[error("the cursor belongs to another entity")]
-    OtherEntity,
-    /// Made for another order of this entity.
-    #[error("the cursor belongs to another order")]
-    OtherOrder,
-    /// Made for another filter or scope.
-    #[error("the cursor belongs to another filter")]
-    OtherFilter,
-    /// The right shape, with contents no cursor has.
-    #[error("the cursor is malformed: {0}")]
-    Malformed(&'static str),
-}
-
-/// Which way a page runs from its cursor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// The rows after the boundary row, in display order.
-    Forward,
-    /// The rows before the boundary row, returned in display order too.
-    Backward,
-}
-
-/// One sort-key value of a boundary row.
-#[derive(Debug, Clone, PartialEq)]
-enum KeyValue {
-    Uuid(Uuid),
-    Text(String),
-    Bool(bool),
-    SmallInt(i16),
-    Integer(i32),
-    BigInt(i64),
-    Numeric(Decimal),
-    /// Microseconds since the Unix epoch: PostgreSQL's precision.
-    Timestamptz(i64),
-    /// Days since 0001-01-01 (day 1).
-    Date(i32),
-}
-
-impl KeyValue {
-    fn tag(&self) -> u8 {
-        match self {
-            KeyValue::Uuid(_) => 1,
-            KeyValue::Text(_) => 2,
-            KeyValue::Bool(_) => 3,
-            KeyValue::SmallInt(_) => 4,
-            KeyValue::Integer(_) => 5,
-            KeyValue::BigInt(_) => 6,
-            KeyValue::Numeric(_) => 7,
-            KeyValue::Timestamptz(_) => 8,
-            KeyValue::Date(_) => 9,
-        }
-    }
-
-    /// The value of column `position` of `row`, which has type `sql_type`.
-    fn read(row: &Row, position: usize, schema: &'static TableSchema) -> Result<KeyValue> {
-        let column = &schema.columns[position];
-        let p = position;
-        use crate::entity::decode;
-        Ok(match column.sql_type {
-            SqlType::Uuid => KeyValue::Uuid(decode(row, p, schema)?),
-            SqlType::Text => KeyValue::Text(decode(row, p, schema)?),
-            SqlType::Boolean => KeyValue::Bool(decode(row, p, schema)?),
-            SqlType::SmallInt => KeyValue::SmallInt(decode(row, p, schema)?),
-            SqlType::Integer => KeyValue::Integer(decode(row, p, schema)?),
-            SqlType::BigInt => KeyValue::BigInt(decode(row, p, schema)?),
-            SqlType::Numeric { .. } => KeyValue::Numeric(decode(row, p, schema)?),
-            SqlType::Timestamptz => {
-                KeyValue::Timestamptz(decode::<DateTime<Utc>>(row, p, schema)?.timestamp_micros())
-            }
-            SqlType::Date => KeyValue::Date(decode::<NaiveDate>(row, p, schema)?.num_days_from_ce()),
-            other => {
-                return Err(Error::UnsupportedValue(format!(
-                    "{other} column `{}` as a sort key (use text, integers, uuid, numeric, date or timestamptz)",
-                    column.name
-                )))
-            }
-        })
-    }
-
-    fn matches(&self, sql_type: SqlType) -> bool {
-        matches!(
-            (self, sql_type),
-            (KeyValue::Uuid(_), SqlType::Uuid)
-                | (KeyValue::Text(_), SqlType::Text)
-                | (KeyValue::Bool(_), SqlType::Boolean)
-                | (KeyValue::SmallInt(_), SqlType::SmallInt)
-                | (KeyValue::Integer(_), SqlType::Integer)
-                | (KeyValue::BigInt(_), SqlType::BigInt)
-                | (KeyValue::Numeric(_), SqlType::Numeric { .. })
-                | (KeyValue::Timestamptz(_), SqlType::Timestamptz)
-                | (KeyValue::Date(_), SqlType::Date)
-        )
-    }
-
-    fn value(&self) -> sea_query::Value {
-        use sea_query::Value as V;
-        match self {
-            KeyValue::Uuid(v) => V::Uuid(Some(*v)),
-            KeyValue::Text(v) => V::String(Some(v.clone())),
-            KeyValue::Bool(v) => V::Bool(Some(*v)),
-            KeyValue::SmallInt(v) => V::SmallInt(Some(*v)),
-            KeyValue::Integer(v) => V::Int(Some(*v)),
-            KeyValue::BigInt(v) => V::BigInt(Some(*v)),
-            KeyValue::Numeric(v) => V::Decimal(Some(*v)),
-            // Checked when decoded: the micros fit a DateTime.
-            KeyValue::Timestamptz(v) => V::ChronoDateTimeUtc(DateTime::from_timestamp_micros(*v)),
-            KeyValue::Date(v) => V::ChronoDate(NaiveDate::from_num_days_from_ce_opt(*v)),
-        }
-    }
-
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.push(self.tag());
-        match self {
-            KeyValue::Uuid(v) => out.extend_from_slice(v.as_bytes()),
-            KeyValue::Text(v) => {
-                out.extend_from_slice(&(v.len() as u32).to_be_bytes());
-                out.extend_from_slice(v.as_bytes());
-            }
-            KeyValue::Bool(v) => out.push(u8::from(*v)),
-            KeyValue::SmallInt(v) => out.extend_from_slice(&v.to_be_bytes()),
-            KeyValue::Integer(v) | KeyValue::Date(v) => out.extend_from_slice(&v.to_be_bytes()),
-            KeyValue::BigInt(v) | KeyValue::Timestamptz(v) => {
-                out.extend_from_slice(&v.to_be_bytes())
-            }
-            KeyValue::Numeric(v) => {
-                let text = v.to_string();
-                out.push(text.len() as u8);
-                out.extend_from_slice(text.as_bytes());
-            }
-        }
-    }
-
-    fn decode(input: &mut Reader<'_>) -> std::result::Result<KeyValue, CursorError> {
-        let malformed = CursorError::Malformed;
-        Ok(match input.byte()? {
-            1 => KeyValue::Uuid(Uuid::from_bytes(input.array()?)),
-            2 => {
-                let len = u32::from_be_bytes(input.array()?) as usize;
-                let bytes = input.take(len)?;
-                KeyValue::Text(
-                    String::from_utf8(bytes.to_vec())
-                        .map_err(|_| malformed("a text value is not UTF-8"))?,
-                )
-            }
-            3 => match input.byte()? {
-                0 => KeyValue::Bool(false),
-                1 => KeyValue::Bool(true),
-                _ => return Err(malformed("a boolean is neither 0 nor 1")),
-            },
-            4 => KeyValue::SmallInt(i16::from_be_bytes(input.array()?)),
-            5 => KeyValue::Integer(i32::from_be_bytes(input.array()?)),
-            6 => KeyValue::BigInt(i64::from_be_bytes(input.array()?)),
-            7 => {
-                let len = usize::from(input.byte()?);
-                let text = std::str::from_utf8(input.take(len)?)
-                    .map_err(|_| malformed("a numeric value is not text"))?;
-                KeyValue::Numeric(
-                    text.parse()
-                        .map_err(|_| malformed("a numeric value does not parse"))?,
-                )
-            }
-            8 => {
-                let micros = i64::from_be_bytes(input.array()?);
-                DateTime::from_timestamp_micros(micros)
-                    .ok_or(malformed("a timestamp is out of range"))?;
-                KeyValue::Timestamptz(micros)
-            }
-            9 => {
-                let days = i32::from_be_bytes(input.array()?);
-                NaiveDate::from_num_days_from_ce_opt(days)
-                    .ok_or(malformed("a date is out of range"))?;
-                KeyValue::Date(days)
-            }
-            _ => return Err(malformed("unknown value type")),
-        })
-    }
-}
-
-/// Bounds-checked reading of cursor bytes.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], CursorError> {
-        if self.0.len() < n {
-            return Err(CursorError::Truncated);
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn byte(&mut self) -> std::result::Result<u8, CursorError> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn array<const N: usize>(&mut self) -> std::result::Result<[u8; N], CursorError> {
-        let mut out = [0; N];
-        out.copy_from_slice(self.take(N)?);
-        Ok(out)
-    }
-}
-
-/// FNV-1a, 32 bits: a fingerprint that stays the same across processes,
-/// builds and platforms (cursors outlive deployments).
-fn fingerprint(parts: &[&[u8]]) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for part in parts {
-        for byte in part.iter().chain(&[0xff]) {
-            hash ^= u32::from(*byte);
-            hash = hash.wrapping_mul(0x0100_0193);
-        }
-    }
-    hash
-}
-
-/// A decoded cursor: where the page starts and which way it runs.
-#[derive(Debug, Clone, PartialEq)]
-struct Cursor {
-    direction: Direction,
-    keys: Vec<KeyValue>,
-}
 
 /// How to page through `E`: which declared order, how many rows a page
 /// holds, which rows (scope and filter), and whether cursors are signed.
@@ -347,6 +85,11 @@ pub struct Pager<E> {
     /// unsupported filter value is reported when a page runs).
     filter_print: std::result::Result<u32, String>,
     key: Option<Vec<u8>>,
+    /// The order's columns as the cursor codec sees them.
+    key_columns: Vec<KeyColumn>,
+    /// Whether [`Pager::size`] was called (else [`Pager::max_size`] may
+    /// lower the default size to fit).
+    size_chosen: bool,
     entity: PhantomData<fn() -> E>,
 }
 
@@ -360,6 +103,8 @@ impl<E> Clone for Pager<E> {
             filter: self.filter.clone(),
             filter_print: self.filter_print.clone(),
             key: self.key.clone(),
+            key_columns: self.key_columns.clone(),
+            size_chosen: self.size_chosen,
             entity: PhantomData,
         }
     }
@@ -396,26 +141,56 @@ impl<E: Entity> Pager<E> {
             filter: None,
             filter_print: Ok(0),
             key: None,
+            key_columns: Vec::new(),
+            size_chosen: false,
             entity: PhantomData,
         }
-        .with_filter_print())
+        .with_order(0))
+    }
+
+    fn with_order(mut self, index: usize) -> Self {
+        self.order = index;
+        let schema = E::SCHEMA;
+        self.key_columns = self
+            .positions()
+            .into_iter()
+            .map(|p| KeyColumn::new(schema, &schema.columns[p]))
+            .collect();
+        self.with_filter_print()
     }
 
     /// Uses the entity's `index`-th declared order (0 is the first).
-    pub fn order(mut self, index: usize) -> Result<Self> {
+    pub fn order(self, index: usize) -> Result<Self> {
         if index >= E::SCHEMA.keysets.len() {
             return Err(Error::NoKeyset {
                 table: E::SCHEMA.name,
             });
         }
-        self.order = index;
-        Ok(self)
+        Ok(self.with_order(index))
     }
 
     /// Raises or lowers the largest page size [`size`](Self::size) accepts.
-    pub fn max_size(mut self, max: usize) -> Self {
+    /// A maximum of 0, which no page could meet, is [`Error::InvalidSetting`];
+    /// so is one below a size already chosen. The default size shrinks to
+    /// fit a lower maximum.
+    pub fn max_size(mut self, max: usize) -> Result<Self> {
+        if max == 0 {
+            return Err(Error::InvalidSetting {
+                setting: "Pager::max_size",
+                reason: "a maximum page size of 0 allows no page; give 1 or more".into(),
+            });
+        }
+        if self.size > max {
+            if self.size_chosen {
+                return Err(Error::InvalidSetting {
+                    setting: "Pager::max_size",
+                    reason: format!("{max} is below the page size {} already chosen", self.size),
+                });
+            }
+            self.size = max;
+        }
         self.max_size = max;
-        self
+        Ok(self)
     }
 
     /// Rows per page: from 1 to the maximum ([`MAX_PAGE_SIZE`] by default).
@@ -429,6 +204,7 @@ impl<E: Entity> Pager<E> {
             });
         }
         self.size = size;
+        self.size_chosen = true;
         Ok(self)
     }
 
@@ -525,120 +301,38 @@ impl<E: Entity> Pager<E> {
         Ok(fingerprint(&parts))
     }
 
-    fn mac(&self, key: &[u8], data: &[u8]) -> HmacSha256 {
-        let mut mac = <HmacSha256 as hmac::KeyInit>::new_from_slice(key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(data);
-        mac
+    fn codec(&self) -> Result<Codec<'_>> {
+        Ok(Codec {
+            entity: self.entity_print(),
+            order: self.order_print(),
+            filter: self.filter_print()?,
+            columns: &self.key_columns,
+            key: self.key.as_deref(),
+        })
+    }
+
+    /// The longest cursor this pager makes or accepts, in characters: it
+    /// follows from the order's columns (a text key's `max_len`, an enum's
+    /// longest value), and from whether cursors are signed.
+    pub fn max_cursor_len(&self) -> usize {
+        Codec {
+            entity: 0,
+            order: 0,
+            filter: 0,
+            columns: &self.key_columns,
+            key: self.key.as_deref(),
+        }
+        .max_len()
     }
 
     fn encode(&self, cursor: &Cursor) -> Result<String> {
-        let mut out = Vec::with_capacity(64);
-        out.push(VERSION);
-        let mut flags = 0;
-        if cursor.direction == Direction::Backward {
-            flags |= FLAG_BACKWARD;
-        }
-        if self.key.is_some() {
-            flags |= FLAG_SIGNED;
-        }
-        out.push(flags);
-        out.extend_from_slice(&self.entity_print().to_be_bytes());
-        out.extend_from_slice(&self.order_print().to_be_bytes());
-        out.extend_from_slice(&self.filter_print()?.to_be_bytes());
-        out.push(cursor.keys.len() as u8);
-        for key in &cursor.keys {
-            key.encode(&mut out);
-        }
-        if let Some(key) = &self.key {
-            let tag = self.mac(key, &out).finalize().into_bytes();
-            out.extend_from_slice(&tag);
-        }
-        let text = URL_SAFE_NO_PAD.encode(&out);
-        if text.len() > MAX_CURSOR_LEN {
-            return Err(Error::InvalidCursor(CursorError::TooLong {
-                len: text.len(),
-                max: MAX_CURSOR_LEN,
-            }));
-        }
-        Ok(text)
+        self.codec()?.encode(cursor).map_err(Error::InvalidCursor)
     }
 
     fn decode(&self, text: &str) -> std::result::Result<Cursor, CursorError> {
-        if text.len() > MAX_CURSOR_LEN {
-            return Err(CursorError::TooLong {
-                len: text.len(),
-                max: MAX_CURSOR_LEN,
-            });
-        }
-        let bytes = URL_SAFE_NO_PAD
-            .decode(text)
-            .map_err(|_| CursorError::NotBase64)?;
-        let mut header = Reader(&bytes);
-        let version = header.byte()?;
-        if version != VERSION {
-            return Err(CursorError::UnknownVersion(version));
-        }
-        let flags = header.byte()?;
-        if flags & !(FLAG_BACKWARD | FLAG_SIGNED) != 0 {
-            return Err(CursorError::Malformed("unknown flags"));
-        }
-        let body = match (flags & FLAG_SIGNED != 0, &self.key) {
-            (true, Some(key)) => {
-                if bytes.len() < HEADER_LEN + TAG_LEN {
-                    return Err(CursorError::Truncated);
-                }
-                let (body, tag) = bytes.split_at(bytes.len() - TAG_LEN);
-                self.mac(key, body)
-                    .verify_slice(tag)
-                    .map_err(|_| CursorError::BadSignature)?;
-                body
-            }
-            (false, Some(_)) => return Err(CursorError::Unsigned),
-            (true, None) => return Err(CursorError::UnexpectedSignature),
-            (false, None) => &bytes[..],
-        };
-        let mut input = Reader(body);
-        input.take(2)?;
-        let entity = u32::from_be_bytes(input.array()?);
-        let order = u32::from_be_bytes(input.array()?);
-        let filter = u32::from_be_bytes(input.array()?);
-        if entity != self.entity_print() {
-            return Err(CursorError::OtherEntity);
-        }
-        if order != self.order_print() {
-            return Err(CursorError::OtherOrder);
-        }
-        if Ok(filter) != self.filter_print().map_err(|_| ()) {
-            return Err(CursorError::OtherFilter);
-        }
-        let count = usize::from(input.byte()?);
-        let columns = self.columns();
-        if count != columns.len() {
-            return Err(CursorError::Malformed("wrong number of sort-key values"));
-        }
-        let positions = self.positions();
-        let mut keys = Vec::with_capacity(count);
-        for position in positions {
-            let key = KeyValue::decode(&mut input)?;
-            if !key.matches(E::SCHEMA.columns[position].sql_type) {
-                return Err(CursorError::Malformed(
-                    "a sort-key value has the wrong type",
-                ));
-            }
-            keys.push(key);
-        }
-        if !input.0.is_empty() {
-            return Err(CursorError::Malformed("bytes after the last value"));
-        }
-        Ok(Cursor {
-            direction: if flags & FLAG_BACKWARD != 0 {
-                Direction::Backward
-            } else {
-                Direction::Forward
-            },
-            keys,
-        })
+        // A filter that cannot be fingerprinted matches no cursor.
+        let codec = self.codec().map_err(|_| CursorError::OtherFilter)?;
+        codec.decode(text)
     }
 
     /// Checks a cursor without running anything: `Ok` with its direction if

@@ -125,12 +125,18 @@ impl Pool {
     /// A connection, waiting at most `acquire_timeout` for one to be free.
     pub async fn get(&self) -> Result<PooledConnection> {
         self.inner.get().await.map_err(|e| match e {
+            // Opening a new connection timed out: the server is not
+            // answering, which is the connection variant, not a full pool.
+            deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Create) => {
+                Error::Unavailable(crate::PgError::connect_timeout(
+                    self.options.acquire_timeout,
+                ))
+            }
             deadpool_postgres::PoolError::Timeout(_) => Error::PoolTimeout {
                 waited: self.options.acquire_timeout,
             },
             deadpool_postgres::PoolError::Closed => Error::PoolClosed,
-            deadpool_postgres::PoolError::Backend(e) if e.is_closed() => Error::ConnectionLost(e),
-            deadpool_postgres::PoolError::Backend(e) => Error::Postgres(e),
+            deadpool_postgres::PoolError::Backend(e) => Error::from(e),
             other => Error::PoolSetup(other.to_string()),
         })
     }

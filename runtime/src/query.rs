@@ -96,14 +96,24 @@ pub struct Statements {
     /// Parameter types of `soft_delete` and `restore`: the id, and the
     /// version when versioned.
     pub guard_types: Vec<Type>,
+    /// The column each parameter of `insert` is for, `$1` first: how a
+    /// value the server refuses is reported with its column.
+    pub insert_parameters: Vec<&'static str>,
+    /// The column each parameter of `update` is for, `$1` first.
+    pub update_parameters: Vec<&'static str>,
 }
+
+/// The most bind parameters one PostgreSQL statement can carry. Batch
+/// inserts ([`crate::batch`]) bind one parameter per column, whatever the
+/// number of rows.
+pub const MAX_PARAMETERS: usize = 65_535;
 
 /// Parameter types of `get`, `purge` and `probe`: the id.
 pub const ID_TYPES: &[Type] = &[Type::UUID];
 
 impl Statements {
     /// Renders the statements of one table.
-    pub fn new(schema: &TableSchema) -> Self {
+    pub fn new(schema: &'static TableSchema) -> Self {
         let t = quote_ident(schema.name);
         let columns = schema
             .columns
@@ -222,7 +232,14 @@ impl Statements {
             .collect();
         let mut update_types = guard_types.clone();
         update_types.extend(business_types);
+        let mut update_parameters = vec!["id"];
+        if versioned {
+            update_parameters.push("version");
+        }
+        update_parameters.extend(schema.business_columns().map(|c| c.name));
         Statements {
+            insert_parameters: schema.insert_columns().map(|c| c.name).collect(),
+            update_parameters,
             insert_types,
             insert_many,
             insert_many_count,
@@ -482,10 +499,10 @@ pub fn insert<'n, N: NewEntity + 'n>(
             .map_err(|e| crate::Error::UnsupportedValue(e.to_string()))?;
     }
     let parameters = width * rows_seen;
-    if parameters > crate::batch::MAX_PARAMETERS {
+    if parameters > MAX_PARAMETERS {
         return Err(crate::Error::TooManyParameters {
             parameters,
-            max: crate::batch::MAX_PARAMETERS,
+            max: MAX_PARAMETERS,
         });
     }
     Ok(q)

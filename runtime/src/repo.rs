@@ -29,154 +29,16 @@ use std::time::{Duration, Instant};
 use tracing::Instrument as _;
 
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, Row, Transaction};
+use tokio_postgres::Row;
 
 use crate::query::ID_TYPES;
 use uuid::Uuid;
 
 use crate::entity::{Entity, NewEntity, SqlParam};
-use crate::error::{Error, Result};
+use crate::error::{classify, Error, Result};
 use crate::page::{Page, Pager, Start};
 
-/// Something statements can run on: a [`Client`], a [`Transaction`], a
-/// pooled connection, or [`Unnamed`] for PgBouncer's transaction pooling.
-///
-/// Each call carries the parameters' PostgreSQL types, taken from the
-/// entity's schema; executors that let the server infer them ignore them.
-/// The futures are `Send`, so repository calls can run inside spawned tasks.
-pub trait Executor: Sync {
-    /// Runs a statement returning rows.
-    fn query(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-        types: &[Type],
-    ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send;
-    /// Runs a statement returning at most one row.
-    fn query_opt(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-        types: &[Type],
-    ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send;
-}
-
-/// Implements [`Executor`] for `Client` and `Transaction`: the statement is
-/// prepared unnamed with the given parameter types, then executed, so the
-/// server takes each value at the type it was bound with (an `i32` compared
-/// with a `SMALLINT` column is fine).
-macro_rules! executor {
-    ($($ty:ty),*) => {$(
-        impl Executor for $ty {
-            async fn query(
-                &self,
-                sql: &str,
-                params: &[SqlParam<'_>],
-                types: &[Type],
-            ) -> Result<Vec<Row>, tokio_postgres::Error> {
-                let statement = self.prepare_typed(sql, types).await?;
-                <$ty>::query(self, &statement, params).await
-            }
-            async fn query_opt(
-                &self,
-                sql: &str,
-                params: &[SqlParam<'_>],
-                types: &[Type],
-            ) -> Result<Option<Row>, tokio_postgres::Error> {
-                let statement = self.prepare_typed(sql, types).await?;
-                <$ty>::query_opt(self, &statement, params).await
-            }
-        }
-    )*};
-}
-
-executor!(Client, Transaction<'_>);
-
-/// A pooled connection (`Repo::new(&*conn)`): each statement text is prepared
-/// once per connection and reused, so a call costs one round trip. The kit's
-/// statements have fixed text, so the cache stays small.
-impl Executor for deadpool_postgres::ClientWrapper {
-    async fn query(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-        types: &[Type],
-    ) -> Result<Vec<Row>, tokio_postgres::Error> {
-        let statement = self.prepare_typed_cached(sql, types).await?;
-        Client::query(self, &statement, params).await
-    }
-    async fn query_opt(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-        types: &[Type],
-    ) -> Result<Option<Row>, tokio_postgres::Error> {
-        let statement = self.prepare_typed_cached(sql, types).await?;
-        Client::query_opt(self, &statement, params).await
-    }
-}
-
-/// Runs every statement as one unnamed, typed statement (Parse, Bind,
-/// Execute and Sync in a single round trip), so nothing is ever prepared by
-/// name on the server and no statement spans two round trips: the mode for
-/// PgBouncer in transaction pooling mode. The types come from the entity's
-/// schema. Each call is planned afresh, so on a direct connection a pooled
-/// connection's cached statements are faster.
-#[derive(Debug, Clone, Copy)]
-pub struct Unnamed<'c, C>(pub &'c C);
-
-fn typed<'p>(params: &'p [SqlParam<'p>], types: &[Type]) -> Vec<(SqlParam<'p>, Type)> {
-    params.iter().copied().zip(types.iter().cloned()).collect()
-}
-
-macro_rules! unnamed {
-    ($($ty:ty),*) => {$(
-        impl Executor for Unnamed<'_, $ty> {
-            async fn query(
-                &self,
-                sql: &str,
-                params: &[SqlParam<'_>],
-                types: &[Type],
-            ) -> Result<Vec<Row>, tokio_postgres::Error> {
-                self.0.query_typed(sql, &typed(params, types)).await
-            }
-            async fn query_opt(
-                &self,
-                sql: &str,
-                params: &[SqlParam<'_>],
-                types: &[Type],
-            ) -> Result<Option<Row>, tokio_postgres::Error> {
-                self.0.query_typed_opt(sql, &typed(params, types)).await
-            }
-        }
-    )*};
-}
-
-unnamed!(Client, Transaction<'_>);
-
-/// A connection or transaction that can open a (nested) transaction.
-pub trait Transactional: Send {
-    /// Opens a transaction, or a savepoint inside an open one.
-    fn begin(
-        &mut self,
-    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send;
-}
-
-impl Transactional for Client {
-    fn begin(
-        &mut self,
-    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
-        self.transaction()
-    }
-}
-
-impl Transactional for Transaction<'_> {
-    fn begin(
-        &mut self,
-    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
-        self.transaction()
-    }
-}
+pub use crate::exec::{transaction, Executor, Transactional, Unnamed};
 
 /// What a guarded write that matched no row was trying to do.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -185,6 +47,14 @@ enum Guard {
     Live,
     /// The row must be soft-deleted (restore).
     Deleted,
+}
+
+/// A version-checked write: its statement and what its parameters are.
+struct Write<'s> {
+    operation: &'static str,
+    sql: &'s str,
+    types: &'s [Type],
+    parameters: &'s [&'static str],
 }
 
 /// Statements slower than this log a warning unless the repository is told otherwise.
@@ -265,20 +135,18 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// Inserts a row with the caller's id.
     pub async fn insert_with_id<N: NewEntity>(&self, id: Uuid, new: &N) -> Result<N::Entity> {
         let schema = N::Entity::SCHEMA;
+        let statements = N::Entity::statements();
         let mut params: Vec<SqlParam<'_>> = vec![&id];
         params.extend(new.business_values());
         let row = self
             .traced(
                 schema.name,
                 "insert",
-                self.executor.query_opt(
-                    &N::Entity::statements().insert,
-                    &params,
-                    &N::Entity::statements().insert_types,
-                ),
+                self.executor
+                    .query_opt(&statements.insert, &params, &statements.insert_types),
             )
             .await
-            .map_err(|e| Error::from_db(e, schema))?;
+            .map_err(|e| classify(e, Some(schema), &statements.insert_parameters))?;
         // INSERT ... RETURNING always yields the inserted row.
         let row = row.ok_or(Error::NotFound {
             table: schema.name,
@@ -400,7 +268,10 @@ impl<'e, X: Executor> Repo<'e, X> {
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
-        Ok(rows.first().map_or(0, |r| r.get(0)))
+        match rows.first() {
+            Some(row) => crate::row::read(row, 0, E::SCHEMA.name, "count"),
+            None => Ok(0),
+        }
     }
 
     /// Writes the entity's business columns, bumping `version` and setting
@@ -408,15 +279,13 @@ impl<'e, X: Executor> Repo<'e, X> {
     pub async fn update<E: Entity>(&self, entity: &E) -> Result<E> {
         let values = entity.business_values();
         let s = E::statements();
-        self.guarded(
-            entity,
-            "update",
-            &s.update,
-            &s.update_types,
-            values,
-            Guard::Live,
-        )
-        .await
+        let write = Write {
+            operation: "update",
+            sql: &s.update,
+            types: &s.update_types,
+            parameters: &s.update_parameters,
+        };
+        self.guarded(entity, write, values, Guard::Live).await
     }
 
     /// Marks the row deleted (`deleted_at = now()`), version-checked.
@@ -445,9 +314,13 @@ impl<'e, X: Executor> Repo<'e, X> {
         let sql = sql.ok_or(Error::NoSoftDelete {
             table: E::SCHEMA.name,
         })?;
-        let types = &E::statements().guard_types;
-        self.guarded(entity, operation, sql, types, Vec::new(), guard)
-            .await
+        let write = Write {
+            operation,
+            sql,
+            types: &E::statements().guard_types,
+            parameters: &[],
+        };
+        self.guarded(entity, write, Vec::new(), guard).await
     }
 
     /// Removes the row for good, live or soft-deleted. Returns whether a row
@@ -469,9 +342,7 @@ impl<'e, X: Executor> Repo<'e, X> {
     async fn guarded<E: Entity>(
         &self,
         entity: &E,
-        operation: &'static str,
-        sql: &str,
-        types: &[Type],
+        write: Write<'_>,
         values: Vec<SqlParam<'_>>,
         guard: Guard,
     ) -> Result<E> {
@@ -485,17 +356,30 @@ impl<'e, X: Executor> Repo<'e, X> {
         let row = self
             .traced(
                 E::SCHEMA.name,
-                operation,
-                self.executor.query_opt(sql, &params, types),
+                write.operation,
+                self.executor.query_opt(write.sql, &params, write.types),
             )
             .await
-            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
+            .map_err(|e| classify(e, Some(E::SCHEMA), write.parameters))?;
         match row {
             Some(row) => E::from_row(&row),
             None => Err(self.explain_miss::<E>(id, version, guard).await),
         }
     }
 
+    /// Tells why a guarded write matched no row, from the row as it is
+    /// now. The checks, in order:
+    ///
+    /// 1. no row with the id: [`Error::NotFound`];
+    /// 2. the row is soft-deleted and the write needs it live (update, soft
+    ///    delete): [`Error::NotFound`], whatever its version — re-reading
+    ///    would find nothing, so "stale, retry" would mislead;
+    /// 3. the row is live and the write needs it soft-deleted (restore):
+    ///    [`Error::NotSoftDeleted`];
+    /// 4. the row is at another version: [`Error::StaleVersion`];
+    /// 5. otherwise (it changed and changed back between the write and this
+    ///    read, which a version bump on every write rules out for versioned
+    ///    tables): [`Error::NotFound`].
     async fn explain_miss<E: Entity>(
         &self,
         id: Uuid,
@@ -512,14 +396,25 @@ impl<'e, X: Executor> Repo<'e, X> {
             )
             .await;
         let row = match probe {
-            Ok(row) => row,
+            Ok(Some(row)) => row,
+            Ok(None) => return Error::NotFound { table, id },
             Err(e) => return Error::from_db(e, E::SCHEMA),
         };
-        let Some(row) = row else {
-            return Error::NotFound { table, id };
+        let state = crate::row::read::<i32>(&row, 0, table, "version").and_then(|actual| {
+            Ok((
+                actual,
+                crate::row::read::<bool>(&row, 1, table, "deleted_at")?,
+            ))
+        });
+        let (actual, deleted) = match state {
+            Ok(state) => state,
+            Err(e) => return e,
         };
-        let actual: i32 = row.get(0);
-        let deleted: bool = row.get(1);
+        match guard {
+            Guard::Live if deleted => return Error::NotFound { table, id },
+            Guard::Deleted if !deleted => return Error::NotSoftDeleted { table, id },
+            _ => {}
+        }
         match expected {
             Some(expected) if expected != actual => Error::StaleVersion {
                 table,
@@ -527,7 +422,6 @@ impl<'e, X: Executor> Repo<'e, X> {
                 expected,
                 actual,
             },
-            _ if guard == Guard::Deleted && !deleted => Error::NotSoftDeleted { table, id },
             _ => Error::NotFound { table, id },
         }
     }
@@ -547,44 +441,5 @@ impl RowCount for Vec<Row> {
 impl RowCount for Option<Row> {
     fn row_count(&self) -> u64 {
         u64::from(self.is_some())
-    }
-}
-
-/// Runs `work` in a transaction (a savepoint when `conn` is already one):
-/// committed when it returns `Ok`, rolled back when it returns `Err`, and
-/// rolled back too if it panics or the future is dropped.
-///
-/// ```no_run
-/// # use ordinance::prelude::*;
-/// # #[derive(Entity)] pub struct Tag { pub id: Uuid, #[column(max_len = 40)] pub name: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
-/// # async fn demo(client: &mut ordinance::deps::tokio_postgres::Client) -> ordinance::Result<()> {
-/// use ordinance::repo::{transaction, Repo};
-///
-/// let (a, b) = transaction(client, async |tx| {
-///     let repo = Repo::new(tx);
-///     let a = repo.insert(&NewTag { name: "a".into() }).await?;
-///     let b = repo.insert(&NewTag { name: "b".into() }).await?;
-///     Ok((a.id, b.id))
-/// })
-/// .await?;
-/// # Ok(()) }
-/// ```
-pub async fn transaction<C, T, F>(conn: &mut C, work: F) -> Result<T>
-where
-    C: Transactional,
-    F: AsyncFnOnce(&Transaction<'_>) -> Result<T>,
-{
-    let tx = conn.begin().await?;
-    match work(&tx).await {
-        Ok(value) => {
-            tx.commit().await?;
-            Ok(value)
-        }
-        Err(err) => {
-            // The work's error is the one to report; a failed rollback means
-            // the connection is gone, and the server rolls back by itself.
-            let _ = tx.rollback().await;
-            Err(err)
-        }
     }
 }

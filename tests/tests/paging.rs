@@ -216,8 +216,31 @@ async fn pages_combine_with_scopes_and_sizes_are_bounded() {
     assert!(Pager::<Entry>::new()
         .expect("pager")
         .max_size(2000)
+        .expect("max size")
         .size(2000)
         .is_ok());
+    // Settings that cannot work are refused when set.
+    assert!(matches!(
+        Pager::<Entry>::new().expect("pager").max_size(0),
+        Err(Error::InvalidSetting {
+            setting: "Pager::max_size",
+            ..
+        })
+    ));
+    let chosen = Pager::<Entry>::new()
+        .expect("pager")
+        .size(100)
+        .expect("size");
+    assert!(matches!(
+        chosen.max_size(20),
+        Err(Error::InvalidSetting { .. })
+    ));
+    // The default size shrinks to a lower maximum instead.
+    let small = Pager::<Entry>::new()
+        .expect("pager")
+        .max_size(20)
+        .expect("max");
+    assert_eq!(small.page_size(), 20);
     assert!(matches!(
         Pager::<Entry>::new().expect("pager").order(6),
         Err(Error::NoKeyset { table: "entries" })

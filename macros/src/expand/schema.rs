@@ -149,6 +149,35 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
         let live_only = ix.live_only;
         quote!(#p::Index { name: #name, columns: #cols, unique: #unique, live_only: #live_only })
     });
+    // A keyset text key needs a bound: `String` fields are checked by name
+    // (check.rs); any other type stored as TEXT is asked at compile time,
+    // and passes when it is an enum (its values are its bound).
+    let mut keyed: Vec<usize> = plan
+        .keysets
+        .iter()
+        .flat_map(|k| k.columns.iter().map(|(i, _)| *i))
+        .collect();
+    keyed.sort_unstable();
+    keyed.dedup();
+    for i in keyed {
+        let f = &cont.fields[i];
+        if f.attrs.max_len.is_some() || f.col.nullable {
+            continue;
+        }
+        let ty = f.col.inner;
+        let msg = format!(
+            "keyset column \"{}\" is stored as TEXT without a length limit, so its cursors would have no size bound; \
+             add #[column(max_len = N)] to the field",
+            f.column
+        );
+        assertions.push(quote_spanned! {ty.span()=>
+            const _: () = ::core::assert!(
+                !::core::matches!(<#ty as #p::ColumnType>::SQL_TYPE, #p::SqlType::Text)
+                    || !<#ty as #p::ColumnType>::ALLOWED_VALUES.is_empty(),
+                #msg
+            );
+        });
+    }
     let keysets = plan.keysets.iter().map(|k| index_columns(cont, &k.columns));
     let table_waivers = waivers(&cont.attrs.waivers);
     let glue = row_glue(cont);

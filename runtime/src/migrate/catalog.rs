@@ -63,7 +63,8 @@ pub const MIGRATIONS_TABLE: &str = "schema_migrations";
 impl Catalog {
     /// Reads the `public` schema of the database `client` is connected to.
     pub async fn read(client: &Client) -> Result<Catalog> {
-        let db = |e| Error::Postgres(e);
+        use crate::row::read;
+        let db = Error::from;
         let tables = client
             .query(
                 "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class') \
@@ -75,9 +76,9 @@ impl Catalog {
             .map_err(db)?;
         let mut catalog = Catalog::default();
         for row in tables {
-            let oid: u32 = row.get(0);
+            let oid: u32 = read(&row, 0, "pg_class", "oid")?;
             let mut table = Table {
-                comment: row.get(2),
+                comment: read(&row, 2, "pg_class", "obj_description")?,
                 ..Table::default()
             };
             for c in client
@@ -93,14 +94,15 @@ impl Catalog {
                 .await
                 .map_err(db)?
             {
+                const T: &str = "pg_attribute";
                 table.columns.insert(
-                    c.get(0),
+                    read(&c, 0, T, "attname")?,
                     Column {
-                        sql_type: c.get(1),
-                        not_null: c.get(2),
-                        default: c.get(3),
-                        comment: c.get(4),
-                        position: c.get(5),
+                        sql_type: read(&c, 1, T, "format_type")?,
+                        not_null: read(&c, 2, T, "attnotnull")?,
+                        default: read(&c, 3, T, "pg_get_expr")?,
+                        comment: read(&c, 4, T, "col_description")?,
+                        position: read(&c, 5, T, "attnum")?,
                     },
                 );
             }
@@ -113,12 +115,13 @@ impl Catalog {
                 .await
                 .map_err(db)?
             {
-                let kind: String = c.get(1);
+                const T: &str = "pg_constraint";
+                let kind: String = read(&c, 1, T, "contype")?;
                 table.constraints.insert(
-                    c.get(0),
+                    read(&c, 0, T, "conname")?,
                     Constraint {
                         kind: kind.chars().next().unwrap_or('?'),
-                        definition: c.get(2),
+                        definition: read(&c, 2, T, "pg_get_constraintdef")?,
                     },
                 );
             }
@@ -135,12 +138,15 @@ impl Catalog {
             {
                 // Everything lives in `public`; unqualified, a definition
                 // reads like the rest of the migration.
-                let def: String = i.get(1);
-                table
-                    .indexes
-                    .insert(i.get(0), def.replacen(" ON public.", " ON ", 1));
+                let def: String = read(&i, 1, "pg_index", "pg_get_indexdef")?;
+                table.indexes.insert(
+                    read(&i, 0, "pg_index", "relname")?,
+                    def.replacen(" ON public.", " ON ", 1),
+                );
             }
-            catalog.tables.insert(row.get(1), table);
+            catalog
+                .tables
+                .insert(read(&row, 1, "pg_class", "relname")?, table);
         }
         Ok(catalog)
     }

@@ -373,25 +373,33 @@ impl Migrations {
 /// `(version, name, checksum)` of every applied migration; none when the
 /// bookkeeping table does not exist yet.
 async fn applied(client: &Client) -> Result<Vec<(i64, String, String)>> {
-    let exists: bool = client
+    use crate::row::read;
+    let exists = client
         .query_one(
             "SELECT to_regclass($1) IS NOT NULL",
             &[&format!("public.{MIGRATIONS_TABLE}")],
         )
-        .await?
-        .get(0);
-    if !exists {
+        .await?;
+    if !read::<bool>(&exists, 0, MIGRATIONS_TABLE, "to_regclass")? {
         return Ok(Vec::new());
     }
-    Ok(client
+    // A bookkeeping table made by another tool may have other column types:
+    // that is a typed error naming the column, not a panic.
+    client
         .query(
             &format!("SELECT version, name, checksum FROM {MIGRATIONS_TABLE} ORDER BY version"),
             &[],
         )
         .await?
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect())
+        .map(|r| {
+            Ok((
+                read(r, 0, MIGRATIONS_TABLE, "version")?,
+                read(r, 1, MIGRATIONS_TABLE, "name")?,
+                read(r, 2, MIGRATIONS_TABLE, "checksum")?,
+            ))
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -424,13 +432,14 @@ async fn run_statements(
     transactional: bool,
     record: Record,
 ) -> Result<Duration> {
-    let failed = |index: usize, statement: &str, source| Error::MigrationFailed {
-        version: m.version,
-        name: m.name.clone(),
-        statement: index + 1,
-        sql: statement.to_owned(),
-        source,
-    };
+    let failed =
+        |index: usize, statement: &str, source: tokio_postgres::Error| Error::MigrationFailed {
+            version: m.version,
+            name: m.name.clone(),
+            statement: index + 1,
+            sql: statement.to_owned(),
+            source: Box::new(Error::from(source)),
+        };
     let started = Instant::now();
     let bookkeeping = match record {
         Record::Insert => format!(

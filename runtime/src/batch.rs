@@ -139,19 +139,29 @@ fn write_array_literal(items: &[Option<String>], out: &mut BytesMut) {
 pub async fn insert_many<N, C>(conn: &mut C, rows: &[N]) -> Result<Vec<N::Entity>>
 where
     N: NewEntity + Sync,
-    C: Transactional,
+    C: Transactional + ?Sized,
 {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let schema = N::Entity::SCHEMA;
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let tx = conn.begin().await.map_err(|e| Error::from_db(e, schema))?;
+    let statement = prepare::<N>(&tx, &N::Entity::statements().insert_many).await?;
     let mut out = Vec::with_capacity(rows.len());
-    let sql = &N::Entity::statements().insert_many;
-    in_chunks(conn, rows, sql, async |tx, statement, params, ids| {
+    for (chunk, chunk_ids) in chunks(rows, &ids) {
+        let columns = column_arrays::<N>(chunk, chunk_ids);
         let stored = tx
-            .query(statement, params)
+            .query(&statement, &params(&columns))
             .await
-            .map_err(|e| Error::from_db(e, N::Entity::SCHEMA))?;
+            .map_err(|e| Error::from_db(e, schema))?;
         // RETURNING promises no order: put the rows back in the caller's.
-        let position: HashMap<Uuid, usize> =
-            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        let mut decoded: Vec<Option<N::Entity>> = (0..ids.len()).map(|_| None).collect();
+        let position: HashMap<Uuid, usize> = chunk_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i))
+            .collect();
+        let mut decoded: Vec<Option<N::Entity>> = (0..chunk_ids.len()).map(|_| None).collect();
         for row in &stored {
             let entity = N::Entity::from_row(row)?;
             if let Some(&i) = position.get(&entity.id()) {
@@ -159,9 +169,8 @@ where
             }
         }
         out.extend(decoded.into_iter().flatten());
-        Ok(())
-    })
-    .await?;
+    }
+    finish::<N>(tx, statement).await?;
     Ok(out)
 }
 
@@ -171,75 +180,78 @@ where
 pub async fn insert_many_count<N, C>(conn: &mut C, rows: &[N]) -> Result<u64>
 where
     N: NewEntity + Sync,
-    C: Transactional,
+    C: Transactional + ?Sized,
 {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let schema = N::Entity::SCHEMA;
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let tx = conn.begin().await.map_err(|e| Error::from_db(e, schema))?;
+    let statement = prepare::<N>(&tx, &N::Entity::statements().insert_many_count).await?;
     let mut written = 0;
-    let sql = &N::Entity::statements().insert_many_count;
-    in_chunks(conn, rows, sql, async |tx, statement, params, _| {
+    for (chunk, chunk_ids) in chunks(rows, &ids) {
+        let columns = column_arrays::<N>(chunk, chunk_ids);
         written += tx
-            .execute(statement, params)
+            .execute(&statement, &params(&columns))
             .await
-            .map_err(|e| Error::from_db(e, N::Entity::SCHEMA))?;
-        Ok(())
-    })
-    .await?;
+            .map_err(|e| Error::from_db(e, schema))?;
+    }
+    finish::<N>(tx, statement).await?;
     Ok(written)
 }
 
-/// Runs `sql` (one array parameter per insert column) once per chunk of
-/// rows, in one transaction, handing `run` each chunk's parameters and ids.
-async fn in_chunks<N, C>(
-    conn: &mut C,
-    rows: &[N],
-    sql: &str,
-    mut run: impl AsyncFnMut(
-        &tokio_postgres::Transaction<'_>,
-        &tokio_postgres::Statement,
-        &[SqlParam<'_>],
-        &[Uuid],
-    ) -> Result<()>,
-) -> Result<()>
-where
-    N: NewEntity + Sync,
-    C: Transactional,
-{
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let schema = N::Entity::SCHEMA;
-    let db = |e| Error::from_db(e, schema);
-    let statements = N::Entity::statements();
-    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
-    let tx = conn.begin().await.map_err(db)?;
-    let statement = tx
-        .prepare_typed(sql, &statements.insert_many_types)
-        .await
-        .map_err(db)?;
-    for (chunk, chunk_ids) in rows
-        .chunks(ROWS_PER_STATEMENT)
+/// The rows with their ids, [`ROWS_PER_STATEMENT`] at a time.
+fn chunks<'r, N>(rows: &'r [N], ids: &'r [Uuid]) -> impl Iterator<Item = (&'r [N], &'r [Uuid])> {
+    rows.chunks(ROWS_PER_STATEMENT)
         .zip(ids.chunks(ROWS_PER_STATEMENT))
-    {
-        let mut columns: Vec<ColumnArray<'_>> = statements
-            .insert_sql_types
-            .iter()
-            .map(|&sql_type| ColumnArray {
-                values: Vec::with_capacity(chunk.len()),
-                sql_type,
-            })
-            .collect();
-        for (row, id) in chunk.iter().zip(chunk_ids) {
-            columns[0].values.push(id);
-            for (column, value) in columns[1..].iter_mut().zip(row.business_values()) {
-                column.values.push(value);
-            }
+}
+
+/// Prepares a batch statement (one array parameter per insert column).
+async fn prepare<N: NewEntity>(
+    tx: &tokio_postgres::Transaction<'_>,
+    sql: &str,
+) -> Result<tokio_postgres::Statement> {
+    tx.prepare_typed(sql, &N::Entity::statements().insert_many_types)
+        .await
+        .map_err(|e| Error::from_db(e, N::Entity::SCHEMA))
+}
+
+/// One array per insert column of a chunk: the ids, then each business
+/// column.
+fn column_arrays<'r, N: NewEntity>(chunk: &'r [N], ids: &'r [Uuid]) -> Vec<ColumnArray<'r>> {
+    let mut columns: Vec<ColumnArray<'_>> = N::Entity::statements()
+        .insert_sql_types
+        .iter()
+        .map(|&sql_type| ColumnArray {
+            values: Vec::with_capacity(chunk.len()),
+            sql_type,
+        })
+        .collect();
+    for (row, id) in chunk.iter().zip(ids) {
+        columns[0].values.push(id);
+        for (column, value) in columns[1..].iter_mut().zip(row.business_values()) {
+            column.values.push(value);
         }
-        let params: Vec<SqlParam<'_>> = columns.iter().map(|c| c as SqlParam<'_>).collect();
-        run(&tx, &statement, &params, chunk_ids).await?;
     }
+    columns
+}
+
+fn params<'c>(columns: &'c [ColumnArray<'_>]) -> Vec<SqlParam<'c>> {
+    columns.iter().map(|c| c as SqlParam<'_>).collect()
+}
+
+/// Closes the statement, then commits.
+async fn finish<N: NewEntity>(
+    tx: tokio_postgres::Transaction<'_>,
+    statement: tokio_postgres::Statement,
+) -> Result<()> {
     // Closed inside the transaction: behind PgBouncer's transaction pooling
     // the server connection is only ours until COMMIT.
     drop(statement);
-    tx.commit().await.map_err(db)
+    tx.commit()
+        .await
+        .map_err(|e| Error::from_db(e, N::Entity::SCHEMA))
 }
 
 /// Streams every row into the table with binary `COPY ... FROM STDIN`, with

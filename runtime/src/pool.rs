@@ -40,7 +40,7 @@ pub struct PoolOptions {
     /// with [`Error::PoolTimeout`].
     pub acquire_timeout: Duration,
     /// Server-side `statement_timeout` of every connection; a statement
-    /// running longer fails with [`Error::StatementTimeout`]. Set through the
+    /// running longer fails with [`Error::Cancelled`]. Set through the
     /// connection's startup options, so not for use behind PgBouncer.
     pub statement_timeout: Option<Duration>,
 }
@@ -53,6 +53,42 @@ impl Default for PoolOptions {
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: None,
         }
+    }
+}
+
+impl PoolOptions {
+    /// Refuses settings that cannot work, instead of quietly meaning
+    /// something else: no connections at all, more kept open than allowed,
+    /// or a statement timeout PostgreSQL would read as "no timeout".
+    pub fn validate(&self) -> Result<()> {
+        if self.max_size == 0 {
+            return Err(Error::InvalidSetting {
+                setting: "PoolOptions::max_size",
+                reason: "a pool of 0 connections can serve nothing; give 1 or more".into(),
+            });
+        }
+        if self.min_size > self.max_size {
+            return Err(Error::InvalidSetting {
+                setting: "PoolOptions::min_size",
+                reason: format!(
+                    "{} connections kept open is more than the {} allowed (max_size)",
+                    self.min_size, self.max_size
+                ),
+            });
+        }
+        if let Some(t) = self.statement_timeout {
+            // PostgreSQL takes whole milliseconds, and 0 means no timeout.
+            if t < Duration::from_millis(1) {
+                return Err(Error::InvalidSetting {
+                    setting: "PoolOptions::statement_timeout",
+                    reason: format!(
+                        "{t:?} is under PostgreSQL's 1 ms resolution and would mean no timeout at all; \
+                         give at least 1 ms, or None for no timeout"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -89,6 +125,7 @@ impl Pool {
         T::TlsConnect: Sync + Send,
         <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
     {
+        options.validate()?;
         if let Some(t) = options.statement_timeout {
             let mut startup = config.get_options().unwrap_or_default().to_owned();
             if !startup.is_empty() {
@@ -108,7 +145,7 @@ impl Pool {
             },
         );
         let inner = deadpool_postgres::Pool::builder(manager)
-            .max_size(options.max_size.max(1))
+            .max_size(options.max_size)
             .wait_timeout(Some(options.acquire_timeout))
             .create_timeout(Some(options.acquire_timeout))
             .runtime(Runtime::Tokio1)
@@ -116,7 +153,7 @@ impl Pool {
             .map_err(|e| Error::PoolSetup(e.to_string()))?;
         let pool = Pool { inner, options };
         let mut warm = Vec::with_capacity(pool.options.min_size);
-        for _ in 0..pool.options.min_size.min(pool.options.max_size) {
+        for _ in 0..pool.options.min_size {
             warm.push(pool.get().await?);
         }
         Ok(pool)

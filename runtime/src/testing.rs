@@ -57,9 +57,49 @@ pub struct ServerTls {
 #[derive(Debug)]
 struct Embedded {
     dir: PathBuf,
-    /// Held until the process exits; closing it tells the watchdog to clean up.
-    _watchdog: Mutex<ChildStdin>,
-    _server: Mutex<Child>,
+    data: PathBuf,
+    /// How to start the server again: the program and its arguments.
+    launch: Launch,
+    /// Held until the process exits; closing it tells the watchdog to clean
+    /// up. Each server start writes its pid here.
+    watchdog: Mutex<ChildStdin>,
+    /// The running server, `None` while stopped.
+    server: Mutex<Option<Child>>,
+}
+
+/// Everything needed to start the server process again.
+#[derive(Debug)]
+struct Launch {
+    program: PathBuf,
+    args: Vec<std::ffi::OsString>,
+    dir: PathBuf,
+    log: PathBuf,
+    run_as: Option<(u32, u32)>,
+}
+
+impl Launch {
+    fn spawn(&self) -> Result<Child> {
+        let log_file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log)
+            .map_err(io_at(&self.log))?;
+        let log_err = log_file.try_clone().map_err(io_at(&self.log))?;
+        let mut cmd = Command::new(&self.program);
+        cmd.current_dir(&self.dir)
+            .env("LC_ALL", "C")
+            .env_remove("PGDATA")
+            .stdin(Stdio::null())
+            .args(&self.args)
+            .stdout(log_file)
+            .stderr(log_err)
+            // Its own process group: a Ctrl-C at the terminal reaches the
+            // test process, whose exit then stops the server cleanly.
+            .process_group(0);
+        if let Some((uid, gid)) = self.run_as {
+            cmd.uid(uid).gid(gid);
+        }
+        cmd.spawn().map_err(setup_failed("starting postgres"))
+    }
 }
 
 static SERVER: OnceLock<std::result::Result<TestServer, String>> = OnceLock::new();
@@ -87,6 +127,71 @@ impl TestServer {
             });
         }
         Embedded::start(None)
+    }
+
+    /// Starts a throwaway server of its own, whatever `DATABASE_URL` says, on
+    /// a Unix socket: for tests that stop and start a server
+    /// ([`shut_down`](Self::shut_down), [`start_again`](Self::start_again))
+    /// without disturbing the shared one. It is removed when the value is
+    /// dropped, or when the process exits.
+    pub fn start_dedicated() -> Result<TestServer> {
+        Embedded::start(None)
+    }
+
+    /// Stops a throwaway server of this process with a fast shutdown
+    /// (sessions are ended, committed work is kept), and waits for it to
+    /// exit. Connections then fail until [`start_again`](Self::start_again).
+    pub fn shut_down(&self) -> Result<()> {
+        let embedded = self.embedded_only("shut_down")?;
+        let child = embedded
+            .server
+            .lock()
+            .map_err(|_| setup_failed("shut_down")("a lock was poisoned"))?
+            .take();
+        let Some(mut child) = child else {
+            return Ok(());
+        };
+        // SIGINT asks the postmaster for a fast shutdown.
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .map_err(setup_failed("signalling postgres"))?;
+        if !status.success() {
+            return Err(setup_failed("signalling postgres")(status));
+        }
+        child
+            .wait()
+            .map_err(setup_failed("waiting for postgres to stop"))?;
+        Ok(())
+    }
+
+    /// Starts a throwaway server stopped with [`shut_down`](Self::shut_down)
+    /// again, on the same data and address, and waits until it accepts
+    /// connections.
+    pub fn start_again(&self) -> Result<()> {
+        let embedded = self.embedded_only("start_again")?;
+        let mut slot = embedded
+            .server
+            .lock()
+            .map_err(|_| setup_failed("start_again")("a lock was poisoned"))?;
+        if slot.is_some() {
+            return Ok(());
+        }
+        let mut child = embedded.launch.spawn()?;
+        if let Ok(mut watchdog) = embedded.watchdog.lock() {
+            let _ = writeln!(watchdog, "{}", child.id());
+        }
+        wait_until_ready(&embedded.data, &mut child, &embedded.launch.log)?;
+        *slot = Some(child);
+        Ok(())
+    }
+
+    fn embedded_only(&self, step: &'static str) -> Result<&Embedded> {
+        self.embedded.as_ref().ok_or_else(|| Error::ServerSetup {
+            step,
+            detail: "only a throwaway server started by this process can be stopped and started"
+                .to_owned(),
+        })
     }
 
     /// Starts a throwaway server of its own (whatever `DATABASE_URL` says)
@@ -206,13 +311,12 @@ impl Embedded {
             });
         }
         let log = dir.join("server.log");
-        let log_file = std::fs::File::create(&log).map_err(io_at(&log))?;
+        std::fs::File::create(&log).map_err(io_at(&log))?;
         if let Some((uid, gid)) = run_as {
             let _ = std::os::unix::fs::chown(&log, Some(uid), Some(gid));
         }
-        let log_err = log_file.try_clone().map_err(io_at(&log))?;
         let mut port = 5432;
-        let mut listen = Vec::new();
+        let mut args: Vec<std::ffi::OsString> = Vec::new();
         if let Some(tls) = tls {
             port = free_tcp_port()?;
             let owned = |name: &str, text: &str| -> Result<PathBuf> {
@@ -228,47 +332,47 @@ impl Embedded {
             };
             let cert = owned("server.crt", &tls.certificate_pem)?;
             let key = owned("server.key", &tls.private_key_pem)?;
-            listen = vec![
-                "-c".to_owned(),
+            for setting in [
                 "ssl=on".to_owned(),
-                "-c".to_owned(),
                 format!("ssl_cert_file={}", cert.display()),
-                "-c".to_owned(),
                 format!("ssl_key_file={}", key.display()),
-            ];
+            ] {
+                args.push("-c".into());
+                args.push(setting.into());
+            }
         }
-        let mut server = command("postgres")
-            .arg("-D")
-            .arg(&data)
-            .arg("-k")
-            .arg(&dir)
-            .arg("-c")
-            .arg(if tls.is_some() {
-                "listen_addresses=127.0.0.1"
-            } else {
-                "listen_addresses="
-            })
-            .arg("-p")
-            .arg(port.to_string())
-            .args(&listen)
-            .args([
-                "-F",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "max_connections=200",
-                "-c",
-                "shared_buffers=128MB",
-            ])
-            .stdout(log_file)
-            .stderr(log_err)
-            // Its own process group: a Ctrl-C at the terminal reaches the
-            // test process, whose exit then stops the server cleanly.
-            .process_group(0)
-            .spawn()
-            .map_err(setup_failed("starting postgres"))?;
+        args.extend(["-D".into(), data.clone().into_os_string()]);
+        args.extend(["-k".into(), dir.clone().into_os_string()]);
+        let listen = if tls.is_some() {
+            "listen_addresses=127.0.0.1"
+        } else {
+            "listen_addresses="
+        };
+        for arg in [
+            "-c",
+            listen,
+            "-p",
+            &port.to_string(),
+            "-F",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "shared_buffers=128MB",
+        ] {
+            args.push(arg.into());
+        }
+        let launch = Launch {
+            program: bindir.join("postgres"),
+            args,
+            dir: dir.clone(),
+            log: log.clone(),
+            run_as,
+        };
+        let mut server = launch.spawn()?;
         let _ = writeln!(watchdog, "{}", server.id());
         wait_until_ready(&data, &mut server, &log)?;
 
@@ -285,8 +389,10 @@ impl Embedded {
             config,
             embedded: Some(Embedded {
                 dir,
-                _watchdog: Mutex::new(watchdog),
-                _server: Mutex::new(server),
+                data,
+                launch,
+                watchdog: Mutex::new(watchdog),
+                server: Mutex::new(Some(server)),
             }),
         })
     }
@@ -318,13 +424,14 @@ fn setup_failed<E: std::fmt::Display>(step: &'static str) -> impl FnOnce(E) -> E
     }
 }
 
-/// A shell that reads the server's pid, then waits for end-of-file on its
-/// stdin (this process exiting, for any reason), stops the server and
-/// removes the directory.
+/// A shell that reads the server's pid (a line per start), waits for
+/// end-of-file on its stdin (this process exiting, for any reason), stops the
+/// server and removes the directory.
 fn spawn_watchdog(dir: &Path) -> Result<ChildStdin> {
+    // Each start of the server writes its pid; the last one is running.
     const SCRIPT: &str = r#"
-        read -r pid
-        cat > /dev/null
+        pid=
+        while read -r line; do pid=$line; done
         if [ -n "$pid" ]; then
             # Immediate shutdown: the data is thrown away, so no checkpoint.
             kill -QUIT "$pid" 2>/dev/null

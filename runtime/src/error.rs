@@ -217,10 +217,10 @@ pub enum Error {
     /// number out of its column's range (22003), a date or time out of range
     /// (22008), a value that does not parse as its type (22P02), or any other
     /// data exception (class 22). Fix the value; retrying does not help.
-    #[error("invalid value{} of \"{table}\": {source}", column_suffix(.column))]
+    #[error("invalid value{}{}: {source}", column_suffix(.column), table_suffix(.table))]
     InvalidValue {
         /// The table written or read (the entity's, where the kit knows it).
-        table: String,
+        table: Option<String>,
         /// The column the value was for, when the server or the statement
         /// says which.
         column: Option<&'static str>,
@@ -379,6 +379,13 @@ pub enum Error {
     Postgres(PgError),
 }
 
+fn table_suffix(table: &Option<String>) -> String {
+    table
+        .as_ref()
+        .map(|t| format!(" of \"{t}\""))
+        .unwrap_or_default()
+}
+
 fn column_suffix(column: &Option<&'static str>) -> String {
     column
         .map(|c| format!(" (column \"{c}\")"))
@@ -474,6 +481,44 @@ fn is_unavailable(err: &tokio_postgres::Error) -> bool {
     err.to_string() == "timeout waiting for server"
 }
 
+/// The column a `numeric field overflow` (22003) was for: the server names
+/// no column, but its detail gives the precision and scale, and when exactly
+/// one parameter's column is `NUMERIC` of that precision and scale, it is
+/// that one.
+fn overflowing_numeric(
+    source: &PgError,
+    schema: &'static TableSchema,
+    parameters: &[&'static str],
+) -> Option<&'static str> {
+    let db = source.db_error()?;
+    if *db.code() != SqlState::NUMERIC_VALUE_OUT_OF_RANGE {
+        return None;
+    }
+    // "A field with precision 12, scale 2 must round to ..."
+    let detail = db.detail()?;
+    let number_after = |word: &str| -> Option<u16> {
+        let at = detail.find(word)? + word.len();
+        detail[at..]
+            .trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    };
+    let (precision, scale) = (number_after("precision")?, number_after("scale")?);
+    let mut candidates = parameters.iter().filter(|name| {
+        schema.column(name).is_some_and(|c| {
+            c.sql_type
+                == crate::schema::SqlType::Numeric {
+                    precision: Some(precision),
+                    scale: Some(scale),
+                }
+        })
+    });
+    let only = candidates.next()?;
+    candidates.next().is_none().then_some(*only)
+}
+
 /// Maps a driver error to a typed case. `schema` names the entity's table and
 /// the column behind a constraint; `parameters` names the column each bound
 /// parameter of the statement was for (`$1` first), so a refused value is
@@ -490,11 +535,11 @@ pub(crate) fn classify(
         return Error::Postgres(PgError::new(err));
     };
     let code = db.code().clone();
-    let table = db
+    let known_table = db
         .table()
         .map(str::to_owned)
-        .or_else(|| schema.map(|s| s.name.to_owned()))
-        .unwrap_or_default();
+        .or_else(|| schema.map(|s| s.name.to_owned()));
+    let table = known_table.clone().unwrap_or_default();
     let constraint = db.constraint().unwrap_or_default().to_owned();
     let constraint_column = schema.and_then(|s| s.column_of_constraint(&constraint));
     let source = PgError::new(err);
@@ -537,9 +582,10 @@ pub(crate) fn classify(
             .or_else(|| {
                 let n = source.parameter()?;
                 parameters.get(n.checked_sub(1)?).copied()
-            });
+            })
+            .or_else(|| overflowing_numeric(&source, schema?, parameters));
         Error::InvalidValue {
-            table,
+            table: known_table,
             column,
             source,
         }

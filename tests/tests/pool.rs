@@ -121,3 +121,58 @@ async fn a_closed_pool_refuses_new_requests() {
     p.close();
     assert!(matches!(p.get().await, Err(Error::PoolClosed)));
 }
+
+#[tokio::test]
+async fn settings_that_cannot_work_are_refused_when_set() {
+    let db = fixture_database().await;
+    for (options, setting) in [
+        (
+            PoolOptions {
+                statement_timeout: Some(Duration::from_micros(500)),
+                ..PoolOptions::default()
+            },
+            "PoolOptions::statement_timeout",
+        ),
+        (
+            PoolOptions {
+                max_size: 0,
+                ..PoolOptions::default()
+            },
+            "PoolOptions::max_size",
+        ),
+        (
+            PoolOptions {
+                min_size: 4,
+                max_size: 2,
+                ..PoolOptions::default()
+            },
+            "PoolOptions::min_size",
+        ),
+    ] {
+        match Pool::connect(db.config().clone(), options).await {
+            Err(e @ Error::InvalidSetting { .. }) => {
+                assert!(
+                    matches!(e, Error::InvalidSetting { setting: s, .. } if s == setting),
+                    "{e}"
+                );
+            }
+            other => panic!("expected {setting} to be refused, got {other:?}"),
+        }
+    }
+    // The smallest timeout PostgreSQL can express is accepted, and works.
+    let p = pool(
+        &db,
+        PoolOptions {
+            statement_timeout: Some(Duration::from_millis(1)),
+            ..PoolOptions::default()
+        },
+    )
+    .await;
+    let conn = p.get().await.expect("connection");
+    let err = Error::from(
+        conn.query("SELECT pg_sleep(0.2)", &[])
+            .await
+            .expect_err("times out"),
+    );
+    assert!(matches!(err, Error::Cancelled(_)), "{err:?}");
+}

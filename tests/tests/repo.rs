@@ -643,3 +643,89 @@ async fn scoped_selects_join_other_entities_through_their_column_enums() {
     );
     assert!(found.iter().all(|t| t.assignee_id == Some(ada.id)));
 }
+
+#[tokio::test]
+async fn transactions_nest_as_savepoints_with_the_same_helper() {
+    use ordinance::repo::transaction;
+    let (_db, mut client) = setup().await;
+    let outcome = transaction(&mut client, async |tx| {
+        let kept = org(&Repo::new(&*tx), "Outer").await;
+        // An inner failure rolls back to its savepoint only.
+        let inner = transaction(tx, async |sp| {
+            org(&Repo::new(&*sp), "Inner, undone").await;
+            Err::<(), _>(Error::NotFound {
+                table: "organizations",
+                id: Uuid::nil(),
+            })
+        })
+        .await;
+        assert!(matches!(inner, Err(Error::NotFound { .. })));
+        // A second savepoint commits into the outer transaction.
+        let nested = transaction(tx, async |sp| {
+            let deeper = transaction(sp, async |deepest| {
+                Ok(org(&Repo::new(&*deepest), "Two levels down").await)
+            })
+            .await?;
+            Ok(deeper.id)
+        })
+        .await?;
+        Ok((kept.id, nested))
+    })
+    .await
+    .expect("outer commits");
+    let repo = Repo::new(&client);
+    assert!(repo.exists::<Organization>(outcome.0).await.expect("outer"));
+    assert!(repo
+        .exists::<Organization>(outcome.1)
+        .await
+        .expect("nested"));
+    assert_eq!(repo.count::<Organization>().await.expect("count"), 2);
+
+    // An outer failure undoes everything, committed savepoints included.
+    let failed = transaction(&mut client, async |tx| {
+        transaction(tx, async |sp| Ok(org(&Repo::new(&*sp), "Lost").await)).await?;
+        Err::<(), _>(Error::NoSoftDelete { table: "x" })
+    })
+    .await;
+    assert!(matches!(failed, Err(Error::NoSoftDelete { .. })));
+    assert_eq!(
+        Repo::new(&client)
+            .count::<Organization>()
+            .await
+            .expect("count"),
+        2
+    );
+}
+
+#[tokio::test]
+async fn the_closure_form_runs_on_a_pooled_connection() {
+    use ordinance::pool::{Pool, PoolOptions};
+    use ordinance::repo::transaction;
+    let db = fixture_database().await;
+    let pool = Pool::connect(db.config().clone(), PoolOptions::default())
+        .await
+        .expect("pool");
+    let mut conn = pool.get().await.expect("connection");
+    let id = transaction(&mut conn, async |tx| {
+        Ok(org(&Repo::new(&*tx), "Pooled").await.id)
+    })
+    .await
+    .expect("commit");
+    assert!(Repo::new(&**conn)
+        .exists::<Organization>(id)
+        .await
+        .expect("exists"));
+    let undone = transaction(&mut conn, async |tx| {
+        org(&Repo::new(&*tx), "Undone").await;
+        Err::<(), _>(Error::PoolClosed)
+    })
+    .await;
+    assert!(matches!(undone, Err(Error::PoolClosed)));
+    assert_eq!(
+        Repo::new(&**conn)
+            .count::<Organization>()
+            .await
+            .expect("count"),
+        1
+    );
+}

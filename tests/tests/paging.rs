@@ -587,3 +587,131 @@ proptest! {
         }
     }
 }
+
+/// Titles as long as their column allows, in characters of up to four bytes.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(keyset(title asc, id asc), keyset(created_at desc, id desc))]
+pub struct Headline {
+    pub id: Uuid,
+    #[column(max_len = 2000)]
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+#[tokio::test]
+async fn every_page_is_reachable_with_the_longest_text_keys() {
+    let ddl = ordinance::ddl::SchemaDdl::new(&[Headline::SCHEMA]).expect("ddl");
+    let db = TestDatabase::with_schema(&ddl.up()).await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    // 2,000 characters of four bytes each: 8,000 bytes per key, well past
+    // the 4,096-character limit cursors had before.
+    let rows: Vec<NewHeadline> = ["😀", "日", "é", "z"]
+        .iter()
+        .flat_map(|c| {
+            (0..3).map(move |i| NewHeadline {
+                title: format!("{i}{}", c.repeat(1999)),
+            })
+        })
+        .collect();
+    insert_many(&mut client, &rows).await.expect("rows");
+    for signed in [false, true] {
+        let mut pager = Pager::<Headline>::new()
+            .expect("pager")
+            .size(1)
+            .expect("size");
+        if signed {
+            pager = pager.signing_key(b"k".to_vec());
+        }
+        let repo = Repo::new(&client);
+        let mut page = repo.first_page(&pager).await.expect("first");
+        let mut seen = page.items.len();
+        let mut longest = 0;
+        while let Some(next) = page.next.clone() {
+            longest = std::cmp::max(longest, next.len());
+            assert!(next.len() <= pager.max_cursor_len());
+            page = repo
+                .page_at(&pager, &next)
+                .await
+                .expect("every page is reachable");
+            seen += page.items.len();
+        }
+        assert_eq!(seen, rows.len(), "signed: {signed}");
+        assert!(longest > 4096, "the keys were not long: {longest}");
+        // And backward from the end.
+        let mut page = repo.last_page(&pager).await.expect("last");
+        let mut back = page.items.len();
+        while let Some(previous) = page.previous.clone() {
+            page = repo.page_at(&pager, &previous).await.expect("backward");
+            back += page.items.len();
+        }
+        assert_eq!(back, rows.len());
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_the_server_would_refuse_is_an_invalid_cursor() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let ddl = ordinance::ddl::SchemaDdl::new(&[Headline::SCHEMA]).expect("ddl");
+    let db = TestDatabase::with_schema(&ddl.up()).await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    let rows: Vec<NewHeadline> = (0..3)
+        .map(|i| NewHeadline {
+            title: format!("t{i}"),
+        })
+        .collect();
+    insert_many(&mut client, &rows).await.expect("rows");
+    // Order 1 is (created_at desc, id desc): the cursor ends with a
+    // timestamp (tag 8, 8 bytes) and a uuid (tag 1, 16 bytes).
+    let pager = Pager::<Headline>::new()
+        .expect("pager")
+        .order(1)
+        .expect("order")
+        .size(1)
+        .expect("size");
+    let repo = Repo::new(&client);
+    let cursor = repo
+        .first_page(&pager)
+        .await
+        .expect("page")
+        .next
+        .expect("next");
+    let mut bytes = URL_SAFE_NO_PAD.decode(&cursor).expect("base64");
+    let at = bytes.len() - 17 - 8;
+    assert_eq!(bytes[at - 1], 8, "a timestamp key");
+    // One microsecond before 4714-11-24 BC: chrono holds it, PostgreSQL not.
+    let too_early: i64 = -210_866_803_200_000_000 - 1;
+    bytes[at..at + 8].copy_from_slice(&too_early.to_be_bytes());
+    let forged = URL_SAFE_NO_PAD.encode(&bytes);
+    match repo.page_at(&pager, &forged).await {
+        Err(Error::InvalidCursor(CursorError::Malformed(why))) => {
+            assert!(why.contains("PostgreSQL's range"), "{why}")
+        }
+        other => panic!("expected an invalid cursor, got {other:?}"),
+    }
+    // Invalid UTF-8 in a text key: order 0 ends with the title's bytes and
+    // a uuid.
+    let pager = Pager::<Headline>::new()
+        .expect("pager")
+        .size(1)
+        .expect("size");
+    let cursor = repo
+        .first_page(&pager)
+        .await
+        .expect("page")
+        .next
+        .expect("next");
+    let mut bytes = URL_SAFE_NO_PAD.decode(&cursor).expect("base64");
+    let last_title_byte = bytes.len() - 17 - 1;
+    bytes[last_title_byte] = 0xff;
+    let forged = URL_SAFE_NO_PAD.encode(&bytes);
+    assert!(matches!(
+        repo.page_at(&pager, &forged).await,
+        Err(Error::InvalidCursor(CursorError::Malformed(
+            "a text value is not UTF-8"
+        )))
+    ));
+}

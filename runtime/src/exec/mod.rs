@@ -4,7 +4,7 @@
 //! An [`Executor`] is anything statements can run on: a `Client`, a
 //! `Transaction`, a pooled connection, or [`Unnamed`] for PgBouncer's
 //! transaction pooling. Every executor binds values through
-//! [`Redacted`](redact::Redacted), so the driver's debug log never shows them.
+//! [`redact::Redacted`], so the driver's debug log never shows them.
 
 pub mod redact;
 mod transaction;

@@ -5,7 +5,11 @@
 //! ratio kit / baseline for: get by id, insert one, update with version check,
 //! and 10,000-row batches (batch insert vs binary COPY vs one insert per row).
 
+mod common;
+
 use std::time::{Duration, Instant};
+
+use common::{median, report};
 
 use ordinance::batch::{copy_in, insert_many, insert_many_count};
 use ordinance::pool::{Pool, PoolOptions};
@@ -57,44 +61,6 @@ fn new_account(i: usize) -> NewAccount {
     }
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn report(name: &str, kit: Duration, base: Duration, base_name: &str) {
-    println!(
-        "{name:<28} {:>10.1} µs {:>10.1} µs  {:>6.2}x  (vs {base_name})",
-        kit.as_secs_f64() * 1e6,
-        base.as_secs_f64() * 1e6,
-        kit.as_secs_f64() / base.as_secs_f64()
-    );
-}
-
-/// Runs `kit` and `base` alternately, `n` times each, returning the medians.
-async fn alternate<K, B, KF, BF>(n: usize, mut kit: K, mut base: B) -> (Duration, Duration)
-where
-    K: FnMut(usize) -> KF,
-    B: FnMut(usize) -> BF,
-    KF: std::future::Future<Output = ()>,
-    BF: std::future::Future<Output = ()>,
-{
-    let (mut ks, mut bs) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for i in 0..WARMUP + n {
-        let t = Instant::now();
-        kit(i).await;
-        let k = t.elapsed();
-        let t = Instant::now();
-        base(i).await;
-        let b = t.elapsed();
-        if i >= WARMUP {
-            ks.push(k);
-            bs.push(b);
-        }
-    }
-    (median(ks), median(bs))
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ddl = ordinance::ddl::SchemaDdl::new(&[Account::SCHEMA])?;
@@ -129,7 +95,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "SELECT {COLUMNS} FROM accounts WHERE id = $1 AND deleted_at IS NULL"
         ))
         .await?;
-    let (k, b) = alternate(
+    let (k, b) = common::alternate(
+        WARMUP,
         SINGLE_OPS,
         |i| {
             let repo = &repo;
@@ -156,7 +123,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "INSERT INTO accounts (id, email, display_name, is_admin) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
         ))
         .await?;
-    let (k, b) = alternate(
+    let (k, b) = common::alternate(
+        WARMUP,
         SINGLE_OPS,
         |i| {
             let repo = &repo;
@@ -189,7 +157,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let kit_row = std::cell::RefCell::new(seeded[0].clone());
     let base_row = std::cell::RefCell::new(seeded[1].clone());
-    let (k, b) = alternate(
+    let (k, b) = common::alternate(
+        WARMUP,
         SINGLE_OPS,
         |i| {
             let repo = &repo;

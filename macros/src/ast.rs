@@ -133,6 +133,21 @@ impl<'a> Container<'a> {
             })
     }
 
+    /// The two foreign-key fields of a join entity: a `unique(a, b)` over
+    /// exactly two columns that both declare `references`.
+    pub(crate) fn join_pair(&self) -> Option<(&attr::KeySpec, usize, usize)> {
+        self.attrs
+            .keys
+            .iter()
+            .filter(|k| k.kind == crate::symbol::UNIQUE && k.columns.len() == 2)
+            .find_map(|k| {
+                let (a, fa) = self.field_named(&k.columns[0].ident)?;
+                let (b, fb) = self.field_named(&k.columns[1].ident)?;
+                (fa.attrs.references.is_some() && fb.attrs.references.is_some())
+                    .then_some((k, a, b))
+            })
+    }
+
     /// Whether rows are soft-deleted (a `deleted_at` column exists).
     pub(crate) fn soft_deletes(&self) -> bool {
         self.field("deleted_at").is_some()

@@ -132,7 +132,7 @@ const COLUMN_KEYS: &[&str] = &[
     "renamed_from",
     "exempt",
 ];
-const ENTITY_WAIVERS: &[Symbol] = &[SOFT_DELETE, VERSION, PLURAL];
+const ENTITY_WAIVERS: &[Symbol] = &[SOFT_DELETE, VERSION, PLURAL, JOIN_NAME];
 const FIELD_WAIVERS: &[Symbol] = &[FLOAT, FOREIGN_KEY, BOOLEAN_NAME];
 
 impl Container {

@@ -23,6 +23,7 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
     check_foreign_keys(cx, cont);
     check_attribute_fit(cx, cont);
     check_keysets(cx, cont);
+    check_join_entity(cx, cont);
     check_renames(cx, cont);
     check_generated_names(cx, cont, plan);
 }
@@ -590,6 +591,72 @@ fn check_keysets(cx: &Ctxt, cont: &Container<'_>) {
                 }
             }
         }
+    }
+}
+
+/// A join entity (two foreign keys declared unique together) is named after
+/// both sides, the second one plural in its table (`PostTag` -> `post_tags`),
+/// and links only whole pairs: both foreign keys are NOT NULL.
+fn check_join_entity(cx: &Ctxt, cont: &Container<'_>) {
+    let waiver = cont.waiver(JOIN_NAME);
+    let Some((_, a, b)) = cont.join_pair() else {
+        if let Some(w) = waiver {
+            cx.error_with_help(
+                &w.tokens,
+                "`join_name` is waived but this is no join entity (two foreign keys declared `unique(a_id, b_id)`)",
+                "remove `join_name = ...` from `exempt(...)`",
+            );
+        }
+        return;
+    };
+    let (fa, fb) = (&cont.fields[a], &cont.fields[b]);
+    for f in [fa, fb] {
+        if f.col.nullable {
+            cx.error_with_help(
+                f.ident,
+                format_args!(
+                    "join entity column \"{}\" is nullable: a link with one side missing links nothing",
+                    f.column
+                ),
+                "make the field non-`Option` (a join row links two rows)",
+            );
+        }
+    }
+    let side = |f: &crate::ast::Field<'_>| {
+        f.attrs
+            .references
+            .as_ref()
+            .and_then(|r| r.value.segments.last())
+            .map(|s| s.ident.to_string())
+    };
+    let (Some(left), Some(right)) = (side(fa), side(fb)) else {
+        return;
+    };
+    let name = cont.ident.to_string();
+    let fits = name == format!("{left}{right}") || name == format!("{right}{left}");
+    match (fits, waiver) {
+        (true, Some(w)) => cx.error_with_help(
+            &w.tokens,
+            format_args!("`{name}` is already named after both sides: there is nothing to waive"),
+            "remove `join_name = ...` from `exempt(...)`",
+        ),
+        (false, None) => {
+            let table =
+                |first: &str, second: &str| naming::table_name_for(&format!("{first}{second}"));
+            cx.error_with_help(
+                cont.ident,
+                format_args!(
+                    "join entity `{name}` links `{left}` and `{right}` but is not named after them"
+                ),
+                format_args!(
+                    "name it after both sides, plural last: `{left}{right}` (table \"{}\") or `{right}{left}` \
+                     (table \"{}\"); or keep the name with `#[entity(exempt(join_name = \"why\"))]`",
+                    table(&left, &right),
+                    table(&right, &left)
+                ),
+            );
+        }
+        _ => {}
     }
 }
 

@@ -4,6 +4,7 @@
 mod column;
 mod db_enum;
 mod embed;
+mod relation;
 mod schema;
 
 use proc_macro2::TokenStream;
@@ -38,7 +39,8 @@ pub(crate) fn derive_entity(input: &DeriveInput) -> TokenStream {
         Ok(()) => {
             let schema = schema::entity_impl(&cont, &plan);
             let new = schema::new_struct(input, &cont, true);
-            quote! { #columns #schema #new }
+            let relations = relation::relations(input, &cont, &plan);
+            quote! { #columns #schema #new #relations }
         }
         Err(err) => {
             let errors = err.into_compile_error();

@@ -90,17 +90,19 @@ impl KeyValue {
             )));
         };
         Ok(match column.sql_type {
-            SqlType::Uuid => KeyValue::Uuid(decode(row, p, schema)?),
-            SqlType::Text => KeyValue::Text(decode(row, p, schema)?),
-            SqlType::Boolean => KeyValue::Bool(decode(row, p, schema)?),
-            SqlType::SmallInt => KeyValue::SmallInt(decode(row, p, schema)?),
-            SqlType::Integer => KeyValue::Integer(decode(row, p, schema)?),
-            SqlType::BigInt => KeyValue::BigInt(decode(row, p, schema)?),
-            SqlType::Numeric { .. } => KeyValue::Numeric(decode(row, p, schema)?),
+            SqlType::Uuid => KeyValue::Uuid(decode(row, 0, p, schema)?),
+            SqlType::Text => KeyValue::Text(decode(row, 0, p, schema)?),
+            SqlType::Boolean => KeyValue::Bool(decode(row, 0, p, schema)?),
+            SqlType::SmallInt => KeyValue::SmallInt(decode(row, 0, p, schema)?),
+            SqlType::Integer => KeyValue::Integer(decode(row, 0, p, schema)?),
+            SqlType::BigInt => KeyValue::BigInt(decode(row, 0, p, schema)?),
+            SqlType::Numeric { .. } => KeyValue::Numeric(decode(row, 0, p, schema)?),
             SqlType::Timestamptz => {
-                KeyValue::Timestamptz(decode::<DateTime<Utc>>(row, p, schema)?.timestamp_micros())
+                KeyValue::Timestamptz(decode::<DateTime<Utc>>(row, 0, p, schema)?.timestamp_micros())
             }
-            SqlType::Date => KeyValue::Date(decode::<NaiveDate>(row, p, schema)?.num_days_from_ce()),
+            SqlType::Date => {
+                KeyValue::Date(decode::<NaiveDate>(row, 0, p, schema)?.num_days_from_ce())
+            },
             other => {
                 return Err(Error::UnsupportedValue(format!(
                     "{other} column `{}` as a sort key (use text, integers, uuid, numeric, date or timestamptz)",

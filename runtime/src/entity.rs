@@ -33,7 +33,12 @@ pub trait Entity: Sized + 'static {
     /// The entity's fixed SQL text, rendered once per process.
     fn statements() -> &'static Statements;
     /// Decodes a row holding every column in schema order.
-    fn from_row(row: &Row) -> Result<Self>;
+    fn from_row(row: &Row) -> Result<Self> {
+        Self::from_row_at(row, 0)
+    }
+    /// Decodes the entity's columns, in schema order, starting at column
+    /// `offset` of the row (a joined row holds several entities).
+    fn from_row_at(row: &Row, offset: usize) -> Result<Self>;
     /// The primary key.
     fn id(&self) -> uuid::Uuid;
     /// The optimistic-locking version (`None` when the rule is waived).
@@ -50,15 +55,17 @@ pub trait NewEntity {
     fn business_values(&self) -> Vec<SqlParam<'_>>;
 }
 
-/// Decodes column `position` of a row, naming the column when it fails.
+/// Decodes the entity's column `position`, found at `offset + position` in
+/// the row, naming the column when it fails.
 #[doc(hidden)]
 pub fn decode<'r, T: FromSql<'r>>(
     row: &'r Row,
+    offset: usize,
     position: usize,
     schema: &'static TableSchema,
 ) -> Result<T> {
     let column = schema.columns.get(position).map_or("?", |c| c.name);
-    crate::row::read(row, position, schema.name, column)
+    crate::row::read(row, offset + position, schema.name, column)
 }
 
 /// Looks a generated column enum's name up in the entity's schema; the enum's

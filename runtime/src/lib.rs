@@ -41,6 +41,7 @@
 //! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
 //! | [`migrate`] | versioned migrations: generated from the entities, drift-checked, applied under a lock |
 //! | [`page`] | keyset pagination with opaque, optionally signed cursors |
+//! | [`relation`] | relations from foreign keys: loads one statement per level, typed joins |
 //! | `tls` | TLS connections with rustls (feature `tls`) |
 //! | [`Error`] | the one error type; its module docs map each SQLSTATE to a variant |
 
@@ -58,6 +59,7 @@ pub mod page;
 mod pg_error;
 pub mod pool;
 pub mod query;
+pub mod relation;
 pub mod repo;
 mod row;
 pub mod schema;

@@ -269,7 +269,7 @@ impl Statements {
 }
 
 /// Which rows a read sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Live rows only: the default everywhere.
     Live,
@@ -282,7 +282,11 @@ pub enum Scope {
 /// `SELECT` of every column of `E`, restricted to `scope`, ready for the
 /// caller's conditions, ordering and joins.
 pub fn select<E: Entity>(scope: Scope) -> SelectStatement {
-    let schema = E::SCHEMA;
+    select_schema(E::SCHEMA, scope)
+}
+
+/// [`select`] from a schema rather than an entity type.
+pub(crate) fn select_schema(schema: &'static TableSchema, scope: Scope) -> SelectStatement {
     let table = || Alias::new(schema.name);
     let mut q = sea_query::Query::select();
     // Qualified by the table, so a join with another entity (which has its

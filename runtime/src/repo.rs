@@ -87,8 +87,13 @@ impl<'e, X: Executor> Repo<'e, X> {
         self
     }
 
+    /// The executor statements run on.
+    pub(crate) fn executor(&self) -> &'e X {
+        self.executor
+    }
+
     /// Runs one statement inside its span, recording rows and duration.
-    async fn traced<T, F>(
+    pub(crate) async fn traced<T, F>(
         &self,
         table: &'static str,
         operation: &'static str,
@@ -240,7 +245,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         pager.page(plan, rows)
     }
 
-    async fn rows_of<E: Entity>(
+    pub(crate) async fn rows_of<E: Entity>(
         &self,
         statement: &impl sea_query::QueryStatementWriter,
         operation: &'static str,
@@ -428,7 +433,7 @@ impl<'e, X: Executor> Repo<'e, X> {
 }
 
 /// How many rows a statement's result carries, for its span.
-trait RowCount {
+pub(crate) trait RowCount {
     fn row_count(&self) -> u64;
 }
 

@@ -216,7 +216,7 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
     let new_ident = format_ident!("New{}", cont.ident);
     let decode = cont.fields.iter().enumerate().map(|(i, f)| {
         let ident = f.ident;
-        quote!(#ident: #p::decode(row, #i, <Self as ::ordinance::Entity>::SCHEMA)?)
+        quote!(#ident: #p::decode(row, offset, #i, <Self as ::ordinance::Entity>::SCHEMA)?)
     });
     let business = business_fields(cont).map(|f| f.ident);
     let version = match cont.field("version") {
@@ -229,7 +229,7 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
             static STATEMENTS: #p::OnceLock<#p::Statements> = #p::OnceLock::new();
             STATEMENTS.get_or_init(|| #p::Statements::new(<Self as ::ordinance::Entity>::SCHEMA))
         }
-        fn from_row(row: &#p::Row) -> #p::Result<Self> {
+        fn from_row_at(row: &#p::Row, offset: usize) -> #p::Result<Self> {
             ::core::result::Result::Ok(Self { #(#decode,)* })
         }
         fn id(&self) -> ::ordinance::prelude::Uuid {
@@ -313,7 +313,7 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
             fn statements() -> &'static #p::Statements {
                 ::core::unreachable!()
             }
-            fn from_row(_: &#p::Row) -> #p::Result<Self> {
+            fn from_row_at(_: &#p::Row, _: usize) -> #p::Result<Self> {
                 ::core::unreachable!()
             }
             fn id(&self) -> ::ordinance::prelude::Uuid {

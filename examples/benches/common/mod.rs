@@ -1,0 +1,53 @@
+//! Timing helpers the benchmarks share: kit and baseline run alternately in
+//! one process, on the same server, and are compared by their medians.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// The middle sample.
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Prints one comparison line: the kit's median, the baseline's, the ratio.
+pub fn report(name: &str, kit: Duration, base: Duration, base_name: &str) {
+    println!(
+        "{name:<34} {:>10.1} µs {:>10.1} µs  {:>6.2}x  (vs {base_name})",
+        kit.as_secs_f64() * 1e6,
+        base.as_secs_f64() * 1e6,
+        kit.as_secs_f64() / base.as_secs_f64()
+    );
+}
+
+/// Runs `kit` and `base` alternately, `warmup + n` times each, and returns
+/// the medians of the last `n`.
+pub async fn alternate<K, B, KF, BF>(
+    warmup: usize,
+    n: usize,
+    mut kit: K,
+    mut base: B,
+) -> (Duration, Duration)
+where
+    K: FnMut(usize) -> KF,
+    B: FnMut(usize) -> BF,
+    KF: Future<Output = ()>,
+    BF: Future<Output = ()>,
+{
+    let (mut ks, mut bs) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..warmup + n {
+        let t = Instant::now();
+        kit(i).await;
+        let k = t.elapsed();
+        let t = Instant::now();
+        base(i).await;
+        let b = t.elapsed();
+        if i >= warmup {
+            ks.push(k);
+            bs.push(b);
+        }
+    }
+    (median(ks), median(bs))
+}

@@ -1,0 +1,148 @@
+//! The fixed statement text of relation loads, rendered once per relation
+//! and scope from the static schemas and kept for the life of the process.
+
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+
+use crate::ddl::quote_ident;
+use crate::query::Scope;
+use crate::schema::TableSchema;
+
+/// What a statement loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Shape {
+    /// Rows of `table` whose `column` is one of `$1`.
+    Children,
+    /// Rows of `table` whose `id` is one of `$1`.
+    ById,
+    /// Rows of `target` linked through join table `table`: its `column` is
+    /// one of `$1`, its `other` references the target.
+    Related,
+}
+
+type Key = (
+    Shape,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Scope,
+);
+
+fn cached(key: Key, render: impl FnOnce() -> String) -> &'static str {
+    static CACHE: OnceLock<RwLock<HashMap<Key, &'static str>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(sql) = cache.read().ok().and_then(|c| c.get(&key).copied()) {
+        return sql;
+    }
+    let mut cache = match cache.write() {
+        Ok(cache) => cache,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    // One string per relation, shape and scope: a bounded set, kept for
+    // the life of the process like the entities' own statements.
+    cache
+        .entry(key)
+        .or_insert_with(|| Box::leak(render().into_boxed_str()))
+}
+
+/// `AND` condition restricting `alias` (a table of `schema`) to `scope`.
+fn scope_condition(schema: &TableSchema, alias: &str, scope: Scope) -> String {
+    match (schema.soft_deletes(), scope) {
+        (true, Scope::Live) => format!(" AND {alias}.\"deleted_at\" IS NULL"),
+        (true, Scope::OnlyDeleted) => format!(" AND {alias}.\"deleted_at\" IS NOT NULL"),
+        (false, Scope::OnlyDeleted) => " AND false".to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// Every column of `schema`, qualified with `alias`.
+fn columns(schema: &TableSchema, alias: &str) -> String {
+    schema
+        .columns
+        .iter()
+        .map(|c| format!("{alias}.{}", quote_ident(c.name)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The order children come in: the entity's first declared keyset order,
+/// else its id.
+fn order(schema: &TableSchema, alias: &str) -> String {
+    match schema.keysets.first() {
+        Some(keys) => keys
+            .iter()
+            .map(|k| {
+                format!(
+                    "{alias}.{}{}",
+                    quote_ident(k.name),
+                    if k.descending { " DESC" } else { "" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => format!("{alias}.\"id\""),
+    }
+}
+
+/// `SELECT` of the rows of `child` whose `column` is in `$1`.
+pub(crate) fn children(
+    child: &'static TableSchema,
+    column: &'static str,
+    scope: Scope,
+) -> &'static str {
+    cached((Shape::Children, child.name, column, "", "", scope), || {
+        let t = "\"t\"";
+        format!(
+            "SELECT {} FROM {} AS {t} WHERE {t}.{} = ANY($1){} ORDER BY {}",
+            columns(child, t),
+            quote_ident(child.name),
+            quote_ident(column),
+            scope_condition(child, t, scope),
+            order(child, t),
+        )
+    })
+}
+
+/// `SELECT` of the rows of `parent` whose id is in `$1`.
+pub(crate) fn by_id(parent: &'static TableSchema, scope: Scope) -> &'static str {
+    cached((Shape::ById, parent.name, "id", "", "", scope), || {
+        let t = "\"t\"";
+        format!(
+            "SELECT {} FROM {} AS {t} WHERE {t}.\"id\" = ANY($1){}",
+            columns(parent, t),
+            quote_ident(parent.name),
+            scope_condition(parent, t, scope),
+        )
+    })
+}
+
+/// `SELECT` of the rows of `target` linked to the parents in `$1` through
+/// the live rows of join table `join` (`from` references the parents, `to`
+/// the target), each followed by the parent id it belongs to.
+pub(crate) fn related(
+    join: &'static TableSchema,
+    from: &'static str,
+    to: &'static str,
+    target: &'static TableSchema,
+    scope: Scope,
+) -> &'static str {
+    cached(
+        (Shape::Related, join.name, from, to, target.name, scope),
+        || {
+            let (t, j) = ("\"t\"", "\"j\"");
+            format!(
+                "SELECT {}, {j}.{from_q} FROM {} AS {t} JOIN {} AS {j} ON {j}.{} = {t}.\"id\"{} \
+             WHERE {j}.{from_q} = ANY($1){} ORDER BY {}",
+                columns(target, t),
+                quote_ident(target.name),
+                quote_ident(join.name),
+                quote_ident(to),
+                scope_condition(join, j, Scope::Live),
+                scope_condition(target, t, scope),
+                order(target, t),
+                from_q = quote_ident(from),
+            )
+        },
+    )
+}

@@ -357,34 +357,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (n, runs) in [(1usize, 2000usize), (100, 1000), (10_000, 30)] {
         seed_join(&mut setup, n).await;
         let expected = n.div_ceil(2);
-        let (k, b) = common::alternate(
-            runs / 10,
-            runs,
-            |_| async {
-                let mut q = left_join_children(Post::USER);
-                q.and_where(Expr::col(UserColumn::HairColor).eq("black"));
-                let rows = pooled.list_joined(&q).await.expect("join");
-                assert_eq!(rows.len(), expected);
-                std::hint::black_box(rows);
-            },
-            |_| async {
-                let s = base.prepare_cached(&join_sql).await.expect("prepare");
-                let rows: Vec<(User, Option<Post>)> = base
-                    .query(&s, &[&"black"])
-                    .await
-                    .expect("join")
-                    .iter()
-                    .map(|r| {
-                        let u = user(r, 0);
-                        let p = r.get::<_, Option<Uuid>>(7).map(|_| post(r, 7));
-                        (u, p)
-                    })
-                    .collect();
-                assert_eq!(rows.len(), expected);
-                std::hint::black_box(rows);
-            },
-        )
-        .await;
+        let kit = || async {
+            let q =
+                left_join_children(Post::USER).filter(Expr::col(UserColumn::HairColor).eq("black"));
+            let rows = pooled.list_joined(&q).await.expect("join");
+            assert_eq!(rows.len(), expected);
+            std::hint::black_box(rows);
+        };
+        let hand = || async {
+            let s = base.prepare_cached(&join_sql).await.expect("prepare");
+            let rows: Vec<(User, Option<Post>)> = base
+                .query(&s, &[&"black"])
+                .await
+                .expect("join")
+                .iter()
+                .map(|r| {
+                    let u = user(r, 0);
+                    let p = r.get::<_, Option<Uuid>>(7).map(|_| post(r, 7));
+                    (u, p)
+                })
+                .collect();
+            assert_eq!(rows.len(), expected);
+            std::hint::black_box(rows);
+        };
+        if common::only().is_some() {
+            if common::run_only(&format!("kit-join-{n}"), kit).await
+                || common::run_only(&format!("base-join-{n}"), hand).await
+            {
+                return Ok(());
+            }
+            continue;
+        }
+        let (k, b) = common::alternate(runs / 10, runs, |_| kit(), |_| hand()).await;
         common::report(
             &format!("left join, N = {n}"),
             k,

@@ -251,13 +251,23 @@ impl<'e, X: Executor> Repo<'e, X> {
         operation: &'static str,
     ) -> Result<Vec<Row>> {
         let (sql, values) = statement.build(sea_query::PostgresQueryBuilder);
+        self.rows_of_built::<E>(&sql, values, operation).await
+    }
+
+    /// Runs SQL text with the values sea-query collected for it.
+    pub(crate) async fn rows_of_built<E: Entity>(
+        &self,
+        sql: &str,
+        values: sea_query::Values,
+        operation: &'static str,
+    ) -> Result<Vec<Row>> {
         let owned = crate::query::bind_values(values)?;
         let params: Vec<SqlParam<'_>> = owned.iter().map(|(p, _)| &**p as SqlParam<'_>).collect();
         let types: Vec<Type> = owned.iter().map(|(_, t)| t.clone()).collect();
         self.traced(
             E::SCHEMA.name,
             operation,
-            self.executor.query(&sql, &params, &types),
+            self.executor.query(sql, &params, &types),
         )
         .await
         .map_err(|e| Error::from_db(e, E::SCHEMA))

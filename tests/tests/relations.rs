@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use ordinance::batch::insert_many;
-use ordinance::deps::sea_query::{Alias, Expr, ExprTrait, Order};
+use ordinance::deps::sea_query::{Expr, ExprTrait, Order};
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
 use ordinance::query::Scope;
@@ -588,11 +588,11 @@ async fn joins_keep_the_live_scope_in_the_on_clause() {
 
     // users LEFT JOIN posts WHERE hair_color = $1: Bo's only article is
     // soft-deleted, and Bo still comes back, with None.
-    let mut q = left_join_children(Article::AUTHOR);
-    q.and_where(Expr::col(MemberColumn::HairColor).eq("black"))
-        .order_by((Alias::new(Member::TABLE), MemberColumn::Name), Order::Asc)
+    let q = left_join_children(Article::AUTHOR)
+        .filter(Expr::col(MemberColumn::HairColor).eq("black"))
+        .order_by(Expr::col((Member::TABLE, MemberColumn::Name)), Order::Asc)
         .order_by(
-            (Alias::new(Article::TABLE), ArticleColumn::Title),
+            Expr::col((Article::TABLE, ArticleColumn::Title)),
             Order::Asc,
         );
     let rows: Vec<(Member, Option<Article>)> = repo.list_joined(&q).await.expect("join");
@@ -626,16 +626,17 @@ async fn joins_keep_the_live_scope_in_the_on_clause() {
     })
     .await
     .expect("reply");
-    let mut q = left_join_parent(Remark::PARENT);
-    q.order_by(
-        (Alias::new(Remark::TABLE), RemarkColumn::Position),
-        Order::Asc,
-    )
-    .and_where(
-        Expr::col((Alias::new(JOINED), RemarkColumn::Position))
-            .is_null()
-            .or(Expr::col((Alias::new(JOINED), RemarkColumn::Position)).eq(0)),
-    );
+    let q = left_join_parent(Remark::PARENT)
+        .order_by(
+            Expr::col((Remark::TABLE, RemarkColumn::Position)),
+            Order::Asc,
+        )
+        .filter(
+            Expr::col((JOINED, RemarkColumn::Position))
+                .is_null()
+                .or(Expr::col((JOINED, RemarkColumn::Position)).eq(0)),
+        )
+        .limit(10);
     let rows: Vec<(Remark, Option<Remark>)> = repo.list_joined(&q).await.expect("self join");
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].1, None);

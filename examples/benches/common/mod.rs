@@ -51,3 +51,34 @@ where
     }
     (median(ks), median(bs))
 }
+
+/// The fixed-call mode for instruction counts: `ORDINANCE_BENCH_ONLY=<name>`
+/// with `ORDINANCE_BENCH_CALLS=<n>` runs only the variant `name`, `n`
+/// times, with no timing loop, so `valgrind --tool=callgrind` runs of
+/// `n = 0` and `n = N` differ by exactly N calls' instructions.
+pub fn only() -> Option<(String, usize)> {
+    let name = std::env::var("ORDINANCE_BENCH_ONLY").ok()?;
+    let calls = std::env::var("ORDINANCE_BENCH_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
+    Some((name, calls))
+}
+
+/// In the fixed-call mode, runs `f` the requested number of times if `name`
+/// is the variant asked for, and says whether it did.
+pub async fn run_only<F, Fut>(name: &str, mut f: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    match only() {
+        Some((only, calls)) if only == name => {
+            for _ in 0..calls {
+                f().await;
+            }
+            true
+        }
+        _ => false,
+    }
+}

@@ -3,53 +3,71 @@
 //! clause (so a `LEFT JOIN` keeps parents whose children are all
 //! soft-deleted), decoded into tuples of entities.
 //!
+//! The fixed part of a join — both entities' columns, `FROM`, `JOIN ... ON`
+//! and the scopes — is SQL text rendered once per relation; only the
+//! caller's conditions, order and limit are rendered per call (with
+//! sea-query, values bound).
+//!
 //! ```
 //! # use ordinance::prelude::*;
 //! # #[derive(Entity, Debug)] pub struct User { pub id: Uuid, #[column(max_len = 20)] pub hair_color: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
 //! # #[derive(Entity, Debug)] pub struct Post { pub id: Uuid, #[column(references = User)] pub author_id: Uuid, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
-//! use ordinance::deps::sea_query::{Expr, ExprTrait, PostgresQueryBuilder};
+//! use ordinance::deps::sea_query::{Expr, ExprTrait, Order};
 //! use ordinance::relation::left_join_children;
 //!
-//! let mut q = left_join_children(Post::AUTHOR);  // JoinSelect<User, Option<Post>>
-//! q.and_where(Expr::col(UserColumn::HairColor).eq("black"));
-//! let (sql, _) = q.build(PostgresQueryBuilder);
-//! assert!(sql.contains(r#"LEFT JOIN "posts" ON "posts"."author_id" = "users"."id" AND "posts"."deleted_at" IS NULL"#));
-//! assert!(sql.contains(r#"WHERE "users"."deleted_at" IS NULL AND "hair_color" = $1"#));
+//! let q = left_join_children(Post::AUTHOR)            // JoinSelect<User, Option<Post>>
+//!     .filter(Expr::col(UserColumn::HairColor).eq("black"))
+//!     .order_by(Expr::col((User::TABLE, UserColumn::Id)), Order::Asc);
+//! let (sql, values) = q.build()?;
+//! assert_eq!(
+//!     sql,
+//!     r#"SELECT "users"."id", "users"."hair_color", "users"."created_at", "users"."updated_at", "users"."deleted_at", "users"."version", "posts"."id", "posts"."author_id", "posts"."created_at", "posts"."updated_at", "posts"."deleted_at", "posts"."version" FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id" AND "posts"."deleted_at" IS NULL WHERE "users"."deleted_at" IS NULL AND "hair_color" = $1 ORDER BY "users"."id" ASC"#
+//! );
+//! assert_eq!(values.0.len(), 1);
 //! // repo.list_joined(&q).await? is a Vec<(User, Option<Post>)>
+//! # Ok::<(), ordinance::Error>(())
 //! ```
 
 use std::marker::PhantomData;
-use std::ops::{Deref, DerefMut};
 
-use sea_query::{Alias, Expr, ExprTrait, JoinType, SelectStatement};
+use sea_query::{Condition, Expr, IntoCondition, Order, PostgresQueryBuilder, QueryBuilder as _};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use super::sql::{self, JoinKind};
 use super::Relation;
 use crate::entity::Entity;
 use crate::error::Result;
 use crate::exec::Executor;
-use crate::query::Scope;
 use crate::repo::Repo;
 
 /// The alias of the joined table when an entity is joined to itself (a
 /// self-reference such as `Comment::PARENT`): conditions on the joined side
-/// name it as `Expr::col((Alias::new(JOINED), CommentColumn::Body))`.
+/// name it as `Expr::col((JOINED, CommentColumn::Body))`.
 pub const JOINED: &str = "joined";
 
 /// A select of `L` with a related entity joined: `R` is the joined entity
-/// (an inner join) or `Option` of it (a left join). Add conditions, order
-/// and limits through `Deref` to the `SelectStatement`; run it with
-/// [`Repo::list_joined`].
+/// (an inner join) or `Option` of it (a left join). Narrow it with
+/// [`filter`](Self::filter), sort it with [`order_by`](Self::order_by),
+/// cap it with [`limit`](Self::limit), and run it with
+/// [`Repo::list_joined`]. Columns of either side are named through their
+/// column enums; qualify them with the table (`(User::TABLE,
+/// UserColumn::Id)`) where both sides have the column.
 pub struct JoinSelect<L, R> {
-    select: SelectStatement,
+    fixed: &'static str,
+    filter: Option<Condition>,
+    order: Vec<(Expr, Order)>,
+    limit: Option<u64>,
     marker: PhantomData<fn() -> (L, R)>,
 }
 
 impl<L, R> Clone for JoinSelect<L, R> {
     fn clone(&self) -> Self {
         JoinSelect {
-            select: self.select.clone(),
+            fixed: self.fixed,
+            filter: self.filter.clone(),
+            order: self.order.clone(),
+            limit: self.limit,
             marker: PhantomData,
         }
     }
@@ -60,20 +78,72 @@ impl<L, R> std::fmt::Debug for JoinSelect<L, R> {
         f.debug_struct("JoinSelect")
             .field("left", &std::any::type_name::<L>())
             .field("right", &std::any::type_name::<R>())
+            .field("filtered", &self.filter.is_some())
+            .field("ordered", &!self.order.is_empty())
+            .field("limit", &self.limit)
             .finish()
     }
 }
 
-impl<L, R> Deref for JoinSelect<L, R> {
-    type Target = SelectStatement;
-    fn deref(&self) -> &SelectStatement {
-        &self.select
+impl<L, R> JoinSelect<L, R> {
+    fn new(fixed: &'static str) -> Self {
+        JoinSelect {
+            fixed,
+            filter: None,
+            order: Vec::new(),
+            limit: None,
+            marker: PhantomData,
+        }
     }
-}
 
-impl<L, R> DerefMut for JoinSelect<L, R> {
-    fn deref_mut(&mut self) -> &mut SelectStatement {
-        &mut self.select
+    /// Only rows matching `condition` (ANDed with any earlier one and with
+    /// the scopes).
+    pub fn filter(mut self, condition: impl IntoCondition) -> Self {
+        let condition = condition.into_condition();
+        self.filter = Some(match self.filter.take() {
+            Some(earlier) => earlier.add(condition),
+            None => Condition::all().add(condition),
+        });
+        self
+    }
+
+    /// Sorts by `expr` (after any earlier order).
+    pub fn order_by(mut self, expr: impl Into<Expr>, order: Order) -> Self {
+        self.order.push((expr.into(), order));
+        self
+    }
+
+    /// At most `rows` rows (bound as a parameter).
+    pub fn limit(mut self, rows: u64) -> Self {
+        self.limit = Some(rows);
+        self
+    }
+
+    /// The statement's text and the values it binds.
+    pub fn build(&self) -> Result<(String, sea_query::Values)> {
+        use std::fmt::Write as _;
+        let mut sql = sea_query::SqlWriterValues::new("$", true);
+        let unwritable = |_| crate::Error::UnsupportedValue("a join condition".into());
+        sql.write_str(self.fixed).map_err(unwritable)?;
+        if let Some(filter) = &self.filter {
+            sql.write_str(" AND ").map_err(unwritable)?;
+            PostgresQueryBuilder.prepare_expr(&Expr::from(filter.clone()), &mut sql);
+        }
+        for (i, (expr, order)) in self.order.iter().enumerate() {
+            sql.write_str(if i == 0 { " ORDER BY " } else { ", " })
+                .map_err(unwritable)?;
+            PostgresQueryBuilder.prepare_expr(expr, &mut sql);
+            sql.write_str(match order {
+                Order::Desc => " DESC",
+                _ => " ASC",
+            })
+            .map_err(unwritable)?;
+        }
+        if let Some(limit) = self.limit {
+            sql.write_str(" LIMIT ").map_err(unwritable)?;
+            PostgresQueryBuilder.prepare_expr(&Expr::val(limit), &mut sql);
+        }
+        Ok(sql.into_parts())
     }
 }
 
@@ -113,58 +183,11 @@ impl<E: Entity> Joined for Option<E> {
     }
 }
 
-/// `select` (of the `from` entity, scoped) with `joined` joined on
-/// `on_left = on_right`, the joined side restricted to `scope` in the `ON`
-/// clause, and its columns selected after the first entity's.
-fn join<L, R>(
-    from: &'static crate::TableSchema,
-    joined: &'static crate::TableSchema,
-    kind: JoinType,
-    on: (&'static str, &'static str),
-    scope: Scope,
-) -> JoinSelect<L, R> {
-    let mut select = crate::query::select_schema(from, Scope::Live);
-    let alias = if from.name == joined.name {
-        JOINED
-    } else {
-        joined.name
-    };
-    let table = || Alias::new(alias);
-    select.columns(joined.columns.iter().map(|c| (table(), Alias::new(c.name))));
-    let (left_column, right_column) = on;
-    let mut condition = Expr::col((table(), Alias::new(right_column)))
-        .equals((Alias::new(from.name), Alias::new(left_column)));
-    if joined.soft_deletes() {
-        let deleted_at = Expr::col((table(), Alias::new("deleted_at")));
-        match scope {
-            Scope::Live => condition = condition.and(deleted_at.is_null()),
-            Scope::OnlyDeleted => condition = condition.and(deleted_at.is_not_null()),
-            Scope::WithDeleted => {}
-        }
-    } else if scope == Scope::OnlyDeleted {
-        condition = condition.and(Expr::val(false));
-    }
-    if alias == joined.name {
-        select.join(kind, Alias::new(joined.name), condition);
-    } else {
-        select.join_as(kind, Alias::new(joined.name), table(), condition);
-    }
-    JoinSelect {
-        select,
-        marker: PhantomData,
-    }
-}
-
 /// Live parents with their children through `via`, inner join: a parent
-/// with no live child is left out. Rows decode as `(P, C)`.
+/// with no child in scope is left out. Rows decode as `(P, C)`.
 pub fn join_children<C: Entity, P: Entity, K>(via: Relation<C, P, K>) -> JoinSelect<P, C> {
-    join(
-        P::SCHEMA,
-        C::SCHEMA,
-        JoinType::InnerJoin,
-        ("id", via.column),
-        via.scope,
-    )
+    let kind = JoinKind::Children { left: false };
+    JoinSelect::new(sql::join(P::SCHEMA, C::SCHEMA, via.column, kind, via.scope))
 }
 
 /// Live parents with their children through `via`, left join: a parent
@@ -173,25 +196,15 @@ pub fn join_children<C: Entity, P: Entity, K>(via: Relation<C, P, K>) -> JoinSel
 pub fn left_join_children<C: Entity, P: Entity, K>(
     via: Relation<C, P, K>,
 ) -> JoinSelect<P, Option<C>> {
-    join(
-        P::SCHEMA,
-        C::SCHEMA,
-        JoinType::LeftJoin,
-        ("id", via.column),
-        via.scope,
-    )
+    let kind = JoinKind::Children { left: true };
+    JoinSelect::new(sql::join(P::SCHEMA, C::SCHEMA, via.column, kind, via.scope))
 }
 
 /// Live children with their parent through `via`, inner join: a child
 /// whose parent is out of scope is left out. Rows decode as `(C, P)`.
 pub fn join_parent<C: Entity, P: Entity, K>(via: Relation<C, P, K>) -> JoinSelect<C, P> {
-    join(
-        C::SCHEMA,
-        P::SCHEMA,
-        JoinType::InnerJoin,
-        (via.column, "id"),
-        via.scope,
-    )
+    let kind = JoinKind::Parent { left: false };
+    JoinSelect::new(sql::join(C::SCHEMA, P::SCHEMA, via.column, kind, via.scope))
 }
 
 /// Live children with their parent through `via`, left join. Rows decode
@@ -199,13 +212,8 @@ pub fn join_parent<C: Entity, P: Entity, K>(via: Relation<C, P, K>) -> JoinSelec
 pub fn left_join_parent<C: Entity, P: Entity, K>(
     via: Relation<C, P, K>,
 ) -> JoinSelect<C, Option<P>> {
-    join(
-        C::SCHEMA,
-        P::SCHEMA,
-        JoinType::LeftJoin,
-        (via.column, "id"),
-        via.scope,
-    )
+    let kind = JoinKind::Parent { left: true };
+    JoinSelect::new(sql::join(C::SCHEMA, P::SCHEMA, via.column, kind, via.scope))
 }
 
 impl<X: Executor> Repo<'_, X> {
@@ -217,7 +225,8 @@ impl<X: Executor> Repo<'_, X> {
         L: Entity,
         R: Joined,
     {
-        let rows = self.rows_of::<L>(&select.select, "list_joined").await?;
+        let (sql, values) = select.build()?;
+        let rows = self.rows_of_built::<L>(&sql, values, "list_joined").await?;
         let offset = L::SCHEMA.columns.len();
         rows.iter()
             .map(|row| Ok((L::from_row_at(row, 0)?, R::decode_at(row, offset)?)))

@@ -18,6 +18,9 @@ enum Shape {
     /// Rows of `target` linked through join table `table`: its `column` is
     /// one of `$1`, its `other` references the target.
     Related,
+    /// Live rows of `table` joined with rows of `target` (`other` says
+    /// which kind of join and which side holds `column`).
+    Join,
 }
 
 type Key = (
@@ -142,6 +145,83 @@ pub(crate) fn related(
                 scope_condition(target, t, scope),
                 order(target, t),
                 from_q = quote_ident(from),
+            )
+        },
+    )
+}
+
+/// How a join is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JoinKind {
+    /// Parents with their children (the joined side holds the key).
+    Children { left: bool },
+    /// Children with their parent (the first side holds the key).
+    Parent { left: bool },
+}
+
+impl JoinKind {
+    fn tag(self) -> &'static str {
+        match self {
+            JoinKind::Children { left: true } => "children left",
+            JoinKind::Children { left: false } => "children inner",
+            JoinKind::Parent { left: true } => "parent left",
+            JoinKind::Parent { left: false } => "parent inner",
+        }
+    }
+}
+
+/// `SELECT` of every column of `from` then of `joined`, `from`'s live rows
+/// only, joined through `column` with `joined`'s `scope` in the `ON` clause:
+/// the fixed part of a [`JoinSelect`](super::JoinSelect), ending in a
+/// `WHERE` the caller's conditions extend with `AND`. The joined table is
+/// aliased [`JOINED`](super::JOINED) when it is `from` itself.
+pub(crate) fn join(
+    from: &'static TableSchema,
+    joined: &'static TableSchema,
+    column: &'static str,
+    kind: JoinKind,
+    scope: Scope,
+) -> &'static str {
+    cached(
+        (
+            Shape::Join,
+            from.name,
+            joined.name,
+            column,
+            kind.tag(),
+            scope,
+        ),
+        || {
+            let f = quote_ident(from.name);
+            let j = if from.name == joined.name {
+                quote_ident(super::JOINED)
+            } else {
+                quote_ident(joined.name)
+            };
+            let table = if from.name == joined.name {
+                format!("{} AS {j}", quote_ident(joined.name))
+            } else {
+                j.clone()
+            };
+            let (join, on) = match kind {
+                JoinKind::Children { left } => {
+                    (left, format!("{j}.{} = {f}.\"id\"", quote_ident(column)))
+                }
+                JoinKind::Parent { left } => {
+                    (left, format!("{j}.\"id\" = {f}.{}", quote_ident(column)))
+                }
+            };
+            // The caller's conditions follow with AND, so WHERE always has one.
+            let live = match scope_condition(from, &f, Scope::Live) {
+                c if c.is_empty() => "true".to_owned(),
+                c => c.trim_start_matches(" AND ").to_owned(),
+            };
+            format!(
+                "SELECT {}, {} FROM {f} {} {table} ON {on}{} WHERE {live}",
+                columns(from, &f),
+                columns(joined, &j),
+                if join { "LEFT JOIN" } else { "JOIN" },
+                scope_condition(joined, &j, scope),
             )
         },
     )

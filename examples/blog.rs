@@ -5,8 +5,9 @@
 //! scratch database (on the server in `DATABASE_URL` when set, otherwise
 //! on a throwaway PostgreSQL started from the binaries on this machine), then
 //! works with rows through the repository: insert, read, update, a caught
-//! stale-version conflict, soft delete and restore, transactions, and keyset
-//! pages with opaque cursors.
+//! stale-version conflict, soft delete and restore, transactions, keyset
+//! pages with opaque cursors, and relations: posts with their comments,
+//! replies and tags, one statement per level, and a join into tuples.
 
 use ordinance::ddl::SchemaDdl;
 use ordinance::deps::sea_query::{Expr, ExprTrait};
@@ -193,6 +194,80 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let titles: Vec<&str> = previous.items.iter().map(|p| p.title.as_str()).collect();
     println!("back one page: {titles:?}");
+
+    // Relations, from the foreign keys: posts with their comments and tags,
+    // one statement per level whatever the number of posts, soft-deleted
+    // rows left out on both sides.
+    let grace = repo
+        .insert(&NewUser {
+            email: "grace@example.com".into(),
+            display_name: Some("Grace".into()),
+            is_admin: false,
+        })
+        .await?;
+    let first = repo
+        .insert(&NewComment {
+            post_id: post.id,
+            author_id: Some(grace.id),
+            parent_id: None,
+            body: "Does it compute Bernoulli numbers?".into(),
+        })
+        .await?;
+    repo.insert(&NewComment {
+        post_id: post.id,
+        author_id: Some(ada.id),
+        parent_id: Some(first.id),
+        body: "It does: note G.".into(),
+    })
+    .await?;
+    let engines = repo
+        .insert(&NewTag {
+            name: "engines".into(),
+        })
+        .await?;
+    repo.insert(&NewPostTag {
+        post_id: post.id,
+        tag_id: engines.id,
+    })
+    .await?;
+    let posts = repo
+        .list::<Post>(
+            &ordinance::query::live::<Post>()
+                .and_where(Expr::col(PostColumn::AuthorId).eq(ada.id))
+                .to_owned(),
+        )
+        .await?;
+    let mut comments = repo.children(&posts, Comment::POST).await?;
+    let mut replies = repo.children(comments.all(), Comment::PARENT).await?;
+    for (p, tags) in repo
+        .with_related(posts, PostTag::POST, PostTag::TAG)
+        .await?
+    {
+        let on_post = comments.take(p.id);
+        if on_post.is_empty() && tags.is_empty() {
+            continue;
+        }
+        let tags: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+        println!(
+            "post \"{}\": {} comment(s), {} repl(ies), tags {tags:?}",
+            p.title,
+            on_post.len(),
+            on_post
+                .iter()
+                .map(|c| replies.take(c.id).len())
+                .sum::<usize>()
+        );
+    }
+    // A join decoded into tuples: each comment with its author, if any.
+    let with_authors = ordinance::relation::left_join_parent(Comment::AUTHOR)
+        .filter(Expr::col(CommentColumn::PostId).eq(post.id));
+    for (comment, author) in repo.list_joined(&with_authors).await? {
+        println!(
+            "  {:?} by {}",
+            comment.body,
+            author.map_or("someone deleted".into(), |a| a.email)
+        );
+    }
 
     repo.purge::<Post>(post.id).await?;
     println!(

@@ -430,6 +430,13 @@ async fn eight_concurrent_runners_apply_each_migration_once() {
         "20990101000001_log_again.up.sql",
         "INSERT INTO run_log VALUES (2);\n",
     );
+    // A concurrent index build waits for every running transaction's
+    // snapshot: runners waiting for the lock must not hold one.
+    write(
+        &dir,
+        "20990101000002_log_index.up.sql",
+        "-- ordinance:no-transaction\nCREATE INDEX CONCURRENTLY run_log_n ON run_log (n);\n",
+    );
     let db = TestDatabase::create().await.expect("db");
     let mut runners = Vec::new();
     for _ in 0..8 {
@@ -447,12 +454,20 @@ async fn eight_concurrent_runners_apply_each_migration_once() {
     for r in runners {
         applied += r.await.expect("runner").expect("no runner fails");
     }
-    assert_eq!(applied, 3, "each migration applied by exactly one runner");
+    assert_eq!(applied, 4, "each migration applied by exactly one runner");
     let client = db.connect().await.expect("connect");
     assert_eq!(count(&client, "SELECT count(*) FROM run_log").await, 2);
     assert_eq!(
         count(&client, "SELECT count(*) FROM schema_migrations").await,
-        3
+        4
+    );
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM pg_index WHERE indexrelid = 'run_log_n'::regclass AND indisvalid"
+        )
+        .await,
+        1
     );
 }
 

@@ -10,7 +10,9 @@
 //!
 //! [`Migrations::up`] applies what is pending under a PostgreSQL advisory
 //! lock, so concurrent runners (several instances of a service starting at
-//! once) apply each migration exactly once. It records version, name,
+//! once) apply each migration exactly once. Runners wait for the lock
+//! between tries (`pg_try_advisory_lock`), never inside a statement, so a
+//! pending `CREATE INDEX CONCURRENTLY` does not deadlock with them. It records version, name,
 //! checksum, time and duration in `schema_migrations`, and refuses to run
 //! when an applied migration's file changed or disappeared. Use a direct
 //! connection: the advisory lock is a session lock, which PgBouncer's
@@ -344,9 +346,7 @@ impl Migrations {
         client: &mut Client,
         work: impl AsyncFnOnce(&mut Client, &Migrations) -> Result<T>,
     ) -> Result<T> {
-        client
-            .execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
-            .await?;
+        take_lock(client).await?;
         let result = async {
             client
                 .batch_execute(&format!(
@@ -367,6 +367,25 @@ impl Migrations {
         let value = result?;
         unlocked?;
         Ok(value)
+    }
+}
+
+/// Takes the runners' advisory lock, waiting for it between tries rather
+/// than inside `pg_advisory_lock`: a runner blocked in that statement is a
+/// running transaction, whose snapshot a concurrent index build of the
+/// runner holding the lock waits for — a deadlock (40P01) when several
+/// instances start at once. Between tries this runner holds no snapshot.
+async fn take_lock(client: &Client) -> Result<()> {
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let row = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+            .await?;
+        if crate::row::read::<bool>(&row, 0, "pg_try_advisory_lock", "locked")? {
+            return Ok(());
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
     }
 }
 

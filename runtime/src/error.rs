@@ -289,6 +289,15 @@ pub enum Error {
         /// Its name.
         name: String,
     },
+    /// A migration still holds a mark where a person must write something
+    /// (a backfill's value); nothing was applied.
+    #[error("migration {version}_{name} is not filled in: replace FILL_IN with the value and delete the `ordinance:fill-in` line, then run again")]
+    MigrationNeedsFilling {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+    },
     /// An applied migration's file is gone.
     #[error("migration {version}_{name} was applied, and its file is missing from the migrations folder: restore it")]
     MigrationMissing {

@@ -48,17 +48,37 @@ async fn status_up_dry_run_and_down_from_the_command_line() {
         "DROP TABLE things;\n",
     )
     .expect("write");
+    std::fs::write(
+        dir.join("20990101000001_tighten.up.sql"),
+        "-- ordinance:contract\nALTER TABLE things ADD CONSTRAINT things_x_positive CHECK (x > 0);\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("20990101000001_tighten.down.sql"),
+        "ALTER TABLE things DROP CONSTRAINT things_x_positive;\n",
+    )
+    .expect("write");
     let db = TestDatabase::create().await.expect("db");
 
     let (ok, out, _) = migrate(&dir, &db, &["status"]);
     assert!(ok);
-    assert!(out.contains("pending  20990101000000_things"), "{out}");
+    assert!(
+        out.contains("pending  expand   20990101000000_things"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pending  contract 20990101000001_tighten"),
+        "{out}"
+    );
     let (ok, out, _) = migrate(&dir, &db, &["dry-run"]);
     assert!(ok);
     assert!(out.contains("CREATE TABLE things (x int);"), "{out}");
     let (ok, out, _) = migrate(&dir, &db, &["up"]);
     assert!(ok, "{out}");
-    assert!(out.contains("1 applied"), "{out}");
+    // Printed as it is applied, then the count; the contract one waits.
+    assert!(out.contains("applied 20990101000000_things in "), "{out}");
+    assert!(out.contains("1 applied\n"), "{out}");
+    assert!(out.contains("1 contract migration(s) wait"), "{out}");
     let client = db.connect().await.expect("connect");
     client
         .execute("INSERT INTO things VALUES (1)", &[])
@@ -66,14 +86,23 @@ async fn status_up_dry_run_and_down_from_the_command_line() {
         .expect("table exists");
     let (ok, out, _) = migrate(&dir, &db, &["status"]);
     assert!(ok);
-    assert!(out.contains("1 applied, 0 pending"), "{out}");
+    assert!(
+        out.contains("1 applied, 1 pending (1 of them contract)"),
+        "{out}"
+    );
+    let (ok, out, _) = migrate(&dir, &db, &["contract"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("applied 20990101000001_tighten in "), "{out}");
+    let (ok, out, _) = migrate(&dir, &db, &["status"]);
+    assert!(ok);
+    assert!(out.contains("2 applied, 0 pending"), "{out}");
     let (ok, out, _) = migrate(&dir, &db, &["down", "0"]);
     assert!(ok, "{out}");
     assert!(out.contains("reverted 20990101000000_things"), "{out}");
 
     let (ok, _, err) = migrate(&dir, &db, &["sideways"]);
     assert!(!ok);
-    assert!(err.contains("usage: ordinance-migrate"), "{err}");
+    assert!(err.contains("usage: migrate"), "{err}");
     std::fs::write(dir.join("not-a-migration.sql"), "").expect("write");
     let (ok, _, err) = migrate(&dir, &db, &["status"]);
     assert!(!ok);

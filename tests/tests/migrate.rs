@@ -127,10 +127,11 @@ const ALLOW: Permissions = Permissions {
     allow_destructive: true,
 };
 
+/// A whole deploy: the expand phase and the contract phase.
 async fn apply(dir: &Path, client: &mut Client) -> Vec<String> {
     Migrations::load(dir)
         .expect("load")
-        .up(client)
+        .contract(client)
         .await
         .expect("apply")
         .into_iter()
@@ -258,8 +259,10 @@ async fn each_kind_of_change_migrates_a_table_holding_data() {
         1000
     );
 
-    // A wider check (dropped, re-added NOT VALID, validated in a second
-    // migration) and a new index (concurrently, outside a transaction).
+    // A wider check (the old one dropped in the expand phase, the new one
+    // added NOT VALID in the contract phase and validated in a later
+    // migration) and a new index (concurrently, outside a transaction, in
+    // the expand phase).
     let written = generate(&[WidgetV3::SCHEMA], &dir, "widen", Permissions::default())
         .await
         .expect("v3");
@@ -268,20 +271,31 @@ async fn each_kind_of_change_migrates_a_table_holding_data() {
         [
             "widen.up.sql",
             "widen.down.sql",
+            "widen_index.up.sql",
+            "widen_index.down.sql",
+            "widen_contract.up.sql",
+            "widen_contract.down.sql",
             "widen_validate.up.sql",
             "widen_validate.down.sql",
-            "widen_index.up.sql",
-            "widen_index.down.sql"
         ]
     );
-    let change = std::fs::read_to_string(&written[0]).expect("read");
-    assert!(change.contains("NOT VALID"), "{change}");
-    let validate = std::fs::read_to_string(&written[2]).expect("read");
+    let expand = std::fs::read_to_string(&written[0]).expect("read");
+    assert!(
+        expand.contains("DROP CONSTRAINT \"widgets_name_max_length\""),
+        "{expand}"
+    );
+    let contract = std::fs::read_to_string(&written[4]).expect("read");
+    assert!(
+        contract.starts_with("-- ordinance:contract\n"),
+        "{contract}"
+    );
+    assert!(contract.contains("NOT VALID"), "{contract}");
+    let validate = std::fs::read_to_string(&written[6]).expect("read");
     assert!(
         validate.contains("VALIDATE CONSTRAINT \"widgets_name_max_length\""),
         "{validate}"
     );
-    let index = std::fs::read_to_string(&written[4]).expect("read");
+    let index = std::fs::read_to_string(&written[2]).expect("read");
     assert!(
         index.starts_with("-- ordinance:no-transaction\n"),
         "{index}"
@@ -301,11 +315,25 @@ async fn each_kind_of_change_migrates_a_table_holding_data() {
         .expect("150 characters fit the wider check");
 
     // A rename (by attribute) and a NOT NULL column without a default: the
-    // column arrives nullable with a NOT VALID check; after the backfill the
-    // second migration validates it and sets NOT NULL.
+    // column arrives nullable in the expand phase; the contract phase
+    // backfills it in batches (once someone writes the value), then adds a
+    // NOT VALID check, validates it and sets NOT NULL.
     let written = generate(&[WidgetV4::SCHEMA], &dir, "rename", Permissions::default())
         .await
         .expect("v4");
+    assert_eq!(
+        file_names(&written),
+        [
+            "rename.up.sql",
+            "rename.down.sql",
+            "rename_backfill.up.sql",
+            "rename_backfill.down.sql",
+            "rename_contract.up.sql",
+            "rename_contract.down.sql",
+            "rename_validate.up.sql",
+            "rename_validate.down.sql",
+        ]
+    );
     let change = std::fs::read_to_string(&written[0]).expect("read");
     assert!(
         change.contains("RENAME COLUMN \"note\" TO \"remark\""),
@@ -315,36 +343,51 @@ async fn each_kind_of_change_migrates_a_table_holding_data() {
         change.contains("ADD COLUMN \"is_active\" boolean;"),
         "{change}"
     );
-    assert!(change.contains("-- Backfill"), "{change}");
     let migrations = Migrations::load(&dir).expect("load");
-    let pending = migrations.pending(&client).await.expect("pending");
-    assert_eq!(pending.len(), 2);
-    // Without the backfill the validating migration fails, names its
-    // statement, and leaves nothing behind.
-    match migrations.up(&mut client).await {
-        Err(Error::MigrationFailed {
-            statement,
-            sql,
-            name,
-            ..
-        }) => {
-            assert_eq!(name, "rename_validate");
-            assert_eq!(statement, 3, "after the two SET statements");
-            assert!(sql.contains("VALIDATE CONSTRAINT"), "{sql}");
-        }
-        other => panic!("expected the validation to fail, got {other:?}"),
+    assert_eq!(migrations.pending(&client).await.expect("pending").len(), 4);
+    // The expand phase applies alone; the contract phase refuses to run
+    // until the backfill's value is written, and applies nothing meanwhile.
+    let expanded = migrations.up(&mut client).await.expect("expand");
+    assert_eq!(
+        expanded.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        ["rename"]
+    );
+    match migrations.contract(&mut client).await {
+        Err(Error::MigrationNeedsFilling { name, .. }) => assert_eq!(name, "rename_backfill"),
+        other => panic!("expected the unfilled backfill to be refused, got {other:?}"),
     }
-    assert_eq!(migrations.pending(&client).await.expect("pending").len(), 1);
+    assert_eq!(migrations.pending(&client).await.expect("pending").len(), 3);
+    let backfill = dir.join(
+        file_names(&written)[2].replace("rename", &format!("{}_rename", expanded[0].version + 1)),
+    );
+    let backfill = if backfill.exists() {
+        backfill
+    } else {
+        written[2].clone()
+    };
+    let text = std::fs::read_to_string(&backfill).expect("read");
+    let filled: String = text
+        .lines()
+        .filter(|l| !l.contains("ordinance:fill-in") && !l.starts_with("-- of FILL_IN"))
+        .map(|l| l.replace("FILL_IN", "true") + "\n")
+        .collect();
+    std::fs::write(&backfill, filled).expect("fill in");
     client
-        .batch_execute("UPDATE widgets SET is_active = true, remark = 'kept'")
+        .batch_execute("UPDATE widgets SET remark = 'kept'")
         .await
-        .expect("backfill");
-    apply(&dir, &mut client).await;
+        .expect("data");
+    let contracted = Migrations::load(&dir)
+        .expect("load")
+        .backfill_pause(std::time::Duration::ZERO)
+        .contract(&mut client)
+        .await
+        .expect("contract");
+    assert_eq!(contracted.len(), 3);
     assert_matches(&[WidgetV4::SCHEMA], &dir).await;
     assert_eq!(
         count(
             &client,
-            "SELECT count(*) FROM widgets WHERE remark = 'kept'"
+            "SELECT count(*) FROM widgets WHERE remark = 'kept' AND is_active"
         )
         .await,
         1001
@@ -708,9 +751,9 @@ async fn a_failed_concurrent_index_build_is_rebuilt_when_rerun() {
     .await
     .expect("unique");
     let migrations = Migrations::load(&dir).expect("load");
-    match migrations.up(&mut client).await {
+    match migrations.contract(&mut client).await {
         Err(Error::MigrationFailed { name, sql, .. }) => {
-            assert_eq!(name, "unique_name_index");
+            assert_eq!(name, "unique_name_contract_index");
             assert!(sql.starts_with("CREATE UNIQUE INDEX CONCURRENTLY"), "{sql}");
         }
         other => panic!("expected the unique index build to fail, got {other:?}"),
@@ -725,7 +768,7 @@ async fn a_failed_concurrent_index_build_is_rebuilt_when_rerun() {
         .await
         .expect("dedupe");
     migrations
-        .up(&mut client)
+        .contract(&mut client)
         .await
         .expect("the re-run succeeds");
     assert_eq!(count(&client, invalid).await, 0, "rebuilt, valid");

@@ -160,6 +160,20 @@ pub struct Permissions {
     pub allow_destructive: bool,
 }
 
+/// When a migration may run in a rolling deploy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Phase {
+    /// Safe while the previous application version still runs: applied by
+    /// [`Migrations::up`](super::Migrations::up), before the new version
+    /// rolls out.
+    #[default]
+    Expand,
+    /// Only once no instance of the previous version runs (backfills,
+    /// validations, `SET NOT NULL`, drops): applied by
+    /// [`Migrations::contract`](super::Migrations::contract).
+    Contract,
+}
+
 /// One migration file to write.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Step {
@@ -167,39 +181,71 @@ pub struct Step {
     pub up: Vec<String>,
     /// Statements of the `.down.sql` file, in the order they run.
     pub down: Vec<String>,
-    /// Runs outside a transaction (`CREATE INDEX CONCURRENTLY`).
+    /// Runs outside a transaction (`CREATE INDEX CONCURRENTLY`, backfills).
     pub transactional: bool,
+    /// When it may run.
+    pub phase: Phase,
+    /// A backfill: each statement runs in batches, one transaction each.
+    pub backfill: bool,
     /// What the step does, for its file name.
     pub label: &'static str,
 }
 
+/// The steps of one change, in the order they run. `expand` and `index`
+/// are safe while the previous application version runs; the rest wait for
+/// [`Phase::Contract`].
+struct Steps {
+    /// New tables and columns, relaxed constraints, renames, comments.
+    expand: Step,
+    /// New non-unique indexes, built concurrently.
+    index: Step,
+    /// Rows given a value a NOT NULL column needs, in batches.
+    backfill: Step,
+    /// New checks and foreign keys `NOT VALID`, drops.
+    contract: Step,
+    /// `VALIDATE CONSTRAINT` and `SET NOT NULL`, in a later transaction so
+    /// no scan runs under the lock the constraint took.
+    validate: Step,
+    /// Unique and changed indexes built, old ones dropped, concurrently.
+    contract_index: Step,
+}
+
+impl Steps {
+    fn new() -> Self {
+        let step = |label, transactional, phase, backfill| Step {
+            label,
+            transactional,
+            phase,
+            backfill,
+            ..Step::default()
+        };
+        Steps {
+            expand: step("expand", true, Phase::Expand, false),
+            index: step("index", false, Phase::Expand, false),
+            backfill: step("backfill", false, Phase::Contract, true),
+            contract: step("contract", true, Phase::Contract, false),
+            validate: step("validate", true, Phase::Contract, false),
+            contract_index: step("contract_index", false, Phase::Contract, false),
+        }
+    }
+}
+
 /// The migration steps that turn `current` into `desired`, in the order
-/// they must run: at most one transactional step of schema changes, one of
-/// validations (constraints added `NOT VALID` are validated in a later
-/// transaction, so the first never scans a large table while holding its
-/// lock), and one non-transactional step of concurrent index changes.
-/// `schemas` supplies what the catalogs cannot: `renamed_from`.
+/// they must run, split for rolling deploys: an expand phase the previous
+/// application version survives (new tables, nullable or defaulted columns,
+/// relaxed constraints, concurrent index builds) and a contract phase for
+/// once it is gone (backfills in batches, constraints added `NOT VALID` then
+/// validated in a later transaction, `SET NOT NULL`, drops). Each phase has
+/// at most a transactional step and a non-transactional index step; empty
+/// steps are left out. `schemas` supplies what the catalogs cannot:
+/// `renamed_from`.
 pub fn diff(
     current: &Catalog,
     desired: &Catalog,
     schemas: &[&'static TableSchema],
     permissions: Permissions,
 ) -> Result<Vec<Step>> {
-    let mut change = Step {
-        transactional: true,
-        label: "change",
-        ..Step::default()
-    };
-    let mut validate = Step {
-        transactional: true,
-        label: "validate",
-        ..Step::default()
-    };
-    let mut index = Step {
-        transactional: false,
-        label: "index",
-        ..Step::default()
-    };
+    let mut steps = Steps::new();
     let mut destructive = Vec::new();
     let mut by_hand = Vec::new();
 
@@ -211,8 +257,8 @@ pub fn diff(
         .filter(|(name, _)| !current.tables.contains_key(*name))
         .collect();
     if !new_tables.is_empty() {
-        change.up.extend(create_tables(&new_tables));
-        change.down.push(drop_tables(&new_tables));
+        steps.expand.up.extend(create_tables(&new_tables));
+        steps.expand.down.push(drop_tables(&new_tables));
     }
 
     for (name, old) in &current.tables {
@@ -223,9 +269,7 @@ pub fn diff(
                 old,
                 new,
                 schemas.iter().find(|s| s.name == name),
-                &mut change,
-                &mut validate,
-                &mut index,
+                &mut steps,
                 &mut destructive,
                 &mut by_hand,
             ),
@@ -248,22 +292,29 @@ pub fn diff(
             .map(|name| (*name, &current.tables[*name]))
             .collect();
         if !dropped.is_empty() {
-            change.up.push(drop_tables(&dropped));
+            steps.contract.up.push(drop_tables(&dropped));
             // The down re-creates the tables empty: their rows are gone.
             // Downs are reversed below; keep this group in its own order.
-            change
+            steps
+                .contract
                 .down
                 .extend(create_tables(&dropped).into_iter().rev());
         }
     }
+    let Steps {
+        expand,
+        index,
+        backfill,
+        contract,
+        validate,
+        contract_index,
+    } = steps;
+    let mut all = [expand, index, backfill, contract, validate, contract_index];
     // Downs undo in reverse order.
-    for step in [&mut change, &mut validate, &mut index] {
+    for step in &mut all {
         step.down.reverse();
     }
-    Ok([change, validate, index]
-        .into_iter()
-        .filter(|s| !s.up.is_empty())
-        .collect())
+    Ok(all.into_iter().filter(|s| !s.up.is_empty()).collect())
 }
 
 /// Creates `tables`: every table first, then their constraints, indexes and
@@ -356,18 +407,23 @@ fn cheap_default(default: &str) -> bool {
     !default.contains("random") && !default.contains("nextval") && !default.contains("clock_")
 }
 
-#[allow(clippy::too_many_arguments)]
 fn alter_table(
     name: &str,
     old: &Table,
     new: &Table,
     schema: Option<&&'static TableSchema>,
-    change: &mut Step,
-    validate: &mut Step,
-    index: &mut Step,
+    steps: &mut Steps,
     destructive: &mut Vec<String>,
     by_hand: &mut Vec<String>,
 ) {
+    let Steps {
+        expand: change,
+        index,
+        backfill,
+        contract,
+        validate,
+        contract_index,
+    } = steps;
     let t = quote_ident(name);
     // Renames declared with `renamed_from`.
     let mut renamed: BTreeMap<&str, &str> = BTreeMap::new(); // old -> new
@@ -461,11 +517,12 @@ fn alter_table(
             renamed_objects.push(nname);
             continue;
         }
-        index.up.push(format!(
+        // The previous version may lean on it: dropped in the contract.
+        contract_index.up.push(format!(
             "DROP INDEX CONCURRENTLY IF EXISTS {}",
             quote_ident(iname)
         ));
-        index.down.push(concurrently(def));
+        contract_index.down.push(concurrently(def));
     }
 
     for (cname, col) in &new.columns {
@@ -490,7 +547,7 @@ fn alter_table(
                 change.down.push(format!("ALTER TABLE {t} DROP COLUMN {q}"));
                 let filled = col.default.as_deref().is_some_and(cheap_default);
                 if col.not_null && !filled {
-                    set_not_null(&t, name, cname, change, validate, true);
+                    set_not_null(&t, name, cname, backfill, contract, validate, true);
                 }
                 if let Some(c) = &col.comment {
                     change
@@ -531,7 +588,7 @@ fn alter_table(
                         .down
                         .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET NOT NULL"));
                 } else if !prev.not_null && col.not_null {
-                    set_not_null(&t, name, cname, change, validate, false);
+                    set_not_null(&t, name, cname, backfill, contract, validate, false);
                 }
                 if prev.comment != col.comment {
                     change.up.push(format!(
@@ -550,17 +607,21 @@ fn alter_table(
         if !new.columns.contains_key(cname) && !renamed.contains_key(cname.as_str()) {
             destructive.push(format!("drop column \"{name}\".\"{cname}\""));
             let col = &old.columns[cname];
-            change.up.push(format!(
-                "ALTER TABLE {t} DROP COLUMN {}",
-                quote_ident(cname)
-            ));
+            let q = quote_ident(cname);
+            if col.not_null && col.default.is_none() {
+                // The new version inserts without it: it must take NULLs
+                // while the old version still reads it. No down: once the
+                // contract dropped it, it comes back empty, so nullable.
+                change
+                    .up
+                    .push(format!("ALTER TABLE {t} ALTER COLUMN {q} DROP NOT NULL"));
+            }
+            contract.up.push(format!("ALTER TABLE {t} DROP COLUMN {q}"));
             // The down brings the column back empty (nullable: its values
             // are gone).
-            change.down.push(format!(
-                "ALTER TABLE {t} ADD COLUMN {} {}",
-                quote_ident(cname),
-                col.sql_type
-            ));
+            contract
+                .down
+                .push(format!("ALTER TABLE {t} ADD COLUMN {q} {}", col.sql_type));
         }
     }
 
@@ -570,10 +631,12 @@ fn alter_table(
         if old.constraints.get(cname) == Some(c) || renamed_objects.contains(&cname.as_str()) {
             continue;
         }
+        // New rules bind writers: added once the previous version, which
+        // may break them, is gone.
         let q = quote_ident(cname);
         match c.kind {
             'c' | 'f' => {
-                change.up.push(format!(
+                contract.up.push(format!(
                     "ALTER TABLE {t} ADD CONSTRAINT {q} {} NOT VALID",
                     c.definition
                 ));
@@ -581,27 +644,34 @@ fn alter_table(
                     .up
                     .push(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {q}"));
             }
-            _ => change.up.push(format!(
+            _ => contract.up.push(format!(
                 "ALTER TABLE {t} ADD CONSTRAINT {q} {}",
                 c.definition
             )),
         }
-        change
+        contract
             .down
             .push(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {q}"));
     }
     for (iname, def) in &new.indexes {
         if old.indexes.get(iname) != Some(def) && !renamed_objects.contains(&iname.as_str()) {
+            // A new plain index only helps the previous version; a unique
+            // one, or a changed one (dropped above), waits for the contract.
+            let step = if def.starts_with("CREATE INDEX") && !old.indexes.contains_key(iname) {
+                &mut *index
+            } else {
+                &mut *contract_index
+            };
             if !old.indexes.contains_key(iname) {
                 // A failed concurrent build leaves an invalid index behind
                 // under this name; dropping it first makes a re-run rebuild.
-                index.up.push(format!(
+                step.up.push(format!(
                     "DROP INDEX CONCURRENTLY IF EXISTS {}",
                     quote_ident(iname)
                 ));
             }
-            index.up.push(concurrently(def));
-            index.down.push(format!(
+            step.up.push(concurrently(def));
+            step.down.push(format!(
                 "DROP INDEX CONCURRENTLY IF EXISTS {}",
                 quote_ident(iname)
             ));
@@ -662,7 +732,8 @@ fn set_not_null(
     t: &str,
     table: &str,
     column: &str,
-    change: &mut Step,
+    backfill: &mut Step,
+    contract: &mut Step,
     validate: &mut Step,
     new_column: bool,
 ) {
@@ -672,13 +743,12 @@ fn set_not_null(
         name.pop();
     }
     let check = quote_ident(&name);
-    change.up.push(format!(
-        "-- Backfill \"{table}\".\"{column}\" before the next migration runs, e.g.\n\
-         -- UPDATE {t} SET {q} = ... WHERE {q} IS NULL;\n\
-         ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({q} IS NOT NULL) NOT VALID"
+    backfill.up.push(backfill_statement(t, table, column));
+    contract.up.push(format!(
+        "ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({q} IS NOT NULL) NOT VALID"
     ));
     if !new_column {
-        change
+        contract
             .down
             .push(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check}"));
     }
@@ -694,6 +764,25 @@ fn set_not_null(
     validate
         .down
         .push(format!("ALTER TABLE {t} ALTER COLUMN {q} DROP NOT NULL"));
+}
+
+/// Rows per backfill batch, each batch its own transaction.
+pub const BACKFILL_BATCH: usize = 5000;
+
+/// The batched backfill of `column`, to be filled in: the runner refuses a
+/// migration holding [`FILL_IN`](super::FILL_IN) until someone writes the
+/// value. Its `$1` is the last id done; it returns the last id of its batch
+/// (NULL when none is left) and how many rows it changed.
+fn backfill_statement(t: &str, table: &str, column: &str) -> String {
+    let q = quote_ident(column);
+    format!(
+        "-- {fill}: write the value (or expression) \"{table}\".\"{column}\" takes where it is NULL in place\n\
+         -- of FILL_IN below, then delete this line. The runner refuses the file until then.\n\
+         WITH batch AS (SELECT \"id\" FROM {t} WHERE \"id\" > $1 ORDER BY \"id\" LIMIT {BACKFILL_BATCH}),\n\
+         \x20    filled AS (UPDATE {t} SET {q} = FILL_IN WHERE \"id\" IN (SELECT \"id\" FROM batch) AND {q} IS NULL RETURNING 1)\n\
+         SELECT (SELECT \"id\" FROM batch ORDER BY \"id\" DESC LIMIT 1), (SELECT count(*) FROM filled)",
+        fill = super::FILL_IN
+    )
 }
 
 /// `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS ...` from an index

@@ -34,6 +34,7 @@
 //! migration from the entities.
 
 mod catalog;
+pub mod cli;
 #[cfg(feature = "testing")]
 mod generate;
 mod split;
@@ -44,14 +45,33 @@ use std::time::{Duration, Instant};
 use sha2::Digest as _;
 use tokio_postgres::Client;
 
-pub use catalog::{diff, Catalog, Column, Constraint, Permissions, Step, Table, MIGRATIONS_TABLE};
+pub use catalog::{
+    diff, Catalog, Column, Constraint, Permissions, Phase, Step, Table, BACKFILL_BATCH,
+    MIGRATIONS_TABLE,
+};
 #[cfg(feature = "testing")]
 pub use generate::{assert_up_to_date, check_drift, generate, pending_steps, render_steps, Drift};
 
 use crate::error::{Error, Result};
 
-/// The first line that makes a migration run outside a transaction.
+/// A first line that makes a migration run outside a transaction.
 pub const NO_TRANSACTION: &str = "-- ordinance:no-transaction";
+/// A first line that makes a migration part of the contract phase: applied
+/// only by [`Migrations::contract`], once no instance of the previous
+/// application version runs.
+pub const CONTRACT: &str = "-- ordinance:contract";
+/// A first line that makes a migration a backfill: each statement that
+/// takes `$1` runs in batches, one transaction each, until it reports no
+/// batch left (see [`Migration::backfill`]).
+pub const BACKFILL: &str = "-- ordinance:backfill";
+/// A mark left where a generated migration needs a value only a person can
+/// give; the runner refuses a file holding it
+/// ([`Error::MigrationNeedsFilling`]).
+pub const FILL_IN: &str = "ordinance:fill-in";
+
+/// How long a backfill pauses between batches unless told otherwise, so
+/// other writers get the rows and the WAL keeps up.
+pub const BACKFILL_PAUSE: Duration = Duration::from_millis(10);
 
 /// The advisory-lock key runners share: the ASCII bytes of `ordimigr`.
 const LOCK_KEY: i64 = 0x6f72_6469_6d69_6772;
@@ -69,6 +89,16 @@ pub struct Migration {
     pub down: Option<String>,
     /// Whether it runs in a transaction (no `-- ordinance:no-transaction`).
     pub transactional: bool,
+    /// Whether it belongs to the contract phase (`-- ordinance:contract`).
+    pub contract: bool,
+    /// Whether it is a backfill (`-- ordinance:backfill`): every statement
+    /// that takes a `$1` is run again and again, each run its own
+    /// transaction, with `$1` the last id the previous run reported, until
+    /// it reports none. Such a statement returns one row: the last id of
+    /// its batch (NULL when no row was left) and the rows it changed.
+    pub backfill: bool,
+    /// Whether the file still holds a [`FILL_IN`] mark.
+    pub needs_filling: bool,
     /// SHA-256 of the up file, hex.
     pub checksum: String,
 }
@@ -91,11 +121,45 @@ pub struct Applied {
     pub duration: Duration,
 }
 
+/// Reports what a runner does, a line at a time (a migration applied, a
+/// backfill's progress).
+pub type Progress = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Every migration in a folder, in version order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Migrations {
     dir: PathBuf,
     list: Vec<Migration>,
+    progress: Option<Progress>,
+    backfill_pause: Option<Duration>,
+}
+
+impl std::fmt::Debug for Migrations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrations")
+            .field("dir", &self.dir)
+            .field("list", &self.list)
+            .field("reports_progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl PartialEq for Migrations {
+    fn eq(&self, other: &Self) -> bool {
+        self.dir == other.dir && self.list == other.list
+    }
+}
+
+/// Which migrations a run applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Through {
+    /// Pending migrations up to the first contract one.
+    Expand,
+    /// Every pending migration.
+    Contract,
+    /// Every pending migration, backfills recorded without running (an
+    /// empty scratch database has no rows to fill), unfilled ones included.
+    Schema,
 }
 
 fn file_error(path: &Path, reason: impl Into<String>) -> Error {
@@ -187,10 +251,14 @@ impl Migrations {
                     format!("a second migration with version {version}"),
                 ));
             }
+            let marks = directives(&text);
             list.push(Migration {
                 version,
                 name: name.to_owned(),
-                transactional: runs_in_transaction(&text),
+                transactional: !marks.contains(&NO_TRANSACTION),
+                contract: marks.contains(&CONTRACT),
+                backfill: marks.contains(&BACKFILL),
+                needs_filling: text.contains(FILL_IN),
                 checksum: hex(&sha2::Sha256::digest(text.as_bytes())),
                 up: text,
                 down: None,
@@ -209,7 +277,30 @@ impl Migrations {
         Ok(Migrations {
             dir: dir.to_path_buf(),
             list,
+            progress: None,
+            backfill_pause: None,
         })
+    }
+
+    /// Reports each migration applied, and each backfill batch, to `report`
+    /// (the CLI prints them).
+    pub fn on_progress(mut self, report: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.progress = Some(std::sync::Arc::new(report));
+        self
+    }
+
+    /// How long backfills pause between batches ([`BACKFILL_PAUSE`] unless
+    /// set).
+    pub fn backfill_pause(mut self, pause: Duration) -> Self {
+        self.backfill_pause = Some(pause);
+        self
+    }
+
+    fn report(&self, line: &str) {
+        tracing::info!(target: "ordinance::migrate", "{line}");
+        if let Some(report) = &self.progress {
+            report(line);
+        }
     }
 
     /// The folder they came from (empty for embedded migrations).
@@ -262,26 +353,125 @@ impl Migrations {
         Ok(out)
     }
 
-    /// Applies every pending migration, oldest first, each in its own
-    /// transaction unless marked otherwise, under an advisory lock.
-    /// Refuses with [`Error::MigrationChanged`] / [`Error::MigrationMissing`]
-    /// before running anything when an applied migration's file was edited
-    /// or removed. A failing statement is [`Error::MigrationFailed`], naming
-    /// it; its transaction leaves nothing behind.
+    /// The expand phase: applies pending migrations, oldest first, up to
+    /// the first contract migration (`-- ordinance:contract`), each in its
+    /// own transaction unless marked otherwise, under an advisory lock. Run
+    /// it before the new application version rolls out; the previous
+    /// version keeps working. Refuses with [`Error::MigrationChanged`] /
+    /// [`Error::MigrationMissing`] before running anything when an applied
+    /// migration's file was edited or removed, and with
+    /// [`Error::MigrationNeedsFilling`] when one it would run still holds a
+    /// [`FILL_IN`] mark. A failing statement is [`Error::MigrationFailed`],
+    /// naming it; its transaction leaves nothing behind.
     pub async fn up(&self, client: &mut Client) -> Result<Vec<Applied>> {
+        self.apply(client, Through::Expand).await
+    }
+
+    /// The contract phase: applies every pending migration, contract ones
+    /// (backfills, validations, `SET NOT NULL`, drops) included, as
+    /// [`up`](Self::up) does. Run it once no instance of the previous
+    /// application version is left.
+    pub async fn contract(&self, client: &mut Client) -> Result<Vec<Applied>> {
+        self.apply(client, Through::Contract).await
+    }
+
+    /// Every pending migration's schema, on a database without rows: how
+    /// the generator builds the schema the migrations produce.
+    #[cfg(feature = "testing")]
+    pub(crate) async fn apply_schema(&self, client: &mut Client) -> Result<Vec<Applied>> {
+        self.apply(client, Through::Schema).await
+    }
+
+    async fn apply(&self, client: &mut Client, through: Through) -> Result<Vec<Applied>> {
         self.locked(client, async |client: &mut Client, this: &Migrations| {
             let applied = applied(client).await?;
             this.verify(&applied)?;
+            let to_run: Vec<&Migration> = this
+                .list
+                .iter()
+                .filter(|m| !applied.iter().any(|a| a.0 == m.version))
+                .take_while(|m| through != Through::Expand || !m.contract)
+                .collect();
+            let needs_filling = to_run.iter().find(|m| m.needs_filling);
+            if let (Some(m), false) = (needs_filling, through == Through::Schema) {
+                return Err(Error::MigrationNeedsFilling {
+                    version: m.version,
+                    name: m.name.clone(),
+                });
+            }
             let mut done = Vec::new();
-            for m in &this.list {
-                if applied.iter().any(|a| a.0 == m.version) {
-                    continue;
-                }
-                done.push(run(client, m, &m.statements(), m.transactional, Record::Insert).await?);
+            for m in to_run {
+                let ran = if m.backfill && through == Through::Schema {
+                    run(client, m, &[], false, Record::Insert).await?
+                } else if m.backfill {
+                    this.backfill(client, m).await?
+                } else {
+                    run(client, m, &m.statements(), m.transactional, Record::Insert).await?
+                };
+                this.report(&format!(
+                    "applied {}_{} in {} ms",
+                    m.version,
+                    m.name,
+                    ran.duration.as_millis()
+                ));
+                done.push(ran);
             }
             Ok(done)
         })
         .await
+    }
+
+    /// Runs a backfill migration: statements taking `$1` in batches, one
+    /// transaction each, pausing between batches; others once.
+    async fn backfill(&self, client: &mut Client, m: &Migration) -> Result<Applied> {
+        let started = Instant::now();
+        let pause = self.backfill_pause.unwrap_or(BACKFILL_PAUSE);
+        for (i, statement) in m.statements().into_iter().enumerate() {
+            let failed = |source: tokio_postgres::Error| Error::MigrationFailed {
+                version: m.version,
+                name: m.name.clone(),
+                statement: i + 1,
+                sql: statement.to_owned(),
+                source: Box::new(Error::from(source)),
+            };
+            if !statement.contains("$1") {
+                client.batch_execute(statement).await.map_err(failed)?;
+                continue;
+            }
+            let mut last = uuid::Uuid::nil();
+            let mut total: i64 = 0;
+            loop {
+                let row = client
+                    .query_one(statement, &[&last])
+                    .await
+                    .map_err(failed)?;
+                let batch_end: Option<uuid::Uuid> =
+                    crate::row::read(&row, 0, "backfill", "last id")?;
+                let Some(end) = batch_end else { break };
+                total += crate::row::read::<i64>(&row, 1, "backfill", "rows changed")?;
+                last = end;
+                self.report(&format!(
+                    "backfill {}_{} statement {}: {total} rows so far",
+                    m.version,
+                    m.name,
+                    i + 1
+                ));
+                tokio::time::sleep(pause).await;
+            }
+        }
+        client
+            .batch_execute("RESET lock_timeout; RESET statement_timeout")
+            .await?;
+        let elapsed = started.elapsed();
+        let bookkeeping = format!(
+            "INSERT INTO {MIGRATIONS_TABLE} (version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4)"
+        );
+        record_row(client, &bookkeeping, m, elapsed, Record::Insert).await?;
+        Ok(Applied {
+            version: m.version,
+            name: m.name.clone(),
+            duration: elapsed,
+        })
     }
 
     /// Reverts applied migrations newer than `target` (0 reverts them all),
@@ -309,7 +499,7 @@ impl Migrations {
             for m in revert {
                 let down = m.down.as_deref().unwrap_or_default();
                 let statements = split::statements(down);
-                let transactional = runs_in_transaction(down);
+                let transactional = !directives(down).contains(&NO_TRANSACTION);
                 done.push(run(client, m, &statements, transactional, Record::Delete).await?);
             }
             Ok(done)
@@ -508,10 +698,17 @@ async fn record_row(
     Ok(())
 }
 
-/// Whether a migration file runs in a transaction: unless its first line is
-/// [`NO_TRANSACTION`].
-fn runs_in_transaction(text: &str) -> bool {
-    text.lines().next().map(str::trim) != Some(NO_TRANSACTION)
+/// The `-- ordinance:...` lines a migration file starts with.
+fn directives(text: &str) -> Vec<&'static str> {
+    text.lines()
+        .map(str::trim)
+        .take_while(|l| l.starts_with("-- ordinance:"))
+        .filter_map(|l| {
+            [NO_TRANSACTION, CONTRACT, BACKFILL]
+                .into_iter()
+                .find(|d| *d == l)
+        })
+        .collect()
 }
 
 fn hex(bytes: &[u8]) -> String {

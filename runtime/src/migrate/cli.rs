@@ -1,0 +1,208 @@
+//! The migration commands, as a library: the `ordinance-migrate` binary and
+//! an application's own one-line binary run the same code.
+//!
+//! ```no_run
+//! // src/bin/migrate.rs of an application: its migrations built in.
+//! fn main() -> std::process::ExitCode {
+//!     ordinance::migrate::cli::main(ordinance::embed_migrations!("migrations"))
+//! }
+//! ```
+//!
+//! ```text
+//! migrate [--database-url URL] status      what is applied, pending, and in which phase
+//! migrate [...] up                         the expand phase: pending migrations up to the first contract one
+//! migrate [...] contract                   every pending migration, contract ones included
+//! migrate [...] dry-run                    what `contract` would run
+//! migrate [...] down VERSION               revert migrations newer than VERSION (0: all)
+//! ```
+//!
+//! The database comes from `--database-url` or `DATABASE_URL`. Each
+//! migration is printed as it is applied, with its duration, and each
+//! backfill batch with the rows so far; a failure prints PostgreSQL's
+//! message, detail and hint and the statement, after the lines of what was
+//! already applied.
+
+use std::process::ExitCode;
+
+use super::Migrations;
+use crate::error::Result;
+
+const USAGE: &str =
+    "usage: migrate [--database-url URL] <status | up | contract | dry-run | down VERSION>";
+
+/// The command line's parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Args {
+    dir: Option<String>,
+    url: Option<String>,
+    command: Vec<String>,
+}
+
+fn parse(raw: impl IntoIterator<Item = String>) -> std::result::Result<Args, String> {
+    let mut raw = raw.into_iter();
+    let mut args = Args {
+        dir: None,
+        url: std::env::var("DATABASE_URL").ok(),
+        command: Vec::new(),
+    };
+    while let Some(arg) = raw.next() {
+        match arg.as_str() {
+            "--dir" => args.dir = Some(raw.next().ok_or("--dir needs a folder")?),
+            "--database-url" => args.url = Some(raw.next().ok_or("--database-url needs a URL")?),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            _ => args.command.push(arg),
+        }
+    }
+    Ok(args)
+}
+
+/// Runs one command (`["up"]`, `["down", "0"]`, ...) against the database
+/// `client` is connected to, printing progress lines to `out` as it goes.
+pub async fn run(
+    migrations: Migrations,
+    client: &mut tokio_postgres::Client,
+    command: &[&str],
+    out: impl Fn(&str) + Send + Sync + 'static,
+) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let out = std::sync::Arc::new(out);
+    let print = {
+        let out = out.clone();
+        move |line: &str| out(line)
+    };
+    let migrations = migrations.on_progress(print);
+    match command {
+        ["status"] => {
+            let pending = migrations.pending(client).await?;
+            for m in migrations.list() {
+                let state = if pending.iter().any(|p| p.version == m.version) {
+                    "pending"
+                } else {
+                    "applied"
+                };
+                let phase = if m.contract { "contract" } else { "expand" };
+                out(&format!("{state:<8} {phase:<8} {}_{}", m.version, m.name));
+            }
+            let contract = pending.iter().filter(|m| m.contract).count();
+            out(&format!(
+                "{} applied, {} pending ({} of them contract)",
+                migrations.list().len() - pending.len(),
+                pending.len(),
+                contract
+            ));
+        }
+        ["up"] => {
+            let applied = migrations.up(client).await?;
+            let waiting = migrations
+                .pending(client)
+                .await?
+                .iter()
+                .filter(|m| m.contract)
+                .count();
+            out(&format!("{} applied", applied.len()));
+            if waiting > 0 {
+                out(&format!(
+                    "{waiting} contract migration(s) wait: run `contract` once no instance of the previous version runs"
+                ));
+            }
+        }
+        ["contract"] => {
+            let applied = migrations.contract(client).await?;
+            out(&format!("{} applied", applied.len()));
+        }
+        ["dry-run"] => out(migrations.dry_run(client).await?.trim_end()),
+        ["down", version] => {
+            let target: i64 = version
+                .parse()
+                .map_err(|_| format!("not a version: {version}"))?;
+            let reverted = migrations.down_to(client, target).await?;
+            for a in &reverted {
+                out(&format!("reverted {}_{}", a.version, a.name));
+            }
+            out(&format!("{} reverted", reverted.len()));
+        }
+        _ => return Err(USAGE.into()),
+    }
+    Ok(())
+}
+
+/// The whole program for an application's `src/bin/migrate.rs`: reads the
+/// command line (`--database-url`, then the command), connects, runs the
+/// command on `migrations`, prints as it goes, and returns the exit code
+/// (2 for a bad command line).
+pub fn main(migrations: Result<Migrations>) -> ExitCode {
+    main_with(std::env::args().skip(1), |_| migrations)
+}
+
+/// [`main`] for a migrations folder named by `--dir` (default
+/// `migrations`), read at run time: the `ordinance-migrate` binary.
+pub fn main_from_dir() -> ExitCode {
+    main_with(std::env::args().skip(1), |dir| {
+        Migrations::load(dir.unwrap_or("migrations"))
+    })
+}
+
+fn main_with(
+    raw: impl IntoIterator<Item = String>,
+    load: impl FnOnce(Option<&str>) -> Result<Migrations>,
+) -> ExitCode {
+    let args = match parse(raw) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("migrate: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let migrations = load(args.dir.as_deref())?;
+        let url = args
+            .url
+            .ok_or("no database: pass --database-url or set DATABASE_URL")?;
+        let config: tokio_postgres::Config = url.parse()?;
+        let (mut client, connection) = config.connect(tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        let command: Vec<&str> = args.command.iter().map(String::as_str).collect();
+        if command.is_empty() {
+            return Err(USAGE.into());
+        }
+        run(migrations, &mut client, &command, |line| println!("{line}")).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.to_string() == USAGE => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("migrate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_and_command_are_told_apart() {
+        let args = parse(
+            ["--database-url", "postgres://x", "down", "0"]
+                .into_iter()
+                .map(String::from),
+        )
+        .expect("parses");
+        assert_eq!(args.url.as_deref(), Some("postgres://x"));
+        assert_eq!(args.command, ["down", "0"]);
+        assert!(parse(["--dir".to_owned()]).is_err());
+    }
+}

@@ -2,11 +2,15 @@
 //! an application's own one-line binary run the same code.
 //!
 //! ```no_run
-//! // src/bin/migrate.rs of an application: its migrations built in.
+//! // src/bin/migrate.rs of an application.
 //! fn main() -> std::process::ExitCode {
-//!     ordinance::migrate::cli::main(ordinance::embed_migrations!("migrations"))
+//!     ordinance::migrate::cli::main(ordinance::migrate::Migrations::load("migrations"))
 //! }
 //! ```
+//!
+//! With `ordinance::embed_migrations!("migrations")` as the argument
+//! instead, the folder is built into the binary and nothing is read at run
+//! time.
 //!
 //! ```text
 //! migrate [--database-url URL] status      what is applied, pending, and in which phase

@@ -13,7 +13,7 @@ use std::future::Future;
 
 use futures_util::{pin_mut, TryStreamExt as _};
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, Row, RowStream, Transaction};
+use tokio_postgres::{Client, Row, RowStream, Statement, Transaction};
 
 use crate::entity::SqlParam;
 use redact::{redacted, Redacted};
@@ -62,49 +62,32 @@ async fn first_row(rows: RowStream) -> Result<Option<Row>, tokio_postgres::Error
     Ok(first)
 }
 
-/// Implements [`Executor`] for `Client` and `Transaction`: the statement is
-/// prepared unnamed with the given parameter types, then executed, so the
-/// server takes each value at the type it was bound with (an `i32` compared
-/// with a `SMALLINT` column is fine).
-macro_rules! executor {
-    ($($ty:ty),*) => {$(
-        impl Executor for $ty {
-            async fn query(
-                &self,
-                sql: &str,
-                params: &[SqlParam<'_>],
-                types: &[Type],
-            ) -> Result<Vec<Row>, tokio_postgres::Error> {
-                let statement = self.prepare_typed(sql, types).await?;
-                all_rows(self.query_raw(&statement, redacted(params)).await?).await
-            }
-            async fn query_opt(
-                &self,
-                sql: &str,
-                params: &[SqlParam<'_>],
-                types: &[Type],
-            ) -> Result<Option<Row>, tokio_postgres::Error> {
-                let statement = self.prepare_typed(sql, types).await?;
-                first_row(self.query_raw(&statement, redacted(params)).await?).await
-            }
-        }
-    )*};
+/// How an executor that prepares statements gets one for a text and runs
+/// it: every such executor shares one [`Executor`] implementation.
+trait Prepares: Sync {
+    /// The prepared statement of `sql`, its parameters typed `types`.
+    fn statement(
+        &self,
+        sql: &str,
+        types: &[Type],
+    ) -> impl Future<Output = Result<Statement, tokio_postgres::Error>> + Send;
+    /// Runs a prepared statement with redacted parameters.
+    fn rows<'a>(
+        &'a self,
+        statement: &'a Statement,
+        params: &'a [SqlParam<'a>],
+    ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a;
 }
 
-executor!(Client, Transaction<'_>);
-
-/// A pooled connection (`Repo::new(&*conn)`): each statement text is prepared
-/// once per connection and reused, so a call costs one round trip. The kit's
-/// statements have fixed text, so the cache stays small.
-impl Executor for deadpool_postgres::ClientWrapper {
+impl<T: Prepares> Executor for T {
     async fn query(
         &self,
         sql: &str,
         params: &[SqlParam<'_>],
         types: &[Type],
     ) -> Result<Vec<Row>, tokio_postgres::Error> {
-        let statement = self.prepare_typed_cached(sql, types).await?;
-        all_rows(self.query_raw(&statement, redacted(params)).await?).await
+        let statement = self.statement(sql, types).await?;
+        all_rows(self.rows(&statement, params).await?).await
     }
     async fn query_opt(
         &self,
@@ -112,8 +95,55 @@ impl Executor for deadpool_postgres::ClientWrapper {
         params: &[SqlParam<'_>],
         types: &[Type],
     ) -> Result<Option<Row>, tokio_postgres::Error> {
-        let statement = self.prepare_typed_cached(sql, types).await?;
-        first_row(self.query_raw(&statement, redacted(params)).await?).await
+        let statement = self.statement(sql, types).await?;
+        first_row(self.rows(&statement, params).await?).await
+    }
+}
+
+/// `Client` and `Transaction`: each statement is prepared (unnamed to the
+/// caller, closed when dropped) with the given parameter types, so the
+/// server takes each value at the type it was bound with (an `i32` compared
+/// with a `SMALLINT` column is fine).
+macro_rules! prepares {
+    ($($ty:ty),*) => {$(
+        impl Prepares for $ty {
+            fn statement(
+                &self,
+                sql: &str,
+                types: &[Type],
+            ) -> impl Future<Output = Result<Statement, tokio_postgres::Error>> + Send {
+                self.prepare_typed(sql, types)
+            }
+            fn rows<'a>(
+                &'a self,
+                statement: &'a Statement,
+                params: &'a [SqlParam<'a>],
+            ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a {
+                self.query_raw(statement, redacted(params))
+            }
+        }
+    )*};
+}
+
+prepares!(Client, Transaction<'_>);
+
+/// A pooled connection (`Repo::new(&*conn)`): each statement text is prepared
+/// once per connection and reused, so a call costs one round trip. The kit's
+/// statements have fixed text, so the cache stays small.
+impl Prepares for deadpool_postgres::ClientWrapper {
+    fn statement(
+        &self,
+        sql: &str,
+        types: &[Type],
+    ) -> impl Future<Output = Result<Statement, tokio_postgres::Error>> + Send {
+        self.prepare_typed_cached(sql, types)
+    }
+    fn rows<'a>(
+        &'a self,
+        statement: &'a Statement,
+        params: &'a [SqlParam<'a>],
+    ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a {
+        Client::query_raw(self, statement, redacted(params))
     }
 }
 

@@ -108,6 +108,17 @@ impl Migration {
     pub fn statements(&self) -> Vec<&str> {
         split::statements(&self.up)
     }
+
+    /// Statement `index` (from 0) of this migration failed.
+    fn failed(&self, index: usize, statement: &str, source: tokio_postgres::Error) -> Error {
+        Error::MigrationFailed {
+            version: self.version,
+            name: self.name.clone(),
+            statement: index + 1,
+            sql: statement.to_owned(),
+            source: Box::new(Error::from(source)),
+        }
+    }
 }
 
 /// A migration that ran, and how long it took.
@@ -427,13 +438,7 @@ impl Migrations {
         let started = Instant::now();
         let pause = self.backfill_pause.unwrap_or(BACKFILL_PAUSE);
         for (i, statement) in m.statements().into_iter().enumerate() {
-            let failed = |source: tokio_postgres::Error| Error::MigrationFailed {
-                version: m.version,
-                name: m.name.clone(),
-                statement: i + 1,
-                sql: statement.to_owned(),
-                source: Box::new(Error::from(source)),
-            };
+            let failed = |source| m.failed(i, statement, source);
             if !statement.contains("$1") {
                 client.batch_execute(statement).await.map_err(failed)?;
                 continue;
@@ -459,14 +464,7 @@ impl Migrations {
                 tokio::time::sleep(pause).await;
             }
         }
-        client
-            .batch_execute("RESET lock_timeout; RESET statement_timeout")
-            .await?;
-        let elapsed = started.elapsed();
-        let bookkeeping = format!(
-            "INSERT INTO {MIGRATIONS_TABLE} (version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4)"
-        );
-        record_row(client, &bookkeeping, m, elapsed, Record::Insert).await?;
+        let elapsed = finish_outside_transaction(client, m, started, Record::Insert).await?;
         Ok(Applied {
             version: m.version,
             name: m.name.clone(),
@@ -641,47 +639,47 @@ async fn run_statements(
     transactional: bool,
     record: Record,
 ) -> Result<Duration> {
-    let failed =
-        |index: usize, statement: &str, source: tokio_postgres::Error| Error::MigrationFailed {
-            version: m.version,
-            name: m.name.clone(),
-            statement: index + 1,
-            sql: statement.to_owned(),
-            source: Box::new(Error::from(source)),
-        };
     let started = Instant::now();
-    let bookkeeping = match record {
-        Record::Insert => format!(
-            "INSERT INTO {MIGRATIONS_TABLE} (version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4)"
-        ),
-        Record::Delete => format!("DELETE FROM {MIGRATIONS_TABLE} WHERE version = $1"),
-    };
     if transactional {
         let tx = client.transaction().await?;
         for (i, s) in statements.iter().enumerate() {
-            tx.batch_execute(s).await.map_err(|e| failed(i, s, e))?;
+            tx.batch_execute(s).await.map_err(|e| m.failed(i, s, e))?;
         }
         let elapsed = started.elapsed();
-        record_row(&tx, &bookkeeping, m, elapsed, record).await?;
+        record_row(&tx, m, elapsed, record).await?;
         tx.commit().await?;
         Ok(elapsed)
     } else {
         for (i, s) in statements.iter().enumerate() {
-            client.batch_execute(s).await.map_err(|e| failed(i, s, e))?;
+            client
+                .batch_execute(s)
+                .await
+                .map_err(|e| m.failed(i, s, e))?;
         }
-        // A migration's session settings end with it.
-        client
-            .batch_execute("RESET lock_timeout; RESET statement_timeout")
-            .await?;
-        let elapsed = started.elapsed();
-        record_row(client, &bookkeeping, m, elapsed, record).await?;
-        Ok(elapsed)
+        finish_outside_transaction(client, m, started, record).await
     }
 }
 
+/// Ends a migration that ran outside a transaction: its session settings
+/// end with it, then it is recorded. Returns how long it took.
+async fn finish_outside_transaction(
+    client: &Client,
+    m: &Migration,
+    started: Instant,
+    record: Record,
+) -> Result<Duration> {
+    client
+        .batch_execute("RESET lock_timeout; RESET statement_timeout")
+        .await?;
+    let elapsed = started.elapsed();
+    record_row(client, m, elapsed, record).await?;
+    Ok(elapsed)
+}
+
+/// Records `m` applied (with its duration) or reverted in the bookkeeping
+/// table.
 async fn record_row(
     client: &impl tokio_postgres::GenericClient,
-    sql: &str,
     m: &Migration,
     elapsed: Duration,
     record: Record,
@@ -689,11 +687,17 @@ async fn record_row(
     match record {
         Record::Insert => {
             let ms = elapsed.as_millis() as i64;
+            let sql = format!(
+                "INSERT INTO {MIGRATIONS_TABLE} (version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4)"
+            );
             client
-                .execute(sql, &[&m.version, &m.name, &m.checksum, &ms])
+                .execute(&sql, &[&m.version, &m.name, &m.checksum, &ms])
                 .await?
         }
-        Record::Delete => client.execute(sql, &[&m.version]).await?,
+        Record::Delete => {
+            let sql = format!("DELETE FROM {MIGRATIONS_TABLE} WHERE version = $1");
+            client.execute(&sql, &[&m.version]).await?
+        }
     };
     Ok(())
 }

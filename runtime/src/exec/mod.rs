@@ -100,19 +100,22 @@ impl<T: Prepares> Executor for T {
     }
 }
 
-/// `Client` and `Transaction`: each statement is prepared (unnamed to the
-/// caller, closed when dropped) with the given parameter types, so the
-/// server takes each value at the type it was bound with (an `i32` compared
-/// with a `SMALLINT` column is fine).
+/// Implements [`Prepares`] with the given method for the statement:
+/// `prepare_typed` for `Client` and `Transaction` (prepared each call,
+/// closed when dropped, typed so the server takes each value at the type it
+/// was bound with: an `i32` compared with a `SMALLINT` column is fine), and
+/// `prepare_typed_cached` for a pooled connection (`Repo::new(&*conn)`),
+/// which prepares each text once per connection, so a call costs one round
+/// trip; the kit's statements have fixed text, so that cache stays small.
 macro_rules! prepares {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty => $prepare:ident),*) => {$(
         impl Prepares for $ty {
             fn statement(
                 &self,
                 sql: &str,
                 types: &[Type],
             ) -> impl Future<Output = Result<Statement, tokio_postgres::Error>> + Send {
-                self.prepare_typed(sql, types)
+                self.$prepare(sql, types)
             }
             fn rows<'a>(
                 &'a self,
@@ -125,27 +128,11 @@ macro_rules! prepares {
     )*};
 }
 
-prepares!(Client, Transaction<'_>);
-
-/// A pooled connection (`Repo::new(&*conn)`): each statement text is prepared
-/// once per connection and reused, so a call costs one round trip. The kit's
-/// statements have fixed text, so the cache stays small.
-impl Prepares for deadpool_postgres::ClientWrapper {
-    fn statement(
-        &self,
-        sql: &str,
-        types: &[Type],
-    ) -> impl Future<Output = Result<Statement, tokio_postgres::Error>> + Send {
-        self.prepare_typed_cached(sql, types)
-    }
-    fn rows<'a>(
-        &'a self,
-        statement: &'a Statement,
-        params: &'a [SqlParam<'a>],
-    ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a {
-        Client::query_raw(self, statement, redacted(params))
-    }
-}
+prepares!(
+    Client => prepare_typed,
+    Transaction<'_> => prepare_typed,
+    deadpool_postgres::ClientWrapper => prepare_typed_cached
+);
 
 /// Runs every statement as one unnamed, typed statement (Parse, Bind,
 /// Execute and Sync in a single round trip), so nothing is ever prepared by

@@ -63,6 +63,25 @@ pub(crate) enum OnDelete {
     SetNull,
 }
 
+/// A constant written in `default = ...` or `backfill = ...`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) enum Value {
+    /// `0`, `-5`
+    Int(i128),
+    /// `12.50`, as written (with its sign)
+    Decimal(String),
+    /// `"active"`
+    Str(String),
+    /// `true`, `false`
+    Bool(bool),
+    /// `now`
+    Now,
+    /// `[]`
+    EmptyArray,
+    /// `{}`
+    EmptyObject,
+}
+
 /// A waived rule: `exempt(rule = "reason")`.
 pub(crate) struct Waiver {
     pub(crate) rule: Symbol,
@@ -87,6 +106,8 @@ pub(crate) struct KeySpec {
 /// Attributes of the struct: `#[entity(...)]` and doc comments.
 pub(crate) struct Container {
     pub(crate) table: Option<Spanned<String>>,
+    /// `schema = "auth"`: the PostgreSQL schema the table lives in.
+    pub(crate) schema: Option<Spanned<String>>,
     pub(crate) keys: Vec<KeySpec>,
     pub(crate) waivers: Vec<Waiver>,
     pub(crate) doc: Option<String>,
@@ -111,11 +132,16 @@ pub(crate) struct Field {
     pub(crate) scale: Option<Spanned<u16>>,
     /// The column's previous name, for a migration that renames it.
     pub(crate) renamed_from: Option<Spanned<String>>,
+    /// `default = ...`: what the database writes when an insert gives none.
+    pub(crate) default: Option<Spanned<Value>>,
+    /// `backfill = ...`: what existing rows take when the column becomes
+    /// NOT NULL.
+    pub(crate) backfill: Option<Spanned<Value>>,
     pub(crate) waivers: Vec<Waiver>,
     pub(crate) doc: Option<String>,
 }
 
-const ENTITY_KEYS: &[&str] = &["table", "index", "unique", "keyset", "exempt"];
+const ENTITY_KEYS: &[&str] = &["table", "schema", "index", "unique", "keyset", "exempt"];
 const COLUMN_KEYS: &[&str] = &[
     "name",
     "min_len",
@@ -130,6 +156,8 @@ const COLUMN_KEYS: &[&str] = &[
     "precision",
     "scale",
     "renamed_from",
+    "default",
+    "backfill",
     "exempt",
 ];
 const ENTITY_WAIVERS: &[Symbol] = &[SOFT_DELETE, VERSION, PLURAL, JOIN_NAME];
@@ -138,6 +166,7 @@ const FIELD_WAIVERS: &[Symbol] = &[FLOAT, FOREIGN_KEY, BOOLEAN_NAME];
 impl Container {
     pub(crate) fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
         let mut table = Attr::none(cx, TABLE);
+        let mut schema = Attr::none(cx, SCHEMA);
         let mut keys = Vec::new();
         let mut waivers = Vec::new();
         for attr in attrs {
@@ -157,6 +186,10 @@ impl Container {
                     let s = expect_str(&meta, TABLE, "table = \"workflow_steps\"")?;
                     let path = &meta.path;
                     table.set(quote::quote!(#path = #s), s.value());
+                } else if meta.path == SCHEMA {
+                    let s = expect_str(&meta, SCHEMA, "schema = \"auth\"")?;
+                    let path = &meta.path;
+                    schema.set(quote::quote!(#path = #s), s.value());
                 } else if meta.path == INDEX || meta.path == UNIQUE || meta.path == KEYSET {
                     let kind = [INDEX, UNIQUE, KEYSET]
                         .into_iter()
@@ -176,6 +209,7 @@ impl Container {
         }
         Container {
             table: table.get(),
+            schema: schema.get(),
             keys,
             waivers,
             doc: doc_comment(attrs),
@@ -198,6 +232,8 @@ impl Field {
         let mut precision = Attr::none(cx, PRECISION);
         let mut scale = Attr::none(cx, SCALE);
         let mut renamed_from = Attr::none(cx, RENAMED_FROM);
+        let mut default = Attr::none(cx, DEFAULT);
+        let mut backfill = Attr::none(cx, BACKFILL);
         let mut waivers = Vec::new();
         let mut references_written = false;
         for attr in attrs {
@@ -256,6 +292,12 @@ impl Field {
                 } else if path == RENAMED_FROM {
                     let s = expect_str(&meta, RENAMED_FROM, "renamed_from = \"old_name\"")?;
                     renamed_from.set(whole(&s), s.value());
+                } else if path == DEFAULT {
+                    let (v, e) = expect_value(&meta, DEFAULT, "default = 0")?;
+                    default.set(whole(&e), v);
+                } else if path == BACKFILL {
+                    let (v, e) = expect_value(&meta, BACKFILL, "backfill = 0")?;
+                    backfill.set(whole(&e), v);
                 } else if path == EXEMPT {
                     parse_waivers(cx, &meta, FIELD_WAIVERS, &mut waivers)?;
                 } else {
@@ -282,6 +324,8 @@ impl Field {
             precision: precision.get(),
             scale: scale.get(),
             renamed_from: renamed_from.get(),
+            default: default.get(),
+            backfill: backfill.get(),
             waivers,
             doc: doc_comment(attrs),
         }
@@ -378,6 +422,68 @@ where
     let value = if negative { -magnitude } else { magnitude };
     let value = T::try_from(value).map_err(|_| out_of_range())?;
     Ok((value, expr))
+}
+
+/// A literal constant: a number, a string, `true`/`false`, `now`, `[]` or `{}`.
+fn expect_value(
+    meta: &ParseNestedMeta<'_>,
+    key: Symbol,
+    example: &str,
+) -> syn::Result<(Value, Expr)> {
+    let expr = value_expr(meta, key, example)?;
+    let bad = |expr: &Expr| {
+        syn::Error::new_spanned(
+            expr,
+            format_args!(
+                "`{key}` takes a constant: a number, a string, `true` or `false`, `now`, `[]` or `{{}}`\n\
+                 help: for example `{example}`"
+            ),
+        )
+    };
+    let number = |lit: &Lit, negative: bool| -> Option<Value> {
+        let sign = if negative { "-" } else { "" };
+        match lit {
+            Lit::Int(i) if i.suffix().is_empty() => {
+                let v: i128 = i.base10_parse().ok()?;
+                Some(Value::Int(if negative { -v } else { v }))
+            }
+            Lit::Float(f) if f.suffix().is_empty() => {
+                let digits = f.base10_digits();
+                (!digits.contains(['e', 'E'])).then(|| Value::Decimal(format!("{sign}{digits}")))
+            }
+            _ => None,
+        }
+    };
+    let value = match &expr {
+        Expr::Lit(ExprLit { lit, .. }) => match lit {
+            Lit::Str(s) => Some(Value::Str(s.value())),
+            Lit::Bool(b) => Some(Value::Bool(b.value)),
+            lit => number(lit, false),
+        },
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr: inner,
+            ..
+        }) => match &**inner {
+            Expr::Lit(ExprLit { lit, .. }) => number(lit, true),
+            _ => None,
+        },
+        Expr::Path(p) if p.path.is_ident("now") => Some(Value::Now),
+        other => match other
+            .to_token_stream()
+            .to_string()
+            .replace(' ', "")
+            .as_str()
+        {
+            "[]" => Some(Value::EmptyArray),
+            "{}" => Some(Value::EmptyObject),
+            _ => None,
+        },
+    };
+    match value {
+        Some(v) => Ok((v, expr)),
+        None => Err(bad(&expr)),
+    }
 }
 
 fn not_an_integer(expr: &Expr, key: Symbol, example: &str) -> syn::Error {

@@ -16,6 +16,7 @@ use crate::symbol::*;
 
 pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
     check_table_name(cx, cont);
+    check_schema_name(cx, cont);
     check_column_names(cx, cont);
     check_boolean_predicates(cx, cont);
     check_required_columns(cx, cont);
@@ -25,7 +26,44 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
     check_keysets(cx, cont);
     check_join_entity(cx, cont);
     check_renames(cx, cont);
+    crate::value::check(cx, cont);
     check_generated_names(cx, cont, plan);
+}
+
+/// A PostgreSQL schema is a snake_case name of its own, not `pg_*` (those
+/// belong to the server) and not `public` spelled out.
+fn check_schema_name(cx: &Ctxt, cont: &Container<'_>) {
+    let Some(schema) = &cont.attrs.schema else {
+        return;
+    };
+    let name = schema.value.as_str();
+    if !naming::is_snake_ident(name) {
+        cx.error_with_help(
+            &schema.tokens,
+            format_args!("schema name \"{name}\" is not snake_case: use lower-case ASCII words joined by single underscores"),
+            format_args!("did you mean `schema = \"{}\"`?", naming::snake_case(name)),
+        );
+    } else if name == "public" {
+        cx.error_with_help(
+            &schema.tokens,
+            "tables live in schema \"public\" unless told otherwise",
+            "remove `schema = \"public\"`",
+        );
+    } else if name.starts_with("pg_") || name == "information_schema" {
+        cx.error_with_help(
+            &schema.tokens,
+            format_args!("schema name \"{name}\" is reserved for PostgreSQL's own catalogs"),
+            "name the schema for what its tables hold, e.g. `schema = \"auth\"`",
+        );
+    } else {
+        check_fits(
+            cx,
+            &schema.tokens,
+            "schema name",
+            name,
+            "shorten the schema name",
+        );
+    }
 }
 
 /// Tables are snake_case plurals without type prefixes, within 63 bytes.

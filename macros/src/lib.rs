@@ -13,6 +13,7 @@ mod naming;
 mod pg_type;
 mod plan;
 mod symbol;
+mod value;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};

@@ -15,6 +15,7 @@ pub(crate) const DOC: Symbol = Symbol("doc");
 
 // #[entity(...)]
 pub(crate) const TABLE: Symbol = Symbol("table");
+pub(crate) const SCHEMA: Symbol = Symbol("schema");
 pub(crate) const INDEX: Symbol = Symbol("index");
 pub(crate) const UNIQUE: Symbol = Symbol("unique");
 pub(crate) const KEYSET: Symbol = Symbol("keyset");
@@ -32,6 +33,8 @@ pub(crate) const ON_DELETE: Symbol = Symbol("on_delete");
 pub(crate) const PRECISION: Symbol = Symbol("precision");
 pub(crate) const SCALE: Symbol = Symbol("scale");
 pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
+pub(crate) const DEFAULT: Symbol = Symbol("default");
+pub(crate) const BACKFILL: Symbol = Symbol("backfill");
 
 // exempt(...) rules, on the entity
 pub(crate) const SOFT_DELETE: Symbol = Symbol("soft_delete");

@@ -20,7 +20,7 @@ use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, Kind, ToSql, Type};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-use crate::ddl::quote_ident;
+use crate::ddl::table_ident;
 use crate::entity::{Entity, NewEntity, SqlParam};
 use crate::error::{Error, Result};
 use crate::exec::Transactional;
@@ -264,7 +264,7 @@ pub async fn copy_in<N: NewEntity>(client: &Client, rows: &[N]) -> Result<u64> {
     let types = &statements.insert_types;
     let sql = format!(
         "COPY {} ({}) FROM STDIN (FORMAT binary)",
-        quote_ident(schema.name),
+        table_ident(schema),
         statements.insert_columns
     );
     let sink = client.copy_in(&sql).await.map_err(db)?;

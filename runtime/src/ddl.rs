@@ -35,7 +35,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
-use crate::schema::{CheckKind, Column, Index, TableSchema, Waiver};
+use crate::schema::{Check, CheckKind, Column, Index, TableSchema, Waiver};
 
 /// A double-quoted SQL identifier.
 pub fn quote_ident(name: &str) -> String {
@@ -47,64 +47,68 @@ pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// A table's name as statements write it: `"users"`, or `"auth"."users"`
+/// for a table in another PostgreSQL schema.
+pub fn table_ident(schema: &TableSchema) -> String {
+    qualified(schema.schema, schema.name)
+}
+
+/// `"name"`, or `"schema"."name"` when `schema` is given.
+pub fn qualified(schema: Option<&str>, name: &str) -> String {
+    match schema {
+        Some(s) => format!("{}.{}", quote_ident(s), quote_ident(name)),
+        None => quote_ident(name),
+    }
+}
+
 /// `CREATE TABLE`, its indexes and comments, for one entity.
 pub fn create_table(schema: &TableSchema) -> String {
     let mut out = String::new();
-    let t = quote_ident(schema.name);
+    let t = table_ident(schema);
     let _ = writeln!(out, "CREATE TABLE {t} (");
-    let mut lines: Vec<String> = schema.columns.iter().map(column_line).collect();
-    lines.push(format!(
-        "CONSTRAINT {} PRIMARY KEY (\"id\")",
-        quote_ident(schema.primary_key)
-    ));
-    for check in schema.checks.iter().filter(|c| c.is_rendered()) {
-        let col = quote_ident(check.column);
-        let predicate = match check.kind {
-            CheckKind::MinLength(n) => format!("char_length({col}) >= {n}"),
-            CheckKind::MaxLength(n) => format!("char_length({col}) <= {n}"),
-            CheckKind::Min(n) => format!("{col} >= {n}"),
-            CheckKind::Max(n) => format!("{col} <= {n}"),
-            CheckKind::OneOf(values) => {
-                let list: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
-                format!("{col} IN ({})", list.join(", "))
-            }
-        };
-        lines.push(format!(
-            "CONSTRAINT {} CHECK ({predicate})",
-            quote_ident(check.name)
-        ));
-    }
-    for fk in schema.foreign_keys {
-        lines.push(format!(
-            "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} (\"id\") ON DELETE {}",
-            quote_ident(fk.name),
-            quote_ident(fk.column),
-            quote_ident(fk.references),
-            fk.on_delete.sql()
-        ));
+    let mut lines: Vec<String> = schema.columns.iter().map(column_definition).collect();
+    for (name, definition) in constraints(schema) {
+        lines.push(format!("CONSTRAINT {} {definition}", quote_ident(name)));
     }
     let _ = writeln!(out, "    {}\n);", lines.join(",\n    "));
     for index in schema.indexes {
         out.push_str(&create_index(schema, index));
-        out.push('\n');
+        out.push_str(";\n");
     }
-    if let Some(comment) = comment_text(schema.comment, schema.waivers) {
-        let _ = writeln!(out, "COMMENT ON TABLE {t} IS {};", quote_literal(&comment));
+    if let Some(comment) = table_comment(schema) {
+        let _ = writeln!(out, "{comment};");
     }
     for c in schema.columns {
-        if let Some(comment) = comment_text(c.comment, c.waivers) {
-            let _ = writeln!(
-                out,
-                "COMMENT ON COLUMN {t}.{} IS {};",
-                quote_ident(c.name),
-                quote_literal(&comment)
-            );
+        if let Some(comment) = column_comment(schema, c) {
+            let _ = writeln!(out, "{comment};");
         }
     }
     out
 }
 
-fn column_line(c: &Column) -> String {
+/// `COMMENT ON TABLE ...`, when the entity has a doc comment or waivers.
+pub fn table_comment(schema: &TableSchema) -> Option<String> {
+    let text = comment_text(schema.comment, schema.waivers)?;
+    Some(format!(
+        "COMMENT ON TABLE {} IS {}",
+        table_ident(schema),
+        quote_literal(&text)
+    ))
+}
+
+/// `COMMENT ON COLUMN ...`, when the field has a doc comment or waivers.
+pub fn column_comment(schema: &TableSchema, c: &Column) -> Option<String> {
+    let text = comment_text(c.comment, c.waivers)?;
+    Some(format!(
+        "COMMENT ON COLUMN {}.{} IS {}",
+        table_ident(schema),
+        quote_ident(c.name),
+        quote_literal(&text)
+    ))
+}
+
+/// A column as `CREATE TABLE` writes it: `"name" TYPE [NOT NULL] [DEFAULT ...]`.
+pub fn column_definition(c: &Column) -> String {
     let mut line = format!("{} {}", quote_ident(c.name), c.sql_type.sql());
     if !c.nullable {
         line.push_str(" NOT NULL");
@@ -116,7 +120,46 @@ fn column_line(c: &Column) -> String {
     line
 }
 
-/// `CREATE [UNIQUE] INDEX ... [WHERE "deleted_at" IS NULL];` for one index of a table.
+/// Every named constraint of a table with its definition, primary key
+/// first: `("users_pkey", "PRIMARY KEY (\"id\")")`. `CREATE TABLE` and the
+/// migration generator's `ADD CONSTRAINT` both write these.
+pub fn constraints(schema: &TableSchema) -> Vec<(&'static str, String)> {
+    let mut out = vec![(schema.primary_key, "PRIMARY KEY (\"id\")".to_owned())];
+    for check in schema.checks.iter().filter(|c| c.is_rendered()) {
+        out.push((check.name, check_definition(check)));
+    }
+    for fk in schema.foreign_keys {
+        out.push((
+            fk.name,
+            format!(
+                "FOREIGN KEY ({}) REFERENCES {} (\"id\") ON DELETE {}",
+                quote_ident(fk.column),
+                qualified(fk.references_schema, fk.references),
+                fk.on_delete.sql()
+            ),
+        ));
+    }
+    out
+}
+
+/// `CHECK (...)` for one check constraint.
+pub fn check_definition(check: &Check) -> String {
+    let col = quote_ident(check.column);
+    let predicate = match check.kind {
+        CheckKind::MinLength(n) => format!("char_length({col}) >= {n}"),
+        CheckKind::MaxLength(n) => format!("char_length({col}) <= {n}"),
+        CheckKind::Min(n) => format!("{col} >= {n}"),
+        CheckKind::Max(n) => format!("{col} <= {n}"),
+        CheckKind::OneOf(values) => {
+            let list: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
+            format!("{col} IN ({})", list.join(", "))
+        }
+    };
+    format!("CHECK ({predicate})")
+}
+
+/// `CREATE [UNIQUE] INDEX ... [WHERE "deleted_at" IS NULL]` for one index
+/// of a table, without the closing `;`.
 pub fn create_index(schema: &TableSchema, index: &Index) -> String {
     let cols: Vec<String> = index
         .columns
@@ -130,10 +173,10 @@ pub fn create_index(schema: &TableSchema, index: &Index) -> String {
         })
         .collect();
     format!(
-        "CREATE {}INDEX {} ON {} ({}){};",
+        "CREATE {}INDEX {} ON {} ({}){}",
         if index.unique { "UNIQUE " } else { "" },
         quote_ident(index.name),
-        quote_ident(schema.name),
+        table_ident(schema),
         cols.join(", "),
         if index.live_only {
             " WHERE \"deleted_at\" IS NULL"
@@ -155,7 +198,7 @@ fn comment_text(doc: Option<&str>, waivers: &[Waiver]) -> Option<String> {
 
 /// `DROP TABLE` for one entity (its indexes and constraints go with it).
 pub fn drop_table(schema: &TableSchema) -> String {
-    format!("DROP TABLE {};\n", quote_ident(schema.name))
+    format!("DROP TABLE {};\n", table_ident(schema))
 }
 
 /// The DDL of a set of entities, in dependency order.
@@ -182,10 +225,11 @@ impl SchemaDdl {
     /// is missing from the set, or when two entities clash on a name.
     pub fn new(schemas: &[&'static TableSchema]) -> Result<Self> {
         check_names(schemas)?;
-        let by_name: HashMap<&str, &'static TableSchema> =
-            schemas.iter().map(|s| (s.name, *s)).collect();
+        type Key = (Option<&'static str>, &'static str);
+        let by_key: HashMap<Key, &'static TableSchema> =
+            schemas.iter().map(|s| (s.key(), *s)).collect();
         for s in schemas {
-            if let Some(missing) = s.references().find(|r| !by_name.contains_key(r)) {
+            if let Some((_, missing)) = s.references().find(|r| !by_key.contains_key(r)) {
                 return Err(Error::MissingReference {
                     table: s.name,
                     references: missing,
@@ -202,28 +246,29 @@ impl SchemaDdl {
         }
         fn visit(
             s: &'static TableSchema,
-            by_name: &HashMap<&str, &'static TableSchema>,
-            marks: &mut HashMap<&'static str, Mark>,
-            stack: &mut Vec<&'static str>,
+            by_key: &HashMap<Key, &'static TableSchema>,
+            marks: &mut HashMap<Key, Mark>,
+            stack: &mut Vec<&'static TableSchema>,
             out: &mut Vec<&'static TableSchema>,
         ) -> Result<()> {
-            match marks.get(s.name).copied().unwrap_or(Mark::New) {
+            match marks.get(&s.key()).copied().unwrap_or(Mark::New) {
                 Mark::Done => return Ok(()),
                 Mark::Active => {
-                    let start = stack.iter().position(|t| *t == s.name).unwrap_or(0);
-                    let mut tables = stack[start..].to_vec();
+                    let start = stack.iter().position(|t| t.key() == s.key()).unwrap_or(0);
+                    let mut tables: Vec<&'static str> =
+                        stack[start..].iter().map(|t| t.name).collect();
                     tables.push(s.name);
                     return Err(Error::ReferenceCycle { tables });
                 }
                 Mark::New => {}
             }
-            marks.insert(s.name, Mark::Active);
-            stack.push(s.name);
+            marks.insert(s.key(), Mark::Active);
+            stack.push(s);
             for r in s.references() {
-                visit(by_name[r], by_name, marks, stack, out)?;
+                visit(by_key[&r], by_key, marks, stack, out)?;
             }
             stack.pop();
-            marks.insert(s.name, Mark::Done);
+            marks.insert(s.key(), Mark::Done);
             out.push(s);
             Ok(())
         }
@@ -231,9 +276,21 @@ impl SchemaDdl {
         let mut stack = Vec::new();
         let mut tables = Vec::with_capacity(schemas.len());
         for s in schemas {
-            visit(s, &by_name, &mut marks, &mut stack, &mut tables)?;
+            visit(s, &by_key, &mut marks, &mut stack, &mut tables)?;
         }
         Ok(SchemaDdl { tables })
+    }
+
+    /// `CREATE SCHEMA IF NOT EXISTS` for each PostgreSQL schema other than
+    /// `public` the tables live in, sorted.
+    pub fn create_schemas(&self) -> Vec<String> {
+        let mut names: Vec<&str> = self.tables.iter().filter_map(|t| t.schema).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+            .into_iter()
+            .map(|n| format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(n)))
+            .collect()
     }
 
     /// The tables in creation order.
@@ -243,9 +300,9 @@ impl SchemaDdl {
 
     /// Everything needed to create the schema, referenced tables first.
     pub fn up(&self) -> String {
-        self.tables
-            .iter()
-            .map(|t| create_table(t))
+        let schemas = self.create_schemas().into_iter().map(|s| s + ";\n");
+        schemas
+            .chain(self.tables.iter().map(|t| create_table(t)))
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -259,13 +316,13 @@ impl SchemaDdl {
 /// Tables, indexes and primary keys share one namespace per schema in
 /// PostgreSQL; two entities must not generate the same name.
 fn check_names(schemas: &[&'static TableSchema]) -> Result<()> {
-    let mut seen: HashMap<&'static str, &'static str> = HashMap::new();
+    let mut seen: HashMap<(Option<&'static str>, &'static str), &'static str> = HashMap::new();
     for s in schemas {
         let names = std::iter::once(s.name)
             .chain(std::iter::once(s.primary_key))
             .chain(s.indexes.iter().map(|i| i.name));
         for name in names {
-            if let Some(first) = seen.insert(name, s.name) {
+            if let Some(first) = seen.insert((s.schema, name), s.name) {
                 return Err(Error::DuplicateName {
                     name,
                     first,

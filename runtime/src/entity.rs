@@ -22,6 +22,9 @@ pub type SqlParam<'a> = &'a (dyn ToSql + Sync);
 pub trait Entity: Sized + 'static {
     /// The table name, e.g. `users`.
     const TABLE: &'static str;
+    /// The PostgreSQL schema of the table (`#[entity(schema = "auth")]`);
+    /// `None` is `public`.
+    const SCHEMA_NAME: Option<&'static str> = None;
     /// The static description of the table.
     const SCHEMA: &'static TableSchema;
     /// The generated column enum (`UserColumn`), usable in sea-query expressions.

@@ -97,6 +97,7 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | key | meaning |
 /// |---|---|
 /// | `table = "name"` | table name (default: the struct name in snake_case, pluralised) |
+/// | `schema = "auth"` | the PostgreSQL schema of the table (default `public`) |
 /// | `index(a, b desc)` / `unique(a, b)` | a (unique) index over several columns; `name = "..."` inside overrides the generated name |
 /// | `keyset(created_at desc, id desc)` | a keyset order, backed by an index; `id` is appended when absent |
 /// | `exempt(soft_delete = "why")` | waive a rule: `soft_delete`, `version`, `plural` |
@@ -111,6 +112,9 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | `unique`, `index`, `index_name = "..."` | single-column (unique) index and its name |
 /// | `references = Entity`, `on_delete = "cascade"` | foreign key (`restrict` by default, or `set null`) |
 /// | `precision = P, scale = S` | `NUMERIC(P,S)` for `Decimal` |
+/// | `default = 0` | a constant default, checked against the type: a number, a string (an enum's stored value), `true`/`false`, `now`, `[]`, `{}` |
+/// | `backfill = 0` | the value existing rows take when the column becomes `NOT NULL` (same constants) |
+/// | `renamed_from = "old"` | the column's previous name, for a migration that renames it |
 /// | `exempt(float = "why")` | waive a rule: `float`, `foreign_key`, `boolean_name` |
 pub use ordinance_macros::Entity;
 
@@ -173,6 +177,44 @@ pub mod __private {
     pub use std::borrow::Cow;
     pub use std::sync::OnceLock;
     pub use tokio_postgres::types as pg_types;
+
+    /// Whether a text constant (a default, a backfill, an index predicate)
+    /// is a value a column of type `T` holds: one of its listed values (an
+    /// enum), or anything when `T` is plain `TEXT`.
+    pub const fn text_value_allowed<T: ColumnType>(value: &str) -> bool {
+        let values = T::ALLOWED_VALUES;
+        if values.is_empty() {
+            return matches!(T::SQL_TYPE, SqlType::Text);
+        }
+        let mut i = 0;
+        while i < values.len() {
+            if const_str_eq(values[i], value) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    const fn const_str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// Whether `[]` is a constant of this type: an array or JSON.
+    pub const fn takes_empty_array(ty: SqlType) -> bool {
+        matches!(ty, SqlType::TextArray | SqlType::Jsonb)
+    }
     pub use tokio_postgres::Row;
 
     /// An entity's schema, registered by its derive.
@@ -184,6 +226,7 @@ pub mod __private {
     /// The schema of an entity whose derive reported errors; never used at run time
     /// because such a crate does not compile.
     pub const FALLBACK_SCHEMA: TableSchema = TableSchema {
+        schema: None,
         name: "",
         struct_name: "",
         comment: None,

@@ -114,7 +114,7 @@ pub const ID_TYPES: &[Type] = &[Type::UUID];
 impl Statements {
     /// Renders the statements of one table.
     pub fn new(schema: &'static TableSchema) -> Self {
-        let t = quote_ident(schema.name);
+        let t = crate::ddl::table_ident(schema);
         let columns = schema
             .columns
             .iter()
@@ -285,6 +285,17 @@ pub fn select<E: Entity>(scope: Scope) -> SelectStatement {
     select_schema(E::SCHEMA, scope)
 }
 
+/// The table as sea-query names it in `FROM`, `INTO` and `UPDATE`:
+/// schema-qualified outside `public`. Columns are qualified by the bare
+/// table name, which PostgreSQL accepts for a qualified table too.
+pub fn table_ref(schema: &'static TableSchema) -> sea_query::TableRef {
+    use sea_query::IntoTableRef as _;
+    match schema.schema {
+        Some(s) => (Alias::new(s), Alias::new(schema.name)).into_table_ref(),
+        None => Alias::new(schema.name).into_table_ref(),
+    }
+}
+
 /// [`select`] from a schema rather than an entity type.
 pub(crate) fn select_schema(schema: &'static TableSchema, scope: Scope) -> SelectStatement {
     let table = || Alias::new(schema.name);
@@ -292,7 +303,7 @@ pub(crate) fn select_schema(schema: &'static TableSchema, scope: Scope) -> Selec
     // Qualified by the table, so a join with another entity (which has its
     // own `id`, `created_at`, ...) stays unambiguous.
     q.columns(schema.columns.iter().map(|c| (table(), Alias::new(c.name))))
-        .from(table());
+        .from(table_ref(schema));
     if schema.soft_deletes() {
         let deleted_at = || Expr::col((table(), Alias::new("deleted_at")));
         match scope {
@@ -485,7 +496,7 @@ pub fn insert<'n, N: NewEntity + 'n>(
 ) -> crate::Result<sea_query::InsertStatement> {
     let schema = N::Entity::SCHEMA;
     let mut q = sea_query::Query::insert();
-    q.into_table(Alias::new(schema.name))
+    q.into_table(table_ref(schema))
         .columns(schema.insert_columns().map(|c| Alias::new(c.name)))
         .returning(sea_query::Query::returning().columns(all_columns(schema)));
     let mut width = 0;
@@ -563,7 +574,7 @@ fn guarded<E: Entity>(
 ) -> sea_query::UpdateStatement {
     let schema = E::SCHEMA;
     let mut q = sea_query::Query::update();
-    q.table(Alias::new(schema.name))
+    q.table(table_ref(schema))
         .values(sets)
         .value(Alias::new("updated_at"), Expr::cust("now()"))
         .and_where(Expr::col(Alias::new("id")).eq(entity.id()))
@@ -591,7 +602,7 @@ fn guarded<E: Entity>(
 pub fn purge<E: Entity>(id: uuid::Uuid) -> sea_query::DeleteStatement {
     let schema = E::SCHEMA;
     let mut q = sea_query::Query::delete();
-    q.from_table(Alias::new(schema.name))
+    q.from_table(table_ref(schema))
         .and_where(Expr::col(Alias::new("id")).eq(id))
         .returning(sea_query::Query::returning().columns(all_columns(schema)));
     q

@@ -10,6 +10,9 @@ use std::fmt;
 /// A table: its columns and the constraints and indexes the conventions imply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableSchema {
+    /// The PostgreSQL schema the table lives in (`#[entity(schema = "auth")]`);
+    /// `None` is `public`.
+    pub schema: Option<&'static str>,
     /// Table name (`users`).
     pub name: &'static str,
     /// Name of the Rust struct the table was derived from (`User`).
@@ -46,8 +49,13 @@ pub struct Column {
     pub sql_type: SqlType,
     /// Whether NULL is allowed (the field is an `Option`).
     pub nullable: bool,
-    /// Value the database fills in when the insert gives none.
+    /// Value the database fills in when the insert gives none
+    /// (`#[column(default = ...)]`, or one the conventions fix).
     pub default: Option<ColumnDefault>,
+    /// Value existing rows take when the column becomes NOT NULL without a
+    /// default (`#[column(backfill = ...)]`): the generated backfill sets it
+    /// in batches.
+    pub backfill: Option<ColumnDefault>,
     /// The field's doc comment, rendered as `COMMENT ON COLUMN`.
     pub comment: Option<&'static str>,
     /// Convention rules waived for this column, with the reason.
@@ -176,7 +184,9 @@ impl fmt::Display for SqlType {
     }
 }
 
-/// A default fixed by the conventions; never free SQL text.
+/// A column default (or backfill value): a typed constant checked against
+/// the field's type at compile time, or one the conventions fix; never free
+/// SQL text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ColumnDefault {
@@ -186,8 +196,16 @@ pub enum ColumnDefault {
     Now,
     /// An integer literal.
     Integer(i64),
+    /// A decimal literal, as written (`12.50`).
+    Decimal(&'static str),
+    /// A text literal (also an enum's stored value).
+    Text(&'static str),
+    /// `true` or `false`.
+    Boolean(bool),
     /// `'{}'` (an empty JSON object)
     EmptyJsonObject,
+    /// `'[]'` (an empty JSON array)
+    EmptyJsonArray,
     /// `'{}'` (an empty array)
     EmptyArray,
 }
@@ -200,7 +218,12 @@ impl ColumnDefault {
             ColumnDefault::RandomUuid => Borrowed("gen_random_uuid()"),
             ColumnDefault::Now => Borrowed("now()"),
             ColumnDefault::Integer(i) => Owned(i.to_string()),
+            ColumnDefault::Decimal(d) => Borrowed(d),
+            ColumnDefault::Text(t) => Owned(format!("'{}'", t.replace('\'', "''"))),
+            ColumnDefault::Boolean(true) => Borrowed("true"),
+            ColumnDefault::Boolean(false) => Borrowed("false"),
             ColumnDefault::EmptyJsonObject => Borrowed("'{}'::jsonb"),
+            ColumnDefault::EmptyJsonArray => Borrowed("'[]'::jsonb"),
             ColumnDefault::EmptyArray => Borrowed("'{}'"),
         }
     }
@@ -215,6 +238,8 @@ pub struct ForeignKey {
     pub column: &'static str,
     /// The referenced table; the referenced column is always its `id`.
     pub references: &'static str,
+    /// The PostgreSQL schema of the referenced table; `None` is `public`.
+    pub references_schema: Option<&'static str>,
     /// What deleting the referenced row does.
     pub on_delete: OnDelete,
 }
@@ -362,11 +387,26 @@ impl TableSchema {
         id.chain(self.business_columns())
     }
 
-    /// Tables this one references, other than itself.
-    pub fn references(&self) -> impl Iterator<Item = &'static str> + '_ {
+    /// The table's place: its PostgreSQL schema (`None` is `public`) and name.
+    pub fn key(&self) -> (Option<&'static str>, &'static str) {
+        (self.schema, self.name)
+    }
+
+    /// The name catalogs and messages use: `users`, or `auth.users` outside
+    /// `public`.
+    pub fn qualified_name(&self) -> String {
+        match self.schema {
+            Some(s) => format!("{s}.{}", self.name),
+            None => self.name.to_owned(),
+        }
+    }
+
+    /// Tables this one references, other than itself, as
+    /// [`key`](Self::key)s.
+    pub fn references(&self) -> impl Iterator<Item = (Option<&'static str>, &'static str)> + '_ {
         self.foreign_keys
             .iter()
-            .map(|fk| fk.references)
-            .filter(move |t| *t != self.name)
+            .map(|fk| (fk.references_schema, fk.references))
+            .filter(move |t| *t != self.key())
     }
 }

@@ -459,7 +459,7 @@ fn tables_render_referenced_first() {
     let order: Vec<&str> = ddl.tables().iter().map(|t| t.name).collect();
     let pos = |name: &str| order.iter().position(|t| *t == name).expect(name);
     for t in ddl.tables() {
-        for r in t.references() {
+        for (_, r) in t.references() {
             assert!(pos(r) < pos(t.name), "{r} must come before {}", t.name);
         }
     }

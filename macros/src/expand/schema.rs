@@ -9,6 +9,8 @@ use crate::attr::{OnDelete, Waiver};
 use crate::naming;
 use crate::pg_type::Kind;
 use crate::plan::{CheckKind, Plan};
+use crate::symbol::{BACKFILL, DEFAULT};
+use crate::value;
 
 fn opt_str(s: &Option<String>) -> TokenStream {
     match s {
@@ -26,7 +28,7 @@ fn waivers(list: &[Waiver]) -> TokenStream {
     quote!(&[ #(#items),* ])
 }
 
-fn column(f: &Field<'_>) -> TokenStream {
+fn column(f: &Field<'_>, assertions: &mut Vec<TokenStream>) -> TokenStream {
     let name = &f.column;
     let field = syn::ext::IdentExt::unraw(f.ident).to_string();
     let ty = f.col.inner;
@@ -46,7 +48,20 @@ fn column(f: &Field<'_>) -> TokenStream {
         _ => quote_spanned!(ty.span()=> <#ty as #p::ColumnType>::SQL_TYPE),
     };
     let nullable = f.col.nullable;
+    let some = |t: TokenStream| quote!(::core::option::Option::Some(#t));
+    let backfill = match &f.attrs.backfill {
+        Some(v) => some(value::tokens(f, BACKFILL, v, assertions)),
+        None => quote!(::core::option::Option::None),
+    };
     let default = match name.as_str() {
+        _ if f.attrs.default.is_some() => {
+            let v = f
+                .attrs
+                .default
+                .as_ref()
+                .map(|v| value::tokens(f, DEFAULT, v, assertions));
+            some(v.unwrap_or_default())
+        }
         "id" => quote!(::core::option::Option::Some(#p::ColumnDefault::RandomUuid)),
         "created_at" | "updated_at" => quote!(::core::option::Option::Some(#p::ColumnDefault::Now)),
         "version" if f.col.is(Kind::Integer) => {
@@ -66,6 +81,7 @@ fn column(f: &Field<'_>) -> TokenStream {
             sql_type: #sql_type,
             nullable: #nullable,
             default: #default,
+            backfill: #backfill,
             comment: #comment,
             waivers: #waivers,
         }
@@ -86,7 +102,13 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
     let table = &cont.table;
     let struct_name = ident.to_string();
     let comment = opt_str(&cont.attrs.doc);
-    let columns = cont.fields.iter().map(column);
+    let pg_schema = opt_str(&cont.attrs.schema.as_ref().map(|s| s.value.clone()));
+    let mut assertions = Vec::new();
+    let columns: Vec<TokenStream> = cont
+        .fields
+        .iter()
+        .map(|f| column(f, &mut assertions))
+        .collect();
     let pkey = &plan.primary_key;
     let column_enum = format_ident!("{}Column", ident);
 
@@ -100,12 +122,19 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
             OnDelete::SetNull => quote!(SetNull),
         };
         let references = quote_spanned!(target.span()=> <#target as ::ordinance::Entity>::TABLE);
+        let references_schema =
+            quote_spanned!(target.span()=> <#target as ::ordinance::Entity>::SCHEMA_NAME);
         quote! {
-            #p::ForeignKey { name: #name, column: #column, references: #references, on_delete: #p::OnDelete::#on_delete }
+            #p::ForeignKey {
+                name: #name,
+                column: #column,
+                references: #references,
+                references_schema: #references_schema,
+                on_delete: #p::OnDelete::#on_delete,
+            }
         }
     });
 
-    let mut assertions = Vec::new();
     let checks: Vec<_> = plan
         .checks
         .iter()
@@ -191,8 +220,10 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
 
         impl ::ordinance::Entity for #ident {
             const TABLE: &'static str = #table;
+            const SCHEMA_NAME: ::core::option::Option<&'static str> = #pg_schema;
             type Column = #column_enum;
             const SCHEMA: &'static #p::TableSchema = &#p::TableSchema {
+                schema: <Self as ::ordinance::Entity>::SCHEMA_NAME,
                 name: #table,
                 struct_name: #struct_name,
                 comment: #comment,

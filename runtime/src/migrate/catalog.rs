@@ -9,14 +9,16 @@ use std::collections::BTreeMap;
 
 use tokio_postgres::Client;
 
-use crate::ddl::{quote_ident, quote_literal};
+use crate::ddl::{self, quote_ident, quote_literal, SchemaDdl};
 use crate::error::{Error, Result};
 use crate::schema::TableSchema;
 
-/// The tables of the `public` schema (without the migration bookkeeping).
+/// The tables of a database's own schemas (without the migration
+/// bookkeeping).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
-    /// Tables by name.
+    /// Tables by name: `users` in `public`, `auth.sessions` in another
+    /// schema.
     pub tables: BTreeMap<String, Table>,
 }
 
@@ -61,15 +63,20 @@ pub struct Constraint {
 pub const MIGRATIONS_TABLE: &str = "schema_migrations";
 
 impl Catalog {
-    /// Reads the `public` schema of the database `client` is connected to.
+    /// Reads the tables of every schema but PostgreSQL's own of the
+    /// database `client` is connected to.
     pub async fn read(client: &Client) -> Result<Catalog> {
         use crate::row::read;
         let db = Error::from;
         let tables = client
             .query(
-                "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class') \
+                "SELECT c.oid, CASE WHEN n.nspname = 'public' THEN c.relname \
+                                    ELSE n.nspname || '.' || c.relname END, \
+                        obj_description(c.oid, 'pg_class') \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> $1",
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND n.nspname NOT LIKE 'pg\\_%' AND c.relkind IN ('r', 'p') \
+                   AND NOT (n.nspname = 'public' AND c.relname = $1)",
                 &[&MIGRATIONS_TABLE],
             )
             .await
@@ -257,7 +264,10 @@ pub fn diff(
         .filter(|(name, _)| !current.tables.contains_key(*name))
         .collect();
     if !new_tables.is_empty() {
-        steps.expand.up.extend(create_tables(&new_tables));
+        steps
+            .expand
+            .up
+            .extend(create_new_tables(&new_tables, schemas));
         steps.expand.down.push(drop_tables(&new_tables));
     }
 
@@ -268,7 +278,7 @@ pub fn diff(
                 name,
                 old,
                 new,
-                schemas.iter().find(|s| s.name == name),
+                schema_of(schemas, name),
                 &mut steps,
                 &mut destructive,
                 &mut by_hand,
@@ -317,8 +327,67 @@ pub fn diff(
     Ok(all.into_iter().filter(|s| !s.up.is_empty()).collect())
 }
 
-/// Creates `tables`: every table first, then their constraints, indexes and
-/// comments, so foreign keys between them need no particular order.
+/// The entity whose table a catalog names `name` (`users`, `auth.sessions`).
+fn schema_of(schemas: &[&'static TableSchema], name: &str) -> Option<&'static TableSchema> {
+    schemas.iter().copied().find(|s| s.qualified_name() == name)
+}
+
+/// A catalog's table name as statements write it: `"users"`,
+/// `"auth"."sessions"`.
+fn table_ident(name: &str) -> String {
+    match name.split_once('.') {
+        Some((schema, table)) => ddl::qualified(Some(schema), table),
+        None => quote_ident(name),
+    }
+}
+
+/// Creates the new tables the way the first migration does, from the
+/// entities (their schemas first, referenced tables before referencing
+/// ones); from the catalog only for a table no entity describes.
+fn create_new_tables(
+    tables: &[(&String, &Table)],
+    schemas: &[&'static TableSchema],
+) -> Vec<String> {
+    let entities: Option<Vec<&'static TableSchema>> = tables
+        .iter()
+        .map(|(name, _)| schema_of(schemas, name))
+        .collect();
+    let ordered = entities.and_then(|new| {
+        let all = SchemaDdl::new(schemas).ok()?;
+        let tables: Vec<&'static TableSchema> = all
+            .tables()
+            .iter()
+            .copied()
+            .filter(|t| new.iter().any(|n| n.key() == t.key()))
+            .collect();
+        Some(tables)
+    });
+    match ordered {
+        Some(tables) if !tables.is_empty() => {
+            let mut out = Vec::new();
+            let mut created: Vec<&str> = Vec::new();
+            for t in &tables {
+                if let Some(s) = t.schema.filter(|s| !created.contains(s)) {
+                    created.push(s);
+                    out.push(format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)));
+                }
+            }
+            for t in tables {
+                out.extend(
+                    super::split::statements(&ddl::create_table(t))
+                        .into_iter()
+                        .map(str::to_owned),
+                );
+            }
+            out
+        }
+        _ => create_tables(tables),
+    }
+}
+
+/// Creates `tables` from the catalog (a down restoring dropped tables):
+/// every table first, then their constraints, indexes and comments, so
+/// foreign keys between them need no particular order.
 fn create_tables(tables: &[(&String, &Table)]) -> Vec<String> {
     let mut out: Vec<String> = tables.iter().map(|(n, t)| create_table(n, t)).collect();
     for (name, table) in tables {
@@ -326,7 +395,7 @@ fn create_tables(tables: &[(&String, &Table)]) -> Vec<String> {
             if c.kind != 'p' {
                 out.push(format!(
                     "ALTER TABLE {} ADD CONSTRAINT {} {}",
-                    quote_ident(name),
+                    table_ident(name),
                     quote_ident(cname),
                     c.definition
                 ));
@@ -340,7 +409,7 @@ fn create_tables(tables: &[(&String, &Table)]) -> Vec<String> {
 
 /// One `DROP TABLE` for all of `tables`, whatever references whatever.
 fn drop_tables(tables: &[(&String, &Table)]) -> String {
-    let names: Vec<String> = tables.iter().map(|(n, _)| quote_ident(n)).collect();
+    let names: Vec<String> = tables.iter().map(|(n, _)| table_ident(n)).collect();
     format!("DROP TABLE {}", names.join(", "))
 }
 
@@ -362,7 +431,7 @@ fn create_table(name: &str, table: &Table) -> String {
     }
     format!(
         "CREATE TABLE {} (\n    {}\n)",
-        quote_ident(name),
+        table_ident(name),
         lines.join(",\n    ")
     )
 }
@@ -384,7 +453,7 @@ fn comments(name: &str, table: &Table) -> Vec<String> {
     if let Some(c) = &table.comment {
         out.push(format!(
             "COMMENT ON TABLE {} IS {}",
-            quote_ident(name),
+            table_ident(name),
             quote_literal(c)
         ));
     }
@@ -392,13 +461,22 @@ fn comments(name: &str, table: &Table) -> Vec<String> {
         if let Some(c) = &col.comment {
             out.push(format!(
                 "COMMENT ON COLUMN {}.{} IS {}",
-                quote_ident(name),
+                table_ident(name),
                 quote_ident(cname),
                 quote_literal(c)
             ));
         }
     }
     out
+}
+
+/// A column's default as the entity renders it (`DEFAULT` in
+/// `CREATE TABLE`), else as the catalog has it.
+fn rendered_default(entity: Option<&crate::schema::Column>, col: &Column) -> Option<String> {
+    match entity {
+        Some(c) => c.default.map(|d| d.sql().into_owned()),
+        None => col.default.clone(),
+    }
 }
 
 /// Whether a default can be added with a column without rewriting the
@@ -411,7 +489,7 @@ fn alter_table(
     name: &str,
     old: &Table,
     new: &Table,
-    schema: Option<&&'static TableSchema>,
+    schema: Option<&'static TableSchema>,
     steps: &mut Steps,
     destructive: &mut Vec<String>,
     by_hand: &mut Vec<String>,
@@ -424,7 +502,7 @@ fn alter_table(
         validate,
         contract_index,
     } = steps;
-    let t = quote_ident(name);
+    let t = table_ident(name);
     // Renames declared with `renamed_from`.
     let mut renamed: BTreeMap<&str, &str> = BTreeMap::new(); // old -> new
     if let Some(schema) = schema {
@@ -531,23 +609,36 @@ fn alter_table(
             None => {
                 // A new column: added nullable (no table rewrite, no scan);
                 // NOT NULL comes after, in steps.
-                let mut def = format!("{q} {}", col.sql_type);
-                if let Some(d) = &col.default {
-                    if cheap_default(d) {
-                        def.push_str(" DEFAULT ");
-                        def.push_str(d);
-                        if col.not_null {
-                            // A constant default fills every row: NOT NULL
-                            // holds at once, without a scan.
-                            def.push_str(" NOT NULL");
-                        }
+                let entity = schema.and_then(|s| s.column(cname));
+                let sql_type =
+                    entity.map_or(col.sql_type.clone(), |c| c.sql_type.sql().into_owned());
+                let mut def = format!("{q} {sql_type}");
+                let default = rendered_default(entity, col);
+                let filled = default.as_deref().is_some_and(cheap_default);
+                if let Some(d) = default.filter(|d| cheap_default(d)) {
+                    def.push_str(" DEFAULT ");
+                    def.push_str(&d);
+                    if col.not_null {
+                        // A constant default fills every row at once, with
+                        // no rewrite since PostgreSQL 11: NOT NULL holds
+                        // without a scan.
+                        def.push_str(" NOT NULL");
                     }
                 }
                 change.up.push(format!("ALTER TABLE {t} ADD COLUMN {def}"));
                 change.down.push(format!("ALTER TABLE {t} DROP COLUMN {q}"));
-                let filled = col.default.as_deref().is_some_and(cheap_default);
                 if col.not_null && !filled {
-                    set_not_null(&t, name, cname, backfill, contract, validate, true);
+                    let value = entity.and_then(|c| c.backfill).map(|b| b.sql());
+                    set_not_null(
+                        &t,
+                        name,
+                        cname,
+                        value.as_deref(),
+                        backfill,
+                        contract,
+                        validate,
+                        true,
+                    );
                 }
                 if let Some(c) = &col.comment {
                     change
@@ -563,7 +654,8 @@ fn alter_table(
                     ));
                 }
                 if prev.default != col.default {
-                    match &col.default {
+                    let entity = schema.and_then(|s| s.column(cname));
+                    match rendered_default(entity, col) {
                         Some(d) => change
                             .up
                             .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET DEFAULT {d}")),
@@ -588,7 +680,20 @@ fn alter_table(
                         .down
                         .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET NOT NULL"));
                 } else if !prev.not_null && col.not_null {
-                    set_not_null(&t, name, cname, backfill, contract, validate, false);
+                    let value = schema
+                        .and_then(|s| s.column(cname))
+                        .and_then(|c| c.backfill)
+                        .map(|b| b.sql());
+                    set_not_null(
+                        &t,
+                        name,
+                        cname,
+                        value.as_deref(),
+                        backfill,
+                        contract,
+                        validate,
+                        false,
+                    );
                 }
                 if prev.comment != col.comment {
                     change.up.push(format!(
@@ -634,20 +739,21 @@ fn alter_table(
         // New rules bind writers: added once the previous version, which
         // may break them, is gone.
         let q = quote_ident(cname);
+        let definition = schema
+            .and_then(|s| ddl::constraints(s).into_iter().find(|(n, _)| n == cname))
+            .map_or_else(|| c.definition.clone(), |(_, d)| d);
         match c.kind {
             'c' | 'f' => {
                 contract.up.push(format!(
-                    "ALTER TABLE {t} ADD CONSTRAINT {q} {} NOT VALID",
-                    c.definition
+                    "ALTER TABLE {t} ADD CONSTRAINT {q} {definition} NOT VALID"
                 ));
                 validate
                     .up
                     .push(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {q}"));
             }
-            _ => contract.up.push(format!(
-                "ALTER TABLE {t} ADD CONSTRAINT {q} {}",
-                c.definition
-            )),
+            _ => contract
+                .up
+                .push(format!("ALTER TABLE {t} ADD CONSTRAINT {q} {definition}")),
         }
         contract
             .down
@@ -670,7 +776,13 @@ fn alter_table(
                     quote_ident(iname)
                 ));
             }
-            step.up.push(concurrently(def));
+            let rendered = schema
+                .and_then(|s| {
+                    let index = s.indexes.iter().find(|i| i.name == iname)?;
+                    Some(ddl::create_index(s, index))
+                })
+                .unwrap_or_else(|| def.clone());
+            step.up.push(concurrently(&rendered));
             step.down.push(format!(
                 "DROP INDEX CONCURRENTLY IF EXISTS {}",
                 quote_ident(iname)
@@ -728,10 +840,12 @@ fn comment_text(comment: &Option<String>) -> String {
 /// `SET NOT NULL` without a long lock: a `CHECK (col IS NOT NULL) NOT VALID`
 /// now, then (next step) validate it, set NOT NULL (which trusts the valid
 /// check instead of scanning) and drop the check.
+#[allow(clippy::too_many_arguments)]
 fn set_not_null(
     t: &str,
     table: &str,
     column: &str,
+    value: Option<&str>,
     backfill: &mut Step,
     contract: &mut Step,
     validate: &mut Step,
@@ -743,7 +857,9 @@ fn set_not_null(
         name.pop();
     }
     let check = quote_ident(&name);
-    backfill.up.push(backfill_statement(t, table, column));
+    backfill
+        .up
+        .push(backfill_statement(t, table, column, value));
     contract.up.push(format!(
         "ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({q} IS NOT NULL) NOT VALID"
     ));
@@ -769,19 +885,33 @@ fn set_not_null(
 /// Rows per backfill batch, each batch its own transaction.
 pub const BACKFILL_BATCH: usize = 5000;
 
-/// The batched backfill of `column`, to be filled in: the runner refuses a
+/// The batched backfill of `column`: with the entity's `backfill = ...`
+/// value, ready to run; without, to be filled in: the runner refuses a
 /// migration holding [`FILL_IN`](super::FILL_IN) until someone writes the
 /// value. Its `$1` is the last id done; it returns the last id of its batch
 /// (NULL when none is left) and how many rows it changed.
-fn backfill_statement(t: &str, table: &str, column: &str) -> String {
+fn backfill_statement(t: &str, table: &str, column: &str, value: Option<&str>) -> String {
     let q = quote_ident(column);
+    let (note, value) = match value {
+        Some(v) => (
+            format!("-- \"{table}\".\"{column}\" takes the entity's backfill value where it is NULL.\n"),
+            v,
+        ),
+        None => (
+            format!(
+                "-- {fill}: write the value (or expression) \"{table}\".\"{column}\" takes where it is NULL in place\n\
+                 -- of FILL_IN below, then delete this line. The runner refuses the file until then.\n\
+                 -- Or give the field `#[column(backfill = ...)]` and generate again.\n",
+                fill = super::FILL_IN
+            ),
+            "FILL_IN",
+        ),
+    };
     format!(
-        "-- {fill}: write the value (or expression) \"{table}\".\"{column}\" takes where it is NULL in place\n\
-         -- of FILL_IN below, then delete this line. The runner refuses the file until then.\n\
+        "{note}\
          WITH batch AS (SELECT \"id\" FROM {t} WHERE \"id\" > $1 ORDER BY \"id\" LIMIT {BACKFILL_BATCH}),\n\
-         \x20    filled AS (UPDATE {t} SET {q} = FILL_IN WHERE \"id\" IN (SELECT \"id\" FROM batch) AND {q} IS NULL RETURNING 1)\n\
-         SELECT (SELECT \"id\" FROM batch ORDER BY \"id\" DESC LIMIT 1), (SELECT count(*) FROM filled)",
-        fill = super::FILL_IN
+         \x20    filled AS (UPDATE {t} SET {q} = {value} WHERE \"id\" IN (SELECT \"id\" FROM batch) AND {q} IS NULL RETURNING 1)\n\
+         SELECT (SELECT \"id\" FROM batch ORDER BY \"id\" DESC LIMIT 1), (SELECT count(*) FROM filled)"
     )
 }
 

@@ -41,9 +41,11 @@ use crate::error::Result;
 use crate::exec::Executor;
 use crate::repo::Repo;
 
-/// The alias of the joined table when an entity is joined to itself (a
-/// self-reference such as `Comment::PARENT`): conditions on the joined side
-/// name it as `Expr::col((JOINED, CommentColumn::Body))`.
+/// The alias of the joined table when both sides have one table name: an
+/// entity joined to itself (a self-reference such as `Comment::PARENT`), or
+/// namesakes in two PostgreSQL schemas (`auth.users` and `users`).
+/// Conditions on the joined side name it as
+/// `Expr::col((JOINED, CommentColumn::Body))`.
 pub const JOINED: &str = "joined";
 
 /// A select of `L` with a related entity joined: `R` is the joined entity

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
-use crate::ddl::quote_ident;
+use crate::ddl::{quote_ident, table_ident};
 use crate::query::Scope;
 use crate::schema::TableSchema;
 
@@ -23,14 +23,13 @@ enum Shape {
     Join,
 }
 
-type Key = (
-    Shape,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    Scope,
-);
+/// A table by its place: PostgreSQL schema and name.
+type Table = (Option<&'static str>, &'static str);
+
+/// No second table.
+const NONE: Table = (None, "");
+
+type Key = (Shape, Table, &'static str, &'static str, Table, Scope);
 
 fn cached(key: Key, render: impl FnOnce() -> String) -> &'static str {
     static CACHE: OnceLock<RwLock<HashMap<Key, &'static str>>> = OnceLock::new();
@@ -47,6 +46,15 @@ fn cached(key: Key, render: impl FnOnce() -> String) -> &'static str {
     cache
         .entry(key)
         .or_insert_with(|| Box::leak(render().into_boxed_str()))
+}
+
+/// The table named `alias` in a `FROM` or `JOIN`: `"users"`, or
+/// `"auth"."users" AS "users"`.
+fn aliased(schema: &TableSchema, alias: &str) -> String {
+    match table_ident(schema) {
+        t if t == alias => t,
+        t => format!("{t} AS {alias}"),
+    }
 }
 
 /// `AND` condition restricting `alias` (a table of `schema`) to `scope`.
@@ -94,27 +102,30 @@ pub(crate) fn children(
     column: &'static str,
     scope: Scope,
 ) -> &'static str {
-    cached((Shape::Children, child.name, column, "", "", scope), || {
-        let t = "\"t\"";
-        format!(
-            "SELECT {} FROM {} AS {t} WHERE {t}.{} = ANY($1){} ORDER BY {}",
-            columns(child, t),
-            quote_ident(child.name),
-            quote_ident(column),
-            scope_condition(child, t, scope),
-            order(child, t),
-        )
-    })
+    cached(
+        (Shape::Children, child.key(), column, "", NONE, scope),
+        || {
+            let t = "\"t\"";
+            format!(
+                "SELECT {} FROM {} AS {t} WHERE {t}.{} = ANY($1){} ORDER BY {}",
+                columns(child, t),
+                table_ident(child),
+                quote_ident(column),
+                scope_condition(child, t, scope),
+                order(child, t),
+            )
+        },
+    )
 }
 
 /// `SELECT` of the rows of `parent` whose id is in `$1`.
 pub(crate) fn by_id(parent: &'static TableSchema, scope: Scope) -> &'static str {
-    cached((Shape::ById, parent.name, "id", "", "", scope), || {
+    cached((Shape::ById, parent.key(), "id", "", NONE, scope), || {
         let t = "\"t\"";
         format!(
             "SELECT {} FROM {} AS {t} WHERE {t}.\"id\" = ANY($1){}",
             columns(parent, t),
-            quote_ident(parent.name),
+            table_ident(parent),
             scope_condition(parent, t, scope),
         )
     })
@@ -131,15 +142,15 @@ pub(crate) fn related(
     scope: Scope,
 ) -> &'static str {
     cached(
-        (Shape::Related, join.name, from, to, target.name, scope),
+        (Shape::Related, join.key(), from, to, target.key(), scope),
         || {
             let (t, j) = ("\"t\"", "\"j\"");
             format!(
                 "SELECT {}, {j}.{from_q} FROM {} AS {t} JOIN {} AS {j} ON {j}.{} = {t}.\"id\"{} \
              WHERE {j}.{from_q} = ANY($1){} ORDER BY {}",
                 columns(target, t),
-                quote_ident(target.name),
-                quote_ident(join.name),
+                table_ident(target),
+                table_ident(join),
                 quote_ident(to),
                 scope_condition(join, j, Scope::Live),
                 scope_condition(target, t, scope),
@@ -185,24 +196,24 @@ pub(crate) fn join(
     cached(
         (
             Shape::Join,
-            from.name,
-            joined.name,
+            from.key(),
             column,
             kind.tag(),
+            joined.key(),
             scope,
         ),
         || {
+            // Each side is named by its bare table name (or JOINED when
+            // both have one name: a self-join, or namesakes in two
+            // schemas), which the caller's conditions use.
             let f = quote_ident(from.name);
             let j = if from.name == joined.name {
                 quote_ident(super::JOINED)
             } else {
                 quote_ident(joined.name)
             };
-            let table = if from.name == joined.name {
-                format!("{} AS {j}", quote_ident(joined.name))
-            } else {
-                j.clone()
-            };
+            let from_table = aliased(from, &f);
+            let table = aliased(joined, &j);
             let (join, on) = match kind {
                 JoinKind::Children { left } => {
                     (left, format!("{j}.{} = {f}.\"id\"", quote_ident(column)))
@@ -217,7 +228,7 @@ pub(crate) fn join(
                 c => c.trim_start_matches(" AND ").to_owned(),
             };
             format!(
-                "SELECT {}, {} FROM {f} {} {table} ON {on}{} WHERE {live}",
+                "SELECT {}, {} FROM {from_table} {} {table} ON {on}{} WHERE {live}",
                 columns(from, &f),
                 columns(joined, &j),
                 if join { "LEFT JOIN" } else { "JOIN" },

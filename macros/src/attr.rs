@@ -89,10 +89,22 @@ pub(crate) struct Waiver {
     pub(crate) tokens: TokenStream,
 }
 
-/// One column of an index or keyset order: `created_at` or `created_at desc`.
+/// One column of an index or keyset order: `created_at`, `created_at desc`,
+/// or `lower(email)`.
 pub(crate) struct KeyColumn {
     pub(crate) ident: Ident,
     pub(crate) descending: bool,
+    /// `lower(...)` around the column.
+    pub(crate) lower: Option<Ident>,
+}
+
+/// One condition of a partial index: `status = "active"`, `is_public` or
+/// `is_public = false`.
+pub(crate) struct PredicateItem {
+    pub(crate) column: Ident,
+    /// `None` for a bare boolean column (`= true`).
+    pub(crate) value: Option<Value>,
+    pub(crate) tokens: TokenStream,
 }
 
 /// `index(...)`, `unique(...)` or `keyset(...)` on the entity.
@@ -100,6 +112,12 @@ pub(crate) struct KeySpec {
     pub(crate) kind: Symbol,
     pub(crate) name: Option<Spanned<String>>,
     pub(crate) columns: Vec<KeyColumn>,
+    /// `using = "gin"`.
+    pub(crate) using: Option<Spanned<String>>,
+    /// `include(a, b)`: columns stored in the index but not keyed.
+    pub(crate) include: Vec<Ident>,
+    /// `where(...)`: the index covers only rows matching all of these.
+    pub(crate) predicate: Vec<PredicateItem>,
     pub(crate) tokens: TokenStream,
 }
 
@@ -613,10 +631,14 @@ fn parse_waivers(
     })
 }
 
-/// One item inside `index(...)`: a column with optional direction, or `name = "..."`.
+/// One item inside `index(...)`: a column with optional direction,
+/// `lower(column)`, `name = "..."`, `using = "gin"`, `include(...)` or
+/// `where(...)`.
 enum KeyItem {
     Column(KeyColumn),
-    Name(Ident, LitStr),
+    Setting(Ident, LitStr),
+    Include(Vec<Ident>),
+    Where(Vec<PredicateItem>),
 }
 
 impl Parse for KeyItem {
@@ -624,38 +646,106 @@ impl Parse for KeyItem {
         let ident: Ident = input.call(syn::ext::IdentExt::parse_any)?;
         if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
-            if ident != NAME {
+            if ident != NAME && ident != USING {
                 return Err(syn::Error::new_spanned(
                     &ident,
                     format_args!(
-                        "unknown setting `{ident}`\nhelp: the only setting here is `name = \"...\"`"
+                        "unknown setting `{ident}`\nhelp: the settings here are `name = \"...\"` and `using = \"gin\"`"
                     ),
                 ));
             }
-            return Ok(KeyItem::Name(ident, input.parse()?));
+            return Ok(KeyItem::Setting(ident, input.parse()?));
         }
-        let mut descending = false;
-        if input.peek(Ident) {
-            let dir: Ident = input.parse()?;
-            descending = match dir.to_string().to_ascii_lowercase().as_str() {
-                "asc" => false,
-                "desc" => true,
-                other => {
-                    let help = if other.starts_with("desc") {
-                        format!("write `{ident} desc`")
-                    } else if other.starts_with("asc") {
-                        format!("write `{ident} asc`")
-                    } else {
-                        format!("if `{dir}` is another column, separate it with a comma: `{ident}, {dir}`")
-                    };
-                    return Err(syn::Error::new_spanned(
-                        &dir,
-                        format_args!("expected `asc` or `desc` after `{ident}`\nhelp: {help}"),
-                    ));
-                }
+        if input.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in input);
+            if ident == "include" {
+                let list = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                return Ok(KeyItem::Include(list.into_iter().collect()));
+            }
+            if ident == WHERE {
+                let list = Punctuated::<PredicateItem, Token![,]>::parse_terminated(&content)?;
+                return Ok(KeyItem::Where(list.into_iter().collect()));
+            }
+            if ident != "lower" {
+                return Err(syn::Error::new_spanned(
+                    &ident,
+                    format_args!(
+                        "`{ident}(...)` is not something an index can hold\n\
+                         help: index a column, `lower(column)`, or add `include(...)` or `where(...)`"
+                    ),
+                ));
+            }
+            let column: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+            if !content.is_empty() {
+                return Err(content.error("`lower(...)` takes one column"));
+            }
+            let descending = parse_direction(input, &column)?;
+            return Ok(KeyItem::Column(KeyColumn {
+                ident: column,
+                descending,
+                lower: Some(ident),
+            }));
+        }
+        let descending = parse_direction(input, &ident)?;
+        Ok(KeyItem::Column(KeyColumn {
+            ident,
+            descending,
+            lower: None,
+        }))
+    }
+}
+
+impl Parse for PredicateItem {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let column: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        if !input.peek(Token![=]) {
+            let tokens = column.to_token_stream();
+            return Ok(PredicateItem {
+                column,
+                value: None,
+                tokens,
+            });
+        }
+        let eq: Token![=] = input.parse()?;
+        let lit: Lit = input.parse()?;
+        // Any literal parses; check.rs says which fit the column.
+        let value = match &lit {
+            Lit::Str(s) => Value::Str(s.value()),
+            Lit::Bool(b) => Value::Bool(b.value),
+            Lit::Int(i) => Value::Int(i.base10_parse().unwrap_or_default()),
+            other => Value::Decimal(other.to_token_stream().to_string()),
+        };
+        Ok(PredicateItem {
+            tokens: quote::quote!(#column #eq #lit),
+            column,
+            value: Some(value),
+        })
+    }
+}
+
+/// An optional `asc` / `desc` after a column.
+fn parse_direction(input: ParseStream<'_>, column: &Ident) -> syn::Result<bool> {
+    if !input.peek(Ident) {
+        return Ok(false);
+    }
+    let dir: Ident = input.parse()?;
+    match dir.to_string().to_ascii_lowercase().as_str() {
+        "asc" => Ok(false),
+        "desc" => Ok(true),
+        other => {
+            let help = if other.starts_with("desc") {
+                format!("write `{column} desc`")
+            } else if other.starts_with("asc") {
+                format!("write `{column} asc`")
+            } else {
+                format!("if `{dir}` is another column, separate it with a comma: `{column}, {dir}`")
             };
+            Err(syn::Error::new_spanned(
+                &dir,
+                format_args!("expected `asc` or `desc` after `{column}`\nhelp: {help}"),
+            ))
         }
-        Ok(KeyItem::Column(KeyColumn { ident, descending }))
     }
 }
 
@@ -669,11 +759,19 @@ fn parse_key_spec(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: Symbol) -> syn::R
     let group: proc_macro2::Group = meta.input.parse()?;
     let items = Punctuated::<KeyItem, Token![,]>::parse_terminated.parse2(group.stream())?;
     let mut name = Attr::none(cx, NAME);
+    let mut using = Attr::none(cx, USING);
     let mut columns = Vec::new();
+    let mut include = Vec::new();
+    let mut predicate = Vec::new();
     for item in items {
         match item {
             KeyItem::Column(c) => columns.push(c),
-            KeyItem::Name(key, lit) => name.set(quote::quote!(#key = #lit), lit.value()),
+            KeyItem::Setting(key, lit) if key == NAME => {
+                name.set(quote::quote!(#key = #lit), lit.value())
+            }
+            KeyItem::Setting(key, lit) => using.set(quote::quote!(#key = #lit), lit.value()),
+            KeyItem::Include(list) => include.extend(list),
+            KeyItem::Where(list) => predicate.extend(list),
         }
     }
     let path = &meta.path;
@@ -689,6 +787,9 @@ fn parse_key_spec(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: Symbol) -> syn::R
         kind,
         name: name.get(),
         columns,
+        using: using.get(),
+        include,
+        predicate,
         tokens,
     })
 }

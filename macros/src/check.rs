@@ -8,6 +8,7 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 
 use crate::ast::{Container, Field};
+use crate::attr::Value;
 use crate::ctxt::Ctxt;
 use crate::naming;
 use crate::pg_type::Kind;
@@ -24,6 +25,7 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
     check_foreign_keys(cx, cont);
     check_attribute_fit(cx, cont);
     check_keysets(cx, cont);
+    check_index_shapes(cx, cont);
     check_join_entity(cx, cont);
     check_renames(cx, cont);
     crate::value::check(cx, cont);
@@ -627,6 +629,138 @@ fn check_keysets(cx: &Ctxt, cont: &Container<'_>) {
                         "page by NOT NULL columns only: make the field non-`Option`, or choose another column",
                     );
                 }
+            }
+        }
+    }
+}
+
+/// What `lower(...)`, `using`, `include(...)` and `where(...)` may be
+/// applied to: keyset orders are plain columns; `lower` takes text; GIN
+/// keys JSONB and arrays, unordered, never unique; a partial index compares
+/// an enum or text column with one of its values, or a boolean column.
+fn check_index_shapes(cx: &Ctxt, cont: &Container<'_>) {
+    for spec in &cont.attrs.keys {
+        if spec.kind == KEYSET {
+            let extra = spec
+                .columns
+                .iter()
+                .find_map(|c| c.lower.as_ref().map(|l| l.to_token_stream()))
+                .or_else(|| spec.using.as_ref().map(|u| u.tokens.clone()))
+                .or_else(|| spec.include.first().map(|i| i.to_token_stream()))
+                .or_else(|| spec.predicate.first().map(|p| p.tokens.clone()));
+            if let Some(tokens) = extra {
+                cx.error_with_help(
+                    tokens,
+                    "a keyset order pages over plain columns of every live row",
+                    "declare the order with columns only, and a separate `index(...)` for anything else",
+                );
+            }
+            continue;
+        }
+        let gin = match &spec.using {
+            Some(u) if u.value == "gin" => true,
+            Some(u) if u.value == "btree" => false,
+            Some(u) => {
+                cx.error_with_help(
+                    &u.tokens,
+                    format_args!("unknown index method \"{}\"", u.value),
+                    "write `using = \"gin\"` for JSONB and array columns; B-tree is the default",
+                );
+                false
+            }
+            None => false,
+        };
+        for c in &spec.columns {
+            let Some((_, f)) = cont.field_named(&c.ident) else {
+                continue;
+            };
+            if let Some(lower) = &c.lower {
+                if !f.col.is(Kind::Text) {
+                    cx.error_with_help(
+                        lower,
+                        format_args!(
+                            "`lower(...)` folds text, but \"{}\" is not a text column",
+                            f.column
+                        ),
+                        format_args!("index the column itself: `{}`", c.ident),
+                    );
+                }
+            }
+            if gin {
+                if !matches!(f.col.kind, Kind::Plain | Kind::Other) {
+                    cx.error_with_help(
+                        &c.ident,
+                        format_args!("`using = \"gin\"` indexes JSONB and array columns, but \"{}\" is neither", f.column),
+                        "remove `using = \"gin\"`: a B-tree serves this column",
+                    );
+                }
+                if c.descending || c.lower.is_some() {
+                    cx.error_with_help(
+                        &c.ident,
+                        "a GIN index has no order and indexes the column itself",
+                        format_args!("write just `{}`", c.ident),
+                    );
+                }
+            }
+        }
+        if gin && spec.kind == UNIQUE {
+            cx.error_with_help(
+                &spec.tokens,
+                "a GIN index cannot be unique",
+                "use `index(..., using = \"gin\")`",
+            );
+        }
+        if gin && !spec.include.is_empty() {
+            cx.error_with_help(
+                &spec.include[0],
+                "a GIN index cannot INCLUDE columns",
+                "remove `include(...)`",
+            );
+        }
+        for inc in &spec.include {
+            if spec
+                .columns
+                .iter()
+                .any(|c| c.ident == *inc && c.lower.is_none())
+            {
+                cx.error_with_help(
+                    inc,
+                    format_args!("`{inc}` is already a key of this index"),
+                    "list it once, as a key or in `include(...)`",
+                );
+            }
+        }
+        for p in &spec.predicate {
+            let Some((_, f)) = cont.field_named(&p.column) else {
+                continue;
+            };
+            let fits = match &p.value {
+                None | Some(Value::Bool(_)) => f.col.is(Kind::Bool),
+                Some(Value::Str(_)) => matches!(f.col.kind, Kind::Text | Kind::Other),
+                Some(_) => false,
+            };
+            if !fits {
+                let help = match f.col.kind {
+                    Kind::Bool => {
+                        format!("compare it with `true` or `false`: `where({})`", p.column)
+                    }
+                    Kind::Text | Kind::Other => {
+                        format!(
+                            "compare it with one of its values: `where({} = \"...\")`",
+                            p.column
+                        )
+                    }
+                    _ => "leave this condition out: conditions on other types are not supported"
+                        .to_owned(),
+                };
+                cx.error_with_help(
+                    &p.tokens,
+                    format_args!(
+                        "a partial index compares an enum or text column with a value, or tests a boolean; \"{}\" does not fit this condition",
+                        f.column
+                    ),
+                    help,
+                );
             }
         }
     }

@@ -9,7 +9,7 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 
 use crate::ast::Container;
-use crate::attr::OnDelete;
+use crate::attr::{OnDelete, Value};
 use crate::ctxt::Ctxt;
 use crate::naming;
 use crate::pg_type::Kind;
@@ -50,10 +50,27 @@ pub(crate) struct IndexPlan {
     pub(crate) in_list: bool,
     /// (field index, descending)
     pub(crate) columns: Vec<(usize, bool)>,
+    /// Which of `columns` are indexed as `lower(column)`.
+    pub(crate) lower: Vec<bool>,
+    /// `USING gin`.
+    pub(crate) gin: bool,
+    /// `INCLUDE (...)`: field indexes.
+    pub(crate) include: Vec<usize>,
+    /// `AND column = value` conditions after the live-rows one: field
+    /// index and value (`true` for a bare boolean column).
+    pub(crate) predicate: Vec<(usize, Value, TokenStream)>,
     pub(crate) unique: bool,
     /// `WHERE deleted_at IS NULL`.
     pub(crate) live_only: bool,
     pub(crate) tokens: TokenStream,
+}
+
+impl IndexPlan {
+    /// A plain B-tree over bare columns of every live row: what a keyset
+    /// order can scan.
+    pub(crate) fn is_plain(&self) -> bool {
+        !self.gin && self.predicate.is_empty() && !self.lower.iter().any(|l| *l)
+    }
 }
 
 pub(crate) struct KeysetPlan {
@@ -137,6 +154,10 @@ impl Plan {
                     named,
                     in_list: false,
                     columns: vec![(i, false)],
+                    lower: vec![false],
+                    gin: false,
+                    include: Vec::new(),
+                    predicate: Vec::new(),
                     unique,
                     // Foreign-key indexes cover every row: the check PostgreSQL
                     // runs when a referenced row is deleted must find soft-deleted
@@ -169,23 +190,36 @@ impl Plan {
                         }
                         columns.push((i, c.descending));
                     }
-                    None => cx.error_with_help(
-                        &c.ident,
-                        format_args!("`{}` is not a column of this entity", c.ident),
-                        format_args!(
-                            "name one of its fields: {}",
-                            cont.fields
-                                .iter()
-                                .map(|f| format!("`{}`", f.column))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    ),
+                    None => unknown_column(cx, cont, &c.ident),
                 }
             }
-            if columns.len() != spec.columns.len() || columns.is_empty() {
+            // `include(...)` and `where(...)` name columns too.
+            let mut resolve = |ident: &syn::Ident| match cont.field_named(ident) {
+                Some((i, _)) => Some(i),
+                None => {
+                    unknown_column(cx, cont, ident);
+                    None
+                }
+            };
+            let include: Vec<usize> = spec.include.iter().filter_map(&mut resolve).collect();
+            let predicate: Vec<(usize, Value, TokenStream)> = spec
+                .predicate
+                .iter()
+                .filter_map(|p| {
+                    let i = resolve(&p.column)?;
+                    let value = p.value.clone().unwrap_or(Value::Bool(true));
+                    Some((i, value, p.tokens.clone()))
+                })
+                .collect();
+            if columns.len() != spec.columns.len()
+                || columns.is_empty()
+                || include.len() != spec.include.len()
+                || predicate.len() != spec.predicate.len()
+            {
                 continue;
             }
+
+            let gin = spec.using.as_ref().is_some_and(|u| u.value == "gin");
             if spec.kind == KEYSET {
                 // `id` is the unique tiebreaker that makes the order total.
                 if let Some((id, _)) =
@@ -202,10 +236,29 @@ impl Plan {
             }
             let unique = spec.kind == UNIQUE;
             debug_assert!(spec.kind == INDEX || unique || spec.kind == KEYSET);
-            let names: Vec<&str> = columns
+            // Keyset orders may have gained `id`: never lowered.
+            let mut lower: Vec<bool> = spec.columns.iter().map(|c| c.lower.is_some()).collect();
+            lower.resize(columns.len(), false);
+            // The generated name lists what is keyed (`lower_email`), then
+            // the predicate's values (`idx_tickets_created_at_open`).
+            let mut names: Vec<String> = columns
                 .iter()
-                .map(|(i, _)| cont.fields[*i].column.as_str())
+                .zip(&lower)
+                .map(|((i, _), l)| {
+                    let c = &cont.fields[*i].column;
+                    if *l {
+                        format!("lower_{c}")
+                    } else {
+                        c.clone()
+                    }
+                })
                 .collect();
+            names.extend(predicate.iter().map(|(i, v, _)| match v {
+                Value::Str(s) => naming::snake_case(s),
+                Value::Bool(false) => format!("not_{}", cont.fields[*i].column),
+                _ => cont.fields[*i].column.clone(),
+            }));
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let (name, named) = match &spec.name {
                 Some(n) => (n.value.clone(), true),
                 None => (naming::index_name(table, &names, unique), false),
@@ -214,7 +267,9 @@ impl Plan {
             // reverse: a keyset either way needs no second index.
             let reversed: Vec<(usize, bool)> = columns.iter().map(|(i, d)| (*i, !d)).collect();
             let same_index = |x: &IndexPlan| {
-                (x.columns == columns || x.columns == reversed) && x.unique == unique
+                (x.columns == columns || x.columns == reversed)
+                    && x.unique == unique
+                    && x.is_plain()
             };
             if spec.kind == KEYSET && indexes.iter().any(same_index) {
                 continue;
@@ -224,6 +279,10 @@ impl Plan {
                 named,
                 in_list: true,
                 columns,
+                lower,
+                gin,
+                include,
+                predicate,
                 unique,
                 live_only,
                 tokens: spec.tokens.clone(),
@@ -238,4 +297,21 @@ impl Plan {
             keysets,
         }
     }
+}
+
+/// Reports a name in `index(...)`, `include(...)` or `where(...)` that is
+/// not a column, listing the columns.
+fn unknown_column(cx: &Ctxt, cont: &Container<'_>, ident: &syn::Ident) {
+    cx.error_with_help(
+        ident,
+        format_args!("`{ident}` is not a column of this entity"),
+        format_args!(
+            "name one of its fields: {}",
+            cont.fields
+                .iter()
+                .map(|f| format!("`{}`", f.column))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
 }

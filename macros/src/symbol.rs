@@ -35,6 +35,9 @@ pub(crate) const SCALE: Symbol = Symbol("scale");
 pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
 pub(crate) const DEFAULT: Symbol = Symbol("default");
 pub(crate) const BACKFILL: Symbol = Symbol("backfill");
+// inside index(...)
+pub(crate) const USING: Symbol = Symbol("using");
+pub(crate) const WHERE: Symbol = Symbol("where");
 
 // exempt(...) rules, on the entity
 pub(crate) const SOFT_DELETE: Symbol = Symbol("soft_delete");

@@ -244,8 +244,13 @@ pub(crate) fn tokens(
                 } else {
                     String::new()
                 };
+                let written = if key == crate::symbol::WHERE {
+                    format!("where({col} = {shown})")
+                } else {
+                    format!("{key} = {shown}")
+                };
                 let msg = format!(
-                    "`{key} = {shown}` is not a value \"{col}\" can hold: name one of its enum's variants \
+                    "`{written}` is not a value \"{col}\" can hold: name one of its enum's variants \
                      as stored, in snake_case{hint}"
                 );
                 assertions.push(quote_spanned! {span=>

@@ -35,7 +35,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
-use crate::schema::{Check, CheckKind, Column, Index, TableSchema, Waiver};
+use crate::schema::{
+    Check, CheckKind, Column, Index, IndexFunction, IndexMethod, TableSchema, Waiver,
+};
 
 /// A double-quoted SQL identifier.
 pub fn quote_ident(name: &str) -> String {
@@ -158,32 +160,49 @@ pub fn check_definition(check: &Check) -> String {
     format!("CHECK ({predicate})")
 }
 
-/// `CREATE [UNIQUE] INDEX ... [WHERE "deleted_at" IS NULL]` for one index
-/// of a table, without the closing `;`.
+/// `CREATE [UNIQUE] INDEX ... [USING gin] (...) [INCLUDE (...)] [WHERE ...]`
+/// for one index of a table, without the closing `;`.
 pub fn create_index(schema: &TableSchema, index: &Index) -> String {
     let cols: Vec<String> = index
         .columns
         .iter()
         .map(|c| {
-            let mut s = quote_ident(c.name);
+            let mut s = match c.function {
+                Some(IndexFunction::Lower) => format!("lower({})", quote_ident(c.name)),
+                None => quote_ident(c.name),
+            };
             if c.descending {
                 s.push_str(" DESC");
             }
             s
         })
         .collect();
-    format!(
-        "CREATE {}INDEX {} ON {} ({}){}",
+    let mut sql = format!(
+        "CREATE {}INDEX {} ON {}{} ({})",
         if index.unique { "UNIQUE " } else { "" },
         quote_ident(index.name),
         table_ident(schema),
+        match index.method {
+            IndexMethod::Gin => " USING gin",
+            IndexMethod::BTree => "",
+        },
         cols.join(", "),
-        if index.live_only {
-            " WHERE \"deleted_at\" IS NULL"
-        } else {
-            ""
-        }
-    )
+    );
+    if !index.include.is_empty() {
+        let include: Vec<String> = index.include.iter().map(|c| quote_ident(c)).collect();
+        let _ = write!(sql, " INCLUDE ({})", include.join(", "));
+    }
+    let mut conditions: Vec<String> = Vec::new();
+    if index.live_only {
+        conditions.push("\"deleted_at\" IS NULL".to_owned());
+    }
+    for c in index.predicate {
+        conditions.push(format!("{} = {}", quote_ident(c.column), c.value.sql()));
+    }
+    if !conditions.is_empty() {
+        let _ = write!(sql, " WHERE {}", conditions.join(" AND "));
+    }
+    sql
 }
 
 /// The documentation comment plus one line per waived rule, so the database

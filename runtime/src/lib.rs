@@ -99,6 +99,9 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | `table = "name"` | table name (default: the struct name in snake_case, pluralised) |
 /// | `schema = "auth"` | the PostgreSQL schema of the table (default `public`) |
 /// | `index(a, b desc)` / `unique(a, b)` | a (unique) index over several columns; `name = "..."` inside overrides the generated name |
+/// | `index(a, where(status = "open"))`, `where(is_pinned)` | a partial index on an enum value (checked at compile time) or a boolean |
+/// | `unique(lower(email))` | an index on `lower(col)` of a text column |
+/// | `index(tags, using = "gin")`, `index(a, include(b))` | GIN for JSONB and arrays; covering `INCLUDE` columns |
 /// | `keyset(created_at desc, id desc)` | a keyset order, backed by an index; `id` is appended when absent |
 /// | `exempt(soft_delete = "why")` | waive a rule: `soft_delete`, `version`, `plural` |
 ///
@@ -168,8 +171,8 @@ pub mod __private {
     pub use crate::entity::{column_name, decode};
     pub use crate::query::Statements;
     pub use crate::schema::{
-        Check, CheckKind, Column, ColumnDefault, ForeignKey, Index, IndexColumn, OnDelete, SqlType,
-        TableSchema, Waiver,
+        Check, CheckKind, Column, ColumnDefault, ForeignKey, Index, IndexColumn, IndexCondition,
+        IndexFunction, IndexMethod, OnDelete, SqlType, TableSchema, Waiver,
     };
     pub use crate::Result;
     pub use inventory;

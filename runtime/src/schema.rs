@@ -313,6 +313,33 @@ pub struct Index {
     pub unique: bool,
     /// `WHERE deleted_at IS NULL`.
     pub live_only: bool,
+    /// The access method: B-tree, or GIN for JSONB and arrays.
+    pub method: IndexMethod,
+    /// `INCLUDE (...)`: columns stored in the index for index-only scans,
+    /// not keyed.
+    pub include: &'static [&'static str],
+    /// Conditions the indexed rows meet besides being live, ANDed:
+    /// `WHERE "status" = 'active'`.
+    pub predicate: &'static [IndexCondition],
+}
+
+/// How an index is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexMethod {
+    /// The default B-tree: equality, ranges and order.
+    BTree,
+    /// `USING gin`: containment and key existence in JSONB and arrays.
+    Gin,
+}
+
+/// One condition of a partial index: `column = value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexCondition {
+    /// The compared column.
+    pub column: &'static str,
+    /// The constant it equals (an enum's stored value, or a boolean).
+    pub value: ColumnDefault,
 }
 
 /// One column of an index or keyset order.
@@ -322,6 +349,16 @@ pub struct IndexColumn {
     pub name: &'static str,
     /// Sorted descending.
     pub descending: bool,
+    /// A function of the column indexed instead of the column itself.
+    pub function: Option<IndexFunction>,
+}
+
+/// A function of a column an index keys on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexFunction {
+    /// `lower(column)`: case-insensitive lookups and uniqueness.
+    Lower,
 }
 
 /// A convention rule waived on purpose, with the reason written in code.

@@ -88,10 +88,16 @@ fn column(f: &Field<'_>, assertions: &mut Vec<TokenStream>) -> TokenStream {
     }
 }
 
-fn index_columns(cont: &Container<'_>, cols: &[(usize, bool)]) -> TokenStream {
-    let items = cols.iter().map(|(i, desc)| {
+fn index_columns(cont: &Container<'_>, cols: &[(usize, bool)], lower: &[bool]) -> TokenStream {
+    let p = quote!(::ordinance::__private);
+    let items = cols.iter().enumerate().map(|(n, (i, desc))| {
         let name = &cont.fields[*i].column;
-        quote!(::ordinance::__private::IndexColumn { name: #name, descending: #desc })
+        let function = if lower.get(n).copied().unwrap_or(false) {
+            quote!(::core::option::Option::Some(#p::IndexFunction::Lower))
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        quote!(#p::IndexColumn { name: #name, descending: #desc, function: #function })
     });
     quote!(&[ #(#items),* ])
 }
@@ -171,13 +177,61 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
         })
         .collect();
 
-    let indexes = plan.indexes.iter().map(|ix| {
-        let name = &ix.name;
-        let cols = index_columns(cont, &ix.columns);
-        let unique = ix.unique;
-        let live_only = ix.live_only;
-        quote!(#p::Index { name: #name, columns: #cols, unique: #unique, live_only: #live_only })
-    });
+    let indexes: Vec<TokenStream> = plan
+        .indexes
+        .iter()
+        .map(|ix| {
+            let name = &ix.name;
+            let cols = index_columns(cont, &ix.columns, &ix.lower);
+            let unique = ix.unique;
+            let live_only = ix.live_only;
+            let method = if ix.gin {
+                for (i, _) in &ix.columns {
+                    let f = &cont.fields[*i];
+                    let ty = f.col.inner;
+                    let msg = format!(
+                        "`using = \"gin\"` indexes JSONB and array columns, but \"{}\" is neither",
+                        f.column
+                    );
+                    assertions.push(quote_spanned! {ix.tokens.span()=>
+                        const _: () = ::core::assert!(
+                            #p::takes_empty_array(<#ty as #p::ColumnType>::SQL_TYPE),
+                            #msg
+                        );
+                    });
+                }
+                quote!(#p::IndexMethod::Gin)
+            } else {
+                quote!(#p::IndexMethod::BTree)
+            };
+            let include = ix.include.iter().map(|i| &cont.fields[*i].column);
+            let predicate: Vec<TokenStream> = ix
+                .predicate
+                .iter()
+                .map(|(i, v, tokens)| {
+                    let f = &cont.fields[*i];
+                    let column = &f.column;
+                    let value = crate::attr::Spanned {
+                        value: v.clone(),
+                        tokens: tokens.clone(),
+                    };
+                    let value = value::tokens(f, crate::symbol::WHERE, &value, &mut assertions);
+                    quote!(#p::IndexCondition { column: #column, value: #value })
+                })
+                .collect();
+            quote! {
+                #p::Index {
+                    name: #name,
+                    columns: #cols,
+                    unique: #unique,
+                    live_only: #live_only,
+                    method: #method,
+                    include: &[ #(#include),* ],
+                    predicate: &[ #(#predicate),* ],
+                }
+            }
+        })
+        .collect();
     // A keyset text key needs a bound: `String` fields are checked by name
     // (check.rs); any other type stored as TEXT is asked at compile time,
     // and passes when it is an enum (its values are its bound).
@@ -207,7 +261,10 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
             );
         });
     }
-    let keysets = plan.keysets.iter().map(|k| index_columns(cont, &k.columns));
+    let keysets = plan
+        .keysets
+        .iter()
+        .map(|k| index_columns(cont, &k.columns, &[]));
     let table_waivers = waivers(&cont.attrs.waivers);
     let glue = row_glue(cont);
 

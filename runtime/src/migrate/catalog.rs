@@ -341,6 +341,12 @@ fn table_ident(name: &str) -> String {
     }
 }
 
+/// An index of the catalog's table `table`, qualified with the table's
+/// schema (an index lives beside its table).
+fn index_ident(table: &str, index: &str) -> String {
+    ddl::qualified(table.split_once('.').map(|(s, _)| s), index)
+}
+
 /// Creates the new tables the way the first migration does, from the
 /// entities (their schemas first, referenced tables before referencing
 /// ones); from the catalog only for a table no entity describes.
@@ -535,9 +541,10 @@ fn alter_table(
         old.columns.get(from)
     };
 
-    // Constraints and indexes of renamed columns are renamed when their
-    // definitions otherwise match; the rest that go away or change are
-    // dropped first, so the column changes below never trip over them.
+    // Constraints and indexes whose definitions match a new one's but for
+    // renamed columns and their own name are renamed (no rebuild, no
+    // scan); the rest that go away or change are dropped first, so the
+    // column changes below never trip over them.
     let mut renamed_objects: Vec<&str> = Vec::new();
     for (cname, c) in &old.constraints {
         if new.constraints.get(cname) == Some(c) {
@@ -548,7 +555,7 @@ fn alter_table(
                 && nc.kind == c.kind
                 && same_after_renames(&c.definition, &nc.definition, &renamed)
         });
-        if let Some((nname, _)) = successor.filter(|_| !renamed.is_empty()) {
+        if let Some((nname, _)) = successor {
             change.up.push(format!(
                 "ALTER TABLE {t} RENAME CONSTRAINT {} TO {}",
                 quote_ident(cname),
@@ -581,15 +588,15 @@ fn alter_table(
             names.insert(iname.as_str(), n.as_str());
             !old.indexes.contains_key(*n) && same_after_renames(def, ndef, &names)
         });
-        if let Some((nname, _)) = successor.filter(|_| !renamed.is_empty()) {
+        if let Some((nname, _)) = successor {
             change.up.push(format!(
                 "ALTER INDEX {} RENAME TO {}",
-                quote_ident(iname),
+                index_ident(name, iname),
                 quote_ident(nname)
             ));
             change.down.push(format!(
                 "ALTER INDEX {} RENAME TO {}",
-                quote_ident(nname),
+                index_ident(name, nname),
                 quote_ident(iname)
             ));
             renamed_objects.push(nname);
@@ -598,7 +605,7 @@ fn alter_table(
         // The previous version may lean on it: dropped in the contract.
         contract_index.up.push(format!(
             "DROP INDEX CONCURRENTLY IF EXISTS {}",
-            quote_ident(iname)
+            index_ident(name, iname)
         ));
         contract_index.down.push(concurrently(def));
     }
@@ -773,7 +780,7 @@ fn alter_table(
                 // under this name; dropping it first makes a re-run rebuild.
                 step.up.push(format!(
                     "DROP INDEX CONCURRENTLY IF EXISTS {}",
-                    quote_ident(iname)
+                    index_ident(name, iname)
                 ));
             }
             let rendered = schema
@@ -785,7 +792,7 @@ fn alter_table(
             step.up.push(concurrently(&rendered));
             step.down.push(format!(
                 "DROP INDEX CONCURRENTLY IF EXISTS {}",
-                quote_ident(iname)
+                index_ident(name, iname)
             ));
         }
     }

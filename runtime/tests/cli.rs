@@ -109,3 +109,64 @@ async fn status_up_dry_run_and_down_from_the_command_line() {
     assert!(err.contains("not-a-migration.sql"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn plan_names_each_statements_lock_rewrite_scan_and_transaction() {
+    let dir = std::env::temp_dir().join(format!("ordinance-cli-plan-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).expect("write");
+    write(
+        "20990101000000_things.up.sql",
+        "CREATE TABLE things (id uuid PRIMARY KEY, x int);\n",
+    );
+    write(
+        "20990101000001_x.up.sql",
+        "SET LOCAL lock_timeout = '5s';\nALTER TABLE things ADD COLUMN y int DEFAULT 0 NOT NULL;\n",
+    );
+    write(
+        "20990101000002_x_index.up.sql",
+        "-- ordinance:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_things_y ON things (y);\n",
+    );
+    write(
+        "20990101000003_x_contract.up.sql",
+        "-- ordinance:contract\n\
+         ALTER TABLE things ADD CONSTRAINT things_x_not_null CHECK (x IS NOT NULL) NOT VALID;\n",
+    );
+    write(
+        "20990101000004_x_validate.up.sql",
+        "-- ordinance:contract\n\
+         ALTER TABLE things VALIDATE CONSTRAINT things_x_not_null;\n\
+         ALTER TABLE things ALTER COLUMN x SET NOT NULL;\n\
+         ALTER TABLE things ALTER COLUMN y TYPE bigint;\n",
+    );
+    let db = TestDatabase::create().await.expect("db");
+    let (ok, out, err) = migrate(&dir, &db, &["plan"]);
+    assert!(ok, "{out}{err}");
+    for line in [
+        "20990101000000_things (expand, in one transaction)",
+        "  CREATE TABLE things (id uuid PRIMARY KEY, x int)",
+        "      no lock on an existing table; no rewrite; no scan; a new table: nothing waits for it",
+        "20990101000001_x (expand, in one transaction)",
+        "      ACCESS EXCLUSIVE lock; no rewrite; no scan; brief: a constant default is stored once",
+        "20990101000002_x_index (expand, outside a transaction, statement by statement)",
+        "      SHARE UPDATE EXCLUSIVE lock; no rewrite; scans the table; builds without blocking writes; must run outside a transaction",
+        "20990101000003_x_contract (contract, in one transaction)",
+        "      ACCESS EXCLUSIVE lock; no rewrite; no scan",
+        "20990101000004_x_validate (contract, in one transaction)",
+        "      SHARE UPDATE EXCLUSIVE lock; no rewrite; scans the table; scans while reads and writes go on",
+        "  ALTER TABLE things ALTER COLUMN x SET NOT NULL",
+        "      ACCESS EXCLUSIVE lock; no rewrite; no scan; a validated CHECK (... IS NOT NULL) proves it",
+        "      ACCESS EXCLUSIVE lock; REWRITES the table; scans the table; most type changes rewrite the table",
+    ] {
+        assert!(out.contains(&format!("{line}\n")), "missing {line:?} in\n{out}");
+    }
+    // Applied migrations leave the plan.
+    let (ok, _, _) = migrate(&dir, &db, &["up"]);
+    assert!(ok);
+    let (ok, out, _) = migrate(&dir, &db, &["plan"]);
+    assert!(ok);
+    assert!(!out.contains("20990101000001_x "), "{out}");
+    assert!(out.contains("20990101000003_x_contract"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -17,6 +17,7 @@
 //! migrate [...] up                         the expand phase: pending migrations up to the first contract one
 //! migrate [...] contract                   every pending migration, contract ones included
 //! migrate [...] dry-run                    what `contract` would run
+//! migrate [...] plan                       each pending statement's lock, rewrite or scan, transaction
 //! migrate [...] down VERSION               revert migrations newer than VERSION (0: all)
 //! ```
 //!
@@ -32,7 +33,7 @@ use super::Migrations;
 use crate::error::Result;
 
 const USAGE: &str =
-    "usage: migrate [--database-url URL] <status | up | contract | dry-run | down VERSION>";
+    "usage: migrate [--database-url URL] <status | up | contract | dry-run | plan | down VERSION>";
 
 /// The command line's parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +115,14 @@ pub async fn run(
             out(&format!("{} applied", applied.len()));
         }
         ["dry-run"] => out(migrations.dry_run(client).await?.trim_end()),
+        ["plan"] => {
+            let plans = migrations.plan(client).await?;
+            if plans.is_empty() {
+                out("nothing to apply");
+            } else {
+                out(super::plan::render(&plans).trim_end());
+            }
+        }
         ["down", version] => {
             let target: i64 = version
                 .parse()

@@ -37,6 +37,7 @@ mod catalog;
 pub mod cli;
 #[cfg(feature = "testing")]
 mod generate;
+pub mod plan;
 mod split;
 
 use std::path::{Path, PathBuf};
@@ -335,6 +336,13 @@ impl Migrations {
             .iter()
             .filter(|m| !applied.iter().any(|a| a.0 == m.version))
             .collect())
+    }
+
+    /// What each pending migration's statements will do to the running
+    /// application: the table lock each takes, whether it rewrites or scans
+    /// the table, and whether it runs in a transaction (see [`plan`]).
+    pub async fn plan(&self, client: &Client) -> Result<Vec<plan::MigrationPlan>> {
+        Ok(plan::plan(&self.pending(client).await?))
     }
 
     /// What [`up`](Self::up) would run, as text: each pending migration and

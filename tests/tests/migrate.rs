@@ -676,7 +676,15 @@ async fn the_drift_check_fails_on_a_new_field_and_passes_after_blessing() {
         .await
         .expect("check")
     {
-        Drift::Missing(sql) => assert!(sql.contains("ADD COLUMN \"note\" TEXT"), "{sql}"),
+        Drift::Missing { sql, bless_command } => {
+            assert!(sql.contains("ADD COLUMN \"note\" TEXT"), "{sql}");
+            // The exact command: this package, this test binary, this test.
+            assert_eq!(
+                bless_command,
+                "ORDINANCE_BLESS=<name> cargo test -p ordinance-tests --test migrate \
+                 the_drift_check_fails_on_a_new_field_and_passes_after_blessing -- --exact"
+            );
+        }
         other => panic!("expected drift, got {other:?}"),
     }
     let blessed = check_drift(
@@ -713,7 +721,7 @@ async fn the_drift_check_fails_on_a_new_field_and_passes_after_blessing() {
         .map(|m| *m)
         .unwrap_or_default();
     assert!(
-        message.contains("ORDINANCE_BLESS=<name> cargo test"),
+        message.contains("ORDINANCE_BLESS=<name> cargo test -p ordinance-tests --test migrate"),
         "{message}"
     );
     assert!(message.contains("VALIDATE CONSTRAINT"), "{message}");
@@ -942,4 +950,43 @@ async fn tables_that_reference_each_other_are_dropped_and_restored_together() {
         .await,
         1
     );
+}
+
+/// Run by the test below as a child process (the variable names the
+/// folder); on its own, there is nothing to do.
+#[tokio::test]
+async fn bless_in_a_child_process() {
+    let Some(dir) = std::env::var_os("ORDINANCE_TEST_BLESS_INTO") else {
+        return;
+    };
+    ordinance::migrate::assert_up_to_date_with(
+        &[WidgetV1::SCHEMA],
+        &dir,
+        Some("from library"),
+        Permissions::default(),
+    )
+    .await;
+}
+
+#[test]
+fn blessing_prints_what_it_wrote_even_when_the_test_passes() {
+    let dir = folder();
+    // The test binary, as `cargo test` runs it: output of passing tests captured.
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["bless_in_a_child_process", "--exact"])
+        .env("ORDINANCE_TEST_BLESS_INTO", &dir.0)
+        .output()
+        .expect("run the child");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    for suffix in ["up", "down"] {
+        let line = format!("_from_library.{suffix}.sql");
+        assert!(
+            stderr.lines().any(|l| l.starts_with("ordinance: wrote ") && l.ends_with(&line)),
+            "no `wrote` line for {line} in:\n{stderr}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(&dir.0).expect("dir").count(), 2);
 }

@@ -209,12 +209,21 @@ pub enum Drift {
     UpToDate,
     /// They did not; the missing migration was written to these files.
     Blessed(Vec<PathBuf>),
-    /// They do not: the SQL of the missing migration.
-    Missing(String),
+    /// They do not.
+    Missing {
+        /// The SQL of the missing migration, step by step.
+        sql: String,
+        /// The command that writes it, as far as the environment tells
+        /// (package, test binary and test):
+        /// `ORDINANCE_BLESS=<name> cargo test -p app --test migrations migrations_match`.
+        bless_command: String,
+    },
 }
 
 /// Compares the migrations in `dir` with `schemas`; with `bless` set, writes
-/// the missing migration under that name instead of reporting it.
+/// the missing migration under that name instead of reporting it (the
+/// library form of `ORDINANCE_BLESS`, for a test or tool that decides for
+/// itself).
 pub async fn check_drift(
     schemas: &[&'static TableSchema],
     dir: impl AsRef<Path>,
@@ -234,7 +243,10 @@ pub async fn check_drift(
     Ok(if steps.is_empty() {
         Drift::UpToDate
     } else {
-        Drift::Missing(render_steps(&steps))
+        Drift::Missing {
+            sql: render_steps(&steps),
+            bless_command: bless_command(permissions),
+        }
     })
 }
 
@@ -245,7 +257,9 @@ pub async fn check_drift(
 ///
 /// With `ORDINANCE_BLESS=<name>` set, it writes the missing migration as
 /// `<name>` instead (with `ORDINANCE_ALLOW_DESTRUCTIVE=1`, also when it drops
-/// tables or columns) and passes.
+/// tables or columns) and passes, printing a `wrote ...` line per file that
+/// shows even though the test passed. [`assert_up_to_date_with`] takes
+/// both settings as arguments instead.
 ///
 /// ```no_run
 /// # use ordinance::prelude::*;
@@ -256,7 +270,6 @@ pub async fn check_drift(
 /// }
 /// ```
 pub async fn assert_up_to_date(schemas: &[&'static TableSchema], dir: impl AsRef<Path>) {
-    let dir = dir.as_ref();
     let permissions = Permissions {
         allow_destructive: std::env::var_os("ORDINANCE_ALLOW_DESTRUCTIVE")
             .is_some_and(|v| v != "0" && !v.is_empty()),
@@ -268,34 +281,75 @@ pub async fn assert_up_to_date(schemas: &[&'static TableSchema], dir: impl AsRef
             name
         }
     });
-    match check_drift(schemas, dir, bless.as_deref(), permissions).await {
+    assert_up_to_date_with(schemas, dir, bless.as_deref(), permissions).await;
+}
+
+/// [`assert_up_to_date`] with its settings as arguments rather than
+/// environment variables: `bless` writes the missing migration under that
+/// name; `permissions` may allow it to drop tables or columns.
+pub async fn assert_up_to_date_with(
+    schemas: &[&'static TableSchema],
+    dir: impl AsRef<Path>,
+    bless: Option<&str>,
+    permissions: Permissions,
+) {
+    let dir = dir.as_ref();
+    match check_drift(schemas, dir, bless, permissions).await {
         Ok(Drift::UpToDate) => {}
         Ok(Drift::Blessed(written)) => {
+            // Straight to the process's stderr: the test harness captures
+            // `eprintln!` of a passing test, and these lines must show.
+            use std::io::Write as _;
+            let mut stderr = std::io::stderr().lock();
             for path in written {
-                eprintln!("ordinance: wrote {}", path.display());
+                let _ = writeln!(stderr, "ordinance: wrote {}", path.display());
             }
         }
-        Ok(Drift::Missing(sql)) => panic!(
+        Ok(Drift::Missing { sql, bless_command }) => panic!(
             "the entities and the migrations in {} disagree; the missing migration is:\n\n{sql}\n\
-             Write it with:\n    ORDINANCE_BLESS=<name> {}\n\
+             Write it with:\n    {bless_command}\n\
              then review the new files and commit them.",
             dir.display(),
-            test_command()
         ),
         Err(e @ Error::DestructiveChange(_)) => panic!(
             "the entities and the migrations in {} disagree, and the fix drops data: {e}\n\
-             To write it anyway: ORDINANCE_BLESS=<name> ORDINANCE_ALLOW_DESTRUCTIVE=1 {}",
+             To write it anyway:\n    {}",
             dir.display(),
-            test_command()
+            bless_command(Permissions {
+                allow_destructive: true
+            })
         ),
         Err(e) => panic!("ordinance: could not compare the migrations with the entities: {e}"),
     }
 }
 
-/// `cargo test -p <package being tested>`, as far as the environment tells.
-fn test_command() -> String {
-    match std::env::var("CARGO_PKG_NAME") {
-        Ok(package) => format!("cargo test -p {package}"),
-        Err(_) => "cargo test".to_owned(),
+/// The command that re-runs this check with blessing on: the package
+/// (`CARGO_PKG_NAME`), the test binary (from the running executable's
+/// name) and the test (the harness names each test's thread after it).
+fn bless_command(permissions: Permissions) -> String {
+    let mut command = "ORDINANCE_BLESS=<name> ".to_owned();
+    if permissions.allow_destructive {
+        command.push_str("ORDINANCE_ALLOW_DESTRUCTIVE=1 ");
     }
+    command.push_str("cargo test");
+    let package = std::env::var("CARGO_PKG_NAME").ok();
+    if let Some(package) = &package {
+        command.push_str(&format!(" -p {package}"));
+    }
+    // Test binaries are `<target name>-<hash>`.
+    let binary = std::env::current_exe().ok().and_then(|exe| {
+        let stem = exe.file_stem()?.to_str()?.to_owned();
+        let (name, hash) = stem.rsplit_once('-')?;
+        (hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit())).then(|| name.to_owned())
+    });
+    match (&binary, &package) {
+        (Some(b), Some(p)) if *b == p.replace('-', "_") => command.push_str(" --lib"),
+        (Some(b), _) => command.push_str(&format!(" --test {b}")),
+        _ => {}
+    }
+    if let Some(test) = std::thread::current().name().filter(|n| *n != "main") {
+        // A test of a module is named `module::test`.
+        command.push_str(&format!(" {test} -- --exact"));
+    }
+    command
 }

@@ -51,7 +51,10 @@ pub use catalog::{
     MIGRATIONS_TABLE,
 };
 #[cfg(feature = "testing")]
-pub use generate::{assert_up_to_date, check_drift, generate, pending_steps, render_steps, Drift};
+pub use generate::{
+    assert_up_to_date, assert_up_to_date_with, check_drift, generate, pending_steps, render_steps,
+    Drift,
+};
 
 use crate::error::{Error, Result};
 

@@ -255,3 +255,11 @@ pub async fn public_tables(client: &tokio_postgres::Client) -> i64 {
         .expect("tables")
         .get(0)
 }
+
+/// Removes a folder of generated migrations, unless `KEEP_MIGRATIONS` is
+/// set (to lint them with `.ci/lint-migrations`).
+pub fn discard_migrations(dir: &std::path::Path) {
+    if std::env::var_os("KEEP_MIGRATIONS").is_none() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

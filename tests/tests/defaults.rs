@@ -266,5 +266,5 @@ async fn new_columns_with_defaults_are_one_statement_and_backfills_need_no_hand_
             "ALTER TABLE \"products\" ALTER COLUMN \"state\" SET DEFAULT 'draft'::text",
         ]
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    ordinance_tests::discard_migrations(&dir);
 }

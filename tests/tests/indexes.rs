@@ -311,5 +311,5 @@ async fn the_generator_creates_renames_and_drops_them_concurrently() {
             .expect("drift"),
         Drift::UpToDate
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    ordinance_tests::discard_migrations(&dir);
 }

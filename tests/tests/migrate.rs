@@ -984,7 +984,9 @@ fn blessing_prints_what_it_wrote_even_when_the_test_passes() {
     for suffix in ["up", "down"] {
         let line = format!("_from_library.{suffix}.sql");
         assert!(
-            stderr.lines().any(|l| l.starts_with("ordinance: wrote ") && l.ends_with(&line)),
+            stderr
+                .lines()
+                .any(|l| l.starts_with("ordinance: wrote ") && l.ends_with(&line)),
             "no `wrote` line for {line} in:\n{stderr}"
         );
     }

@@ -292,7 +292,7 @@ async fn migrations_create_the_schemas_and_the_drift_check_reads_them() {
         steps[2].up,
         ["ALTER TABLE \"auth\".\"sessions\" VALIDATE CONSTRAINT \"sessions_user_agent_max_length\""]
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    ordinance_tests::discard_migrations(&dir);
 }
 
 /// Sessions, in the same schema as their users.

@@ -612,11 +612,12 @@ fn alter_table(
 
     for (cname, col) in &new.columns {
         let q = quote_ident(cname);
+        // The entity's column renders what is added or changed.
+        let entity = schema.and_then(|s| s.column(cname));
         match old_column(cname) {
             None => {
                 // A new column: added nullable (no table rewrite, no scan);
                 // NOT NULL comes after, in steps.
-                let entity = schema.and_then(|s| s.column(cname));
                 let sql_type =
                     entity.map_or(col.sql_type.clone(), |c| c.sql_type.sql().into_owned());
                 let mut def = format!("{q} {sql_type}");
@@ -635,17 +636,7 @@ fn alter_table(
                 change.up.push(format!("ALTER TABLE {t} ADD COLUMN {def}"));
                 change.down.push(format!("ALTER TABLE {t} DROP COLUMN {q}"));
                 if col.not_null && !filled {
-                    let value = entity.and_then(|c| c.backfill).map(|b| b.sql());
-                    set_not_null(
-                        &t,
-                        name,
-                        cname,
-                        value.as_deref(),
-                        backfill,
-                        contract,
-                        validate,
-                        true,
-                    );
+                    set_not_null(&t, name, cname, entity, backfill, contract, validate, true);
                 }
                 if let Some(c) = &col.comment {
                     change
@@ -661,23 +652,14 @@ fn alter_table(
                     ));
                 }
                 if prev.default != col.default {
-                    let entity = schema.and_then(|s| s.column(cname));
-                    match rendered_default(entity, col) {
-                        Some(d) => change
-                            .up
-                            .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET DEFAULT {d}")),
-                        None => change
-                            .up
-                            .push(format!("ALTER TABLE {t} ALTER COLUMN {q} DROP DEFAULT")),
-                    }
-                    match &prev.default {
-                        Some(d) => change
-                            .down
-                            .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET DEFAULT {d}")),
-                        None => change
-                            .down
-                            .push(format!("ALTER TABLE {t} ALTER COLUMN {q} DROP DEFAULT")),
-                    }
+                    let set = |default: Option<&str>| match default {
+                        Some(d) => format!("ALTER TABLE {t} ALTER COLUMN {q} SET DEFAULT {d}"),
+                        None => format!("ALTER TABLE {t} ALTER COLUMN {q} DROP DEFAULT"),
+                    };
+                    change
+                        .up
+                        .push(set(rendered_default(entity, col).as_deref()));
+                    change.down.push(set(prev.default.as_deref()));
                 }
                 if prev.not_null && !col.not_null {
                     change
@@ -687,20 +669,7 @@ fn alter_table(
                         .down
                         .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET NOT NULL"));
                 } else if !prev.not_null && col.not_null {
-                    let value = schema
-                        .and_then(|s| s.column(cname))
-                        .and_then(|c| c.backfill)
-                        .map(|b| b.sql());
-                    set_not_null(
-                        &t,
-                        name,
-                        cname,
-                        value.as_deref(),
-                        backfill,
-                        contract,
-                        validate,
-                        false,
-                    );
+                    set_not_null(&t, name, cname, entity, backfill, contract, validate, false);
                 }
                 if prev.comment != col.comment {
                     change.up.push(format!(
@@ -852,7 +821,7 @@ fn set_not_null(
     t: &str,
     table: &str,
     column: &str,
-    value: Option<&str>,
+    entity: Option<&crate::schema::Column>,
     backfill: &mut Step,
     contract: &mut Step,
     validate: &mut Step,
@@ -864,9 +833,10 @@ fn set_not_null(
         name.pop();
     }
     let check = quote_ident(&name);
+    let value = entity.and_then(|c| c.backfill).map(|b| b.sql());
     backfill
         .up
-        .push(backfill_statement(t, table, column, value));
+        .push(backfill_statement(t, table, column, value.as_deref()));
     contract.up.push(format!(
         "ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({q} IS NOT NULL) NOT VALID"
     ));

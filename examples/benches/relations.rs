@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use deadpool_postgres::ClientWrapper;
 use ordinance::batch::insert_many_count;
 use ordinance::deps::sea_query::{Expr, ExprTrait};
+use ordinance::exec::Connection;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
 use ordinance::relation::left_join_children;
@@ -110,7 +111,7 @@ fn comment(row: &Row) -> Comment {
 }
 
 /// The kit: three statements, one per level.
-async fn kit_tree(repo: &Repo<'_, ClientWrapper>) -> Tree {
+async fn kit_tree(repo: &Repo<'_, Connection>) -> Tree {
     let users = repo
         .list::<User>(&ordinance::query::live::<User>())
         .await
@@ -287,7 +288,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     let kit_conn = pool.get().await?;
-    let base_conn = pool.get().await?;
+    // The baseline: tokio-postgres with deadpool's statement cache.
+    let (client, connection) = db.config().connect(tokio_postgres::NoTls).await?;
+    let task = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let base_conn = ClientWrapper::new(client, task);
     let base: &ClientWrapper = &base_conn;
     let pooled = Repo::new(&*kit_conn);
     let mut setup = db.connect().await?;

@@ -1,5 +1,6 @@
 //! The trait `#[derive(Entity)]` implements.
 
+use smallvec::SmallVec;
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::Row;
 
@@ -9,6 +10,47 @@ use crate::schema::TableSchema;
 
 /// A value bound as a statement parameter.
 pub type SqlParam<'a> = &'a (dyn ToSql + Sync);
+
+/// A statement's parameters, kept on the stack for up to 16 values, so a
+/// single-row call allocates nothing to bind them. Its `Debug` shows the
+/// count, never the values.
+#[derive(Default)]
+pub struct Params<'a>(SmallVec<[SqlParam<'a>; 16]>);
+
+impl<'a> Params<'a> {
+    /// No parameters yet.
+    pub fn new() -> Self {
+        Params(SmallVec::new())
+    }
+
+    /// Appends one value.
+    pub fn push(&mut self, value: SqlParam<'a>) {
+        self.0.push(value);
+    }
+
+    /// Appends values in order.
+    pub fn extend_from_slice(&mut self, values: &[SqlParam<'a>]) {
+        self.0.extend_from_slice(values);
+    }
+
+    /// Forgets the values, keeping the room.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl<'a> std::ops::Deref for Params<'a> {
+    type Target = [SqlParam<'a>];
+    fn deref(&self) -> &[SqlParam<'a>] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Params<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Params({} values)", self.0.len())
+    }
+}
 
 /// A struct mapped to a table that follows the conventions.
 ///
@@ -46,16 +88,28 @@ pub trait Entity: Sized + 'static {
     fn id(&self) -> uuid::Uuid;
     /// The optimistic-locking version (`None` when the rule is waived).
     fn version(&self) -> Option<i32>;
+    /// Appends the business columns' values, in schema order, to `out`.
+    fn bind_business<'a>(&'a self, out: &mut Params<'a>);
     /// The business columns' values, in schema order.
-    fn business_values(&self) -> Vec<SqlParam<'_>>;
+    fn business_values(&self) -> Params<'_> {
+        let mut out = Params::new();
+        self.bind_business(&mut out);
+        out
+    }
 }
 
 /// The values of a row to insert; generated as `New{Entity}` by the derive.
 pub trait NewEntity {
     /// The entity this inserts.
     type Entity: Entity;
+    /// Appends the business columns' values, in schema order, to `out`.
+    fn bind_business<'a>(&'a self, out: &mut Params<'a>);
     /// The business columns' values, in schema order.
-    fn business_values(&self) -> Vec<SqlParam<'_>>;
+    fn business_values(&self) -> Params<'_> {
+        let mut out = Params::new();
+        self.bind_business(&mut out);
+        out
+    }
 }
 
 /// Decodes the entity's column `position`, found at `offset + position` in

@@ -69,7 +69,7 @@ pub mod testing;
 pub mod tls;
 
 pub use column_type::{ColumnType, DbEnum, Json};
-pub use entity::{Entity, NewEntity, SqlParam};
+pub use entity::{Entity, NewEntity, Params, SqlParam};
 pub use error::{CursorError, Error, Result};
 pub use pg_error::PgError;
 pub use schema::{ColumnDefault, SqlType, TableSchema};
@@ -156,6 +156,7 @@ pub mod prelude {
 /// Re-exported dependencies, for code that needs their full API.
 pub mod deps {
     pub use chrono;
+    pub use futures_util;
     pub use rust_decimal;
     pub use sea_query;
     pub use serde_json;

@@ -1,6 +1,7 @@
-//! A connection pool (deadpool-postgres) with the settings a service needs:
-//! minimum and maximum size, how long to wait for a connection, a statement
-//! timeout, and a graceful close.
+//! A connection pool (deadpool) with the settings a service needs: minimum
+//! and maximum size, how long to wait for a connection, a statement timeout,
+//! and a graceful close. Its connections are [`Connection`]s: each keeps
+//! the statements it prepared.
 //!
 //! ```no_run
 //! # async fn demo(config: ordinance::deps::tokio_postgres::Config) -> ordinance::Result<()> {
@@ -22,11 +23,14 @@
 
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, RecyclingMethod, Runtime};
+use deadpool::managed::{Metrics, PoolError, RecycleError, RecycleResult, TimeoutType};
+use deadpool::Runtime;
+use futures_util::future::BoxFuture;
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
-use tokio_postgres::{NoTls, Socket};
+use tokio_postgres::{Config, NoTls, Socket};
 
 use crate::error::{Error, Result};
+use crate::exec::{Connection, Transaction, Transactional};
 
 /// How a [`Pool`] behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,13 +99,61 @@ impl PoolOptions {
 /// A pool of connections to one database.
 #[derive(Debug, Clone)]
 pub struct Pool {
-    inner: deadpool_postgres::Pool,
+    inner: deadpool::managed::Pool<ConnectionManager>,
     options: PoolOptions,
 }
 
-/// A connection borrowed from a [`Pool`]; it goes back when dropped.
-/// Dereference it (`&*conn`) to reach the `tokio_postgres::Client`.
-pub type PooledConnection = deadpool_postgres::Object;
+/// A connection borrowed from a [`Pool`]; it goes back when dropped, its
+/// prepared statements with it. Dereference it (`&*conn`) to reach the
+/// [`Connection`], and through it the `tokio_postgres::Client`.
+pub type PooledConnection = deadpool::managed::Object<ConnectionManager>;
+
+type Connect =
+    dyn Fn(&Config) -> BoxFuture<'static, Result<Connection, tokio_postgres::Error>> + Send + Sync;
+
+/// How a [`Pool`] opens and checks its connections.
+pub struct ConnectionManager {
+    config: Config,
+    connect: Box<Connect>,
+}
+
+impl std::fmt::Debug for ConnectionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionManager").finish_non_exhaustive()
+    }
+}
+
+impl deadpool::managed::Manager for ConnectionManager {
+    type Type = Connection;
+    type Error = tokio_postgres::Error;
+
+    async fn create(&self) -> Result<Connection, tokio_postgres::Error> {
+        (self.connect)(&self.config).await
+    }
+
+    /// A broken connection is detected by the next statement on it
+    /// (Error::ConnectionLost); checking each one on checkout would add a
+    /// round trip to every request.
+    async fn recycle(
+        &self,
+        conn: &mut Connection,
+        _: &Metrics,
+    ) -> RecycleResult<tokio_postgres::Error> {
+        if conn.is_closed() {
+            return Err(RecycleError::message("the connection is closed"));
+        }
+        Ok(())
+    }
+}
+
+impl Transactional for PooledConnection {
+    fn begin(
+        &mut self,
+    ) -> impl std::future::Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send
+    {
+        Connection::begin(self)
+    }
+}
 
 impl Pool {
     /// Creates the pool, without TLS, and opens `min_size` connections.
@@ -121,7 +173,7 @@ impl Pool {
     ) -> Result<Pool>
     where
         T: MakeTlsConnect<Socket> + Clone + Sync + Send + 'static,
-        T::Stream: Sync + Send,
+        T::Stream: Sync + Send + 'static,
         T::TlsConnect: Sync + Send,
         <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
     {
@@ -134,17 +186,14 @@ impl Pool {
             startup.push_str(&format!("-c statement_timeout={}", t.as_millis()));
             config.options(&startup);
         }
-        let manager = Manager::from_config(
+        let manager = ConnectionManager {
             config,
-            tls,
-            ManagerConfig {
-                // A broken connection is detected by the next statement on it
-                // (Error::ConnectionLost); checking each one on checkout would
-                // add a round trip to every request.
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let inner = deadpool_postgres::Pool::builder(manager)
+            connect: Box::new(move |config: &Config| {
+                let (config, tls) = (config.clone(), tls.clone());
+                Box::pin(async move { Connection::connect_with_tls(&config, tls).await })
+            }),
+        };
+        let inner = deadpool::managed::Pool::builder(manager)
             .max_size(options.max_size)
             .wait_timeout(Some(options.acquire_timeout))
             .create_timeout(Some(options.acquire_timeout))
@@ -164,16 +213,14 @@ impl Pool {
         self.inner.get().await.map_err(|e| match e {
             // Opening a new connection timed out: the server is not
             // answering, which is the connection variant, not a full pool.
-            deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Create) => {
-                Error::Unavailable(crate::PgError::connect_timeout(
-                    self.options.acquire_timeout,
-                ))
-            }
-            deadpool_postgres::PoolError::Timeout(_) => Error::PoolTimeout {
+            PoolError::Timeout(TimeoutType::Create) => Error::Unavailable(
+                crate::PgError::connect_timeout(self.options.acquire_timeout),
+            ),
+            PoolError::Timeout(_) => Error::PoolTimeout {
                 waited: self.options.acquire_timeout,
             },
-            deadpool_postgres::PoolError::Closed => Error::PoolClosed,
-            deadpool_postgres::PoolError::Backend(e) => Error::from(e),
+            PoolError::Closed => Error::PoolClosed,
+            PoolError::Backend(e) => Error::from(e),
             other => Error::PoolSetup(other.to_string()),
         })
     }

@@ -60,13 +60,11 @@ pub struct Statements {
     pub insert_columns: String,
     /// `INSERT (id, business columns...) ... RETURNING *columns*`; `$1` is the id.
     pub insert: String,
-    /// Batch insert: `INSERT ... SELECT ... FROM UNNEST($1::UUID[], ...)
-    /// RETURNING *columns*`, one array parameter per insert column, so the
-    /// parameter count never depends on the number of rows.
-    pub insert_many: String,
-    /// `insert_many` without `RETURNING`, for batches whose rows are not
-    /// needed back.
-    pub insert_many_count: String,
+    /// `COPY ... (insert columns) FROM STDIN (FORMAT binary)`: batches.
+    pub copy_in: String,
+    /// Every row whose id lies between `$1` and `$2`, deleted or not: how a
+    /// batch reads its new rows back.
+    pub id_range: String,
     /// `SELECT ... WHERE id = $1` on live rows.
     pub get: String,
     /// `UPDATE` of the business columns; `$1` id, `$2` expected version
@@ -86,10 +84,6 @@ pub struct Statements {
     pub count: String,
     /// Parameter types of `insert`: the id, then the business columns.
     pub insert_types: Vec<Type>,
-    /// Parameter types of `insert_many`: one array type per insert column.
-    pub insert_many_types: Vec<Type>,
-    /// The stored types of the insert columns, in order.
-    pub insert_sql_types: Vec<SqlType>,
     /// Parameter types of `update`: the id, the version when versioned, then
     /// the business columns.
     pub update_types: Vec<Type>,
@@ -154,35 +148,6 @@ impl Statements {
             "INSERT INTO {t} ({insert_columns}) VALUES ({}) RETURNING {columns}",
             placeholders.join(", ")
         );
-        let mut unnest_params = Vec::with_capacity(insert_cols.len());
-        let mut unnest_select = Vec::with_capacity(insert_cols.len());
-        let mut insert_many_types = Vec::with_capacity(insert_cols.len());
-        for (i, column) in schema.insert_columns().enumerate() {
-            let quoted = quote_ident(column.name);
-            let element = match column.sql_type {
-                // Each element is one row's array, as an array literal.
-                SqlType::TextArray => {
-                    unnest_select.push(format!("{quoted}::TEXT[]"));
-                    "TEXT".into()
-                }
-                SqlType::Numeric { .. } => {
-                    unnest_select.push(quoted);
-                    "NUMERIC".into()
-                }
-                other => {
-                    unnest_select.push(quoted);
-                    other.sql()
-                }
-            };
-            unnest_params.push(format!("${}::{element}[]", i + 1));
-            insert_many_types.push(column.sql_type.column_array_type());
-        }
-        let insert_many_count = format!(
-            "INSERT INTO {t} ({insert_columns}) SELECT {} FROM UNNEST({}) AS \"batch\"({insert_columns})",
-            unnest_select.join(", "),
-            unnest_params.join(", ")
-        );
-        let insert_many = format!("{insert_many_count} RETURNING {columns}");
         let sets: Vec<String> = business
             .iter()
             .enumerate()
@@ -241,10 +206,8 @@ impl Statements {
             insert_parameters: schema.insert_columns().map(|c| c.name).collect(),
             update_parameters,
             insert_types,
-            insert_many,
-            insert_many_count,
-            insert_many_types,
-            insert_sql_types: schema.insert_columns().map(|c| c.sql_type).collect(),
+            copy_in: format!("COPY {t} ({insert_columns}) FROM STDIN (FORMAT binary)"),
+            id_range: format!("SELECT {columns} FROM {t} WHERE \"id\" BETWEEN $1 AND $2"),
             update_types,
             guard_types,
             get: format!("SELECT {columns} FROM {t} WHERE \"id\" = $1{live}"),
@@ -339,6 +302,32 @@ pub fn only_deleted<E: Entity>() -> SelectStatement {
 
 /// A bound value of a sea-query statement, ready for tokio-postgres.
 pub type BoxedParam = Box<dyn tokio_postgres::types::ToSql + Sync + Send>;
+
+/// The values sea-query collected for a statement, owned and ready to
+/// bind, with their PostgreSQL types.
+pub(crate) struct Bound {
+    values: Vec<BoxedParam>,
+    /// Each value's type, in order.
+    pub(crate) types: Vec<Type>,
+}
+
+impl Bound {
+    /// Converts the values; [`Error::UnsupportedValue`](crate::Error::UnsupportedValue)
+    /// for a value PostgreSQL has no type for.
+    pub(crate) fn new(values: sea_query::Values) -> crate::Result<Bound> {
+        let (values, types) = bind_values(values)?.into_iter().unzip();
+        Ok(Bound { values, types })
+    }
+
+    /// The values as statement parameters.
+    pub(crate) fn params(&self) -> crate::Params<'_> {
+        let mut out = crate::Params::new();
+        for value in &self.values {
+            out.push(&**value);
+        }
+        out
+    }
+}
 
 /// Converts the values sea-query collected into parameters, keeping their
 /// exact types: decimals stay `Decimal` (never `f64`), timestamps with a zone
@@ -459,11 +448,11 @@ fn query_value(value: SqlParam<'_>, sql_type: SqlType) -> crate::Result<sea_quer
 /// `(column, value)` for each business column of a row.
 fn business_query_values<'a>(
     schema: &'static TableSchema,
-    values: Vec<SqlParam<'a>>,
+    values: crate::Params<'a>,
 ) -> crate::Result<Vec<(Alias, Expr)>> {
     schema
         .business_columns()
-        .zip(values)
+        .zip(values.iter().copied())
         .map(|(c, v)| Ok((Alias::new(c.name), query_value(v, c.sql_type)?.into())))
         .collect()
 }

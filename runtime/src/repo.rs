@@ -31,11 +31,14 @@ use tracing::Instrument as _;
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
 
-use crate::query::ID_TYPES;
+use futures_util::{StreamExt as _, TryStreamExt as _};
+
+use crate::query::{Bound, ID_TYPES};
 use uuid::Uuid;
 
-use crate::entity::{Entity, NewEntity, SqlParam};
+use crate::entity::{Entity, NewEntity, Params};
 use crate::error::{classify, Error, Result};
+use crate::exec::Sql;
 use crate::page::{Page, Pager, Start};
 
 pub use crate::exec::{transaction, Executor, Transactional, Unnamed};
@@ -52,7 +55,7 @@ enum Guard {
 /// A version-checked write: its statement and what its parameters are.
 struct Write<'s> {
     operation: &'static str,
-    sql: &'s str,
+    sql: &'static str,
     types: &'s [Type],
     parameters: &'s [&'static str],
 }
@@ -66,11 +69,19 @@ pub const DEFAULT_SLOW_STATEMENT: Duration = Duration::from_millis(500);
 /// the table, the operation, the rows returned or affected and the duration;
 /// bound values are never recorded. A statement slower than the threshold
 /// also emits a warning.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Repo<'e, X> {
     executor: &'e X,
     slow: Duration,
 }
+
+impl<X> Clone for Repo<'_, X> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<X> Copy for Repo<'_, X> {}
 
 impl<'e, X: Executor> Repo<'e, X> {
     /// Operations on `executor`: a connection or an open transaction.
@@ -93,14 +104,14 @@ impl<'e, X: Executor> Repo<'e, X> {
     }
 
     /// Runs one statement inside its span, recording rows and duration.
-    pub(crate) async fn traced<T, F>(
+    pub(crate) async fn traced<T, Er, F>(
         &self,
         table: &'static str,
         operation: &'static str,
         run: F,
-    ) -> Result<T, tokio_postgres::Error>
+    ) -> Result<T, Er>
     where
-        F: Future<Output = Result<T, tokio_postgres::Error>>,
+        F: Future<Output = Result<T, Er>>,
         T: RowCount,
     {
         let span = tracing::debug_span!(
@@ -114,8 +125,8 @@ impl<'e, X: Executor> Repo<'e, X> {
         let result = run.instrument(span.clone()).await;
         let elapsed = started.elapsed();
         span.record("duration_us", elapsed.as_micros() as u64);
-        if let Ok(out) = &result {
-            span.record("rows", out.row_count());
+        if let Some(rows) = result.as_ref().ok().and_then(RowCount::row_count) {
+            span.record("rows", rows);
         }
         if elapsed >= self.slow {
             tracing::warn!(
@@ -141,14 +152,18 @@ impl<'e, X: Executor> Repo<'e, X> {
     pub async fn insert_with_id<N: NewEntity>(&self, id: Uuid, new: &N) -> Result<N::Entity> {
         let schema = N::Entity::SCHEMA;
         let statements = N::Entity::statements();
-        let mut params: Vec<SqlParam<'_>> = vec![&id];
-        params.extend(new.business_values());
+        let mut params = Params::new();
+        params.push(&id);
+        new.bind_business(&mut params);
         let row = self
             .traced(
                 schema.name,
                 "insert",
-                self.executor
-                    .query_opt(&statements.insert, &params, &statements.insert_types),
+                self.executor.query_opt(
+                    Sql::Fixed(&statements.insert),
+                    &params,
+                    &statements.insert_types,
+                ),
             )
             .await
             .map_err(|e| classify(e, Some(schema), &statements.insert_parameters))?;
@@ -175,7 +190,7 @@ impl<'e, X: Executor> Repo<'e, X> {
                 E::SCHEMA.name,
                 "get",
                 self.executor
-                    .query_opt(&E::statements().get, &[&id], ID_TYPES),
+                    .query_opt(Sql::Fixed(&E::statements().get), &[&id], ID_TYPES),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
@@ -217,8 +232,73 @@ impl<'e, X: Executor> Repo<'e, X> {
         statement: &impl sea_query::QueryStatementWriter,
         operation: &'static str,
     ) -> Result<Vec<E>> {
-        let rows = self.rows_of::<E>(statement, operation).await?;
-        rows.iter().map(E::from_row).collect()
+        let (sql, values) = statement.build(sea_query::PostgresQueryBuilder);
+        let bound = Bound::new(values)?;
+        let params = bound.params();
+        let rows = self.executor.rows(Sql::Built(&sql), &params, &bound.types);
+        self.traced(E::SCHEMA.name, operation, async {
+            let rows = rows.await.map_err(|e| Error::from_db(e, E::SCHEMA))?;
+            let mut rows = std::pin::pin!(rows);
+            let mut out = Vec::new();
+            // Each row is decoded as it arrives, and its buffer freed.
+            while let Some(row) = rows
+                .try_next()
+                .await
+                .map_err(|e| Error::from_db(e, E::SCHEMA))?
+            {
+                out.push(E::from_row(&row)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// The rows of a select, decoded one by one as they arrive, for results
+    /// too large to hold: the server is held back while the caller does not
+    /// read (the socket's buffers fill, and PostgreSQL waits), so memory
+    /// stays flat however many rows there are. Takes the same scoped
+    /// selects as [`list`](Self::list). The connection is busy until the
+    /// stream ends or is dropped; inside a transaction the whole read sees
+    /// one snapshot.
+    ///
+    /// ```no_run
+    /// # use ordinance::prelude::*;
+    /// # #[derive(Entity, Debug)] pub struct User { pub id: Uuid, #[column(max_len = 320)] pub email: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+    /// # async fn demo(conn: &ordinance::exec::Connection) -> ordinance::Result<()> {
+    /// use ordinance::deps::futures_util::TryStreamExt as _;
+    /// use ordinance::repo::Repo;
+    ///
+    /// let repo = Repo::new(conn);
+    /// let users = repo.stream::<User>(&ordinance::query::live::<User>());
+    /// let mut users = std::pin::pin!(users);
+    /// while let Some(user) = users.try_next().await? {
+    ///     println!("{}", user.email);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream<E: Entity>(
+        &self,
+        select: &sea_query::SelectStatement,
+    ) -> impl futures_util::Stream<Item = Result<E>> + Send + 'e {
+        let (sql, values) = select.build(sea_query::PostgresQueryBuilder);
+        let repo = *self;
+        let open = async move {
+            let bound = Bound::new(values)?;
+            let params = bound.params();
+            let rows = repo.executor.rows(Sql::Built(&sql), &params, &bound.types);
+            let rows = repo
+                .traced(E::SCHEMA.name, "stream", async {
+                    rows.await.map_err(|e| Error::from_db(e, E::SCHEMA))
+                })
+                .await?;
+            Ok::<_, Error>(rows.map_err(|e| Error::from_db(e, E::SCHEMA)))
+        };
+        futures_util::stream::once(open)
+            .try_flatten()
+            .map(|row| match row {
+                Ok(row) => E::from_row(&row),
+                Err(e) => Err(e),
+            })
     }
 
     /// The first page in the pager's order.
@@ -261,16 +341,13 @@ impl<'e, X: Executor> Repo<'e, X> {
         values: sea_query::Values,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
-        let owned = crate::query::bind_values(values)?;
-        let params: Vec<SqlParam<'_>> = owned.iter().map(|(p, _)| &**p as SqlParam<'_>).collect();
-        let types: Vec<Type> = owned.iter().map(|(_, t)| t.clone()).collect();
-        self.traced(
-            E::SCHEMA.name,
-            operation,
-            self.executor.query(sql, &params, &types),
-        )
+        let bound = Bound::new(values)?;
+        let params = bound.params();
+        let rows = self.executor.query(Sql::Built(sql), &params, &bound.types);
+        self.traced(E::SCHEMA.name, operation, async {
+            rows.await.map_err(|e| Error::from_db(e, E::SCHEMA))
+        })
         .await
-        .map_err(|e| Error::from_db(e, E::SCHEMA))
     }
 
     /// The number of live rows.
@@ -279,7 +356,8 @@ impl<'e, X: Executor> Repo<'e, X> {
             .traced(
                 E::SCHEMA.name,
                 "count",
-                self.executor.query(&E::statements().count, &[], &[]),
+                self.executor
+                    .query(Sql::Fixed(&E::statements().count), &[], &[]),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
@@ -292,7 +370,6 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// Writes the entity's business columns, bumping `version` and setting
     /// `updated_at`, if the row is live and still at `entity`'s version.
     pub async fn update<E: Entity>(&self, entity: &E) -> Result<E> {
-        let values = entity.business_values();
         let s = E::statements();
         let write = Write {
             operation: "update",
@@ -300,7 +377,7 @@ impl<'e, X: Executor> Repo<'e, X> {
             types: &s.update_types,
             parameters: &s.update_parameters,
         };
-        self.guarded(entity, write, values, Guard::Live).await
+        self.guarded(entity, write, true, Guard::Live).await
     }
 
     /// Marks the row deleted (`deleted_at = now()`), version-checked.
@@ -335,7 +412,7 @@ impl<'e, X: Executor> Repo<'e, X> {
             types: &E::statements().guard_types,
             parameters: &[],
         };
-        self.guarded(entity, write, Vec::new(), guard).await
+        self.guarded(entity, write, false, guard).await
     }
 
     /// Removes the row for good, live or soft-deleted. Returns whether a row
@@ -346,33 +423,38 @@ impl<'e, X: Executor> Repo<'e, X> {
                 E::SCHEMA.name,
                 "purge",
                 self.executor
-                    .query_opt(&E::statements().purge, &[&id], ID_TYPES),
+                    .query_opt(Sql::Fixed(&E::statements().purge), &[&id], ID_TYPES),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
         Ok(removed.is_some())
     }
 
-    /// Runs a write that matches `id` (and `version`), explaining a miss.
+    /// Runs a write that matches `id` (and `version`), explaining a miss;
+    /// `business` binds the business columns after them.
     async fn guarded<E: Entity>(
         &self,
         entity: &E,
         write: Write<'_>,
-        values: Vec<SqlParam<'_>>,
+        business: bool,
         guard: Guard,
     ) -> Result<E> {
         let id = entity.id();
         let version = entity.version();
-        let mut params: Vec<SqlParam<'_>> = vec![&id];
+        let mut params = Params::new();
+        params.push(&id);
         if let Some(v) = &version {
             params.push(v);
         }
-        params.extend(values);
+        if business {
+            entity.bind_business(&mut params);
+        }
         let row = self
             .traced(
                 E::SCHEMA.name,
                 write.operation,
-                self.executor.query_opt(write.sql, &params, write.types),
+                self.executor
+                    .query_opt(Sql::Fixed(write.sql), &params, write.types),
             )
             .await
             .map_err(|e| classify(e, Some(E::SCHEMA), write.parameters))?;
@@ -407,7 +489,7 @@ impl<'e, X: Executor> Repo<'e, X> {
                 table,
                 "probe",
                 self.executor
-                    .query_opt(&E::statements().probe, &[&id], ID_TYPES),
+                    .query_opt(Sql::Fixed(&E::statements().probe), &[&id], ID_TYPES),
             )
             .await;
         let row = match probe {
@@ -442,19 +524,27 @@ impl<'e, X: Executor> Repo<'e, X> {
     }
 }
 
-/// How many rows a statement's result carries, for its span.
+/// How many rows a statement's result carries, for its span, when known
+/// as the statement ends.
 pub(crate) trait RowCount {
-    fn row_count(&self) -> u64;
+    fn row_count(&self) -> Option<u64>;
 }
 
-impl RowCount for Vec<Row> {
-    fn row_count(&self) -> u64 {
-        self.len() as u64
+impl<T> RowCount for Vec<T> {
+    fn row_count(&self) -> Option<u64> {
+        Some(self.len() as u64)
     }
 }
 
 impl RowCount for Option<Row> {
-    fn row_count(&self) -> u64 {
-        u64::from(self.is_some())
+    fn row_count(&self) -> Option<u64> {
+        Some(u64::from(self.is_some()))
+    }
+}
+
+/// A stream's rows are counted by its reader.
+impl RowCount for tokio_postgres::RowStream {
+    fn row_count(&self) -> Option<u64> {
+        None
     }
 }

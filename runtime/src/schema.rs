@@ -153,29 +153,6 @@ impl SqlType {
             SqlType::Bytea => Type::BYTEA,
         }
     }
-
-    /// The array type that carries a whole column of this type in one
-    /// parameter (batch inserts bind one array per column and `UNNEST` them).
-    /// `TEXT[]` columns travel as a `TEXT[]` of array literals, because
-    /// PostgreSQL arrays cannot be ragged.
-    pub fn column_array_type(&self) -> tokio_postgres::types::Type {
-        use tokio_postgres::types::Type;
-        match self {
-            SqlType::Uuid => Type::UUID_ARRAY,
-            SqlType::Text | SqlType::TextArray => Type::TEXT_ARRAY,
-            SqlType::Boolean => Type::BOOL_ARRAY,
-            SqlType::SmallInt => Type::INT2_ARRAY,
-            SqlType::Integer => Type::INT4_ARRAY,
-            SqlType::BigInt => Type::INT8_ARRAY,
-            SqlType::Numeric { .. } => Type::NUMERIC_ARRAY,
-            SqlType::Real => Type::FLOAT4_ARRAY,
-            SqlType::DoublePrecision => Type::FLOAT8_ARRAY,
-            SqlType::Timestamptz => Type::TIMESTAMPTZ_ARRAY,
-            SqlType::Date => Type::DATE_ARRAY,
-            SqlType::Jsonb => Type::JSONB_ARRAY,
-            SqlType::Bytea => Type::BYTEA_ARRAY,
-        }
-    }
 }
 
 impl fmt::Display for SqlType {

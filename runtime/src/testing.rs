@@ -33,9 +33,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::Config;
 
 use crate::error::{Error, Result};
+use crate::exec::Connection;
 
 /// The server tests talk to: the one in `DATABASE_URL`, or a throwaway one.
 #[derive(Debug)]
@@ -225,7 +226,7 @@ impl TestServer {
     }
 
     /// A connection to the maintenance database, for creating databases.
-    async fn admin(&self) -> Result<Client> {
+    async fn admin(&self) -> Result<Connection> {
         let mut config = self.config.clone();
         if config.get_dbname().is_none() {
             config.dbname("postgres");
@@ -234,15 +235,10 @@ impl TestServer {
     }
 }
 
-/// Opens a connection and drives it on the current tokio runtime.
-pub async fn connect(config: &Config) -> Result<Client> {
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(async move {
-        // The connection ends when the client is dropped; a broken connection
-        // shows up as an error on the client's next call.
-        let _ = connection.await;
-    });
-    Ok(client)
+/// Opens a connection (with its statement cache) and drives it on the
+/// current tokio runtime.
+pub async fn connect(config: &Config) -> Result<Connection> {
+    Ok(Connection::connect(config).await?)
 }
 
 impl Embedded {
@@ -633,7 +629,7 @@ impl TestDatabase {
     }
 
     /// Opens a new connection to this database, driven on the current runtime.
-    pub async fn connect(&self) -> Result<Client> {
+    pub async fn connect(&self) -> Result<Connection> {
         connect(&self.config).await
     }
 }

@@ -5,14 +5,14 @@
 use ordinance::deps::sea_query::{
     Expr, ExprTrait, OnConflict, PostgresQueryBuilder, QueryStatementWriter,
 };
+use ordinance::exec::Connection;
 use ordinance::prelude::*;
 use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
 use ordinance::{query, Error};
 use ordinance_tests::*;
-use tokio_postgres::Client;
 
-async fn setup() -> (TestDatabase, Client) {
+async fn setup() -> (TestDatabase, Connection) {
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
     (db, client)

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ordinance::ddl::SchemaDdl;
+use ordinance::exec::Connection;
 use ordinance::schema::{CheckKind, TableSchema};
 use ordinance::testing::TestDatabase;
 use ordinance::{ColumnDefault, SqlType};
@@ -43,7 +44,7 @@ fn catalog_default(d: ColumnDefault) -> &'static str {
     }
 }
 
-async fn applied() -> (TestDatabase, Client, SchemaDdl) {
+async fn applied() -> (TestDatabase, Connection, SchemaDdl) {
     let ddl = SchemaDdl::new(&all_schemas()).expect("fixture schema orders");
     let db = TestDatabase::create().await.expect("test database");
     let client = db.connect().await.expect("connect");

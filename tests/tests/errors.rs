@@ -1,14 +1,15 @@
 //! Errors say what PostgreSQL said, as typed cases a caller can act on, and
 //! no data from the database makes the kit panic.
 
+use ordinance::exec::Connection;
 use ordinance::migrate::Migrations;
 use ordinance::prelude::*;
 use ordinance::repo::Repo;
 use ordinance::{Error, Json};
 use ordinance_tests::*;
-use tokio_postgres::{Client, IsolationLevel};
+use tokio_postgres::IsolationLevel;
 
-async fn setup() -> (ordinance::testing::TestDatabase, Client) {
+async fn setup() -> (ordinance::testing::TestDatabase, Connection) {
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
     (db, client)

@@ -25,7 +25,7 @@ async fn databases_are_isolated_and_templates_are_cloned() {
     ca.execute("INSERT INTO notes VALUES ('only in a')", &[])
         .await
         .expect("insert");
-    let count = |c: tokio_postgres::Client| async move {
+    let count = |c: ordinance::exec::Connection| async move {
         c.query_one("SELECT count(*) FROM notes", &[])
             .await
             .expect("count")

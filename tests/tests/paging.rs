@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use ordinance::batch::insert_many;
 use ordinance::deps::sea_query::{Expr, ExprTrait, PostgresQueryBuilder};
+use ordinance::exec::Connection;
 use ordinance::page::{CursorError, Direction, Pager, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use ordinance::prelude::*;
 use ordinance::query::Scope;
@@ -61,7 +62,7 @@ fn entry(i: u64) -> NewEntry {
     }
 }
 
-async fn database() -> (TestDatabase, Client) {
+async fn database() -> (TestDatabase, Connection) {
     let ddl = ordinance::ddl::SchemaDdl::new(&[Entry::SCHEMA]).expect("ddl");
     let db = TestDatabase::with_schema(&ddl.up()).await.expect("db");
     let client = db.connect().await.expect("connect");
@@ -99,7 +100,10 @@ async fn expected_ids(client: &Client, pager: &Pager<Entry>, filter: &str) -> Ve
 
 /// Walks forward from the first page and backward from the last, checking
 /// the links and the has-more flags along the way.
-async fn walk_both_ways(repo: &Repo<'_, Client>, pager: &Pager<Entry>) -> (Vec<Uuid>, Vec<Uuid>) {
+async fn walk_both_ways(
+    repo: &Repo<'_, Connection>,
+    pager: &Pager<Entry>,
+) -> (Vec<Uuid>, Vec<Uuid>) {
     let mut forward = Vec::new();
     let mut page = repo.first_page(pager).await.expect("first page");
     assert!(!page.has_previous && page.previous.is_none());

@@ -8,13 +8,13 @@ use std::sync::{Arc, Mutex};
 
 use ordinance::batch::insert_many;
 use ordinance::deps::sea_query::{Expr, ExprTrait, Order};
+use ordinance::exec::Connection;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
 use ordinance::query::Scope;
 use ordinance::relation::{join_parent, left_join_children, left_join_parent, JOINED};
 use ordinance::repo::{Repo, Unnamed};
 use ordinance::testing::TestDatabase;
-use tokio_postgres::Client;
 use tracing::span::{Attributes, Id};
 use tracing::Subscriber;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -106,7 +106,7 @@ pub struct ArticleLabel {
     pub version: i32,
 }
 
-async fn database() -> (TestDatabase, Client) {
+async fn database() -> (TestDatabase, Connection) {
     let ddl = ordinance::ddl::SchemaDdl::new(&[
         Member::SCHEMA,
         Profile::SCHEMA,

@@ -2,13 +2,13 @@
 //! locking, typed errors, transactions, and values that try to escape.
 
 use ordinance::deps::sea_query::PostgresQueryBuilder;
+use ordinance::exec::Connection;
 use ordinance::prelude::*;
 use ordinance::repo::Repo;
 use ordinance::{query, Error, Json};
 use ordinance_tests::*;
-use tokio_postgres::Client;
 
-async fn setup() -> (ordinance::testing::TestDatabase, Client) {
+async fn setup() -> (ordinance::testing::TestDatabase, Connection) {
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
     (db, client)

@@ -1,11 +1,11 @@
 //! The PgBouncer mode: every statement unnamed and typed, in one round trip.
 
 use ordinance::deps::sea_query::{Expr, ExprTrait};
+use ordinance::exec::Connection;
 use ordinance::repo::{Repo, Unnamed};
 use ordinance::testing::TestServer;
 use ordinance::{query, Error};
 use ordinance_tests::*;
-use tokio_postgres::Client;
 
 /// The server log lines of one backend, from the throwaway server's log.
 fn log_of(pid: i32) -> Vec<String> {
@@ -22,7 +22,7 @@ fn log_of(pid: i32) -> Vec<String> {
         .collect()
 }
 
-async fn logged_session(db: &ordinance::testing::TestDatabase) -> (Client, i32) {
+async fn logged_session(db: &ordinance::testing::TestDatabase) -> (Connection, i32) {
     let client = db.connect().await.expect("connect");
     client
         .batch_execute("SET log_statement = 'all'")

@@ -326,8 +326,8 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
         fn version(&self) -> ::core::option::Option<i32> {
             #version
         }
-        fn business_values(&self) -> ::std::vec::Vec<::ordinance::SqlParam<'_>> {
-            ::std::vec![#(&self.#business as ::ordinance::SqlParam<'_>),*]
+        fn bind_business<'a>(&'a self, out: &mut ::ordinance::Params<'a>) {
+            out.extend_from_slice(&[#(&self.#business as ::ordinance::SqlParam<'_>),*]);
         }
     }
 }
@@ -365,8 +365,8 @@ pub(super) fn new_struct(
         quote! {
             impl ::ordinance::NewEntity for #new_ident {
                 type Entity = #ident;
-                fn business_values(&self) -> ::std::vec::Vec<::ordinance::SqlParam<'_>> {
-                    ::std::vec![#(&self.#idents as ::ordinance::SqlParam<'_>),*]
+                fn bind_business<'a>(&'a self, out: &mut ::ordinance::Params<'a>) {
+                    out.extend_from_slice(&[#(&self.#idents as ::ordinance::SqlParam<'_>),*]);
                 }
             }
         }
@@ -389,7 +389,7 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
     quote! {
         impl ::ordinance::NewEntity for #new_ident {
             type Entity = #ident;
-            fn business_values(&self) -> ::std::vec::Vec<::ordinance::SqlParam<'_>> {
+            fn bind_business<'a>(&'a self, _: &mut ::ordinance::Params<'a>) {
                 ::core::unreachable!()
             }
         }
@@ -410,7 +410,7 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
             fn version(&self) -> ::core::option::Option<i32> {
                 ::core::unreachable!()
             }
-            fn business_values(&self) -> ::std::vec::Vec<::ordinance::SqlParam<'_>> {
+            fn bind_business<'a>(&'a self, _: &mut ::ordinance::Params<'a>) {
                 ::core::unreachable!()
             }
         }

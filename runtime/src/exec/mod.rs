@@ -6,6 +6,8 @@
 //! transaction pooling. Every executor binds values through
 //! [`redact::Redacted`], so the driver's debug log never shows them.
 
+mod cache;
+mod connection;
 pub mod redact;
 mod transaction;
 
@@ -13,35 +15,57 @@ use std::future::Future;
 
 use futures_util::{pin_mut, TryStreamExt as _};
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, Row, RowStream, Statement, Transaction};
+use tokio_postgres::{Client, Row, RowStream, Statement};
 
 use crate::entity::SqlParam;
 use redact::{redacted, Redacted};
 
-pub use transaction::{transaction, Transactional};
+pub use cache::{Sql, StatementCache, BUILT_CAPACITY};
+pub use connection::Connection;
+pub use transaction::{transaction, Transaction, Transactional};
 
-/// Something statements can run on: a [`Client`], a [`Transaction`], a
-/// pooled connection, or [`Unnamed`] for PgBouncer's transaction pooling.
+/// Something statements can run on: a [`Connection`] (or a pooled one), a
+/// [`Transaction`], [`Unnamed`] for PgBouncer's transaction pooling, or a
+/// bare `tokio_postgres` `Client` or `Transaction`.
 ///
 /// Each call carries the parameters' PostgreSQL types, taken from the
 /// entity's schema; executors that let the server infer them ignore them.
 /// The futures are `Send`, so repository calls can run inside spawned tasks.
+///
+/// | executor | statements |
+/// |---|---|
+/// | [`Connection`], pooled connection, [`Transaction`] begun on either | prepared once per connection, then one round trip |
+/// | [`Unnamed`], bare `Client`, bare `tokio_postgres::Transaction` | one unnamed round trip, planned every time |
 pub trait Executor: Sync {
-    /// Runs a statement returning rows.
-    fn query(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-        types: &[Type],
-    ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send;
+    /// Runs a statement; its rows are read as they arrive, the server held
+    /// back by the socket while the caller does not read (backpressure).
+    fn rows<'a>(
+        &'a self,
+        sql: Sql<'a>,
+        params: &'a [SqlParam<'a>],
+        types: &'a [Type],
+    ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a;
+
+    /// Runs a statement returning rows, and collects them.
+    fn query<'a>(
+        &'a self,
+        sql: Sql<'a>,
+        params: &'a [SqlParam<'a>],
+        types: &'a [Type],
+    ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send + 'a {
+        async move { all_rows(self.rows(sql, params, types).await?).await }
+    }
+
     /// Runs a statement returning at most one row (the first, if it
     /// returns more).
-    fn query_opt(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-        types: &[Type],
-    ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send;
+    fn query_opt<'a>(
+        &'a self,
+        sql: Sql<'a>,
+        params: &'a [SqlParam<'a>],
+        types: &'a [Type],
+    ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send + 'a {
+        async move { first_row(self.rows(sql, params, types).await?).await }
+    }
 }
 
 /// Every row of a result.
@@ -62,86 +86,200 @@ async fn first_row(rows: RowStream) -> Result<Option<Row>, tokio_postgres::Error
     Ok(first)
 }
 
-/// How an executor that prepares statements gets one for a text and runs
-/// it: every such executor shares one [`Executor`] implementation.
-trait Prepares: Sync {
-    /// The prepared statement of `sql`, its parameters typed `types`.
-    fn statement(
+/// The two things of tokio-postgres statements run on: a `Client`, or a
+/// `Transaction` (whose statements see its snapshot).
+trait Driver: Sync {
+    /// Whether a failed statement aborts the surrounding transaction, so it
+    /// must not be retried.
+    const IN_TRANSACTION: bool;
+    fn prepare_typed(
         &self,
         sql: &str,
         types: &[Type],
     ) -> impl Future<Output = Result<Statement, tokio_postgres::Error>> + Send;
-    /// Runs a prepared statement with redacted parameters.
-    fn rows<'a>(
+    fn query_prepared<'a>(
         &'a self,
         statement: &'a Statement,
         params: &'a [SqlParam<'a>],
     ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a;
+    fn query_unnamed<'a>(
+        &'a self,
+        sql: &'a str,
+        params: &'a [SqlParam<'a>],
+        types: &'a [Type],
+    ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a;
 }
 
-impl<T: Prepares> Executor for T {
-    async fn query(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-        types: &[Type],
-    ) -> Result<Vec<Row>, tokio_postgres::Error> {
-        let statement = self.statement(sql, types).await?;
-        all_rows(self.rows(&statement, params).await?).await
-    }
-    async fn query_opt(
-        &self,
-        sql: &str,
-        params: &[SqlParam<'_>],
-        types: &[Type],
-    ) -> Result<Option<Row>, tokio_postgres::Error> {
-        let statement = self.statement(sql, types).await?;
-        first_row(self.rows(&statement, params).await?).await
-    }
-}
-
-/// Implements [`Prepares`] with the given method for the statement:
-/// `prepare_typed` for `Client` and `Transaction` (prepared each call,
-/// closed when dropped, typed so the server takes each value at the type it
-/// was bound with: an `i32` compared with a `SMALLINT` column is fine), and
-/// `prepare_typed_cached` for a pooled connection (`Repo::new(&*conn)`),
-/// which prepares each text once per connection, so a call costs one round
-/// trip; the kit's statements have fixed text, so that cache stays small.
-macro_rules! prepares {
-    ($($ty:ty => $prepare:ident),*) => {$(
-        impl Prepares for $ty {
-            fn statement(
+macro_rules! driver {
+    ($($ty:ty => $in_transaction:expr),*) => {$(
+        impl Driver for $ty {
+            const IN_TRANSACTION: bool = $in_transaction;
+            fn prepare_typed(
                 &self,
                 sql: &str,
                 types: &[Type],
             ) -> impl Future<Output = Result<Statement, tokio_postgres::Error>> + Send {
-                self.$prepare(sql, types)
+                <$ty>::prepare_typed(self, sql, types)
             }
-            fn rows<'a>(
+            fn query_prepared<'a>(
                 &'a self,
                 statement: &'a Statement,
                 params: &'a [SqlParam<'a>],
             ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a {
                 self.query_raw(statement, redacted(params))
             }
+            fn query_unnamed<'a>(
+                &'a self,
+                sql: &'a str,
+                params: &'a [SqlParam<'a>],
+                types: &'a [Type],
+            ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a {
+                self.query_typed_raw(sql, typed(params, types))
+            }
         }
     )*};
 }
 
-prepares!(
-    Client => prepare_typed,
-    Transaction<'_> => prepare_typed,
-    deadpool_postgres::ClientWrapper => prepare_typed_cached
-);
+driver!(Client => false, tokio_postgres::Transaction<'_> => true);
+
+/// An executor as the kit sees it: the driver statements run on, and the
+/// connection's statement cache when there is one.
+trait Session: Sync {
+    type Driver: Driver;
+    fn driver(&self) -> &Self::Driver;
+    fn cache(&self) -> Option<&StatementCache>;
+}
+
+impl<S: Session> Executor for S {
+    fn rows<'a>(
+        &'a self,
+        sql: Sql<'a>,
+        params: &'a [SqlParam<'a>],
+        types: &'a [Type],
+    ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a {
+        let driver = self.driver();
+        let cache = self.cache();
+        async move {
+            match cache {
+                Some(cache) => cached(driver, cache, sql, params, types).await,
+                None => driver.query_unnamed(sql.text(), params, types).await,
+            }
+        }
+    }
+}
+
+/// Runs `sql` as the connection's prepared statement, preparing it on first
+/// use. A statement the server no longer knows (a connection reset behind
+/// the kit's back) or whose plan no longer fits its table (`cached plan
+/// must not change result type` after a schema change) is forgotten, and,
+/// outside a transaction, prepared again and retried once.
+async fn cached<D: Driver>(
+    driver: &D,
+    cache: &StatementCache,
+    sql: Sql<'_>,
+    params: &[SqlParam<'_>],
+    types: &[Type],
+) -> Result<RowStream, tokio_postgres::Error> {
+    let statement = match cache.get(sql, types) {
+        Some(statement) => statement,
+        None => prepare(driver, cache, sql, types).await?,
+    };
+    match driver.query_prepared(&statement, params).await {
+        Err(e) if is_stale(&e) => {
+            cache.remove(sql, types);
+            if D::IN_TRANSACTION {
+                return Err(e);
+            }
+            let statement = prepare(driver, cache, sql, types).await?;
+            driver.query_prepared(&statement, params).await
+        }
+        result => result,
+    }
+}
+
+async fn prepare<D: Driver>(
+    driver: &D,
+    cache: &StatementCache,
+    sql: Sql<'_>,
+    types: &[Type],
+) -> Result<Statement, tokio_postgres::Error> {
+    let statement = driver.prepare_typed(sql.text(), types).await?;
+    cache.insert(sql, types, statement.clone());
+    Ok(statement)
+}
+
+/// Whether a statement failed because its preparation is out of date.
+fn is_stale(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    match e.code() {
+        Some(code) if *code == SqlState::INVALID_SQL_STATEMENT_NAME => true,
+        Some(code) if *code == SqlState::FEATURE_NOT_SUPPORTED => e
+            .as_db_error()
+            .is_some_and(|db| db.message().starts_with("cached plan must not change")),
+        _ => false,
+    }
+}
+
+impl Session for Connection {
+    type Driver = Client;
+    fn driver(&self) -> &Client {
+        self
+    }
+    fn cache(&self) -> Option<&StatementCache> {
+        Some(self.statement_cache())
+    }
+}
+
+impl<'c> Session for Transaction<'c> {
+    type Driver = tokio_postgres::Transaction<'c>;
+    fn driver(&self) -> &tokio_postgres::Transaction<'c> {
+        self
+    }
+    fn cache(&self) -> Option<&StatementCache> {
+        self.statement_cache()
+    }
+}
+
+impl Session for Client {
+    type Driver = Client;
+    fn driver(&self) -> &Client {
+        self
+    }
+    fn cache(&self) -> Option<&StatementCache> {
+        None
+    }
+}
+
+impl<'c> Session for tokio_postgres::Transaction<'c> {
+    type Driver = tokio_postgres::Transaction<'c>;
+    fn driver(&self) -> &tokio_postgres::Transaction<'c> {
+        self
+    }
+    fn cache(&self) -> Option<&StatementCache> {
+        None
+    }
+}
 
 /// Runs every statement as one unnamed, typed statement (Parse, Bind,
 /// Execute and Sync in a single round trip), so nothing is ever prepared by
 /// name on the server and no statement spans two round trips: the mode for
 /// PgBouncer in transaction pooling mode. The types come from the entity's
-/// schema. Each call is planned afresh, so on a direct connection a pooled
-/// connection's cached statements are faster.
+/// schema. Each call is parsed and planned afresh, so on a direct
+/// connection a [`Connection`]'s cached statements are faster (the README's
+/// benchmark table gives the cost).
 #[derive(Debug, Clone, Copy)]
 pub struct Unnamed<'c, C>(pub &'c C);
+
+#[allow(private_bounds)]
+impl<C: Session> Session for Unnamed<'_, C> {
+    type Driver = C::Driver;
+    fn driver(&self) -> &C::Driver {
+        self.0.driver()
+    }
+    fn cache(&self) -> Option<&StatementCache> {
+        None
+    }
+}
 
 fn typed<'p>(
     params: &'p [SqlParam<'p>],
@@ -149,28 +287,3 @@ fn typed<'p>(
 ) -> impl Iterator<Item = (Redacted<'p>, Type)> + 'p {
     redacted(params).zip(types.iter().cloned())
 }
-
-macro_rules! unnamed {
-    ($($ty:ty),*) => {$(
-        impl Executor for Unnamed<'_, $ty> {
-            async fn query(
-                &self,
-                sql: &str,
-                params: &[SqlParam<'_>],
-                types: &[Type],
-            ) -> Result<Vec<Row>, tokio_postgres::Error> {
-                all_rows(self.0.query_typed_raw(sql, typed(params, types)).await?).await
-            }
-            async fn query_opt(
-                &self,
-                sql: &str,
-                params: &[SqlParam<'_>],
-                types: &[Type],
-            ) -> Result<Option<Row>, tokio_postgres::Error> {
-                first_row(self.0.query_typed_raw(sql, typed(params, types)).await?).await
-            }
-        }
-    )*};
-}
-
-unnamed!(Client, Transaction<'_>);

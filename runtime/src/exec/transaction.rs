@@ -2,14 +2,73 @@
 //! the same helper opens a savepoint.
 
 use std::future::Future;
+use std::ops::{Deref, DerefMut};
 
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::Client;
 
+use super::cache::StatementCache;
+use super::connection::Connection;
 use crate::error::Result;
 
+/// An open transaction (or savepoint) that shares its connection's
+/// statement cache, so the kit's statements inside it are prepared once per
+/// connection, not once per transaction. Rolled back when dropped without
+/// [`commit`](Self::commit). It dereferences to the `tokio_postgres`
+/// transaction for everything else.
+pub struct Transaction<'c> {
+    inner: tokio_postgres::Transaction<'c>,
+    cache: Option<&'c StatementCache>,
+}
+
+impl std::fmt::Debug for Transaction<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction")
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'c> Transaction<'c> {
+    /// Wraps a `tokio_postgres` transaction with the cache of the
+    /// connection it runs on (`None`: statements run unnamed).
+    pub fn new(inner: tokio_postgres::Transaction<'c>, cache: Option<&'c StatementCache>) -> Self {
+        Transaction { inner, cache }
+    }
+
+    /// Commits (or releases the savepoint).
+    pub async fn commit(self) -> Result<(), tokio_postgres::Error> {
+        self.inner.commit().await
+    }
+
+    /// Rolls back (to the savepoint).
+    pub async fn rollback(self) -> Result<(), tokio_postgres::Error> {
+        self.inner.rollback().await
+    }
+
+    /// The connection's statement cache, if it has one.
+    pub fn statement_cache(&self) -> Option<&'c StatementCache> {
+        self.cache
+    }
+}
+
+impl<'c> Deref for Transaction<'c> {
+    type Target = tokio_postgres::Transaction<'c>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl DerefMut for Transaction<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
+
 /// A connection or transaction that can open a (nested) transaction: a
-/// [`Client`], a pooled connection, or an open [`Transaction`] (which opens
-/// a savepoint).
+/// [`Connection`], a pooled connection, an open [`Transaction`] (which
+/// opens a savepoint), or a bare `tokio_postgres` `Client` or
+/// `Transaction` (whose transactions run statements unnamed, having no
+/// cache to share).
 pub trait Transactional: Send {
     /// Opens a transaction, or a savepoint inside an open one.
     fn begin(
@@ -17,11 +76,12 @@ pub trait Transactional: Send {
     ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send;
 }
 
-impl Transactional for Client {
+impl Transactional for Connection {
     fn begin(
         &mut self,
     ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
-        self.transaction()
+        let (client, cache) = self.parts();
+        async move { Ok(Transaction::new(client.transaction().await?, Some(cache))) }
     }
 }
 
@@ -29,30 +89,27 @@ impl Transactional for Transaction<'_> {
     fn begin(
         &mut self,
     ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
-        self.transaction()
+        let cache = self.cache;
+        async move { Ok(Transaction::new(self.inner.transaction().await?, cache)) }
     }
 }
 
-impl Transactional for deadpool_postgres::ClientWrapper {
-    fn begin(
-        &mut self,
-    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
-        Client::transaction(self)
+impl Transactional for Client {
+    async fn begin(&mut self) -> Result<Transaction<'_>, tokio_postgres::Error> {
+        Ok(Transaction::new(self.transaction().await?, None))
     }
 }
 
-impl Transactional for deadpool_postgres::Object {
-    fn begin(
-        &mut self,
-    ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
-        Client::transaction(self)
+impl Transactional for tokio_postgres::Transaction<'_> {
+    async fn begin(&mut self) -> Result<Transaction<'_>, tokio_postgres::Error> {
+        Ok(Transaction::new(self.transaction().await?, None))
     }
 }
 
 /// Runs `work` in a transaction (a savepoint when `conn` is already one):
 /// committed when it returns `Ok`, rolled back when it returns `Err`, and
 /// rolled back too if it panics or the future is dropped. `conn` is a
-/// `Client`, a pooled connection, or the transaction of an enclosing call,
+/// [`Connection`], a pooled connection, or the transaction of an enclosing call,
 /// so calls nest:
 ///
 /// ```no_run

@@ -45,7 +45,7 @@ pub async fn pending_steps(
     migrations.apply_schema(&mut client).await?;
     let current = Catalog::read(&client).await?;
     let desired_db = TestDatabase::with_schema(&ddl.up()).await?;
-    let desired = Catalog::read(&desired_db.connect().await?).await?;
+    let desired = Catalog::read(&*desired_db.connect().await?).await?;
     diff(&current, &desired, schemas, permissions)
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{sql, ChildrenOf, JoinEntity, One, ParentOf, Relation, IDS_PER_STATEMENT};
 use crate::entity::{Entity, SqlParam};
 use crate::error::{Error, Result};
-use crate::exec::Executor;
+use crate::exec::{Executor, Sql};
 use crate::repo::Repo;
 
 /// The children of a set of parents, grouped by parent id, each group in the
@@ -146,7 +146,7 @@ impl<X: Executor> Repo<'_, X> {
         &self,
         schema: &'static crate::TableSchema,
         operation: &'static str,
-        sql: &str,
+        sql: &'static str,
         ids: &[Uuid],
         mut row: impl FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
@@ -156,7 +156,7 @@ impl<X: Executor> Repo<'_, X> {
                 .traced(
                     schema.name,
                     operation,
-                    self.executor().query(sql, &params, ID_ARRAY),
+                    self.executor().query(Sql::Fixed(sql), &params, ID_ARRAY),
                 )
                 .await
                 .map_err(|e| Error::from_db(e, schema))?;

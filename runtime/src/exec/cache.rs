@@ -1,0 +1,170 @@
+//! Each connection's prepared statements, found by the statement's identity.
+//!
+//! The kit's own statements (an entity's get, insert, update, …; relation
+//! loads) are [`Sql::Fixed`]: `'static` text rendered once per process, so
+//! the text's address is its identity, and a lookup hashes one `usize`
+//! instead of the whole text. Statements built per call from sea-query
+//! (`list`, pages, `fetch`) are [`Sql::Built`]: found by their text and
+//! parameter types in a second map of at most [`BUILT_CAPACITY`] entries,
+//! the least recently used going first. Fixed statements need no bound: a
+//! program has as many as its entities have operations.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rustc_hash::{FxHashMap, FxHasher};
+use tokio_postgres::types::Type;
+use tokio_postgres::Statement;
+
+/// The most statements built per call that one connection keeps prepared.
+pub const BUILT_CAPACITY: usize = 128;
+
+/// A statement's text, and how a connection's cache recognises it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sql<'a> {
+    /// Text rendered once per process and never freed: its address is its
+    /// identity. It must always run with the same parameter types.
+    Fixed(&'static str),
+    /// Text built for this call: recognised by its content and types.
+    Built(&'a str),
+}
+
+impl Sql<'_> {
+    /// The statement text.
+    pub fn text(&self) -> &str {
+        match self {
+            Sql::Fixed(text) => text,
+            Sql::Built(text) => text,
+        }
+    }
+}
+
+/// The prepared statements of one connection.
+#[derive(Default)]
+pub struct StatementCache {
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for StatementCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("StatementCache")
+            .field("fixed", &inner.fixed.len())
+            .field("built", &inner.built.len())
+            .finish()
+    }
+}
+
+struct Built {
+    types: Box<[Type]>,
+    statement: Statement,
+    used: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Keyed by the text's address.
+    fixed: HashMap<usize, Statement, BuildHasherDefault<FxHasher>>,
+    /// Keyed by text; the value carries its parameter types (a text run
+    /// with other types replaces it) and its last use.
+    built: FxHashMap<Box<str>, Built>,
+    /// Counts lookups of built statements, to find the least recent.
+    clock: u64,
+}
+
+fn address(text: &'static str) -> usize {
+    text.as_ptr() as usize
+}
+
+impl StatementCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        StatementCache::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // The map stays consistent whatever panicked while it was held.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The statement prepared for `sql` on this connection, if any.
+    pub fn get(&self, sql: Sql<'_>, types: &[Type]) -> Option<Statement> {
+        let mut inner = self.lock();
+        match sql {
+            Sql::Fixed(text) => inner.fixed.get(&address(text)).cloned(),
+            Sql::Built(text) => {
+                inner.clock += 1;
+                let now = inner.clock;
+                let built = inner.built.get_mut(text).filter(|b| &*b.types == types)?;
+                built.used = now;
+                Some(built.statement.clone())
+            }
+        }
+    }
+
+    /// Remembers `statement` as the preparation of `sql`.
+    pub fn insert(&self, sql: Sql<'_>, types: &[Type], statement: Statement) {
+        let mut inner = self.lock();
+        match sql {
+            Sql::Fixed(text) => {
+                inner.fixed.insert(address(text), statement);
+            }
+            Sql::Built(text) => {
+                if inner.built.len() >= BUILT_CAPACITY && !inner.built.contains_key(text) {
+                    let oldest = inner
+                        .built
+                        .iter()
+                        .min_by_key(|(_, b)| b.used)
+                        .map(|(key, _)| key.clone());
+                    if let Some(key) = oldest {
+                        // Dropping the statement closes it on the server.
+                        inner.built.remove(&key);
+                    }
+                }
+                inner.clock += 1;
+                let now = inner.clock;
+                let built = Built {
+                    types: types.into(),
+                    statement,
+                    used: now,
+                };
+                inner.built.insert(text.into(), built);
+            }
+        }
+    }
+
+    /// Forgets the statement of `sql`: the server no longer knows it, or
+    /// its plan no longer fits the table.
+    pub fn remove(&self, sql: Sql<'_>, types: &[Type]) {
+        let mut inner = self.lock();
+        match sql {
+            Sql::Fixed(text) => {
+                inner.fixed.remove(&address(text));
+            }
+            Sql::Built(text) => {
+                if inner.built.get(text).is_some_and(|b| &*b.types == types) {
+                    inner.built.remove(text);
+                }
+            }
+        }
+    }
+
+    /// How many statements are kept: fixed, then built.
+    pub fn len(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.fixed.len(), inner.built.len())
+    }
+
+    /// Whether nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == (0, 0)
+    }
+
+    /// Forgets every statement (closing them on the server).
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.fixed.clear();
+        inner.built.clear();
+    }
+}

@@ -1,24 +1,41 @@
 //! The repository against a hand-written tokio-postgres baseline, in one run,
-//! on connections from the same pool and server.
+//! on the same server.
 //!
 //! `cargo bench -p ordinance-examples --bench repo` prints medians and the
-//! ratio kit / baseline for: get by id, insert one, update with version check,
-//! and 10,000-row batches (batch insert vs binary COPY vs one insert per row).
+//! ratio kit / baseline for every documented path: single-row operations on
+//! a pooled connection, on a plain `Connection`, inside a transaction, on a
+//! bare `Client` and unnamed; reading 10,000 rows with `list` and `stream`;
+//! batches of 10,000 rows against binary COPY; and the peak memory of
+//! streaming 1,000,000 rows.
+//!
+//! `ORDINANCE_BENCH_ONLY=<name>-kit|<name>-base ORDINANCE_BENCH_CALLS=<n>`
+//! runs one variant `n` times with no timing loop, for callgrind: the names
+//! are printed in the first column.
+
+// One future runs at a time here, so a RefCell borrowed across an await
+// cannot be borrowed twice.
+#![allow(clippy::await_holding_refcell_ref)]
 
 mod common;
 
+use std::cell::RefCell;
+use std::pin::pin;
 use std::time::{Duration, Instant};
 
-use common::{median, report};
+use common::{median, pair};
 
 use ordinance::batch::{copy_in, insert_many, insert_many_count};
+use ordinance::deps::futures_util::TryStreamExt as _;
+use ordinance::exec::Executor;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
-use ordinance::repo::Repo;
+use ordinance::repo::{transaction, Repo, Unnamed};
 use ordinance::testing::TestDatabase;
-use tokio_postgres::{Client, Row};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, NoTls, Row};
 
-/// A typical table: seven columns of mixed types.
+/// A typical table: eight columns of mixed types, four written by inserts.
 #[derive(Entity, Debug, Clone)]
 pub struct Account {
     pub id: Uuid,
@@ -32,12 +49,27 @@ pub struct Account {
     pub version: i32,
 }
 
+/// The table large reads come from: exactly the rows seeded.
+#[derive(Entity, Debug, Clone)]
+pub struct Sample {
+    pub id: Uuid,
+    #[column(max_len = 320)]
+    pub email: String,
+    pub display_name: Option<String>,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
 const COLUMNS: &str =
     "id, email, display_name, is_admin, created_at, updated_at, deleted_at, version";
-const SINGLE_OPS: usize = 3000;
-const WARMUP: usize = 300;
+const SINGLE: (usize, usize) = (300, 3000);
 const BATCH: usize = 10_000;
-const BATCH_RUNS: usize = 7;
+const BATCH_RUNS: usize = 9;
+const READ: usize = 10_000;
+const STREAMED: i64 = 1_000_000;
 
 /// The hand-written decoding a careful baseline does.
 fn decode(row: &Row) -> Account {
@@ -53,6 +85,20 @@ fn decode(row: &Row) -> Account {
     }
 }
 
+fn decode_sample(row: &Row) -> Sample {
+    let a = decode(row);
+    Sample {
+        id: a.id,
+        email: a.email,
+        display_name: a.display_name,
+        is_admin: a.is_admin,
+        created_at: a.created_at,
+        updated_at: a.updated_at,
+        deleted_at: a.deleted_at,
+        version: a.version,
+    }
+}
+
 fn new_account(i: usize) -> NewAccount {
     NewAccount {
         email: format!("user{i}@example.com"),
@@ -61,45 +107,72 @@ fn new_account(i: usize) -> NewAccount {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let ddl = ordinance::ddl::SchemaDdl::new(&[Account::SCHEMA])?;
-    let db = TestDatabase::with_schema(&ddl.up()).await?;
-    let pool = Pool::connect(
-        db.config().clone(),
-        PoolOptions {
-            min_size: 2,
-            ..PoolOptions::default()
-        },
-    )
-    .await?;
-    let kit_conn = pool.get().await?;
-    let base_conn = pool.get().await?;
-    let repo = Repo::new(&*kit_conn);
-    let base: &Client = &base_conn;
+/// A tokio-postgres client of its own, for the baseline.
+async fn raw_client(db: &TestDatabase) -> Result<Client, tokio_postgres::Error> {
+    let (client, connection) = db.config().connect(NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
 
-    let seeded = insert_many(
-        &mut db.connect().await?,
-        &(0..1000).map(new_account).collect::<Vec<_>>(),
-    )
-    .await?;
+/// The baseline's prepared statements.
+struct Prepared {
+    get: tokio_postgres::Statement,
+    insert: tokio_postgres::Statement,
+    update: tokio_postgres::Statement,
+    soft_delete: tokio_postgres::Statement,
+    list: tokio_postgres::Statement,
+}
+
+const GET_SQL: &str =
+    "SELECT id, email, display_name, is_admin, created_at, updated_at, deleted_at, version \
+     FROM accounts WHERE id = $1 AND deleted_at IS NULL";
+
+async fn prepare(base: &Client) -> Result<Prepared, tokio_postgres::Error> {
+    Ok(Prepared {
+        get: base.prepare(GET_SQL).await?,
+        insert: base
+            .prepare(&format!(
+                "INSERT INTO accounts (id, email, display_name, is_admin) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+            ))
+            .await?,
+        update: base
+            .prepare(&format!(
+                "UPDATE accounts SET email = $3, display_name = $4, is_admin = $5, updated_at = now(), \
+                 version = version + 1 WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
+            ))
+            .await?,
+        soft_delete: base
+            .prepare(&format!(
+                "UPDATE accounts SET deleted_at = now(), updated_at = now(), version = version + 1 \
+                 WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
+            ))
+            .await?,
+        list: base
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM samples WHERE deleted_at IS NULL"
+            ))
+            .await?,
+    })
+}
+
+/// get, insert, update and soft delete through `repo` against the
+/// baseline; `seeded` rows are read and updated, `doomed` soft-deleted (two
+/// halves, one per side). Returns whether a fixed-call variant ran.
+async fn single_row<X: Executor>(
+    place: &str,
+    repo: &Repo<'_, X>,
+    base: &Client,
+    p: &Prepared,
+    seeded: &[Account],
+    doomed: &[Account],
+) -> bool {
     let ids: Vec<Uuid> = seeded.iter().map(|a| a.id).collect();
-
-    println!(
-        "{:<28} {:>13} {:>13}  {:>7}",
-        "operation (median)", "ordinance", "baseline", "ratio"
-    );
-
-    let get = base
-        .prepare(&format!(
-            "SELECT {COLUMNS} FROM accounts WHERE id = $1 AND deleted_at IS NULL"
-        ))
-        .await?;
-    let (k, b) = common::alternate(
-        WARMUP,
-        SINGLE_OPS,
+    if pair(
+        &format!("get-{place}"),
+        &format!("get-{place}"),
+        "prepared SELECT",
+        SINGLE,
         |i| {
-            let repo = &repo;
             let id = ids[i % ids.len()];
             async move {
                 let a: Account = repo.get(id).await.expect("get");
@@ -107,61 +180,48 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         },
         |i| {
-            let get = &get;
             let id = ids[(i + 500) % ids.len()];
             async move {
-                let a = decode(&base.query_one(get, &[&id]).await.expect("get"));
+                let a = decode(&base.query_one(&p.get, &[&id]).await.expect("get"));
                 std::hint::black_box(a);
             }
         },
     )
-    .await;
-    report("get by id", k, b, "prepared SELECT");
-
-    let insert = base
-        .prepare(&format!(
-            "INSERT INTO accounts (id, email, display_name, is_admin) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
-        ))
-        .await?;
-    let (k, b) = common::alternate(
-        WARMUP,
-        SINGLE_OPS,
-        |i| {
-            let repo = &repo;
-            async move {
-                let a = repo.insert(&new_account(10_000 + i)).await.expect("insert");
-                std::hint::black_box(a);
-            }
+    .await
+    {
+        return true;
+    }
+    if pair(
+        &format!("insert-{place}"),
+        &format!("insert-{place}"),
+        "prepared INSERT",
+        SINGLE,
+        |i| async move {
+            let a = repo.insert(&new_account(10_000 + i)).await.expect("insert");
+            std::hint::black_box(a);
         },
-        |i| {
-            let insert = &insert;
-            async move {
-                let n = new_account(20_000 + i);
-                let id = Uuid::now_v7();
-                let row = base
-                    .query_one(insert, &[&id, &n.email, &n.display_name, &n.is_admin])
-                    .await
-                    .expect("insert");
-                std::hint::black_box(decode(&row));
-            }
+        |i| async move {
+            let n = new_account(20_000 + i);
+            let id = Uuid::now_v7();
+            let row = base
+                .query_one(&p.insert, &[&id, &n.email, &n.display_name, &n.is_admin])
+                .await
+                .expect("insert");
+            std::hint::black_box(decode(&row));
         },
     )
-    .await;
-    report("insert one", k, b, "prepared INSERT");
-
-    let update = base
-        .prepare(&format!(
-            "UPDATE accounts SET email = $3, display_name = $4, is_admin = $5, updated_at = now(), \
-             version = version + 1 WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
-        ))
-        .await?;
-    let kit_row = std::cell::RefCell::new(seeded[0].clone());
-    let base_row = std::cell::RefCell::new(seeded[1].clone());
-    let (k, b) = common::alternate(
-        WARMUP,
-        SINGLE_OPS,
+    .await
+    {
+        return true;
+    }
+    let kit_row = RefCell::new(seeded[0].clone());
+    let base_row = RefCell::new(seeded[1].clone());
+    if pair(
+        &format!("update-{place}"),
+        &format!("update-{place}"),
+        "prepared UPDATE",
+        SINGLE,
         |i| {
-            let repo = &repo;
             let kit_row = &kit_row;
             async move {
                 let mut a = kit_row.borrow().clone();
@@ -170,14 +230,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         },
         |i| {
-            let update = &update;
             let base_row = &base_row;
             async move {
                 let a = base_row.borrow().clone();
                 let admin = i.is_multiple_of(2);
                 let row = base
                     .query_opt(
-                        update,
+                        &p.update,
                         &[&a.id, &a.version, &a.email, &a.display_name, &admin],
                     )
                     .await
@@ -187,102 +246,362 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         },
     )
-    .await;
-    report("update, version-checked", k, b, "prepared UPDATE");
-
-    // Batches of 10,000 rows, each variant on its own fresh connection.
-    let mut client = db.connect().await?;
-    let mut batch_kit = Vec::new();
-    let mut batch_count = Vec::new();
-    let mut batch_unnest = Vec::new();
-    let mut batch_copy = Vec::new();
-    let mut batch_single = Vec::new();
-    for run in 0..BATCH_RUNS {
-        let rows: Vec<NewAccount> = (0..BATCH)
-            .map(|i| new_account(100_000 * (run + 1) + i))
-            .collect();
-        let t = Instant::now();
-        let stored = insert_many(&mut client, &rows).await?;
-        batch_kit.push(t.elapsed());
-        assert_eq!(stored.len(), BATCH);
-
-        let t = Instant::now();
-        let written = insert_many_count(&mut client, &rows).await?;
-        batch_count.push(t.elapsed());
-        assert_eq!(written, BATCH as u64);
-
-        // Hand-written: typed arrays built by the caller, one UNNEST statement.
-        let t = Instant::now();
-        let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
-        let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
-        let names: Vec<Option<&str>> = rows.iter().map(|r| r.display_name.as_deref()).collect();
-        let admins: Vec<bool> = rows.iter().map(|r| r.is_admin).collect();
-        let tx = client.transaction().await?;
-        let written = tx
-            .execute(
-                "INSERT INTO accounts (id, email, display_name, is_admin) \
-                 SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bool[])",
-                &[&ids, &emails, &names, &admins],
-            )
-            .await?;
-        tx.commit().await?;
-        batch_unnest.push(t.elapsed());
-        assert_eq!(written, BATCH as u64);
-
-        let t = Instant::now();
-        copy_in(&client, &rows).await?;
-        batch_copy.push(t.elapsed());
-
-        let tx = client.transaction().await?;
-        let single = tx
-            .prepare(
-                "INSERT INTO accounts (id, email, display_name, is_admin) VALUES ($1, $2, $3, $4)",
-            )
-            .await?;
-        let t = Instant::now();
-        for n in &rows {
-            tx.execute(
-                &single,
-                &[&Uuid::now_v7(), &n.email, &n.display_name, &n.is_admin],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        batch_single.push(t.elapsed());
+    .await
+    {
+        return true;
     }
-    let (kit, count, unnest, copy, single) = (
-        median(batch_kit),
-        median(batch_count),
-        median(batch_unnest),
-        median(batch_copy),
-        median(batch_single),
-    );
+    let half = doomed.len() / 2;
+    pair(
+        &format!("soft_delete-{place}"),
+        &format!("soft delete-{place}"),
+        "prepared UPDATE",
+        SINGLE,
+        |i| {
+            let a = &doomed[i % half];
+            async move {
+                let gone = repo.soft_delete(a).await;
+                std::hint::black_box(gone.ok());
+            }
+        },
+        |i| {
+            let a = &doomed[half + i % half];
+            async move {
+                let row = base
+                    .query_opt(&p.soft_delete, &[&a.id, &a.version])
+                    .await
+                    .expect("soft delete");
+                std::hint::black_box(row.map(|r| decode(&r)));
+            }
+        },
+    )
+    .await
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let ddl = ordinance::ddl::SchemaDdl::new(&[Account::SCHEMA, Sample::SCHEMA])?;
+    let db = TestDatabase::with_schema(&ddl.up()).await?;
+    let pool = Pool::connect(
+        db.config().clone(),
+        PoolOptions {
+            min_size: 1,
+            ..PoolOptions::default()
+        },
+    )
+    .await?;
+    let pooled = pool.get().await?;
+    let plain = db.connect().await?;
+    let bare = raw_client(&db).await?;
+    let base = raw_client(&db).await?;
+    let p = prepare(&base).await?;
+    let mut setup = db.connect().await?;
+
+    let seeded = insert_many(&mut setup, &(0..1000).map(new_account).collect::<Vec<_>>()).await?;
+    let doomed_rows = 2 * (SINGLE.0 + SINGLE.1);
+    let samples: Vec<NewSample> = (0..READ)
+        .map(|i| NewSample {
+            email: format!("sample{i}@example.com"),
+            display_name: (i % 3 != 0).then(|| format!("Sample {i}")),
+            is_admin: i.is_multiple_of(7),
+        })
+        .collect();
+    insert_many_count(&mut setup, &samples).await?;
+    setup.batch_execute("ANALYZE").await?;
+
+    let fixed = common::only().is_some();
+    if !fixed {
+        println!(
+            "{:<34} {:>13} {:>13}  {:>7}",
+            "operation (median)", "ordinance", "baseline", "ratio"
+        );
+    }
+
+    // Each place reads and updates rows of its own, and soft-deletes its own.
+    let doomed = async |setup: &mut ordinance::exec::Connection| {
+        let rows: Vec<NewAccount> = (0..doomed_rows).map(|i| new_account(900_000 + i)).collect();
+        insert_many(setup, &rows).await.expect("doomed rows")
+    };
+    let d = doomed(&mut setup).await;
+    if single_row("pooled", &Repo::new(&*pooled), &base, &p, &seeded, &d).await {
+        return Ok(());
+    }
+    let d = doomed(&mut setup).await;
+    if single_row(
+        "connection",
+        &Repo::new(&plain),
+        &base,
+        &p,
+        &seeded[2..],
+        &d,
+    )
+    .await
+    {
+        return Ok(());
+    }
+    let d = doomed(&mut setup).await;
+    if single_row("bare", &Repo::new(&bare), &base, &p, &seeded[4..], &d).await {
+        return Ok(());
+    }
+
+    // Inside a transaction: the kit's Transaction shares its connection's
+    // statements; the baseline's transaction uses its prepared statement.
+    let ids: Vec<Uuid> = seeded.iter().map(|a| a.id).collect();
+    let tx_conn = RefCell::new(db.connect().await?);
+    let base_tx = RefCell::new(raw_client(&db).await?);
+    let base_get = base_tx.borrow().prepare(GET_SQL).await?;
+    if pair(
+        "get-transaction",
+        "get in a transaction",
+        "BEGIN; prepared SELECT; COMMIT",
+        SINGLE,
+        |i| {
+            let id = ids[i % ids.len()];
+            let tx_conn = &tx_conn;
+            async move {
+                let mut conn = tx_conn.borrow_mut();
+                let a: Account = transaction(&mut *conn, async |tx| Repo::new(&*tx).get(id).await)
+                    .await
+                    .expect("get");
+                std::hint::black_box(a);
+            }
+        },
+        |i| {
+            let id = ids[(i + 500) % ids.len()];
+            let (base_tx, base_get) = (&base_tx, &base_get);
+            async move {
+                let mut client = base_tx.borrow_mut();
+                let tx = client.transaction().await.expect("begin");
+                let a = decode(&tx.query_one(base_get, &[&id]).await.expect("get"));
+                tx.commit().await.expect("commit");
+                std::hint::black_box(a);
+            }
+        },
+    )
+    .await
+    {
+        return Ok(());
+    }
+
+    let unnamed = Unnamed(&plain);
+    let unnamed_repo = Repo::new(&unnamed);
+    if pair(
+        "get-unnamed",
+        "get, Unnamed",
+        "query_typed",
+        SINGLE,
+        |i| {
+            let id = ids[i % ids.len()];
+            let unnamed_repo = &unnamed_repo;
+            async move {
+                let a: Account = unnamed_repo.get(id).await.expect("get");
+                std::hint::black_box(a);
+            }
+        },
+        |i| {
+            let id = ids[(i + 500) % ids.len()];
+            let base = &base;
+            async move {
+                let row = base
+                    .query_typed(GET_SQL, &[(&id, Type::UUID)])
+                    .await
+                    .expect("get")
+                    .pop()
+                    .expect("a row");
+                std::hint::black_box(decode(&row));
+            }
+        },
+    )
+    .await
+    {
+        return Ok(());
+    }
+
+    // Large reads: 10,000 rows.
+    let repo = Repo::new(&*pooled);
+    let all = ordinance::query::live::<Sample>();
+    let reads = (3, 40);
+    if pair(
+        "list",
+        "list 10,000 rows",
+        "prepared SELECT, decoded",
+        reads,
+        |_| {
+            let (repo, all) = (&repo, &all);
+            async move {
+                let rows: Vec<Sample> = repo.list(all).await.expect("list");
+                assert_eq!(rows.len(), READ);
+                std::hint::black_box(rows);
+            }
+        },
+        |_| {
+            let (base, p) = (&base, &p);
+            async move {
+                let rows: Vec<Sample> = base
+                    .query(&p.list, &[])
+                    .await
+                    .expect("list")
+                    .iter()
+                    .map(decode_sample)
+                    .collect();
+                assert_eq!(rows.len(), READ);
+                std::hint::black_box(rows);
+            }
+        },
+    )
+    .await
+    {
+        return Ok(());
+    }
+    if pair(
+        "stream",
+        "stream 10,000 rows",
+        "query_raw, decoded as read",
+        reads,
+        |_| {
+            let (repo, all) = (&repo, &all);
+            async move {
+                let mut rows = pin!(repo.stream::<Sample>(all));
+                let mut n = 0;
+                while let Some(row) = rows.try_next().await.expect("stream") {
+                    std::hint::black_box(row);
+                    n += 1;
+                }
+                assert_eq!(n, READ);
+            }
+        },
+        |_| {
+            let (base, p) = (&base, &p);
+            async move {
+                let mut rows = pin!(base
+                    .query_raw(&p.list, std::iter::empty::<i32>())
+                    .await
+                    .expect("stream"));
+                let mut n = 0;
+                while let Some(row) = rows.try_next().await.expect("stream") {
+                    std::hint::black_box(decode_sample(&row));
+                    n += 1;
+                }
+                assert_eq!(n, READ);
+            }
+        },
+    )
+    .await
+    {
+        return Ok(());
+    }
+
+    // Batches of 10,000 rows against a hand-written binary COPY.
+    let rows: Vec<NewAccount> = (0..BATCH).map(|i| new_account(5_000_000 + i)).collect();
+    let copy_sql = "COPY accounts (id, email, display_name, is_admin) FROM STDIN (FORMAT binary)";
+    let batch_kit = RefCell::new(db.connect().await?);
+    let batch_base = raw_client(&db).await?;
+    let hand_copy = async || {
+        let sink = batch_base.copy_in(copy_sql).await.expect("copy");
+        let mut writer = pin!(BinaryCopyInWriter::new(
+            sink,
+            &[Type::UUID, Type::TEXT, Type::TEXT, Type::BOOL]
+        ));
+        for n in &rows {
+            writer
+                .as_mut()
+                .write(&[&Uuid::now_v7(), &n.email, &n.display_name, &n.is_admin])
+                .await
+                .expect("row");
+        }
+        writer.finish().await.expect("finish")
+    };
+    if fixed {
+        // Instruction counts: one variant, no timing.
+        let only = common::only().map(|(name, _)| name).unwrap_or_default();
+        if common::run_only("copy-kit", || async {
+            copy_in(&batch_kit.borrow(), &rows).await.expect("copy");
+        })
+        .await
+            || common::run_only("copy-base", || async {
+                hand_copy().await;
+            })
+            .await
+            || common::run_only("insert_many_count-kit", || async {
+                insert_many_count(&mut *batch_kit.borrow_mut(), &rows)
+                    .await
+                    .expect("count");
+            })
+            .await
+            || common::run_only("insert_many-kit", || async {
+                insert_many(&mut *batch_kit.borrow_mut(), &rows)
+                    .await
+                    .expect("many");
+            })
+            .await
+        {
+            return Ok(());
+        }
+        eprintln!("no variant named {only}");
+        return Ok(());
+    }
+    let mut times: [Vec<Duration>; 4] = Default::default();
+    for run in 0..BATCH_RUNS {
+        // Rotate the order so no variant always runs first.
+        for k in 0..4 {
+            let which = (run + k) % 4;
+            let t = Instant::now();
+            match which {
+                0 => {
+                    let stored = insert_many(&mut *batch_kit.borrow_mut(), &rows).await?;
+                    assert_eq!(stored.len(), BATCH);
+                }
+                1 => {
+                    let n = insert_many_count(&mut *batch_kit.borrow_mut(), &rows).await?;
+                    assert_eq!(n, BATCH as u64);
+                }
+                2 => {
+                    let n = copy_in(&batch_kit.borrow(), &rows).await?;
+                    assert_eq!(n, BATCH as u64);
+                }
+                _ => {
+                    assert_eq!(hand_copy().await, BATCH as u64);
+                }
+            }
+            times[which].push(t.elapsed());
+        }
+    }
+    let [many, count, kit_copy, copy] = times.map(median);
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    let ratio = |a: Duration| a.as_secs_f64() / copy.as_secs_f64();
     println!();
     println!("insert {BATCH} rows (median of {BATCH_RUNS})");
+    for (label, d) in [
+        ("insert_many (rows returned)", many),
+        ("insert_many_count", count),
+        ("copy_in", kit_copy),
+        ("hand-written binary COPY", copy),
+    ] {
+        println!("  {label:<30} {:>8.1} ms  {:>5.2}x COPY", ms(d), ratio(d));
+    }
+
+    // Memory: stream 1,000,000 rows and watch the peak resident set.
+    setup
+        .batch_execute(&format!(
+            "INSERT INTO samples (id, email, display_name, is_admin) \
+             SELECT gen_random_uuid(), 'bulk' || g || '@example.com', 'Bulk ' || g, g % 7 = 0 \
+             FROM generate_series(1, {}) AS g",
+            STREAMED - READ as i64
+        ))
+        .await?;
+    let before = common::peak_rss_mib();
+    let t = Instant::now();
+    let mut streamed = pin!(repo.stream::<Sample>(&all));
+    let mut n = 0i64;
+    while let Some(row) = streamed.try_next().await? {
+        std::hint::black_box(row);
+        n += 1;
+    }
+    assert_eq!(n, STREAMED);
+    println!();
     println!(
-        "  insert_many (rows returned)   {:>8.1} ms  {:>5.2}x COPY",
-        ms(kit),
-        ratio(kit, copy)
-    );
-    println!(
-        "  insert_many_count             {:>8.1} ms  {:>5.2}x COPY",
-        ms(count),
-        ratio(count, copy)
-    );
-    println!(
-        "  hand-written UNNEST           {:>8.1} ms  {:>5.2}x COPY (insert_many_count / this = {:.2}x)",
-        ms(unnest),
-        ratio(unnest, copy),
-        ratio(count, unnest)
-    );
-    println!("  binary COPY (copy_in)         {:>8.1} ms", ms(copy));
-    println!(
-        "  one INSERT per row            {:>8.1} ms  {:>5.1}x insert_many, {:.1}x insert_many_count",
-        ms(single),
-        ratio(single, kit),
-        ratio(single, count)
+        "stream {STREAMED} rows: {:.2} s, peak RSS {before:.1} MiB before, {:.1} MiB after",
+        t.elapsed().as_secs_f64(),
+        common::peak_rss_mib()
     );
     Ok(())
 }

@@ -87,23 +87,62 @@ async fn transactions_share_their_connections_statements() {
 }
 
 #[tokio::test]
-async fn a_bare_client_runs_everything_unnamed() {
+async fn a_bare_client_keeps_statements_outside_transactions() {
     let db = fixture_database().await;
+    let mut client = bare_client(&db).await;
+    workload(&Repo::new(&client), 0).await;
+    assert_eq!(prepared(&client).await, WORKLOAD_STATEMENTS);
+    workload(&Repo::new(&client), 1).await;
+    assert_eq!(prepared(&client).await, WORKLOAD_STATEMENTS);
+    // Its transactions run unnamed: nothing more is prepared.
+    transaction(&mut client, async |tx| {
+        workload(&Repo::new(&*tx), 2).await;
+        Ok(())
+    })
+    .await
+    .expect("transaction");
+    let tx = client.transaction().await.expect("begin");
+    workload(&Repo::new(&tx), 3).await;
+    tx.commit().await.expect("commit");
+    assert_eq!(prepared(&client).await, WORKLOAD_STATEMENTS);
+}
+
+#[tokio::test]
+async fn a_new_client_where_an_old_one_was_prepares_afresh() {
+    let db = fixture_database().await;
+    // One place, two clients: the second sits at the first one's address
+    // and finds its statements in the registry.
+    let mut slot = bare_client(&db).await;
+    let o = Repo::new(&slot)
+        .insert(&new_organization("first"))
+        .await
+        .expect("insert");
+    Repo::new(&slot)
+        .get::<Organization>(o.id)
+        .await
+        .expect("get");
+    slot = bare_client(&db).await;
+    assert_eq!(prepared(&slot).await, 0, "a new session");
+    let read: Organization = Repo::new(&slot)
+        .get(o.id)
+        .await
+        .expect("get on the new client");
+    assert_eq!(read.id, o.id);
+    assert_eq!(
+        prepared(&slot).await,
+        1,
+        "prepared again on the new session"
+    );
+}
+
+async fn bare_client(db: &ordinance::testing::TestDatabase) -> tokio_postgres::Client {
     let (client, connection) = db
         .config()
         .connect(tokio_postgres::NoTls)
         .await
         .expect("connect");
     tokio::spawn(connection);
-    let mut client = client;
-    workload(&Repo::new(&client), 0).await;
-    transaction(&mut client, async |tx| {
-        workload(&Repo::new(&*tx), 1).await;
-        Ok(())
-    })
-    .await
-    .expect("transaction");
-    assert_eq!(prepared(&client).await, 0, "no statement kept, none leaked");
+    client
 }
 
 #[tokio::test]
@@ -204,13 +243,7 @@ async fn statements_built_per_call_are_bounded() {
 #[tokio::test]
 async fn a_connection_from_a_client_keeps_statements_too() {
     let db = fixture_database().await;
-    let (client, connection) = db
-        .config()
-        .connect(tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(connection);
-    let conn = Connection::from(client);
+    let conn = Connection::from(bare_client(&db).await);
     workload(&Repo::new(&conn), 0).await;
     assert_eq!(prepared(&conn).await, WORKLOAD_STATEMENTS);
 }

@@ -82,3 +82,50 @@ where
         _ => false,
     }
 }
+
+/// One comparison: in the fixed-call mode, runs `<name>-kit` or
+/// `<name>-base` if that is the variant asked for (and says so: the caller
+/// then stops); otherwise times both alternately and prints the line.
+pub async fn pair<K, B, KF, BF>(
+    name: &str,
+    label: &str,
+    base_label: &str,
+    (warmup, n): (usize, usize),
+    mut kit: K,
+    mut base: B,
+) -> bool
+where
+    K: FnMut(usize) -> KF,
+    B: FnMut(usize) -> BF,
+    KF: Future<Output = ()>,
+    BF: Future<Output = ()>,
+{
+    if let Some((only, calls)) = only() {
+        let run_kit = only == format!("{name}-kit");
+        let run_base = only == format!("{name}-base");
+        for i in 0..calls {
+            if run_kit {
+                kit(i).await;
+            } else if run_base {
+                base(i).await;
+            }
+        }
+        return run_kit || run_base;
+    }
+    let (k, b) = alternate(warmup, n, kit, base).await;
+    report(label, k, b, base_label);
+    false
+}
+
+/// The process's peak resident set so far (`VmHWM`), in MiB.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use rustc_hash::{FxHashMap, FxHasher};
 use tokio_postgres::types::Type;
@@ -167,4 +167,51 @@ impl StatementCache {
         inner.fixed.clear();
         inner.built.clear();
     }
+}
+
+/// The caches of bare `Client`s, found by the client's address: a bare
+/// client has no room for one of its own.
+///
+/// An address can outlive its client: a new client may later sit where a
+/// dropped one was, and find the old one's statements. Their names are
+/// unique in the process (tokio-postgres numbers them), so the new session
+/// can only answer "no such statement" (26000), never run the wrong one;
+/// the cache then forgets them and the statement is prepared again and
+/// retried. That retry is only possible outside a transaction, so a bare
+/// client's cache is used outside transactions only. At most
+/// [`BARE_CLIENTS`] clients keep caches, the least recently used going
+/// first.
+pub(crate) fn for_bare_client(client: &tokio_postgres::Client) -> Arc<StatementCache> {
+    static CLIENTS: OnceLock<Mutex<Clients>> = OnceLock::new();
+    let clients = CLIENTS.get_or_init(Default::default);
+    let mut clients = clients.lock().unwrap_or_else(PoisonError::into_inner);
+    clients.clock += 1;
+    let now = clients.clock;
+    let key = std::ptr::from_ref(client) as usize;
+    if let Some((cache, used)) = clients.by_address.get_mut(&key) {
+        *used = now;
+        return cache.clone();
+    }
+    if clients.by_address.len() >= BARE_CLIENTS {
+        let oldest = clients
+            .by_address
+            .iter()
+            .min_by_key(|(_, (_, used))| *used)
+            .map(|(key, _)| *key);
+        if let Some(oldest) = oldest {
+            clients.by_address.remove(&oldest);
+        }
+    }
+    let cache = Arc::new(StatementCache::new());
+    clients.by_address.insert(key, (cache.clone(), now));
+    cache
+}
+
+/// The most bare clients whose statements are kept.
+pub const BARE_CLIENTS: usize = 64;
+
+#[derive(Default)]
+struct Clients {
+    by_address: HashMap<usize, (Arc<StatementCache>, u64), BuildHasherDefault<FxHasher>>,
+    clock: u64,
 }

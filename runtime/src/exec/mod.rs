@@ -12,6 +12,7 @@ pub mod redact;
 mod transaction;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use futures_util::{pin_mut, TryStreamExt as _};
 use tokio_postgres::types::Type;
@@ -20,7 +21,7 @@ use tokio_postgres::{Client, Row, RowStream, Statement};
 use crate::entity::SqlParam;
 use redact::{redacted, Redacted};
 
-pub use cache::{Sql, StatementCache, BUILT_CAPACITY};
+pub use cache::{Sql, StatementCache, BARE_CLIENTS, BUILT_CAPACITY};
 pub use connection::Connection;
 pub use transaction::{transaction, Transaction, Transactional};
 
@@ -35,7 +36,20 @@ pub use transaction::{transaction, Transaction, Transactional};
 /// | executor | statements |
 /// |---|---|
 /// | [`Connection`], pooled connection, [`Transaction`] begun on either | prepared once per connection, then one round trip |
-/// | [`Unnamed`], bare `Client`, bare `tokio_postgres::Transaction` | one unnamed round trip, planned every time |
+/// | bare `Client` | the same, its statements kept in a process-wide registry by the client's address (see below) |
+/// | [`Unnamed`], bare `tokio_postgres::Transaction`, [`Transaction`] begun on a bare `Client` | one unnamed round trip, parsed and planned every time |
+///
+/// A bare `Client` has no room for a cache, so the kit keeps one for it,
+/// found by the client's address, for at most [`BARE_CLIENTS`] clients. A
+/// client dropped and replaced by a new one at the same address leaves its
+/// statements behind; the new session answers "no such statement" (their
+/// names are unique in the process, so never the wrong one), and the kit
+/// prepares again and retries. Since a failed statement aborts a
+/// transaction, transactions on a bare client run unnamed. (A transaction
+/// opened with SQL, `batch_execute("BEGIN")`, is invisible to the kit: on a
+/// bare client it could meet that "no such statement" and abort; use
+/// tokio-postgres's or the kit's transactions.) Wrap the client in a
+/// [`Connection`] to keep statements in its transactions too.
 pub trait Executor: Sync {
     /// Runs a statement; its rows are read as they arrive, the server held
     /// back by the socket while the caller does not read (backpressure).
@@ -147,7 +161,24 @@ driver!(Client => false, tokio_postgres::Transaction<'_> => true);
 trait Session: Sync {
     type Driver: Driver;
     fn driver(&self) -> &Self::Driver;
-    fn cache(&self) -> Option<&StatementCache>;
+    fn cache(&self) -> Option<CacheRef<'_>>;
+}
+
+/// A connection's statement cache: its own, or a bare client's from the
+/// process-wide registry.
+enum CacheRef<'a> {
+    Borrowed(&'a StatementCache),
+    Shared(Arc<StatementCache>),
+}
+
+impl std::ops::Deref for CacheRef<'_> {
+    type Target = StatementCache;
+    fn deref(&self) -> &StatementCache {
+        match self {
+            CacheRef::Borrowed(cache) => cache,
+            CacheRef::Shared(cache) => cache,
+        }
+    }
 }
 
 impl<S: Session> Executor for S {
@@ -161,7 +192,7 @@ impl<S: Session> Executor for S {
         let cache = self.cache();
         async move {
             match cache {
-                Some(cache) => cached(driver, cache, sql, params, types).await,
+                Some(cache) => cached(driver, &cache, sql, params, types).await,
                 None => driver.query_unnamed(sql.text(), params, types).await,
             }
         }
@@ -225,8 +256,8 @@ impl Session for Connection {
     fn driver(&self) -> &Client {
         self
     }
-    fn cache(&self) -> Option<&StatementCache> {
-        Some(self.statement_cache())
+    fn cache(&self) -> Option<CacheRef<'_>> {
+        Some(CacheRef::Borrowed(self.statement_cache()))
     }
 }
 
@@ -235,18 +266,20 @@ impl<'c> Session for Transaction<'c> {
     fn driver(&self) -> &tokio_postgres::Transaction<'c> {
         self
     }
-    fn cache(&self) -> Option<&StatementCache> {
-        self.statement_cache()
+    fn cache(&self) -> Option<CacheRef<'_>> {
+        self.statement_cache().map(CacheRef::Borrowed)
     }
 }
 
+/// A bare client keeps its statements in a process-wide registry, used
+/// outside transactions only: see [`cache::for_bare_client`].
 impl Session for Client {
     type Driver = Client;
     fn driver(&self) -> &Client {
         self
     }
-    fn cache(&self) -> Option<&StatementCache> {
-        None
+    fn cache(&self) -> Option<CacheRef<'_>> {
+        Some(CacheRef::Shared(cache::for_bare_client(self)))
     }
 }
 
@@ -255,7 +288,7 @@ impl<'c> Session for tokio_postgres::Transaction<'c> {
     fn driver(&self) -> &tokio_postgres::Transaction<'c> {
         self
     }
-    fn cache(&self) -> Option<&StatementCache> {
+    fn cache(&self) -> Option<CacheRef<'_>> {
         None
     }
 }
@@ -276,7 +309,7 @@ impl<C: Session> Session for Unnamed<'_, C> {
     fn driver(&self) -> &C::Driver {
         self.0.driver()
     }
-    fn cache(&self) -> Option<&StatementCache> {
+    fn cache(&self) -> Option<CacheRef<'_>> {
         None
     }
 }

@@ -138,29 +138,34 @@ async fn copy_rows<N: NewEntity>(
     buf.put_slice(b"PGCOPY\n\xff\r\n\0");
     buf.put_i32(0);
     buf.put_i32(0);
+    // Reused for every row: nothing allocated per row.
+    let mut params = Params::new();
     for (row, id) in rows.iter().zip(ids) {
-        // On the stack: nothing allocated per row.
-        let mut params = Params::new();
-        params.push(&id);
-        row.bind_business(&mut params);
         buf.put_i16(fields);
-        for ((value, ty), column) in params.iter().zip(types).zip(schema.insert_columns()) {
+        // The id is 16 bytes on the wire, written directly.
+        buf.put_i32(16);
+        buf.put_slice(id.as_bytes());
+        params.clear();
+        row.bind_business(&mut params);
+        for (position, (value, ty)) in params.iter().zip(&types[1..]).enumerate() {
             let at = buf.len();
             buf.put_i32(0);
-            let unsupported = |reason: &dyn std::fmt::Display| {
+            let size = match value.to_sql_checked(ty, &mut buf) {
+                Ok(IsNull::Yes) => Ok(-1),
+                Ok(IsNull::No) => i32::try_from(buf.len() - at - 4)
+                    .map_err(|_| "the value is larger than PostgreSQL accepts".to_owned()),
+                Err(e) => Err(e.to_string()),
+            }
+            .map_err(|reason| {
+                let column = schema
+                    .business_columns()
+                    .nth(position)
+                    .map_or("?", |c| c.name);
                 Error::UnsupportedValue(format!(
-                    "column \"{}\" of \"{}\": {reason}",
-                    column.name, schema.name
+                    "column \"{column}\" of \"{}\": {reason}",
+                    schema.name
                 ))
-            };
-            let written = value
-                .to_sql_checked(ty, &mut buf)
-                .map_err(|e| unsupported(&e))?;
-            let size = match written {
-                IsNull::Yes => -1,
-                IsNull::No => i32::try_from(buf.len() - at - 4)
-                    .map_err(|_| unsupported(&"the value is larger than PostgreSQL accepts"))?,
-            };
+            })?;
             buf[at..at + 4].copy_from_slice(&size.to_be_bytes());
         }
         if buf.len() >= SEND_AT {

@@ -419,7 +419,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Large reads: 10,000 rows.
     let repo = Repo::new(&*pooled);
     let all = ordinance::query::live::<Sample>();
-    let reads = (3, 40);
+    let reads = (5, 100);
     if pair(
         "list",
         "list 10,000 rows",

@@ -34,7 +34,7 @@
 //! | [`schema`] | the static table description the derive writes |
 //! | [`ddl`] | `CREATE` / `DROP` statements rendered from schemas, in dependency order |
 //! | [`query`] | the fixed statements of an entity, and scoped sea-query selects |
-//! | [`exec`] | executors (pooled, `Client`, transaction, unnamed), transactions, redacted parameters |
+//! | [`exec`] | connections that keep their statements, executors (pooled, `Client`, transaction, unnamed), transactions, redacted parameters |
 //! | [`repo`] | insert, get, find, update, soft delete, restore, purge, count, exists |
 //! | [`batch`] | atomic batch inserts within the bind-parameter limit, and binary `COPY` |
 //! | [`pool`] | a connection pool: min/max size, acquire and statement timeouts, close |

@@ -107,7 +107,9 @@ async fn the_server_waits_while_the_reader_does_not_read() {
         }
     }
     assert_eq!(
-        repo.count::<Organization>().await.expect("count after a dropped stream"),
+        repo.count::<Organization>()
+            .await
+            .expect("count after a dropped stream"),
         rows.len() as i64
     );
 }

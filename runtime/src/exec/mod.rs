@@ -1,9 +1,11 @@
 //! Where statements run: executors, transactions, and the redaction of the
 //! values they carry.
 //!
-//! An [`Executor`] is anything statements can run on: a `Client`, a
-//! `Transaction`, a pooled connection, or [`Unnamed`] for PgBouncer's
-//! transaction pooling. Every executor binds values through
+//! An [`Executor`] is anything statements can run on: a [`Connection`]
+//! (what the pool and [`Connection::connect`] hand out), a [`Transaction`],
+//! a bare tokio-postgres `Client` or `Transaction`, or [`Unnamed`] for
+//! PgBouncer's transaction pooling. Connections keep the statements they
+//! prepared in a [`StatementCache`]. Every executor binds values through
 //! [`redact::Redacted`], so the driver's debug log never shows them.
 
 mod cache;

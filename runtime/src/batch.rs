@@ -55,9 +55,8 @@ where
     copy_rows(tx.client(), rows, ids.iter().copied()).await?;
     // The new ids span one key range (UUIDv7s are time-ordered), read in
     // one index range scan; rows other writers put inside it are skipped.
-    let (low, high) = ids
-        .iter()
-        .fold((ids[0], ids[0]), |(lo, hi), id| (lo.min(*id), hi.max(*id)));
+    let low = ids.iter().min().copied().unwrap_or_default();
+    let high = ids.iter().max().copied().unwrap_or_default();
     let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut stored: Vec<Option<N::Entity>> = (0..rows.len()).map(|_| None).collect();
     let range = tx

@@ -56,8 +56,6 @@ use crate::schema::{SqlType, TableSchema};
 pub struct Statements {
     /// Every column, in field order, as a select list.
     pub columns: String,
-    /// The columns an insert writes: `"id"`, then the business columns.
-    pub insert_columns: String,
     /// `INSERT (id, business columns...) ... RETURNING *columns*`; `$1` is the id.
     pub insert: String,
     /// `COPY ... (insert columns) FROM STDIN (FORMAT binary)`: batches.
@@ -221,7 +219,6 @@ impl Statements {
                 }
             ),
             columns,
-            insert_columns,
             insert,
             update,
             soft_delete,

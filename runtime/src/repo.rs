@@ -233,19 +233,11 @@ impl<'e, X: Executor> Repo<'e, X> {
         operation: &'static str,
     ) -> Result<Vec<E>> {
         let (sql, values) = statement.build(sea_query::PostgresQueryBuilder);
-        let bound = Bound::new(values)?;
-        let params = bound.params();
-        let rows = self.executor.rows(Sql::Built(&sql), &params, &bound.types);
-        self.traced(E::SCHEMA.name, operation, async {
-            let rows = rows.await.map_err(|e| Error::from_db(e, E::SCHEMA))?;
-            let mut rows = std::pin::pin!(rows);
+        self.run_built(E::SCHEMA, &sql, values, operation, async |rows| {
+            let mut rows = std::pin::pin!(rows.map_err(|e| Error::from_db(e, E::SCHEMA)));
             let mut out = Vec::new();
             // Each row is decoded as it arrives, and its buffer freed.
-            while let Some(row) = rows
-                .try_next()
-                .await
-                .map_err(|e| Error::from_db(e, E::SCHEMA))?
-            {
+            while let Some(row) = rows.try_next().await? {
                 out.push(E::from_row(&row)?);
             }
             Ok(out)
@@ -283,22 +275,14 @@ impl<'e, X: Executor> Repo<'e, X> {
         let (sql, values) = select.build(sea_query::PostgresQueryBuilder);
         let repo = *self;
         let open = async move {
-            let bound = Bound::new(values)?;
-            let params = bound.params();
-            let rows = repo.executor.rows(Sql::Built(&sql), &params, &bound.types);
             let rows = repo
-                .traced(E::SCHEMA.name, "stream", async {
-                    rows.await.map_err(|e| Error::from_db(e, E::SCHEMA))
-                })
+                .run_built(E::SCHEMA, &sql, values, "stream", async |rows| Ok(rows))
                 .await?;
             Ok::<_, Error>(rows.map_err(|e| Error::from_db(e, E::SCHEMA)))
         };
         futures_util::stream::once(open)
             .try_flatten()
-            .map(|row| match row {
-                Ok(row) => E::from_row(&row),
-                Err(e) => Err(e),
-            })
+            .map(|row| row.and_then(|row| E::from_row(&row)))
     }
 
     /// The first page in the pager's order.
@@ -341,11 +325,31 @@ impl<'e, X: Executor> Repo<'e, X> {
         values: sea_query::Values,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
+        self.run_built(E::SCHEMA, sql, values, operation, async |rows| {
+            rows.try_collect()
+                .await
+                .map_err(|e| Error::from_db(e, E::SCHEMA))
+        })
+        .await
+    }
+
+    /// Runs SQL text built for this call with the values sea-query
+    /// collected for it, and hands its rows to `read`, inside the
+    /// statement's span (so the span's duration and row count cover what
+    /// `read` consumed).
+    async fn run_built<T: RowCount>(
+        &self,
+        schema: &'static crate::TableSchema,
+        sql: &str,
+        values: sea_query::Values,
+        operation: &'static str,
+        read: impl AsyncFnOnce(tokio_postgres::RowStream) -> Result<T>,
+    ) -> Result<T> {
         let bound = Bound::new(values)?;
         let params = bound.params();
-        let rows = self.executor.query(Sql::Built(sql), &params, &bound.types);
-        self.traced(E::SCHEMA.name, operation, async {
-            rows.await.map_err(|e| Error::from_db(e, E::SCHEMA))
+        let rows = self.executor.rows(Sql::Built(sql), &params, &bound.types);
+        self.traced(schema.name, operation, async {
+            read(rows.await.map_err(|e| Error::from_db(e, schema))?).await
         })
         .await
     }

@@ -375,6 +375,20 @@ pub enum Error {
     /// `statement_timeout`, or someone cancelled it. The message says which.
     #[error("statement cancelled: {0}")]
     Cancelled(PgError),
+    /// [`transaction_with`](crate::exec::transaction_with) ran its closure
+    /// as many times as its [`Retry`](crate::exec::Retry) allows, and each
+    /// run lost a serialization conflict or a deadlock; `source` is the
+    /// last failure. The contention did not clear: retry later, or make the
+    /// transactions touch fewer shared rows.
+    #[error(
+        "the transaction failed {attempts} times, the retries ran out; the last failure: {source}"
+    )]
+    RetriesExhausted {
+        /// How many times the closure ran.
+        attempts: u32,
+        /// The last run's failure.
+        source: Box<Error>,
+    },
     /// A setting that cannot work, refused when it is set.
     #[error("invalid setting `{setting}`: {reason}")]
     InvalidSetting {
@@ -446,7 +460,9 @@ impl Error {
             | Error::LockNotAvailable(e)
             | Error::Cancelled(e)
             | Error::Postgres(e) => Some(e),
-            Error::MigrationFailed { source, .. } => source.pg_error(),
+            Error::MigrationFailed { source, .. } | Error::RetriesExhausted { source, .. } => {
+                source.pg_error()
+            }
             _ => None,
         }
     }

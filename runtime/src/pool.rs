@@ -153,6 +153,13 @@ impl Transactional for PooledConnection {
     {
         Connection::begin(self)
     }
+
+    fn begin_with(
+        &mut self,
+        options: &crate::exec::TxOptions,
+    ) -> impl std::future::Future<Output = Result<Transaction<'_>>> + Send {
+        Connection::begin_with(self, options)
+    }
 }
 
 impl Pool {

@@ -11,6 +11,7 @@
 mod cache;
 mod connection;
 pub mod redact;
+mod retry;
 mod transaction;
 
 use std::future::Future;
@@ -25,7 +26,10 @@ use redact::{redacted, Redacted};
 
 pub use cache::{Sql, StatementCache, BARE_CLIENTS, BUILT_CAPACITY};
 pub use connection::Connection;
-pub use transaction::{transaction, Transaction, Transactional};
+pub use retry::Retry;
+pub use transaction::{
+    transaction, transaction_with, Isolation, Transaction, Transactional, TxOptions,
+};
 
 /// Something statements can run on: a [`Connection`] (or a pooled one), a
 /// [`Transaction`], [`Unnamed`] for PgBouncer's transaction pooling, or a

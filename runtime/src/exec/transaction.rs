@@ -1,5 +1,7 @@
 //! Transactions that compose: a closure runs in a transaction, and inside it
-//! the same helper opens a savepoint.
+//! the same helper opens a savepoint. [`transaction_with`] adds an isolation
+//! level, read-only and deferrable modes, and reruns the closure when
+//! PostgreSQL reports a serialization failure or a deadlock.
 
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -8,7 +10,8 @@ use tokio_postgres::Client;
 
 use super::cache::StatementCache;
 use super::connection::Connection;
-use crate::error::Result;
+use super::retry::Retry;
+use crate::error::{Error, Result};
 
 /// An open transaction (or savepoint) that shares its connection's
 /// statement cache, so the kit's statements inside it are prepared once per
@@ -74,6 +77,44 @@ pub trait Transactional: Send {
     fn begin(
         &mut self,
     ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send;
+
+    /// Opens a transaction with `options` (its isolation level and modes;
+    /// the retry policy is [`transaction_with`]'s). A savepoint inherits its
+    /// transaction's modes, so inside an open transaction any option but
+    /// the defaults is [`Error::InvalidSetting`].
+    fn begin_with(
+        &mut self,
+        options: &TxOptions,
+    ) -> impl Future<Output = Result<Transaction<'_>>> + Send;
+}
+
+/// `BEGIN` with the options' modes, on a client.
+async fn begin_on_client<'c>(
+    client: &'c mut Client,
+    cache: Option<&'c StatementCache>,
+    options: &TxOptions,
+) -> Result<Transaction<'c>> {
+    let mut builder = client
+        .build_transaction()
+        .read_only(options.read_only)
+        .deferrable(options.deferrable);
+    if let Some(level) = options.isolation {
+        builder = builder.isolation_level(level.driver());
+    }
+    Ok(Transaction::new(builder.start().await?, cache))
+}
+
+/// Refuses modes a savepoint cannot have.
+fn savepoint_options(options: &TxOptions) -> Result<()> {
+    if options.isolation.is_some() || options.read_only || options.deferrable {
+        return Err(Error::InvalidSetting {
+            setting: "transaction options",
+            reason: "a savepoint runs with its enclosing transaction's isolation level and modes; \
+                     set them where the outermost transaction begins"
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 impl Transactional for Connection {
@@ -82,6 +123,14 @@ impl Transactional for Connection {
     ) -> impl Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send {
         let (client, cache) = self.parts();
         async move { Ok(Transaction::new(client.transaction().await?, Some(cache))) }
+    }
+
+    fn begin_with(
+        &mut self,
+        options: &TxOptions,
+    ) -> impl Future<Output = Result<Transaction<'_>>> + Send {
+        let (client, cache) = self.parts();
+        begin_on_client(client, Some(cache), options)
     }
 }
 
@@ -92,17 +141,141 @@ impl Transactional for Transaction<'_> {
         let cache = self.cache;
         async move { Ok(Transaction::new(self.inner.transaction().await?, cache)) }
     }
+
+    fn begin_with(
+        &mut self,
+        options: &TxOptions,
+    ) -> impl Future<Output = Result<Transaction<'_>>> + Send {
+        let refused = savepoint_options(options);
+        async move {
+            refused?;
+            Ok(self.begin().await?)
+        }
+    }
 }
 
 impl Transactional for Client {
     async fn begin(&mut self) -> Result<Transaction<'_>, tokio_postgres::Error> {
         Ok(Transaction::new(self.transaction().await?, None))
     }
+
+    fn begin_with(
+        &mut self,
+        options: &TxOptions,
+    ) -> impl Future<Output = Result<Transaction<'_>>> + Send {
+        begin_on_client(self, None, options)
+    }
 }
 
 impl Transactional for tokio_postgres::Transaction<'_> {
     async fn begin(&mut self) -> Result<Transaction<'_>, tokio_postgres::Error> {
         Ok(Transaction::new(self.transaction().await?, None))
+    }
+
+    fn begin_with(
+        &mut self,
+        options: &TxOptions,
+    ) -> impl Future<Output = Result<Transaction<'_>>> + Send {
+        let refused = savepoint_options(options);
+        async move {
+            refused?;
+            Ok(Transactional::begin(self).await?)
+        }
+    }
+}
+
+/// A transaction's isolation level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Isolation {
+    /// Each statement sees what was committed before it began (PostgreSQL's
+    /// default).
+    ReadCommitted,
+    /// Every statement sees one snapshot, taken at the first; a write to a
+    /// row changed since fails with a serialization failure.
+    RepeatableRead,
+    /// As if the transactions ran one after another; PostgreSQL aborts one
+    /// of any set that could not have (SQLSTATE 40001), so an invariant
+    /// checked by reading holds. Pair it with a [`Retry`].
+    Serializable,
+}
+
+impl Isolation {
+    fn driver(self) -> tokio_postgres::IsolationLevel {
+        match self {
+            Isolation::ReadCommitted => tokio_postgres::IsolationLevel::ReadCommitted,
+            Isolation::RepeatableRead => tokio_postgres::IsolationLevel::RepeatableRead,
+            Isolation::Serializable => tokio_postgres::IsolationLevel::Serializable,
+        }
+    }
+}
+
+/// How [`transaction_with`] runs its closure: isolation level, read-only
+/// and deferrable modes, and the [`Retry`] policy for serialization failures
+/// and deadlocks. The default is the server's isolation level, read-write,
+/// run once.
+///
+/// ```
+/// use ordinance::exec::{Isolation, Retry, TxOptions};
+///
+/// let critical = TxOptions::new()
+///     .isolation(Isolation::Serializable)
+///     .retry(Retry::attempts(10));
+/// let report = TxOptions::new()
+///     .isolation(Isolation::Serializable)
+///     .read_only()
+///     .deferrable(); // waits for a safe snapshot, then can never fail to serialize
+/// # let _ = (critical, report);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxOptions {
+    isolation: Option<Isolation>,
+    read_only: bool,
+    deferrable: bool,
+    retry: Retry,
+}
+
+impl Default for TxOptions {
+    fn default() -> Self {
+        TxOptions::new()
+    }
+}
+
+impl TxOptions {
+    /// The server's isolation level, read-write, run once.
+    pub const fn new() -> TxOptions {
+        TxOptions {
+            isolation: None,
+            read_only: false,
+            deferrable: false,
+            retry: Retry::NEVER,
+        }
+    }
+
+    /// Sets the isolation level.
+    pub const fn isolation(mut self, level: Isolation) -> TxOptions {
+        self.isolation = Some(level);
+        self
+    }
+
+    /// `READ ONLY`: any write fails (SQLSTATE 25006).
+    pub const fn read_only(mut self) -> TxOptions {
+        self.read_only = true;
+        self
+    }
+
+    /// `DEFERRABLE`: with serializable and read-only, waits until it can
+    /// run on a snapshot no concurrent transaction can invalidate, then
+    /// runs without any risk of a serialization failure (long reports).
+    pub const fn deferrable(mut self) -> TxOptions {
+        self.deferrable = true;
+        self
+    }
+
+    /// Reruns the whole closure after a serialization failure (40001) or a
+    /// deadlock (40P01), as `retry` says.
+    pub const fn retry(mut self, retry: Retry) -> TxOptions {
+        self.retry = retry;
+        self
     }
 }
 
@@ -140,7 +313,87 @@ where
     C: Transactional + ?Sized,
     F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T>,
 {
-    let mut tx = conn.begin().await?;
+    let tx = conn.begin().await?;
+    finish(tx, work).await
+}
+
+/// Runs `work` in a transaction with `options`, like [`transaction`], and
+/// when it fails with a serialization failure ([`Error::SerializationFailure`],
+/// SQLSTATE 40001) or a deadlock ([`Error::Deadlock`], 40P01) — from a
+/// statement or from `COMMIT` — rolls back, waits as the options' [`Retry`]
+/// says, and runs the whole closure again in a new transaction. When the
+/// attempts run out, [`Error::RetriesExhausted`] carries the last failure.
+/// Any other error ends it at once.
+///
+/// The closure may run several times: everything it does outside the
+/// database (sending mail, mutating captured state) must be safe to repeat,
+/// or wait until this returns.
+///
+/// ```no_run
+/// # use ordinance::prelude::*;
+/// # #[derive(Entity)] pub struct Account { pub id: Uuid, #[column(min = 0)] pub balance: i64, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+/// # async fn demo(conn: &mut ordinance::exec::Connection, from: Uuid, to: Uuid) -> ordinance::Result<()> {
+/// use ordinance::exec::{transaction_with, Isolation, Retry, TxOptions};
+/// use ordinance::repo::Repo;
+///
+/// let options = TxOptions::new()
+///     .isolation(Isolation::Serializable)
+///     .retry(Retry::attempts(10));
+/// transaction_with(conn, options, async |tx| {
+///     let repo = Repo::new(&*tx);
+///     let mut a: Account = repo.get(from).await?;
+///     let mut b: Account = repo.get(to).await?;
+///     a.balance -= 10;
+///     b.balance += 10;
+///     repo.update(&a).await?;
+///     repo.update(&b).await?;
+///     Ok(())
+/// })
+/// .await?;
+/// # Ok(()) }
+/// ```
+pub async fn transaction_with<C, T, F>(conn: &mut C, options: TxOptions, mut work: F) -> Result<T>
+where
+    C: Transactional + ?Sized,
+    F: AsyncFnMut(&mut Transaction<'_>) -> Result<T>,
+{
+    let most = options.retry.max_attempts();
+    let mut attempt = 1;
+    loop {
+        let outcome = match conn.begin_with(&options).await {
+            Ok(tx) => finish(tx, &mut work).await,
+            Err(e) => Err(e),
+        };
+        let err = match outcome {
+            Err(err @ (Error::SerializationFailure(_) | Error::Deadlock(_))) => err,
+            other => return other,
+        };
+        if most <= 1 {
+            return Err(err);
+        }
+        if attempt >= most {
+            return Err(Error::RetriesExhausted {
+                attempts: attempt,
+                source: Box::new(err),
+            });
+        }
+        let delay = options.retry.delay(attempt);
+        tracing::debug!(
+            attempt,
+            sqlstate = err.sqlstate().map(|c| c.code()).unwrap_or_default(),
+            delay_us = delay.as_micros() as u64,
+            "ordinance.retry: transaction runs again"
+        );
+        tokio::time::sleep(delay).await;
+        attempt += 1;
+    }
+}
+
+/// Runs `work` in the open `tx`, and commits or rolls back by its outcome.
+async fn finish<T, F>(mut tx: Transaction<'_>, work: F) -> Result<T>
+where
+    F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T>,
+{
     match work(&mut tx).await {
         Ok(value) => {
             tx.commit().await?;

@@ -389,6 +389,15 @@ pub enum Error {
         /// The last run's failure.
         source: Box<Error>,
     },
+    /// A locking read was asked for outside a transaction, where its lock
+    /// would end with the statement; nothing ran.
+    #[error("{operation} on \"{table}\" locks rows until the transaction ends, and runs outside one: call it inside repo::transaction")]
+    NotInTransaction {
+        /// The table.
+        table: &'static str,
+        /// The operation asked for.
+        operation: &'static str,
+    },
     /// A setting that cannot work, refused when it is set.
     #[error("invalid setting `{setting}`: {reason}")]
     InvalidSetting {

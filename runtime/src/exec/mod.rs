@@ -66,6 +66,11 @@ pub trait Executor: Sync {
         types: &'a [Type],
     ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a;
 
+    /// Whether statements run inside a transaction the kit can see (a
+    /// [`Transaction`] or a `tokio_postgres::Transaction`), where row locks
+    /// last until it ends.
+    fn in_transaction(&self) -> bool;
+
     /// Runs a statement returning rows, and collects them.
     fn query<'a>(
         &'a self,
@@ -202,6 +207,10 @@ impl<S: Session> Executor for S {
                 None => driver.query_unnamed(sql.text(), params, types).await,
             }
         }
+    }
+
+    fn in_transaction(&self) -> bool {
+        <S::Driver as Driver>::IN_TRANSACTION
     }
 }
 

@@ -44,8 +44,14 @@
 //! );
 //! ```
 
+mod claim;
+mod lock;
+
 use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
 use tokio_postgres::types::Type;
+
+pub use claim::Claim;
+pub use lock::{LockStrength, LockWait, RowLock};
 
 use crate::ddl::quote_ident;
 use crate::entity::{Entity, NewEntity, SqlParam};
@@ -65,6 +71,8 @@ pub struct Statements {
     pub id_range: String,
     /// `SELECT ... WHERE id = $1` on live rows.
     pub get: String,
+    /// `get` with each row lock, in [`RowLock`]'s order.
+    pub get_locked: Vec<String>,
     /// `UPDATE` of the business columns; `$1` id, `$2` expected version
     /// (absent without `version`), then the business columns.
     pub update: String,
@@ -209,6 +217,14 @@ impl Statements {
             update_types,
             guard_types,
             get: format!("SELECT {columns} FROM {t} WHERE \"id\" = $1{live}"),
+            get_locked: RowLock::all()
+                .map(|lock| {
+                    format!(
+                        "SELECT {columns} FROM {t} WHERE \"id\" = $1{live}{}",
+                        lock.sql()
+                    )
+                })
+                .collect(),
             purge: format!("DELETE FROM {t} WHERE \"id\" = $1 RETURNING \"id\""),
             count: format!(
                 "SELECT count(*) FROM {t}{}",
@@ -442,6 +458,39 @@ fn query_value(value: SqlParam<'_>, sql_type: SqlType) -> crate::Result<sea_quer
     })
 }
 
+/// The caller's `SET` list for a write of many rows, refusing the columns
+/// the kit maintains (`id`, `created_at`, `updated_at`, `deleted_at`,
+/// `version`): those follow the conventions on every write path.
+pub(crate) fn caller_sets<C: sea_query::Iden>(
+    schema: &'static TableSchema,
+    sets: Vec<(C, Expr)>,
+) -> crate::Result<Vec<(Alias, Expr)>> {
+    sets.into_iter()
+        .map(|(column, value)| {
+            let name = column.to_string();
+            if crate::schema::AUDIT_COLUMNS.contains(&name.as_str()) {
+                return Err(crate::Error::InvalidSetting {
+                    setting: "set",
+                    reason: format!(
+                        "\"{name}\" of \"{}\" is maintained by the kit on every write; set business columns only",
+                        schema.name
+                    ),
+                });
+            }
+            Ok((Alias::new(name), value))
+        })
+        .collect()
+}
+
+/// `updated_at = now()` and, when versioned, `version = version + 1`: what
+/// every write of a row adds to its `SET` list.
+pub(crate) fn touch(schema: &'static TableSchema, q: &mut sea_query::UpdateStatement) {
+    q.value(Alias::new("updated_at"), Expr::cust("now()"));
+    if schema.versioned() {
+        q.value(Alias::new("version"), Expr::cust("\"version\" + 1"));
+    }
+}
+
 /// `(column, value)` for each business column of a row.
 fn business_query_values<'a>(
     schema: &'static TableSchema,
@@ -560,17 +609,12 @@ fn guarded<E: Entity>(
 ) -> sea_query::UpdateStatement {
     let schema = E::SCHEMA;
     let mut q = sea_query::Query::update();
-    q.table(table_ref(schema))
-        .values(sets)
-        .value(Alias::new("updated_at"), Expr::cust("now()"))
-        .and_where(Expr::col(Alias::new("id")).eq(entity.id()))
+    q.table(table_ref(schema)).values(sets);
+    touch(schema, &mut q);
+    q.and_where(Expr::col(Alias::new("id")).eq(entity.id()))
         .returning(sea_query::Query::returning().columns(all_columns(schema)));
     if let Some(version) = entity.version() {
-        q.value(
-            Alias::new("version"),
-            Expr::col(Alias::new("version")).add(1),
-        )
-        .and_where(Expr::col(Alias::new("version")).eq(version));
+        q.and_where(Expr::col(Alias::new("version")).eq(version));
     }
     if schema.soft_deletes() {
         let deleted_at = Expr::col(Alias::new("deleted_at"));

@@ -23,6 +23,8 @@
 //! # Ok(()) }
 //! ```
 
+mod lock;
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,7 @@
 mod column;
 mod db_enum;
 mod embed;
+mod key;
 mod relation;
 mod schema;
 
@@ -35,18 +36,19 @@ pub(crate) fn derive_entity(input: &DeriveInput) -> TokenStream {
     let plan = Plan::new(&cx, &cont);
     check::check(&cx, &cont, &plan);
     let columns = column::column_enum(input, &cont);
+    let keys = key::key_enum(input, &cont, &plan);
     match cx.check() {
         Ok(()) => {
             let schema = schema::entity_impl(&cont, &plan);
             let new = schema::new_struct(input, &cont, true);
             let relations = relation::relations(input, &cont, &plan);
-            quote! { #columns #schema #new #relations }
+            quote! { #columns #keys #schema #new #relations }
         }
         Err(err) => {
             let errors = err.into_compile_error();
             let fallback = schema::fallback_impl(&cont);
             let new = schema::new_struct(input, &cont, false);
-            quote! { #errors #columns #new #fallback }
+            quote! { #errors #columns #keys #new #fallback }
         }
     }
 }

@@ -12,7 +12,8 @@
 //!   copy, then one read of the new ids' key range, in one transaction;
 //! - [`insert_many_count`] returns the number of rows, in one transaction;
 //! - [`copy_in`] is the copy alone, on a client or inside the caller's
-//!   transaction.
+//!   transaction;
+//! - [`upsert_many`] upserts on a unique key, pipelined, in one transaction.
 //!
 //! The first two run in a transaction of their own (a savepoint when given a
 //! transaction; see [`Transactional`]): all rows land, or none, and a failure
@@ -23,7 +24,7 @@ use std::collections::HashMap;
 use std::pin::pin;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use futures_util::{SinkExt as _, TryStreamExt as _};
+use futures_util::{stream, SinkExt as _, StreamExt as _, TryStreamExt as _};
 use tokio_postgres::types::{IsNull, Type};
 use tokio_postgres::{Client, CopyInSink};
 use uuid::Uuid;
@@ -31,6 +32,7 @@ use uuid::Uuid;
 use crate::entity::{Entity, NewEntity, Params};
 use crate::error::{Error, Result};
 use crate::exec::{Executor as _, Sql, Transactional};
+use crate::repo::Repo;
 
 pub use crate::query::MAX_PARAMETERS;
 
@@ -85,6 +87,47 @@ where
             })
         })
         .collect()
+}
+
+/// How many upserts of [`upsert_many`] are in flight on the connection at
+/// once: sent without waiting for the previous answers (pipelined), one
+/// round trip's latency spread over them.
+const UPSERT_PIPELINE: usize = 64;
+
+/// Upserts every row on `key` ([`Repo::upsert`](crate::repo::Repo::upsert)
+/// for each), in one transaction: all land, or none. Returns the rows as
+/// stored, in the order given (inserted rows at version 1, updated ones
+/// bumped). Rows run in order, so two rows with the same key are an insert
+/// and then an update of it, as if upserted one by one. The statements are
+/// pipelined, so a batch costs far fewer round trips than rows.
+pub async fn upsert_many<N, C>(
+    conn: &mut C,
+    rows: &[N],
+    key: <N::Entity as Entity>::Key,
+) -> Result<Vec<N::Entity>>
+where
+    N: NewEntity + Sync,
+    C: Transactional + ?Sized,
+{
+    let Some((first, rest)) = rows.split_first() else {
+        return Ok(Vec::new());
+    };
+    let schema = N::Entity::SCHEMA;
+    let tx = conn.begin().await.map_err(|e| Error::from_db(e, schema))?;
+    let mut stored = Vec::with_capacity(rows.len());
+    {
+        let repo = Repo::new(&tx);
+        // The first prepares the statement; the rest reuse it.
+        stored.push(repo.upsert(first, key).await?);
+        let mut rest = pin!(stream::iter(rest)
+            .map(|row| repo.upsert(row, key))
+            .buffered(UPSERT_PIPELINE));
+        while let Some(entity) = rest.try_next().await? {
+            stored.push(entity);
+        }
+    }
+    tx.commit().await.map_err(|e| Error::from_db(e, schema))?;
+    Ok(stored)
 }
 
 /// Like [`insert_many`], all or nothing, but returns only the number of rows

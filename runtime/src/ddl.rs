@@ -36,7 +36,7 @@ use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
 use crate::schema::{
-    Check, CheckKind, Column, Index, IndexFunction, IndexMethod, TableSchema, Waiver,
+    Check, CheckKind, Column, Index, IndexColumn, IndexFunction, IndexMethod, TableSchema, Waiver,
 };
 
 /// A double-quoted SQL identifier.
@@ -167,10 +167,7 @@ pub fn create_index(schema: &TableSchema, index: &Index) -> String {
         .columns
         .iter()
         .map(|c| {
-            let mut s = match c.function {
-                Some(IndexFunction::Lower) => format!("lower({})", quote_ident(c.name)),
-                None => quote_ident(c.name),
-            };
+            let mut s = index_key(c);
             if c.descending {
                 s.push_str(" DESC");
             }
@@ -192,6 +189,24 @@ pub fn create_index(schema: &TableSchema, index: &Index) -> String {
         let include: Vec<String> = index.include.iter().map(|c| quote_ident(c)).collect();
         let _ = write!(sql, " INCLUDE ({})", include.join(", "));
     }
+    if let Some(predicate) = index_predicate(index) {
+        let _ = write!(sql, " WHERE {predicate}");
+    }
+    sql
+}
+
+/// What one index column keys on: `"email"` or `lower("email")`.
+pub(crate) fn index_key(c: &IndexColumn) -> String {
+    match c.function {
+        Some(IndexFunction::Lower) => format!("lower({})", quote_ident(c.name)),
+        None => quote_ident(c.name),
+    }
+}
+
+/// The rows a partial index covers (`"deleted_at" IS NULL AND "status" =
+/// 'open'`), or `None` when it covers every row. Its constants come from
+/// the compile-time schema.
+pub(crate) fn index_predicate(index: &Index) -> Option<String> {
     let mut conditions: Vec<String> = Vec::new();
     if index.live_only {
         conditions.push("\"deleted_at\" IS NULL".to_owned());
@@ -199,10 +214,7 @@ pub fn create_index(schema: &TableSchema, index: &Index) -> String {
     for c in index.predicate {
         conditions.push(format!("{} = {}", quote_ident(c.column), c.value.sql()));
     }
-    if !conditions.is_empty() {
-        let _ = write!(sql, " WHERE {}", conditions.join(" AND "));
-    }
-    sql
+    (!conditions.is_empty()).then(|| conditions.join(" AND "))
 }
 
 /// The documentation comment plus one line per waived rule, so the database

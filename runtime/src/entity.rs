@@ -74,6 +74,9 @@ pub trait Entity: Sized + 'static {
     /// The generated insert type (`NewUser`): the business columns only, so
     /// the caller never invents ids, timestamps or versions.
     type New: NewEntity<Entity = Self>;
+    /// The generated unique keys (`UserKey`): one variant per unique index,
+    /// what an upsert names as its conflict target.
+    type Key: UniqueKey;
 
     /// The entity's fixed SQL text, rendered once per process.
     fn statements() -> &'static Statements;
@@ -96,6 +99,16 @@ pub trait Entity: Sized + 'static {
         self.bind_business(&mut out);
         out
     }
+}
+
+/// One of an entity's unique indexes, as the generated `{Entity}Key` enum
+/// names it (`UserKey::Email` for `#[column(unique)] email`,
+/// `MembershipKey::OrgIdUserId` for `#[entity(unique(org_id, user_id))]`).
+/// A key that is not a declared unique index has no variant, so an upsert
+/// on it does not compile.
+pub trait UniqueKey: Copy + Send + Sync + std::fmt::Debug + 'static {
+    /// The index's position in the entity's `SCHEMA.indexes`.
+    fn index_position(self) -> usize;
 }
 
 /// The values of a row to insert; generated as `New{Entity}` by the derive.

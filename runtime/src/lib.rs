@@ -69,7 +69,7 @@ pub mod testing;
 pub mod tls;
 
 pub use column_type::{ColumnType, DbEnum, Json};
-pub use entity::{Entity, NewEntity, Params, SqlParam};
+pub use entity::{Entity, NewEntity, Params, SqlParam, UniqueKey};
 pub use error::{CursorError, Error, Result};
 pub use pg_error::PgError;
 pub use schema::{ColumnDefault, SqlType, TableSchema};

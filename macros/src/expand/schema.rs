@@ -311,8 +311,10 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
         Some(_) => quote!(::core::option::Option::Some(self.version)),
         None => quote!(::core::option::Option::None),
     };
+    let key_ident = format_ident!("{}Key", cont.ident);
     quote! {
         type New = #new_ident;
+        type Key = #key_ident;
         fn statements() -> &'static #p::Statements {
             static STATEMENTS: #p::OnceLock<#p::Statements> = #p::OnceLock::new();
             STATEMENTS.get_or_init(|| #p::Statements::new(<Self as ::ordinance::Entity>::SCHEMA))
@@ -385,6 +387,7 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
     let table = &cont.table;
     let column_enum = format_ident!("{}Column", ident);
     let new_ident = format_ident!("New{}", ident);
+    let key_ident = format_ident!("{}Key", ident);
     let p = quote!(::ordinance::__private);
     quote! {
         impl ::ordinance::NewEntity for #new_ident {
@@ -398,6 +401,7 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
             type Column = #column_enum;
             const SCHEMA: &'static #p::TableSchema = &#p::FALLBACK_SCHEMA;
             type New = #new_ident;
+            type Key = #key_ident;
             fn statements() -> &'static #p::Statements {
                 ::core::unreachable!()
             }

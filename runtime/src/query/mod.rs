@@ -46,12 +46,15 @@
 
 mod claim;
 mod lock;
+mod upsert;
 
 use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
 use tokio_postgres::types::Type;
 
 pub use claim::Claim;
 pub use lock::{LockStrength, LockWait, RowLock};
+pub(crate) use upsert::upsert_statements;
+pub use upsert::{upsert, UpsertStatements};
 
 use crate::ddl::quote_ident;
 use crate::entity::{Entity, NewEntity, SqlParam};
@@ -73,6 +76,9 @@ pub struct Statements {
     pub get: String,
     /// `get` with each row lock, in [`RowLock`]'s order.
     pub get_locked: Vec<String>,
+    /// The upsert on each index of the schema, in its order: `None` for
+    /// indexes that are not unique.
+    pub upserts: Vec<Option<UpsertStatements>>,
     /// `UPDATE` of the business columns; `$1` id, `$2` expected version
     /// (absent without `version`), then the business columns.
     pub update: String,
@@ -217,6 +223,15 @@ impl Statements {
             update_types,
             guard_types,
             get: format!("SELECT {columns} FROM {t} WHERE \"id\" = $1{live}"),
+            upserts: schema
+                .indexes
+                .iter()
+                .map(|ix| {
+                    ix.unique
+                        .then(|| UpsertStatements::new(schema, ix))
+                        .flatten()
+                })
+                .collect(),
             get_locked: RowLock::all()
                 .map(|lock| {
                     format!(

@@ -24,6 +24,7 @@
 //! ```
 
 mod lock;
+mod upsert;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -389,6 +389,23 @@ pub enum Error {
         /// The last run's failure.
         source: Box<Error>,
     },
+    /// A bulk change or purge stopped part-way: the chunks before
+    /// `resume_after` are committed, the failing one left nothing. Run it
+    /// again with [`Bulk::resume_after`](crate::bulk::Bulk::resume_after)
+    /// that id to carry on.
+    #[error("{operation} of \"{table}\" stopped after {rows} rows{}: {source}", resume_suffix(.resume_after))]
+    Interrupted {
+        /// The table.
+        table: &'static str,
+        /// The bulk operation.
+        operation: &'static str,
+        /// Rows changed by the committed chunks.
+        rows: u64,
+        /// The last id of the last committed chunk, if any.
+        resume_after: Option<uuid::Uuid>,
+        /// Why it stopped.
+        source: Box<Error>,
+    },
     /// A locking read was asked for outside a transaction, where its lock
     /// would end with the statement; nothing ran.
     #[error("{operation} on \"{table}\" locks rows until the transaction ends, and runs outside one: call it inside repo::transaction")]
@@ -409,6 +426,12 @@ pub enum Error {
     /// Any other error reported by PostgreSQL or the driver.
     #[error("{0}")]
     Postgres(PgError),
+}
+
+fn resume_suffix(after: &Option<uuid::Uuid>) -> String {
+    after
+        .map(|id| format!(" (resume after id {id})"))
+        .unwrap_or_default()
 }
 
 fn table_suffix(table: &Option<String>) -> String {
@@ -444,7 +467,9 @@ impl Error {
             | Error::Deadlock(_)
             | Error::LockNotAvailable(_)
             | Error::PoolTimeout { .. } => true,
-            Error::MigrationFailed { source, .. } => source.is_retryable(),
+            Error::MigrationFailed { source, .. } | Error::Interrupted { source, .. } => {
+                source.is_retryable()
+            }
             _ => false,
         }
     }
@@ -469,9 +494,9 @@ impl Error {
             | Error::LockNotAvailable(e)
             | Error::Cancelled(e)
             | Error::Postgres(e) => Some(e),
-            Error::MigrationFailed { source, .. } | Error::RetriesExhausted { source, .. } => {
-                source.pg_error()
-            }
+            Error::MigrationFailed { source, .. }
+            | Error::RetriesExhausted { source, .. }
+            | Error::Interrupted { source, .. } => source.pg_error(),
             _ => None,
         }
     }

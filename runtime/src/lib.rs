@@ -36,7 +36,8 @@
 //! | [`query`] | the fixed statements of an entity, and scoped sea-query selects |
 //! | [`exec`] | connections that keep their statements, executors (pooled, `Client`, transaction, unnamed), transactions, redacted parameters |
 //! | [`repo`] | insert, get, find, update, soft delete, restore, purge, count, exists |
-//! | [`batch`] | atomic batch inserts within the bind-parameter limit, and binary `COPY` |
+//! | [`batch`] | atomic batch inserts and upserts, and binary `COPY` |
+//! | [`bulk`] | update, soft delete, restore and retention purge of every matching row, in short chunks |
 //! | [`pool`] | a connection pool: min/max size, acquire and statement timeouts, close |
 //! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
 //! | [`migrate`] | versioned migrations: generated from the entities, drift-checked, applied under a lock |
@@ -48,6 +49,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod bulk;
 mod column_type;
 mod cursor;
 pub mod ddl;

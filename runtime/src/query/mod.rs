@@ -295,22 +295,28 @@ pub(crate) fn select_schema(schema: &'static TableSchema, scope: Scope) -> Selec
     // own `id`, `created_at`, ...) stays unambiguous.
     q.columns(schema.columns.iter().map(|c| (table(), Alias::new(c.name))))
         .from(table_ref(schema));
+    if let Some(condition) = scope_condition(schema, scope) {
+        q.and_where(condition);
+    }
+    q
+}
+
+/// The condition rows of `scope` meet, qualified by the table name; `None`
+/// when every row is in scope.
+pub(crate) fn scope_condition(schema: &'static TableSchema, scope: Scope) -> Option<Expr> {
     if schema.soft_deletes() {
-        let deleted_at = || Expr::col((table(), Alias::new("deleted_at")));
+        let deleted_at = Expr::col((Alias::new(schema.name), Alias::new("deleted_at")));
         match scope {
-            Scope::Live => {
-                q.and_where(deleted_at().is_null());
-            }
-            Scope::OnlyDeleted => {
-                q.and_where(deleted_at().is_not_null());
-            }
-            Scope::WithDeleted => {}
+            Scope::Live => Some(deleted_at.is_null()),
+            Scope::OnlyDeleted => Some(deleted_at.is_not_null()),
+            Scope::WithDeleted => None,
         }
     } else if scope == Scope::OnlyDeleted {
         // Nothing is ever soft-deleted in a table without `deleted_at`.
-        q.and_where(Expr::val(false));
+        Some(Expr::val(false))
+    } else {
+        None
     }
-    q
 }
 
 /// Live rows of `E` (soft-deleted rows excluded).

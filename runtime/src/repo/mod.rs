@@ -317,8 +317,19 @@ impl<'e, X: Executor> Repo<'e, X> {
         statement: &impl sea_query::QueryStatementWriter,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
+        self.rows_of_schema(E::SCHEMA, statement, operation).await
+    }
+
+    /// [`rows_of`](Self::rows_of) for a statement on `schema`'s table.
+    pub(crate) async fn rows_of_schema(
+        &self,
+        schema: &'static crate::TableSchema,
+        statement: &impl sea_query::QueryStatementWriter,
+        operation: &'static str,
+    ) -> Result<Vec<Row>> {
         let (sql, values) = statement.build(sea_query::PostgresQueryBuilder);
-        self.rows_of_built::<E>(&sql, values, operation).await
+        self.rows_of_built_schema(schema, &sql, values, operation)
+            .await
     }
 
     /// Runs SQL text with the values sea-query collected for it.
@@ -328,10 +339,21 @@ impl<'e, X: Executor> Repo<'e, X> {
         values: sea_query::Values,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
-        self.run_built(E::SCHEMA, sql, values, operation, async |rows| {
+        self.rows_of_built_schema(E::SCHEMA, sql, values, operation)
+            .await
+    }
+
+    async fn rows_of_built_schema(
+        &self,
+        schema: &'static crate::TableSchema,
+        sql: &str,
+        values: sea_query::Values,
+        operation: &'static str,
+    ) -> Result<Vec<Row>> {
+        self.run_built(schema, sql, values, operation, async |rows| {
             rows.try_collect()
                 .await
-                .map_err(|e| Error::from_db(e, E::SCHEMA))
+                .map_err(|e| Error::from_db(e, schema))
         })
         .await
     }

@@ -1,0 +1,85 @@
+//! Bulk update, soft delete and restore.
+
+use sea_query::{Alias, Condition, Expr, UpdateStatement};
+
+use super::{Bulk, Progress};
+use crate::entity::Entity;
+use crate::error::{Error, Result};
+use crate::exec::Executor;
+use crate::query::{caller_sets, table_ref, touch, Scope};
+
+impl<E: Entity> Bulk<E> {
+    /// Sets `sets` on every live row matching the filter, chunk by chunk,
+    /// with `updated_at = now()` and `version + 1`. The kit's own columns
+    /// cannot be set ([`Error::InvalidSetting`]).
+    pub async fn update<X: Executor>(
+        self,
+        executor: &X,
+        sets: Vec<(E::Column, Expr)>,
+    ) -> Result<Progress> {
+        let sets = caller_sets(E::SCHEMA, sets)?;
+        if sets.is_empty() {
+            return Err(Error::InvalidSetting {
+                setting: "bulk update",
+                reason: "nothing to set".into(),
+            });
+        }
+        self.walk(
+            executor,
+            "bulk_update",
+            Scope::Live,
+            Condition::all(),
+            |range| Ok(change::<E>(sets.clone(), range)),
+        )
+        .await
+    }
+
+    /// Soft-deletes every live row matching the filter (`deleted_at =
+    /// now()`), chunk by chunk.
+    pub async fn soft_delete<X: Executor>(self, executor: &X) -> Result<Progress> {
+        self.mark(
+            executor,
+            "bulk_soft_delete",
+            Scope::Live,
+            Expr::cust("now()"),
+        )
+        .await
+    }
+
+    /// Restores every soft-deleted row matching the filter, chunk by chunk.
+    pub async fn restore<X: Executor>(self, executor: &X) -> Result<Progress> {
+        let null = Expr::value(sea_query::Value::ChronoDateTimeUtc(None));
+        self.mark(executor, "bulk_restore", Scope::OnlyDeleted, null)
+            .await
+    }
+
+    async fn mark<X: Executor>(
+        self,
+        executor: &X,
+        operation: &'static str,
+        scope: Scope,
+        deleted_at: Expr,
+    ) -> Result<Progress> {
+        if !E::SCHEMA.soft_deletes() {
+            return Err(Error::NoSoftDelete {
+                table: E::SCHEMA.name,
+            });
+        }
+        let sets = vec![(Alias::new("deleted_at"), deleted_at)];
+        self.walk(executor, operation, scope, Condition::all(), |range| {
+            Ok(change::<E>(sets.clone(), range))
+        })
+        .await
+    }
+}
+
+/// `UPDATE ... SET sets, updated_at, version WHERE range RETURNING id`.
+fn change<E: Entity>(sets: Vec<(Alias, Expr)>, range: Condition) -> UpdateStatement {
+    let schema = E::SCHEMA;
+    let mut q = sea_query::Query::update();
+    q.table(table_ref(schema)).values(sets);
+    touch(schema, &mut q);
+    q.cond_where(range)
+        .returning(sea_query::Query::returning().column(Alias::new("id")));
+    q
+}

@@ -1,0 +1,200 @@
+//! Retention: rows soft-deleted longer ago than a given interval are
+//! deleted for good, in chunks, without breaking foreign keys.
+//!
+//! A soft-deleted row that a `RESTRICT` foreign key still references (from
+//! any entity linked into the program, live or deleted) is kept — deleting
+//! it would fail — and counted in the log; [`Retention::purge_all`] purges
+//! the dependants first, so a parent whose children went in the same run
+//! goes too. `CASCADE` and `SET NULL` references are the database's to
+//! follow, as declared.
+//!
+//! Run it on a schedule: from the application (a `tokio` interval in one
+//! instance, or under an advisory lock), or from `pg_cron` (see the
+//! README).
+//!
+//! ```no_run
+//! # use ordinance::prelude::*;
+//! # #[derive(Entity)] pub struct Post { pub id: Uuid, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+//! # async fn demo(conn: &ordinance::exec::Connection) -> ordinance::Result<()> {
+//! use std::time::Duration;
+//! use ordinance::bulk::retention::Retention;
+//!
+//! let ninety_days = Duration::from_secs(90 * 24 * 3600);
+//! let purged = Retention::new(ninety_days).chunk(5_000).purge::<Post>(conn).await?;
+//! println!("{} posts purged", purged.rows);
+//! // Or every entity linked into the program, dependants first:
+//! for table in Retention::new(ninety_days)
+//!     .purge_all(conn, &ordinance::registered_schemas())
+//!     .await?
+//! {
+//!     println!("{}: {} rows purged", table.table, table.rows);
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_query::{Alias, Condition, Expr, ExprTrait};
+use tokio_postgres::types::Type;
+
+use super::{Callback, Progress, Walk, DEFAULT_CHUNK};
+use crate::ddl::SchemaDdl;
+use crate::entity::Entity;
+use crate::error::{Error, Result};
+use crate::exec::{Executor, Sql};
+use crate::query::{table_ref, Scope};
+use crate::schema::{OnDelete, TableSchema};
+
+/// The database clock's `now()` minus `$1` seconds: the cutoff of a purge.
+const CUTOFF: &str = "SELECT now() - make_interval(secs => $1)";
+
+/// How a retention purge runs: rows soft-deleted more than `older_than`
+/// ago (by the database clock), [`DEFAULT_CHUNK`] rows per chunk unless
+/// told otherwise, each chunk its own transaction.
+pub struct Retention {
+    older_than: Duration,
+    chunk: u64,
+    pause: Duration,
+    progress: Option<Callback>,
+}
+
+impl std::fmt::Debug for Retention {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Retention")
+            .field("older_than", &self.older_than)
+            .field("chunk", &self.chunk)
+            .field("pause", &self.pause)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Retention {
+    /// Purges rows whose `deleted_at` is more than `older_than` ago.
+    pub fn new(older_than: Duration) -> Retention {
+        Retention {
+            older_than,
+            chunk: DEFAULT_CHUNK,
+            pause: Duration::ZERO,
+            progress: None,
+        }
+    }
+
+    /// Rows per chunk (at least 1).
+    pub fn chunk(mut self, rows: u64) -> Self {
+        self.chunk = Ord::max(rows, 1);
+        self
+    }
+
+    /// Waits this long between chunks.
+    pub fn pause(mut self, pause: Duration) -> Self {
+        self.pause = pause;
+        self
+    }
+
+    /// Calls `report` after each committed chunk, of every table.
+    pub fn on_progress(mut self, report: impl FnMut(&Progress) + Send + 'static) -> Self {
+        self.progress = Some(Box::new(report));
+        self
+    }
+
+    /// Purges `E`'s expired rows; [`Error::NoSoftDelete`] for an entity
+    /// without soft delete.
+    pub async fn purge<E: Entity>(mut self, executor: &impl Executor) -> Result<Progress> {
+        if !E::SCHEMA.soft_deletes() {
+            return Err(Error::NoSoftDelete {
+                table: E::SCHEMA.name,
+            });
+        }
+        let cutoff = self.cutoff(executor).await?;
+        let dependants = crate::registered_schemas();
+        self.purge_table(executor, E::SCHEMA, cutoff, &dependants)
+            .await
+    }
+
+    /// Purges the expired rows of every soft-deleting table among
+    /// `schemas`, dependants before the tables they reference; one report
+    /// per table, in the order purged. One cutoff, taken at the start,
+    /// serves every table.
+    pub async fn purge_all(
+        mut self,
+        executor: &impl Executor,
+        schemas: &[&'static TableSchema],
+    ) -> Result<Vec<Progress>> {
+        let order = SchemaDdl::new(schemas)?;
+        let cutoff = self.cutoff(executor).await?;
+        let mut dependants = crate::registered_schemas();
+        dependants.extend(schemas.iter().copied());
+        dependants.sort_by_key(|s| s.key());
+        dependants.dedup_by_key(|s| s.key());
+        let mut reports = Vec::new();
+        for schema in order.tables().iter().rev().filter(|s| s.soft_deletes()) {
+            reports.push(
+                self.purge_table(executor, schema, cutoff, &dependants)
+                    .await?,
+            );
+        }
+        Ok(reports)
+    }
+
+    async fn cutoff(&self, executor: &impl Executor) -> Result<DateTime<Utc>> {
+        let seconds = self.older_than.as_secs_f64();
+        let row = executor
+            .query_opt(Sql::Fixed(CUTOFF), &[&seconds], &[Type::FLOAT8])
+            .await?;
+        match row {
+            Some(row) => crate::row::read(&row, 0, "now()", "cutoff"),
+            None => Err(Error::InvalidSetting {
+                setting: "retention",
+                reason: "the server returned no time".into(),
+            }),
+        }
+    }
+
+    async fn purge_table(
+        &mut self,
+        executor: &impl Executor,
+        schema: &'static TableSchema,
+        cutoff: DateTime<Utc>,
+        dependants: &[&'static TableSchema],
+    ) -> Result<Progress> {
+        let table = || Alias::new(schema.name);
+        let mut expired =
+            Condition::all().add(Expr::col((table(), Alias::new("deleted_at"))).lt(cutoff));
+        // Rows a RESTRICT foreign key still points at stay.
+        for dependant in dependants {
+            for fk in dependant.foreign_keys.iter().filter(|fk| {
+                fk.on_delete == OnDelete::Restrict
+                    && (fk.references_schema, fk.references) == schema.key()
+            }) {
+                let mut referencing = sea_query::Query::select();
+                referencing
+                    .expr(Expr::val(1))
+                    .from_as(table_ref(dependant), Alias::new("dependant"))
+                    .and_where(
+                        Expr::col((Alias::new("dependant"), Alias::new(fk.column)))
+                            .equals((table(), Alias::new("id"))),
+                    );
+                expired = expired.add(Expr::exists(referencing).not());
+            }
+        }
+        let walk = Walk {
+            schema,
+            operation: "purge_deleted",
+            scope: Scope::OnlyDeleted,
+            filter: expired,
+            chunk: self.chunk,
+            pause: self.pause,
+            after: None,
+            progress: self.progress.as_mut(),
+        };
+        walk.run(executor, |range| {
+            let mut q = sea_query::Query::delete();
+            q.from_table(table_ref(schema))
+                .cond_where(range)
+                .returning(sea_query::Query::returning().column(Alias::new("id")));
+            Ok(q)
+        })
+        .await
+    }
+}

@@ -121,12 +121,7 @@ impl Statements {
     /// Renders the statements of one table.
     pub fn new(schema: &'static TableSchema) -> Self {
         let t = crate::ddl::table_ident(schema);
-        let columns = schema
-            .columns
-            .iter()
-            .map(|c| quote_ident(c.name))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let columns = column_list(schema);
         let business: Vec<String> = schema
             .business_columns()
             .map(|c| quote_ident(c.name))
@@ -257,6 +252,17 @@ impl Statements {
             probe,
         }
     }
+}
+
+/// Every column, in field order, quoted and comma-separated: a select or
+/// `RETURNING` list.
+pub(crate) fn column_list(schema: &'static TableSchema) -> String {
+    schema
+        .columns
+        .iter()
+        .map(|c| quote_ident(c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Which rows a read sees.

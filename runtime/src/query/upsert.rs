@@ -4,7 +4,7 @@
 use sea_query::{Alias, Expr, Func, InsertStatement, OnConflict};
 use tokio_postgres::types::Type;
 
-use super::{all_columns, insert};
+use super::{all_columns, column_list, insert};
 use crate::ddl::{index_key, index_predicate, quote_ident, table_ident};
 use crate::entity::{Entity, NewEntity, UniqueKey};
 use crate::error::{Error, Result};
@@ -49,12 +49,7 @@ impl UpsertStatements {
             .map(|c| insert_columns.iter().position(|name| *name == c.name))
             .collect::<Option<_>>()?;
         let t = table_ident(schema);
-        let columns = schema
-            .columns
-            .iter()
-            .map(|c| quote_ident(c.name))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let columns = column_list(schema);
         let placeholders: Vec<String> = (1..=insert_columns.len())
             .map(|i| format!("${i}"))
             .collect();

@@ -153,6 +153,19 @@ impl<'e, X: Executor> Repo<'e, X> {
 
     /// Inserts a row with the caller's id.
     pub async fn insert_with_id<N: NewEntity>(&self, id: Uuid, new: &N) -> Result<N::Entity> {
+        let sql = &N::Entity::statements().insert;
+        self.insert_as(sql, "insert", id, new).await
+    }
+
+    /// Runs an `INSERT ... RETURNING` taking the insert's parameters (the
+    /// id, then the business columns): the insert, or an upsert.
+    pub(crate) async fn insert_as<N: NewEntity>(
+        &self,
+        sql: &'static str,
+        operation: &'static str,
+        id: Uuid,
+        new: &N,
+    ) -> Result<N::Entity> {
         let schema = N::Entity::SCHEMA;
         let statements = N::Entity::statements();
         let mut params = Params::new();
@@ -161,16 +174,13 @@ impl<'e, X: Executor> Repo<'e, X> {
         let row = self
             .traced(
                 schema.name,
-                "insert",
-                self.executor.query_opt(
-                    Sql::Fixed(&statements.insert),
-                    &params,
-                    &statements.insert_types,
-                ),
+                operation,
+                self.executor
+                    .query_opt(Sql::Fixed(sql), &params, &statements.insert_types),
             )
             .await
             .map_err(|e| classify(e, Some(schema), &statements.insert_parameters))?;
-        // INSERT ... RETURNING always yields the inserted row.
+        // INSERT ... RETURNING (upserts too) always yields a row.
         let row = row.ok_or(Error::NotFound {
             table: schema.name,
             id,

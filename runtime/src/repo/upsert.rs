@@ -47,27 +47,8 @@ impl<X: Executor> Repo<'_, X> {
         new: &N,
         key: <N::Entity as Entity>::Key,
     ) -> Result<N::Entity> {
-        let schema = N::Entity::SCHEMA;
         let upsert = upsert_statements::<N::Entity>(key)?;
-        let statements = N::Entity::statements();
-        let mut params = Params::new();
-        params.push(&id);
-        new.bind_business(&mut params);
-        let row = self
-            .traced(
-                schema.name,
-                "upsert",
-                self.executor
-                    .query_opt(Sql::Fixed(&upsert.sql), &params, &statements.insert_types),
-            )
-            .await
-            .map_err(|e| classify(e, Some(schema), &statements.insert_parameters))?;
-        // INSERT ... ON CONFLICT DO UPDATE always yields a row.
-        let row = row.ok_or(Error::NotFound {
-            table: schema.name,
-            id,
-        })?;
-        N::Entity::from_row(&row)
+        self.insert_as(&upsert.sql, "upsert", id, new).await
     }
 
     /// [`upsert`](Self::upsert), updating the existing row only if it is

@@ -24,7 +24,8 @@ use std::collections::HashMap;
 use std::pin::pin;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use futures_util::{stream, SinkExt as _, StreamExt as _, TryStreamExt as _};
+use futures_util::stream::FuturesOrdered;
+use futures_util::{SinkExt as _, StreamExt as _, TryStreamExt as _};
 use tokio_postgres::types::{IsNull, Type};
 use tokio_postgres::{Client, CopyInSink};
 use uuid::Uuid;
@@ -119,11 +120,20 @@ where
         let repo = Repo::new(&tx);
         // The first prepares the statement; the rest reuse it.
         stored.push(repo.upsert(first, key).await?);
-        let mut rest = pin!(stream::iter(rest)
-            .map(|row| repo.upsert(row, key))
-            .buffered(UPSERT_PIPELINE));
-        while let Some(entity) = rest.try_next().await? {
-            stored.push(entity);
+        // At most UPSERT_PIPELINE in flight, answers taken in order.
+        let mut pending = rest.iter();
+        let mut in_flight = FuturesOrdered::new();
+        loop {
+            while in_flight.len() < UPSERT_PIPELINE {
+                match pending.next() {
+                    Some(row) => in_flight.push_back(repo.upsert(row, key)),
+                    None => break,
+                }
+            }
+            match in_flight.next().await {
+                Some(entity) => stored.push(entity?),
+                None => break,
+            }
         }
     }
     tx.commit().await.map_err(|e| Error::from_db(e, schema))?;

@@ -112,6 +112,18 @@ async fn every_public_operation_runs_in_a_spawned_task() {
     };
     spawn_repo!("restore", |repo| repo.restore(&deleted));
     spawn_repo!("purge", |repo| repo.purge::<Organization>(inserted.id));
+    spawn_repo!("upsert", |repo| repo
+        .upsert(&new_organization("Upserted"), OrganizationKey::Name));
+    spawn_repo!("upsert_if_version", |repo| repo.upsert_if_version(
+        &new_organization("Upserted"),
+        OrganizationKey::Name,
+        1
+    ));
+    spawn_repo!("claim", |repo| repo.claim(
+        &query::Claim::<Organization>::new(1)
+            .filter(Expr::col(OrganizationColumn::Name).eq("nobody"))
+            .set(OrganizationColumn::Name, "claimed")
+    ));
 
     // The unnamed mode, on a plain client.
     done(
@@ -148,6 +160,42 @@ async fn every_public_operation_runs_in_a_spawned_task() {
     )
     .await;
     assert_ne!(ids.0, ids.1);
+
+    // Transactions with options and retries, locking reads, bulk changes,
+    // retention, batch upserts.
+    done(
+        "transaction_with, get_locked, bulk, retention, upsert_many",
+        tokio::spawn({
+            let pool = pool.clone();
+            let id = user.id;
+            async move {
+                let mut conn = pool.get().await?;
+                let options = ordinance::exec::TxOptions::new()
+                    .isolation(ordinance::exec::Isolation::Serializable)
+                    .retry(ordinance::exec::Retry::attempts(3));
+                ordinance::exec::transaction_with(&mut conn, options, async |tx| {
+                    Repo::new(&*tx)
+                        .get_locked::<User>(id, query::RowLock::UPDATE)
+                        .await
+                })
+                .await?;
+                ordinance::bulk::Bulk::<Organization>::new()
+                    .filter(Expr::col(OrganizationColumn::Name).eq("nobody"))
+                    .update(&*conn, vec![(OrganizationColumn::Name, Expr::val("x"))])
+                    .await?;
+                ordinance::bulk::retention::Retention::new(std::time::Duration::from_secs(1))
+                    .purge::<Organization>(&*conn)
+                    .await?;
+                batch::upsert_many(
+                    &mut conn,
+                    &[new_organization("Many")],
+                    OrganizationKey::Name,
+                )
+                .await
+            }
+        }),
+    )
+    .await;
 
     // Batches.
     done(

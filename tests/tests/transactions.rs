@@ -82,7 +82,7 @@ async fn go_off_call(
     runs: Arc<AtomicU32>,
 ) -> ordinance::Result<()> {
     let mut conn = pool.get().await?;
-    let mut first = true;
+    let first = std::sync::atomic::AtomicBool::new(true);
     transaction_with(&mut conn, options, async |tx| {
         runs.fetch_add(1, Ordering::Relaxed);
         let repo = Repo::new(&*tx);
@@ -93,7 +93,7 @@ async fn go_off_call(
                     .and_where(Expr::col(DoctorColumn::IsOnCall).eq(true)),
             )
             .await?;
-        if std::mem::take(&mut first) {
+        if first.swap(false, Ordering::Relaxed) {
             both_read.wait().await;
         }
         if on_call.len() >= 2 {
@@ -188,10 +188,10 @@ async fn failing(
     sqlstate: &str,
     failures: u32,
 ) -> (ordinance::Result<()>, u32) {
-    let mut runs = 0;
+    let runs = AtomicU32::new(0);
     let result = transaction_with(conn, options, async |tx| {
-        runs += 1;
-        if runs <= failures {
+        let run = runs.fetch_add(1, Ordering::Relaxed) + 1;
+        if run <= failures {
             tx.batch_execute(&format!(
                 "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '{sqlstate}'; END $$"
             ))
@@ -200,7 +200,7 @@ async fn failing(
         Ok(())
     })
     .await;
-    (result, runs)
+    (result, runs.load(Ordering::Relaxed))
 }
 
 #[tokio::test]
@@ -255,7 +255,7 @@ async fn retries_are_bounded_and_only_for_conflicts() {
     );
 
     // Nothing of a failed run is left behind.
-    let mut inserted = 0;
+    let inserted = AtomicU32::new(0);
     let result = transaction_with(&mut conn, three, async |tx| {
         Repo::new(&*tx)
             .insert(&NewDoctor {
@@ -264,14 +264,14 @@ async fn retries_are_bounded_and_only_for_conflicts() {
                 is_on_call: true,
             })
             .await?;
-        inserted += 1;
+        inserted.fetch_add(1, Ordering::Relaxed);
         tx.batch_execute("DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '40001'; END $$")
             .await?;
         Ok(())
     })
     .await;
     assert!(result.is_err());
-    assert_eq!(inserted, 3);
+    assert_eq!(inserted.load(Ordering::Relaxed), 3);
     assert_eq!(Repo::new(&conn).count::<Doctor>().await.expect("count"), 0);
 }
 

@@ -106,7 +106,7 @@ impl Retention {
                 table: E::SCHEMA.name,
             });
         }
-        let cutoff = self.cutoff(executor).await?;
+        let cutoff = cutoff(executor, self.older_than).await?;
         let dependants = crate::registered_schemas();
         self.purge_table(executor, E::SCHEMA, cutoff, &dependants)
             .await
@@ -122,7 +122,7 @@ impl Retention {
         schemas: &[&'static TableSchema],
     ) -> Result<Vec<Progress>> {
         let order = SchemaDdl::new(schemas)?;
-        let cutoff = self.cutoff(executor).await?;
+        let cutoff = cutoff(executor, self.older_than).await?;
         let mut dependants = crate::registered_schemas();
         dependants.extend(schemas.iter().copied());
         dependants.sort_by_key(|s| s.key());
@@ -135,20 +135,6 @@ impl Retention {
             );
         }
         Ok(reports)
-    }
-
-    async fn cutoff(&self, executor: &impl Executor) -> Result<DateTime<Utc>> {
-        let seconds = self.older_than.as_secs_f64();
-        let row = executor
-            .query_opt(Sql::Fixed(CUTOFF), &[&seconds], &[Type::FLOAT8])
-            .await?;
-        match row {
-            Some(row) => crate::row::read(&row, 0, "now()", "cutoff"),
-            None => Err(Error::InvalidSetting {
-                setting: "retention",
-                reason: "the server returned no time".into(),
-            }),
-        }
     }
 
     async fn purge_table(
@@ -196,5 +182,22 @@ impl Retention {
             Ok(q)
         })
         .await
+    }
+}
+
+/// The database clock's `now()` minus `older_than`. (A free function: a
+/// `&Retention` held across the query would make the futures `!Send`, its
+/// callback being `Send` but not `Sync`.)
+async fn cutoff(executor: &impl Executor, older_than: Duration) -> Result<DateTime<Utc>> {
+    let seconds = older_than.as_secs_f64();
+    let row = executor
+        .query_opt(Sql::Fixed(CUTOFF), &[&seconds], &[Type::FLOAT8])
+        .await?;
+    match row {
+        Some(row) => crate::row::read(&row, 0, "now()", "cutoff"),
+        None => Err(Error::InvalidSetting {
+            setting: "retention",
+            reason: "the server returned no time".into(),
+        }),
     }
 }

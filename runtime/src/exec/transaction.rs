@@ -325,9 +325,10 @@ where
 /// attempts run out, [`Error::RetriesExhausted`] carries the last failure.
 /// Any other error ends it at once.
 ///
-/// The closure may run several times: everything it does outside the
-/// database (sending mail, mutating captured state) must be safe to repeat,
-/// or wait until this returns.
+/// The closure may run several times, each run on a fresh clone of it (so
+/// it is `Clone`: it captures shared references, `Arc`s, copies — not
+/// `&mut` state). Everything it does outside the database (sending mail)
+/// must be safe to repeat, or wait until this returns.
 ///
 /// ```no_run
 /// # use ordinance::prelude::*;
@@ -352,16 +353,20 @@ where
 /// .await?;
 /// # Ok(()) }
 /// ```
-pub async fn transaction_with<C, T, F>(conn: &mut C, options: TxOptions, mut work: F) -> Result<T>
+pub async fn transaction_with<C, T, F>(conn: &mut C, options: TxOptions, work: F) -> Result<T>
 where
     C: Transactional + ?Sized,
-    F: AsyncFnMut(&mut Transaction<'_>) -> Result<T>,
+    F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T> + Clone,
 {
     let most = options.retry.max_attempts();
     let mut attempt = 1;
     loop {
+        // Each run gets a fresh copy of the closure, called once: its
+        // future owns what it captured, so it is `Send` whenever they are.
+        // (A closure called by `&mut` lends its captures to each future,
+        // and rustc cannot prove such futures `Send` in a spawned task.)
         let outcome = match conn.begin_with(&options).await {
-            Ok(tx) => finish(tx, &mut work).await,
+            Ok(tx) => finish(tx, work.clone()).await,
             Err(e) => Err(e),
         };
         let err = match outcome {

@@ -303,6 +303,21 @@ pub(crate) fn index_name(table: &str, columns: &[&str], unique: bool) -> String 
     name
 }
 
+/// `display_name` -> `DisplayName`: a generated variant's name.
+pub(crate) fn pascal_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// Levenshtein distance between two short ASCII words.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

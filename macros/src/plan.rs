@@ -44,6 +44,10 @@ pub(crate) struct ForeignKeyPlan {
 
 pub(crate) struct IndexPlan {
     pub(crate) name: String,
+    /// What the index keys on, then its predicate's values, snake_case
+    /// (`lower_email`, `slot`, `is_primary`): its generated name and its
+    /// unique-key variant are made of these.
+    pub(crate) words: Vec<String>,
     /// Whether `name` was given by the user rather than generated.
     pub(crate) named: bool,
     /// Declared in `#[entity(index(...))]` rather than on a column.
@@ -152,6 +156,7 @@ impl Plan {
                 IndexPlan {
                     name,
                     named,
+                    words: vec![col.to_owned()],
                     in_list: false,
                     columns: vec![(i, false)],
                     lower: vec![false],
@@ -258,10 +263,13 @@ impl Plan {
                 Value::Bool(false) => format!("not_{}", cont.fields[*i].column),
                 _ => cont.fields[*i].column.clone(),
             }));
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let words = names;
             let (name, named) = match &spec.name {
                 Some(n) => (n.value.clone(), true),
-                None => (naming::index_name(table, &names, unique), false),
+                None => {
+                    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                    (naming::index_name(table, &words, unique), false)
+                }
             };
             // An index serves its own order and, scanned backward, the exact
             // reverse: a keyset either way needs no second index.
@@ -277,6 +285,7 @@ impl Plan {
             indexes.push(IndexPlan {
                 name,
                 named,
+                words,
                 in_list: true,
                 columns,
                 lower,

@@ -9,19 +9,7 @@ use crate::ast::Container;
 
 /// `display_name` -> `DisplayName`.
 fn variant_ident(field: &syn::Ident) -> syn::Ident {
-    let name: String = field
-        .unraw()
-        .to_string()
-        .split('_')
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut chars = w.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect();
+    let name = crate::naming::pascal_case(&field.unraw().to_string());
     format_ident!("{}", name, span = field.span())
 }
 

@@ -6,25 +6,8 @@ use quote::{format_ident, quote};
 use syn::DeriveInput;
 
 use crate::ast::Container;
-use crate::attr::Value;
 use crate::naming;
 use crate::plan::Plan;
-
-/// `lower_email` -> `LowerEmail`.
-fn pascal(words: &[String]) -> String {
-    words
-        .iter()
-        .flat_map(|w| w.split('_'))
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut chars = w.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
 
 pub(super) fn key_enum(input: &DeriveInput, cont: &Container<'_>, plan: &Plan) -> TokenStream {
     let vis = &input.vis;
@@ -34,26 +17,7 @@ pub(super) fn key_enum(input: &DeriveInput, cont: &Container<'_>, plan: &Plan) -
     let mut positions = Vec::new();
     let mut docs = Vec::new();
     for (position, ix) in plan.indexes.iter().enumerate().filter(|(_, ix)| ix.unique) {
-        // What is keyed, then the predicate's values, as the index name says.
-        let mut words: Vec<String> = ix
-            .columns
-            .iter()
-            .zip(&ix.lower)
-            .map(|((i, _), lower)| {
-                let c = &cont.fields[*i].column;
-                if *lower {
-                    format!("lower_{c}")
-                } else {
-                    c.clone()
-                }
-            })
-            .collect();
-        words.extend(ix.predicate.iter().map(|(i, v, _)| match v {
-            Value::Str(s) => naming::snake_case(s),
-            Value::Bool(false) => format!("not_{}", cont.fields[*i].column),
-            _ => cont.fields[*i].column.clone(),
-        }));
-        let mut name = pascal(&words);
+        let mut name = naming::pascal_case(&ix.words.join("_"));
         while variants.iter().any(|v: &syn::Ident| *v == name) {
             name.push('_');
         }
@@ -62,7 +26,7 @@ pub(super) fn key_enum(input: &DeriveInput, cont: &Container<'_>, plan: &Plan) -
         docs.push(format!(
             "The unique index `{}` on ({}).",
             ix.name,
-            words.join(", ")
+            ix.words.join(", ")
         ));
     }
     let doc = format!(

@@ -75,16 +75,57 @@ pub struct Progress {
 }
 
 /// A progress report callback.
-pub(crate) type Callback = Box<dyn FnMut(&Progress) + Send>;
+type Callback = Box<dyn FnMut(&Progress) + Send>;
+
+/// How a chunked walk goes: rows per chunk, the pause between chunks, and
+/// who hears of each chunk. Shared by [`Bulk`] and
+/// [`Retention`](retention::Retention).
+pub(crate) struct Pace {
+    chunk: u64,
+    pause: Duration,
+    progress: Option<Callback>,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            chunk: DEFAULT_CHUNK,
+            pause: Duration::ZERO,
+            progress: None,
+        }
+    }
+}
+
+impl Pace {
+    pub(crate) fn chunk(&mut self, rows: u64) {
+        self.chunk = Ord::max(rows, 1);
+    }
+
+    pub(crate) fn pause(&mut self, pause: Duration) {
+        self.pause = pause;
+    }
+
+    pub(crate) fn on_progress(&mut self, report: impl FnMut(&Progress) + Send + 'static) {
+        self.progress = Some(Box::new(report));
+    }
+}
+
+impl std::fmt::Debug for Pace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pace")
+            .field("chunk", &self.chunk)
+            .field("pause", &self.pause)
+            .field("reports", &self.progress.is_some())
+            .finish()
+    }
+}
 
 /// A change to every row of `E` matching a filter, in chunks: see the
 /// [module docs](self).
 pub struct Bulk<E: Entity> {
     filter: Condition,
-    chunk: u64,
-    pause: Duration,
     after: Option<Uuid>,
-    progress: Option<Callback>,
+    pace: Pace,
     entity: PhantomData<fn() -> E>,
 }
 
@@ -93,8 +134,7 @@ impl<E: Entity> std::fmt::Debug for Bulk<E> {
         // The filter may carry personal data: never shown.
         f.debug_struct("Bulk")
             .field("table", &E::SCHEMA.name)
-            .field("chunk", &self.chunk)
-            .field("pause", &self.pause)
+            .field("pace", &self.pace)
             .field("resume_after", &self.after)
             .finish_non_exhaustive()
     }
@@ -112,10 +152,8 @@ impl<E: Entity> Bulk<E> {
     pub fn new() -> Self {
         Bulk {
             filter: Condition::all(),
-            chunk: DEFAULT_CHUNK,
-            pause: Duration::ZERO,
             after: None,
-            progress: None,
+            pace: Pace::default(),
             entity: PhantomData,
         }
     }
@@ -131,14 +169,14 @@ impl<E: Entity> Bulk<E> {
     /// Rows per chunk (at least 1): the most row locks one transaction
     /// holds.
     pub fn chunk(mut self, rows: u64) -> Self {
-        self.chunk = Ord::max(rows, 1);
+        self.pace.chunk(rows);
         self
     }
 
     /// Waits this long between chunks, leaving room for other writers and
     /// for replicas to keep up.
     pub fn pause(mut self, pause: Duration) -> Self {
-        self.pause = pause;
+        self.pace.pause(pause);
         self
     }
 
@@ -151,7 +189,7 @@ impl<E: Entity> Bulk<E> {
 
     /// Calls `report` after each committed chunk.
     pub fn on_progress(mut self, report: impl FnMut(&Progress) + Send + 'static) -> Self {
-        self.progress = Some(Box::new(report));
+        self.pace.on_progress(report);
         self
     }
 
@@ -174,10 +212,8 @@ impl<E: Entity> Bulk<E> {
             operation,
             scope,
             filter: self.filter.add(extra),
-            chunk: self.chunk,
-            pause: self.pause,
             after: self.after,
-            progress: self.progress.as_mut(),
+            pace: &mut self.pace,
         };
         walk.run(executor, change).await
     }
@@ -189,10 +225,8 @@ pub(crate) struct Walk<'p> {
     pub(crate) operation: &'static str,
     pub(crate) scope: Scope,
     pub(crate) filter: Condition,
-    pub(crate) chunk: u64,
-    pub(crate) pause: Duration,
     pub(crate) after: Option<Uuid>,
-    pub(crate) progress: Option<&'p mut Callback>,
+    pub(crate) pace: &'p mut Pace,
 }
 
 impl Walk<'_> {
@@ -201,7 +235,7 @@ impl Walk<'_> {
     /// condition, in a transaction of its own, counting the rows it
     /// returns.
     pub(crate) async fn run<X, S>(
-        mut self,
+        self,
         executor: &X,
         change: impl Fn(Condition) -> Result<S>,
     ) -> Result<Progress>
@@ -245,7 +279,7 @@ impl Walk<'_> {
                 .cond_where(matching.clone())
                 .cond_where(after.clone())
                 .order_by_expr(id(), Order::Asc)
-                .limit(self.chunk);
+                .limit(self.pace.chunk);
             // (PostgreSQL has no max(uuid): the last of the chunk instead.)
             let mut end = sea_query::Query::select();
             end.column(Alias::new("id"))
@@ -282,11 +316,11 @@ impl Walk<'_> {
                         chunks = progress.chunks,
                         "ordinance.bulk: chunk committed"
                     );
-                    if let Some(report) = self.progress.as_mut() {
+                    if let Some(report) = self.pace.progress.as_mut() {
                         report(&progress);
                     }
-                    if !self.pause.is_zero() {
-                        tokio::time::sleep(self.pause).await;
+                    if !self.pace.pause.is_zero() {
+                        tokio::time::sleep(self.pace.pause).await;
                     }
                 }
                 Ok(None) => return Ok(progress),

@@ -38,7 +38,7 @@ use chrono::{DateTime, Utc};
 use sea_query::{Alias, Condition, Expr, ExprTrait};
 use tokio_postgres::types::Type;
 
-use super::{Callback, Progress, Walk, DEFAULT_CHUNK};
+use super::{Pace, Progress, Walk};
 use crate::ddl::SchemaDdl;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
@@ -50,22 +50,19 @@ use crate::schema::{OnDelete, TableSchema};
 const CUTOFF: &str = "SELECT now() - make_interval(secs => $1)";
 
 /// How a retention purge runs: rows soft-deleted more than `older_than`
-/// ago (by the database clock), [`DEFAULT_CHUNK`] rows per chunk unless
+/// ago (by the database clock), [`DEFAULT_CHUNK`](super::DEFAULT_CHUNK) rows per chunk unless
 /// told otherwise, each chunk its own transaction.
 pub struct Retention {
     older_than: Duration,
-    chunk: u64,
-    pause: Duration,
-    progress: Option<Callback>,
+    pace: Pace,
 }
 
 impl std::fmt::Debug for Retention {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Retention")
             .field("older_than", &self.older_than)
-            .field("chunk", &self.chunk)
-            .field("pause", &self.pause)
-            .finish_non_exhaustive()
+            .field("pace", &self.pace)
+            .finish()
     }
 }
 
@@ -74,27 +71,25 @@ impl Retention {
     pub fn new(older_than: Duration) -> Retention {
         Retention {
             older_than,
-            chunk: DEFAULT_CHUNK,
-            pause: Duration::ZERO,
-            progress: None,
+            pace: Pace::default(),
         }
     }
 
     /// Rows per chunk (at least 1).
     pub fn chunk(mut self, rows: u64) -> Self {
-        self.chunk = Ord::max(rows, 1);
+        self.pace.chunk(rows);
         self
     }
 
     /// Waits this long between chunks.
     pub fn pause(mut self, pause: Duration) -> Self {
-        self.pause = pause;
+        self.pace.pause(pause);
         self
     }
 
     /// Calls `report` after each committed chunk, of every table.
     pub fn on_progress(mut self, report: impl FnMut(&Progress) + Send + 'static) -> Self {
-        self.progress = Some(Box::new(report));
+        self.pace.on_progress(report);
         self
     }
 
@@ -169,10 +164,8 @@ impl Retention {
             operation: "purge_deleted",
             scope: Scope::OnlyDeleted,
             filter: expired,
-            chunk: self.chunk,
-            pause: self.pause,
             after: None,
-            progress: self.progress.as_mut(),
+            pace: &mut self.pace,
         };
         walk.run(executor, |range| {
             let mut q = sea_query::Query::delete();

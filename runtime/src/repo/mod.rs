@@ -166,26 +166,39 @@ impl<'e, X: Executor> Repo<'e, X> {
         id: Uuid,
         new: &N,
     ) -> Result<N::Entity> {
-        let schema = N::Entity::SCHEMA;
-        let statements = N::Entity::statements();
         let mut params = Params::new();
         params.push(&id);
         new.bind_business(&mut params);
+        let types = &N::Entity::statements().insert_types;
         let row = self
-            .traced(
-                schema.name,
-                operation,
-                self.executor
-                    .query_opt(Sql::Fixed(sql), &params, &statements.insert_types),
-            )
-            .await
-            .map_err(|e| classify(e, Some(schema), &statements.insert_parameters))?;
+            .insert_row::<N::Entity>(sql, types, operation, &params)
+            .await?;
         // INSERT ... RETURNING (upserts too) always yields a row.
         let row = row.ok_or(Error::NotFound {
-            table: schema.name,
+            table: N::Entity::SCHEMA.name,
             id,
         })?;
         N::Entity::from_row(&row)
+    }
+
+    /// Runs an `INSERT` whose first parameters are the insert's (the id,
+    /// then the business columns), reporting a refused value with its
+    /// column; its row, if it returned one.
+    pub(crate) async fn insert_row<E: Entity>(
+        &self,
+        sql: &'static str,
+        types: &[Type],
+        operation: &'static str,
+        params: &Params<'_>,
+    ) -> Result<Option<Row>> {
+        let schema = E::SCHEMA;
+        self.traced(
+            schema.name,
+            operation,
+            self.executor.query_opt(Sql::Fixed(sql), params, types),
+        )
+        .await
+        .map_err(|e| classify(e, Some(schema), &E::statements().insert_parameters))
     }
 
     /// The live row with this id, or [`Error::NotFound`].

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::Repo;
 use crate::entity::{Entity, NewEntity, Params};
-use crate::error::{classify, Error, Result};
+use crate::error::{Error, Result};
 use crate::exec::{Executor, Sql};
 use crate::query::upsert_statements;
 
@@ -68,21 +68,14 @@ impl<X: Executor> Repo<'_, X> {
             setting: "upsert_if_version",
             reason: format!("\"{}\" has no version column to compare", schema.name),
         })?;
-        let statements = N::Entity::statements();
         let id = Uuid::now_v7();
         let mut params = Params::new();
         params.push(&id);
         new.bind_business(&mut params);
         params.push(&expected);
         let row = self
-            .traced(
-                schema.name,
-                "upsert",
-                self.executor
-                    .query_opt(Sql::Fixed(guarded), &params, &upsert.guarded_types),
-            )
-            .await
-            .map_err(|e| classify(e, Some(schema), &statements.insert_parameters))?;
+            .insert_row::<N::Entity>(guarded, &upsert.guarded_types, "upsert", &params)
+            .await?;
         if let Some(row) = row {
             return N::Entity::from_row(&row);
         }

@@ -57,6 +57,8 @@ pub struct ServerTls {
 
 #[derive(Debug)]
 struct Embedded {
+    /// The port in the socket's name (and on TCP, with TLS).
+    port: u16,
     dir: PathBuf,
     data: PathBuf,
     /// How to start the server again: the program and its arguments.
@@ -127,7 +129,7 @@ impl TestServer {
                 embedded: None,
             });
         }
-        Embedded::start(None)
+        Embedded::start(Origin::Initdb(None))
     }
 
     /// Starts a throwaway server of its own, whatever `DATABASE_URL` says, on
@@ -136,7 +138,7 @@ impl TestServer {
     /// without disturbing the shared one. It is removed when the value is
     /// dropped, or when the process exits.
     pub fn start_dedicated() -> Result<TestServer> {
-        Embedded::start(None)
+        Embedded::start(Origin::Initdb(None))
     }
 
     /// Stops a throwaway server of this process with a fast shutdown
@@ -200,7 +202,24 @@ impl TestServer {
     /// given PEM certificate chain and private key. The returned settings
     /// point at that TCP address; the server stops when the value is dropped.
     pub fn start_with_tls(tls: &ServerTls) -> Result<TestServer> {
-        Embedded::start(Some(tls))
+        Embedded::start(Origin::Initdb(Some(tls)))
+    }
+
+    /// Starts a hot standby of this throwaway server: a base backup taken
+    /// with `pg_basebackup -R` (the installed binaries), then a server of
+    /// its own on that copy, replaying the primary's WAL as it streams in.
+    /// Reads work on it; writes fail as on any standby. Stop and start it
+    /// with [`shut_down`](Self::shut_down) and
+    /// [`start_again`](Self::start_again); pause its replay with
+    /// `SELECT pg_wal_replay_pause()` on it. It is removed when dropped, or
+    /// when the process exits.
+    ///
+    /// Only a server this process started has a standby: use
+    /// [`start_dedicated`](Self::start_dedicated) for the primary, so a
+    /// `DATABASE_URL` does not stand in its way.
+    pub fn start_standby(&self) -> Result<TestServer> {
+        let primary = self.embedded_only("start_standby")?;
+        Embedded::start(Origin::Standby(primary))
     }
 
     /// Connection settings for the server's `postgres` database.
@@ -241,8 +260,21 @@ pub async fn connect(config: &Config) -> Result<Connection> {
     Ok(Connection::connect(config).await?)
 }
 
+/// Where a throwaway server's data comes from.
+enum Origin<'a> {
+    /// A new cluster from `initdb`, optionally accepting TLS.
+    Initdb(Option<&'a ServerTls>),
+    /// A base backup of a running throwaway server, kept up to date by
+    /// streaming replication (a hot standby).
+    Standby(&'a Embedded),
+}
+
 impl Embedded {
-    fn start(tls: Option<&ServerTls>) -> Result<TestServer> {
+    fn start(origin: Origin<'_>) -> Result<TestServer> {
+        let tls = match origin {
+            Origin::Initdb(tls) => tls,
+            Origin::Standby(_) => None,
+        };
         let bindir = find_bindir(
             std::env::var_os("PATH"),
             Some(Path::new("pg_config")),
@@ -275,7 +307,7 @@ impl Embedded {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(io_at(&dir))?;
         }
         let command = |program: &str| {
-            let mut cmd = Command::new(bindir.join(program));
+            let mut cmd = Command::new(server_tool(&bindir, program));
             cmd.current_dir(&dir)
                 .env("LC_ALL", "C")
                 .env_remove("PGDATA")
@@ -285,24 +317,40 @@ impl Embedded {
             }
             cmd
         };
-        let out = command("initdb")
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ])
-            .output()
-            .map_err(setup_failed("running initdb"))?;
+        let out = match origin {
+            Origin::Initdb(_) => command("initdb")
+                .arg("-D")
+                .arg(&data)
+                .args([
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ])
+                .output()
+                .map_err(setup_failed("running initdb"))?,
+            Origin::Standby(primary) => command("pg_basebackup")
+                .arg("-D")
+                .arg(&data)
+                .arg("-h")
+                .arg(&primary.dir)
+                .args(["-p", &primary.port.to_string(), "-U", "postgres"])
+                // -R writes standby.signal and primary_conninfo; WAL is
+                // streamed during the copy, and the checkpoint is taken now.
+                .args(["-R", "-X", "stream", "-c", "fast", "--no-sync"])
+                .output()
+                .map_err(setup_failed("running pg_basebackup"))?,
+        };
         if !out.status.success() {
             return Err(Error::ServerSetup {
-                step: "initdb",
+                step: match origin {
+                    Origin::Initdb(_) => "initdb",
+                    Origin::Standby(_) => "pg_basebackup",
+                },
                 detail: String::from_utf8_lossy(&out.stderr).into_owned(),
             });
         }
@@ -384,6 +432,7 @@ impl Embedded {
         Ok(TestServer {
             config,
             embedded: Some(Embedded {
+                port,
                 dir,
                 data,
                 launch,
@@ -460,7 +509,9 @@ fn wait_until_ready(data: &Path, server: &mut Child, log: &Path) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(text) = std::fs::read_to_string(&pid_file) {
-            if text.lines().nth(7).is_some_and(|l| l.trim() == "ready") {
+            // A hot standby reports `standby` once it accepts connections.
+            let status = text.lines().nth(7).map(str::trim);
+            if matches!(status, Some("ready" | "standby")) {
                 return Ok(());
             }
         }
@@ -517,6 +568,21 @@ fn find_bindir(
         .collect();
     versions.sort();
     versions.pop().map(|(_, d)| d)
+}
+
+/// A program of the server's installation: next to `initdb`, or next to
+/// what `initdb` links to (a `PATH` entry may link only the server
+/// programs), or else found on `PATH`.
+fn server_tool(bindir: &Path, program: &str) -> PathBuf {
+    let beside = bindir.join(program);
+    if beside.is_file() {
+        return beside;
+    }
+    std::fs::canonicalize(bindir.join("initdb"))
+        .ok()
+        .and_then(|initdb| Some(initdb.parent()?.join(program)))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(program))
 }
 
 fn id_of(args: &[&str]) -> Option<u32> {

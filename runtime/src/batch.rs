@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use crate::entity::{Entity, NewEntity, Params};
 use crate::error::{Error, Result};
-use crate::exec::{Executor as _, Sql, Transactional};
+use crate::exec::{Access, Executor as _, Sql, Transactional};
 use crate::repo::Repo;
 
 pub use crate::query::MAX_PARAMETERS;
@@ -52,7 +52,7 @@ where
         return Ok(Vec::new());
     }
     let schema = N::Entity::SCHEMA;
-    let db = |e| Error::from_db(e, schema);
+    let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
     let tx = conn.begin().await.map_err(db)?;
     copy_rows(tx.client(), rows, ids.iter().copied()).await?;
@@ -64,12 +64,13 @@ where
     let mut stored: Vec<Option<N::Entity>> = (0..rows.len()).map(|_| None).collect();
     let range = tx
         .rows(
+            Access::Write,
             Sql::Fixed(&N::Entity::statements().id_range),
             &[&low, &high],
             &[Type::UUID, Type::UUID],
         )
         .await
-        .map_err(db)?;
+        .map_err(|e| Error::from_db(e, schema))?;
     let mut range = pin!(range);
     while let Some(row) = range.try_next().await.map_err(db)? {
         let entity = N::Entity::from_row(&row)?;
@@ -175,7 +176,7 @@ async fn copy_rows<N: NewEntity>(
     ids: impl Iterator<Item = Uuid>,
 ) -> Result<u64> {
     let schema = N::Entity::SCHEMA;
-    let db = |e| Error::from_db(e, schema);
+    let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
     let statements = N::Entity::statements();
     let sink: CopyInSink<Bytes> = client
         .copy_in(statements.copy_in.as_str())

@@ -450,7 +450,7 @@ fn column_suffix(column: &Option<&'static str>) -> String {
 impl Error {
     /// Maps a driver error to a typed case (see the module's table), naming
     /// the entity column behind a constraint when the schema knows it.
-    pub fn from_db(err: tokio_postgres::Error, schema: &'static TableSchema) -> Self {
+    pub fn from_db(err: impl Into<Failure>, schema: &'static TableSchema) -> Self {
         classify(err, Some(schema), &[])
     }
 
@@ -502,6 +502,52 @@ impl Error {
     }
 }
 
+/// How a statement failed, before the kit names the entity behind it: the
+/// driver's error (classified into an [`Error`] with the entity's table and
+/// columns), or an error of the kit's own from before the statement could
+/// run, such as no connection to be had from a pool.
+pub enum Failure {
+    /// The driver's (or the server's) error.
+    Driver(tokio_postgres::Error),
+    /// The kit's error, already typed.
+    Kit(Box<Error>),
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(err: tokio_postgres::Error) -> Self {
+        Failure::Driver(err)
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(err: Error) -> Self {
+        Failure::Kit(Box::new(err))
+    }
+}
+
+impl From<Failure> for Error {
+    /// Classifies a driver error without an entity to name columns from.
+    fn from(failure: Failure) -> Self {
+        classify(failure, None, &[])
+    }
+}
+
+/// The server's report with its values redacted, as [`PgError`] shows it.
+impl std::fmt::Debug for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Redacted<'e>(&'e tokio_postgres::Error);
+        impl std::fmt::Debug for Redacted<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                crate::pg_error::write_driver_error(self.0, f)
+            }
+        }
+        match self {
+            Failure::Driver(err) => f.debug_tuple("Driver").field(&Redacted(err)).finish(),
+            Failure::Kit(err) => f.debug_tuple("Kit").field(err).finish(),
+        }
+    }
+}
+
 impl From<tokio_postgres::Error> for Error {
     /// Classifies by SQLSTATE (see the module's table), without an entity to
     /// name columns from.
@@ -511,7 +557,7 @@ impl From<tokio_postgres::Error> for Error {
 }
 
 /// Whether a driver error means the server cannot be reached or went away.
-fn is_unavailable(err: &tokio_postgres::Error) -> bool {
+pub(crate) fn is_unavailable(err: &tokio_postgres::Error) -> bool {
     if err.is_closed() {
         return true;
     }
@@ -583,10 +629,14 @@ fn overflowing_numeric(
 /// parameter of the statement was for (`$1` first), so a refused value is
 /// reported with its column.
 pub(crate) fn classify(
-    err: tokio_postgres::Error,
+    err: impl Into<Failure>,
     schema: Option<&'static TableSchema>,
     parameters: &[&'static str],
 ) -> Error {
+    let err = match err.into() {
+        Failure::Driver(err) => err,
+        Failure::Kit(err) => return *err,
+    };
     if is_unavailable(&err) {
         return Error::Unavailable(PgError::new(err));
     }

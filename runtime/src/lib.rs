@@ -50,6 +50,7 @@
 
 pub mod batch;
 pub mod bulk;
+pub mod cluster;
 mod column_type;
 mod cursor;
 pub mod ddl;
@@ -72,7 +73,7 @@ pub mod tls;
 
 pub use column_type::{ColumnType, DbEnum, Json};
 pub use entity::{Entity, NewEntity, Params, SqlParam, UniqueKey};
-pub use error::{CursorError, Error, Result};
+pub use error::{CursorError, Error, Failure, Result};
 pub use pg_error::PgError;
 pub use schema::{ColumnDefault, SqlType, TableSchema};
 

@@ -94,12 +94,22 @@ impl From<tokio_postgres::Error> for PgError {
 
 impl fmt::Display for PgError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let err = match &self.0 {
-            Repr::Driver(err) => err,
+        match &self.0 {
+            Repr::Driver(err) => write_driver_error(err, f),
             Repr::ConnectTimeout(waited) => {
-                return write!(f, "no connection to the server opened within {waited:?}")
+                write!(f, "no connection to the server opened within {waited:?}")
             }
-        };
+        }
+    }
+}
+
+/// A driver error as [`PgError`] shows it: the server's report with values
+/// redacted, or the driver's words and their causes.
+pub(crate) fn write_driver_error(
+    err: &tokio_postgres::Error,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    {
         let Some(db) = err.as_db_error() else {
             // The driver's own words, then each cause ("error connecting to
             // server: Connection refused (os error 111)").

@@ -134,6 +134,7 @@ impl deadpool::managed::Manager for ConnectionManager {
     /// A broken connection is detected by the next statement on it
     /// (Error::ConnectionLost); checking each one on checkout would add a
     /// round trip to every request.
+    /// A connection left inside a transaction is rolled back first.
     async fn recycle(
         &self,
         conn: &mut Connection,
@@ -141,6 +142,14 @@ impl deadpool::managed::Manager for ConnectionManager {
     ) -> RecycleResult<tokio_postgres::Error> {
         if conn.is_closed() {
             return Err(RecycleError::message("the connection is closed"));
+        }
+        // Work dropped half-way through a transaction the kit began by
+        // hand (a tenant-scoped statement whose rows were not all read)
+        // leaves it open: end it before anyone else uses the connection.
+        if conn.take_in_doubt() {
+            conn.batch_execute("ROLLBACK")
+                .await
+                .map_err(RecycleError::Backend)?;
         }
         Ok(())
     }

@@ -348,6 +348,16 @@ pub struct Waiver {
     pub reason: &'static str,
 }
 
+/// The transaction-local setting holding the tenant a transaction works for
+/// (`set_config('app.tenant_id', …, true)`): tenant tables' row-level
+/// security policies compare `tenant_id` with it, and new rows take it.
+pub const TENANT_SETTING: &str = "app.tenant_id";
+
+/// The transaction-local setting holding who makes a transaction's changes
+/// (`set_config('app.actor_id', …, true)`): what `created_by` and
+/// `updated_by` record.
+pub const ACTOR_SETTING: &str = "app.actor_id";
+
 /// `id` and the columns the database maintains.
 pub const AUDIT_COLUMNS: [&str; 5] = ["id", "created_at", "updated_at", "deleted_at", "version"];
 

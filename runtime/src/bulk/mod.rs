@@ -48,7 +48,7 @@ use uuid::Uuid;
 
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-use crate::exec::Executor;
+use crate::exec::{Access, Executor};
 use crate::query::{scope_condition, select_schema, Scope};
 use crate::repo::Repo;
 use crate::schema::TableSchema;
@@ -287,7 +287,9 @@ impl Walk<'_> {
                 .order_by(Alias::new("id"), Order::Desc)
                 .limit(1);
             let step = async {
-                let rows = repo.rows_of_schema(schema, &end, operation).await?;
+                let rows = repo
+                    .rows_of_schema(schema, &end, Access::Write, operation)
+                    .await?;
                 let upper: Option<Uuid> = match rows.first() {
                     Some(row) => crate::row::read(row, 0, schema.name, "id")?,
                     None => None,
@@ -300,7 +302,7 @@ impl Walk<'_> {
                     .add(after.clone())
                     .add(id().lte(upper));
                 let changed = repo
-                    .rows_of_schema(schema, &change(range)?, operation)
+                    .rows_of_schema(schema, &change(range)?, Access::Write, operation)
                     .await?;
                 Ok(Some((upper, changed.len() as u64)))
             };

@@ -42,7 +42,7 @@ use super::{Pace, Progress, Walk};
 use crate::ddl::SchemaDdl;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-use crate::exec::{Executor, Sql};
+use crate::exec::{Access, Executor, Sql};
 use crate::query::{table_ref, Scope};
 use crate::schema::{OnDelete, TableSchema};
 
@@ -184,7 +184,12 @@ impl Retention {
 async fn cutoff(executor: &impl Executor, older_than: Duration) -> Result<DateTime<Utc>> {
     let seconds = older_than.as_secs_f64();
     let row = executor
-        .query_opt(Sql::Fixed(CUTOFF), &[&seconds], &[Type::FLOAT8])
+        .query_opt(
+            Access::Write,
+            Sql::Fixed(CUTOFF),
+            &[&seconds],
+            &[Type::FLOAT8],
+        )
         .await?;
     match row {
         Some(row) => crate::row::read(&row, 0, "now()", "cutoff"),

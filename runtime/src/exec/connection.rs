@@ -1,6 +1,7 @@
 //! A connection that keeps its prepared statements.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{Client, Config, NoTls, Socket};
@@ -24,6 +25,10 @@ use super::cache::StatementCache;
 pub struct Connection {
     client: Client,
     cache: StatementCache,
+    /// Set while a transaction the kit opened with `BEGIN` on this
+    /// connection may still be open (its work was dropped half-way): the
+    /// pool rolls it back before lending the connection again.
+    in_doubt: AtomicBool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -69,6 +74,17 @@ impl Connection {
         &self.cache
     }
 
+    /// Marks the connection as inside a transaction the kit began by hand
+    /// (`true`), or out of it again (`false`).
+    pub(crate) fn set_in_doubt(&self, open: bool) {
+        self.in_doubt.store(open, Ordering::Release);
+    }
+
+    /// Whether a transaction the kit began may still be open; clears the mark.
+    pub(crate) fn take_in_doubt(&self) -> bool {
+        self.in_doubt.swap(false, Ordering::AcqRel)
+    }
+
     /// The client and its cache, borrowed apart (a transaction borrows the
     /// client mutably and the cache shared).
     pub(crate) fn parts(&mut self) -> (&mut Client, &StatementCache) {
@@ -83,6 +99,7 @@ impl From<Client> for Connection {
         Connection {
             client,
             cache: StatementCache::new(),
+            in_doubt: AtomicBool::new(false),
         }
     }
 }

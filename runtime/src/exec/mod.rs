@@ -12,21 +12,25 @@ mod cache;
 mod connection;
 pub mod redact;
 mod retry;
+mod scope;
 mod transaction;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use futures_util::{pin_mut, TryStreamExt as _};
+use futures_util::{pin_mut, Stream, TryStreamExt as _};
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Row, RowStream, Statement};
 
 use crate::entity::SqlParam;
+use crate::error::Failure;
 use redact::{redacted, Redacted};
 
 pub use cache::{Sql, StatementCache, BARE_CLIENTS, BUILT_CAPACITY};
 pub use connection::Connection;
 pub use retry::Retry;
+pub use scope::{set_scope, Scope};
+pub(crate) use scope::{SET_SCOPE, SET_SCOPE_TYPES};
 pub use transaction::{
     transaction, transaction_with, Isolation, Transaction, Transactional, TxOptions,
 };
@@ -57,14 +61,21 @@ pub use transaction::{
 /// tokio-postgres's or the kit's transactions.) Wrap the client in a
 /// [`Connection`] to keep statements in its transactions too.
 pub trait Executor: Sync {
+    /// The rows of a statement, read as they arrive.
+    type Rows: Stream<Item = Result<Row, tokio_postgres::Error>> + Send;
+
     /// Runs a statement; its rows are read as they arrive, the server held
     /// back by the socket while the caller does not read (backpressure).
+    /// `access` says whether the statement only reads, so an executor over
+    /// several servers ([`Cluster`](crate::cluster::Cluster)) may send it
+    /// to a replica; one connection ignores it.
     fn rows<'a>(
         &'a self,
+        access: Access,
         sql: Sql<'a>,
         params: &'a [SqlParam<'a>],
         types: &'a [Type],
-    ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a;
+    ) -> impl Future<Output = Result<Self::Rows, Failure>> + Send + 'a;
 
     /// Whether statements run inside a transaction the kit can see (a
     /// [`Transaction`] or a `tokio_postgres::Transaction`), where row locks
@@ -74,33 +85,52 @@ pub trait Executor: Sync {
     /// Runs a statement returning rows, and collects them.
     fn query<'a>(
         &'a self,
+        access: Access,
         sql: Sql<'a>,
         params: &'a [SqlParam<'a>],
         types: &'a [Type],
-    ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send + 'a {
-        async move { all_rows(self.rows(sql, params, types).await?).await }
+    ) -> impl Future<Output = Result<Vec<Row>, Failure>> + Send + 'a {
+        async move { Ok(all_rows(self.rows(access, sql, params, types).await?).await?) }
     }
 
     /// Runs a statement returning at most one row (the first, if it
     /// returns more).
     fn query_opt<'a>(
         &'a self,
+        access: Access,
         sql: Sql<'a>,
         params: &'a [SqlParam<'a>],
         types: &'a [Type],
-    ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send + 'a {
-        async move { first_row(self.rows(sql, params, types).await?).await }
+    ) -> impl Future<Output = Result<Option<Row>, Failure>> + Send + 'a {
+        async move { Ok(first_row(self.rows(access, sql, params, types).await?).await?) }
     }
 }
 
+/// What a statement does, for executors that choose a server per
+/// statement: reads may go to a replica, everything else to the primary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Reads only, and may see a replica's (slightly older) data: gets,
+    /// lists, counts, pages, relation loads, streams.
+    Read,
+    /// Writes, locks, or must see the primary's latest data.
+    Write,
+}
+
 /// Every row of a result.
-async fn all_rows(rows: RowStream) -> Result<Vec<Row>, tokio_postgres::Error> {
+async fn all_rows<S>(rows: S) -> Result<Vec<Row>, tokio_postgres::Error>
+where
+    S: Stream<Item = Result<Row, tokio_postgres::Error>>,
+{
     rows.try_collect().await
 }
 
 /// The first row of a result; the rest, if any, are read and dropped so the
 /// connection is ready for the next statement.
-async fn first_row(rows: RowStream) -> Result<Option<Row>, tokio_postgres::Error> {
+async fn first_row<S>(rows: S) -> Result<Option<Row>, tokio_postgres::Error>
+where
+    S: Stream<Item = Result<Row, tokio_postgres::Error>>,
+{
     pin_mut!(rows);
     let first = rows.try_next().await?;
     // A finished stream must not be polled again (the driver answers
@@ -193,19 +223,22 @@ impl std::ops::Deref for CacheRef<'_> {
 }
 
 impl<S: Session> Executor for S {
+    type Rows = RowStream;
+
     fn rows<'a>(
         &'a self,
+        _: Access,
         sql: Sql<'a>,
         params: &'a [SqlParam<'a>],
         types: &'a [Type],
-    ) -> impl Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a {
+    ) -> impl Future<Output = Result<RowStream, Failure>> + Send + 'a {
         let driver = self.driver();
         let cache = self.cache();
         async move {
-            match cache {
-                Some(cache) => cached(driver, &cache, sql, params, types).await,
-                None => driver.query_unnamed(sql.text(), params, types).await,
-            }
+            Ok(match cache {
+                Some(cache) => cached(driver, &cache, sql, params, types).await?,
+                None => driver.query_unnamed(sql.text(), params, types).await?,
+            })
         }
     }
 

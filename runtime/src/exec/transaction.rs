@@ -251,6 +251,11 @@ impl TxOptions {
         }
     }
 
+    /// Whether the transaction is read only.
+    pub const fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     /// Sets the isolation level.
     pub const fn isolation(mut self, level: Isolation) -> TxOptions {
         self.isolation = Some(level);

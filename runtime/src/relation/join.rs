@@ -38,7 +38,7 @@ use super::sql::{self, JoinKind};
 use super::Relation;
 use crate::entity::Entity;
 use crate::error::Result;
-use crate::exec::Executor;
+use crate::exec::{Access, Executor};
 use crate::repo::Repo;
 
 /// The alias of the joined table when both sides have one table name: an
@@ -228,7 +228,9 @@ impl<X: Executor> Repo<'_, X> {
         R: Joined,
     {
         let (sql, values) = select.build()?;
-        let rows = self.rows_of_built::<L>(&sql, values, "list_joined").await?;
+        let rows = self
+            .rows_of_built::<L>(&sql, values, Access::Read, "list_joined")
+            .await?;
         let offset = L::SCHEMA.columns.len();
         rows.iter()
             .map(|row| Ok((L::from_row_at(row, 0)?, R::decode_at(row, offset)?)))

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{sql, ChildrenOf, JoinEntity, One, ParentOf, Relation, IDS_PER_STATEMENT};
 use crate::entity::{Entity, SqlParam};
 use crate::error::{Error, Result};
-use crate::exec::{Executor, Sql};
+use crate::exec::{Access, Executor, Sql};
 use crate::repo::Repo;
 
 /// The children of a set of parents, grouped by parent id, each group in the
@@ -156,7 +156,8 @@ impl<X: Executor> Repo<'_, X> {
                 .traced(
                     schema.name,
                     operation,
-                    self.executor().query(Sql::Fixed(sql), &params, ID_ARRAY),
+                    self.executor()
+                        .query(Access::Read, Sql::Fixed(sql), &params, ID_ARRAY),
                 )
                 .await
                 .map_err(|e| Error::from_db(e, schema))?;

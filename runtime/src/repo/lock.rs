@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::Repo;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-use crate::exec::{Executor, Sql};
+use crate::exec::{Access, Executor, Sql};
 use crate::query::{Claim, RowLock, ID_TYPES};
 
 impl<'e, X: Executor> Repo<'e, X> {
@@ -41,7 +41,8 @@ impl<'e, X: Executor> Repo<'e, X> {
             .traced(
                 E::SCHEMA.name,
                 "get_locked",
-                self.executor.query_opt(Sql::Fixed(sql), &[&id], ID_TYPES),
+                self.executor
+                    .query_opt(Access::Write, Sql::Fixed(sql), &[&id], ID_TYPES),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
@@ -68,7 +69,8 @@ impl<'e, X: Executor> Repo<'e, X> {
         self.require_transaction(E::SCHEMA.name, "list_locked")?;
         let mut select = select.clone();
         lock.apply(&mut select);
-        self.fetch_as::<E>(&select, "list_locked").await
+        self.fetch_as::<E>(&select, Access::Write, "list_locked")
+            .await
     }
 
     /// Claims up to the claim's limit of matching live rows in one
@@ -99,7 +101,8 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// # Ok(()) }
     /// ```
     pub async fn claim<E: Entity>(&self, claim: &Claim<E>) -> Result<Vec<E>> {
-        self.fetch_as::<E>(&claim.statement()?, "claim").await
+        self.fetch_as::<E>(&claim.statement()?, Access::Write, "claim")
+            .await
     }
 
     fn require_transaction(&self, table: &'static str, operation: &'static str) -> Result<()> {

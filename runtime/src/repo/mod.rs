@@ -41,7 +41,7 @@ use uuid::Uuid;
 
 use crate::entity::{Entity, NewEntity, Params};
 use crate::error::{classify, Error, Result};
-use crate::exec::Sql;
+use crate::exec::{Access, Sql};
 use crate::page::{Page, Pager, Start};
 
 pub use crate::exec::{transaction, Executor, Transactional, Unnamed};
@@ -195,7 +195,8 @@ impl<'e, X: Executor> Repo<'e, X> {
         self.traced(
             schema.name,
             operation,
-            self.executor.query_opt(Sql::Fixed(sql), params, types),
+            self.executor
+                .query_opt(Access::Write, Sql::Fixed(sql), params, types),
         )
         .await
         .map_err(|e| classify(e, Some(schema), &E::statements().insert_parameters))
@@ -215,8 +216,12 @@ impl<'e, X: Executor> Repo<'e, X> {
             .traced(
                 E::SCHEMA.name,
                 "get",
-                self.executor
-                    .query_opt(Sql::Fixed(&E::statements().get), &[&id], ID_TYPES),
+                self.executor.query_opt(
+                    Access::Read,
+                    Sql::Fixed(&E::statements().get),
+                    &[&id],
+                    ID_TYPES,
+                ),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
@@ -234,7 +239,7 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// column in order, then add conditions, ordering and limits; its values
     /// are bound as parameters.
     pub async fn list<E: Entity>(&self, select: &sea_query::SelectStatement) -> Result<Vec<E>> {
-        self.fetch_as::<E>(select, "list").await
+        self.fetch_as::<E>(select, Access::Read, "list").await
     }
 
     /// Runs any sea-query statement that returns every column of `E` in
@@ -250,16 +255,17 @@ impl<'e, X: Executor> Repo<'e, X> {
         &self,
         statement: &impl sea_query::QueryStatementWriter,
     ) -> Result<Vec<E>> {
-        self.fetch_as::<E>(statement, "fetch").await
+        self.fetch_as::<E>(statement, Access::Write, "fetch").await
     }
 
     async fn fetch_as<E: Entity>(
         &self,
         statement: &impl sea_query::QueryStatementWriter,
+        access: Access,
         operation: &'static str,
     ) -> Result<Vec<E>> {
         let (sql, values) = statement.build(sea_query::PostgresQueryBuilder);
-        self.run_built(E::SCHEMA, &sql, values, operation, async |rows| {
+        self.run_built(E::SCHEMA, &sql, values, access, operation, async |rows| {
             let mut rows = std::pin::pin!(rows.map_err(|e| Error::from_db(e, E::SCHEMA)));
             let mut out = Vec::new();
             // Each row is decoded as it arrives, and its buffer freed.
@@ -302,8 +308,16 @@ impl<'e, X: Executor> Repo<'e, X> {
         let repo = *self;
         let open = async move {
             let rows = repo
-                .run_built(E::SCHEMA, &sql, values, "stream", async |rows| Ok(rows))
-                .await?;
+                .run_built(
+                    E::SCHEMA,
+                    &sql,
+                    values,
+                    Access::Read,
+                    "stream",
+                    async |rows| Ok(Unread(rows)),
+                )
+                .await?
+                .0;
             Ok::<_, Error>(rows.map_err(|e| Error::from_db(e, E::SCHEMA)))
         };
         futures_util::stream::once(open)
@@ -331,27 +345,22 @@ impl<'e, X: Executor> Repo<'e, X> {
 
     async fn page<E: Entity>(&self, pager: &Pager<E>, start: Start<'_>) -> Result<Page<E>> {
         let plan = pager.plan(start)?;
-        let rows = self.rows_of::<E>(&plan.statement, "page").await?;
+        let rows = self
+            .rows_of_schema(E::SCHEMA, &plan.statement, Access::Read, "page")
+            .await?;
         pager.page(plan, rows)
     }
 
-    pub(crate) async fn rows_of<E: Entity>(
-        &self,
-        statement: &impl sea_query::QueryStatementWriter,
-        operation: &'static str,
-    ) -> Result<Vec<Row>> {
-        self.rows_of_schema(E::SCHEMA, statement, operation).await
-    }
-
-    /// [`rows_of`](Self::rows_of) for a statement on `schema`'s table.
+    /// The rows of a statement on `schema`'s table.
     pub(crate) async fn rows_of_schema(
         &self,
         schema: &'static crate::TableSchema,
         statement: &impl sea_query::QueryStatementWriter,
+        access: Access,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
         let (sql, values) = statement.build(sea_query::PostgresQueryBuilder);
-        self.rows_of_built_schema(schema, &sql, values, operation)
+        self.rows_of_built_schema(schema, &sql, values, access, operation)
             .await
     }
 
@@ -360,9 +369,10 @@ impl<'e, X: Executor> Repo<'e, X> {
         &self,
         sql: &str,
         values: sea_query::Values,
+        access: Access,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
-        self.rows_of_built_schema(E::SCHEMA, sql, values, operation)
+        self.rows_of_built_schema(E::SCHEMA, sql, values, access, operation)
             .await
     }
 
@@ -371,9 +381,10 @@ impl<'e, X: Executor> Repo<'e, X> {
         schema: &'static crate::TableSchema,
         sql: &str,
         values: sea_query::Values,
+        access: Access,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
-        self.run_built(schema, sql, values, operation, async |rows| {
+        self.run_built(schema, sql, values, access, operation, async |rows| {
             rows.try_collect()
                 .await
                 .map_err(|e| Error::from_db(e, schema))
@@ -390,12 +401,15 @@ impl<'e, X: Executor> Repo<'e, X> {
         schema: &'static crate::TableSchema,
         sql: &str,
         values: sea_query::Values,
+        access: Access,
         operation: &'static str,
-        read: impl AsyncFnOnce(tokio_postgres::RowStream) -> Result<T>,
+        read: impl AsyncFnOnce(X::Rows) -> Result<T>,
     ) -> Result<T> {
         let bound = Bound::new(values)?;
         let params = bound.params();
-        let rows = self.executor.rows(Sql::Built(sql), &params, &bound.types);
+        let rows = self
+            .executor
+            .rows(access, Sql::Built(sql), &params, &bound.types);
         self.traced(schema.name, operation, async {
             read(rows.await.map_err(|e| Error::from_db(e, schema))?).await
         })
@@ -409,7 +423,7 @@ impl<'e, X: Executor> Repo<'e, X> {
                 E::SCHEMA.name,
                 "count",
                 self.executor
-                    .query(Sql::Fixed(&E::statements().count), &[], &[]),
+                    .query(Access::Read, Sql::Fixed(&E::statements().count), &[], &[]),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
@@ -474,8 +488,12 @@ impl<'e, X: Executor> Repo<'e, X> {
             .traced(
                 E::SCHEMA.name,
                 "purge",
-                self.executor
-                    .query_opt(Sql::Fixed(&E::statements().purge), &[&id], ID_TYPES),
+                self.executor.query_opt(
+                    Access::Write,
+                    Sql::Fixed(&E::statements().purge),
+                    &[&id],
+                    ID_TYPES,
+                ),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
@@ -506,7 +524,7 @@ impl<'e, X: Executor> Repo<'e, X> {
                 E::SCHEMA.name,
                 write.operation,
                 self.executor
-                    .query_opt(Sql::Fixed(write.sql), &params, write.types),
+                    .query_opt(Access::Write, Sql::Fixed(write.sql), &params, write.types),
             )
             .await
             .map_err(|e| classify(e, Some(E::SCHEMA), write.parameters))?;
@@ -540,8 +558,12 @@ impl<'e, X: Executor> Repo<'e, X> {
             .traced(
                 table,
                 "probe",
-                self.executor
-                    .query_opt(Sql::Fixed(&E::statements().probe), &[&id], ID_TYPES),
+                self.executor.query_opt(
+                    Access::Write,
+                    Sql::Fixed(&E::statements().probe),
+                    &[&id],
+                    ID_TYPES,
+                ),
             )
             .await;
         let row = match probe {
@@ -594,8 +616,10 @@ impl RowCount for Option<Row> {
     }
 }
 
-/// A stream's rows are counted by its reader.
-impl RowCount for tokio_postgres::RowStream {
+/// Rows not read yet: counted by their reader.
+struct Unread<S>(S);
+
+impl<S> RowCount for Unread<S> {
     fn row_count(&self) -> Option<u64> {
         None
     }

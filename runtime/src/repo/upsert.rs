@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::Repo;
 use crate::entity::{Entity, NewEntity, Params};
 use crate::error::{Error, Result};
-use crate::exec::{Executor, Sql};
+use crate::exec::{Access, Executor, Sql};
 use crate::query::upsert_statements;
 
 impl<X: Executor> Repo<'_, X> {
@@ -88,8 +88,12 @@ impl<X: Executor> Repo<'_, X> {
             .traced(
                 schema.name,
                 "probe",
-                self.executor
-                    .query_opt(Sql::Fixed(&upsert.probe), &probe, &upsert.probe_types),
+                self.executor.query_opt(
+                    Access::Write,
+                    Sql::Fixed(&upsert.probe),
+                    &probe,
+                    &upsert.probe_types,
+                ),
             )
             .await
             .map_err(|e| Error::from_db(e, schema))?;

@@ -1,0 +1,431 @@
+//! One handle for a service: a primary pool and any number of replica
+//! pools, routing each statement, and scoping each transaction to a tenant
+//! and an actor.
+//!
+//! A [`Cluster`] is an [`Executor`]: `Repo::new(&cluster)` (or
+//! [`cluster.repo()`](Cluster::repo)) runs every statement on a connection
+//! borrowed for that statement. Reads — get, find, list, count, pages,
+//! relation loads, joins, streams — go to a replica that is up, lags at
+//! most [`ClusterOptions::max_lag`], and has replayed the handle's own last
+//! write; everything else (writes, `fetch` of a write builder, bulk
+//! changes, transactions, locking reads, which need a transaction) goes to
+//! the primary, as does every statement of a handle from
+//! [`on_primary`](Cluster::on_primary).
+//!
+//! **Read-your-writes.** After a write, the handle reads the primary's WAL
+//! insert position (`pg_current_wal_insert_lsn()`, one round trip on the writing
+//! connection), and its reads go to the primary until a replica has
+//! replayed that far (`pg_last_wal_replay_lsn()`) or
+//! [`ClusterOptions::read_your_writes`] has passed. Clones of a handle
+//! share what they wrote; [`session`](Cluster::session) makes a handle that
+//! tracks its own (one per request, or per user).
+//!
+//! **Replica health.** Whether a replica answers, how far its replay is
+//! behind and what it replayed are read with one query, cached for
+//! [`ClusterOptions::health_interval`], refreshed by one caller at a time.
+//! A replica that is down, or lags more than the bound, is skipped; a read
+//! that fails because the replica went away runs again on the primary. When
+//! no replica can serve a read, [`WhenBehind`] says whether to use the
+//! primary at once, or to wait a while for a replica to catch up.
+//!
+//! **Tenants and actors.** [`for_tenant`](Cluster::for_tenant) and
+//! [`as_actor`](Cluster::as_actor) give a handle whose every transaction
+//! sets `app.tenant_id` and `app.actor_id` with `set_config(…, true)`
+//! (transaction-local, so safe behind PgBouncer's transaction pooling).
+//! Outside [`transaction`](Cluster::transaction), each statement of a
+//! scoped handle runs in a transaction of its own: `BEGIN`, the settings
+//! and the statement are sent together (one round trip), and a `COMMIT`
+//! follows once its rows are read.
+//!
+//! ```no_run
+//! # use ordinance::prelude::*;
+//! # #[derive(Entity, Debug)] pub struct User { pub id: Uuid, #[column(max_len = 320)] pub email: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+//! # async fn demo(primary: ordinance::pool::Pool, replica: ordinance::pool::Pool) -> ordinance::Result<()> {
+//! use ordinance::cluster::{Cluster, ClusterOptions};
+//!
+//! let cluster = Cluster::new(primary, vec![replica], ClusterOptions::default())?;
+//! let db = cluster.session();                    // read-your-writes per request
+//! let user = db.repo().insert(&NewUser { email: "ada@example.com".into() }).await?;
+//! let again = db.repo().get::<User>(user.id).await?; // the primary, until a replica has it
+//! # let _ = again;
+//! # Ok(()) }
+//! ```
+
+mod health;
+mod rows;
+mod track;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join3;
+use tokio_postgres::types::Type;
+use uuid::Uuid;
+
+use crate::entity::SqlParam;
+use crate::error::{is_unavailable, Error, Failure, Result};
+use crate::exec::{
+    transaction_with, Access, Executor, Scope, Sql, Transaction, TxOptions, Unnamed, SET_SCOPE,
+    SET_SCOPE_TYPES,
+};
+use crate::pool::Pool;
+use crate::repo::Repo;
+
+pub use health::Health;
+pub use rows::Rows;
+
+use health::{Replica, Written};
+use rows::Finish;
+use track::Tracker;
+
+/// What a read does when no replica can serve it (all lag too far, or none
+/// has replayed the handle's last write yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenBehind {
+    /// Read from the primary at once.
+    Primary,
+    /// Wait up to this long for a replica to catch up (checking every few
+    /// milliseconds), then read from the primary. Replicas that are down
+    /// are not waited for.
+    Wait(Duration),
+}
+
+/// How a [`Cluster`] routes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterOptions {
+    /// A replica whose replay is further behind than this is skipped.
+    pub max_lag: Duration,
+    /// After a write, how long the handle's reads may wait for a replica
+    /// to replay it before they stop caring (by then any healthy replica
+    /// has it); until then they go where the write is visible.
+    pub read_your_writes: Duration,
+    /// What a read does when no replica can serve it.
+    pub when_behind: WhenBehind,
+    /// How long a replica's health is trusted before it is checked again.
+    pub health_interval: Duration,
+    /// How long a health check may take before the replica counts as down.
+    pub health_timeout: Duration,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            max_lag: Duration::from_secs(1),
+            read_your_writes: Duration::from_secs(10),
+            when_behind: WhenBehind::Primary,
+            health_interval: Duration::from_millis(500),
+            health_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+impl ClusterOptions {
+    /// Refuses settings that cannot mean what they say.
+    pub fn validate(&self) -> Result<()> {
+        if self.health_timeout.is_zero() {
+            return Err(Error::InvalidSetting {
+                setting: "ClusterOptions::health_timeout",
+                reason: "a check given no time always fails, so no replica would ever serve; \
+                         give it some milliseconds"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A primary pool, replica pools, routing, read-your-writes, and the
+/// tenant and actor of its work: see the [module docs](self). Cheap to
+/// clone; clones share the pools, the replicas' health and what was
+/// written.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    shared: Arc<Shared>,
+    tracker: Arc<Tracker>,
+    scope: Scope,
+    primary_only: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    primary: Pool,
+    replicas: Vec<Replica>,
+    options: ClusterOptions,
+    /// Spreads reads over the replicas.
+    next: AtomicUsize,
+}
+
+/// Where a statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Primary,
+    Replica(usize),
+}
+
+impl Cluster {
+    /// A handle over `primary` and `replicas` (none is fine: everything
+    /// then runs on the primary).
+    pub fn new(primary: Pool, replicas: Vec<Pool>, options: ClusterOptions) -> Result<Cluster> {
+        options.validate()?;
+        Ok(Cluster {
+            shared: Arc::new(Shared {
+                primary,
+                replicas: replicas.into_iter().map(Replica::new).collect(),
+                options,
+                next: AtomicUsize::new(0),
+            }),
+            tracker: Arc::default(),
+            scope: Scope::default(),
+            primary_only: false,
+        })
+    }
+
+    /// Entity operations, routed statement by statement.
+    pub fn repo(&self) -> Repo<'_, Cluster> {
+        Repo::new(self)
+    }
+
+    /// The same pools and scope, tracking its own writes for
+    /// read-your-writes: one per request (or per user), so one request's
+    /// write does not send every other request's reads to the primary.
+    pub fn session(&self) -> Cluster {
+        Cluster {
+            tracker: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// A handle running everything on the primary: for reads that must see
+    /// the latest data whatever a replica has.
+    pub fn on_primary(&self) -> Cluster {
+        Cluster {
+            primary_only: true,
+            ..self.clone()
+        }
+    }
+
+    /// A handle whose work is for `tenant`: tenant tables show and accept
+    /// only that tenant's rows.
+    pub fn for_tenant(&self, tenant: Uuid) -> Cluster {
+        self.scoped(Scope {
+            tenant: Some(tenant),
+            ..self.scope
+        })
+    }
+
+    /// A handle whose changes are made by `actor`: `created_by` and
+    /// `updated_by` record it.
+    pub fn as_actor(&self, actor: Uuid) -> Cluster {
+        self.scoped(Scope {
+            actor: Some(actor),
+            ..self.scope
+        })
+    }
+
+    /// A handle with exactly `scope` (an empty one clears it).
+    pub fn scoped(&self, scope: Scope) -> Cluster {
+        Cluster {
+            scope,
+            ..self.clone()
+        }
+    }
+
+    /// The handle's tenant and actor.
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// The primary's pool, for what needs a connection of its own (`COPY`,
+    /// batch inserts, [`migrate`](crate::migrate)). Writes made on it are
+    /// not tracked for read-your-writes: read them through
+    /// [`on_primary`](Self::on_primary).
+    pub fn primary(&self) -> &Pool {
+        &self.shared.primary
+    }
+
+    /// Each replica's health as last checked (without checking).
+    pub fn replica_health(&self) -> Vec<Health> {
+        self.shared.replicas.iter().map(Replica::cached).collect()
+    }
+
+    /// Runs `work` in a transaction on the primary, scoped to the handle's
+    /// tenant and actor; see [`transaction_with`](Self::transaction_with).
+    pub async fn transaction<T, F>(&self, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T> + Clone,
+    {
+        self.transaction_with(TxOptions::new(), work).await
+    }
+
+    /// Runs `work` in a transaction with `options` on the primary (retried
+    /// as they say, see [`exec::transaction_with`](crate::exec::transaction_with)),
+    /// its tenant and actor set first. Batch inserts and `COPY` run inside
+    /// it: `insert_many(tx, …)`. Reads after it see what it wrote.
+    pub async fn transaction_with<T, F>(&self, options: TxOptions, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T> + Clone,
+    {
+        let mut conn = self.shared.primary.get().await?;
+        let scope = self.scope;
+        let out = transaction_with(
+            &mut *conn,
+            options,
+            async move |tx: &mut Transaction<'_>| {
+                if !scope.is_empty() {
+                    crate::exec::set_scope(&*tx, scope).await?;
+                }
+                work(tx).await
+            },
+        )
+        .await;
+        if !options.is_read_only() && !self.shared.replicas.is_empty() {
+            self.tracker.record_after_write(&conn).await;
+        }
+        out
+    }
+
+    /// Closes every pool.
+    pub fn close(&self) {
+        self.shared.primary.close();
+        for replica in &self.shared.replicas {
+            replica.pool.close();
+        }
+    }
+
+    /// Where a read goes.
+    async fn route_read(&self) -> Target {
+        let shared = &*self.shared;
+        let options = &shared.options;
+        if self.primary_only || shared.replicas.is_empty() {
+            return Target::Primary;
+        }
+        let deadline = match options.when_behind {
+            WhenBehind::Primary => None,
+            WhenBehind::Wait(longest) => Some(Instant::now() + longest),
+        };
+        let mut max_age = options.health_interval;
+        loop {
+            let written = self.tracker.pending(options.read_your_writes);
+            let start = shared.next.fetch_add(1, Ordering::Relaxed);
+            let mut any_up = false;
+            for k in 0..shared.replicas.len() {
+                let i = (start + k) % shared.replicas.len();
+                let health = shared.replicas[i]
+                    .health(max_age, options.health_timeout)
+                    .await;
+                if health.serves(options.max_lag, written) {
+                    return Target::Replica(i);
+                }
+                any_up |= health.up;
+            }
+            // Waiting helps only a replica that answers, and only a wait
+            // that may end: an unknown write position never resolves.
+            let wait_for = match deadline {
+                Some(deadline) if any_up && written != Some(Written::Unknown) => {
+                    deadline.checked_duration_since(Instant::now())
+                }
+                _ => None,
+            };
+            match wait_for {
+                Some(left) if !left.is_zero() => {
+                    tokio::time::sleep(left.min(WAIT_STEP)).await;
+                    max_age = WAIT_STEP;
+                }
+                _ => return Target::Primary,
+            }
+        }
+    }
+
+    /// Runs one statement on a connection from `pool`, scoped when the
+    /// handle has a scope; the rows keep the connection.
+    async fn run_on(
+        &self,
+        pool: &Pool,
+        access: Access,
+        sql: Sql<'_>,
+        params: &[SqlParam<'_>],
+        types: &[Type],
+    ) -> Result<Rows, Failure> {
+        let conn = pool.get().await?;
+        let track = (access == Access::Write && !self.shared.replicas.is_empty())
+            .then(|| Arc::clone(&self.tracker));
+        if self.scope.is_empty() {
+            let rows = conn.rows(access, sql, params, types).await?;
+            let finish = Finish {
+                conn,
+                commit: false,
+                track,
+            };
+            return Ok(Rows::new(rows, finish));
+        }
+        // BEGIN, the settings (unnamed, so sent at once even on a new
+        // connection) and the statement go out together; each is sent when
+        // first polled, in this order.
+        conn.set_in_doubt(true);
+        let [tenant, actor] = self.scope.values();
+        let settings: [SqlParam<'_>; 2] = [&tenant, &actor];
+        let (begun, set, rows) = join3(
+            conn.batch_execute("BEGIN"),
+            Unnamed(&*conn).query(
+                Access::Write,
+                Sql::Fixed(SET_SCOPE),
+                &settings,
+                SET_SCOPE_TYPES,
+            ),
+            conn.rows(access, sql, params, types),
+        )
+        .await;
+        begun?;
+        set?;
+        let rows = rows?;
+        let finish = Finish {
+            conn,
+            commit: true,
+            track,
+        };
+        Ok(Rows::new(rows, finish))
+    }
+}
+
+/// How often a waiting read looks at the replicas again.
+const WAIT_STEP: Duration = Duration::from_millis(20);
+
+/// Whether a failure means the server went away (so a read can go elsewhere).
+fn went_away(failure: &Failure) -> bool {
+    match failure {
+        Failure::Driver(e) => is_unavailable(e),
+        Failure::Kit(e) => matches!(**e, Error::Unavailable(_)),
+    }
+}
+
+impl Executor for Cluster {
+    type Rows = Rows;
+
+    async fn rows<'a>(
+        &'a self,
+        access: Access,
+        sql: Sql<'a>,
+        params: &'a [SqlParam<'a>],
+        types: &'a [Type],
+    ) -> Result<Rows, Failure> {
+        let target = match access {
+            Access::Read => self.route_read().await,
+            Access::Write => Target::Primary,
+        };
+        if let Target::Replica(i) = target {
+            let replica = &self.shared.replicas[i];
+            match self.run_on(&replica.pool, access, sql, params, types).await {
+                Err(failure) if went_away(&failure) => replica.mark_down(),
+                other => return other,
+            }
+        }
+        self.run_on(&self.shared.primary, access, sql, params, types)
+            .await
+    }
+
+    /// Each statement is a transaction of its own.
+    fn in_transaction(&self) -> bool {
+        false
+    }
+}

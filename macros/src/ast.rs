@@ -148,6 +148,27 @@ impl<'a> Container<'a> {
             })
     }
 
+    /// Whether rows belong to tenants (`#[entity(tenant)]`).
+    pub(crate) fn tenant(&self) -> bool {
+        self.attrs.tenant.is_some()
+    }
+
+    /// Whether the kit and the database fill the column on every write, so
+    /// the application never sets it: `id`, the timestamps, `deleted_at`,
+    /// `version`, the actor columns, and a tenant table's `tenant_id`.
+    pub(crate) fn is_maintained(&self, column: &str) -> bool {
+        const MAINTAINED: [&str; 7] = [
+            "id",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+            "version",
+            "created_by",
+            "updated_by",
+        ];
+        MAINTAINED.contains(&column) || (column == "tenant_id" && self.tenant())
+    }
+
     /// Whether rows are soft-deleted (a `deleted_at` column exists).
     pub(crate) fn soft_deletes(&self) -> bool {
         self.field("deleted_at").is_some()

@@ -128,6 +128,8 @@ pub(crate) struct Container {
     pub(crate) schema: Option<Spanned<String>>,
     pub(crate) keys: Vec<KeySpec>,
     pub(crate) waivers: Vec<Waiver>,
+    /// `tenant`: rows belong to tenants, isolated by row-level security.
+    pub(crate) tenant: Option<Spanned<()>>,
     pub(crate) doc: Option<String>,
 }
 
@@ -159,7 +161,9 @@ pub(crate) struct Field {
     pub(crate) doc: Option<String>,
 }
 
-const ENTITY_KEYS: &[&str] = &["table", "schema", "index", "unique", "keyset", "exempt"];
+const ENTITY_KEYS: &[&str] = &[
+    "table", "schema", "index", "unique", "keyset", "exempt", "tenant",
+];
 const COLUMN_KEYS: &[&str] = &[
     "name",
     "min_len",
@@ -187,6 +191,7 @@ impl Container {
         let mut schema = Attr::none(cx, SCHEMA);
         let mut keys = Vec::new();
         let mut waivers = Vec::new();
+        let mut tenant = Attr::none(cx, TENANT);
         for attr in attrs {
             if attr.path() == COLUMN {
                 cx.error_with_help(
@@ -216,6 +221,9 @@ impl Container {
                     keys.push(parse_key_spec(cx, &meta, kind)?);
                 } else if meta.path == EXEMPT {
                     parse_waivers(cx, &meta, ENTITY_WAIVERS, &mut waivers)?;
+                } else if meta.path == TENANT {
+                    expect_flag(&meta, TENANT)?;
+                    tenant.set(&meta.path, ());
                 } else {
                     return Err(unknown_key(&meta, "entity", ENTITY_KEYS));
                 }
@@ -230,6 +238,7 @@ impl Container {
             schema: schema.get(),
             keys,
             waivers,
+            tenant: tenant.get(),
             doc: doc_comment(attrs),
         }
     }

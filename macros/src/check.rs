@@ -21,6 +21,7 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
     check_column_names(cx, cont);
     check_boolean_predicates(cx, cont);
     check_required_columns(cx, cont);
+    check_tenant_and_actor(cx, cont);
     check_types(cx, cont);
     check_foreign_keys(cx, cont);
     check_attribute_fit(cx, cont);
@@ -284,6 +285,54 @@ fn check_required_columns(cx: &Ctxt, cont: &Container<'_>) {
     }
 }
 
+/// A tenant table has `tenant_id: Uuid`; the actor columns hold the id of
+/// whoever made the change, from the transaction's actor setting.
+fn check_tenant_and_actor(cx: &Ctxt, cont: &Container<'_>) {
+    if let Some(tenant) = &cont.attrs.tenant {
+        match cont.field("tenant_id") {
+            None => cx.error_with_help(
+                &tenant.tokens,
+                format_args!("`{}` is a tenant table but has no `tenant_id` column", cont.ident),
+                "add the field `pub tenant_id: Uuid,` (UUID NOT NULL, filled from the transaction's tenant; row-level security shows each tenant only its rows)",
+            ),
+            Some(f) if !f.col.is(Kind::Uuid) || f.col.nullable => wrong_type(
+                cx,
+                f,
+                "Uuid",
+                "UUID NOT NULL: every row belongs to exactly one tenant",
+            ),
+            Some(_) => {}
+        }
+    }
+    for name in ["created_by", "updated_by"] {
+        if let Some(f) = cont.field(name) {
+            if !f.col.is(Kind::Uuid) {
+                cx.error_with_help(
+                    f.ty,
+                    format_args!("`{name}` records who made the change and must hold their id"),
+                    format_args!(
+                        "declare `{}: Option<Uuid>` (NULL when no actor is set), or `{}: Uuid` \
+                         to refuse writes without one",
+                        f.ident, f.ident
+                    ),
+                );
+            }
+            for (key, set) in [
+                ("default", f.attrs.default.is_some()),
+                ("backfill", f.attrs.backfill.is_some()),
+            ] {
+                if set {
+                    cx.error_with_help(
+                        column_tokens(f),
+                        format_args!("`{name}` is filled from the transaction's actor; it takes no `{key}`"),
+                        "remove it, and set the actor where the transaction begins (`Cluster::as_actor`, `exec::set_scope`)",
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Reports a missing required column on the struct name. `waiver` names the
 /// rule and purpose when the column may be waived instead of added.
 fn missing(cx: &Ctxt, cont: &Container<'_>, decl: &str, sql: &str, waiver: Option<(&str, &str)>) {
@@ -386,8 +435,13 @@ fn check_foreign_keys(cx: &Ctxt, cont: &Container<'_>) {
                         "say what the column references: `#[column(references = User, on_delete = \"cascade\")]`",
                     );
                 }
-                let is_fk_shaped =
-                    ends_in_id && f.col.is(Kind::Uuid) && !f.attrs.references_written;
+                // A tenant table's `tenant_id` is its isolation key; it may
+                // reference a tenants table, and need not.
+                let is_tenant_key = cont.tenant() && col == "tenant_id";
+                let is_fk_shaped = ends_in_id
+                    && f.col.is(Kind::Uuid)
+                    && !f.attrs.references_written
+                    && !is_tenant_key;
                 match f.waiver(FOREIGN_KEY) {
                     Some(w) if !is_fk_shaped => cx.error_with_help(
                         &w.tokens,

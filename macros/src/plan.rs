@@ -171,12 +171,20 @@ impl Plan {
                     tokens: tokens.clone(),
                 }
             };
+            // A tenant's rows are found by `tenant_id` (row-level security
+            // compares it on every statement); keyset orders lead with it,
+            // so without one it gets an index of its own.
+            let tenant_key = cont.tenant()
+                && col == "tenant_id"
+                && !cont.attrs.keys.iter().any(|k| k.kind == KEYSET);
             if let Some(u) = &f.attrs.unique {
                 indexes.push(single(true, &u.tokens));
             } else if let Some(x) = &f.attrs.index {
                 indexes.push(single(false, &x.tokens));
             } else if let Some(r) = &f.attrs.references {
                 indexes.push(single(false, &r.tokens));
+            } else if tenant_key {
+                indexes.push(single(false, &f.ident.to_token_stream()));
             }
         }
 
@@ -225,6 +233,18 @@ impl Plan {
             }
 
             let gin = spec.using.as_ref().is_some_and(|u| u.value == "gin");
+            if spec.kind == KEYSET && cont.tenant() {
+                // A tenant's page is one index range: its `tenant_id` first.
+                if let Some((t, _)) = cont.field_named(&syn::Ident::new(
+                    "tenant_id",
+                    proc_macro2::Span::call_site(),
+                )) {
+                    if !columns.iter().any(|(j, _)| *j == t) {
+                        let first_desc = columns.first().is_some_and(|(_, d)| *d);
+                        columns.insert(0, (t, first_desc));
+                    }
+                }
+            }
             if spec.kind == KEYSET {
                 // `id` is the unique tiebreaker that makes the order total.
                 if let Some((id, _)) =
@@ -241,7 +261,8 @@ impl Plan {
             }
             let unique = spec.kind == UNIQUE;
             debug_assert!(spec.kind == INDEX || unique || spec.kind == KEYSET);
-            // Keyset orders may have gained `id`: never lowered.
+            // Keyset orders may have gained `tenant_id` and `id`; they are
+            // plain columns, never lowered.
             let mut lower: Vec<bool> = spec.columns.iter().map(|c| c.lower.is_some()).collect();
             lower.resize(columns.len(), false);
             // The generated name lists what is keyed (`lower_email`), then

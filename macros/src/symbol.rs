@@ -20,6 +20,7 @@ pub(crate) const INDEX: Symbol = Symbol("index");
 pub(crate) const UNIQUE: Symbol = Symbol("unique");
 pub(crate) const KEYSET: Symbol = Symbol("keyset");
 pub(crate) const EXEMPT: Symbol = Symbol("exempt");
+pub(crate) const TENANT: Symbol = Symbol("tenant");
 
 // #[column(...)]
 pub(crate) const NAME: Symbol = Symbol("name");

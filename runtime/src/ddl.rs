@@ -36,7 +36,8 @@ use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
 use crate::schema::{
-    Check, CheckKind, Column, Index, IndexColumn, IndexFunction, IndexMethod, TableSchema, Waiver,
+    setting_uuid, Check, CheckKind, Column, Index, IndexColumn, IndexFunction, IndexMethod,
+    TableSchema, Waiver, TENANT_SETTING,
 };
 
 /// A double-quoted SQL identifier.
@@ -83,6 +84,90 @@ pub fn create_table(schema: &TableSchema) -> String {
     for c in schema.columns {
         if let Some(comment) = column_comment(schema, c) {
             let _ = writeln!(out, "{comment};");
+        }
+    }
+    for statement in row_security(schema) {
+        let _ = writeln!(out, "{statement};");
+    }
+    out
+}
+
+/// The name of a tenant table's row-level security policy.
+pub const TENANT_POLICY: &str = "tenant_isolation";
+
+/// The condition a tenant table's policy puts on every row read and
+/// written: its `tenant_id` is the transaction's tenant. With no tenant
+/// set the right side is NULL, so no row matches and no row may be
+/// written: the table fails closed.
+pub fn tenant_condition() -> String {
+    format!("\"tenant_id\" = {}", setting_uuid(TENANT_SETTING))
+}
+
+/// For a tenant table: `ENABLE` and `FORCE ROW LEVEL SECURITY` (so the
+/// table's owner is held to it too) and the policy comparing `tenant_id`
+/// with the transaction's tenant, for reads (`USING`) and writes (`WITH
+/// CHECK`). Nothing for other tables. Roles with `BYPASSRLS` and
+/// superusers are not subject to it: the application must use neither.
+pub fn row_security(schema: &TableSchema) -> Vec<String> {
+    if !schema.tenant {
+        return Vec::new();
+    }
+    let t = table_ident(schema);
+    let condition = tenant_condition();
+    vec![
+        format!("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY"),
+        format!(
+            "CREATE POLICY {} ON {t} USING ({condition}) WITH CHECK ({condition})",
+            quote_ident(TENANT_POLICY)
+        ),
+    ]
+}
+
+/// The roles [`grants`] gives rights to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roles<'a> {
+    /// The application's role: reads and writes rows of the entities'
+    /// tables, nothing else (no DDL, no other tables).
+    pub app: &'a str,
+    /// A role that only reads them (reports, a read replica's users).
+    pub read_only: Option<&'a str>,
+}
+
+/// `GRANT`s for least privilege: `USAGE` on each schema the tables live in,
+/// `SELECT, INSERT, UPDATE, DELETE` on each table for the application role,
+/// `SELECT` for the read-only role. Run them as the tables' owner (the
+/// role migrations run as), after the migrations. Neither role may own the
+/// tables, be a superuser, or have `BYPASSRLS`: each would bypass row-level
+/// security.
+pub fn grants(schemas: &[&TableSchema], roles: &Roles<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut namespaces: Vec<&str> = schemas
+        .iter()
+        .map(|s| s.schema.unwrap_or("public"))
+        .collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    let mut tables: Vec<String> = schemas.iter().map(|s| table_ident(s)).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    let grantees: Vec<(&str, &str)> =
+        std::iter::once((roles.app, "SELECT, INSERT, UPDATE, DELETE"))
+            .chain(roles.read_only.map(|r| (r, "SELECT")))
+            .collect();
+    for (role, rights) in grantees {
+        let role = quote_ident(role);
+        for ns in &namespaces {
+            out.push(format!(
+                "GRANT USAGE ON SCHEMA {} TO {role}",
+                quote_ident(ns)
+            ));
+        }
+        if !tables.is_empty() {
+            out.push(format!(
+                "GRANT {rights} ON TABLE {} TO {role}",
+                tables.join(", ")
+            ));
         }
     }
     out

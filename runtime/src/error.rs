@@ -17,6 +17,7 @@
 //! | `23503` foreign key violation | [`Error::ForeignKeyViolation`] | no |
 //! | `23514` check violation | [`Error::CheckViolation`] | no |
 //! | `23502` not-null violation | [`Error::NotNullViolation`] | no |
+//! | `42501` insufficient privilege (a role without the right, a write row-level security refuses) | [`Error::PermissionDenied`] | no |
 //! | anything else | [`Error::Postgres`] | no |
 //!
 //! Each of these carries a [`PgError`], whose `Display` is the server's
@@ -200,6 +201,17 @@ pub enum Error {
         constraint: String,
         /// The checked column.
         column: Option<&'static str>,
+        /// The server's report.
+        source: PgError,
+    },
+    /// The role may not do this (SQLSTATE 42501): it lacks the privilege
+    /// (DDL as the application role, a write as the read-only one), or
+    /// row-level security refused the row (a write for another tenant, or
+    /// with no tenant set).
+    #[error("permission denied{}: {source}", .table.as_ref().map(|t| format!(" on \"{t}\"")).unwrap_or_default())]
+    PermissionDenied {
+        /// The table, when known.
+        table: Option<String>,
         /// The server's report.
         source: PgError,
     },
@@ -486,6 +498,7 @@ impl Error {
             | Error::ForeignKeyViolation { source, .. }
             | Error::CheckViolation { source, .. }
             | Error::NotNullViolation { source, .. }
+            | Error::PermissionDenied { source, .. }
             | Error::InvalidValue { source, .. }
             | Error::Decode { source, .. } => Some(source),
             Error::Unavailable(e)
@@ -682,6 +695,11 @@ pub(crate) fn classify(
         Error::NotNullViolation {
             table,
             column,
+            source,
+        }
+    } else if code == SqlState::INSUFFICIENT_PRIVILEGE {
+        Error::PermissionDenied {
+            table: known_table,
             source,
         }
     } else if code.code().starts_with("22") {

@@ -178,6 +178,7 @@ pub mod __private {
         Check, CheckKind, Column, ColumnDefault, ForeignKey, Index, IndexColumn, IndexCondition,
         IndexFunction, IndexMethod, OnDelete, SqlType, TableSchema, Waiver,
     };
+    pub use crate::schema::{ACTOR_SETTING, TENANT_SETTING};
     pub use crate::Result;
     pub use inventory;
     pub use sea_query;
@@ -244,5 +245,6 @@ pub mod __private {
         indexes: &[],
         keysets: &[],
         waivers: &[],
+        tenant: false,
     };
 }

@@ -33,6 +33,10 @@ pub struct TableSchema {
     pub keysets: &'static [&'static [IndexColumn]],
     /// Convention rules waived for the whole table, with the reason.
     pub waivers: &'static [Waiver],
+    /// Whether rows belong to tenants (`#[entity(tenant)]`): `tenant_id`
+    /// comes from the transaction's tenant, and row-level security shows
+    /// and accepts only that tenant's rows.
+    pub tenant: bool,
 }
 
 /// One column.
@@ -185,6 +189,10 @@ pub enum ColumnDefault {
     EmptyJsonArray,
     /// `'{}'` (an empty array)
     EmptyArray,
+    /// A UUID read from a transaction-local setting, NULL when it is not
+    /// set: [`TENANT_SETTING`] for `tenant_id`, [`ACTOR_SETTING`] for
+    /// `created_by` / `updated_by`.
+    Setting(&'static str),
 }
 
 impl ColumnDefault {
@@ -202,6 +210,7 @@ impl ColumnDefault {
             ColumnDefault::EmptyJsonObject => Borrowed("'{}'::jsonb"),
             ColumnDefault::EmptyJsonArray => Borrowed("'[]'::jsonb"),
             ColumnDefault::EmptyArray => Borrowed("'{}'"),
+            ColumnDefault::Setting(name) => Owned(setting_uuid(name)),
         }
     }
 }
@@ -361,6 +370,19 @@ pub const ACTOR_SETTING: &str = "app.actor_id";
 /// `id` and the columns the database maintains.
 pub const AUDIT_COLUMNS: [&str; 5] = ["id", "created_at", "updated_at", "deleted_at", "version"];
 
+/// The columns recording who made a change, from [`ACTOR_SETTING`].
+pub const ACTOR_COLUMNS: [&str; 2] = ["created_by", "updated_by"];
+
+/// `NULLIF(current_setting('name', true), '')::uuid`: the setting's UUID, or
+/// NULL when it is not set (an unknown setting reads as NULL, and one set
+/// earlier in the session and since ended as the empty string).
+pub fn setting_uuid(name: &str) -> String {
+    format!(
+        "NULLIF(current_setting('{}', true), '')::uuid",
+        name.replace('\'', "''")
+    )
+}
+
 impl TableSchema {
     /// The column with this name.
     pub fn column(&self, name: &str) -> Option<&'static Column> {
@@ -397,12 +419,19 @@ impl TableSchema {
         }
     }
 
-    /// Columns the application writes: all but `id` and the audit columns
-    /// (`created_at`, `updated_at`, `deleted_at`, `version`), in field order.
+    /// Whether the kit and the database fill the column on every write, so
+    /// the application never sets it: `id`, the audit columns, the actor
+    /// columns, and a tenant table's `tenant_id`.
+    pub fn is_maintained(&self, column: &str) -> bool {
+        AUDIT_COLUMNS.contains(&column)
+            || ACTOR_COLUMNS.contains(&column)
+            || (self.tenant && column == "tenant_id")
+    }
+
+    /// Columns the application writes: all but the maintained ones (see
+    /// [`is_maintained`](Self::is_maintained)), in field order.
     pub fn business_columns(&self) -> impl Iterator<Item = &'static Column> + '_ {
-        self.columns
-            .iter()
-            .filter(|c| !AUDIT_COLUMNS.contains(&c.name))
+        self.columns.iter().filter(|c| !self.is_maintained(c.name))
     }
 
     /// Columns an insert writes: `id`, then the business columns.

@@ -1,6 +1,8 @@
 //! Shared fixtures of the integration tests: a realistic multi-entity schema
 //! exercising every column type, attribute and waiver.
 
+pub mod bouncer;
+
 use ordinance::prelude::*;
 use ordinance::{Json, TableSchema};
 

@@ -28,7 +28,7 @@ fn waivers(list: &[Waiver]) -> TokenStream {
     quote!(&[ #(#items),* ])
 }
 
-fn column(f: &Field<'_>, assertions: &mut Vec<TokenStream>) -> TokenStream {
+fn column(f: &Field<'_>, tenant: bool, assertions: &mut Vec<TokenStream>) -> TokenStream {
     let name = &f.column;
     let field = syn::ext::IdentExt::unraw(f.ident).to_string();
     let ty = f.col.inner;
@@ -63,6 +63,8 @@ fn column(f: &Field<'_>, assertions: &mut Vec<TokenStream>) -> TokenStream {
             some(v.unwrap_or_default())
         }
         "id" => quote!(::core::option::Option::Some(#p::ColumnDefault::RandomUuid)),
+        "tenant_id" if tenant => some(quote!(#p::ColumnDefault::Setting(#p::TENANT_SETTING))),
+        "created_by" | "updated_by" => some(quote!(#p::ColumnDefault::Setting(#p::ACTOR_SETTING))),
         "created_at" | "updated_at" => quote!(::core::option::Option::Some(#p::ColumnDefault::Now)),
         "version" if f.col.is(Kind::Integer) => {
             quote!(::core::option::Option::Some(#p::ColumnDefault::Integer(1)))
@@ -113,7 +115,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
     let columns: Vec<TokenStream> = cont
         .fields
         .iter()
-        .map(|f| column(f, &mut assertions))
+        .map(|f| column(f, cont.tenant(), &mut assertions))
         .collect();
     let pkey = &plan.primary_key;
     let column_enum = format_ident!("{}Column", ident);
@@ -266,6 +268,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
         .iter()
         .map(|k| index_columns(cont, &k.columns, &[]));
     let table_waivers = waivers(&cont.attrs.waivers);
+    let tenant = cont.tenant();
     let glue = row_glue(cont);
 
     quote! {
@@ -291,6 +294,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
                 indexes: &[ #(#indexes),* ],
                 keysets: &[ #(#keysets),* ],
                 waivers: #table_waivers,
+                tenant: #tenant,
             };
             #glue
         }
@@ -334,12 +338,12 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
     }
 }
 
-/// Fields the application writes: all but `id` and the audit columns.
+/// Fields the application writes: all but `id` and the columns the kit
+/// and the database maintain.
 fn business_fields<'c, 'a>(cont: &'c Container<'a>) -> impl Iterator<Item = &'c Field<'a>> {
-    const AUDIT: [&str; 5] = ["id", "created_at", "updated_at", "deleted_at", "version"];
     cont.fields
         .iter()
-        .filter(|f| !AUDIT.contains(&f.column.as_str()))
+        .filter(|f| !cont.is_maintained(&f.column))
 }
 
 /// `New{Entity}`: the business fields, what an insert takes.

@@ -106,6 +106,10 @@ pub struct ClusterOptions {
     pub health_interval: Duration,
     /// How long a health check may take before the replica counts as down.
     pub health_timeout: Duration,
+    /// Run every statement unnamed (see [`Unnamed`]): for pools that reach
+    /// the servers through PgBouncer in transaction pooling mode, where a
+    /// statement prepared on one server connection is unknown on the next.
+    pub unnamed_statements: bool,
 }
 
 impl Default for ClusterOptions {
@@ -116,6 +120,7 @@ impl Default for ClusterOptions {
             when_behind: WhenBehind::Primary,
             health_interval: Duration::from_millis(500),
             health_timeout: Duration::from_secs(1),
+            unnamed_statements: false,
         }
     }
 }
@@ -268,17 +273,19 @@ impl Cluster {
     {
         let mut conn = self.shared.primary.get().await?;
         let scope = self.scope;
-        let out = transaction_with(
-            &mut *conn,
-            options,
-            async move |tx: &mut Transaction<'_>| {
-                if !scope.is_empty() {
-                    crate::exec::set_scope(&*tx, scope).await?;
-                }
-                work(tx).await
-            },
-        )
-        .await;
+        let work = async move |tx: &mut Transaction<'_>| {
+            if !scope.is_empty() {
+                crate::exec::set_scope(&*tx, scope).await?;
+            }
+            work(tx).await
+        };
+        let out = if self.shared.options.unnamed_statements {
+            // A bare client's transactions keep no statements.
+            let client: &mut tokio_postgres::Client = &mut conn;
+            transaction_with(client, options, work).await
+        } else {
+            transaction_with(&mut *conn, options, work).await
+        };
         if !options.is_read_only() && !self.shared.replicas.is_empty() {
             self.tracker.record_after_write(&conn).await;
         }
@@ -350,8 +357,16 @@ impl Cluster {
         let conn = pool.get().await?;
         let track = (access == Access::Write && !self.shared.replicas.is_empty())
             .then(|| Arc::clone(&self.tracker));
+        let unnamed = self.shared.options.unnamed_statements;
+        let run = async |conn: &crate::exec::Connection| {
+            if unnamed {
+                Unnamed(conn).rows(access, sql, params, types).await
+            } else {
+                conn.rows(access, sql, params, types).await
+            }
+        };
         if self.scope.is_empty() {
-            let rows = conn.rows(access, sql, params, types).await?;
+            let rows = run(&conn).await?;
             let finish = Finish {
                 conn,
                 commit: false,
@@ -373,7 +388,7 @@ impl Cluster {
                 &settings,
                 SET_SCOPE_TYPES,
             ),
-            conn.rows(access, sql, params, types),
+            run(&conn),
         )
         .await;
         begun?;

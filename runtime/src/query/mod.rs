@@ -160,21 +160,22 @@ impl Statements {
             .enumerate()
             .map(|(i, c)| format!("{c} = ${}", i + first_value))
             .collect();
+        let stamped = stamp_list(schema);
         let mut set_list = sets.join(", ");
         if !set_list.is_empty() {
             set_list.push_str(", ");
         }
         let update = format!(
-            "UPDATE {t} SET {set_list}\"updated_at\" = now(){bump} WHERE \"id\" = $1{version_check}{live} RETURNING {columns}"
+            "UPDATE {t} SET {set_list}{stamped}{bump} WHERE \"id\" = $1{version_check}{live} RETURNING {columns}"
         );
         let (soft_delete, restore) = if schema.soft_deletes() {
             (
                 Some(format!(
-                    "UPDATE {t} SET \"deleted_at\" = now(), \"updated_at\" = now(){bump} \
+                    "UPDATE {t} SET \"deleted_at\" = now(), {stamped}{bump} \
                      WHERE \"id\" = $1{version_check} AND \"deleted_at\" IS NULL RETURNING {columns}"
                 )),
                 Some(format!(
-                    "UPDATE {t} SET \"deleted_at\" = NULL, \"updated_at\" = now(){bump} \
+                    "UPDATE {t} SET \"deleted_at\" = NULL, {stamped}{bump} \
                      WHERE \"id\" = $1{version_check} AND \"deleted_at\" IS NOT NULL RETURNING {columns}"
                 )),
             )
@@ -495,7 +496,7 @@ pub(crate) fn caller_sets<C: sea_query::Iden>(
     sets.into_iter()
         .map(|(column, value)| {
             let name = column.to_string();
-            if crate::schema::AUDIT_COLUMNS.contains(&name.as_str()) {
+            if schema.is_maintained(&name) {
                 return Err(crate::Error::InvalidSetting {
                     setting: "set",
                     reason: format!(
@@ -509,10 +510,33 @@ pub(crate) fn caller_sets<C: sea_query::Iden>(
         .collect()
 }
 
+/// What every write of a row sets besides the caller's columns:
+/// `updated_at` from the database clock and, when the table records it,
+/// `updated_by` from the transaction's actor setting.
+pub(crate) fn stamps(schema: &'static TableSchema) -> impl Iterator<Item = (&'static str, String)> {
+    let actor = schema.column("updated_by").map(|_| {
+        (
+            "updated_by",
+            crate::schema::setting_uuid(crate::schema::ACTOR_SETTING),
+        )
+    });
+    std::iter::once(("updated_at", "now()".to_owned())).chain(actor)
+}
+
+/// [`stamps`] as a `SET` list: `"updated_at" = now(), ...`.
+pub(crate) fn stamp_list(schema: &'static TableSchema) -> String {
+    stamps(schema)
+        .map(|(column, value)| format!("{} = {value}", quote_ident(column)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `updated_at = now()` and, when versioned, `version = version + 1`: what
 /// every write of a row adds to its `SET` list.
 pub(crate) fn touch(schema: &'static TableSchema, q: &mut sea_query::UpdateStatement) {
-    q.value(Alias::new("updated_at"), Expr::cust("now()"));
+    for (column, value) in stamps(schema) {
+        q.value(Alias::new(column), Expr::cust(value));
+    }
     if schema.versioned() {
         q.value(Alias::new("version"), Expr::cust("\"version\" + 1"));
     }

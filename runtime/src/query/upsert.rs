@@ -4,7 +4,7 @@
 use sea_query::{Alias, Expr, Func, InsertStatement, OnConflict};
 use tokio_postgres::types::Type;
 
-use super::{all_columns, column_list, insert};
+use super::{all_columns, column_list, insert, stamp_list, stamps};
 use crate::ddl::{index_key, index_predicate, quote_ident, table_ident};
 use crate::entity::{Entity, NewEntity, UniqueKey};
 use crate::error::{Error, Result};
@@ -64,7 +64,7 @@ impl UpsertStatements {
                 format!("{c} = EXCLUDED.{c}")
             })
             .collect();
-        sets.push("\"updated_at\" = now()".into());
+        sets.push(stamp_list(schema));
         if schema.versioned() {
             sets.push("\"version\" = \"existing\".\"version\" + 1".into());
         }
@@ -184,9 +184,10 @@ pub fn upsert<'n, N: NewEntity + 'n>(
         // PostgreSQL infers a partial index only from literal predicates.
         on_conflict.target_and_where(Expr::cust(predicate));
     }
-    on_conflict
-        .update_columns(schema.business_columns().map(|c| Alias::new(c.name)))
-        .value(Alias::new("updated_at"), Expr::cust("now()"));
+    on_conflict.update_columns(schema.business_columns().map(|c| Alias::new(c.name)));
+    for (column, value) in stamps(schema) {
+        on_conflict.value(Alias::new(column), Expr::cust(value));
+    }
     if schema.versioned() {
         on_conflict.value(
             Alias::new("version"),

@@ -1,0 +1,268 @@
+//! Tenants isolated by row-level security, least-privilege roles, and the
+//! actor columns — run as roles that neither own the tables nor are
+//! superusers (both would bypass row-level security), directly and through
+//! PgBouncer in transaction pooling mode.
+
+use std::time::Duration;
+
+use ordinance::cluster::{Cluster, ClusterOptions};
+use ordinance::ddl::{grants, Roles, SchemaDdl};
+use ordinance::page::Pager;
+use ordinance::pool::{Pool, PoolOptions};
+use ordinance::prelude::*;
+use ordinance::repo::Repo;
+use ordinance::testing::TestDatabase;
+use ordinance::Error;
+use ordinance_tests::bouncer::Bouncer;
+
+/// A note kept per tenant, recording who wrote it.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(tenant, keyset(created_at desc))]
+pub struct Note {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(max_len = 200)]
+    pub title: String,
+    pub created_by: Option<Uuid>,
+    pub updated_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A database holding `notes`, owned by `postgres`, and two roles of its
+/// own: the application's and a read-only one, with the generated grants.
+struct Setup {
+    db: TestDatabase,
+    app: String,
+    reader: String,
+}
+
+async fn setup() -> Setup {
+    let ddl = SchemaDdl::new(&[Note::SCHEMA]).expect("ddl");
+    let db = TestDatabase::with_schema(&ddl.up()).await.expect("db");
+    let app = format!("{}_app", db.name());
+    let reader = format!("{}_reader", db.name());
+    let owner = db.connect().await.expect("owner");
+    owner
+        .batch_execute(&format!(
+            "CREATE ROLE \"{app}\" LOGIN NOSUPERUSER NOBYPASSRLS; \
+             CREATE ROLE \"{reader}\" LOGIN NOSUPERUSER NOBYPASSRLS;"
+        ))
+        .await
+        .expect("roles");
+    let roles = Roles {
+        app: &app,
+        read_only: Some(&reader),
+    };
+    for grant in grants(&[Note::SCHEMA], &roles) {
+        owner.batch_execute(&grant).await.expect(&grant);
+    }
+    Setup { db, app, reader }
+}
+
+async fn cluster_as(config: ordinance::deps::tokio_postgres::Config, unnamed: bool) -> Cluster {
+    let pool = Pool::connect(
+        config,
+        PoolOptions {
+            max_size: 2,
+            acquire_timeout: Duration::from_secs(5),
+            ..PoolOptions::default()
+        },
+    )
+    .await
+    .expect("pool");
+    let options = ClusterOptions {
+        unnamed_statements: unnamed,
+        ..ClusterOptions::default()
+    };
+    Cluster::new(pool, Vec::new(), options).expect("cluster")
+}
+
+fn as_role(setup: &Setup, role: &str) -> ordinance::deps::tokio_postgres::Config {
+    let mut config = setup.db.config().clone();
+    config.user(role);
+    config
+}
+
+fn new_note(title: &str) -> NewNote {
+    NewNote {
+        title: title.into(),
+    }
+}
+
+#[test]
+fn the_schema_isolates_tenants_and_keys_pages_by_tenant() {
+    let ddl = ordinance::ddl::create_table(Note::SCHEMA);
+    for statement in [
+        "ALTER TABLE \"notes\" ENABLE ROW LEVEL SECURITY;",
+        "ALTER TABLE \"notes\" FORCE ROW LEVEL SECURITY;",
+        "CREATE POLICY \"tenant_isolation\" ON \"notes\" USING (\"tenant_id\" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK (\"tenant_id\" = NULLIF(current_setting('app.tenant_id', true), '')::uuid);",
+        "\"tenant_id\" UUID NOT NULL DEFAULT NULLIF(current_setting('app.tenant_id', true), '')::uuid",
+        "\"created_by\" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid",
+    ] {
+        assert!(ddl.contains(statement), "{statement}\nnot in\n{ddl}");
+    }
+    // The keyset order (and the index backing it) lead with tenant_id.
+    let keyset: Vec<&str> = Note::SCHEMA.keysets[0].iter().map(|c| c.name).collect();
+    assert_eq!(keyset, ["tenant_id", "created_at", "id"]);
+    assert!(
+        ddl.contains("ON \"notes\" (\"tenant_id\" DESC, \"created_at\" DESC, \"id\" DESC)"),
+        "{ddl}"
+    );
+    // The application never writes tenant_id or the actor columns.
+    let business: Vec<&str> = Note::SCHEMA.business_columns().map(|c| c.name).collect();
+    assert_eq!(business, ["title"]);
+}
+
+/// Every isolation property, through `cluster` (the application's role).
+async fn tenants_are_isolated(setup: &Setup, app: &Cluster) {
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let (alice, bob) = (Uuid::now_v7(), Uuid::now_v7());
+    let tenant_a = app.for_tenant(a).as_actor(alice);
+    let tenant_b = app.for_tenant(b).as_actor(bob);
+
+    let note = tenant_a.repo().insert(&new_note("a's plan")).await.unwrap();
+    assert_eq!(
+        note.tenant_id, a,
+        "tenant_id comes from the transaction's tenant"
+    );
+    assert_eq!(
+        (note.created_by, note.updated_by),
+        (Some(alice), Some(alice))
+    );
+    tenant_b.repo().insert(&new_note("b's plan")).await.unwrap();
+
+    // Reads: each tenant sees its own rows only.
+    let pager = Pager::<Note>::new().unwrap();
+    let a_page = tenant_a.repo().first_page(&pager).await.unwrap();
+    assert_eq!(a_page.items, vec![note.clone()]);
+    assert_eq!(tenant_b.repo().count::<Note>().await.unwrap(), 1);
+    assert_eq!(tenant_b.repo().find::<Note>(note.id).await.unwrap(), None);
+
+    // Writes across tenants fail: the row is not there for b.
+    let mut stolen = note.clone();
+    stolen.title = "b was here".into();
+    assert!(matches!(
+        tenant_b.repo().update(&stolen).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        tenant_b.repo().soft_delete(&note).await,
+        Err(Error::NotFound { .. })
+    ));
+    // ... and rows cannot be moved to, or written for, another tenant.
+    let b_id = Uuid::now_v7();
+    let write_for_a = tenant_b
+        .transaction(async move |tx| {
+            tx.execute(
+                "INSERT INTO notes (id, tenant_id, title) VALUES ($1, $2, 'planted')",
+                &[&b_id, &a],
+            )
+            .await?;
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(write_for_a, Error::PermissionDenied { .. }),
+        "{write_for_a:?}"
+    );
+    assert!(
+        write_for_a.to_string().contains("row-level security"),
+        "{write_for_a}"
+    );
+
+    // The owner's update through a's handle works, and records the actor.
+    let carol = Uuid::now_v7();
+    let mut edited = note.clone();
+    edited.title = "a's plan, revised".into();
+    let edited = tenant_a
+        .as_actor(carol)
+        .repo()
+        .update(&edited)
+        .await
+        .unwrap();
+    assert_eq!(
+        (edited.created_by, edited.updated_by),
+        (Some(alice), Some(carol))
+    );
+
+    // No tenant: nothing to see, nothing may be written (fail closed).
+    let nobody = app.scoped(ordinance::exec::Scope::default());
+    assert_eq!(nobody.repo().count::<Note>().await.unwrap(), 0);
+    assert!(nobody.repo().find::<Note>(note.id).await.unwrap().is_none());
+    let refused = nobody.repo().insert(&new_note("whose?")).await.unwrap_err();
+    assert!(
+        matches!(refused, Error::PermissionDenied { .. }),
+        "{refused:?}"
+    );
+
+    // The control: the owner (a superuser here) sees every tenant's rows,
+    // so "nothing" above was the policy, not an empty table.
+    let owner = setup.db.connect().await.unwrap();
+    assert_eq!(Repo::new(&owner).count::<Note>().await.unwrap(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_are_isolated_for_the_application_role() {
+    let setup = setup().await;
+    let app = cluster_as(as_role(&setup, &setup.app), false).await;
+    tenants_are_isolated(&setup, &app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_are_isolated_through_pgbouncer() {
+    let setup = setup().await;
+    let Some(bouncer) = Bouncer::start_for(&setup.db, 2, &[&setup.app, &setup.reader]) else {
+        return;
+    };
+    let app = cluster_as(bouncer.config_as(&setup.db, &setup.app), true).await;
+    tenants_are_isolated(&setup, &app).await;
+    // Two server connections behind many transactions: a tenant set in one
+    // transaction never leaks into the next one on the same connection.
+    let a = app.for_tenant(Uuid::now_v7());
+    a.repo().insert(&new_note("scoped")).await.unwrap();
+    for _ in 0..20 {
+        assert_eq!(app.repo().count::<Note>().await.unwrap(), 0);
+        assert_eq!(a.repo().count::<Note>().await.unwrap(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_role_cannot_change_the_schema() {
+    let setup = setup().await;
+    let app = as_role(&setup, &setup.app);
+    let conn = ordinance::testing::connect(&app).await.unwrap();
+    for ddl in [
+        "CREATE TABLE intruders (id uuid)",
+        "ALTER TABLE notes ADD COLUMN secret text",
+        "DROP TABLE notes",
+        "ALTER TABLE notes DISABLE ROW LEVEL SECURITY",
+        "DROP POLICY tenant_isolation ON notes",
+        "TRUNCATE notes",
+    ] {
+        let err = conn.batch_execute(ddl).await.unwrap_err();
+        let err = Error::from(err);
+        assert!(
+            matches!(err, Error::PermissionDenied { .. }),
+            "{ddl}: {err}"
+        );
+    }
+    // The read-only role reads and writes nothing else.
+    let reader = ordinance::testing::connect(&as_role(&setup, &setup.reader))
+        .await
+        .unwrap();
+    reader
+        .batch_execute("SELECT count(*) FROM notes")
+        .await
+        .unwrap();
+    let err = Error::from(
+        reader
+            .batch_execute("INSERT INTO notes (id, tenant_id, title) VALUES (gen_random_uuid(), gen_random_uuid(), 'x')")
+            .await
+            .unwrap_err(),
+    );
+    assert!(matches!(err, Error::PermissionDenied { .. }), "{err}");
+}

@@ -157,6 +157,8 @@ pub(crate) struct Field {
     /// `backfill = ...`: what existing rows take when the column becomes
     /// NOT NULL.
     pub(crate) backfill: Option<Spanned<Value>>,
+    /// `sensitive`: personal data, kept out of `Debug` output.
+    pub(crate) sensitive: Option<Spanned<()>>,
     pub(crate) waivers: Vec<Waiver>,
     pub(crate) doc: Option<String>,
 }
@@ -180,6 +182,7 @@ const COLUMN_KEYS: &[&str] = &[
     "renamed_from",
     "default",
     "backfill",
+    "sensitive",
     "exempt",
 ];
 const ENTITY_WAIVERS: &[Symbol] = &[SOFT_DELETE, VERSION, PLURAL, JOIN_NAME];
@@ -261,6 +264,7 @@ impl Field {
         let mut renamed_from = Attr::none(cx, RENAMED_FROM);
         let mut default = Attr::none(cx, DEFAULT);
         let mut backfill = Attr::none(cx, BACKFILL);
+        let mut sensitive = Attr::none(cx, SENSITIVE);
         let mut waivers = Vec::new();
         let mut references_written = false;
         for attr in attrs {
@@ -325,6 +329,9 @@ impl Field {
                 } else if path == BACKFILL {
                     let (v, e) = expect_value(&meta, BACKFILL, "backfill = 0")?;
                     backfill.set(whole(&e), v);
+                } else if path == SENSITIVE {
+                    expect_flag(&meta, SENSITIVE)?;
+                    sensitive.set(&path, ());
                 } else if path == EXEMPT {
                     parse_waivers(cx, &meta, FIELD_WAIVERS, &mut waivers)?;
                 } else {
@@ -353,6 +360,7 @@ impl Field {
             renamed_from: renamed_from.get(),
             default: default.get(),
             backfill: backfill.get(),
+            sensitive: sensitive.get(),
             waivers,
             doc: doc_comment(attrs),
         }

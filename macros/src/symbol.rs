@@ -36,6 +36,7 @@ pub(crate) const SCALE: Symbol = Symbol("scale");
 pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
 pub(crate) const DEFAULT: Symbol = Symbol("default");
 pub(crate) const BACKFILL: Symbol = Symbol("backfill");
+pub(crate) const SENSITIVE: Symbol = Symbol("sensitive");
 // inside index(...)
 pub(crate) const USING: Symbol = Symbol("using");
 pub(crate) const WHERE: Symbol = Symbol("where");

@@ -185,7 +185,15 @@ pub fn table_comment(schema: &TableSchema) -> Option<String> {
 
 /// `COMMENT ON COLUMN ...`, when the field has a doc comment or waivers.
 pub fn column_comment(schema: &TableSchema, c: &Column) -> Option<String> {
-    let text = comment_text(c.comment, c.waivers)?;
+    let mut text = comment_text(c.comment, c.waivers);
+    if c.sensitive {
+        let mark = SENSITIVE_COMMENT.to_owned();
+        text = Some(match text {
+            Some(t) => format!("{t}\n{mark}"),
+            None => mark,
+        });
+    }
+    let text = text?;
     Some(format!(
         "COMMENT ON COLUMN {}.{} IS {}",
         table_ident(schema),
@@ -193,6 +201,10 @@ pub fn column_comment(schema: &TableSchema, c: &Column) -> Option<String> {
         quote_literal(&text)
     ))
 }
+
+/// What the comment of a `#[column(sensitive)]` column records.
+pub const SENSITIVE_COMMENT: &str =
+    "Sensitive: personal data, kept out of logs, errors and Debug output.";
 
 /// A column as `CREATE TABLE` writes it: `"name" TYPE [NOT NULL] [DEFAULT ...]`.
 pub fn column_definition(c: &Column) -> String {

@@ -107,6 +107,7 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | `index(tags, using = "gin")`, `index(a, include(b))` | GIN for JSONB and arrays; covering `INCLUDE` columns |
 /// | `keyset(created_at desc, id desc)` | a keyset order, backed by an index; `id` is appended when absent |
 /// | `exempt(soft_delete = "why")` | waive a rule: `soft_delete`, `version`, `plural` |
+/// | `tenant` | rows belong to tenants: needs `tenant_id: Uuid`, filled from the transaction's tenant (`app.tenant_id`); keyset orders lead with it; the DDL enables and forces row-level security with a policy on it |
 ///
 /// Field attributes, `#[column(...)]`:
 ///
@@ -119,9 +120,16 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | `references = Entity`, `on_delete = "cascade"` | foreign key (`restrict` by default, or `set null`) |
 /// | `precision = P, scale = S` | `NUMERIC(P,S)` for `Decimal` |
 /// | `default = 0` | a constant default, checked against the type: a number, a string (an enum's stored value), `true`/`false`, `now`, `[]`, `{}` |
+/// | `sensitive` | personal data: the derive writes the entity's `Debug`, showing `<redacted>` for it (so do not also derive `Debug`), and the column comment records it |
 /// | `backfill = 0` | the value existing rows take when the column becomes `NOT NULL` (same constants) |
 /// | `renamed_from = "old"` | the column's previous name, for a migration that renames it |
 /// | `exempt(float = "why")` | waive a rule: `float`, `foreign_key`, `boolean_name` |
+///
+/// Optional audit columns `created_by` and `updated_by` (`Uuid`, or
+/// `Option<Uuid>` to allow writes without an actor) record who made a
+/// change: the transaction's actor (`app.actor_id`, set by
+/// [`cluster::Cluster::as_actor`] or [`exec::set_scope`]), on insert and on
+/// every update path. Like the timestamps, the application never sets them.
 pub use ordinance_macros::Entity;
 
 /// Derives [`DbEnum`] (and [`ColumnType`]) for a fieldless enum stored as
@@ -224,6 +232,15 @@ pub mod __private {
         matches!(ty, SqlType::TextArray | SqlType::Jsonb)
     }
     pub use tokio_postgres::Row;
+
+    /// Stands in for a sensitive value in `Debug` output.
+    pub struct RedactedValue;
+
+    impl std::fmt::Debug for RedactedValue {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("<redacted>")
+        }
+    }
 
     /// An entity's schema, registered by its derive.
     #[derive(Debug)]

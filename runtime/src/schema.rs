@@ -64,6 +64,9 @@ pub struct Column {
     pub comment: Option<&'static str>,
     /// Convention rules waived for this column, with the reason.
     pub waivers: &'static [Waiver],
+    /// Personal data (`#[column(sensitive)]`): its values never appear in
+    /// the entity's `Debug` output, and its comment says so.
+    pub sensitive: bool,
 }
 
 /// The PostgreSQL types the kit stores.

@@ -84,6 +84,65 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for TraceCapture {
 
 const SECRET_EMAIL: &str = "s3cret-person@example.com";
 const SECRET_NAME: &str = "Hunter2 Corp s3cret";
+const SECRET_PATIENT: &str = "patient-s3cret@example.com";
+
+/// Personal data, marked sensitive.
+#[derive(ordinance::Entity)]
+pub struct Patient {
+    pub id: ordinance::prelude::Uuid,
+    #[column(max_len = 320, unique, sensitive)]
+    pub email: String,
+    #[column(max_len = 120)]
+    pub ward: String,
+    pub created_at: ordinance::prelude::DateTime<ordinance::prelude::Utc>,
+    pub updated_at: ordinance::prelude::DateTime<ordinance::prelude::Utc>,
+    pub deleted_at: Option<ordinance::prelude::DateTime<ordinance::prelude::Utc>>,
+    pub version: i32,
+}
+
+fn new_patient(email: &str) -> NewPatient {
+    NewPatient {
+        email: email.into(),
+        ward: "cardiology".into(),
+    }
+}
+
+#[tokio::test]
+async fn sensitive_columns_are_redacted_in_debug_and_marked_in_the_catalog() {
+    let db = ordinance::testing::TestDatabase::with_schema(&ordinance::ddl::create_table(
+        <Patient as ordinance::Entity>::SCHEMA,
+    ))
+    .await
+    .expect("db");
+    let client = db.connect().await.expect("connect");
+    let patient = Repo::new(&client)
+        .insert(&new_patient(SECRET_PATIENT))
+        .await
+        .expect("insert");
+    assert_eq!(patient.email, SECRET_PATIENT, "stored and read back as is");
+    let shown = format!("{patient:?}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(shown.contains("email: <redacted>"), "{shown}");
+    assert!(shown.contains("ward: \"cardiology\""), "{shown}");
+    let pretty = format!("{patient:#?}");
+    assert!(!pretty.contains("s3cret"), "{pretty}");
+
+    let row = client
+        .query_one(
+            "SELECT col_description('patients'::regclass, attnum) FROM pg_attribute \
+             WHERE attrelid = 'patients'::regclass AND attname = 'email'",
+            &[],
+        )
+        .await
+        .expect("comment");
+    let comment: Option<String> = row.get(0);
+    assert_eq!(comment.as_deref(), Some(ordinance::ddl::SENSITIVE_COMMENT));
+    // Other columns carry no such mark.
+    let ward = <Patient as ordinance::Entity>::SCHEMA
+        .column("ward")
+        .expect("ward");
+    assert!(!ward.sensitive);
+}
 const SECRET_TITLE: &str = "s3cret title";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,6 +154,23 @@ async fn no_bound_value_reaches_any_log() {
 
     let db = fixture_database().await;
     let mut client = db.connect().await.expect("connect");
+    client
+        .batch_execute(&ordinance::ddl::create_table(
+            <Patient as ordinance::Entity>::SCHEMA,
+        ))
+        .await
+        .expect("patients");
+    // A sensitive column, written, logged as a whole entity, and refused.
+    let patient = Repo::new(&client)
+        .insert(&new_patient(SECRET_PATIENT))
+        .await
+        .expect("patient");
+    tracing::info!(patient = ?patient, "patient stored");
+    let refused = Repo::new(&client)
+        .insert(&new_patient(SECRET_PATIENT))
+        .await
+        .expect_err("duplicate patient");
+    tracing::error!(error = %refused, debug = ?refused, "patient refused");
     let pool = Pool::connect(db.config().clone(), PoolOptions::default())
         .await
         .expect("pool");

@@ -74,6 +74,7 @@ fn column(f: &Field<'_>, tenant: bool, assertions: &mut Vec<TokenStream>) -> Tok
     };
     let comment = opt_str(&f.attrs.doc);
     let waivers = waivers(&f.attrs.waivers);
+    let sensitive = f.attrs.sensitive.is_some();
     let renamed_from = opt_str(&f.attrs.renamed_from.as_ref().map(|r| r.value.clone()));
     quote! {
         #p::Column {
@@ -86,6 +87,7 @@ fn column(f: &Field<'_>, tenant: bool, assertions: &mut Vec<TokenStream>) -> Tok
             backfill: #backfill,
             comment: #comment,
             waivers: #waivers,
+            sensitive: #sensitive,
         }
     }
 }
@@ -344,6 +346,33 @@ fn business_fields<'c, 'a>(cont: &'c Container<'a>) -> impl Iterator<Item = &'c 
     cont.fields
         .iter()
         .filter(|f| !cont.is_maintained(&f.column))
+}
+
+/// `Debug` for an entity with `#[column(sensitive)]` fields: like the
+/// derived one, with each sensitive value shown as `<redacted>`. Nothing
+/// for other entities (they derive `Debug` themselves, or not).
+pub(super) fn redacted_debug(cont: &Container<'_>) -> TokenStream {
+    if !cont.fields.iter().any(|f| f.attrs.sensitive.is_some()) {
+        return TokenStream::new();
+    }
+    let ident = cont.ident;
+    let name = ident.to_string();
+    let fields = cont.fields.iter().map(|f| {
+        let fident = f.ident;
+        let label = syn::ext::IdentExt::unraw(f.ident).to_string();
+        if f.attrs.sensitive.is_some() {
+            quote!(.field(#label, &::ordinance::__private::RedactedValue))
+        } else {
+            quote!(.field(#label, &self.#fident))
+        }
+    });
+    quote! {
+        impl ::core::fmt::Debug for #ident {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#name) #(#fields)* .finish()
+            }
+        }
+    }
 }
 
 /// `New{Entity}`: the business fields, what an insert takes.

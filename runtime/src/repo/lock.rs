@@ -5,8 +5,8 @@ use uuid::Uuid;
 use super::Repo;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-use crate::exec::{Access, Executor, Sql};
-use crate::query::{Claim, RowLock, ID_TYPES};
+use crate::exec::{Access, Executor};
+use crate::query::{Claim, RowLock};
 
 impl<'e, X: Executor> Repo<'e, X> {
     /// The live row with this id, locked as `lock` says until the
@@ -38,14 +38,8 @@ impl<'e, X: Executor> Repo<'e, X> {
         self.require_transaction(E::SCHEMA.name, "find_locked")?;
         let sql = &E::statements().get_locked[lock.position()];
         let row = self
-            .traced(
-                E::SCHEMA.name,
-                "get_locked",
-                self.executor
-                    .query_opt(Access::Write, Sql::Fixed(sql), &[&id], ID_TYPES),
-            )
-            .await
-            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
+            .by_id::<E>("get_locked", Access::Write, sql, id)
+            .await?;
         row.as_ref().map(E::from_row).transpose()
     }
 

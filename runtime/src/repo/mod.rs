@@ -212,20 +212,28 @@ impl<'e, X: Executor> Repo<'e, X> {
 
     /// The live row with this id, if any.
     pub async fn find<E: Entity>(&self, id: Uuid) -> Result<Option<E>> {
-        let row = self
-            .traced(
-                E::SCHEMA.name,
-                "get",
-                self.executor.query_opt(
-                    Access::Read,
-                    Sql::Fixed(&E::statements().get),
-                    &[&id],
-                    ID_TYPES,
-                ),
-            )
-            .await
-            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
+        let sql = &E::statements().get;
+        let row = self.by_id::<E>("get", Access::Read, sql, id).await?;
         row.as_ref().map(E::from_row).transpose()
+    }
+
+    /// Runs one of the entity's fixed statements whose only parameter is
+    /// the id, inside its span; its row, if any.
+    pub(crate) async fn by_id<E: Entity>(
+        &self,
+        operation: &'static str,
+        access: Access,
+        sql: &'static str,
+        id: Uuid,
+    ) -> Result<Option<Row>> {
+        self.traced(
+            E::SCHEMA.name,
+            operation,
+            self.executor
+                .query_opt(access, Sql::Fixed(sql), &[&id], ID_TYPES),
+        )
+        .await
+        .map_err(|e| Error::from_db(e, E::SCHEMA))
     }
 
     /// Whether a live row has this id.
@@ -484,19 +492,8 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// Removes the row for good, live or soft-deleted. Returns whether a row
     /// was removed.
     pub async fn purge<E: Entity>(&self, id: Uuid) -> Result<bool> {
-        let removed = self
-            .traced(
-                E::SCHEMA.name,
-                "purge",
-                self.executor.query_opt(
-                    Access::Write,
-                    Sql::Fixed(&E::statements().purge),
-                    &[&id],
-                    ID_TYPES,
-                ),
-            )
-            .await
-            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
+        let sql = &E::statements().purge;
+        let removed = self.by_id::<E>("purge", Access::Write, sql, id).await?;
         Ok(removed.is_some())
     }
 
@@ -554,22 +551,11 @@ impl<'e, X: Executor> Repo<'e, X> {
         guard: Guard,
     ) -> Error {
         let table = E::SCHEMA.name;
-        let probe = self
-            .traced(
-                table,
-                "probe",
-                self.executor.query_opt(
-                    Access::Write,
-                    Sql::Fixed(&E::statements().probe),
-                    &[&id],
-                    ID_TYPES,
-                ),
-            )
-            .await;
-        let row = match probe {
+        let sql = &E::statements().probe;
+        let row = match self.by_id::<E>("probe", Access::Write, sql, id).await {
             Ok(Some(row)) => row,
             Ok(None) => return Error::NotFound { table, id },
-            Err(e) => return Error::from_db(e, E::SCHEMA),
+            Err(e) => return e,
         };
         let state = crate::row::read::<i32>(&row, 0, table, "version").and_then(|actual| {
             Ok((

@@ -104,6 +104,19 @@ async fn begin_on_client<'c>(
     Ok(Transaction::new(builder.start().await?, cache))
 }
 
+/// A savepoint inside `open`, once `options` are known to be ones a
+/// savepoint can have.
+fn begin_savepoint<'t, T: Transactional>(
+    open: &'t mut T,
+    options: &TxOptions,
+) -> impl Future<Output = Result<Transaction<'t>>> + Send + 't {
+    let refused = savepoint_options(options);
+    async move {
+        refused?;
+        Ok(open.begin().await?)
+    }
+}
+
 /// Refuses modes a savepoint cannot have.
 fn savepoint_options(options: &TxOptions) -> Result<()> {
     if options.isolation.is_some() || options.read_only || options.deferrable {
@@ -146,11 +159,7 @@ impl Transactional for Transaction<'_> {
         &mut self,
         options: &TxOptions,
     ) -> impl Future<Output = Result<Transaction<'_>>> + Send {
-        let refused = savepoint_options(options);
-        async move {
-            refused?;
-            Ok(self.begin().await?)
-        }
+        begin_savepoint(self, options)
     }
 }
 
@@ -176,11 +185,7 @@ impl Transactional for tokio_postgres::Transaction<'_> {
         &mut self,
         options: &TxOptions,
     ) -> impl Future<Output = Result<Transaction<'_>>> + Send {
-        let refused = savepoint_options(options);
-        async move {
-            refused?;
-            Ok(Transactional::begin(self).await?)
-        }
+        begin_savepoint(self, options)
     }
 }
 

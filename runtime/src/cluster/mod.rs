@@ -287,7 +287,13 @@ impl Cluster {
             transaction_with(&mut *conn, options, work).await
         };
         if !options.is_read_only() && !self.shared.replicas.is_empty() {
-            self.tracker.record_after_write(&conn).await;
+            match &out {
+                Ok(_) => self.tracker.record_after_write(&conn).await,
+                // The connection went away: the COMMIT may have landed.
+                Err(Error::Unavailable(_)) => self.tracker.wrote_unknown(),
+                // Rolled back: nothing was written.
+                Err(_) => {}
+            }
         }
         out
     }

@@ -20,6 +20,27 @@ use crate::plan::Plan;
 pub(crate) use db_enum::derive_db_enum;
 pub(crate) use embed::embed_migrations;
 
+/// A fieldless enum the derive writes beside the entity (`UserColumn`,
+/// `UserKey`): documented, comparable, hashable, never warned about when a
+/// crate names only some variants.
+fn unit_enum(
+    vis: &syn::Visibility,
+    doc: &str,
+    ident: &syn::Ident,
+    variants: &[syn::Ident],
+    docs: impl Iterator<Item = String>,
+) -> TokenStream {
+    quote! {
+        #[doc = #doc]
+        #[allow(dead_code)]
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy,
+                 ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash)]
+        #vis enum #ident {
+            #( #[doc = #docs] #variants, )*
+        }
+    }
+}
+
 /// `#[derive(Entity)]`: checks every convention, then writes the schema and glue.
 ///
 /// When any rule is broken, the errors are emitted together with a fallback

@@ -26,15 +26,9 @@ pub(super) fn column_enum(input: &DeriveInput, cont: &Container<'_>) -> TokenStr
         "The columns of [`{ident}`] (table `{}`), for sea-query expressions.",
         cont.table
     );
+    let declaration = super::unit_enum(vis, &doc, &enum_ident, &variants, docs);
     quote! {
-        #[doc = #doc]
-        // Generated for every column; a crate that names only some must not be warned.
-        #[allow(dead_code)]
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy,
-                 ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash)]
-        #vis enum #enum_ident {
-            #( #[doc = #docs] #variants, )*
-        }
+        #declaration
 
         impl #enum_ident {
             /// Every column, in field order.

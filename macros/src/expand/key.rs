@@ -33,15 +33,9 @@ pub(super) fn key_enum(input: &DeriveInput, cont: &Container<'_>, plan: &Plan) -
         "The unique keys of [`{ident}`], one per unique index: the conflict target of an upsert \
          (`Repo::upsert`, `batch::upsert_many`, `query::upsert`)."
     );
+    let declaration = super::unit_enum(vis, &doc, &enum_ident, &variants, docs.into_iter());
     quote! {
-        #[doc = #doc]
-        // Generated for every unique index; a crate that upserts on some must not be warned.
-        #[allow(dead_code)]
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy,
-                 ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash)]
-        #vis enum #enum_ident {
-            #( #[doc = #docs] #variants, )*
-        }
+        #declaration
 
         impl ::ordinance::UniqueKey for #enum_ident {
             fn index_position(self) -> usize {

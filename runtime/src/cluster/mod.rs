@@ -437,8 +437,15 @@ impl Executor for Cluster {
         if let Target::Replica(i) = target {
             let replica = &self.shared.replicas[i];
             match self.run_on(&replica.pool, access, sql, params, types).await {
+                // A standby shutting down may end a statement it accepted
+                // before its first row: that read, too, goes elsewhere.
+                // After the first row, the caller sees the failure.
+                Ok(mut rows) => match rows.peek().await {
+                    Some(Err(e)) if is_unavailable(e) => replica.mark_down(),
+                    _ => return Ok(rows),
+                },
                 Err(failure) if went_away(&failure) => replica.mark_down(),
-                other => return other,
+                Err(failure) => return Err(failure),
             }
         }
         self.run_on(&self.shared.primary, access, sql, params, types)

@@ -48,33 +48,65 @@ impl Drop for Finish {
 }
 
 pin_project_lite::pin_project! {
-    /// The rows of a statement run by a [`Cluster`](super::Cluster), read
-    /// as they arrive. The connection stays borrowed until the stream ends
-    /// or is dropped.
-    pub struct Rows {
+    /// The driver's stream and what to do after it, boxed together once
+    /// per statement so [`Rows`] can be moved after it was polled.
+    struct Reading {
         #[pin]
-        inner: RowStream,
-        state: State,
+        stream: RowStream,
+        finish: Option<Finish>,
+    }
+}
+
+/// The rows of a statement run by a [`Cluster`](super::Cluster), read as
+/// they arrive. The connection stays borrowed until the stream ends or is
+/// dropped.
+pub struct Rows {
+    reading: Pin<Box<Reading>>,
+    state: State,
+    /// The first item, read ahead by [`Rows::peek`].
+    peeked: Option<Option<Result<Row, tokio_postgres::Error>>>,
+}
+
+impl std::fmt::Debug for Rows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rows")
+            .field("rows_affected", &self.rows_affected())
+            .finish_non_exhaustive()
     }
 }
 
 enum State {
-    Reading(Option<Box<Finish>>),
+    Reading,
     Finishing(BoxFuture<'static, Result<(), tokio_postgres::Error>>),
     Done,
 }
 
 impl Rows {
-    pub(crate) fn new(inner: RowStream, finish: Finish) -> Self {
+    pub(crate) fn new(stream: RowStream, finish: Finish) -> Self {
         Rows {
-            inner,
-            state: State::Reading(Some(Box::new(finish))),
+            reading: Box::pin(Reading {
+                stream,
+                finish: Some(finish),
+            }),
+            state: State::Reading,
+            peeked: None,
         }
     }
 
     /// The number of rows read so far, as the driver counts them.
     pub fn rows_affected(&self) -> Option<u64> {
-        self.inner.rows_affected()
+        self.reading.stream.rows_affected()
+    }
+
+    /// Waits for the first item without taking it: whether the statement
+    /// failed before its first row (the server went away mid-statement)
+    /// is known before the rows are handed out.
+    pub(crate) async fn peek(&mut self) -> Option<&Result<Row, tokio_postgres::Error>> {
+        if self.peeked.is_none() {
+            let first = futures_util::StreamExt::next(self).await;
+            self.peeked = Some(first);
+        }
+        self.peeked.as_ref().and_then(Option::as_ref)
     }
 }
 
@@ -82,25 +114,31 @@ impl Stream for Rows {
     type Item = Result<Row, tokio_postgres::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut this = self.project();
+        let this = self.get_mut();
+        if let Some(first) = this.peeked.take() {
+            return Poll::Ready(first);
+        }
         loop {
-            match this.state {
-                State::Reading(finish) => match ready!(this.inner.as_mut().poll_next(cx)) {
-                    Some(Err(e)) => {
-                        // A failed statement ends its transaction's use;
-                        // the pool rolls a scoped one back.
-                        *this.state = State::Done;
-                        return Poll::Ready(Some(Err(e)));
+            match &mut this.state {
+                State::Reading => {
+                    let reading = this.reading.as_mut().project();
+                    match ready!(reading.stream.poll_next(cx)) {
+                        Some(Err(e)) => {
+                            // A failed statement ends its transaction's
+                            // use; the pool rolls a scoped one back.
+                            this.state = State::Done;
+                            return Poll::Ready(Some(Err(e)));
+                        }
+                        Some(row) => return Poll::Ready(Some(row)),
+                        None => match reading.finish.take() {
+                            Some(finish) => this.state = State::Finishing(finish.run().boxed()),
+                            None => this.state = State::Done,
+                        },
                     }
-                    Some(row) => return Poll::Ready(Some(row)),
-                    None => match finish.take() {
-                        Some(finish) => *this.state = State::Finishing(finish.run().boxed()),
-                        None => *this.state = State::Done,
-                    },
-                },
+                }
                 State::Finishing(tail) => {
                     let result = ready!(tail.as_mut().poll(cx));
-                    *this.state = State::Done;
+                    this.state = State::Done;
                     if let Err(e) = result {
                         return Poll::Ready(Some(Err(e)));
                     }

@@ -13,6 +13,7 @@ mod naming;
 mod pg_type;
 mod plan;
 mod symbol;
+mod test_attr;
 mod value;
 
 use proc_macro::TokenStream;
@@ -50,4 +51,11 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
         parse_macro_input!(input as syn::LitStr)
     };
     expand::embed_migrations(&dir).into()
+}
+
+/// A test with a database of its own: see `ordinance::test` (feature
+/// `testing`).
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::expand(args.into(), item.into()).into()
 }

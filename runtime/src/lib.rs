@@ -155,6 +155,74 @@ pub use ordinance_macros::DbEnum;
 /// (`examples/blog.rs`) does exactly that.
 pub use ordinance_macros::embed_migrations;
 
+/// A test with a database of its own (feature `testing`), like
+/// `#[tokio::test]` with a clean database per test.
+///
+/// Each test gets a new database cloned from a template built once per
+/// process: from the crate's migrations folder (applied in full and
+/// recorded, so the runner finds nothing pending), or from the DDL of every
+/// entity linked into the test. It runs on the throwaway server, or on the
+/// one in `DATABASE_URL` (where each test database is built afresh and
+/// dropped afterwards, so nothing of the kit stays on a server it does not
+/// own).
+///
+/// | form | tables from |
+/// |---|---|
+/// | `#[ordinance::test]` | `migrations/` when the crate has it, else the entities |
+/// | `#[ordinance::test(migrations = "db/migrations")]` | that folder, relative to the crate's `Cargo.toml` |
+/// | `#[ordinance::test(entities)]` | [`registered_schemas`] |
+///
+/// The first argument without an attribute is the test's handle to its
+/// database: an [`exec::Connection`], a [`pool::Pool`], the
+/// `tokio_postgres::Config`, or `&testing::TestDatabase`. Every argument
+/// marked `#[fixture(expr)]` is inserted before the body runs, in the order
+/// written, and the test receives it as stored: `expr` is a `New…` value of
+/// the argument's entity, or a `Vec` of them for a `Vec` of entities
+/// ([`testing::Fixture`]). A fixture may use the ones before it. A
+/// failing fixture fails the test, naming the argument.
+///
+/// ```no_run
+/// use ordinance::exec::Connection;
+/// use ordinance::prelude::*;
+/// use ordinance::repo::Repo;
+///
+/// #[derive(Entity, Debug, Clone)]
+/// pub struct Author { pub id: Uuid, #[column(max_len = 80)] pub name: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+///
+/// #[derive(Entity, Debug, Clone)]
+/// pub struct Book {
+///     pub id: Uuid,
+///     #[column(references = Author)]
+///     pub author_id: Uuid,
+///     #[column(max_len = 200)]
+///     pub title: String,
+///     pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32,
+/// }
+///
+/// fn ursula() -> NewAuthor {
+///     NewAuthor { name: "Ursula".into() }
+/// }
+///
+/// fn books_by(author: &Author) -> Vec<NewBook> {
+///     ["The Dispossessed", "The Lathe of Heaven"]
+///         .map(|title| NewBook { author_id: author.id, title: title.into() })
+///         .into()
+/// }
+///
+/// #[ordinance::test(entities)]
+/// async fn an_author_has_books(
+///     conn: Connection,
+///     #[fixture(ursula())] author: Author,
+///     #[fixture(books_by(&author))] books: Vec<Book>,
+/// ) {
+///     let repo = Repo::new(&conn);
+///     assert_eq!(repo.get::<Author>(author.id).await.unwrap().name, "Ursula");
+///     assert_eq!(books.len(), 2);
+/// }
+/// ```
+#[cfg(feature = "testing")]
+pub use ordinance_macros::test;
+
 /// The names most entity code needs: the derives, their traits, and the id
 /// and time types of the required columns.
 pub mod prelude {

@@ -38,6 +38,12 @@ use tokio_postgres::Config;
 use crate::error::{Error, Result};
 use crate::exec::Connection;
 
+mod fixture;
+
+#[doc(hidden)]
+pub use fixture::{open, run, seed, seeder};
+pub use fixture::{Fixture, Template, TestHandle};
+
 /// The server tests talk to: the one in `DATABASE_URL`, or a throwaway one.
 #[derive(Debug)]
 pub struct TestServer {
@@ -639,13 +645,56 @@ impl TestDatabase {
     /// server, the SQL runs once per process into a template database that
     /// every later call clones.
     pub async fn with_schema(setup_sql: &str) -> Result<Self> {
+        let key = fnv1a(setup_sql.as_bytes());
+        Self::from_template(key, async |conn: &mut Connection| {
+            Ok(conn.batch_execute(setup_sql).await?)
+        })
+        .await
+    }
+
+    /// A new database with every migration in `dir` applied, the contract
+    /// phase included, and recorded as applied (so the application's own
+    /// runner finds nothing pending). On the throwaway server the folder is
+    /// applied once per process, into a template every later call clones.
+    pub async fn migrated(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::migrated_from(&crate::migrate::Migrations::load(dir)?).await
+    }
+
+    /// [`TestDatabase::migrated`] for migrations already loaded (or built
+    /// in with `embed_migrations!`).
+    pub async fn migrated_from(migrations: &crate::migrate::Migrations) -> Result<Self> {
+        let mut key = String::new();
+        for m in migrations.list() {
+            key.push_str(&format!("{}_{}\n{}\n", m.version, m.name, m.up));
+        }
+        Self::from_template(fnv1a(key.as_bytes()), async |conn: &mut Connection| {
+            migrations.contract(conn).await.map(drop)
+        })
+        .await
+    }
+
+    /// A new database holding the tables of `schemas`, created by their DDL
+    /// ([`SchemaDdl`](crate::ddl::SchemaDdl)): for a crate without a
+    /// migrations folder.
+    pub async fn with_entities(schemas: &[&'static crate::TableSchema]) -> Result<Self> {
+        let ddl = crate::ddl::SchemaDdl::new(schemas)?;
+        Self::with_schema(&ddl.up()).await
+    }
+
+    /// A new database built once per process by `build` (keyed by `key`)
+    /// and cloned for every later call; on a server the kit does not own,
+    /// built afresh each time, so nothing is left behind there.
+    async fn from_template(
+        key: u64,
+        build: impl AsyncFnOnce(&mut Connection) -> Result<()>,
+    ) -> Result<Self> {
         let server = TestServer::global()?;
         if !server.is_embedded() {
             let db = Self::create_from(None).await?;
-            db.connect().await?.batch_execute(setup_sql).await?;
+            build(&mut db.connect().await?).await?;
             return Ok(db);
         }
-        let template = format!("ordinance_tpl_{:016x}", fnv1a(setup_sql.as_bytes()));
+        let template = format!("ordinance_tpl_{key:016x}");
         {
             let mut built = TEMPLATES.lock().await;
             let built = built.get_or_insert_with(HashSet::new);
@@ -654,9 +703,9 @@ impl TestDatabase {
                 admin
                     .batch_execute(&format!("CREATE DATABASE \"{template}\""))
                     .await?;
-                let client = connect(&server.config_for(&template)).await?;
-                client.batch_execute(setup_sql).await?;
-                drop(client);
+                let mut conn = connect(&server.config_for(&template)).await?;
+                build(&mut conn).await?;
+                drop(conn);
                 built.insert(template.clone());
             }
         }

@@ -1,0 +1,166 @@
+//! What `#[ordinance::test]` expands to: a database of the test's own,
+//! the handle the test asked for, and its fixtures inserted before the body
+//! runs.
+
+use std::future::Future;
+use std::path::Path;
+
+use super::TestDatabase;
+use crate::entity::NewEntity;
+use crate::error::Result;
+use crate::exec::Connection;
+use crate::pool::{Pool, PoolOptions};
+use crate::repo::Repo;
+
+/// A value a test inserts before its body runs: a `New…` value of an
+/// entity (the test receives the row as stored) or a `Vec` of them
+/// (inserted in one batch, returned in order).
+///
+/// ```no_run
+/// # use ordinance::prelude::*;
+/// # #[derive(Entity, Debug)] pub struct Tag { pub id: Uuid, #[column(max_len = 40)] pub name: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+/// use ordinance::exec::Connection;
+///
+/// fn rust() -> NewTag {
+///     NewTag { name: "rust".into() }
+/// }
+///
+/// #[ordinance::test(entities)]
+/// async fn a_tag_is_there(conn: Connection, #[fixture(rust())] tag: Tag) {
+///     assert_eq!(tag.version, 1);
+/// }
+/// ```
+pub trait Fixture: Send + Sync {
+    /// What the test receives: the row(s) as stored.
+    type Stored;
+
+    /// Inserts the value through `conn`.
+    fn insert(&self, conn: &mut Connection) -> impl Future<Output = Result<Self::Stored>> + Send;
+}
+
+impl<N> Fixture for N
+where
+    N: NewEntity + Send + Sync,
+    N::Entity: Send,
+{
+    type Stored = N::Entity;
+
+    async fn insert(&self, conn: &mut Connection) -> Result<N::Entity> {
+        Repo::new(&*conn).insert(self).await
+    }
+}
+
+impl<N> Fixture for Vec<N>
+where
+    N: NewEntity + Send + Sync,
+    N::Entity: Send,
+{
+    type Stored = Vec<N::Entity>;
+
+    async fn insert(&self, conn: &mut Connection) -> Result<Vec<N::Entity>> {
+        crate::batch::insert_many(conn, self).await
+    }
+}
+
+/// What a test function's first argument can be: a handle to its database.
+pub trait TestHandle: Sized {
+    /// Opens the handle on `db`.
+    fn open(db: &TestDatabase) -> impl Future<Output = Result<Self>> + Send;
+}
+
+impl TestHandle for Connection {
+    async fn open(db: &TestDatabase) -> Result<Self> {
+        db.connect().await
+    }
+}
+
+impl TestHandle for Pool {
+    /// A pool of up to 4 connections.
+    async fn open(db: &TestDatabase) -> Result<Self> {
+        let options = PoolOptions {
+            max_size: 4,
+            ..PoolOptions::default()
+        };
+        Pool::connect(db.config().clone(), options).await
+    }
+}
+
+impl TestHandle for tokio_postgres::Config {
+    async fn open(db: &TestDatabase) -> Result<Self> {
+        Ok(db.config().clone())
+    }
+}
+
+/// Where a test's database gets its tables.
+#[derive(Debug, Clone, Copy)]
+pub enum Template {
+    /// The migrations in this folder (relative to the crate's manifest).
+    Migrations(&'static str),
+    /// Every entity linked into the test binary
+    /// ([`registered_schemas`](crate::registered_schemas)), by their DDL.
+    Entities,
+    /// `migrations/` when the crate has that folder, else the entities.
+    Auto,
+}
+
+impl Template {
+    /// A new database from this template, for the crate at `manifest_dir`.
+    pub async fn database(self, manifest_dir: &str) -> Result<TestDatabase> {
+        let dir = |folder: &str| Path::new(manifest_dir).join(folder);
+        match self {
+            Template::Migrations(folder) => TestDatabase::migrated(dir(folder)).await,
+            Template::Entities => TestDatabase::with_entities(&crate::registered_schemas()).await,
+            Template::Auto if dir("migrations").is_dir() => {
+                TestDatabase::migrated(dir("migrations")).await
+            }
+            Template::Auto => TestDatabase::with_entities(&crate::registered_schemas()).await,
+        }
+    }
+}
+
+/// Runs one `#[ordinance::test]`: a runtime, the test's database, then
+/// `test` (which opens the handle, inserts the fixtures and runs the body).
+/// Setup failures panic with what went wrong: they fail the test.
+#[doc(hidden)]
+pub fn run<T>(
+    template: Template,
+    manifest_dir: &str,
+    test: impl AsyncFnOnce(&TestDatabase) -> T,
+) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("ordinance::test: cannot start a runtime: {e}"));
+    runtime.block_on(async {
+        let db = template
+            .database(manifest_dir)
+            .await
+            .unwrap_or_else(|e| panic!("ordinance::test: cannot create the test database: {e}"));
+        test(&db).await
+    })
+}
+
+/// Opens the test's handle; a failure fails the test.
+#[doc(hidden)]
+pub async fn open<H: TestHandle>(db: &TestDatabase) -> H {
+    H::open(db)
+        .await
+        .unwrap_or_else(|e| panic!("ordinance::test: cannot open the test's handle: {e}"))
+}
+
+/// A connection for inserting fixtures.
+#[doc(hidden)]
+pub async fn seeder(db: &TestDatabase) -> Connection {
+    db.connect()
+        .await
+        .unwrap_or_else(|e| panic!("ordinance::test: cannot connect to insert fixtures: {e}"))
+}
+
+/// Inserts one fixture; a failure fails the test, naming the argument.
+#[doc(hidden)]
+pub async fn seed<F: Fixture>(conn: &mut Connection, name: &str, fixture: F) -> F::Stored {
+    fixture
+        .insert(conn)
+        .await
+        .unwrap_or_else(|e| panic!("ordinance::test: fixture `{name}` could not be inserted: {e}"))
+}

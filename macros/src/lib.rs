@@ -9,7 +9,7 @@ mod attr;
 mod check;
 mod ctxt;
 mod expand;
-mod naming;
+use ordinance_naming as naming;
 mod pg_type;
 mod plan;
 mod symbol;

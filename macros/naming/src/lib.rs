@@ -1,11 +1,14 @@
-//! Pure naming helpers: snake case, English plurals, identifier limits.
+//! The naming rules of the ordinance rule book: snake case, English plurals,
+//! predicate booleans, type prefixes, identifier limits and generated names,
+//! shared by the derive (compile-time checks) and the runtime (the audit of
+//! a live database, entities written for an existing schema).
 //!
 //! Everything here is plain string logic with no spans, unit-tested below, so
 //! the conventions can be checked without a compiler in the loop.
 
 /// PostgreSQL truncates identifiers longer than this many bytes (NAMEDATALEN - 1)
 /// with only a NOTICE, so two long generated names could silently collide.
-pub(crate) const MAX_IDENT_BYTES: usize = 63;
+pub const MAX_IDENT_BYTES: usize = 63;
 
 /// Prefixes that encode a type or object kind into a name ("Hungarian notation").
 const HUNGARIAN_PREFIXES: &[&str] = &[
@@ -14,13 +17,13 @@ const HUNGARIAN_PREFIXES: &[&str] = &[
 ];
 
 /// Predicate prefixes a boolean column must start with.
-pub(crate) const BOOLEAN_PREFIXES: &[&str] = &["is_", "has_", "can_", "should_"];
+pub const BOOLEAN_PREFIXES: &[&str] = &["is_", "has_", "can_", "should_"];
 
 /// Converts a Rust identifier (`WorkflowStep`, `HTTPRequestLog`, `firstName`)
 /// to snake case (`workflow_step`, `http_request_log`, `first_name`).
 ///
 /// Any character that is not ASCII alphanumeric becomes a word break.
-pub(crate) fn snake_case(name: &str) -> String {
+pub fn snake_case(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 4);
     for (i, &c) in chars.iter().enumerate() {
@@ -50,7 +53,7 @@ pub(crate) fn snake_case(name: &str) -> String {
 
 /// Whether `name` is a valid convention identifier: `^[a-z][a-z0-9_]*$`,
 /// without `__` and without a trailing `_`.
-pub(crate) fn is_snake_ident(name: &str) -> bool {
+pub fn is_snake_ident(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b'a'..=b'z'))
         && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'))
@@ -59,7 +62,7 @@ pub(crate) fn is_snake_ident(name: &str) -> bool {
 }
 
 /// The type-encoding prefix `name` starts with, if any (`tbl_users` -> `tbl`).
-pub(crate) fn hungarian_prefix(name: &str) -> Option<&'static str> {
+pub fn hungarian_prefix(name: &str) -> Option<&'static str> {
     let first = name.split('_').next()?;
     if first.len() == name.len() {
         return None;
@@ -141,7 +144,7 @@ fn is_vowel(c: u8) -> bool {
 }
 
 /// The English plural of one lower-case word.
-pub(crate) fn pluralize_word(word: &str) -> String {
+pub fn pluralize_word(word: &str) -> String {
     if UNCOUNTABLE.contains(&word) {
         return word.to_owned();
     }
@@ -202,7 +205,7 @@ fn singular_candidates(word: &str) -> Vec<String> {
 }
 
 /// Whether one lower-case word is an English plural (or uncountable).
-pub(crate) fn is_plural_word(word: &str) -> bool {
+pub fn is_plural_word(word: &str) -> bool {
     if UNCOUNTABLE.contains(&word) || IRREGULAR.iter().any(|(_, p)| *p == word) {
         return true;
     }
@@ -235,18 +238,18 @@ fn map_last_word(name: &str, f: impl FnOnce(&str) -> String) -> String {
 }
 
 /// Pluralises the last word of a snake_case name: `workflow_step` -> `workflow_steps`.
-pub(crate) fn pluralize(name: &str) -> String {
+pub fn pluralize(name: &str) -> String {
     map_last_word(name, pluralize_word)
 }
 
 /// Whether the last word of a snake_case name is plural.
-pub(crate) fn is_plural(name: &str) -> bool {
+pub fn is_plural(name: &str) -> bool {
     let last = name.rsplit('_').next().unwrap_or(name);
     is_plural_word(last)
 }
 
 /// The plural a non-plural snake_case name should have been.
-pub(crate) fn suggest_plural(name: &str) -> String {
+pub fn suggest_plural(name: &str) -> String {
     map_last_word(name, suggest_plural_word)
 }
 
@@ -255,7 +258,7 @@ pub(crate) fn suggest_plural(name: &str) -> String {
 /// A struct already named in the plural keeps its name (`Users` -> `users`),
 /// and so does one that reads as a misspelt plural (`Persons` -> `persons`),
 /// which the plural rule then reports with the right suggestion (`people`).
-pub(crate) fn table_name_for(struct_name: &str) -> String {
+pub fn table_name_for(struct_name: &str) -> String {
     let snake = snake_case(struct_name);
     let last = snake.rsplit('_').next().unwrap_or(&snake);
     if is_plural(&snake) || (last.ends_with('s') && !ends_like_singular(last)) {
@@ -266,32 +269,32 @@ pub(crate) fn table_name_for(struct_name: &str) -> String {
 }
 
 /// The predicate name to suggest for a boolean column: `active` -> `is_active`.
-pub(crate) fn suggest_boolean_name(name: &str) -> String {
+pub fn suggest_boolean_name(name: &str) -> String {
     format!("is_{name}")
 }
 
 /// Whether the name fits PostgreSQL's identifier limit.
-pub(crate) fn fits(name: &str) -> bool {
+pub fn fits(name: &str) -> bool {
     name.len() <= MAX_IDENT_BYTES
 }
 
 /// Generated name of the primary key constraint.
-pub(crate) fn primary_key_name(table: &str) -> String {
+pub fn primary_key_name(table: &str) -> String {
     format!("{table}_pkey")
 }
 
 /// Generated name of a foreign key constraint.
-pub(crate) fn foreign_key_name(table: &str, column: &str) -> String {
+pub fn foreign_key_name(table: &str, column: &str) -> String {
     format!("{table}_{column}_fkey")
 }
 
 /// Generated name of a check constraint: `{table}_{column}_{what}`.
-pub(crate) fn check_name(table: &str, column: &str, what: &str) -> String {
+pub fn check_name(table: &str, column: &str, what: &str) -> String {
     format!("{table}_{column}_{what}")
 }
 
 /// Generated name of an index: `idx_{table}_{col1}_{col2}[_unique]`.
-pub(crate) fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
+pub fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
     let mut name = format!("idx_{table}");
     for c in columns {
         name.push('_');
@@ -304,7 +307,7 @@ pub(crate) fn index_name(table: &str, columns: &[&str], unique: bool) -> String 
 }
 
 /// `display_name` -> `DisplayName`: a generated variant's name.
-pub(crate) fn pascal_case(snake: &str) -> String {
+pub fn pascal_case(snake: &str) -> String {
     snake
         .split('_')
         .filter(|w| !w.is_empty())
@@ -339,7 +342,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The candidate closest to a misspelt key, if any is close enough to suggest.
-pub(crate) fn closest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub fn closest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(key, c), *c))

@@ -50,10 +50,12 @@
 
 pub mod batch;
 pub mod bulk;
+pub mod cli;
 pub mod cluster;
 mod column_type;
 mod cursor;
 pub mod ddl;
+pub mod diagram;
 mod entity;
 mod error;
 pub mod exec;

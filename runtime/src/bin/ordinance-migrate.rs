@@ -10,8 +10,8 @@
 //! ```
 //!
 //! An application can run the same commands from its own crate, with its
-//! migrations built in: see `ordinance::migrate::cli`.
+//! migrations built in: see `ordinance::cli`.
 
 fn main() -> std::process::ExitCode {
-    ordinance::migrate::cli::main_from_dir()
+    ordinance::cli::main_from_dir()
 }

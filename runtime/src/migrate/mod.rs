@@ -34,7 +34,6 @@
 //! migration from the entities.
 
 mod catalog;
-pub mod cli;
 #[cfg(feature = "testing")]
 mod generate;
 pub mod plan;

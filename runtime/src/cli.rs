@@ -4,7 +4,7 @@
 //! ```no_run
 //! // src/bin/migrate.rs of an application.
 //! fn main() -> std::process::ExitCode {
-//!     ordinance::migrate::cli::main(ordinance::migrate::Migrations::load("migrations"))
+//!     ordinance::cli::main(ordinance::migrate::Migrations::load("migrations"))
 //! }
 //! ```
 //!
@@ -29,7 +29,7 @@
 
 use std::process::ExitCode;
 
-use super::Migrations;
+use crate::migrate::Migrations;
 use crate::error::Result;
 
 const USAGE: &str =
@@ -120,7 +120,7 @@ pub async fn run(
             if plans.is_empty() {
                 out("nothing to apply");
             } else {
-                out(super::plan::render(&plans).trim_end());
+                out(crate::migrate::plan::render(&plans).trim_end());
             }
         }
         ["down", version] => {

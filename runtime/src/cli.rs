@@ -29,8 +29,8 @@
 
 use std::process::ExitCode;
 
-use crate::migrate::Migrations;
 use crate::error::Result;
+use crate::migrate::Migrations;
 
 const USAGE: &str =
     "usage: migrate [--database-url URL] <status | up | contract | dry-run | plan | down VERSION>";

@@ -37,7 +37,7 @@ use std::fmt::Write as _;
 use crate::error::{Error, Result};
 use crate::schema::{
     setting_uuid, Check, CheckKind, Column, Index, IndexColumn, IndexFunction, IndexMethod,
-    TableSchema, Waiver, TENANT_SETTING,
+    TableSchema, Waiver, TENANT_SETTING, WAIVER_LINE,
 };
 
 /// A double-quoted SQL identifier.
@@ -319,7 +319,7 @@ pub(crate) fn index_predicate(index: &Index) -> Option<String> {
 fn comment_text(doc: Option<&str>, waivers: &[Waiver]) -> Option<String> {
     let mut parts: Vec<String> = doc.map(str::to_owned).into_iter().collect();
     for w in waivers {
-        parts.push(format!("Convention waived: {} ({})", w.rule, w.reason));
+        parts.push(format!("{WAIVER_LINE}{} ({})", w.rule, w.reason));
     }
     (!parts.is_empty()).then(|| parts.join("\n"))
 }

@@ -147,7 +147,12 @@ pub fn mermaid(schemas: &[&TableSchema]) -> String {
         };
         let _ = writeln!(out, "    {id}[\"{label}\"] {{");
         for column in table.columns {
-            let _ = write!(out, "        {} {}", mermaid_type(&column.sql_type), column.name);
+            let _ = write!(
+                out,
+                "        {} {}",
+                mermaid_type(&column.sql_type),
+                column.name
+            );
             let keys = keys(table, column);
             if !keys.is_empty() {
                 let _ = write!(out, " {}", keys.join(", "));
@@ -236,7 +241,11 @@ pub fn dot(schemas: &[&TableSchema]) -> String {
         for fk in table.foreign_keys {
             let c = cardinality(table, fk);
             let tail = if c.one_to_one { "teeodot" } else { "crowodot" };
-            let head = if c.parent_optional { "teeodot" } else { "teetee" };
+            let head = if c.parent_optional {
+                "teeodot"
+            } else {
+                "teetee"
+            };
             let label = match fk.on_delete {
                 OnDelete::Restrict => "",
                 OnDelete::Cascade => "on delete cascade",

@@ -48,6 +48,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod batch;
 pub mod bulk;
 pub mod cli;
@@ -59,6 +60,7 @@ pub mod diagram;
 mod entity;
 mod error;
 pub mod exec;
+pub mod inspect;
 pub mod migrate;
 pub mod page;
 mod pg_error;

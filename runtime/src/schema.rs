@@ -360,6 +360,30 @@ pub struct Waiver {
     pub reason: &'static str,
 }
 
+/// How a waiver is written into a table's or column's `COMMENT`, one line
+/// each: `Convention waived: soft_delete (append-only ledger)`. The audit
+/// reads these lines back, so a waived rule is not reported.
+pub const WAIVER_LINE: &str = "Convention waived: ";
+
+/// The waivers recorded in a comment, as `(rule, reason)` pairs, and the
+/// comment without them (the documentation part, if any).
+pub fn split_waivers(comment: &str) -> (Option<String>, Vec<(String, String)>) {
+    let mut doc = Vec::new();
+    let mut waivers = Vec::new();
+    for line in comment.lines() {
+        let waiver = line.strip_prefix(WAIVER_LINE).and_then(|rest| {
+            let (rule, reason) = rest.split_once(" (")?;
+            Some((rule.to_owned(), reason.strip_suffix(')')?.to_owned()))
+        });
+        match waiver {
+            Some(w) => waivers.push(w),
+            None => doc.push(line),
+        }
+    }
+    let doc = doc.join("\n");
+    ((!doc.is_empty()).then_some(doc), waivers)
+}
+
 /// The transaction-local setting holding the tenant a transaction works for
 /// (`set_config('app.tenant_id', …, true)`): tenant tables' row-level
 /// security policies compare `tenant_id` with it, and new rows take it.

@@ -1,0 +1,303 @@
+//! A live database's tables as the rule book sees them, read from
+//! `pg_catalog`: columns with their types, keys with their columns,
+//! indexes with their validity and how often they served a read. The
+//! audit ([`crate::audit`]) judges it; the entity writer ([`crate::adopt`])
+//! turns it into structs.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::Client;
+
+use crate::error::{Error, Result};
+use crate::migrate::MIGRATIONS_TABLE;
+use crate::row::read;
+
+/// The tables of a database's own schemas, sorted by schema and name
+/// (the migration runner's bookkeeping left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Database {
+    /// Every table.
+    pub tables: Vec<Table>,
+}
+
+/// One table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    /// Its PostgreSQL schema (`public`, ...).
+    pub schema: String,
+    /// Its name.
+    pub name: String,
+    /// `COMMENT ON TABLE`.
+    pub comment: Option<String>,
+    /// Columns in position order.
+    pub columns: Vec<Column>,
+    /// The primary key, if there is one.
+    pub primary_key: Option<Key>,
+    /// Foreign keys.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Check constraints.
+    pub checks: Vec<Key>,
+    /// Every index, the ones backing constraints included.
+    pub indexes: Vec<Index>,
+    /// Reads of the table since statistics were reset (sequential and
+    /// index scans).
+    pub reads: i64,
+    /// Whether row-level security is enabled.
+    pub row_security: bool,
+}
+
+/// One column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Its name.
+    pub name: String,
+    /// The type as `format_type` writes it: `numeric(12,2)`,
+    /// `timestamp with time zone`, `text[]`.
+    pub sql_type: String,
+    /// `NOT NULL`.
+    pub not_null: bool,
+    /// The default expression, as the server normalised it.
+    pub default: Option<String>,
+    /// `COMMENT ON COLUMN`.
+    pub comment: Option<String>,
+    /// `GENERATED ... AS IDENTITY`.
+    pub identity: bool,
+}
+
+/// A named constraint over columns: a primary key or a check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// The constraint's name.
+    pub name: String,
+    /// Its columns, in order.
+    pub columns: Vec<String>,
+    /// As `pg_get_constraintdef` writes it.
+    pub definition: String,
+}
+
+/// A foreign key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// The constraint's name.
+    pub name: String,
+    /// The referencing columns.
+    pub columns: Vec<String>,
+    /// The referenced table's schema.
+    pub references_schema: String,
+    /// The referenced table.
+    pub references: String,
+    /// The referenced columns.
+    pub references_columns: Vec<String>,
+    /// `a` no action, `r` restrict, `c` cascade, `n` set null, `d` set default.
+    pub on_delete: char,
+}
+
+/// An index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// Its name.
+    pub name: String,
+    /// Its key columns in order; `None` for an expression.
+    pub columns: Vec<Option<String>>,
+    /// `UNIQUE`.
+    pub unique: bool,
+    /// It backs the primary key, a unique or an exclusion constraint.
+    pub backs_constraint: bool,
+    /// Usable by queries (a failed `CREATE INDEX CONCURRENTLY` leaves an
+    /// invalid one).
+    pub valid: bool,
+    /// The `WHERE` of a partial index.
+    pub predicate: Option<String>,
+    /// `pg_get_indexdef`.
+    pub definition: String,
+    /// Index scans since statistics were reset.
+    pub scans: i64,
+}
+
+impl Table {
+    /// The name messages use: `users`, or `auth.users` outside `public`.
+    pub fn qualified_name(&self) -> String {
+        if self.schema == "public" {
+            self.name.clone()
+        } else {
+            format!("{}.{}", self.schema, self.name)
+        }
+    }
+
+    /// The column with this name.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+impl Database {
+    /// Reads every table of every schema but PostgreSQL's own.
+    pub async fn read(client: &Client) -> Result<Database> {
+        let db = Error::from;
+        let mut tables: BTreeMap<u32, Table> = BTreeMap::new();
+        let mut names: BTreeMap<u32, BTreeMap<i16, String>> = BTreeMap::new();
+        const C: &str = "pg_class";
+        for row in client
+            .query(
+                "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class'), \
+                        coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0), c.relrowsecurity \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND n.nspname NOT LIKE 'pg\\_%' AND c.relkind IN ('r', 'p') \
+                   AND NOT (n.nspname = 'public' AND c.relname = $1)",
+                &[&MIGRATIONS_TABLE],
+            )
+            .await
+            .map_err(db)?
+        {
+            let oid: u32 = read(&row, 0, C, "oid")?;
+            tables.insert(
+                oid,
+                Table {
+                    schema: read(&row, 1, C, "nspname")?,
+                    name: read(&row, 2, C, "relname")?,
+                    comment: read(&row, 3, C, "obj_description")?,
+                    reads: read(&row, 4, C, "scans")?,
+                    row_security: read(&row, 5, C, "relrowsecurity")?,
+                    ..Table::default()
+                },
+            );
+        }
+        let oids: Vec<u32> = tables.keys().copied().collect();
+
+        const A: &str = "pg_attribute";
+        for row in client
+            .query(
+                "SELECT a.attrelid, a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod), \
+                        a.attnotnull, pg_get_expr(d.adbin, d.adrelid), \
+                        col_description(a.attrelid, a.attnum), a.attidentity <> '' \
+                 FROM pg_attribute a \
+                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                 WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped \
+                 ORDER BY a.attrelid, a.attnum",
+                &[&oids],
+            )
+            .await
+            .map_err(db)?
+        {
+            let oid: u32 = read(&row, 0, A, "attrelid")?;
+            let name: String = read(&row, 2, A, "attname")?;
+            names
+                .entry(oid)
+                .or_default()
+                .insert(read(&row, 1, A, "attnum")?, name.clone());
+            if let Some(table) = tables.get_mut(&oid) {
+                table.columns.push(Column {
+                    name,
+                    sql_type: read(&row, 3, A, "format_type")?,
+                    not_null: read(&row, 4, A, "attnotnull")?,
+                    default: read(&row, 5, A, "pg_get_expr")?,
+                    comment: read(&row, 6, A, "col_description")?,
+                    identity: read(&row, 7, A, "attidentity")?,
+                });
+            }
+        }
+        let column_names = |oid: u32, nums: &[i16]| -> Vec<String> {
+            nums.iter()
+                .map(|n| {
+                    names
+                        .get(&oid)
+                        .and_then(|m| m.get(n))
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{n}"))
+                })
+                .collect()
+        };
+
+        const K: &str = "pg_constraint";
+        for row in client
+            .query(
+                "SELECT k.conrelid, k.conname::text, k.contype::text, coalesce(k.conkey, '{}'), \
+                        pg_get_constraintdef(k.oid), k.confrelid, coalesce(k.confkey, '{}'), \
+                        k.confdeltype::text, fn.nspname::text, f.relname::text \
+                 FROM pg_constraint k \
+                 LEFT JOIN pg_class f ON f.oid = k.confrelid \
+                 LEFT JOIN pg_namespace fn ON fn.oid = f.relnamespace \
+                 WHERE k.conrelid = ANY($1) ORDER BY k.conrelid, k.conname",
+                &[&oids],
+            )
+            .await
+            .map_err(db)?
+        {
+            let oid: u32 = read(&row, 0, K, "conrelid")?;
+            let kind: String = read(&row, 2, K, "contype")?;
+            let key = Key {
+                name: read(&row, 1, K, "conname")?,
+                columns: column_names(oid, &read::<Vec<i16>>(&row, 3, K, "conkey")?),
+                definition: read(&row, 4, K, "pg_get_constraintdef")?,
+            };
+            let Some(table) = tables.get_mut(&oid) else {
+                continue;
+            };
+            match kind.as_str() {
+                "p" => table.primary_key = Some(key),
+                "c" => table.checks.push(key),
+                "f" => {
+                    let foreign: u32 = read(&row, 5, K, "confrelid")?;
+                    let on_delete: String = read(&row, 7, K, "confdeltype")?;
+                    table.foreign_keys.push(ForeignKey {
+                        name: key.name,
+                        columns: key.columns,
+                        references_schema: read::<Option<String>>(&row, 8, K, "nspname")?
+                            .unwrap_or_default(),
+                        references: read::<Option<String>>(&row, 9, K, "relname")?
+                            .unwrap_or_default(),
+                        references_columns: column_names(
+                            foreign,
+                            &read::<Vec<i16>>(&row, 6, K, "confkey")?,
+                        ),
+                        on_delete: on_delete.chars().next().unwrap_or('a'),
+                    });
+                }
+                _ => {}
+            }
+        }
+
+        const I: &str = "pg_index";
+        for row in client
+            .query(
+                "SELECT x.indrelid, ic.relname::text, x.indkey::int2[], x.indisunique, \
+                        EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid \
+                                AND k.conrelid = x.indrelid), \
+                        x.indisvalid, pg_get_expr(x.indpred, x.indrelid), \
+                        pg_get_indexdef(x.indexrelid), coalesce(s.idx_scan, 0) \
+                 FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
+                 LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = x.indexrelid \
+                 WHERE x.indrelid = ANY($1) ORDER BY x.indrelid, ic.relname",
+                &[&oids],
+            )
+            .await
+            .map_err(db)?
+        {
+            let oid: u32 = read(&row, 0, I, "indrelid")?;
+            let keys: Vec<i16> = read(&row, 2, I, "indkey")?;
+            let columns = keys
+                .iter()
+                .map(|&n| (n != 0).then(|| column_names(oid, &[n]).remove(0)))
+                .collect();
+            let index = Index {
+                name: read(&row, 1, I, "relname")?,
+                columns,
+                unique: read(&row, 3, I, "indisunique")?,
+                backs_constraint: read(&row, 4, I, "conindid")?,
+                valid: read(&row, 5, I, "indisvalid")?,
+                predicate: read(&row, 6, I, "indpred")?,
+                definition: read(&row, 7, I, "pg_get_indexdef")?,
+                scans: read(&row, 8, I, "idx_scan")?,
+            };
+            if let Some(table) = tables.get_mut(&oid) {
+                table.indexes.push(index);
+            }
+        }
+
+        let mut tables: Vec<Table> = tables.into_values().collect();
+        tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        Ok(Database { tables })
+    }
+}

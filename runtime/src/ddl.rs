@@ -37,7 +37,7 @@ use std::fmt::Write as _;
 use crate::error::{Error, Result};
 use crate::schema::{
     setting_uuid, Check, CheckKind, Column, Index, IndexColumn, IndexFunction, IndexMethod,
-    TableSchema, Waiver, TENANT_SETTING, WAIVER_LINE,
+    TableSchema, TENANT_SETTING, WAIVER_LINE,
 };
 
 /// A double-quoted SQL identifier.
@@ -175,7 +175,10 @@ pub fn grants(schemas: &[&TableSchema], roles: &Roles<'_>) -> Vec<String> {
 
 /// `COMMENT ON TABLE ...`, when the entity has a doc comment or waivers.
 pub fn table_comment(schema: &TableSchema) -> Option<String> {
-    let text = comment_text(schema.comment, schema.waivers)?;
+    let text = comment_text(
+        schema.comment,
+        schema.waivers.iter().map(|w| (w.rule, w.reason)),
+    )?;
     Some(format!(
         "COMMENT ON TABLE {} IS {}",
         table_ident(schema),
@@ -185,7 +188,7 @@ pub fn table_comment(schema: &TableSchema) -> Option<String> {
 
 /// `COMMENT ON COLUMN ...`, when the field has a doc comment or waivers.
 pub fn column_comment(schema: &TableSchema, c: &Column) -> Option<String> {
-    let mut text = comment_text(c.comment, c.waivers);
+    let mut text = comment_text(c.comment, c.waivers.iter().map(|w| (w.rule, w.reason)));
     if c.sensitive {
         let mark = SENSITIVE_COMMENT.to_owned();
         text = Some(match text {
@@ -316,10 +319,13 @@ pub(crate) fn index_predicate(index: &Index) -> Option<String> {
 
 /// The documentation comment plus one line per waived rule, so the database
 /// documents its own deviations from the conventions.
-fn comment_text(doc: Option<&str>, waivers: &[Waiver]) -> Option<String> {
+pub(crate) fn comment_text<'a>(
+    doc: Option<&str>,
+    waivers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
     let mut parts: Vec<String> = doc.map(str::to_owned).into_iter().collect();
-    for w in waivers {
-        parts.push(format!("{WAIVER_LINE}{} ({})", w.rule, w.reason));
+    for (rule, reason) in waivers {
+        parts.push(format!("{WAIVER_LINE}{rule} ({reason})"));
     }
     (!parts.is_empty()).then(|| parts.join("\n"))
 }

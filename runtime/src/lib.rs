@@ -48,6 +48,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adopt;
 pub mod audit;
 pub mod batch;
 pub mod bulk;

@@ -204,6 +204,17 @@ fn singular_candidates(word: &str) -> Vec<String> {
     out
 }
 
+/// The singular of a snake_case plural name (`order_items` -> `order_item`,
+/// `people` -> `person`); a name that is not a known plural stays as it is.
+pub fn singularize(name: &str) -> String {
+    map_last_word(name, |word| {
+        singular_candidates(word)
+            .into_iter()
+            .find(|c| pluralize_word(c) == word)
+            .unwrap_or_else(|| word.to_owned())
+    })
+}
+
 /// Whether one lower-case word is an English plural (or uncountable).
 pub fn is_plural_word(word: &str) -> bool {
     if UNCOUNTABLE.contains(&word) || IRREGULAR.iter().any(|(_, p)| *p == word) {

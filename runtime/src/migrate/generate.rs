@@ -49,6 +49,26 @@ pub async fn pending_steps(
     diff(&current, &desired, schemas, permissions)
 }
 
+/// The steps that would bring the live database `client` is connected to
+/// to the schema `schemas` imply; empty when they agree. The entities' DDL
+/// is built in a scratch database on the test server and both are read
+/// back from `pg_catalog`. Tables the entities do not have show as drops:
+/// this compares the whole database (for entities written by
+/// [`adopt`](crate::adopt), the round trip).
+pub async fn live_drift(
+    client: &tokio_postgres::Client,
+    schemas: &[&'static TableSchema],
+) -> Result<Vec<Step>> {
+    let ddl = SchemaDdl::new(schemas)?;
+    let current = Catalog::read(client).await?;
+    let desired_db = TestDatabase::with_schema(&ddl.up()).await?;
+    let desired = Catalog::read(&*desired_db.connect().await?).await?;
+    let permissions = Permissions {
+        allow_destructive: true,
+    };
+    diff(&current, &desired, schemas, permissions)
+}
+
 /// Steps as the SQL they would write, for messages and dry runs.
 pub fn render_steps(steps: &[Step]) -> String {
     let mut out = String::new();

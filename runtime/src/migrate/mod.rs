@@ -51,8 +51,8 @@ pub use catalog::{
 };
 #[cfg(feature = "testing")]
 pub use generate::{
-    assert_up_to_date, assert_up_to_date_with, check_drift, generate, pending_steps, render_steps,
-    Drift,
+    assert_up_to_date, assert_up_to_date_with, check_drift, generate, live_drift, pending_steps,
+    render_steps, Drift,
 };
 
 use crate::error::{Error, Result};

@@ -1,0 +1,594 @@
+//! Entity structs for a schema the kit did not create, so a team can start
+//! on a legacy database: each table becomes a `#[derive(Entity)]` struct
+//! with the attributes and waivers it needs to compile and to describe the
+//! table as it is (types, nullability, defaults, checks, enums, keys,
+//! indexes, comments).
+//!
+//! A table the rule book cannot describe — no `id uuid` primary key, no
+//! `created_at` / `updated_at`, a type the kit does not store, a name that
+//! is not snake_case — is left out with the reason (the audit,
+//! [`crate::audit`], says how to fix it); what cannot be said exactly
+//! (a constraint under another name, an index the attributes cannot
+//! express) is written as a `// adopt:` note above the struct, and the
+//! drift check shows it as a difference.
+//!
+//! ```no_run
+//! # async fn demo(client: &tokio_postgres::Client) -> ordinance::Result<()> {
+//! let adopted = ordinance::adopt::adopt(client).await?;
+//! std::fs::write("src/entities.rs", &adopted.code).expect("write");
+//! for (table, why) in &adopted.skipped {
+//!     eprintln!("left out {table}: {why}");
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use ordinance_naming as naming;
+use tokio_postgres::Client;
+
+use crate::ddl::{comment_text, quote_ident, quote_literal};
+use crate::error::Result;
+use crate::inspect::{Column, Database, Index, Table};
+use crate::schema::split_waivers;
+
+/// What [`adopt`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Adopted {
+    /// A Rust module: `use` lines, the enums the checks imply, one entity
+    /// per table, and `schemas()` listing them.
+    pub code: String,
+    /// The `COMMENT` statements that record, in the database, the waivers
+    /// the entities carry and the comments do not yet say: run them, and
+    /// the database documents its own deviations as the kit's DDL would.
+    pub sql: String,
+    /// Tables left out, with the reason.
+    pub skipped: Vec<(String, String)>,
+    /// What the entities do not say exactly, table by table.
+    pub notes: Vec<(String, String)>,
+}
+
+/// Reads the database `client` is connected to and writes its entities.
+pub async fn adopt(client: &Client) -> Result<Adopted> {
+    Ok(entities(&Database::read(client).await?))
+}
+
+/// The Rust type for a column type as `format_type` writes it, and the
+/// column attributes the type needs.
+fn rust_type(sql_type: &str) -> Option<(&'static str, String)> {
+    let simple = match sql_type {
+        "uuid" => "Uuid",
+        "text" => "String",
+        "boolean" => "bool",
+        "smallint" => "i16",
+        "integer" => "i32",
+        "bigint" => "i64",
+        "numeric" => "Decimal",
+        "real" => "f32",
+        "double precision" => "f64",
+        "timestamp with time zone" => "DateTime<Utc>",
+        "date" => "NaiveDate",
+        "jsonb" => "ordinance::deps::serde_json::Value",
+        "text[]" => "Vec<String>",
+        "bytea" => "Vec<u8>",
+        _ => "",
+    };
+    if !simple.is_empty() {
+        return Some((simple, String::new()));
+    }
+    let inner = sql_type.strip_prefix("numeric(")?.strip_suffix(')')?;
+    let attrs = match inner.split_once(',') {
+        Some((p, s)) => format!("precision = {p}, scale = {s}"),
+        None => format!("precision = {inner}"),
+    };
+    Some(("Decimal", attrs))
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else", "enum",
+    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
+    "move", "mut", "priv", "pub", "ref", "return", "static", "struct", "trait", "true", "try",
+    "type", "unsafe", "use", "where", "while", "yield",
+];
+
+fn field_ident(column: &str) -> String {
+    if KEYWORDS.contains(&column) {
+        format!("r#{column}")
+    } else {
+        column.to_owned()
+    }
+}
+
+fn struct_name(table: &str) -> String {
+    naming::pascal_case(&naming::singularize(table))
+}
+
+fn rust_string(text: &str) -> String {
+    format!("{text:?}")
+}
+
+/// Why the rule book cannot describe this table, if it cannot.
+fn unadoptable(table: &Table) -> Option<String> {
+    if !naming::is_snake_ident(&table.name) {
+        return Some("its name is not snake_case".into());
+    }
+    let uuid_id = table
+        .primary_key
+        .as_ref()
+        .is_some_and(|k| k.columns == ["id"])
+        && table.column("id").is_some_and(|c| c.sql_type == "uuid");
+    if !uuid_id {
+        return Some("its primary key is not `id uuid`".into());
+    }
+    for required in ["created_at", "updated_at"] {
+        match table.column(required) {
+            Some(c) if c.sql_type == "timestamp with time zone" && c.not_null => {}
+            _ => return Some(format!("it has no `{required} timestamptz NOT NULL`")),
+        }
+    }
+    for column in &table.columns {
+        if !naming::is_snake_ident(&column.name) {
+            return Some(format!("column {:?} is not snake_case", column.name));
+        }
+        if rust_type(&column.sql_type).is_none() {
+            return Some(format!(
+                "column {:?} is {}, which the kit does not store",
+                column.name, column.sql_type
+            ));
+        }
+    }
+    None
+}
+
+/// A column check the attributes can express, from its definition.
+enum ColumnCheck {
+    MinLen(String),
+    MaxLen(String),
+    Min(String),
+    Max(String),
+    OneOf(Vec<String>),
+}
+
+fn parse_check(column: &str, definition: &str) -> Option<(ColumnCheck, &'static str)> {
+    let body = definition.strip_prefix("CHECK ((")?.strip_suffix("))")?;
+    let length = format!("char_length({column}) ");
+    if let Some(rest) = body.strip_prefix(&length) {
+        if let Some(n) = rest.strip_prefix(">= ") {
+            return Some((ColumnCheck::MinLen(n.into()), "min_length"));
+        }
+        if let Some(n) = rest.strip_prefix("<= ") {
+            return Some((ColumnCheck::MaxLen(n.into()), "max_length"));
+        }
+    }
+    if let Some(rest) = body.strip_prefix(&format!("{column} ")) {
+        if let Some(n) = rest.strip_prefix(">= ") {
+            return Some((ColumnCheck::Min(n.into()), "min"));
+        }
+        if let Some(n) = rest.strip_prefix("<= ") {
+            return Some((ColumnCheck::Max(n.into()), "max"));
+        }
+        if let Some(list) = rest
+            .strip_prefix("= ANY (ARRAY[")
+            .and_then(|l| l.strip_suffix("])"))
+        {
+            let values = list
+                .split(", ")
+                .map(|v| {
+                    v.strip_suffix("::text")
+                        .and_then(|v| v.strip_prefix('\''))
+                        .and_then(|v| v.strip_suffix('\''))
+                        .map(str::to_owned)
+                })
+                .collect::<Option<Vec<_>>>()?;
+            return Some((ColumnCheck::OneOf(values), "valid"));
+        }
+    }
+    None
+}
+
+/// A default the `default = ...` attribute can say, when it can.
+fn default_attr(column: &Column, enum_values: Option<&[String]>) -> Option<String> {
+    let default = column.default.as_deref()?;
+    if default == "now()" {
+        return Some("now".into());
+    }
+    if default == "true" || default == "false" {
+        return Some(default.into());
+    }
+    if default.parse::<i64>().is_ok() || default.parse::<f64>().is_ok() {
+        return Some(default.into());
+    }
+    if let Some(text) = default
+        .strip_suffix("::text")
+        .and_then(|d| d.strip_prefix('\''))
+        .and_then(|d| d.strip_suffix('\''))
+    {
+        let text = text.replace("''", "'");
+        if enum_values.is_none_or(|values| values.contains(&text)) {
+            return Some(rust_string(&text));
+        }
+    }
+    match default {
+        "'{}'::jsonb" | "'{}'::text[]" => Some("{}".into()),
+        "'[]'::jsonb" => Some("[]".into()),
+        _ => None,
+    }
+}
+
+/// Turns the tables of `database` into entity code.
+pub fn entities(database: &Database) -> Adopted {
+    let mut adopted = Adopted::default();
+    let mut tables: Vec<&Table> = Vec::new();
+    for table in &database.tables {
+        match unadoptable(table) {
+            Some(why) => adopted.skipped.push((table.qualified_name(), why)),
+            None => tables.push(table),
+        }
+    }
+    let structs: BTreeMap<(String, String), String> = tables
+        .iter()
+        .map(|t| ((t.schema.clone(), t.name.clone()), struct_name(&t.name)))
+        .collect();
+
+    let mut enums = String::new();
+    let mut bodies = String::new();
+    for table in &tables {
+        let (body, enum_code, notes) = entity(table, &structs, &mut adopted.sql);
+        enums.push_str(&enum_code);
+        bodies.push_str(&body);
+        for note in notes {
+            adopted.notes.push((table.qualified_name(), note));
+        }
+    }
+
+    let mut code = String::from(
+        "//! Entities adopted from an existing database (`ordinance::adopt`).\n\
+         //! Review them, then check the database against them with the drift\n\
+         //! check; `// adopt:` notes say what they do not describe exactly.\n\n\
+         use ordinance::prelude::*;\n\n",
+    );
+    code.push_str(&enums);
+    code.push_str(&bodies);
+    code.push_str("/// Every adopted table, for DDL, migrations and the drift check.\n");
+    let list: Vec<String> = tables
+        .iter()
+        .map(|t| format!("{}::SCHEMA", structs[&(t.schema.clone(), t.name.clone())]))
+        .collect();
+    let _ = writeln!(
+        code,
+        "pub fn schemas() -> Vec<&'static ordinance::TableSchema> {{\n    vec![{}]\n}}",
+        list.join(", ")
+    );
+    for (table, why) in &adopted.skipped {
+        let _ = writeln!(code, "\n// adopt: left out {table}: {why}");
+    }
+    adopted.code = code;
+    adopted
+}
+
+fn doc_lines(out: &mut String, indent: &str, doc: &str) {
+    for line in doc.lines() {
+        if line.is_empty() {
+            let _ = writeln!(out, "{indent}///");
+        } else {
+            let _ = writeln!(out, "{indent}/// {line}");
+        }
+    }
+}
+
+fn exempt(waivers: &[(String, String)]) -> Option<String> {
+    (!waivers.is_empty()).then(|| {
+        let list: Vec<String> = waivers
+            .iter()
+            .map(|(rule, why)| format!("{rule} = {}", rust_string(why)))
+            .collect();
+        format!("exempt({})", list.join(", "))
+    })
+}
+
+fn plain_columns(index: &Index) -> Option<Vec<&str>> {
+    index.columns.iter().map(|c| c.as_deref()).collect()
+}
+
+/// One table's struct, the enums its checks imply, and its notes.
+fn entity(
+    table: &Table,
+    structs: &BTreeMap<(String, String), String>,
+    sql: &mut String,
+) -> (String, String, Vec<String>) {
+    let ident = if table.schema == "public" {
+        quote_ident(&table.name)
+    } else {
+        format!(
+            "{}.{}",
+            quote_ident(&table.schema),
+            quote_ident(&table.name)
+        )
+    };
+    // The comment the kit's DDL will write, when the database's differs.
+    let mut record =
+        |on: String, now: Option<&String>, doc: Option<&String>, waivers: &[(String, String)]| {
+            let text = comment_text(
+                doc.map(String::as_str),
+                waivers.iter().map(|(r, w)| (r.as_str(), w.as_str())),
+            );
+            if text.as_ref() != now {
+                if let Some(text) = text {
+                    let _ = writeln!(sql, "COMMENT ON {on} IS {};", quote_literal(&text));
+                }
+            }
+        };
+    let name = &structs[&(table.schema.clone(), table.name.clone())];
+    let mut notes = Vec::new();
+    let mut enums = String::new();
+    let (doc, mut table_waivers) = table
+        .comment
+        .as_deref()
+        .map(split_waivers)
+        .unwrap_or_default();
+    let add_waiver = |waivers: &mut Vec<(String, String)>, rule: &str, why: &str| {
+        if !waivers.iter().any(|(r, _)| r == rule) {
+            waivers.push((rule.to_owned(), why.to_owned()));
+        }
+    };
+    if table.column("deleted_at").is_none() {
+        add_waiver(
+            &mut table_waivers,
+            "soft_delete",
+            "adopted: the table has no deleted_at",
+        );
+    }
+    if table.column("version").is_none() {
+        add_waiver(
+            &mut table_waivers,
+            "version",
+            "adopted: the table has no version",
+        );
+    }
+    let soft = table.column("deleted_at").is_some();
+    let mut entity_attrs = Vec::new();
+    if naming::table_name_for(name) != table.name {
+        entity_attrs.push(format!("table = {}", rust_string(&table.name)));
+    }
+    if table.schema != "public" {
+        entity_attrs.push(format!("schema = {}", rust_string(&table.schema)));
+    }
+    if !naming::is_plural(&table.name) {
+        add_waiver(
+            &mut table_waivers,
+            "plural",
+            "adopted: the table's existing name",
+        );
+    }
+
+    // Which indexes the column attributes and the foreign keys account for.
+    let mut explained: BTreeSet<&str> = BTreeSet::new();
+    let mut column_attrs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for fk in &table.foreign_keys {
+        let [column] = fk.columns.as_slice() else {
+            notes.push(format!("foreign key {} spans several columns", fk.name));
+            continue;
+        };
+        let key = (fk.references_schema.clone(), fk.references.clone());
+        let Some(target) = structs.get(&key) else {
+            notes.push(format!(
+                "foreign key {} points at {}, which was not adopted",
+                fk.name, fk.references
+            ));
+            continue;
+        };
+        let mut attrs = vec![format!("references = {target}")];
+        match fk.on_delete {
+            'c' => attrs.push("on_delete = \"cascade\"".into()),
+            'n' => attrs.push("on_delete = \"set null\"".into()),
+            'r' => {}
+            _ => notes.push(format!(
+                "foreign key {} is ON DELETE NO ACTION; the entity says RESTRICT",
+                fk.name
+            )),
+        }
+        if fk.name != naming::foreign_key_name(&table.name, column) {
+            notes.push(format!(
+                "foreign key {} has another name than the kit's",
+                fk.name
+            ));
+        }
+        column_attrs.entry(column).or_default().extend(attrs);
+        let fk_index = naming::index_name(&table.name, &[column], false);
+        match table.indexes.iter().find(|i| i.name == fk_index) {
+            Some(index) => {
+                if index.predicate.is_some() {
+                    notes.push(format!(
+                        "index {} is partial; the kit's foreign-key index covers every row",
+                        index.name
+                    ));
+                }
+                explained.insert(&index.name);
+            }
+            None => notes.push(format!(
+                "no index {fk_index} for foreign key {}: the kit creates one",
+                fk.name
+            )),
+        }
+    }
+    let mut entity_indexes = Vec::new();
+    for index in &table.indexes {
+        if index.backs_constraint || explained.contains(index.name.as_str()) {
+            continue;
+        }
+        let Some(columns) = plain_columns(index) else {
+            notes.push(format!("index {} is on an expression", index.name));
+            continue;
+        };
+        let live = index.predicate.as_deref() == Some("(deleted_at IS NULL)");
+        if index.predicate.is_some() && !live {
+            notes.push(format!("index {} has its own predicate", index.name));
+            continue;
+        }
+        if live != soft {
+            notes.push(format!(
+                "index {} is {} live rows",
+                index.name,
+                if live { "partial on" } else { "not partial on" }
+            ));
+        }
+        if index.definition.contains(" DESC") || !index.definition.contains("USING btree") {
+            notes.push(format!(
+                "index {} is not a plain ascending B-tree",
+                index.name
+            ));
+            continue;
+        }
+        let generated = naming::index_name(&table.name, &columns, index.unique);
+        let name_attr = (index.name != generated).then(|| rust_string(&index.name));
+        if let [column] = columns.as_slice() {
+            let attrs = column_attrs.entry(column).or_default();
+            attrs.push(if index.unique { "unique" } else { "index" }.into());
+            if let Some(n) = name_attr {
+                attrs.push(format!("index_name = {n}"));
+            }
+        } else {
+            let kind = if index.unique { "unique" } else { "index" };
+            let name = name_attr.map_or(String::new(), |n| format!(", name = {n}"));
+            entity_indexes.push(format!("{kind}({}{name})", columns.join(", ")));
+        }
+    }
+
+    // Columns, their checks and enums.
+    let mut fields = String::new();
+    for column in &table.columns {
+        let cname = column.name.as_str();
+        let Some((ty, type_attrs)) = rust_type(&column.sql_type) else {
+            continue;
+        };
+        let mut ty = ty.to_owned();
+        let mut attrs = column_attrs.remove(cname).unwrap_or_default();
+        if !type_attrs.is_empty() {
+            attrs.push(type_attrs);
+        }
+        let mut enum_values: Option<Vec<String>> = None;
+        for check in table.checks.iter().filter(|k| k.columns == [cname]) {
+            if cname == "version" && check.definition == "CHECK ((version >= 1))" {
+                continue;
+            }
+            let Some((parsed, what)) = parse_check(cname, &check.definition) else {
+                notes.push(format!(
+                    "check {} cannot be said with attributes",
+                    check.name
+                ));
+                continue;
+            };
+            if check.name != naming::check_name(&table.name, cname, what) {
+                notes.push(format!(
+                    "check {} has another name than the kit's",
+                    check.name
+                ));
+            }
+            match parsed {
+                ColumnCheck::MinLen(n) => attrs.push(format!("min_len = {n}")),
+                ColumnCheck::MaxLen(n) => attrs.push(format!("max_len = {n}")),
+                ColumnCheck::Min(n) => attrs.push(format!("min = {n}")),
+                ColumnCheck::Max(n) => attrs.push(format!("max = {n}")),
+                ColumnCheck::OneOf(values) => {
+                    let enum_name = format!("{name}{}", naming::pascal_case(cname));
+                    let _ = writeln!(
+                        enums,
+                        "/// The values of `{}.{cname}`.\n\
+                         #[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]\n\
+                         pub enum {enum_name} {{",
+                        table.name
+                    );
+                    for v in &values {
+                        let _ = writeln!(enums, "    {},", naming::pascal_case(v));
+                    }
+                    enums.push_str("}\n\n");
+                    ty = enum_name;
+                    enum_values = Some(values);
+                }
+            }
+        }
+        let fixed = matches!(cname, "id" | "created_at" | "updated_at" | "version");
+        if !fixed {
+            if let Some(d) = default_attr(column, enum_values.as_deref()) {
+                attrs.push(format!("default = {d}"));
+            } else if let Some(d) = &column.default {
+                notes.push(format!(
+                    "column {cname} has a default the attributes cannot say: {d}"
+                ));
+            }
+        }
+        let (doc, mut waivers) = column
+            .comment
+            .as_deref()
+            .map(split_waivers)
+            .unwrap_or_default();
+        if matches!(ty.as_str(), "f32" | "f64") {
+            add_waiver(&mut waivers, "float", "adopted: the column's existing type");
+        }
+        if ty == "bool"
+            && !naming::BOOLEAN_PREFIXES
+                .iter()
+                .any(|p| cname.starts_with(p))
+        {
+            add_waiver(
+                &mut waivers,
+                "boolean_name",
+                "adopted: the column's existing name",
+            );
+        }
+        let referenced = table.foreign_keys.iter().any(|f| f.columns == [cname]);
+        if ty == "Uuid" && cname.ends_with("_id") && !referenced {
+            add_waiver(
+                &mut waivers,
+                "foreign_key",
+                "adopted: no foreign key in the database",
+            );
+        }
+        if let Some(e) = exempt(&waivers) {
+            attrs.push(e);
+        }
+        record(
+            format!("COLUMN {ident}.{}", quote_ident(cname)),
+            column.comment.as_ref(),
+            doc.as_ref(),
+            &waivers,
+        );
+        if cname == "deleted_at" || !column.not_null {
+            ty = format!("Option<{ty}>");
+        }
+        if let Some(doc) = doc {
+            doc_lines(&mut fields, "    ", &doc);
+        }
+        if !attrs.is_empty() {
+            let _ = writeln!(fields, "    #[column({})]", attrs.join(", "));
+        }
+        let _ = writeln!(fields, "    pub {}: {ty},", field_ident(cname));
+    }
+
+    record(
+        format!("TABLE {ident}"),
+        table.comment.as_ref(),
+        doc.as_ref(),
+        &table_waivers,
+    );
+    let mut out = String::new();
+    for note in &notes {
+        let _ = writeln!(out, "// adopt: {note}");
+    }
+    if let Some(doc) = doc {
+        doc_lines(&mut out, "", &doc);
+    }
+    out.push_str("#[derive(Entity, Debug, Clone)]\n");
+    entity_attrs.extend(entity_indexes);
+    if let Some(e) = exempt(&table_waivers) {
+        entity_attrs.push(e);
+    }
+    if !entity_attrs.is_empty() {
+        let _ = writeln!(out, "#[entity({})]", entity_attrs.join(", "));
+    }
+    let _ = writeln!(out, "pub struct {name} {{");
+    out.push_str(&fields);
+    out.push_str("}\n\n");
+    (out, enums, notes)
+}

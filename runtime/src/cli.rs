@@ -19,7 +19,15 @@
 //! migrate [...] dry-run                    what `contract` would run
 //! migrate [...] plan                       each pending statement's lock, rewrite or scan, transaction
 //! migrate [...] down VERSION               revert migrations newer than VERSION (0: all)
+//! migrate diagram mermaid|dot              the entities as a Mermaid erDiagram or Graphviz DOT
+//! migrate [...] audit                      the database against the rule book; exit 1 on findings
+//! migrate [...] adopt                      entity structs for the database's tables, on stdout
 //! ```
+//!
+//! `diagram` needs no database: it draws the entities given to
+//! [`main_with_entities`] (or, with [`main`], every entity linked into the
+//! program). `audit` and `adopt` need no migrations: the
+//! `ordinance-migrate` binary runs them against any database.
 //!
 //! The database comes from `--database-url` or `DATABASE_URL`. Each
 //! migration is printed as it is applied, with its duration, and each
@@ -31,9 +39,10 @@ use std::process::ExitCode;
 
 use crate::error::Result;
 use crate::migrate::Migrations;
+use crate::schema::TableSchema;
 
-const USAGE: &str =
-    "usage: migrate [--database-url URL] <status | up | contract | dry-run | plan | down VERSION>";
+const USAGE: &str = "usage: migrate [--database-url URL] <status | up | contract | dry-run | plan \
+                     | down VERSION | diagram mermaid|dot | audit | adopt>";
 
 /// The command line's parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,20 +152,37 @@ pub async fn run(
 /// command on `migrations`, prints as it goes, and returns the exit code
 /// (2 for a bad command line).
 pub fn main(migrations: Result<Migrations>) -> ExitCode {
-    main_with(std::env::args().skip(1), |_| migrations)
+    main_with(
+        std::env::args().skip(1),
+        |_| migrations,
+        &crate::registered_schemas(),
+    )
+}
+
+/// [`main`] with the entities `diagram` draws given by the application
+/// (`blog_entities::schemas()`, say) rather than found among those linked
+/// into the program.
+pub fn main_with_entities(
+    migrations: Result<Migrations>,
+    entities: &[&'static TableSchema],
+) -> ExitCode {
+    main_with(std::env::args().skip(1), |_| migrations, entities)
 }
 
 /// [`main`] for a migrations folder named by `--dir` (default
 /// `migrations`), read at run time: the `ordinance-migrate` binary.
 pub fn main_from_dir() -> ExitCode {
-    main_with(std::env::args().skip(1), |dir| {
-        Migrations::load(dir.unwrap_or("migrations"))
-    })
+    main_with(
+        std::env::args().skip(1),
+        |dir| Migrations::load(dir.unwrap_or("migrations")),
+        &crate::registered_schemas(),
+    )
 }
 
 fn main_with(
     raw: impl IntoIterator<Item = String>,
     load: impl FnOnce(Option<&str>) -> Result<Migrations>,
+    entities: &[&'static TableSchema],
 ) -> ExitCode {
     let args = match parse(raw) {
         Ok(args) => args,
@@ -165,6 +191,11 @@ fn main_with(
             return ExitCode::from(2);
         }
     };
+    if let [command, format] = args.command.as_slice() {
+        if command == "diagram" {
+            return diagram(entities, format);
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -175,22 +206,49 @@ fn main_with(
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        let migrations = load(args.dir.as_deref())?;
-        let url = args
-            .url
-            .ok_or("no database: pass --database-url or set DATABASE_URL")?;
-        let config: tokio_postgres::Config = url.parse()?;
-        let (mut client, connection) = config.connect(tokio_postgres::NoTls).await?;
-        tokio::spawn(connection);
-        let command: Vec<&str> = args.command.iter().map(String::as_str).collect();
-        if command.is_empty() {
-            return Err(USAGE.into());
-        }
-        run(migrations, &mut client, &command, |line| println!("{line}")).await
-    });
+    let result: std::result::Result<bool, Box<dyn std::error::Error + Send + Sync>> = runtime
+        .block_on(async {
+            let command: Vec<&str> = args.command.iter().map(String::as_str).collect();
+            if command.is_empty() {
+                return Err(USAGE.into());
+            }
+            let url = args
+                .url
+                .ok_or("no database: pass --database-url or set DATABASE_URL")?;
+            let config: tokio_postgres::Config = url.parse()?;
+            let (mut client, connection) = config.connect(tokio_postgres::NoTls).await?;
+            tokio::spawn(connection);
+            match command.as_slice() {
+                ["audit"] => {
+                    let options = crate::audit::AuditOptions::default();
+                    let findings = crate::audit::audit(&client, &options).await?;
+                    print!("{}", crate::audit::render(&findings));
+                    return Ok(!findings.is_empty());
+                }
+                ["adopt"] => {
+                    let adopted = crate::adopt::adopt(&client).await?;
+                    print!("{}", adopted.code);
+                    if !adopted.sql.is_empty() {
+                        eprintln!(
+                        "-- run these so the database records the waivers the entities carry:\n{}",
+                        adopted.sql
+                    );
+                    }
+                    for (table, why) in &adopted.skipped {
+                        eprintln!("left out {table}: {why}");
+                    }
+                    return Ok(false);
+                }
+                _ => {}
+            }
+            let migrations = load(args.dir.as_deref())?;
+            run(migrations, &mut client, &command, |line| println!("{line}")).await?;
+            Ok(false)
+        });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        // The audit found something: a failure for CI, with the report out.
+        Ok(true) => ExitCode::FAILURE,
+        Ok(false) => ExitCode::SUCCESS,
         Err(e) if e.to_string() == USAGE => {
             eprintln!("{e}");
             ExitCode::from(2)
@@ -200,6 +258,26 @@ fn main_with(
             ExitCode::FAILURE
         }
     }
+}
+
+/// `diagram mermaid|dot`: the entities drawn, on standard output.
+fn diagram(entities: &[&'static TableSchema], format: &str) -> ExitCode {
+    if entities.is_empty() {
+        eprintln!(
+            "migrate: no entities to draw; run `diagram` from the application's own binary \
+             (ordinance::cli::main_with_entities)"
+        );
+        return ExitCode::FAILURE;
+    }
+    match format {
+        "mermaid" => print!("{}", crate::diagram::mermaid(entities)),
+        "dot" => print!("{}", crate::diagram::dot(entities)),
+        _ => {
+            eprintln!("migrate: diagram formats are `mermaid` and `dot`");
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 #[cfg(test)]

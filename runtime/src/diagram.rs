@@ -240,8 +240,9 @@ pub fn dot(schemas: &[&TableSchema]) -> String {
     for table in &tables {
         for fk in table.foreign_keys {
             let c = cardinality(table, fk);
-            let tail = if c.one_to_one { "teeodot" } else { "crowodot" };
-            let head = if c.parent_optional {
+            // Parent to child, so parents sit left of their children.
+            let head = if c.one_to_one { "teeodot" } else { "crowodot" };
+            let tail = if c.parent_optional {
                 "teeodot"
             } else {
                 "teetee"
@@ -253,10 +254,10 @@ pub fn dot(schemas: &[&TableSchema]) -> String {
             };
             let _ = writeln!(
                 out,
-                "    \"{}\":\"{}\" -> \"{}\":\"id\" [arrowtail={tail}, arrowhead={head}, label=\"{label}\"];",
+                "    \"{}\":\"id\":e -> \"{}\":\"{}\":w [arrowtail={tail}, arrowhead={head}, label=\"{label}\"];",
+                node_id(fk.references_schema, fk.references),
                 node_id(table.schema, table.name),
                 html(fk.column),
-                node_id(fk.references_schema, fk.references),
             );
         }
     }

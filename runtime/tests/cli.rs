@@ -170,3 +170,41 @@ async fn plan_names_each_statements_lock_rewrite_scan_and_transaction() {
     assert!(out.contains("20990101000003_x_contract"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn audit_exits_non_zero_on_findings_and_adopt_writes_entities() {
+    let dir = std::env::temp_dir().join(format!("ordinance-cli-audit-{}", std::process::id()));
+    let messy = TestDatabase::with_schema(
+        "CREATE TABLE item (id serial PRIMARY KEY, label varchar(20));\n\
+         CREATE TABLE notes (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), body text NOT NULL,\n\
+             created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());",
+    )
+    .await
+    .expect("database");
+    let (ok, stdout, _) = migrate(&dir, &messy, &["audit"]);
+    assert!(!ok, "findings fail the command:\n{stdout}");
+    assert!(
+        stdout.contains(
+            "item: table name \"item\" is not plural: did you mean \"items\"? [plural-table]"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("item.label: character varying(20)"),
+        "{stdout}"
+    );
+
+    let (ok, stdout, stderr) = migrate(&dir, &messy, &["adopt"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("pub struct Note {"), "{stdout}");
+    assert!(
+        stderr.contains("left out item: its primary key is not `id uuid`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("COMMENT ON TABLE \"notes\""), "{stderr}");
+
+    let clean = TestDatabase::create().await.expect("database");
+    let (ok, stdout, _) = migrate(&dir, &clean, &["audit"]);
+    assert!(ok, "{stdout}");
+    assert!(stdout.contains("no findings"), "{stdout}");
+}

@@ -297,15 +297,7 @@ fn entity(
     structs: &BTreeMap<(String, String), String>,
     sql: &mut String,
 ) -> (String, String, Vec<String>) {
-    let ident = if table.schema == "public" {
-        quote_ident(&table.name)
-    } else {
-        format!(
-            "{}.{}",
-            quote_ident(&table.schema),
-            quote_ident(&table.name)
-        )
-    };
+    let ident = table.ident();
     // The comment the kit's DDL will write, when the database's differs.
     let mut record =
         |on: String, now: Option<&String>, doc: Option<&String>, waivers: &[(String, String)]| {

@@ -77,22 +77,10 @@ impl Out<'_> {
     }
 }
 
-fn table_ident(table: &Table) -> String {
-    if table.schema == "public" {
-        quote_ident(&table.name)
-    } else {
-        format!(
-            "{}.{}",
-            quote_ident(&table.schema),
-            quote_ident(&table.name)
-        )
-    }
-}
-
 pub(super) fn table(table: &Table, options: &AuditOptions, findings: &mut Vec<Finding>) {
     let mut out = Out {
         table,
-        ident: table_ident(table),
+        ident: table.ident(),
         waived: waived(table.comment.as_ref()),
         findings,
     };
@@ -466,15 +454,7 @@ fn foreign_keys(out: &mut Out<'_>) {
 
 fn index(out: &mut Out<'_>, index: &Index, options: &AuditOptions) {
     let table = out.table;
-    let ident = if table.schema == "public" {
-        quote_ident(&index.name)
-    } else {
-        format!(
-            "{}.{}",
-            quote_ident(&table.schema),
-            quote_ident(&index.name)
-        )
-    };
+    let ident = table.sql_name(&index.name);
     if !index.valid {
         out.push(
             Some(&index.name),

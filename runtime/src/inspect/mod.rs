@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use tokio_postgres::Client;
 
+use crate::ddl::quote_ident;
 use crate::error::{Error, Result};
 use crate::migrate::MIGRATIONS_TABLE;
 use crate::row::read;
@@ -122,6 +123,21 @@ impl Table {
         } else {
             format!("{}.{}", self.schema, self.name)
         }
+    }
+
+    /// An object of the table's schema as SQL writes it: `"users"` in
+    /// `public`, `"auth"."sessions"` elsewhere.
+    pub fn sql_name(&self, name: &str) -> String {
+        if self.schema == "public" {
+            quote_ident(name)
+        } else {
+            format!("{}.{}", quote_ident(&self.schema), quote_ident(name))
+        }
+    }
+
+    /// The table as SQL writes it (see [`sql_name`](Self::sql_name)).
+    pub fn ident(&self) -> String {
+        self.sql_name(&self.name)
     }
 
     /// The column with this name.

@@ -38,6 +38,9 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// Check constraints.
     pub checks: Vec<Key>,
+    /// Unique, exclusion and trigger constraints, with their kind (`u`,
+    /// `x`, `t`).
+    pub other_constraints: Vec<(char, Key)>,
     /// Every index, the ones backing constraints included.
     pub indexes: Vec<Index>,
     /// Reads of the table since statistics were reset (sequential and
@@ -52,6 +55,8 @@ pub struct Table {
 pub struct Column {
     /// Its name.
     pub name: String,
+    /// Its number in the table (`attnum`; dropped columns leave gaps).
+    pub position: i16,
     /// The type as `format_type` writes it: `numeric(12,2)`,
     /// `timestamp with time zone`, `text[]`.
     pub sql_type: String,
@@ -91,6 +96,8 @@ pub struct ForeignKey {
     pub references_columns: Vec<String>,
     /// `a` no action, `r` restrict, `c` cascade, `n` set null, `d` set default.
     pub on_delete: char,
+    /// As `pg_get_constraintdef` writes it.
+    pub definition: String,
 }
 
 /// An index.
@@ -199,13 +206,12 @@ impl Database {
         {
             let oid: u32 = read(&row, 0, A, "attrelid")?;
             let name: String = read(&row, 2, A, "attname")?;
-            names
-                .entry(oid)
-                .or_default()
-                .insert(read(&row, 1, A, "attnum")?, name.clone());
+            let position: i16 = read(&row, 1, A, "attnum")?;
+            names.entry(oid).or_default().insert(position, name.clone());
             if let Some(table) = tables.get_mut(&oid) {
                 table.columns.push(Column {
                     name,
+                    position,
                     sql_type: read(&row, 3, A, "format_type")?,
                     not_null: read(&row, 4, A, "attnotnull")?,
                     default: read(&row, 5, A, "pg_get_expr")?,
@@ -269,9 +275,12 @@ impl Database {
                             &read::<Vec<i16>>(&row, 6, K, "confkey")?,
                         ),
                         on_delete: on_delete.chars().next().unwrap_or('a'),
+                        definition: key.definition,
                     });
                 }
-                _ => {}
+                other => table
+                    .other_constraints
+                    .push((other.chars().next().unwrap_or('?'), key)),
             }
         }
 

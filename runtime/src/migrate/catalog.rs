@@ -11,6 +11,7 @@ use tokio_postgres::Client;
 
 use crate::ddl::{self, quote_ident, quote_literal, SchemaDdl};
 use crate::error::{Error, Result};
+use crate::inspect::Database;
 use crate::schema::TableSchema;
 
 /// The tables of a database's own schemas (without the migration
@@ -66,96 +67,72 @@ impl Catalog {
     /// Reads the tables of every schema but PostgreSQL's own of the
     /// database `client` is connected to.
     pub async fn read(client: &Client) -> Result<Catalog> {
-        use crate::row::read;
-        let db = Error::from;
-        let tables = client
-            .query(
-                "SELECT c.oid, CASE WHEN n.nspname = 'public' THEN c.relname \
-                                    ELSE n.nspname || '.' || c.relname END, \
-                        obj_description(c.oid, 'pg_class') \
-                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
-                   AND n.nspname NOT LIKE 'pg\\_%' AND c.relkind IN ('r', 'p') \
-                   AND NOT (n.nspname = 'public' AND c.relname = $1)",
-                &[&MIGRATIONS_TABLE],
-            )
-            .await
-            .map_err(db)?;
+        Ok(Catalog::from(&Database::read(client).await?))
+    }
+}
+
+impl From<&Database> for Catalog {
+    /// The parts of a database's tables a migration compares.
+    fn from(database: &Database) -> Catalog {
         let mut catalog = Catalog::default();
-        for row in tables {
-            let oid: u32 = read(&row, 0, "pg_class", "oid")?;
-            let mut table = Table {
-                comment: read(&row, 2, "pg_class", "obj_description")?,
-                ..Table::default()
-            };
-            for c in client
-                .query(
-                    "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-                            pg_get_expr(d.adbin, d.adrelid), col_description(a.attrelid, a.attnum), \
-                            a.attnum \
-                     FROM pg_attribute a \
-                     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-                     WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped",
-                    &[&oid],
-                )
-                .await
-                .map_err(db)?
-            {
-                const T: &str = "pg_attribute";
-                table.columns.insert(
-                    read(&c, 0, T, "attname")?,
-                    Column {
-                        sql_type: read(&c, 1, T, "format_type")?,
-                        not_null: read(&c, 2, T, "attnotnull")?,
-                        default: read(&c, 3, T, "pg_get_expr")?,
-                        comment: read(&c, 4, T, "col_description")?,
-                        position: read(&c, 5, T, "attnum")?,
-                    },
-                );
-            }
-            for c in client
-                .query(
-                    "SELECT conname, contype::text, pg_get_constraintdef(oid) \
-                     FROM pg_constraint WHERE conrelid = $1",
-                    &[&oid],
-                )
-                .await
-                .map_err(db)?
-            {
-                const T: &str = "pg_constraint";
-                let kind: String = read(&c, 1, T, "contype")?;
-                table.constraints.insert(
-                    read(&c, 0, T, "conname")?,
+        for t in &database.tables {
+            let columns = t
+                .columns
+                .iter()
+                .map(|c| {
+                    let column = Column {
+                        position: c.position,
+                        sql_type: c.sql_type.clone(),
+                        not_null: c.not_null,
+                        default: c.default.clone(),
+                        comment: c.comment.clone(),
+                    };
+                    (c.name.clone(), column)
+                })
+                .collect();
+            let keys = t.primary_key.iter().map(|k| ('p', k));
+            let checks = t.checks.iter().map(|k| ('c', k));
+            let others = t.other_constraints.iter().map(|(kind, k)| (*kind, k));
+            let mut constraints: BTreeMap<String, Constraint> = keys
+                .chain(checks)
+                .chain(others)
+                .map(|(kind, k)| {
+                    let definition = k.definition.clone();
+                    (k.name.clone(), Constraint { kind, definition })
+                })
+                .collect();
+            for fk in &t.foreign_keys {
+                let definition = fk.definition.clone();
+                constraints.insert(
+                    fk.name.clone(),
                     Constraint {
-                        kind: kind.chars().next().unwrap_or('?'),
-                        definition: read(&c, 2, T, "pg_get_constraintdef")?,
+                        kind: 'f',
+                        definition,
                     },
                 );
             }
-            for i in client
-                .query(
-                    "SELECT ic.relname, pg_get_indexdef(x.indexrelid) \
-                     FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
-                     WHERE x.indrelid = $1 \
-                       AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
-                    &[&oid],
-                )
-                .await
-                .map_err(db)?
-            {
-                // Everything lives in `public`; unqualified, a definition
-                // reads like the rest of the migration.
-                let def: String = read(&i, 1, "pg_index", "pg_get_indexdef")?;
-                table.indexes.insert(
-                    read(&i, 0, "pg_index", "relname")?,
-                    def.replacen(" ON public.", " ON ", 1),
-                );
-            }
-            catalog
-                .tables
-                .insert(read(&row, 1, "pg_class", "relname")?, table);
+            // Everything lives in `public`; unqualified, a definition reads
+            // like the rest of the migration.
+            let indexes = t
+                .indexes
+                .iter()
+                .filter(|i| !i.backs_constraint)
+                .map(|i| {
+                    (
+                        i.name.clone(),
+                        i.definition.replacen(" ON public.", " ON ", 1),
+                    )
+                })
+                .collect();
+            let table = Table {
+                columns,
+                constraints,
+                indexes,
+                comment: t.comment.clone(),
+            };
+            catalog.tables.insert(t.qualified_name(), table);
         }
-        Ok(catalog)
+        catalog
     }
 }
 

@@ -5,7 +5,7 @@
 //! piece by piece and the body kept as tokens.
 
 use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned as _;
 use syn::{Attribute, LitStr, ReturnType, Token, Type, Visibility};
@@ -153,16 +153,32 @@ fn plain(test: &TestFn) -> TokenStream {
         output,
         body,
     } = test;
-    let declared = params.iter().map(|p| {
-        let (name, ty) = (&p.name, &p.ty);
-        let mutability = p.mutable.then(|| quote!(mut));
-        quote!(#mutability #name: #ty)
-    });
+    let declared = declared(params);
     quote! {
         #(#attrs)*
         #[allow(dead_code)]
         #vis #asyncness fn #name(#(#declared),*) #output #body
     }
+}
+
+/// The arguments as the function declares them, without the fixture
+/// attributes.
+fn declared(params: &[Param]) -> Vec<TokenStream> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (name, ty) = (&p.name, &p.ty);
+            let mutability = p.mutable.then(|| quote!(mut));
+            // A fixture a later one is built from may go unused in the body.
+            let feeds_another = params[i + 1..]
+                .iter()
+                .filter_map(|later| later.fixture.clone())
+                .any(|expr| mentions(expr, name));
+            let allow = feeds_another.then(|| quote!(#[allow(unused_variables)]));
+            quote!(#allow #mutability #name: #ty)
+        })
+        .collect()
 }
 
 fn check(test: &TestFn) -> syn::Result<()> {
@@ -235,31 +251,20 @@ fn generate(source: &Source, test: &TestFn) -> TokenStream {
         body,
         ..
     } = test;
-    let inner = format_ident!("{}", name);
     let names: Vec<&Ident> = params.iter().map(|p| &p.name).collect();
-    let declared = params.iter().enumerate().map(|(i, p)| {
-        let (name, ty) = (&p.name, &p.ty);
-        let mutability = p.mutable.then(|| quote!(mut));
-        // A fixture a later one is built from may go unused in the body.
-        let feeds_another = params[i + 1..]
-            .iter()
-            .filter_map(|later| later.fixture.clone())
-            .any(|expr| mentions(expr, name));
-        let allow = feeds_another.then(|| quote!(#[allow(unused_variables)]));
-        quote!(#allow #mutability #name: #ty)
-    });
+    let declared = declared(params);
     quote! {
         #[::core::prelude::v1::test]
         #(#attrs)*
         #vis fn #name() #output {
-            async fn #inner(#(#declared),*) #output #body
+            async fn #name(#(#declared),*) #output #body
             ::ordinance::testing::run(
                 #template,
                 ::core::env!("CARGO_MANIFEST_DIR"),
                 async |#db: &::ordinance::testing::TestDatabase| {
                     #seeding
                     #handle
-                    #inner(#(#names),*).await
+                    #name(#(#names),*).await
                 },
             )
         }

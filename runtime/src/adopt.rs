@@ -291,188 +291,198 @@ fn plain_columns(index: &Index) -> Option<Vec<&str>> {
     index.columns.iter().map(|c| c.as_deref()).collect()
 }
 
+/// Adds a waiver unless the rule is already waived.
+fn waive(waivers: &mut Vec<(String, String)>, rule: &str, why: &str) {
+    if !waivers.iter().any(|(r, _)| r == rule) {
+        waivers.push((rule.to_owned(), why.to_owned()));
+    }
+}
+
+/// What one table's entity is written from, filled part by part.
+struct Writer<'a> {
+    table: &'a Table,
+    structs: &'a BTreeMap<(String, String), String>,
+    /// The struct's name.
+    name: &'a str,
+    /// `COMMENT` statements for waivers the database does not record yet.
+    sql: &'a mut String,
+    notes: Vec<String>,
+    /// The `DbEnum`s the table's status checks imply.
+    enums: String,
+    /// Column attributes the keys and indexes imply, by column.
+    column_attrs: BTreeMap<&'a str, Vec<String>>,
+    /// Attributes of `#[entity(...)]`.
+    entity_attrs: Vec<String>,
+}
+
 /// One table's struct, the enums its checks imply, and its notes.
 fn entity(
     table: &Table,
     structs: &BTreeMap<(String, String), String>,
     sql: &mut String,
 ) -> (String, String, Vec<String>) {
-    let ident = table.ident();
-    // The comment the kit's DDL will write, when the database's differs.
-    let mut record =
-        |on: String, now: Option<&String>, doc: Option<&String>, waivers: &[(String, String)]| {
-            let text = comment_text(
-                doc.map(String::as_str),
-                waivers.iter().map(|(r, w)| (r.as_str(), w.as_str())),
-            );
-            if text.as_ref() != now {
-                if let Some(text) = text {
-                    let _ = writeln!(sql, "COMMENT ON {on} IS {};", quote_literal(&text));
-                }
-            }
-        };
-    let name = &structs[&(table.schema.clone(), table.name.clone())];
-    let mut notes = Vec::new();
-    let mut enums = String::new();
-    let (doc, mut table_waivers) = table
-        .comment
-        .as_deref()
-        .map(split_waivers)
-        .unwrap_or_default();
-    let add_waiver = |waivers: &mut Vec<(String, String)>, rule: &str, why: &str| {
-        if !waivers.iter().any(|(r, _)| r == rule) {
-            waivers.push((rule.to_owned(), why.to_owned()));
-        }
+    let mut w = Writer {
+        table,
+        structs,
+        name: &structs[&(table.schema.clone(), table.name.clone())],
+        sql,
+        notes: Vec::new(),
+        enums: String::new(),
+        column_attrs: BTreeMap::new(),
+        entity_attrs: Vec::new(),
     };
-    if table.column("deleted_at").is_none() {
-        add_waiver(
-            &mut table_waivers,
-            "soft_delete",
-            "adopted: the table has no deleted_at",
-        );
-    }
-    if table.column("version").is_none() {
-        add_waiver(
-            &mut table_waivers,
-            "version",
-            "adopted: the table has no version",
-        );
-    }
-    let soft = table.column("deleted_at").is_some();
-    let mut entity_attrs = Vec::new();
-    if naming::table_name_for(name) != table.name {
-        entity_attrs.push(format!("table = {}", rust_string(&table.name)));
-    }
-    if table.schema != "public" {
-        entity_attrs.push(format!("schema = {}", rust_string(&table.schema)));
-    }
-    if !naming::is_plural(&table.name) {
-        add_waiver(
-            &mut table_waivers,
-            "plural",
-            "adopted: the table's existing name",
-        );
-    }
-
-    // Which indexes the column attributes and the foreign keys account for.
-    let mut explained: BTreeSet<&str> = BTreeSet::new();
-    let mut column_attrs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for fk in &table.foreign_keys {
-        let [column] = fk.columns.as_slice() else {
-            notes.push(format!("foreign key {} spans several columns", fk.name));
-            continue;
-        };
-        let key = (fk.references_schema.clone(), fk.references.clone());
-        let Some(target) = structs.get(&key) else {
-            notes.push(format!(
-                "foreign key {} points at {}, which was not adopted",
-                fk.name, fk.references
-            ));
-            continue;
-        };
-        let mut attrs = vec![format!("references = {target}")];
-        match fk.on_delete {
-            'c' => attrs.push("on_delete = \"cascade\"".into()),
-            'n' => attrs.push("on_delete = \"set null\"".into()),
-            'r' => {}
-            _ => notes.push(format!(
-                "foreign key {} is ON DELETE NO ACTION; the entity says RESTRICT",
-                fk.name
-            )),
-        }
-        if fk.name != naming::foreign_key_name(&table.name, column) {
-            notes.push(format!(
-                "foreign key {} has another name than the kit's",
-                fk.name
-            ));
-        }
-        column_attrs.entry(column).or_default().extend(attrs);
-        let fk_index = naming::index_name(&table.name, &[column], false);
-        match table.indexes.iter().find(|i| i.name == fk_index) {
-            Some(index) => {
-                if index.predicate.is_some() {
-                    notes.push(format!(
-                        "index {} is partial; the kit's foreign-key index covers every row",
-                        index.name
-                    ));
-                }
-                explained.insert(&index.name);
-            }
-            None => notes.push(format!(
-                "no index {fk_index} for foreign key {}: the kit creates one",
-                fk.name
-            )),
-        }
-    }
-    let mut entity_indexes = Vec::new();
-    for index in &table.indexes {
-        if index.backs_constraint || explained.contains(index.name.as_str()) {
-            continue;
-        }
-        let Some(columns) = plain_columns(index) else {
-            notes.push(format!("index {} is on an expression", index.name));
-            continue;
-        };
-        let live = index.predicate.as_deref() == Some("(deleted_at IS NULL)");
-        if index.predicate.is_some() && !live {
-            notes.push(format!("index {} has its own predicate", index.name));
-            continue;
-        }
-        if live != soft {
-            notes.push(format!(
-                "index {} is {} live rows",
-                index.name,
-                if live { "partial on" } else { "not partial on" }
-            ));
-        }
-        if index.definition.contains(" DESC") || !index.definition.contains("USING btree") {
-            notes.push(format!(
-                "index {} is not a plain ascending B-tree",
-                index.name
-            ));
-            continue;
-        }
-        let generated = naming::index_name(&table.name, &columns, index.unique);
-        let name_attr = (index.name != generated).then(|| rust_string(&index.name));
-        if let [column] = columns.as_slice() {
-            let attrs = column_attrs.entry(column).or_default();
-            attrs.push(if index.unique { "unique" } else { "index" }.into());
-            if let Some(n) = name_attr {
-                attrs.push(format!("index_name = {n}"));
-            }
-        } else {
-            let kind = if index.unique { "unique" } else { "index" };
-            let name = name_attr.map_or(String::new(), |n| format!(", name = {n}"));
-            entity_indexes.push(format!("{kind}({}{name})", columns.join(", ")));
-        }
-    }
-
-    // Columns, their checks and enums.
+    let explained = w.foreign_keys();
+    w.indexes(&explained);
     let mut fields = String::new();
     for column in &table.columns {
-        let cname = column.name.as_str();
-        let Some((ty, type_attrs)) = rust_type(&column.sql_type) else {
-            continue;
-        };
-        let mut ty = ty.to_owned();
-        let mut attrs = column_attrs.remove(cname).unwrap_or_default();
-        if !type_attrs.is_empty() {
-            attrs.push(type_attrs);
+        w.field(column, &mut fields);
+    }
+    let out = w.finish(&fields);
+    (out, w.enums, w.notes)
+}
+
+impl<'a> Writer<'a> {
+    /// Records the comment the kit's DDL will write on `on`, when the
+    /// database's (`now`) differs.
+    fn record(
+        &mut self,
+        on: String,
+        now: Option<&String>,
+        doc: Option<&String>,
+        waivers: &[(String, String)],
+    ) {
+        let text = comment_text(
+            doc.map(String::as_str),
+            waivers.iter().map(|(r, w)| (r.as_str(), w.as_str())),
+        );
+        if text.as_ref() != now {
+            if let Some(text) = text {
+                let _ = writeln!(self.sql, "COMMENT ON {on} IS {};", quote_literal(&text));
+            }
         }
-        let mut enum_values: Option<Vec<String>> = None;
-        for check in table.checks.iter().filter(|k| k.columns == [cname]) {
-            if cname == "version" && check.definition == "CHECK ((version >= 1))" {
+    }
+
+    /// `references` and `on_delete` for each foreign key; returns the
+    /// indexes that back them (the kit creates those itself).
+    fn foreign_keys(&mut self) -> BTreeSet<&'a str> {
+        let table = self.table;
+        let mut explained = BTreeSet::new();
+        for fk in &table.foreign_keys {
+            let [column] = fk.columns.as_slice() else {
+                self.notes
+                    .push(format!("foreign key {} spans several columns", fk.name));
+                continue;
+            };
+            let key = (fk.references_schema.clone(), fk.references.clone());
+            let Some(target) = self.structs.get(&key) else {
+                self.notes.push(format!(
+                    "foreign key {} points at {}, which was not adopted",
+                    fk.name, fk.references
+                ));
+                continue;
+            };
+            let attrs = self.column_attrs.entry(column).or_default();
+            attrs.push(format!("references = {target}"));
+            match fk.on_delete {
+                'c' => attrs.push("on_delete = \"cascade\"".into()),
+                'n' => attrs.push("on_delete = \"set null\"".into()),
+                'r' => {}
+                _ => self.notes.push(format!(
+                    "foreign key {} is ON DELETE NO ACTION; the entity says RESTRICT",
+                    fk.name
+                )),
+            }
+            if fk.name != naming::foreign_key_name(&table.name, column) {
+                self.notes.push(format!(
+                    "foreign key {} has another name than the kit's",
+                    fk.name
+                ));
+            }
+            let fk_index = naming::index_name(&table.name, &[column], false);
+            match table.indexes.iter().find(|i| i.name == fk_index) {
+                Some(index) => {
+                    if index.predicate.is_some() {
+                        self.notes.push(format!(
+                            "index {} is partial; the kit's foreign-key index covers every row",
+                            index.name
+                        ));
+                    }
+                    explained.insert(index.name.as_str());
+                }
+                None => self.notes.push(format!(
+                    "no index {fk_index} for foreign key {}: the kit creates one",
+                    fk.name
+                )),
+            }
+        }
+        explained
+    }
+
+    /// `unique` / `index` on a column, or `unique(...)` / `index(...)` on
+    /// the entity, for each index the foreign keys do not account for.
+    fn indexes(&mut self, explained: &BTreeSet<&str>) {
+        let table = self.table;
+        let soft = table.column("deleted_at").is_some();
+        for index in &table.indexes {
+            if index.backs_constraint || explained.contains(index.name.as_str()) {
                 continue;
             }
-            let Some((parsed, what)) = parse_check(cname, &check.definition) else {
-                notes.push(format!(
+            let Some(columns) = plain_columns(index) else {
+                self.notes
+                    .push(format!("index {} is on an expression", index.name));
+                continue;
+            };
+            let live = index.predicate.as_deref() == Some("(deleted_at IS NULL)");
+            if index.predicate.is_some() && !live {
+                self.notes
+                    .push(format!("index {} has its own predicate", index.name));
+                continue;
+            }
+            if live != soft {
+                let how = if live { "partial on" } else { "not partial on" };
+                self.notes
+                    .push(format!("index {} is {how} live rows", index.name));
+            }
+            if index.definition.contains(" DESC") || !index.definition.contains("USING btree") {
+                self.notes.push(format!(
+                    "index {} is not a plain ascending B-tree",
+                    index.name
+                ));
+                continue;
+            }
+            let kind = if index.unique { "unique" } else { "index" };
+            let generated = naming::index_name(&table.name, &columns, index.unique);
+            let name_attr = (index.name != generated).then(|| rust_string(&index.name));
+            if let [column] = columns.as_slice() {
+                let attrs = self.column_attrs.entry(column).or_default();
+                attrs.push(kind.into());
+                attrs.extend(name_attr.map(|n| format!("index_name = {n}")));
+            } else {
+                let name = name_attr.map_or(String::new(), |n| format!(", name = {n}"));
+                self.entity_attrs
+                    .push(format!("{kind}({}{name})", columns.join(", ")));
+            }
+        }
+    }
+
+    /// Applies the column's checks to its attributes; returns the enum type
+    /// and values a status check implies.
+    fn checks(&mut self, column: &str, attrs: &mut Vec<String>) -> Option<(String, Vec<String>)> {
+        let table = self.table;
+        let mut implied = None;
+        for check in table.checks.iter().filter(|k| k.columns == [column]) {
+            if column == "version" && check.definition == "CHECK ((version >= 1))" {
+                continue;
+            }
+            let Some((parsed, what)) = parse_check(column, &check.definition) else {
+                self.notes.push(format!(
                     "check {} cannot be said with attributes",
                     check.name
                 ));
                 continue;
             };
-            if check.name != naming::check_name(&table.name, cname, what) {
-                notes.push(format!(
+            if check.name != naming::check_name(&table.name, column, what) {
+                self.notes.push(format!(
                     "check {} has another name than the kit's",
                     check.name
                 ));
@@ -483,29 +493,43 @@ fn entity(
                 ColumnCheck::Min(n) => attrs.push(format!("min = {n}")),
                 ColumnCheck::Max(n) => attrs.push(format!("max = {n}")),
                 ColumnCheck::OneOf(values) => {
-                    let enum_name = format!("{name}{}", naming::pascal_case(cname));
+                    let enum_name = format!("{}{}", self.name, naming::pascal_case(column));
                     let _ = writeln!(
-                        enums,
-                        "/// The values of `{}.{cname}`.\n\
+                        self.enums,
+                        "/// The values of `{}.{column}`.\n\
                          #[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]\n\
                          pub enum {enum_name} {{",
                         table.name
                     );
                     for v in &values {
-                        let _ = writeln!(enums, "    {},", naming::pascal_case(v));
+                        let _ = writeln!(self.enums, "    {},", naming::pascal_case(v));
                     }
-                    enums.push_str("}\n\n");
-                    ty = enum_name;
-                    enum_values = Some(values);
+                    self.enums.push_str("}\n\n");
+                    implied = Some((enum_name, values));
                 }
             }
         }
+        implied
+    }
+
+    /// One field: its doc, attributes and type.
+    fn field(&mut self, column: &Column, fields: &mut String) {
+        let cname = column.name.as_str();
+        let Some((ty, type_attrs)) = rust_type(&column.sql_type) else {
+            return;
+        };
+        let mut attrs = self.column_attrs.remove(cname).unwrap_or_default();
+        if !type_attrs.is_empty() {
+            attrs.push(type_attrs);
+        }
+        let implied = self.checks(cname, &mut attrs);
+        let enum_values = implied.as_ref().map(|(_, values)| values.as_slice());
         let fixed = matches!(cname, "id" | "created_at" | "updated_at" | "version");
         if !fixed {
-            if let Some(d) = default_attr(column, enum_values.as_deref()) {
+            if let Some(d) = default_attr(column, enum_values) {
                 attrs.push(format!("default = {d}"));
             } else if let Some(d) = &column.default {
-                notes.push(format!(
+                self.notes.push(format!(
                     "column {cname} has a default the attributes cannot say: {d}"
                 ));
             }
@@ -515,42 +539,38 @@ fn entity(
             .as_deref()
             .map(split_waivers)
             .unwrap_or_default();
-        if matches!(ty.as_str(), "f32" | "f64") {
-            add_waiver(&mut waivers, "float", "adopted: the column's existing type");
+        if matches!(ty, "f32" | "f64") {
+            waive(&mut waivers, "float", "adopted: the column's existing type");
         }
         if ty == "bool"
             && !naming::BOOLEAN_PREFIXES
                 .iter()
                 .any(|p| cname.starts_with(p))
         {
-            add_waiver(
+            waive(
                 &mut waivers,
                 "boolean_name",
                 "adopted: the column's existing name",
             );
         }
-        let referenced = table.foreign_keys.iter().any(|f| f.columns == [cname]);
+        let referenced = self.table.foreign_keys.iter().any(|f| f.columns == [cname]);
         if ty == "Uuid" && cname.ends_with("_id") && !referenced {
-            add_waiver(
+            waive(
                 &mut waivers,
                 "foreign_key",
                 "adopted: no foreign key in the database",
             );
         }
-        if let Some(e) = exempt(&waivers) {
-            attrs.push(e);
-        }
-        record(
-            format!("COLUMN {ident}.{}", quote_ident(cname)),
-            column.comment.as_ref(),
-            doc.as_ref(),
-            &waivers,
-        );
+        attrs.extend(exempt(&waivers));
+        let on = format!("COLUMN {}.{}", self.table.ident(), quote_ident(cname));
+        self.record(on, column.comment.as_ref(), doc.as_ref(), &waivers);
+
+        let mut ty = implied.map_or_else(|| ty.to_owned(), |(name, _)| name);
         if cname == "deleted_at" || !column.not_null {
             ty = format!("Option<{ty}>");
         }
         if let Some(doc) = doc {
-            doc_lines(&mut fields, "    ", &doc);
+            doc_lines(fields, "    ", &doc);
         }
         if !attrs.is_empty() {
             let _ = writeln!(fields, "    #[column({})]", attrs.join(", "));
@@ -558,29 +578,57 @@ fn entity(
         let _ = writeln!(fields, "    pub {}: {ty},", field_ident(cname));
     }
 
-    record(
-        format!("TABLE {ident}"),
-        table.comment.as_ref(),
-        doc.as_ref(),
-        &table_waivers,
-    );
-    let mut out = String::new();
-    for note in &notes {
-        let _ = writeln!(out, "// adopt: {note}");
+    /// The struct around `fields`: notes, doc, `#[entity(...)]` with the
+    /// table's name, schema, indexes and waivers.
+    fn finish(&mut self, fields: &str) -> String {
+        let table = self.table;
+        let (doc, mut waivers) = table
+            .comment
+            .as_deref()
+            .map(split_waivers)
+            .unwrap_or_default();
+        if table.column("deleted_at").is_none() {
+            waive(
+                &mut waivers,
+                "soft_delete",
+                "adopted: the table has no deleted_at",
+            );
+        }
+        if table.column("version").is_none() {
+            waive(&mut waivers, "version", "adopted: the table has no version");
+        }
+        if !naming::is_plural(&table.name) {
+            waive(&mut waivers, "plural", "adopted: the table's existing name");
+        }
+        self.record(
+            format!("TABLE {}", table.ident()),
+            table.comment.as_ref(),
+            doc.as_ref(),
+            &waivers,
+        );
+
+        let mut attrs = Vec::new();
+        if naming::table_name_for(self.name) != table.name {
+            attrs.push(format!("table = {}", rust_string(&table.name)));
+        }
+        if table.schema != "public" {
+            attrs.push(format!("schema = {}", rust_string(&table.schema)));
+        }
+        attrs.append(&mut self.entity_attrs);
+        attrs.extend(exempt(&waivers));
+
+        let mut out = String::new();
+        for note in &self.notes {
+            let _ = writeln!(out, "// adopt: {note}");
+        }
+        if let Some(doc) = doc {
+            doc_lines(&mut out, "", &doc);
+        }
+        out.push_str("#[derive(Entity, Debug, Clone)]\n");
+        if !attrs.is_empty() {
+            let _ = writeln!(out, "#[entity({})]", attrs.join(", "));
+        }
+        let _ = writeln!(out, "pub struct {} {{\n{fields}}}\n", self.name);
+        out
     }
-    if let Some(doc) = doc {
-        doc_lines(&mut out, "", &doc);
-    }
-    out.push_str("#[derive(Entity, Debug, Clone)]\n");
-    entity_attrs.extend(entity_indexes);
-    if let Some(e) = exempt(&table_waivers) {
-        entity_attrs.push(e);
-    }
-    if !entity_attrs.is_empty() {
-        let _ = writeln!(out, "#[entity({})]", entity_attrs.join(", "));
-    }
-    let _ = writeln!(out, "pub struct {name} {{");
-    out.push_str(&fields);
-    out.push_str("}\n\n");
-    (out, enums, notes)
 }

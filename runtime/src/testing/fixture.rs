@@ -106,14 +106,16 @@ pub enum Template {
 impl Template {
     /// A new database from this template, for the crate at `manifest_dir`.
     pub async fn database(self, manifest_dir: &str) -> Result<TestDatabase> {
-        let dir = |folder: &str| Path::new(manifest_dir).join(folder);
-        match self {
-            Template::Migrations(folder) => TestDatabase::migrated(dir(folder)).await,
-            Template::Entities => TestDatabase::with_entities(&crate::registered_schemas()).await,
-            Template::Auto if dir("migrations").is_dir() => {
-                TestDatabase::migrated(dir("migrations")).await
+        let folder = match self {
+            Template::Migrations(folder) => Some(folder),
+            Template::Entities => None,
+            Template::Auto => {
+                Some("migrations").filter(|folder| Path::new(manifest_dir).join(folder).is_dir())
             }
-            Template::Auto => TestDatabase::with_entities(&crate::registered_schemas()).await,
+        };
+        match folder {
+            Some(folder) => TestDatabase::migrated(Path::new(manifest_dir).join(folder)).await,
+            None => TestDatabase::with_entities(&crate::registered_schemas()).await,
         }
     }
 }

@@ -1,0 +1,42 @@
+//! `#[ordinance::test]` in a crate without a migrations folder: the test
+//! database holds the DDL of every entity linked into the test.
+
+use ordinance::exec::Connection;
+
+#[ordinance::test(entities)]
+async fn every_registered_entity_has_its_table(conn: Connection) {
+    let row = conn
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let tables: i64 = row.get(0);
+    assert_eq!(tables as usize, ordinance::registered_schemas().len());
+}
+
+#[ordinance::test]
+async fn without_a_folder_the_default_is_the_entities(config: tokio_postgres::Config) {
+    let conn = ordinance::testing::connect(&config).await.unwrap();
+    let row = conn
+        .query_one(
+            "SELECT to_regclass('public.schema_migrations') IS NULL",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(
+        row.get::<_, bool>(0),
+        "no runner bookkeeping: built from DDL"
+    );
+    let organizations: i64 = conn
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'organizations'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(organizations, 1);
+}

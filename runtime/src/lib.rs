@@ -177,6 +177,10 @@ pub use ordinance_macros::embed_migrations;
 /// | `#[ordinance::test(migrations = "db/migrations")]` | that folder, relative to the crate's `Cargo.toml` |
 /// | `#[ordinance::test(entities)]` | [`registered_schemas`] |
 ///
+/// Entities count when their crate is linked into the test binary: a test
+/// that never names a type of the entities' crate may find none, so `use`
+/// one (the entity its fixtures insert, say).
+///
 /// The first argument without an attribute is the test's handle to its
 /// database: an [`exec::Connection`], a [`pool::Pool`], the
 /// `tokio_postgres::Config`, or `&testing::TestDatabase`. Every argument

@@ -20,11 +20,12 @@
 //! migrate [...] plan                       each pending statement's lock, rewrite or scan, transaction
 //! migrate [...] down VERSION               revert migrations newer than VERSION (0: all)
 //! migrate diagram mermaid|dot              the entities as a Mermaid erDiagram or Graphviz DOT
+//! migrate document [FILE]                  the schema as Markdown, on stdout or written to FILE
 //! migrate [...] audit                      the database against the rule book; exit 1 on findings
 //! migrate [...] adopt                      entity structs for the database's tables, on stdout
 //! ```
 //!
-//! `diagram` needs no database: it draws the entities given to
+//! `diagram` and `document` need no database: they describe the entities given to
 //! [`main_with_entities`] (or, with [`main`], every entity linked into the
 //! program). `audit` and `adopt` need no migrations: the
 //! `ordinance-migrate` binary runs them against any database.
@@ -42,7 +43,7 @@ use crate::migrate::Migrations;
 use crate::schema::TableSchema;
 
 const USAGE: &str = "usage: migrate [--database-url URL] <status | up | contract | dry-run | plan \
-                     | down VERSION | diagram mermaid|dot | audit | adopt>";
+                     | down VERSION | diagram mermaid|dot | document [FILE] | audit | adopt>";
 
 /// The command line's parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,10 +192,8 @@ fn main_with(
             return ExitCode::from(2);
         }
     };
-    if let [command, format] = args.command.as_slice() {
-        if command == "diagram" {
-            return diagram(entities, format);
-        }
+    if let Some(exit) = without_database(entities, &args.command) {
+        return exit;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -260,24 +259,60 @@ fn main_with(
     }
 }
 
-/// `diagram mermaid|dot`: the entities drawn, on standard output.
-fn diagram(entities: &[&'static TableSchema], format: &str) -> ExitCode {
+/// The commands that read only the entities: `diagram mermaid|dot` and
+/// `document [FILE]`; `None` for any other command.
+fn without_database(entities: &[&'static TableSchema], command: &[String]) -> Option<ExitCode> {
+    let command: Vec<&str> = command.iter().map(String::as_str).collect();
+    if !matches!(
+        command.as_slice(),
+        ["diagram", _] | ["document"] | ["document", _]
+    ) {
+        return None;
+    }
     if entities.is_empty() {
         eprintln!(
-            "migrate: no entities to draw; run `diagram` from the application's own binary \
-             (ordinance::cli::main_with_entities)"
+            "migrate: no entities; run `{}` from the application's own binary \
+             (ordinance::cli::main_with_entities)",
+            command[0]
         );
-        return ExitCode::FAILURE;
+        return Some(ExitCode::FAILURE);
     }
-    match format {
-        "mermaid" => print!("{}", crate::diagram::mermaid(entities)),
-        "dot" => print!("{}", crate::diagram::dot(entities)),
-        _ => {
-            eprintln!("migrate: diagram formats are `mermaid` and `dot`");
-            return ExitCode::from(2);
+    Some(match command.as_slice() {
+        ["diagram", "mermaid"] => {
+            print!("{}", crate::diagram::mermaid(entities));
+            ExitCode::SUCCESS
         }
-    }
-    ExitCode::SUCCESS
+        ["diagram", "dot"] => {
+            print!("{}", crate::diagram::dot(entities));
+            ExitCode::SUCCESS
+        }
+        ["diagram", _] => {
+            eprintln!("migrate: diagram formats are `mermaid` and `dot`");
+            ExitCode::from(2)
+        }
+        ["document"] => {
+            print!("{}", crate::document::markdown(entities));
+            ExitCode::SUCCESS
+        }
+        [_, file] => match crate::document::check(entities, file, true) {
+            Ok(crate::document::DocumentDrift::UpToDate) => {
+                println!("{file} is up to date");
+                ExitCode::SUCCESS
+            }
+            Ok(_) => {
+                println!("wrote {file}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("migrate: {file}: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -295,5 +330,40 @@ mod tests {
         assert_eq!(args.url.as_deref(), Some("postgres://x"));
         assert_eq!(args.command, ["down", "0"]);
         assert!(parse(["--dir".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn document_writes_the_file_and_then_finds_it_current() {
+        static THINGS: TableSchema = TableSchema {
+            schema: None,
+            name: "things",
+            struct_name: "Thing",
+            comment: Some("Things we keep."),
+            columns: &[],
+            primary_key: "things_pkey",
+            foreign_keys: &[],
+            checks: &[],
+            indexes: &[],
+            keysets: &[],
+            waivers: &[],
+            tenant: false,
+        };
+        let dir = std::env::temp_dir().join(format!("ordinance-cli-doc-{}", std::process::id()));
+        let file = dir.join("DATABASE.md").display().to_string();
+        let command = vec!["document".to_owned(), file.clone()];
+        assert_eq!(without_database(&[], &command), Some(ExitCode::FAILURE));
+        assert_eq!(
+            without_database(&[&THINGS], &command),
+            Some(ExitCode::SUCCESS)
+        );
+        let written = std::fs::read_to_string(&file).expect("written");
+        assert_eq!(written, crate::document::markdown(&[&THINGS]));
+        assert!(written.contains("Things we keep."));
+        assert_eq!(
+            without_database(&[&THINGS], &command),
+            Some(ExitCode::SUCCESS)
+        );
+        assert_eq!(without_database(&[&THINGS], &["status".to_owned()]), None);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -46,17 +46,8 @@ struct Cardinality {
 fn cardinality(table: &TableSchema, fk: &ForeignKey) -> Cardinality {
     Cardinality {
         parent_optional: table.column(fk.column).is_some_and(|c| c.nullable),
-        one_to_one: is_unique_alone(table, fk.column),
+        one_to_one: table.is_unique_alone(fk.column),
     }
-}
-
-/// Whether a unique index covers exactly this one column.
-fn is_unique_alone(table: &TableSchema, column: &str) -> bool {
-    table.indexes.iter().any(|i| {
-        i.unique
-            && i.predicate.is_empty()
-            && matches!(i.columns, [only] if only.name == column && only.function.is_none())
-    })
 }
 
 /// The key markers of a column: `PK`, `FK`, `UK`.
@@ -68,7 +59,7 @@ fn keys(table: &TableSchema, column: &Column) -> Vec<&'static str> {
     if table.foreign_keys.iter().any(|f| f.column == column.name) {
         keys.push("FK");
     }
-    if is_unique_alone(table, column.name) {
+    if table.is_unique_alone(column.name) {
         keys.push("UK");
     }
     keys
@@ -107,7 +98,7 @@ fn markers(table: &TableSchema) -> Vec<&'static str> {
     markers
 }
 
-fn sorted<'a>(schemas: &[&'a TableSchema]) -> Vec<&'a TableSchema> {
+pub(crate) fn sorted<'a>(schemas: &[&'a TableSchema]) -> Vec<&'a TableSchema> {
     let mut tables = schemas.to_vec();
     tables.sort_by_key(|t| t.qualified_name());
     tables.dedup_by_key(|t| t.qualified_name());

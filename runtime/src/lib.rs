@@ -58,6 +58,7 @@ mod column_type;
 mod cursor;
 pub mod ddl;
 pub mod diagram;
+pub mod document;
 mod entity;
 mod error;
 pub mod exec;

@@ -481,6 +481,35 @@ impl TableSchema {
         }
     }
 
+    /// The index that serves a keyset order (its columns in the order's
+    /// directions, or all reversed: an index scanned backward), if any.
+    pub fn keyset_index(&self, keyset: &[IndexColumn]) -> Option<&'static Index> {
+        let same = |index: &Index, flip: bool| {
+            index.columns.len() == keyset.len()
+                && index.columns.iter().zip(keyset).all(|(i, k)| {
+                    i.name == k.name
+                        && i.function == k.function
+                        && i.descending == (k.descending ^ flip)
+                })
+        };
+        self.indexes.iter().find(|index| {
+            index.method == IndexMethod::BTree
+                && index.include.is_empty()
+                && index.predicate.is_empty()
+                && (same(index, false) || same(index, true))
+        })
+    }
+
+    /// Whether one unique index covers exactly this column, alone and with
+    /// no condition but liveness: a foreign key on it is one-to-one.
+    pub fn is_unique_alone(&self, column: &str) -> bool {
+        self.indexes.iter().any(|i| {
+            i.unique
+                && i.predicate.is_empty()
+                && matches!(i.columns, [only] if only.name == column && only.function.is_none())
+        })
+    }
+
     /// Tables this one references, other than itself, as
     /// [`key`](Self::key)s.
     pub fn references(&self) -> impl Iterator<Item = (Option<&'static str>, &'static str)> + '_ {

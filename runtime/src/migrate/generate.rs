@@ -343,33 +343,12 @@ pub async fn assert_up_to_date_with(
     }
 }
 
-/// The command that re-runs this check with blessing on: the package
-/// (`CARGO_PKG_NAME`), the test binary (from the running executable's
-/// name) and the test (the harness names each test's thread after it).
+/// The command that re-runs this check with blessing on.
 fn bless_command(permissions: Permissions) -> String {
-    let mut command = "ORDINANCE_BLESS=<name> ".to_owned();
-    if permissions.allow_destructive {
-        command.push_str("ORDINANCE_ALLOW_DESTRUCTIVE=1 ");
-    }
-    command.push_str("cargo test");
-    let package = std::env::var("CARGO_PKG_NAME").ok();
-    if let Some(package) = &package {
-        command.push_str(&format!(" -p {package}"));
-    }
-    // Test binaries are `<target name>-<hash>`.
-    let binary = std::env::current_exe().ok().and_then(|exe| {
-        let stem = exe.file_stem()?.to_str()?.to_owned();
-        let (name, hash) = stem.rsplit_once('-')?;
-        (hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit())).then(|| name.to_owned())
-    });
-    match (&binary, &package) {
-        (Some(b), Some(p)) if *b == p.replace('-', "_") => command.push_str(" --lib"),
-        (Some(b), _) => command.push_str(&format!(" --test {b}")),
-        _ => {}
-    }
-    if let Some(test) = std::thread::current().name().filter(|n| *n != "main") {
-        // A test of a module is named `module::test`.
-        command.push_str(&format!(" {test} -- --exact"));
-    }
-    command
+    let env = if permissions.allow_destructive {
+        "ORDINANCE_BLESS=<name> ORDINANCE_ALLOW_DESTRUCTIVE=1"
+    } else {
+        "ORDINANCE_BLESS=<name>"
+    };
+    crate::testing::rerun_command(env)
 }

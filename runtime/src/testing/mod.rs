@@ -39,10 +39,12 @@ use crate::error::{Error, Result};
 use crate::exec::Connection;
 
 mod fixture;
+mod rerun;
 
 #[doc(hidden)]
 pub use fixture::{open, run, seed, seeder};
 pub use fixture::{Fixture, Template, TestHandle};
+pub(crate) use rerun::rerun_command;
 
 /// The server tests talk to: the one in `DATABASE_URL`, or a throwaway one.
 #[derive(Debug)]

@@ -38,12 +38,18 @@ use tokio_postgres::Config;
 use crate::error::{Error, Result};
 use crate::exec::Connection;
 
+mod explain;
+mod fill;
 mod fixture;
+mod plan;
 mod rerun;
 
+pub use explain::{Explain, PLANNER_SETTINGS};
+pub use fill::fill;
 #[doc(hidden)]
 pub use fixture::{open, run, seed, seeder};
 pub use fixture::{Fixture, Template, TestHandle};
+pub use plan::{Expect, Plan, PlanNode, Violation};
 pub(crate) use rerun::rerun_command;
 
 /// The server tests talk to: the one in `DATABASE_URL`, or a throwaway one.

@@ -6,7 +6,10 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ordinance::deps::sea_query::{Expr, ExprTrait as _};
+use ordinance::query::Fingerprint;
 use ordinance::repo::Repo;
+use ordinance::Entity as _;
 use ordinance_tests::*;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -133,12 +136,40 @@ async fn a_statement_slower_than_the_threshold_warns() {
     let client = db.connect().await.expect("connect");
     let repo = Repo::new(&client).with_slow_statement_threshold(Duration::ZERO);
     repo.count::<Organization>().await.expect("count");
+    let secret = "a-name-that-must-not-be-logged";
+    repo.list::<Organization>(
+        &ordinance::query::live::<Organization>()
+            .and_where(Expr::col(OrganizationColumn::Name).eq(secret))
+            .to_owned(),
+    )
+    .await
+    .expect("list");
     let events = captured.events.lock().expect("lock").clone();
-    let warning = events
+    let warnings: Vec<&FieldMap> = events
         .iter()
-        .find(|(level, _)| level == "WARN")
-        .expect("a slow-statement warning");
-    assert_eq!(warning.1["message"], "slow statement");
-    assert_eq!(warning.1["table"], "organizations");
-    assert_eq!(warning.1["operation"], "count");
+        .filter(|(level, _)| level == "WARN")
+        .map(|(_, fields)| fields)
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    let count = warnings[0];
+    assert_eq!(count["message"], "slow statement");
+    assert_eq!(count["entity"], "Organization");
+    assert_eq!(count["table"], "organizations");
+    assert_eq!(count["operation"], "count");
+    // The fingerprint is the statement's shape, the one the statistics of
+    // pg_stat_statements report for it.
+    assert_eq!(
+        count["fingerprint"],
+        Fingerprint::of(&Organization::statements().count).to_string()
+    );
+    let list = warnings[1];
+    assert_eq!(list["operation"], "list");
+    assert_eq!(list["fingerprint"].len(), 16);
+    assert_ne!(list["fingerprint"], count["fingerprint"]);
+    for fields in warnings {
+        assert!(
+            fields.values().all(|v| !v.contains(secret)),
+            "a value was logged: {fields:?}"
+        );
+    }
 }

@@ -45,6 +45,7 @@
 //! ```
 
 mod claim;
+mod fingerprint;
 mod lock;
 mod upsert;
 
@@ -52,6 +53,7 @@ use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
 use tokio_postgres::types::Type;
 
 pub use claim::Claim;
+pub use fingerprint::Fingerprint;
 pub use lock::{LockStrength, LockWait, RowLock};
 pub(crate) use upsert::upsert_statements;
 pub use upsert::{upsert, UpsertStatements};

@@ -154,8 +154,9 @@ impl<X: Executor> Repo<'_, X> {
             let params: [SqlParam<'_>; 1] = [&chunk];
             let rows = self
                 .traced(
-                    schema.name,
+                    schema,
                     operation,
+                    sql,
                     self.executor()
                         .query(Access::Read, Sql::Fixed(sql), &params, ID_ARRAY),
                 )

@@ -71,7 +71,10 @@ pub const DEFAULT_SLOW_STATEMENT: Duration = Duration::from_millis(500);
 /// Every statement runs in a `tracing` span named `ordinance.statement` with
 /// the table, the operation, the rows returned or affected and the duration;
 /// bound values are never recorded. A statement slower than the threshold
-/// also emits a warning.
+/// also emits a warning naming the entity, the table, the operation and the
+/// statement's [`Fingerprint`](crate::query::Fingerprint) (the one
+/// [`stats::statement_stats`](crate::stats::statement_stats) reports), and
+/// never a value.
 #[derive(Debug)]
 pub struct Repo<'e, X> {
     executor: &'e X,
@@ -109,14 +112,16 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// Runs one statement inside its span, recording rows and duration.
     pub(crate) async fn traced<T, Er, F>(
         &self,
-        table: &'static str,
+        schema: &'static crate::TableSchema,
         operation: &'static str,
+        sql: &str,
         run: F,
     ) -> Result<T, Er>
     where
         F: Future<Output = Result<T, Er>>,
         T: RowCount,
     {
+        let table = schema.name;
         let span = tracing::debug_span!(
             "ordinance.statement",
             table,
@@ -132,10 +137,14 @@ impl<'e, X: Executor> Repo<'e, X> {
             span.record("rows", rows);
         }
         if elapsed >= self.slow {
+            // Worked out only here, off the fast path.
+            let fingerprint = crate::query::Fingerprint::of(sql);
             tracing::warn!(
                 parent: &span,
+                entity = schema.struct_name,
                 table,
                 operation,
+                fingerprint = %fingerprint,
                 duration_ms = elapsed.as_millis() as u64,
                 threshold_ms = self.slow.as_millis() as u64,
                 "slow statement"
@@ -193,8 +202,9 @@ impl<'e, X: Executor> Repo<'e, X> {
     ) -> Result<Option<Row>> {
         let schema = E::SCHEMA;
         self.traced(
-            schema.name,
+            schema,
             operation,
+            sql,
             self.executor
                 .query_opt(Access::Write, Sql::Fixed(sql), params, types),
         )
@@ -227,8 +237,9 @@ impl<'e, X: Executor> Repo<'e, X> {
         id: Uuid,
     ) -> Result<Option<Row>> {
         self.traced(
-            E::SCHEMA.name,
+            E::SCHEMA,
             operation,
+            sql,
             self.executor
                 .query_opt(access, Sql::Fixed(sql), &[&id], ID_TYPES),
         )
@@ -418,7 +429,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         let rows = self
             .executor
             .rows(access, Sql::Built(sql), &params, &bound.types);
-        self.traced(schema.name, operation, async {
+        self.traced(schema, operation, sql, async {
             read(rows.await.map_err(|e| Error::from_db(e, schema))?).await
         })
         .await
@@ -428,8 +439,9 @@ impl<'e, X: Executor> Repo<'e, X> {
     pub async fn count<E: Entity>(&self) -> Result<i64> {
         let rows = self
             .traced(
-                E::SCHEMA.name,
+                E::SCHEMA,
                 "count",
+                &E::statements().count,
                 self.executor
                     .query(Access::Read, Sql::Fixed(&E::statements().count), &[], &[]),
             )
@@ -518,8 +530,9 @@ impl<'e, X: Executor> Repo<'e, X> {
         }
         let row = self
             .traced(
-                E::SCHEMA.name,
+                E::SCHEMA,
                 write.operation,
+                write.sql,
                 self.executor
                     .query_opt(Access::Write, Sql::Fixed(write.sql), &params, write.types),
             )

@@ -86,8 +86,9 @@ impl<X: Executor> Repo<'_, X> {
         }
         let found = self
             .traced(
-                schema.name,
+                schema,
                 "probe",
+                &upsert.probe,
                 self.executor.query_opt(
                     Access::Write,
                     Sql::Fixed(&upsert.probe),

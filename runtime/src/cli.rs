@@ -23,6 +23,7 @@
 //! migrate document [FILE]                  the schema as Markdown, on stdout or written to FILE
 //! migrate [...] audit                      the database against the rule book; exit 1 on findings
 //! migrate [...] adopt                      entity structs for the database's tables, on stdout
+//! migrate [...] stats                      the entities' statements from pg_stat_statements, most total time first
 //! ```
 //!
 //! `diagram` and `document` need no database: they describe the entities given to
@@ -43,7 +44,7 @@ use crate::migrate::Migrations;
 use crate::schema::TableSchema;
 
 const USAGE: &str = "usage: migrate [--database-url URL] <status | up | contract | dry-run | plan \
-                     | down VERSION | diagram mermaid|dot | document [FILE] | audit | adopt>";
+                     | down VERSION | diagram mermaid|dot | document [FILE] | audit | adopt | stats>";
 
 /// The command line's parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,6 +224,20 @@ fn main_with(
                     let findings = crate::audit::audit(&client, &options).await?;
                     print!("{}", crate::audit::render(&findings));
                     return Ok(!findings.is_empty());
+                }
+                ["stats"] => {
+                    let stats = crate::stats::statement_stats(&client, entities).await?;
+                    println!(
+                        "{:>12} {:>10} {:>10}  {:<16} statement",
+                        "total ms", "calls", "mean ms", "fingerprint"
+                    );
+                    for s in &stats {
+                        println!(
+                            "{:>12.1} {:>10} {:>10.3}  {}  {}.{}",
+                            s.total_ms, s.calls, s.mean_ms, s.fingerprint, s.entity, s.operation
+                        );
+                    }
+                    return Ok(false);
                 }
                 ["adopt"] => {
                     let adopted = crate::adopt::adopt(&client).await?;

@@ -124,6 +124,17 @@ pub enum Error {
         /// What went wrong, including the server's own output where there is some.
         detail: String,
     },
+    /// A PostgreSQL extension the call needs is not available in this
+    /// database.
+    #[error("the `{extension}` extension is not available: {hint}; PostgreSQL said: {source}")]
+    ExtensionMissing {
+        /// The extension.
+        extension: &'static str,
+        /// How to make it available.
+        hint: &'static str,
+        /// What the server said.
+        source: PgError,
+    },
     /// A file-system operation failed.
     #[error("{path}: {source}")]
     Io {
@@ -500,7 +511,8 @@ impl Error {
             | Error::NotNullViolation { source, .. }
             | Error::PermissionDenied { source, .. }
             | Error::InvalidValue { source, .. }
-            | Error::Decode { source, .. } => Some(source),
+            | Error::Decode { source, .. }
+            | Error::ExtensionMissing { source, .. } => Some(source),
             Error::Unavailable(e)
             | Error::SerializationFailure(e)
             | Error::Deadlock(e)

@@ -72,6 +72,7 @@ pub mod relation;
 pub mod repo;
 mod row;
 pub mod schema;
+pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "tls")]

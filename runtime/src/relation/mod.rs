@@ -38,7 +38,7 @@
 
 mod join;
 mod load;
-mod sql;
+pub(crate) mod sql;
 
 use std::marker::PhantomData;
 

@@ -11,6 +11,10 @@
 //! stops the server and removes its directory as soon as this process exits,
 //! however it exits, so nothing is left running or on disk.
 //!
+//! The throwaway server preloads `pg_stat_statements` when the library is
+//! installed, so a test can `CREATE EXTENSION pg_stat_statements` and read
+//! [`stats::statement_stats`](crate::stats::statement_stats).
+//!
 //! Each [`TestDatabase`] is a database of its own. Databases created from the
 //! same setup SQL are cloned from a template that is built once per process,
 //! so each test starts in milliseconds.
@@ -117,6 +121,18 @@ impl Launch {
         }
         cmd.spawn().map_err(setup_failed("starting postgres"))
     }
+}
+
+/// Whether `pg_stat_statements` is installed beside the server binary
+/// (`<prefix>/bin/postgres` and `<prefix>/lib`, as Debian and source builds
+/// lay them out; a symbolic link to the binary is followed).
+fn has_pg_stat_statements(bindir: &Path) -> bool {
+    let postgres = bindir.join("postgres");
+    let postgres = std::fs::canonicalize(&postgres).unwrap_or(postgres);
+    postgres
+        .parent()
+        .and_then(Path::parent)
+        .is_some_and(|prefix| prefix.join("lib/pg_stat_statements.so").exists())
 }
 
 static SERVER: OnceLock<std::result::Result<TestServer, String>> = OnceLock::new();
@@ -422,6 +438,12 @@ impl Embedded {
             "shared_buffers=128MB",
         ] {
             args.push(arg.into());
+        }
+        // Statement statistics for `stats::statement_stats`, when the
+        // library is installed (Debian: `postgresql-contrib`).
+        if has_pg_stat_statements(&bindir) {
+            args.push("-c".into());
+            args.push("shared_preload_libraries=pg_stat_statements".into());
         }
         let launch = Launch {
             program: bindir.join("postgres"),

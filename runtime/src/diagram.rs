@@ -84,7 +84,7 @@ fn notes(table: &TableSchema, column: &Column) -> Vec<&'static str> {
 }
 
 /// The table's markers: soft delete, version, tenant.
-fn markers(table: &TableSchema) -> Vec<&'static str> {
+pub(crate) fn markers(table: &TableSchema) -> Vec<&'static str> {
     let mut markers = Vec::new();
     if table.soft_deletes() {
         markers.push("soft delete");

@@ -54,7 +54,7 @@ pub fn markdown(schemas: &[&TableSchema]) -> String {
             name = t.qualified_name(),
             anchor = anchor(t),
             entity = t.struct_name,
-            markers = markers(t).join(", "),
+            markers = crate::diagram::markers(t).join(", "),
             doc = cell(&summary(t.comment)),
         );
     }
@@ -258,21 +258,6 @@ fn table(out: &mut String, t: &TableSchema, all: &[&TableSchema]) {
             );
         }
     }
-}
-
-/// The markers of the summary table.
-fn markers(t: &TableSchema) -> Vec<&'static str> {
-    let mut markers = Vec::new();
-    if t.soft_deletes() {
-        markers.push("soft delete");
-    }
-    if t.versioned() {
-        markers.push("versioned");
-    }
-    if t.tenant {
-        markers.push("tenant");
-    }
-    markers
 }
 
 /// What the markers mean for this table, one sentence each.

@@ -246,8 +246,13 @@ pub fn constraints(schema: &TableSchema) -> Vec<(&'static str, String)> {
 
 /// `CHECK (...)` for one check constraint.
 pub fn check_definition(check: &Check) -> String {
+    format!("CHECK ({})", check_predicate(check))
+}
+
+/// What a check constraint tests: `char_length("title") <= 200`.
+pub(crate) fn check_predicate(check: &Check) -> String {
     let col = quote_ident(check.column);
-    let predicate = match check.kind {
+    match check.kind {
         CheckKind::MinLength(n) => format!("char_length({col}) >= {n}"),
         CheckKind::MaxLength(n) => format!("char_length({col}) <= {n}"),
         CheckKind::Min(n) => format!("{col} >= {n}"),
@@ -256,29 +261,27 @@ pub fn check_definition(check: &Check) -> String {
             let list: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
             format!("{col} IN ({})", list.join(", "))
         }
-    };
-    format!("CHECK ({predicate})")
+    }
 }
 
 /// `CREATE [UNIQUE] INDEX ... [USING gin] (...) [INCLUDE (...)] [WHERE ...]`
 /// for one index of a table, without the closing `;`.
 pub fn create_index(schema: &TableSchema, index: &Index) -> String {
-    let cols: Vec<String> = index
-        .columns
-        .iter()
-        .map(|c| {
-            let mut s = index_key(c);
-            if c.descending {
-                s.push_str(" DESC");
-            }
-            s
-        })
-        .collect();
-    let mut sql = format!(
-        "CREATE {}INDEX {} ON {}{} ({})",
+    format!(
+        "CREATE {}INDEX {} ON {}{}",
         if index.unique { "UNIQUE " } else { "" },
         quote_ident(index.name),
         table_ident(schema),
+        index_body(index),
+    )
+}
+
+/// What follows the table in `CREATE INDEX`: `[ USING gin] (...)
+/// [INCLUDE (...)] [WHERE ...]`.
+pub(crate) fn index_body(index: &Index) -> String {
+    let cols: Vec<String> = index.columns.iter().map(index_column).collect();
+    let mut sql = format!(
+        "{} ({})",
         match index.method {
             IndexMethod::Gin => " USING gin",
             IndexMethod::BTree => "",
@@ -293,6 +296,15 @@ pub fn create_index(schema: &TableSchema, index: &Index) -> String {
         let _ = write!(sql, " WHERE {predicate}");
     }
     sql
+}
+
+/// One key of an index or keyset order: `"created_at" DESC`.
+pub(crate) fn index_column(c: &IndexColumn) -> String {
+    let mut s = index_key(c);
+    if c.descending {
+        s.push_str(" DESC");
+    }
+    s
 }
 
 /// What one index column keys on: `"email"` or `lower("email")`.

@@ -307,12 +307,7 @@ fn column_rules(t: &TableSchema, c: &Column) -> Vec<String> {
         .iter()
         .filter(|k| k.column == c.name && k.is_rendered())
     {
-        let definition = ddl::check_definition(check);
-        let predicate = definition
-            .strip_prefix("CHECK (")
-            .and_then(|p| p.strip_suffix(')'))
-            .unwrap_or(&definition);
-        notes.push(format!("`{}`", predicate.replace('"', "")));
+        notes.push(format!("`{}`", unquoted(&ddl::check_predicate(check))));
     }
     if c.sensitive {
         notes.push("**sensitive** (personal data: never logged)".to_owned());
@@ -402,33 +397,20 @@ fn join_ends(t: &TableSchema) -> Option<(&'static ForeignKey, &'static ForeignKe
     })
 }
 
-/// `(created_at DESC, id DESC)`-style key column.
+/// `created_at DESC`: a key column without identifier quotes.
 fn key_column(c: &crate::schema::IndexColumn) -> String {
-    let mut s = ddl::index_key(c).replace('"', "");
-    if c.descending {
-        s.push_str(" DESC");
-    }
-    s
+    unquoted(&ddl::index_column(c))
 }
 
 /// An index as a short definition: `UNIQUE (email) WHERE deleted_at IS NULL`.
 fn index_definition(index: &Index) -> String {
-    let mut s = String::new();
-    if index.unique {
-        s.push_str("UNIQUE ");
-    }
-    if index.method == IndexMethod::Gin {
-        s.push_str("USING gin ");
-    }
-    let keys: Vec<String> = index.columns.iter().map(key_column).collect();
-    let _ = write!(s, "({})", keys.join(", "));
-    if !index.include.is_empty() {
-        let _ = write!(s, " INCLUDE ({})", index.include.join(", "));
-    }
-    if let Some(p) = ddl::index_predicate(index) {
-        let _ = write!(s, " WHERE {}", p.replace('"', ""));
-    }
-    s
+    let unique = if index.unique { "UNIQUE " } else { "" };
+    format!("{unique}{}", unquoted(ddl::index_body(index).trim_start()))
+}
+
+/// SQL without identifier quotes, for reading (the kit's names never need them).
+fn unquoted(sql: &str) -> String {
+    sql.replace('"', "")
 }
 
 /// What an index is there for: the keyset orders it backs, the foreign

@@ -156,30 +156,8 @@ fn known_shapes(
     };
     const SCOPES: [Scope; 3] = [Scope::Live, Scope::WithDeleted, Scope::OnlyDeleted];
     for &table in schemas {
-        let s = Statements::new(table);
-        add(&s.get, table, "get");
-        add(&s.insert, table, "insert");
-        add(&s.update, table, "update");
-        add(&s.purge, table, "purge");
-        add(&s.probe, table, "probe");
-        add(&s.count, table, "count");
-        add(&s.copy_in, table, "copy_in");
-        add(&s.id_range, table, "id_range");
-        for sql in s.soft_delete.iter() {
-            add(sql, table, "soft_delete");
-        }
-        for sql in s.restore.iter() {
-            add(sql, table, "restore");
-        }
-        for sql in &s.get_locked {
-            add(sql, table, "get_locked");
-        }
-        for upsert in s.upserts.iter().flatten() {
-            add(&upsert.sql, table, "upsert");
-            if let Some(guarded) = &upsert.guarded {
-                add(guarded, table, "upsert");
-            }
-            add(&upsert.probe, table, "probe");
+        for (operation, sql) in Statements::new(table).by_operation() {
+            add(sql, table, operation);
         }
         for scope in SCOPES {
             add(relation_sql::by_id(table, scope), table, "load_parents");

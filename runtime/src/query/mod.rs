@@ -120,6 +120,32 @@ pub const MAX_PARAMETERS: usize = 65_535;
 pub const ID_TYPES: &[Type] = &[Type::UUID];
 
 impl Statements {
+    /// Every fixed statement with the operation that runs it (`get`,
+    /// `insert`, `update`, `soft_delete`, `restore`, `purge`, `probe`,
+    /// `count`, `copy_in`, `id_range`, `get_locked`, `upsert`): how a
+    /// statement seen elsewhere (`pg_stat_statements`) is named.
+    pub fn by_operation(&self) -> Vec<(&'static str, &str)> {
+        let mut out = vec![
+            ("get", self.get.as_str()),
+            ("insert", &self.insert),
+            ("update", &self.update),
+            ("purge", &self.purge),
+            ("probe", &self.probe),
+            ("count", &self.count),
+            ("copy_in", &self.copy_in),
+            ("id_range", &self.id_range),
+        ];
+        out.extend(self.soft_delete.iter().map(|s| ("soft_delete", s.as_str())));
+        out.extend(self.restore.iter().map(|s| ("restore", s.as_str())));
+        out.extend(self.get_locked.iter().map(|s| ("get_locked", s.as_str())));
+        for upsert in self.upserts.iter().flatten() {
+            out.push(("upsert", &upsert.sql));
+            out.extend(upsert.guarded.iter().map(|s| ("upsert", s.as_str())));
+            out.push(("probe", &upsert.probe));
+        }
+        out
+    }
+
     /// Renders the statements of one table.
     pub fn new(schema: &'static TableSchema) -> Self {
         let t = crate::ddl::table_ident(schema);

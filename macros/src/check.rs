@@ -541,10 +541,12 @@ fn check_attribute_fit(cx: &Ctxt, cont: &Container<'_>) {
         }
         for (slot, key) in [(&a.precision, PRECISION), (&a.scale, SCALE)] {
             if let Some(s) = slot {
-                if !f.col.is(Kind::Decimal) {
+                if !f.col.is(Kind::Decimal) && f.col.element != Some(Kind::Decimal) {
                     cx.error_with_help(
                         &s.tokens,
-                        format_args!("`{key}` applies to `Decimal` columns only"),
+                        format_args!(
+                            "`{key}` applies to `Decimal` columns (and `Vec<Decimal>` arrays) only"
+                        ),
                         "remove it, or declare the field as `rust_decimal::Decimal`",
                     );
                 }

@@ -42,6 +42,9 @@ pub(crate) struct ColumnTy<'a> {
     /// `T` with the `Option` removed.
     pub(crate) inner: &'a Type,
     pub(crate) kind: Kind,
+    /// For an array (`Vec<T>` or `Vec<Option<T>>`, not `Vec<u8>`): the
+    /// kind of its elements.
+    pub(crate) element: Option<Kind>,
     pub(crate) rejection: Option<Rejection>,
 }
 
@@ -97,12 +100,50 @@ pub(crate) fn classify(ty: &Type) -> ColumnTy<'_> {
         None => (false, ty),
     };
     let (kind, rejection) = classify_inner(inner);
+    let element = array_element(inner).map(|e| classify_inner(option_inner(e).unwrap_or(e)).0);
     ColumnTy {
         nullable,
         inner,
         kind,
+        element,
         rejection,
     }
+}
+
+/// The `T` of `Vec<T>` when the vector is an array column (every `Vec`
+/// but `Vec<u8>`, which is `BYTEA`).
+pub(crate) fn array_element(ty: &Type) -> Option<&Type> {
+    let seg = last_segment(ty)?;
+    if seg.ident != "Vec" {
+        return None;
+    }
+    single_type_arg(seg).filter(|t| !is_named(t, "u8"))
+}
+
+/// Why an array of this element type cannot be stored, if it cannot.
+fn array_rejection(element: &Type) -> Option<(Kind, Option<Rejection>)> {
+    let inner = option_inner(element).unwrap_or(element);
+    if array_element(inner).is_some() || option_inner(inner).is_some() {
+        return Some(reject(
+            "arrays of arrays cannot be stored: PostgreSQL's arrays are rectangular and untyped by depth",
+            "use a `serde_json::Value` or `Json<T>` (JSONB) column for nested lists",
+        ));
+    }
+    let (_, rejection) = classify_inner(inner);
+    rejection.map(|r| {
+        // A waiver covers a column, not an array's elements.
+        let help = match r.waivable_as {
+            Some("float") => {
+                "use `Vec<rust_decimal::Decimal>` (NUMERIC[]); arrays of floats cannot be waived"
+                    .to_owned()
+            }
+            _ => r.help,
+        };
+        reject(
+            format!("this array's elements cannot be stored: {}", r.message),
+            help,
+        )
+    })
 }
 
 fn reject(message: impl Into<String>, help: impl Into<String>) -> (Kind, Option<Rejection>) {
@@ -147,7 +188,12 @@ fn classify_inner(ty: &Type) -> (Kind, Option<Rejection>) {
         "Decimal" if plain => (Kind::Decimal, None),
         "NaiveDate" if plain => (Kind::Plain, None),
         "Value" if plain => (Kind::Plain, None),
-        "Json" | "Vec" if single_type_arg(seg).is_some() => (Kind::Plain, None),
+        "Vec" => match single_type_arg(seg) {
+            Some(element) if is_named(element, "u8") => (Kind::Plain, None),
+            Some(element) => array_rejection(element).unwrap_or((Kind::Plain, None)),
+            None => (Kind::Other, None),
+        },
+        "Json" if single_type_arg(seg).is_some() => (Kind::Plain, None),
         "DateTime" => match single_type_arg(seg) {
             Some(tz) if is_named(tz, "Utc") => (Kind::Timestamptz, None),
             _ => reject(
@@ -232,6 +278,8 @@ mod tests {
             ("chrono::DateTime<chrono::Utc>", Kind::Timestamptz, false),
             ("Option<DateTime<Utc>>", Kind::Timestamptz, true),
             ("Vec<String>", Kind::Plain, false),
+            ("Vec<Option<i64>>", Kind::Plain, false),
+            ("Option<Vec<Decimal>>", Kind::Plain, true),
             ("Option<NaiveDate>", Kind::Plain, true),
             ("serde_json::Value", Kind::Plain, false),
             ("Json<Settings>", Kind::Plain, false),
@@ -264,10 +312,19 @@ mod tests {
             "DateTime<Local>",
             "Option<Option<i32>>",
             "&'static str",
+            "Vec<Vec<i32>>",
+            "Vec<Option<Vec<i32>>>",
+            "Vec<f64>",
+            "Vec<u32>",
+            "Vec<NaiveDateTime>",
         ] {
             let t = ty(src);
             assert!(classify(&t).rejection.is_some(), "{src} should be rejected");
         }
+        let t = ty("Vec<Option<Decimal>>");
+        assert_eq!(classify(&t).element, Some(Kind::Decimal));
+        let t = ty("Vec<u8>");
+        assert_eq!(classify(&t).element, None);
         let t = ty("f64");
         assert_eq!(
             classify(&t).rejection.and_then(|r| r.waivable_as),

@@ -56,7 +56,15 @@ pub async fn adopt(client: &Client) -> Result<Adopted> {
 
 /// The Rust type for a column type as `format_type` writes it, and the
 /// column attributes the type needs.
-fn rust_type(sql_type: &str) -> Option<(&'static str, String)> {
+fn rust_type(sql_type: &str) -> Option<(String, String)> {
+    if let Some(element) = sql_type.strip_suffix("[]") {
+        // Arrays of the scalar types, elements not NULL (`Vec<Option<T>>`
+        // is the hand edit when the data holds NULL elements).
+        let (inner, attrs) = rust_type(element)?;
+        let storable = !element.ends_with("[]")
+            && !matches!(element, "bytea" | "jsonb" | "real" | "double precision");
+        return storable.then(|| (format!("Vec<{inner}>"), attrs));
+    }
     let simple = match sql_type {
         "uuid" => "Uuid",
         "text" => "String",
@@ -70,19 +78,18 @@ fn rust_type(sql_type: &str) -> Option<(&'static str, String)> {
         "timestamp with time zone" => "DateTime<Utc>",
         "date" => "NaiveDate",
         "jsonb" => "ordinance::deps::serde_json::Value",
-        "text[]" => "Vec<String>",
         "bytea" => "Vec<u8>",
         _ => "",
     };
     if !simple.is_empty() {
-        return Some((simple, String::new()));
+        return Some((simple.to_owned(), String::new()));
     }
     let inner = sql_type.strip_prefix("numeric(")?.strip_suffix(')')?;
     let attrs = match inner.split_once(',') {
         Some((p, s)) => format!("precision = {p}, scale = {s}"),
         None => format!("precision = {inner}"),
     };
-    Some(("Decimal", attrs))
+    Some(("Decimal".to_owned(), attrs))
 }
 
 const KEYWORDS: &[&str] = &[
@@ -539,7 +546,7 @@ impl<'a> Writer<'a> {
             .as_deref()
             .map(split_waivers)
             .unwrap_or_default();
-        if matches!(ty, "f32" | "f64") {
+        if matches!(ty.as_str(), "f32" | "f64") {
             waive(&mut waivers, "float", "adopted: the column's existing type");
         }
         if ty == "bool"

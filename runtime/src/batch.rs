@@ -114,6 +114,9 @@ where
     let Some((first, rest)) = rows.split_first() else {
         return Ok(Vec::new());
     };
+    for row in rows {
+        row.check_values()?;
+    }
     let schema = N::Entity::SCHEMA;
     let tx = conn.begin().await.map_err(|e| Error::from_db(e, schema))?;
     let mut stored = Vec::with_capacity(rows.len());
@@ -177,6 +180,11 @@ async fn copy_rows<N: NewEntity>(
 ) -> Result<u64> {
     let schema = N::Entity::SCHEMA;
     let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
+    // Every row fits its columns before the copy starts: a refused value
+    // leaves nothing half-sent.
+    for row in rows {
+        row.check_values()?;
+    }
     let statements = N::Entity::statements();
     let sink: CopyInSink<Bytes> = client
         .copy_in(statements.copy_in.as_str())

@@ -1,6 +1,6 @@
 //! Which Rust types can be stored in an entity column, and as what.
 
-use crate::schema::{ColumnDefault, SqlType};
+use crate::schema::{CheckKind, ColumnDefault, SqlType, TableSchema};
 
 /// A Rust type that can be stored in an entity column.
 ///
@@ -24,8 +24,9 @@ use crate::schema::{ColumnDefault, SqlType};
     message = "`{Self}` cannot be stored in an entity column",
     label = "no PostgreSQL column type for `{Self}`",
     note = "storable types: Uuid, String, bool, i16, i32, i64, rust_decimal::Decimal, DateTime<Utc>, \
-            NaiveDate, serde_json::Value, Json<T>, Vec<String>, Vec<u8>, an enum deriving `DbEnum`, \
-            and Option<T> of any of them (f32 / f64 only with a `float` waiver)",
+            NaiveDate, serde_json::Value, Json<T>, Vec<u8> (BYTEA), an enum deriving `DbEnum`, \
+            arrays `Vec<T>` / `Vec<Option<T>>` of String, bool, i16, i32, i64, Uuid, Decimal, \
+            NaiveDate, DateTime<Utc>, and Option<T> of any of them (f32 / f64 only with a `float` waiver)",
     note = "to store a type of your own, implement `ordinance::ColumnType` for it"
 )]
 pub trait ColumnType {
@@ -36,6 +37,117 @@ pub trait ColumnType {
     /// The only values the column may hold (stored as text), enforced with a
     /// `CHECK (col IN (...))`; empty means any value of the type.
     const ALLOWED_VALUES: &'static [&'static str] = &[];
+
+    /// Refuses, before anything is written, a value the column would
+    /// change or reject: the reason (digit counts, lengths; never the
+    /// value). The kit calls it for columns with limits (`precision` /
+    /// `scale`, `max_len`) on every write path; `Decimal` checks its digits
+    /// against `NUMERIC(p,s)`, `String` its length against `max_len`,
+    /// arrays each element. The default accepts every value.
+    fn check_value(&self, limits: &ValueLimits) -> Result<(), String> {
+        let _ = limits;
+        Ok(())
+    }
+}
+
+/// What a column accepts beyond its type, for [`ColumnType::check_value`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValueLimits {
+    /// The column's type, with its precision and scale.
+    pub sql_type: SqlType,
+    /// The longest text the column holds, in characters (`max_len`).
+    pub max_len: Option<u32>,
+}
+
+impl ValueLimits {
+    /// The limits of column `position` of a table.
+    pub fn of(schema: &TableSchema, position: usize) -> Option<ValueLimits> {
+        let column = schema.columns.get(position)?;
+        let max_len = schema.checks.iter().find_map(|c| match c.kind {
+            CheckKind::MaxLength(n) if c.column == column.name => Some(n),
+            _ => None,
+        });
+        Some(ValueLimits {
+            sql_type: column.sql_type,
+            max_len,
+        })
+    }
+}
+
+/// Checks one field's value against its column's limits, naming the column
+/// when it does not fit.
+#[doc(hidden)]
+pub fn check_field<T: ColumnType + ?Sized>(
+    value: &T,
+    schema: &'static TableSchema,
+    position: usize,
+) -> crate::Result<()> {
+    let Some(limits) = ValueLimits::of(schema, position) else {
+        return Ok(());
+    };
+    value
+        .check_value(&limits)
+        .map_err(|reason| crate::Error::ValueDoesNotFit {
+            table: schema.name,
+            column: schema.columns[position].name,
+            reason,
+        })
+}
+
+/// Whether a decimal is stored exactly by a column of this type: at most
+/// `scale` digits after the point (trailing zeros do not count) and at most
+/// `precision - scale` before it. Unconstrained `NUMERIC` keeps any.
+pub(crate) fn decimal_fits(
+    value: &rust_decimal::Decimal,
+    sql_type: &SqlType,
+) -> Result<(), String> {
+    let SqlType::Numeric {
+        precision: Some(precision),
+        scale,
+    } = *sql_type
+    else {
+        return Ok(());
+    };
+    let scale = scale.unwrap_or(0);
+    let exact = value.normalize();
+    let fraction = exact.scale();
+    if fraction > u32::from(scale) {
+        return Err(format!(
+            "it has {fraction} digits after the point and {} keeps {scale}, so PostgreSQL would round it; \
+             round it explicitly first (e.g. `Decimal::round_dp_with_strategy`) or raise `scale`",
+            sql_type.sql()
+        ));
+    }
+    let whole = exact.mantissa().unsigned_abs() / 10u128.pow(fraction);
+    let digits = if whole == 0 { 0 } else { whole.ilog10() + 1 };
+    let room = u32::from(precision.saturating_sub(scale));
+    if digits > room {
+        return Err(format!(
+            "it has {digits} digits before the point and {} holds {room}; raise `precision`",
+            sql_type.sql()
+        ));
+    }
+    Ok(())
+}
+
+/// Whether text fits a column's `max_len`, in characters as PostgreSQL's
+/// `char_length` counts them.
+pub(crate) fn text_fits(value: &str, max_len: Option<u32>) -> Result<(), String> {
+    let Some(max) = max_len else {
+        return Ok(());
+    };
+    // Bytes bound characters from above: most values need no count.
+    if value.len() <= max as usize {
+        return Ok(());
+    }
+    let chars = value.chars().count();
+    if chars > max as usize {
+        return Err(format!(
+            "it is {chars} characters long and the column holds at most {max} (`max_len`)"
+        ));
+    }
+    Ok(())
 }
 
 macro_rules! column_types {
@@ -54,19 +166,93 @@ macro_rules! column_types {
 
 column_types! {
     uuid::Uuid => SqlType::Uuid;
-    String => SqlType::Text;
     bool => SqlType::Boolean;
     i16 => SqlType::SmallInt;
     i32 => SqlType::Integer;
     i64 => SqlType::BigInt;
     f32 => SqlType::Real;
     f64 => SqlType::DoublePrecision;
-    rust_decimal::Decimal => SqlType::Numeric { precision: None, scale: None };
     chrono::DateTime<chrono::Utc> => SqlType::Timestamptz;
     chrono::NaiveDate => SqlType::Date;
     serde_json::Value => SqlType::Jsonb, default ColumnDefault::EmptyJsonObject;
-    Vec<String> => SqlType::TextArray, default ColumnDefault::EmptyArray;
     Vec<u8> => SqlType::Bytea;
+}
+
+#[diagnostic::do_not_recommend]
+impl ColumnType for String {
+    const SQL_TYPE: SqlType = SqlType::Text;
+    fn check_value(&self, limits: &ValueLimits) -> Result<(), String> {
+        text_fits(self, limits.max_len)
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl ColumnType for rust_decimal::Decimal {
+    const SQL_TYPE: SqlType = SqlType::Numeric {
+        precision: None,
+        scale: None,
+    };
+    fn check_value(&self, limits: &ValueLimits) -> Result<(), String> {
+        decimal_fits(self, &limits.sql_type)
+    }
+}
+
+/// Array columns: `Vec<T>` of a scalar type (no NULL elements) and
+/// `Vec<Option<T>>` (NULL elements allowed), both `T[]`, `'{}'` by default
+/// when the field is not an `Option`.
+macro_rules! array_types {
+    ($($ty:ty => $element:expr;)*) => {
+        $(
+            #[diagnostic::do_not_recommend]
+            impl ColumnType for Vec<$ty> {
+                const SQL_TYPE: SqlType = SqlType::Array(&$element);
+                const DEFAULT: Option<ColumnDefault> = Some(ColumnDefault::EmptyArray);
+                fn check_value(&self, limits: &ValueLimits) -> Result<(), String> {
+                    check_elements(self.iter(), limits)
+                }
+            }
+            #[diagnostic::do_not_recommend]
+            impl ColumnType for Vec<Option<$ty>> {
+                const SQL_TYPE: SqlType = SqlType::Array(&$element);
+                const DEFAULT: Option<ColumnDefault> = Some(ColumnDefault::EmptyArray);
+                fn check_value(&self, limits: &ValueLimits) -> Result<(), String> {
+                    check_elements(self.iter().flatten(), limits)
+                }
+            }
+        )*
+    };
+}
+
+/// Each element of an array against the limits of the array's element
+/// type, naming the first that does not fit by position.
+fn check_elements<'a, T: ColumnType + 'a>(
+    items: impl Iterator<Item = &'a T>,
+    limits: &ValueLimits,
+) -> Result<(), String> {
+    let Some(element) = limits.sql_type.element() else {
+        return Ok(());
+    };
+    let limits = ValueLimits {
+        sql_type: *element,
+        ..*limits
+    };
+    for (i, item) in items.enumerate() {
+        item.check_value(&limits)
+            .map_err(|reason| format!("element {}: {reason}", i + 1))?;
+    }
+    Ok(())
+}
+
+array_types! {
+    String => SqlType::Text;
+    bool => SqlType::Boolean;
+    i16 => SqlType::SmallInt;
+    i32 => SqlType::Integer;
+    i64 => SqlType::BigInt;
+    uuid::Uuid => SqlType::Uuid;
+    rust_decimal::Decimal => SqlType::Numeric { precision: None, scale: None };
+    chrono::NaiveDate => SqlType::Date;
+    chrono::DateTime<chrono::Utc> => SqlType::Timestamptz;
 }
 
 /// A JSON document of any serde type, stored as `JSONB`.
@@ -102,4 +288,30 @@ pub fn enum_from_sql<E: DbEnum>(
     let text = <&str as tokio_postgres::types::FromSql>::from_sql(ty, raw)?;
     E::from_str_value(text)
         .ok_or_else(|| format!("\"{text}\" is not one of the stored values {:?}", E::VALUES).into())
+}
+
+/// A `DbEnum` as a sea-query value: its stored text, bound as `TEXT` like
+/// the column, so `Expr::col(TicketColumn::Status).eq(TicketStatus::Open)`
+/// and `is_in([...])` work as written.
+#[doc(hidden)]
+pub fn enum_value(stored: &'static str) -> sea_query::Value {
+    sea_query::Value::String(Some(stored.to_owned()))
+}
+
+/// The NULL of a `DbEnum` column (`Option<E>` as a sea-query value).
+#[doc(hidden)]
+pub fn enum_value_null() -> sea_query::Value {
+    sea_query::Value::String(None)
+}
+
+/// A sea-query value read back as a `DbEnum`: a text value that is one of
+/// the variants.
+#[doc(hidden)]
+pub fn enum_from_value<E: DbEnum>(value: sea_query::Value) -> Result<E, sea_query::ValueTypeErr> {
+    match value {
+        sea_query::Value::String(Some(text)) => {
+            E::from_str_value(&text).ok_or(sea_query::ValueTypeErr)
+        }
+        _ => Err(sea_query::ValueTypeErr),
+    }
 }

@@ -99,6 +99,13 @@ pub trait Entity: Sized + 'static {
         self.bind_business(&mut out);
         out
     }
+    /// Refuses business values their columns would change or reject
+    /// ([`Error::ValueDoesNotFit`](crate::Error::ValueDoesNotFit)): every
+    /// write path calls it before anything is sent. Generated for columns
+    /// with limits (`precision`/`scale`, `max_len`).
+    fn check_values(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// One of an entity's unique indexes, as the generated `{Entity}Key` enum
@@ -122,6 +129,11 @@ pub trait NewEntity {
         let mut out = Params::new();
         self.bind_business(&mut out);
         out
+    }
+    /// Refuses values their columns would change or reject, as
+    /// [`Entity::check_values`] does.
+    fn check_values(&self) -> Result<()> {
+        Ok(())
     }
 }
 

@@ -264,6 +264,20 @@ pub enum Error {
         /// What the driver said.
         source: PgError,
     },
+    /// A value does not fit its column and was refused before anything was
+    /// written: a `Decimal` with more digits than the column's
+    /// `NUMERIC(p,s)` keeps (PostgreSQL would silently round it), or text
+    /// longer than the column's `max_len`. The reason gives digit counts and
+    /// lengths, never the value.
+    #[error("value for column \"{column}\" of \"{table}\" does not fit: {reason}")]
+    ValueDoesNotFit {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// What does not fit, and what to do.
+        reason: String,
+    },
     /// A value in a caller's query has no exact PostgreSQL parameter type.
     #[error("cannot bind {0} as a query parameter")]
     UnsupportedValue(String),

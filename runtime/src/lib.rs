@@ -78,7 +78,7 @@ pub mod testing;
 #[cfg(feature = "tls")]
 pub mod tls;
 
-pub use column_type::{ColumnType, DbEnum, Json};
+pub use column_type::{ColumnType, DbEnum, Json, ValueLimits};
 pub use entity::{Entity, NewEntity, Params, SqlParam, UniqueKey};
 pub use error::{CursorError, Error, Failure, Result};
 pub use pg_error::PgError;
@@ -258,7 +258,9 @@ pub mod deps {
 /// change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::column_type::{enum_from_sql, ColumnType};
+    pub use crate::column_type::{
+        check_field, enum_from_sql, enum_from_value, enum_value, enum_value_null, ColumnType,
+    };
     pub use crate::entity::{column_name, decode};
     pub use crate::query::Statements;
     pub use crate::schema::{
@@ -308,7 +310,7 @@ pub mod __private {
 
     /// Whether `[]` is a constant of this type: an array or JSON.
     pub const fn takes_empty_array(ty: SqlType) -> bool {
-        matches!(ty, SqlType::TextArray | SqlType::Jsonb)
+        matches!(ty, SqlType::Array(_) | SqlType::Jsonb)
     }
     pub use tokio_postgres::Row;
 

@@ -102,8 +102,10 @@ pub enum SqlType {
     Date,
     /// `JSONB`
     Jsonb,
-    /// `TEXT[]`
-    TextArray,
+    /// An array of the element type: `INTEGER[]`, `NUMERIC(12,2)[]`,
+    /// `TEXT[]`. Elements may be NULL (`Vec<Option<T>>`); arrays of arrays
+    /// are not stored.
+    Array(&'static SqlType),
     /// `BYTEA`
     Bytea,
 }
@@ -133,7 +135,7 @@ impl SqlType {
             SqlType::Timestamptz => Borrowed("TIMESTAMPTZ"),
             SqlType::Date => Borrowed("DATE"),
             SqlType::Jsonb => Borrowed("JSONB"),
-            SqlType::TextArray => Borrowed("TEXT[]"),
+            SqlType::Array(element) => Owned(format!("{}[]", element.sql())),
             SqlType::Bytea => Borrowed("BYTEA"),
         }
     }
@@ -156,8 +158,33 @@ impl SqlType {
             SqlType::Timestamptz => Type::TIMESTAMPTZ,
             SqlType::Date => Type::DATE,
             SqlType::Jsonb => Type::JSONB,
-            SqlType::TextArray => Type::TEXT_ARRAY,
             SqlType::Bytea => Type::BYTEA,
+            SqlType::Array(element) => match element {
+                SqlType::Uuid => Type::UUID_ARRAY,
+                SqlType::Text => Type::TEXT_ARRAY,
+                SqlType::Boolean => Type::BOOL_ARRAY,
+                SqlType::SmallInt => Type::INT2_ARRAY,
+                SqlType::Integer => Type::INT4_ARRAY,
+                SqlType::BigInt => Type::INT8_ARRAY,
+                SqlType::Numeric { .. } => Type::NUMERIC_ARRAY,
+                SqlType::Real => Type::FLOAT4_ARRAY,
+                SqlType::DoublePrecision => Type::FLOAT8_ARRAY,
+                SqlType::Timestamptz => Type::TIMESTAMPTZ_ARRAY,
+                SqlType::Date => Type::DATE_ARRAY,
+                SqlType::Jsonb => Type::JSONB_ARRAY,
+                SqlType::Bytea => Type::BYTEA_ARRAY,
+                // Not stored (no `ColumnType` builds one); PostgreSQL
+                // itself names every array type by its element's.
+                SqlType::Array(_) => Type::ANYARRAY,
+            },
+        }
+    }
+
+    /// The element type of an array type, `None` for other types.
+    pub fn element(&self) -> Option<&'static SqlType> {
+        match self {
+            SqlType::Array(element) => Some(element),
+            _ => None,
         }
     }
 }

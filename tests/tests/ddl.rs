@@ -26,7 +26,8 @@ fn udt_name(t: SqlType) -> &'static str {
         SqlType::Timestamptz => "timestamptz",
         SqlType::Date => "date",
         SqlType::Jsonb => "jsonb",
-        SqlType::TextArray => "_text",
+        SqlType::Array(SqlType::Text) => "_text",
+        SqlType::Array(SqlType::Integer) => "_int4",
         SqlType::Bytea => "bytea",
         other => panic!("no catalog name written for {other:?}"),
     }

@@ -105,6 +105,33 @@ pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
             }
         }
 
+        impl ::core::convert::From<#ident> for #p::sea_query::Value {
+            fn from(value: #ident) -> Self {
+                #p::enum_value(::ordinance::DbEnum::as_str(&value))
+            }
+        }
+
+        impl #p::sea_query::Nullable for #ident {
+            fn null() -> #p::sea_query::Value {
+                #p::enum_value_null()
+            }
+        }
+
+        impl #p::sea_query::ValueType for #ident {
+            fn try_from(value: #p::sea_query::Value) -> ::core::result::Result<Self, #p::sea_query::ValueTypeErr> {
+                #p::enum_from_value(value)
+            }
+            fn type_name() -> ::std::string::String {
+                ::std::string::String::from(::core::stringify!(#ident))
+            }
+            fn array_type() -> #p::sea_query::ArrayType {
+                #p::sea_query::ArrayType::String
+            }
+            fn column_type() -> #p::sea_query::ColumnType {
+                #p::sea_query::ColumnType::Text
+            }
+        }
+
         impl #p::ColumnType for #ident {
             const SQL_TYPE: #p::SqlType = #p::SqlType::Text;
             const ALLOWED_VALUES: &'static [&'static str] = <#ident as ::ordinance::DbEnum>::VALUES;

@@ -43,7 +43,12 @@ fn column(f: &Field<'_>, tenant: bool, assertions: &mut Vec<TokenStream>) -> Tok
                 }
                 None => quote!(::core::option::Option::None),
             };
-            quote!(#p::SqlType::Numeric { precision: ::core::option::Option::Some(#prec), scale: #scale })
+            let numeric = quote!(#p::SqlType::Numeric { precision: ::core::option::Option::Some(#prec), scale: #scale });
+            if f.col.element.is_some() {
+                quote!(#p::SqlType::Array(&#numeric))
+            } else {
+                numeric
+            }
         }
         _ => quote_spanned!(ty.span()=> <#ty as #p::ColumnType>::SQL_TYPE),
     };
@@ -318,6 +323,7 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let key_ident = format_ident!("{}Key", cont.ident);
+    let check = check_values(cont, quote!(Self));
     quote! {
         type New = #new_ident;
         type Key = #key_ident;
@@ -336,6 +342,43 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
         }
         fn bind_business<'a>(&'a self, out: &mut ::ordinance::Params<'a>) {
             out.extend_from_slice(&[#(&self.#business as ::ordinance::SqlParam<'_>),*]);
+        }
+        #check
+    }
+}
+
+/// `check_values` for the business fields whose columns have limits
+/// (`precision`, `max_len`); nothing when none has, so the trait's no-op
+/// stays.
+fn check_values(cont: &Container<'_>, entity: TokenStream) -> TokenStream {
+    let p = quote!(::ordinance::__private);
+    let checks: Vec<TokenStream> = cont
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !cont.is_maintained(&f.column))
+        .filter(|(_, f)| f.attrs.precision.is_some() || f.attrs.max_len.is_some())
+        .map(|(i, f)| {
+            let ident = f.ident;
+            let schema = quote!(<#entity as ::ordinance::Entity>::SCHEMA);
+            if f.col.nullable {
+                quote! {
+                    if let ::core::option::Option::Some(value) = &self.#ident {
+                        #p::check_field(value, #schema, #i)?;
+                    }
+                }
+            } else {
+                quote!(#p::check_field(&self.#ident, #schema, #i)?;)
+            }
+        })
+        .collect();
+    if checks.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        fn check_values(&self) -> #p::Result<()> {
+            #(#checks)*
+            ::core::result::Result::Ok(())
         }
     }
 }
@@ -396,6 +439,7 @@ pub(super) fn new_struct(
         quote!(#(#[doc = #doc])* #fvis #fident: #ty)
     });
     let idents = business_fields(cont).map(|f| f.ident);
+    let check = check_values(cont, quote!(#ident));
     let imp = with_impl.then(|| {
         quote! {
             impl ::ordinance::NewEntity for #new_ident {
@@ -403,6 +447,7 @@ pub(super) fn new_struct(
                 fn bind_business<'a>(&'a self, out: &mut ::ordinance::Params<'a>) {
                     out.extend_from_slice(&[#(&self.#idents as ::ordinance::SqlParam<'_>),*]);
                 }
+                #check
             }
         }
     });

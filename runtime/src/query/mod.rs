@@ -444,38 +444,128 @@ pub fn bind_values(values: sea_query::Values) -> crate::Result<Vec<(BoxedParam, 
                 ),
                 V::Uuid(x) => (Box::new(x), Type::UUID),
                 V::Decimal(x) => (Box::new(x), Type::NUMERIC),
-                V::Array(sea_query::ArrayType::String, items) => {
-                    let items = items
-                        .map(|items| {
-                            items
-                                .into_iter()
-                                .map(|item| match item {
-                                    V::String(s) => Ok(s),
-                                    other => {
-                                        Err(unsupported(&format!("{other:?} in a text array")))
-                                    }
-                                })
-                                .collect::<crate::Result<Vec<Option<String>>>>()
-                        })
-                        .transpose()?;
-                    (Box::new(items), Type::TEXT_ARRAY)
-                }
+                V::Array(ty, items) => bind_array(ty, items.map(|items| *items))?,
                 V::ChronoDateTime(_) => {
                     return Err(unsupported(
                         "a timestamp without a time zone (use DateTime<Utc>)",
                     ))
                 }
-                other => return Err(unsupported(&format!("{other:?}"))),
+                other => return Err(unsupported(&value_kind(&other))),
             })
         })
         .collect()
+}
+
+/// A sea-query array as one parameter, at the array type of its elements:
+/// `ArrayType::Int` as `INTEGER[]`, and so on; a NULL element stays NULL.
+fn bind_array(
+    ty: sea_query::ArrayType,
+    items: Option<Vec<sea_query::Value>>,
+) -> crate::Result<(BoxedParam, Type)> {
+    use sea_query::{ArrayType as A, Value as V};
+    // Each element must be of the array's type (sea-query builds them so).
+    macro_rules! elements {
+        ($variant:ident, $wire:expr) => {{
+            let items = items
+                .map(|items| {
+                    items
+                        .into_iter()
+                        .map(|item| match item {
+                            V::$variant(x) => Ok(x),
+                            other => Err(crate::Error::UnsupportedValue(format!(
+                                "{} in an array of {}",
+                                value_kind(&other),
+                                stringify!($variant)
+                            ))),
+                        })
+                        .collect::<crate::Result<Vec<_>>>()
+                })
+                .transpose()?;
+            (Box::new(items) as BoxedParam, $wire)
+        }};
+    }
+    Ok(match ty {
+        A::Bool => elements!(Bool, Type::BOOL_ARRAY),
+        A::SmallInt => elements!(SmallInt, Type::INT2_ARRAY),
+        A::Int => elements!(Int, Type::INT4_ARRAY),
+        A::BigInt => elements!(BigInt, Type::INT8_ARRAY),
+        A::String => elements!(String, Type::TEXT_ARRAY),
+        A::Uuid => elements!(Uuid, Type::UUID_ARRAY),
+        A::Decimal => elements!(Decimal, Type::NUMERIC_ARRAY),
+        A::ChronoDate => elements!(ChronoDate, Type::DATE_ARRAY),
+        A::ChronoDateTimeUtc => elements!(ChronoDateTimeUtc, Type::TIMESTAMPTZ_ARRAY),
+        other => {
+            return Err(crate::Error::UnsupportedValue(format!(
+                "an array of {other:?}"
+            )))
+        }
+    })
+}
+
+/// What kind of value this is, never the value itself (values stay out of
+/// errors).
+fn value_kind(value: &sea_query::Value) -> String {
+    let debug = format!("{value:?}");
+    debug
+        .split(['(', ' '])
+        .next()
+        .unwrap_or("a value")
+        .to_owned()
+}
+
+/// An array column's value, read back as a sea-query array of its
+/// element type.
+fn query_array(
+    element: &SqlType,
+    wire: &Type,
+    raw: Option<&[u8]>,
+) -> crate::Result<sea_query::Value> {
+    use sea_query::{ArrayType as A, Value as V};
+    use tokio_postgres::types::FromSql;
+    fn read<'a, T: FromSql<'a>>(
+        wire: &Type,
+        raw: Option<&'a [u8]>,
+    ) -> crate::Result<Option<Vec<Option<T>>>> {
+        raw.map(|raw| Vec::<Option<T>>::from_sql(wire, raw))
+            .transpose()
+            .map_err(|e| crate::Error::UnsupportedValue(format!("a {wire} value: {e}")))
+    }
+    macro_rules! array {
+        ($t:ty, $array:ident, $variant:ident) => {
+            V::Array(
+                A::$array,
+                read::<$t>(wire, raw)?
+                    .map(|items| Box::new(items.into_iter().map(V::$variant).collect())),
+            )
+        };
+    }
+    Ok(match element {
+        SqlType::Text => array!(String, String, String),
+        SqlType::Boolean => array!(bool, Bool, Bool),
+        SqlType::SmallInt => array!(i16, SmallInt, SmallInt),
+        SqlType::Integer => array!(i32, Int, Int),
+        SqlType::BigInt => array!(i64, BigInt, BigInt),
+        SqlType::Uuid => array!(uuid::Uuid, Uuid, Uuid),
+        SqlType::Numeric { .. } => array!(rust_decimal::Decimal, Decimal, Decimal),
+        SqlType::Date => array!(chrono::NaiveDate, ChronoDate, ChronoDate),
+        SqlType::Timestamptz => array!(
+            chrono::DateTime<chrono::Utc>,
+            ChronoDateTimeUtc,
+            ChronoDateTimeUtc
+        ),
+        other => {
+            return Err(crate::Error::UnsupportedValue(format!(
+                "an array of {other} in a builder"
+            )))
+        }
+    })
 }
 
 /// The value of one column as sea-query holds it: the parameter is encoded
 /// at the column's wire type and read back as the matching Rust type, so any
 /// storable type (a `DbEnum`, `Json<T>`, a newtype) becomes a plain value.
 fn query_value(value: SqlParam<'_>, sql_type: SqlType) -> crate::Result<sea_query::Value> {
-    use sea_query::{ArrayType, Value as V};
+    use sea_query::Value as V;
     use tokio_postgres::types::{FromSql, IsNull};
 
     let wire = sql_type.wire_type();
@@ -506,11 +596,7 @@ fn query_value(value: SqlParam<'_>, sql_type: SqlType) -> crate::Result<sea_quer
         SqlType::Date => V::ChronoDate(read(&wire, raw)?),
         SqlType::Jsonb => V::Json(read::<serde_json::Value>(&wire, raw)?.map(Box::new)),
         SqlType::Bytea => V::Bytes(read(&wire, raw)?),
-        SqlType::TextArray => V::Array(
-            ArrayType::String,
-            read::<Vec<Option<String>>>(&wire, raw)?
-                .map(|items| Box::new(items.into_iter().map(V::String).collect())),
-        ),
+        SqlType::Array(element) => query_array(element, &wire, raw)?,
     })
 }
 
@@ -533,9 +619,47 @@ pub(crate) fn caller_sets<C: sea_query::Iden>(
                     ),
                 });
             }
+            if let (Expr::Value(value), Some(position)) = (
+                &value,
+                schema.columns.iter().position(|c| c.name == name),
+            ) {
+                check_query_value(schema, position, value)?;
+            }
             Ok((Alias::new(name), value))
         })
         .collect()
+}
+
+/// A caller's value for column `position` against the column's limits
+/// (`NUMERIC(p,s)`, `max_len`), as an entity's own values are checked.
+fn check_query_value(
+    schema: &'static TableSchema,
+    position: usize,
+    value: &sea_query::Value,
+) -> crate::Result<()> {
+    use crate::column_type::{decimal_fits, text_fits};
+    use sea_query::Value as V;
+    let Some(limits) = crate::ValueLimits::of(schema, position) else {
+        return Ok(());
+    };
+    let fits = |value: &V, sql_type: &SqlType| match value {
+        V::Decimal(Some(d)) => decimal_fits(d, sql_type),
+        V::String(Some(s)) => text_fits(s, limits.max_len),
+        _ => Ok(()),
+    };
+    let result = match (value, limits.sql_type.element()) {
+        (V::Array(_, Some(items)), Some(element)) => {
+            items.iter().enumerate().try_for_each(|(i, item)| {
+                fits(item, element).map_err(|reason| format!("element {}: {reason}", i + 1))
+            })
+        }
+        (value, _) => fits(value, &limits.sql_type),
+    };
+    result.map_err(|reason| crate::Error::ValueDoesNotFit {
+        table: schema.name,
+        column: schema.columns[position].name,
+        reason,
+    })
 }
 
 /// What every write of a row sets besides the caller's columns:
@@ -616,6 +740,7 @@ pub fn insert<'n, N: NewEntity + 'n>(
     let mut width = 0;
     let mut rows_seen = 0;
     for (id, row) in rows {
+        row.check_values()?;
         let mut values: Vec<Expr> = vec![sea_query::Value::Uuid(Some(id)).into()];
         values.extend(
             business_query_values(schema, row.business_values())?
@@ -642,6 +767,7 @@ pub fn insert<'n, N: NewEntity + 'n>(
 /// NULL`, returning every column: [`Statements::update`] as a builder, for
 /// adding conditions.
 pub fn update<E: Entity>(entity: &E) -> crate::Result<sea_query::UpdateStatement> {
+    entity.check_values()?;
     let sets = business_query_values(E::SCHEMA, entity.business_values())?;
     Ok(guarded::<E>(entity, sets, true))
 }

@@ -175,6 +175,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         id: Uuid,
         new: &N,
     ) -> Result<N::Entity> {
+        new.check_values()?;
         let mut params = Params::new();
         params.push(&id);
         new.bind_business(&mut params);
@@ -526,6 +527,7 @@ impl<'e, X: Executor> Repo<'e, X> {
             params.push(v);
         }
         if business {
+            entity.check_values()?;
             entity.bind_business(&mut params);
         }
         let row = self

@@ -68,6 +68,7 @@ impl<X: Executor> Repo<'_, X> {
             setting: "upsert_if_version",
             reason: format!("\"{}\" has no version column to compare", schema.name),
         })?;
+        new.check_values()?;
         let id = Uuid::now_v7();
         let mut params = Params::new();
         params.push(&id);

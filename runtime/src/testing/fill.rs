@@ -181,7 +181,13 @@ fn value(table: &TableSchema, column: &Column) -> String {
         SqlType::Timestamptz => "now() - make_interval(secs => g.i)".to_owned(),
         SqlType::Date => "current_date - (g.i % 3650)".to_owned(),
         SqlType::Jsonb => "jsonb_build_object('n', g.i)".to_owned(),
-        SqlType::TextArray => format!("ARRAY[{seed}]"),
+        SqlType::Array(element) => {
+            let one = Column {
+                sql_type: *element,
+                ..*column
+            };
+            format!("ARRAY[{}]", value(table, &one))
+        }
         SqlType::Bytea => format!("decode({seed}, 'hex')"),
     }
 }

@@ -4,7 +4,7 @@ use ordinance::prelude::*;
 #[derive(Entity)]
 pub struct User {
     pub id: Uuid,
-    pub scores: Vec<i32>,
+    pub scores: std::collections::HashSet<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,

@@ -1,0 +1,571 @@
+//! Values as users write them, on a real PostgreSQL: enums wherever
+//! sea-query takes a value, array columns of every scalar type (with and
+//! without NULL elements) through every path, and money that is refused
+//! rather than silently rounded.
+
+use ordinance::deps::sea_query::{Expr, ExprTrait, Query};
+use ordinance::migrate::{check_drift, generate, Drift, Migrations, Permissions};
+use ordinance::page::Pager;
+use ordinance::prelude::*;
+use ordinance::repo::Repo;
+use ordinance::testing::TestDatabase;
+use ordinance::Error;
+use std::str::FromStr;
+
+#[derive(DbEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketStatus {
+    Open,
+    InReview,
+    Closed,
+}
+
+/// Support tickets.
+#[derive(Entity, Debug, Clone)]
+#[entity(keyset(status, created_at desc, id desc))]
+pub struct Ticket {
+    pub id: Uuid,
+    #[column(max_len = 80)]
+    pub title: String,
+    pub status: TicketStatus,
+    pub previous_status: Option<TicketStatus>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn ticket(title: &str, status: TicketStatus) -> NewTicket {
+    NewTicket {
+        title: title.into(),
+        status,
+        previous_status: None,
+    }
+}
+
+#[tokio::test]
+async fn enums_are_values_in_filters_lists_updates_and_pages() {
+    let db = TestDatabase::with_entities(&[Ticket::SCHEMA])
+        .await
+        .expect("db");
+    let mut client = db.connect().await.expect("connect");
+    let statuses = [
+        TicketStatus::Open,
+        TicketStatus::InReview,
+        TicketStatus::Closed,
+    ];
+    let rows: Vec<NewTicket> = (0..30)
+        .map(|i| ticket(&format!("t{i}"), statuses[i % 3]))
+        .collect();
+    ordinance::batch::insert_many_count(&mut client, &rows)
+        .await
+        .expect("rows");
+    let repo = Repo::new(&client);
+
+    // Equality, as the guidelines write it.
+    let mut select = ordinance::query::live::<Ticket>();
+    select.and_where(Expr::col(TicketColumn::Status).eq(TicketStatus::InReview));
+    let in_review = repo.list::<Ticket>(&select).await.expect("eq");
+    assert_eq!(in_review.len(), 10);
+    assert!(in_review.iter().all(|t| t.status == TicketStatus::InReview));
+
+    // An IN list.
+    let mut select = ordinance::query::live::<Ticket>();
+    select.and_where(
+        Expr::col(TicketColumn::Status).is_in([TicketStatus::Open, TicketStatus::Closed]),
+    );
+    assert_eq!(repo.list::<Ticket>(&select).await.expect("in").len(), 20);
+
+    // NULL through `Option<E>`.
+    let mut select = ordinance::query::live::<Ticket>();
+    select.and_where(Expr::col(TicketColumn::PreviousStatus).eq(Option::<TicketStatus>::None));
+    assert!(repo.list::<Ticket>(&select).await.expect("null").is_empty());
+
+    // An update setting enums, through the bulk path (caller's `SET`).
+    let progress = ordinance::bulk::Bulk::<Ticket>::new()
+        .filter(Expr::col(TicketColumn::Status).eq(TicketStatus::Open))
+        .update(
+            &client,
+            vec![
+                (TicketColumn::Status, Expr::val(TicketStatus::Closed)),
+                (
+                    TicketColumn::PreviousStatus,
+                    Expr::val(Some(TicketStatus::Open)),
+                ),
+            ],
+        )
+        .await
+        .expect("bulk update");
+    assert_eq!(progress.rows, 10);
+    let mut select = ordinance::query::live::<Ticket>();
+    select.and_where(Expr::col(TicketColumn::PreviousStatus).eq(TicketStatus::Open));
+    let moved = repo.list::<Ticket>(&select).await.expect("moved");
+    assert_eq!(moved.len(), 10);
+    assert!(moved.iter().all(|t| t.status == TicketStatus::Closed));
+
+    // A hand-built update: the value is bound as text, like the column.
+    let mut update = Query::update();
+    update
+        .table(ordinance::query::table_ref(Ticket::SCHEMA))
+        .value(TicketColumn::Status, TicketStatus::Open)
+        .and_where(Expr::col(TicketColumn::Title).eq("t1"));
+    let (sql, values) = update.build(ordinance::deps::sea_query::PostgresQueryBuilder);
+    assert!(!sql.contains("open"), "the value is bound: {sql}");
+    let bound = ordinance::query::bind_values(values).expect("bind");
+    assert_eq!(bound[0].1, tokio_postgres::types::Type::TEXT);
+    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        bound.iter().map(|(v, _)| &**v as _).collect();
+    assert_eq!(client.execute(&sql, &params).await.expect("update"), 1);
+
+    // Keyset pages led by the enum column, filtered by an enum: the
+    // boundary of each page carries the enum value.
+    let pager = Pager::<Ticket>::new()
+        .expect("pager")
+        .size(4)
+        .expect("size")
+        .filter(Expr::col(TicketColumn::Status).is_in([TicketStatus::Closed, TicketStatus::Open]));
+    let mut page = repo.first_page(&pager).await.expect("first");
+    let mut seen = Vec::new();
+    loop {
+        seen.extend(page.items.iter().map(|t| (t.status, t.id)));
+        match page.next.clone() {
+            Some(cursor) => page = repo.page_at(&pager, &cursor).await.expect("next"),
+            None => break,
+        }
+    }
+    // 20, and "t1", moved from in review to open by the update above.
+    assert_eq!(seen.len(), 21);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    assert_eq!(
+        seen.iter().map(|s| s.0).collect::<Vec<_>>(),
+        sorted.iter().map(|s| s.0).collect::<Vec<_>>(),
+        "ordered by status first"
+    );
+    let distinct: std::collections::HashSet<_> = seen.iter().map(|s| s.1).collect();
+    assert_eq!(distinct.len(), 21, "no row twice");
+}
+
+/// Readings of a sensor: one array column of each storable element type.
+// Clippy's `duplicated_attributes` reads the repeated `using = "gin"` of
+// two indexes as one attribute given twice.
+#[allow(clippy::duplicated_attributes)]
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(index(scores, using = "gin"), index(owners, using = "gin"))]
+pub struct Reading {
+    pub id: Uuid,
+    pub small: Vec<i16>,
+    pub scores: Vec<i32>,
+    pub counters: Vec<i64>,
+    pub owners: Vec<Uuid>,
+    #[column(precision = 10, scale = 2)]
+    pub amounts: Vec<Decimal>,
+    pub days: Vec<NaiveDate>,
+    pub instants: Vec<DateTime<Utc>>,
+    pub gaps: Vec<Option<i32>>,
+    pub labels: Option<Vec<String>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).expect("decimal")
+}
+
+fn reading(i: i32) -> NewReading {
+    NewReading {
+        small: vec![i as i16, -1],
+        scores: vec![i, i + 1, i + 2],
+        counters: vec![i64::from(i) * 10_000_000_000],
+        owners: vec![Uuid::from_u128(i as u128)],
+        amounts: vec![dec("12.50"), dec("-0.01")],
+        days: vec![NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")],
+        instants: vec![DateTime::from_timestamp(1_700_000_000 + i64::from(i), 0).expect("time")],
+        gaps: vec![Some(i), None, Some(-i)],
+        labels: (i % 2 == 0).then(|| vec!["even".to_owned()]),
+    }
+}
+
+fn same_values(stored: &Reading, new: &NewReading) {
+    assert_eq!(stored.small, new.small);
+    assert_eq!(stored.scores, new.scores);
+    assert_eq!(stored.counters, new.counters);
+    assert_eq!(stored.owners, new.owners);
+    assert_eq!(stored.amounts, new.amounts);
+    assert_eq!(stored.days, new.days);
+    assert_eq!(stored.instants, new.instants);
+    assert_eq!(stored.gaps, new.gaps);
+    assert_eq!(stored.labels, new.labels);
+}
+
+#[test]
+fn array_columns_are_typed_and_empty_by_default() {
+    let ddl = ordinance::ddl::create_table(Reading::SCHEMA);
+    for line in [
+        "\"small\" SMALLINT[] NOT NULL DEFAULT '{}'",
+        "\"scores\" INTEGER[] NOT NULL DEFAULT '{}'",
+        "\"counters\" BIGINT[] NOT NULL DEFAULT '{}'",
+        "\"owners\" UUID[] NOT NULL DEFAULT '{}'",
+        "\"amounts\" NUMERIC(10,2)[] NOT NULL DEFAULT '{}'",
+        "\"days\" DATE[] NOT NULL DEFAULT '{}'",
+        "\"instants\" TIMESTAMPTZ[] NOT NULL DEFAULT '{}'",
+        "\"gaps\" INTEGER[] NOT NULL DEFAULT '{}'",
+        "\"labels\" TEXT[],",
+    ] {
+        assert!(ddl.contains(line), "missing {line} in\n{ddl}");
+    }
+    for index in ["scores", "owners"] {
+        let gin = format!(
+            "CREATE INDEX \"idx_readings_{index}\" ON \"readings\" USING gin (\"{index}\") WHERE \"deleted_at\" IS NULL;"
+        );
+        assert!(ddl.contains(&gin), "missing {gin} in\n{ddl}");
+    }
+}
+
+#[tokio::test]
+async fn array_columns_round_trip_through_every_path() {
+    let db = TestDatabase::with_entities(&[Reading::SCHEMA])
+        .await
+        .expect("db");
+    let mut client = db.connect().await.expect("connect");
+
+    // Single insert and get.
+    let repo = Repo::new(&client);
+    let new = reading(1);
+    let stored = repo.insert(&new).await.expect("insert");
+    same_values(&stored, &new);
+    let got: Reading = repo.get(stored.id).await.expect("get");
+    assert_eq!(got, stored);
+
+    // Update.
+    let mut changed = got.clone();
+    changed.scores.push(99);
+    changed.gaps = vec![None];
+    changed.labels = None;
+    let updated = repo.update(&changed).await.expect("update");
+    assert_eq!(updated.scores, [1, 2, 3, 99]);
+    assert_eq!(updated.gaps, [None]);
+    assert_eq!(updated.labels, None);
+
+    // Batches: binary COPY, with and without reading back.
+    let rows: Vec<NewReading> = (2..500).map(reading).collect();
+    let stored = ordinance::batch::insert_many(&mut client, &rows)
+        .await
+        .expect("insert_many");
+    for (s, n) in stored.iter().zip(&rows) {
+        same_values(s, n);
+    }
+    let more: Vec<NewReading> = (500..2_000).map(reading).collect();
+    assert_eq!(
+        ordinance::batch::insert_many_count(&mut client, &more)
+            .await
+            .expect("count"),
+        1_500
+    );
+
+    // Builders: the sea-query insert binds each array at its type.
+    let built = reading(7_000);
+    let insert = ordinance::query::insert([(Uuid::now_v7(), &built)]).expect("builder");
+    let (sql, values) = insert.build(ordinance::deps::sea_query::PostgresQueryBuilder);
+    let bound = ordinance::query::bind_values(values).expect("bind");
+    let types: Vec<_> = bound.iter().map(|(_, t)| t.clone()).collect();
+    use tokio_postgres::types::Type;
+    assert_eq!(
+        &types[1..],
+        [
+            Type::INT2_ARRAY,
+            Type::INT4_ARRAY,
+            Type::INT8_ARRAY,
+            Type::UUID_ARRAY,
+            Type::NUMERIC_ARRAY,
+            Type::DATE_ARRAY,
+            Type::TIMESTAMPTZ_ARRAY,
+            Type::INT4_ARRAY,
+            Type::TEXT_ARRAY,
+        ]
+    );
+    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        bound.iter().map(|(v, _)| &**v as _).collect();
+    let row = client.query_one(&sql, &params).await.expect("built insert");
+    let from_builder = Reading::from_row(&row).expect("decode");
+    same_values(&from_builder, &built);
+
+    // Array filters built with sea-query: containment uses the GIN index.
+    let repo = Repo::new(&client);
+    let mut select = ordinance::query::live::<Reading>();
+    select.and_where(Expr::col(ReadingColumn::Scores).binary(
+        ordinance::deps::sea_query::extension::postgres::PgBinOper::Contains,
+        Expr::val(vec![1500_i32, 1502]),
+    ));
+    let found = repo.list::<Reading>(&select).await.expect("contains");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].scores, [1500, 1501, 1502]);
+
+    client
+        .batch_execute("ANALYZE readings; SET enable_seqscan = off")
+        .await
+        .expect("settings");
+    let plan: Vec<String> = client
+        .query(
+            "EXPLAIN SELECT id FROM readings WHERE scores @> ARRAY[1500, 1502] AND deleted_at IS NULL",
+            &[],
+        )
+        .await
+        .expect("explain")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        plan.iter().any(|l| l.contains("idx_readings_scores")),
+        "{plan:#?}"
+    );
+}
+
+/// A `Vec<i32>` cannot read an array holding NULL: a typed decode error
+/// naming the column, where `Vec<Option<i32>>` reads it.
+#[tokio::test]
+async fn a_null_element_is_a_decode_error_for_a_vec_without_options() {
+    let db = TestDatabase::with_entities(&[Reading::SCHEMA])
+        .await
+        .expect("db");
+    let client = db.connect().await.expect("connect");
+    let repo = Repo::new(&client);
+    let stored = repo.insert(&reading(3)).await.expect("insert");
+    client
+        .execute(
+            "UPDATE readings SET scores = ARRAY[1, NULL] WHERE id = $1",
+            &[&stored.id],
+        )
+        .await
+        .expect("null element");
+    let err = repo.get::<Reading>(stored.id).await.expect_err("no NULLs");
+    assert!(
+        matches!(
+            &err,
+            Error::Decode {
+                column: "scores",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn array_columns_migrate_and_stay_in_sync() {
+    let dir = std::env::temp_dir().join(format!("ordinance-arrays-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    generate(&[Reading::SCHEMA], &dir, "readings", Permissions::default())
+        .await
+        .expect("generate");
+    let db = TestDatabase::create().await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    Migrations::load(&dir)
+        .expect("load")
+        .contract(&mut client)
+        .await
+        .expect("applied");
+    assert_eq!(
+        check_drift(&[Reading::SCHEMA], &dir, None, Permissions::default())
+            .await
+            .expect("drift"),
+        Drift::UpToDate
+    );
+    let repo = Repo::new(&client);
+    let new = reading(5);
+    same_values(&repo.insert(&new).await.expect("insert"), &new);
+    ordinance_tests::discard_migrations(&dir);
+}
+
+/// Invoices: money at two places, text with a limit.
+#[derive(Entity, Debug, Clone)]
+#[entity(unique(number))]
+pub struct Invoice {
+    pub id: Uuid,
+    #[column(max_len = 12)]
+    pub number: String,
+    #[column(precision = 10, scale = 2)]
+    pub amount: Decimal,
+    #[column(precision = 10, scale = 2)]
+    pub discount: Option<Decimal>,
+    #[column(precision = 6, scale = 2)]
+    pub fees: Vec<Decimal>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn invoice(number: &str, amount: &str) -> NewInvoice {
+    NewInvoice {
+        number: number.into(),
+        amount: dec(amount),
+        discount: None,
+        fees: vec![],
+    }
+}
+
+fn refused(err: &Error, column: &str, says: &str) {
+    match err {
+        Error::ValueDoesNotFit {
+            table: "invoices",
+            column: c,
+            reason,
+        } if *c == column => {
+            assert!(reason.contains(says), "{reason}");
+            let shown = err.to_string();
+            assert!(shown.contains(&format!("\"{column}\"")), "{shown}");
+        }
+        other => panic!("expected {column} refused, got {other:?}"),
+    }
+}
+
+async fn invoices(client: &tokio_postgres::Client) -> i64 {
+    client
+        .query_one("SELECT count(*) FROM invoices", &[])
+        .await
+        .expect("count")
+        .get(0)
+}
+
+#[tokio::test]
+async fn money_that_would_be_rounded_is_refused_on_every_path() {
+    let db = TestDatabase::with_entities(&[Invoice::SCHEMA])
+        .await
+        .expect("db");
+    let mut client = db.connect().await.expect("connect");
+    let repo = Repo::new(&client);
+
+    // Values that fit are stored exactly: trailing zeros do not count.
+    let fits = NewInvoice {
+        discount: Some(dec("0.50")),
+        fees: vec![dec("1234.56"), dec("0.1")],
+        ..invoice("A-1", "99999999.99")
+    };
+    let stored = repo.insert(&fits).await.expect("fits");
+    assert_eq!(stored.amount, dec("99999999.99"));
+    assert_eq!(stored.fees, [dec("1234.56"), dec("0.10")]);
+    assert_eq!(
+        repo.insert(&invoice("A-2", "1.230"))
+            .await
+            .expect("1.230 is 1.23")
+            .amount,
+        dec("1.23")
+    );
+
+    // Single insert: too many fractional digits, too many whole digits,
+    // in an optional column and in an array element; text over max_len.
+    let err = repo.insert(&invoice("B-1", "1.23456")).await.unwrap_err();
+    refused(&err, "amount", "5 digits after the point");
+    assert!(err.to_string().contains("NUMERIC(10,2)"), "{err}");
+    assert!(!err.to_string().contains("1.23456"), "no value in: {err}");
+    let err = repo
+        .insert(&invoice("B-2", "100000000.00"))
+        .await
+        .unwrap_err();
+    refused(&err, "amount", "9 digits before the point");
+    let err = repo
+        .insert(&NewInvoice {
+            discount: Some(dec("0.001")),
+            ..invoice("B-3", "1")
+        })
+        .await
+        .unwrap_err();
+    refused(&err, "discount", "3 digits after the point");
+    let err = repo
+        .insert(&NewInvoice {
+            fees: vec![dec("1"), dec("10000.00")],
+            ..invoice("B-4", "1")
+        })
+        .await
+        .unwrap_err();
+    refused(&err, "fees", "element 2");
+    let err = repo
+        .insert(&invoice("ÄÄÄÄÄÄÄÄÄÄÄÄÄ", "1"))
+        .await
+        .unwrap_err();
+    refused(&err, "number", "13 characters");
+    // Twelve two-byte characters fit: the limit counts characters.
+    repo.insert(&invoice("ÄÄÄÄÄÄÄÄÄÄÄÄ", "1"))
+        .await
+        .expect("12 characters fit");
+    assert_eq!(invoices(&client).await, 3);
+
+    // Update.
+    let mut changed = stored.clone();
+    changed.amount = dec("5.005");
+    refused(
+        &repo.update(&changed).await.unwrap_err(),
+        "amount",
+        "3 digits",
+    );
+
+    // Upsert, single and batch.
+    let err = repo
+        .upsert(&invoice("A-1", "0.125"), InvoiceKey::Number)
+        .await
+        .unwrap_err();
+    refused(&err, "amount", "3 digits");
+    let err = ordinance::batch::upsert_many(
+        &mut client,
+        &[invoice("C-1", "1"), invoice("C-2", "0.125")],
+        InvoiceKey::Number,
+    )
+    .await
+    .unwrap_err();
+    refused(&err, "amount", "3 digits");
+
+    // Batches through COPY: the first row would fit, the second not;
+    // neither lands.
+    let batch = [invoice("D-1", "1"), invoice("D-2", "0.125")];
+    let err = ordinance::batch::insert_many(&mut client, &batch)
+        .await
+        .unwrap_err();
+    refused(&err, "amount", "3 digits");
+    let err = ordinance::batch::insert_many_count(&mut client, &batch)
+        .await
+        .unwrap_err();
+    refused(&err, "amount", "3 digits");
+    let err = ordinance::batch::copy_in(&client, &batch)
+        .await
+        .unwrap_err();
+    refused(&err, "amount", "3 digits");
+
+    // Builders: insert, update, upsert, and a caller's bulk `SET`.
+    let err = ordinance::query::insert([(Uuid::now_v7(), &invoice("E-1", "0.125"))]).unwrap_err();
+    refused(&err, "amount", "3 digits");
+    let err = ordinance::query::update(&changed).unwrap_err();
+    refused(&err, "amount", "3 digits");
+    let err = ordinance::query::upsert(
+        [(Uuid::now_v7(), &invoice("E-2", "0.125"))],
+        InvoiceKey::Number,
+    )
+    .unwrap_err();
+    refused(&err, "amount", "3 digits");
+    let err = ordinance::bulk::Bulk::<Invoice>::new()
+        .update(
+            &client,
+            vec![(InvoiceColumn::Amount, Expr::val(dec("0.125")))],
+        )
+        .await
+        .unwrap_err();
+    refused(&err, "amount", "3 digits");
+    let err = ordinance::bulk::Bulk::<Invoice>::new()
+        .update(
+            &client,
+            vec![(InvoiceColumn::Number, Expr::val("x".repeat(13)))],
+        )
+        .await
+        .unwrap_err();
+    refused(&err, "number", "13 characters");
+
+    // Nothing of the refused writes reached the table.
+    assert_eq!(invoices(&client).await, 3);
+    let amount: Decimal = client
+        .query_one("SELECT amount FROM invoices WHERE id = $1", &[&stored.id])
+        .await
+        .expect("stored")
+        .get(0);
+    assert_eq!(amount, dec("99999999.99"));
+}

@@ -90,13 +90,36 @@ pub(crate) struct Waiver {
 }
 
 /// One column of an index or keyset order: `created_at`, `created_at desc`,
-/// or `lower(email)`.
+/// `lower(email)`, or a JSONB field `json(settings, "max_tokens") as i32`.
 pub(crate) struct KeyColumn {
     pub(crate) ident: Ident,
     pub(crate) descending: bool,
     /// `lower(...)` around the column.
     pub(crate) lower: Option<Ident>,
+    /// `json(column, "key", ...) [as type]`: a field of a JSONB column.
+    pub(crate) json: Option<JsonKey>,
 }
+
+/// The field of `json(column, "key", ...) [as type]`.
+pub(crate) struct JsonKey {
+    /// The keys from the column to the field.
+    pub(crate) path: Vec<String>,
+    /// The Rust type after `as` (`i32`), or `None` for text.
+    pub(crate) as_type: Option<Ident>,
+    /// The whole `json(...) as ...`, for errors.
+    pub(crate) tokens: TokenStream,
+}
+
+/// The Rust types a JSONB field can be read as in an index, and the
+/// PostgreSQL type each casts to.
+pub(crate) const JSON_FIELD_TYPES: &[(&str, &str)] = &[
+    ("String", "Text"),
+    ("i16", "SmallInt"),
+    ("i32", "Integer"),
+    ("i64", "BigInt"),
+    ("Decimal", "Numeric"),
+    ("bool", "Boolean"),
+];
 
 /// One condition of a partial index: `status = "active"`, `is_public` or
 /// `is_public = false`.
@@ -684,12 +707,15 @@ impl Parse for KeyItem {
                 let list = Punctuated::<PredicateItem, Token![,]>::parse_terminated(&content)?;
                 return Ok(KeyItem::Where(list.into_iter().collect()));
             }
+            if ident == "json" {
+                return parse_json_key(ident, &content, input);
+            }
             if ident != "lower" {
                 return Err(syn::Error::new_spanned(
                     &ident,
                     format_args!(
                         "`{ident}(...)` is not something an index can hold\n\
-                         help: index a column, `lower(column)`, or add `include(...)` or `where(...)`"
+                         help: index a column, `lower(column)`, `json(column, \"key\")`, or add `include(...)` or `where(...)`"
                     ),
                 ));
             }
@@ -702,6 +728,7 @@ impl Parse for KeyItem {
                 ident: column,
                 descending,
                 lower: Some(ident),
+                json: None,
             }));
         }
         let descending = parse_direction(input, &ident)?;
@@ -709,8 +736,82 @@ impl Parse for KeyItem {
             ident,
             descending,
             lower: None,
+            json: None,
         }))
     }
+}
+
+/// `json(column, "key", ...) [as type] [asc|desc]`, after `json`.
+fn parse_json_key(
+    json: Ident,
+    content: ParseStream<'_>,
+    input: ParseStream<'_>,
+) -> syn::Result<KeyItem> {
+    let example = "json(settings, \"max_tokens\") as i32";
+    let column: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+    let mut path = Vec::new();
+    let mut keys = TokenStream::new();
+    while !content.is_empty() {
+        content.parse::<Token![,]>()?;
+        if content.is_empty() {
+            break;
+        }
+        let key: LitStr = content.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format_args!("`json(...)` takes the column, then the keys as strings\nhelp: write `{example}`"),
+            )
+        })?;
+        key.to_tokens(&mut keys);
+        path.push(key.value());
+    }
+    if path.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &json,
+            format_args!(
+                "`json({column})` names no field\nhelp: give the keys to the field: `{example}`"
+            ),
+        ));
+    }
+    if let Some(empty) = path.iter().find(|k| k.is_empty()) {
+        return Err(syn::Error::new_spanned(
+            &keys,
+            format_args!("a JSON key cannot be empty ({empty:?})\nhelp: write `{example}`"),
+        ));
+    }
+    let mut tokens = quote::quote!(#json(#column, #keys));
+    let as_type = if input.peek(Token![as]) {
+        let as_token: Token![as] = input.parse()?;
+        let ty: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        if !JSON_FIELD_TYPES.iter().any(|(t, _)| ty == t) {
+            let list: Vec<String> = JSON_FIELD_TYPES
+                .iter()
+                .map(|(t, _)| format!("`{t}`"))
+                .collect();
+            return Err(syn::Error::new_spanned(
+                &ty,
+                format_args!(
+                    "a JSON field cannot be indexed as `{ty}`\nhelp: read it as one of {} (text when `as` is left out)",
+                    list.join(", ")
+                ),
+            ));
+        }
+        tokens.extend(quote::quote!(#as_token #ty));
+        Some(ty)
+    } else {
+        None
+    };
+    let descending = parse_direction(input, &column)?;
+    Ok(KeyItem::Column(KeyColumn {
+        ident: column,
+        descending,
+        lower: None,
+        json: Some(JsonKey {
+            path,
+            as_type,
+            tokens,
+        }),
+    }))
 }
 
 impl Parse for PredicateItem {

@@ -700,7 +700,12 @@ fn check_index_shapes(cx: &Ctxt, cont: &Container<'_>) {
             let extra = spec
                 .columns
                 .iter()
-                .find_map(|c| c.lower.as_ref().map(|l| l.to_token_stream()))
+                .find_map(|c| {
+                    c.lower
+                        .as_ref()
+                        .map(|l| l.to_token_stream())
+                        .or_else(|| c.json.as_ref().map(|j| j.tokens.clone()))
+                })
                 .or_else(|| spec.using.as_ref().map(|u| u.tokens.clone()))
                 .or_else(|| spec.include.first().map(|i| i.to_token_stream()))
                 .or_else(|| spec.predicate.first().map(|p| p.tokens.clone()));
@@ -730,6 +735,25 @@ fn check_index_shapes(cx: &Ctxt, cont: &Container<'_>) {
             let Some((_, f)) = cont.field_named(&c.ident) else {
                 continue;
             };
+            if let Some(json) = &c.json {
+                if !crate::pg_type::is_json(f.col.inner) {
+                    cx.error_with_help(
+                        &json.tokens,
+                        format_args!(
+                            "`json(...)` reads a field of a JSONB column, but \"{}\" is not JSON",
+                            f.column
+                        ),
+                        "declare the field as `serde_json::Value` or `Json<T>`, or index the column itself",
+                    );
+                }
+                if gin {
+                    cx.error_with_help(
+                        &json.tokens,
+                        "a GIN index keys on the whole document, not on one field",
+                        format_args!("index the field with a B-tree (remove `using = \"gin\"`), or the column with GIN: `{}`", c.ident),
+                    );
+                }
+            }
             if let Some(lower) = &c.lower {
                 if !f.col.is(Kind::Text) {
                     cx.error_with_help(
@@ -777,7 +801,7 @@ fn check_index_shapes(cx: &Ctxt, cont: &Container<'_>) {
             if spec
                 .columns
                 .iter()
-                .any(|c| c.ident == *inc && c.lower.is_none())
+                .any(|c| c.ident == *inc && c.lower.is_none() && c.json.is_none())
             {
                 cx.error_with_help(
                     inc,

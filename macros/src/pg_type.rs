@@ -110,6 +110,16 @@ pub(crate) fn classify(ty: &Type) -> ColumnTy<'_> {
     }
 }
 
+/// Whether the type is a JSON document (`serde_json::Value`, `Json<T>`):
+/// a `JSONB` column.
+pub(crate) fn is_json(ty: &Type) -> bool {
+    let ty = option_inner(ty).unwrap_or(ty);
+    last_segment(ty).is_some_and(|s| {
+        (s.ident == "Value" && s.arguments.is_none())
+            || (s.ident == "Json" && single_type_arg(s).is_some())
+    })
+}
+
 /// The `T` of `Vec<T>` when the vector is an array column (every `Vec`
 /// but `Vec<u8>`, which is `BYTEA`).
 pub(crate) fn array_element(ty: &Type) -> Option<&Type> {

@@ -54,8 +54,9 @@ pub(crate) struct IndexPlan {
     pub(crate) in_list: bool,
     /// (field index, descending)
     pub(crate) columns: Vec<(usize, bool)>,
-    /// Which of `columns` are indexed as `lower(column)`.
-    pub(crate) lower: Vec<bool>,
+    /// What each of `columns` is keyed on: the column, `lower(column)`, or
+    /// a JSONB field.
+    pub(crate) functions: Vec<KeyFn>,
     /// `USING gin`.
     pub(crate) gin: bool,
     /// `INCLUDE (...)`: field indexes.
@@ -73,8 +74,23 @@ impl IndexPlan {
     /// A plain B-tree over bare columns of every live row: what a keyset
     /// order can scan.
     pub(crate) fn is_plain(&self) -> bool {
-        !self.gin && self.predicate.is_empty() && !self.lower.iter().any(|l| *l)
+        !self.gin && self.predicate.is_empty() && self.functions.iter().all(|f| *f == KeyFn::Plain)
     }
+}
+
+/// What one index column keys on.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) enum KeyFn {
+    /// The column itself.
+    Plain,
+    /// `lower(column)`.
+    Lower,
+    /// A field of a JSONB column: its keys, and the `SqlType` variant it
+    /// is read as (`Text` unless cast).
+    Json {
+        path: Vec<String>,
+        as_type: &'static str,
+    },
 }
 
 pub(crate) struct KeysetPlan {
@@ -159,7 +175,7 @@ impl Plan {
                     words: vec![col.to_owned()],
                     in_list: false,
                     columns: vec![(i, false)],
-                    lower: vec![false],
+                    functions: vec![KeyFn::Plain],
                     gin: false,
                     include: Vec::new(),
                     predicate: Vec::new(),
@@ -263,19 +279,42 @@ impl Plan {
             debug_assert!(spec.kind == INDEX || unique || spec.kind == KEYSET);
             // Keyset orders may have gained `tenant_id` and `id`; they are
             // plain columns, never lowered.
-            let mut lower: Vec<bool> = spec.columns.iter().map(|c| c.lower.is_some()).collect();
-            lower.resize(columns.len(), false);
+            let mut functions: Vec<KeyFn> = spec
+                .columns
+                .iter()
+                .map(|c| match (&c.lower, &c.json) {
+                    (Some(_), _) => KeyFn::Lower,
+                    (None, Some(j)) => KeyFn::Json {
+                        path: j.path.clone(),
+                        as_type: j
+                            .as_type
+                            .as_ref()
+                            .and_then(|t| {
+                                crate::attr::JSON_FIELD_TYPES
+                                    .iter()
+                                    .find(|(rust, _)| t == rust)
+                            })
+                            .map_or("Text", |(_, sql)| sql),
+                    },
+                    (None, None) => KeyFn::Plain,
+                })
+                .collect();
+            functions.resize(columns.len(), KeyFn::Plain);
             // The generated name lists what is keyed (`lower_email`), then
             // the predicate's values (`idx_tickets_created_at_open`).
             let mut names: Vec<String> = columns
                 .iter()
-                .zip(&lower)
-                .map(|((i, _), l)| {
+                .zip(&functions)
+                .map(|((i, _), function)| {
                     let c = &cont.fields[*i].column;
-                    if *l {
-                        format!("lower_{c}")
-                    } else {
-                        c.clone()
+                    match function {
+                        KeyFn::Plain => c.clone(),
+                        KeyFn::Lower => format!("lower_{c}"),
+                        KeyFn::Json { path, .. } => {
+                            let keys: Vec<String> =
+                                path.iter().map(|k| naming::snake_case(k)).collect();
+                            format!("{c}_{}", keys.join("_"))
+                        }
                     }
                 })
                 .collect();
@@ -309,7 +348,7 @@ impl Plan {
                 words,
                 in_list: true,
                 columns,
-                lower,
+                functions,
                 gin,
                 include,
                 predicate,

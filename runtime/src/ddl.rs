@@ -37,7 +37,7 @@ use std::fmt::Write as _;
 use crate::error::{Error, Result};
 use crate::schema::{
     setting_uuid, Check, CheckKind, Column, Index, IndexColumn, IndexFunction, IndexMethod,
-    TableSchema, TENANT_SETTING, WAIVER_LINE,
+    SqlType, TableSchema, TENANT_SETTING, WAIVER_LINE,
 };
 
 /// A double-quoted SQL identifier.
@@ -307,11 +307,36 @@ pub(crate) fn index_column(c: &IndexColumn) -> String {
     s
 }
 
-/// What one index column keys on: `"email"` or `lower("email")`.
+/// What one index column keys on: `"email"`, `lower("email")` or a JSONB
+/// field (`("settings" ->> 'theme')`).
 pub(crate) fn index_key(c: &IndexColumn) -> String {
     match c.function {
         Some(IndexFunction::Lower) => format!("lower({})", quote_ident(c.name)),
+        Some(IndexFunction::JsonField { path, as_type }) => json_field(c.name, path, as_type),
         None => quote_ident(c.name),
+    }
+}
+
+/// A field of a JSONB column as one parenthesised expression: `("settings"
+/// ->> 'theme')` as text, `(("settings" -> 'limits' ->> 'max')::INTEGER)`
+/// cast. Index declarations and [`query::json`](crate::query::json) both
+/// render through it, so a filter on the field is the indexed expression
+/// and the planner can use the index. The keys are written into the text
+/// (the index needs constants); they come from the program, never from a
+/// request, and are quoted as literals.
+pub fn json_field(column: &str, path: &[&str], as_type: SqlType) -> String {
+    json_field_of(quote_ident(column), path, as_type)
+}
+
+/// [`json_field`] of any JSONB expression (a column, a parameter).
+pub(crate) fn json_field_of(mut sql: String, path: &[&str], as_type: SqlType) -> String {
+    for (i, key) in path.iter().enumerate() {
+        let arrow = if i + 1 == path.len() { "->>" } else { "->" };
+        let _ = write!(sql, " {arrow} {}", quote_literal(key));
+    }
+    match as_type {
+        SqlType::Text => format!("({sql})"),
+        other => format!("(({sql})::{})", other.sql()),
     }
 }
 

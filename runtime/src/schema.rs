@@ -375,6 +375,19 @@ pub struct IndexColumn {
 pub enum IndexFunction {
     /// `lower(column)`: case-insensitive lookups and uniqueness.
     Lower,
+    /// A field of a JSONB column (`json(settings, "theme")`), as text
+    /// (`("settings" ->> 'theme')`) or cast to a type
+    /// (`(("settings" ->> 'max_tokens')::INTEGER)`): the expression
+    /// [`query::json`](crate::query::json) builds, so filters on the field
+    /// use the index.
+    JsonField {
+        /// The keys from the column to the field (`["limits", "max"]` for
+        /// `"settings" -> 'limits' ->> 'max'`).
+        path: &'static [&'static str],
+        /// `Text`, or the type the text is cast to: `SmallInt`, `Integer`,
+        /// `BigInt`, `Numeric` or `Boolean`.
+        as_type: SqlType,
+    },
 }
 
 /// A convention rule waived on purpose, with the reason written in code.

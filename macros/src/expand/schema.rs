@@ -8,7 +8,7 @@ use crate::ast::{Container, Field};
 use crate::attr::{OnDelete, Waiver};
 use crate::naming;
 use crate::pg_type::Kind;
-use crate::plan::{CheckKind, Plan};
+use crate::plan::{CheckKind, KeyFn, Plan};
 use crate::symbol::{BACKFILL, DEFAULT};
 use crate::value;
 
@@ -97,14 +97,25 @@ fn column(f: &Field<'_>, tenant: bool, assertions: &mut Vec<TokenStream>) -> Tok
     }
 }
 
-fn index_columns(cont: &Container<'_>, cols: &[(usize, bool)], lower: &[bool]) -> TokenStream {
+fn index_columns(cont: &Container<'_>, cols: &[(usize, bool)], functions: &[KeyFn]) -> TokenStream {
     let p = quote!(::ordinance::__private);
     let items = cols.iter().enumerate().map(|(n, (i, desc))| {
         let name = &cont.fields[*i].column;
-        let function = if lower.get(n).copied().unwrap_or(false) {
-            quote!(::core::option::Option::Some(#p::IndexFunction::Lower))
-        } else {
-            quote!(::core::option::Option::None)
+        let function = match functions.get(n).unwrap_or(&KeyFn::Plain) {
+            KeyFn::Plain => quote!(::core::option::Option::None),
+            KeyFn::Lower => quote!(::core::option::Option::Some(#p::IndexFunction::Lower)),
+            KeyFn::Json { path, as_type } => {
+                let as_type = if *as_type == "Numeric" {
+                    quote!(#p::SqlType::Numeric { precision: ::core::option::Option::None, scale: ::core::option::Option::None })
+                } else {
+                    let variant = format_ident!("{}", as_type);
+                    quote!(#p::SqlType::#variant)
+                };
+                quote!(::core::option::Option::Some(#p::IndexFunction::JsonField {
+                    path: &[ #(#path),* ],
+                    as_type: #as_type,
+                }))
+            }
         };
         quote!(#p::IndexColumn { name: #name, descending: #desc, function: #function })
     });
@@ -191,7 +202,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
         .iter()
         .map(|ix| {
             let name = &ix.name;
-            let cols = index_columns(cont, &ix.columns, &ix.lower);
+            let cols = index_columns(cont, &ix.columns, &ix.functions);
             let unique = ix.unique;
             let live_only = ix.live_only;
             let method = if ix.gin {

@@ -46,6 +46,7 @@
 
 mod claim;
 mod fingerprint;
+pub mod json;
 mod lock;
 mod upsert;
 

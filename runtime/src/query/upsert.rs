@@ -98,6 +98,12 @@ impl UpsertStatements {
             .enumerate()
             .map(|(i, c)| match c.function {
                 Some(IndexFunction::Lower) => format!("{} = lower(${})", index_key(c), i + 1),
+                // The same field of the JSON document being upserted.
+                Some(IndexFunction::JsonField { path, as_type }) => format!(
+                    "{} = {}",
+                    index_key(c),
+                    crate::ddl::json_field_of(format!("${}::jsonb", i + 1), path, as_type)
+                ),
                 None => format!("{} = ${}", index_key(c), i + 1),
             })
             .chain(index_predicate(index))
@@ -177,6 +183,7 @@ pub fn upsert<'n, N: NewEntity + 'n>(
     let mut on_conflict = OnConflict::new();
     on_conflict.exprs(index.columns.iter().map(|c| match c.function {
         Some(IndexFunction::Lower) => Func::lower(Expr::col(Alias::new(c.name))).into(),
+        Some(IndexFunction::JsonField { .. }) => Expr::cust(index_key(c)),
         None => Expr::col(Alias::new(c.name)),
     }));
     if let Some(predicate) = index_predicate(index) {

@@ -1,0 +1,17 @@
+// Keyset orders page over plain columns.
+use ordinance::prelude::*;
+
+#[derive(Entity)]
+#[entity(keyset(json(configuration, "rank") as i32, id))]
+pub struct Agent {
+    pub id: Uuid,
+    #[column(max_len = 40)]
+    pub name: String,
+    pub configuration: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+fn main() {}

@@ -140,7 +140,10 @@ pub fn check(
 ///     ordinance::document::assert_up_to_date(&[Tag::SCHEMA], "DATABASE.md");
 /// }
 /// ```
-#[cfg(feature = "testing")]
+///
+/// *Requires the `testing` feature.*
+#[cfg(any(feature = "testing", doc))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub fn assert_up_to_date(schemas: &[&TableSchema], path: impl AsRef<std::path::Path>) {
     let path = path.as_ref();
     let write = std::env::var_os("ORDINANCE_BLESS").is_some_and(|v| v != "0");

@@ -47,6 +47,9 @@
 //! | [`Error`] | the one error type; its module docs map each SQLSTATE to a variant |
 
 #![warn(missing_docs)]
+// docs.rs (nightly, `--cfg docsrs`) badges each feature-gated item with
+// its feature; every build of the documentation shows them (`cfg(doc)`).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adopt;
 pub mod audit;
@@ -73,10 +76,20 @@ pub mod repo;
 mod row;
 pub mod schema;
 pub mod stats;
-#[cfg(feature = "testing")]
+#[cfg(any(feature = "testing", doc))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
+/// TLS connections with rustls: **requires the `tls` feature**
+/// (`ordinance = { version = "…", features = ["tls"] }`), which adds
+/// `tls::connector_from_pem` and friends for
+/// [`pool::Pool::connect_with_tls`]. This page stands in for the module in
+/// documentation built without the feature; build the documentation with
+/// `--features tls` (docs.rs builds every feature) to read it.
+#[cfg(all(doc, not(feature = "tls")))]
+pub mod tls {}
 
 pub use column_type::{ColumnType, DbEnum, Json, ValueLimits};
 pub use entity::{Entity, NewEntity, Params, SqlParam, UniqueKey};
@@ -111,6 +124,7 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | `index(a, b desc)` / `unique(a, b)` | a (unique) index over several columns; `name = "..."` inside overrides the generated name |
 /// | `index(a, where(status = "open"))`, `where(is_pinned)` | a partial index on an enum value (checked at compile time) or a boolean |
 /// | `unique(lower(email))` | an index on `lower(col)` of a text column |
+/// | `index(json(settings, "max_tokens") as i32)` | an index on a field of a JSONB column, as text (no `as`) or cast to `i16`, `i32`, `i64`, `Decimal` or `bool`; nested fields list their keys (`json(settings, "limits", "daily")`); [`query::json`] filters on the field use it |
 /// | `index(tags, using = "gin")`, `index(a, include(b))` | GIN for JSONB and arrays; covering `INCLUDE` columns |
 /// | `keyset(created_at desc, id desc)` | a keyset order, backed by an index; `id` is appended when absent |
 /// | `exempt(soft_delete = "why")` | waive a rule: `soft_delete`, `version`, `plural` |
@@ -121,22 +135,46 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | key | meaning |
 /// |---|---|
 /// | `name = "col"` | column name (default: the field name) |
-/// | `min_len = N`, `max_len = N` | text length checks |
+/// | `min_len = N`, `max_len = N` | text length checks; a value over `max_len` is refused before it is sent ([`Error::ValueDoesNotFit`]) |
 /// | `min = N`, `max = N` | numeric range checks |
 /// | `unique`, `index`, `index_name = "..."` | single-column (unique) index and its name |
 /// | `references = Entity`, `on_delete = "cascade"` | foreign key (`restrict` by default, or `set null`) |
-/// | `precision = P, scale = S` | `NUMERIC(P,S)` for `Decimal` |
+/// | `precision = P, scale = S` | `NUMERIC(P,S)` for `Decimal` (and `NUMERIC(P,S)[]` for `Vec<Decimal>`); a value with more digits is refused before it is sent, never rounded ([`Error::ValueDoesNotFit`]) |
 /// | `default = 0` | a constant default, checked against the type: a number, a string (an enum's stored value), `true`/`false`, `now`, `[]`, `{}` |
 /// | `sensitive` | personal data: the derive writes the entity's `Debug`, showing `<redacted>` for it (so do not also derive `Debug`), and the column comment records it |
 /// | `backfill = 0` | the value existing rows take when the column becomes `NOT NULL` (same constants) |
 /// | `renamed_from = "old"` | the column's previous name, for a migration that renames it |
 /// | `exempt(float = "why")` | waive a rule: `float`, `foreign_key`, `boolean_name` |
 ///
+/// Field types: `Uuid`, `String`, `bool`, `i16`, `i32`, `i64`, `Decimal`,
+/// `DateTime<Utc>`, `NaiveDate`, `serde_json::Value` and [`Json<T>`]
+/// (JSONB), `Vec<u8>` (BYTEA), a [`DbEnum`], arrays `Vec<T>` of the scalar
+/// types (`Vec<Option<T>>` when elements may be NULL), any type
+/// implementing [`ColumnType`], and `Option<T>` of each for a nullable
+/// column. The compiler names the type to use for the rest (`u32`, `f64`,
+/// `NaiveDateTime`, arrays of arrays, ...).
+///
 /// Optional audit columns `created_by` and `updated_by` (`Uuid`, or
 /// `Option<Uuid>` to allow writes without an actor) record who made a
 /// change: the transaction's actor (`app.actor_id`, set by
 /// [`cluster::Cluster::as_actor`] or [`exec::set_scope`]), on insert and on
 /// every update path. Like the timestamps, the application never sets them.
+///
+/// What the derive generates for `struct User` (nothing else is added to
+/// the crate):
+///
+/// | item | what it is |
+/// |---|---|
+/// | `impl Entity for User` | `User::TABLE`, `User::SCHEMA` (the static [`TableSchema`] DDL, migrations, documents and the runtime are driven by), the fixed statements, row decoding and value binding |
+/// | `NewUser` | the business fields only: what an insert takes; `id`, the timestamps, `version`, `deleted_at`, `tenant_id`, `created_by` / `updated_by` are filled in by the kit and the database |
+/// | `UserColumn` | one variant per column (`UserColumn::Email`), `UserColumn::ALL`, `.name()`; a sea-query `Iden` for expressions |
+/// | `UserKey` | one variant per unique index (`UserKey::Email`, `MembershipKey::OrgIdUserId`): the conflict targets of upserts |
+/// | `Post::AUTHOR`, ... | one [`relation::Relation`] constant per foreign key (the column without `_id`, upper-cased), for relation loads and joins; a join entity of two foreign keys also implements [`relation::JoinEntity`] |
+/// | `impl Debug for User` | only with `sensitive` columns, showing them as `<redacted>` |
+/// | registration | the schema joins [`registered_schemas`] |
+///
+/// Every convention error is reported at the attribute or field that
+/// breaks it, with the fix; the UI tests of the kit's repository show each.
 pub use ordinance_macros::Entity;
 
 /// Derives [`DbEnum`] (and [`ColumnType`]) for a fieldless enum stored as
@@ -151,6 +189,25 @@ pub use ordinance_macros::Entity;
 /// assert_eq!(PostStatus::VALUES, ["draft", "in_review", "published"]);
 /// assert_eq!(PostStatus::InReview.as_str(), "in_review");
 /// assert_eq!(PostStatus::from_str_value("published"), Some(PostStatus::Published));
+/// ```
+///
+/// A variant is a sea-query value too (its stored text, bound as `TEXT`
+/// like the column), so filters, `IN` lists and updates take it as written:
+///
+/// ```
+/// use ordinance::prelude::*;
+/// use ordinance::deps::sea_query::{Expr, ExprTrait, PostgresQueryBuilder};
+///
+/// #[derive(DbEnum, Clone, Copy, Debug, PartialEq)]
+/// pub enum TicketStatus { Open, Closed }
+///
+/// # #[derive(Entity)] pub struct Ticket { pub id: Uuid, pub status: TicketStatus, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+/// let mut select = ordinance::query::live::<Ticket>();
+/// select.and_where(Expr::col(TicketColumn::Status).eq(TicketStatus::Open));
+/// select.and_where(Expr::col(TicketColumn::Status).is_in([TicketStatus::Open, TicketStatus::Closed]));
+/// let (sql, values) = select.build(PostgresQueryBuilder);
+/// assert!(sql.contains(r#""status" = $1"#));
+/// assert_eq!(values.0[0], "open".into());
 /// ```
 pub use ordinance_macros::DbEnum;
 
@@ -231,7 +288,10 @@ pub use ordinance_macros::embed_migrations;
 ///     assert_eq!(books.len(), 2);
 /// }
 /// ```
-#[cfg(feature = "testing")]
+///
+/// *Requires the `testing` feature.*
+#[cfg(any(feature = "testing", doc))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub use ordinance_macros::test;
 
 /// The names most entity code needs: the derives, their traits, and the id

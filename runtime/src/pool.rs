@@ -178,7 +178,7 @@ impl Pool {
     }
 
     /// Creates the pool with a TLS connector, e.g.
-    /// [`tls::connector_from_pem`](crate::tls::connector_from_pem) (feature
+    /// [`tls::connector_from_pem`](crate::tls) (feature
     /// `tls`) or any other `tokio_postgres` TLS implementation. Whether TLS
     /// is required is the config's `sslmode` (`ssl_mode`): use `require` so a
     /// server without TLS is refused rather than used in the clear.

@@ -18,6 +18,8 @@ use super::{split, Migrations, NO_TRANSACTION};
 /// database, the entities' DDL to another, and both are read back from
 /// `pg_catalog`. With no migrations yet, the one step is the whole schema in
 /// dependency order.
+///
+/// *Requires the `testing` feature.*
 pub async fn pending_steps(
     schemas: &[&'static TableSchema],
     dir: impl AsRef<Path>,
@@ -55,6 +57,8 @@ pub async fn pending_steps(
 /// back from `pg_catalog`. Tables the entities do not have show as drops:
 /// this compares the whole database (for entities written by
 /// [`adopt`](crate::adopt), the round trip).
+///
+/// *Requires the `testing` feature.*
 pub async fn live_drift(
     client: &tokio_postgres::Client,
     schemas: &[&'static TableSchema],
@@ -70,6 +74,8 @@ pub async fn live_drift(
 }
 
 /// Steps as the SQL they would write, for messages and dry runs.
+///
+/// *Requires the `testing` feature.*
 pub fn render_steps(steps: &[Step]) -> String {
     let mut out = String::new();
     for step in steps {
@@ -101,6 +107,8 @@ pub fn render_steps(steps: &[Step]) -> String {
 /// [`Migrations::contract`] applies them once the previous application
 /// version is gone. A backfill the generator cannot write holds a
 /// `FILL_IN` the runner refuses until someone writes the value.
+///
+/// *Requires the `testing` feature.*
 pub async fn generate(
     schemas: &[&'static TableSchema],
     dir: impl AsRef<Path>,
@@ -224,6 +232,8 @@ fn sanitize(name: &str) -> String {
 
 /// What [`check_drift`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// *Requires the `testing` feature.*
 pub enum Drift {
     /// The migrations produce exactly the entities' schema.
     UpToDate,
@@ -244,6 +254,8 @@ pub enum Drift {
 /// the missing migration under that name instead of reporting it (the
 /// library form of `ORDINANCE_BLESS`, for a test or tool that decides for
 /// itself).
+///
+/// *Requires the `testing` feature.*
 pub async fn check_drift(
     schemas: &[&'static TableSchema],
     dir: impl AsRef<Path>,
@@ -289,6 +301,8 @@ pub async fn check_drift(
 ///     ordinance::migrate::assert_up_to_date(&[Tag::SCHEMA], "migrations").await;
 /// }
 /// ```
+///
+/// *Requires the `testing` feature.*
 pub async fn assert_up_to_date(schemas: &[&'static TableSchema], dir: impl AsRef<Path>) {
     let permissions = Permissions {
         allow_destructive: std::env::var_os("ORDINANCE_ALLOW_DESTRUCTIVE")
@@ -307,6 +321,8 @@ pub async fn assert_up_to_date(schemas: &[&'static TableSchema], dir: impl AsRef
 /// [`assert_up_to_date`] with its settings as arguments rather than
 /// environment variables: `bless` writes the missing migration under that
 /// name; `permissions` may allow it to drop tables or columns.
+///
+/// *Requires the `testing` feature.*
 pub async fn assert_up_to_date_with(
     schemas: &[&'static TableSchema],
     dir: impl AsRef<Path>,

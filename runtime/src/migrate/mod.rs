@@ -34,7 +34,7 @@
 //! migration from the entities.
 
 mod catalog;
-#[cfg(feature = "testing")]
+#[cfg(any(feature = "testing", doc))]
 mod generate;
 pub mod plan;
 mod split;
@@ -49,7 +49,8 @@ pub use catalog::{
     diff, Catalog, Column, Constraint, Permissions, Phase, Step, Table, BACKFILL_BATCH,
     MIGRATIONS_TABLE,
 };
-#[cfg(feature = "testing")]
+#[cfg(any(feature = "testing", doc))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub use generate::{
     assert_up_to_date, assert_up_to_date_with, check_drift, generate, live_drift, pending_steps,
     render_steps, Drift,
@@ -398,7 +399,7 @@ impl Migrations {
 
     /// Every pending migration's schema, on a database without rows: how
     /// the generator builds the schema the migrations produce.
-    #[cfg(feature = "testing")]
+    #[cfg(any(feature = "testing", doc))]
     pub(crate) async fn apply_schema(&self, client: &mut Client) -> Result<Vec<Applied>> {
         self.apply(client, Through::Schema).await
     }

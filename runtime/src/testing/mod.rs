@@ -1,5 +1,8 @@
 //! A real PostgreSQL for tests and examples, with no set-up.
 //!
+//! *Requires the `testing` feature* (in `[dev-dependencies]`:
+//! `ordinance = { version = "…", features = ["testing"] }`).
+//!
 //! When `DATABASE_URL` is set, that server is used as given. Otherwise the
 //! first call starts a throwaway server from the PostgreSQL binaries on the
 //! machine (`initdb` and `postgres`, found on `PATH`, through

@@ -76,15 +76,22 @@ impl ValueLimits {
 }
 
 /// Checks one field's value against its column's limits, naming the column
-/// when it does not fit.
+/// when it does not fit. The derive passes the `max_len` it declared, so
+/// the hot path reads no list.
 #[doc(hidden)]
+#[inline]
 pub fn check_field<T: ColumnType + ?Sized>(
     value: &T,
     schema: &'static TableSchema,
     position: usize,
+    max_len: Option<u32>,
 ) -> crate::Result<()> {
-    let Some(limits) = ValueLimits::of(schema, position) else {
+    let Some(column) = schema.columns.get(position) else {
         return Ok(());
+    };
+    let limits = ValueLimits {
+        sql_type: column.sql_type,
+        max_len,
     };
     value
         .check_value(&limits)
@@ -133,6 +140,7 @@ pub(crate) fn decimal_fits(
 
 /// Whether text fits a column's `max_len`, in characters as PostgreSQL's
 /// `char_length` counts them.
+#[inline]
 pub(crate) fn text_fits(value: &str, max_len: Option<u32>) -> Result<(), String> {
     let Some(max) = max_len else {
         return Ok(());
@@ -141,6 +149,12 @@ pub(crate) fn text_fits(value: &str, max_len: Option<u32>) -> Result<(), String>
     if value.len() <= max as usize {
         return Ok(());
     }
+    count_chars(value, max)
+}
+
+/// The slow half of [`text_fits`]: count the characters.
+#[cold]
+fn count_chars(value: &str, max: u32) -> Result<(), String> {
     let chars = value.chars().count();
     if chars > max as usize {
         return Err(format!(
@@ -181,6 +195,7 @@ column_types! {
 #[diagnostic::do_not_recommend]
 impl ColumnType for String {
     const SQL_TYPE: SqlType = SqlType::Text;
+    #[inline]
     fn check_value(&self, limits: &ValueLimits) -> Result<(), String> {
         text_fits(self, limits.max_len)
     }

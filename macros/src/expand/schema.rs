@@ -372,14 +372,21 @@ fn check_values(cont: &Container<'_>, entity: TokenStream) -> TokenStream {
         .map(|(i, f)| {
             let ident = f.ident;
             let schema = quote!(<#entity as ::ordinance::Entity>::SCHEMA);
+            let max_len = match &f.attrs.max_len {
+                Some(m) => {
+                    let m = m.value;
+                    quote!(::core::option::Option::Some(#m))
+                }
+                None => quote!(::core::option::Option::None),
+            };
             if f.col.nullable {
                 quote! {
                     if let ::core::option::Option::Some(value) = &self.#ident {
-                        #p::check_field(value, #schema, #i)?;
+                        #p::check_field(value, #schema, #i, #max_len)?;
                     }
                 }
             } else {
-                quote!(#p::check_field(&self.#ident, #schema, #i)?;)
+                quote!(#p::check_field(&self.#ident, #schema, #i, #max_len)?;)
             }
         })
         .collect();

@@ -217,8 +217,10 @@ fn default_attr(column: &Column, enum_values: Option<&[String]>) -> Option<Strin
         }
     }
     match default {
-        "'{}'::jsonb" | "'{}'::text[]" => Some("{}".into()),
+        "'{}'::jsonb" => Some("{}".into()),
         "'[]'::jsonb" => Some("[]".into()),
+        // An empty array of any element type: `'{}'::integer[]`.
+        d if d.starts_with("'{}'::") && d.ends_with("[]") => Some("[]".into()),
         _ => None,
     }
 }

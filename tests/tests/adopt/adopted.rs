@@ -29,6 +29,12 @@ pub struct PurchaseOrder {
     #[column(min = 0, default = 0)]
     pub lines: i32,
     pub notes: Option<String>,
+    #[column(default = [])]
+    pub tags: Vec<String>,
+    #[column(default = [])]
+    pub quantities: Vec<i32>,
+    #[column(precision = 8, scale = 2)]
+    pub unit_prices: Option<Vec<Decimal>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,

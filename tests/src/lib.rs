@@ -265,3 +265,39 @@ pub fn discard_migrations(dir: &std::path::Path) {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// Generates the first migration of `schemas` into a fresh folder (named
+/// after `label`), applies it in full, expand and contract, to a new
+/// database, asserts the drift check then finds nothing, and returns the
+/// database and a connection to it. The folder is discarded.
+pub async fn migrated_in_sync(
+    schemas: &[&'static TableSchema],
+    label: &str,
+) -> (
+    ordinance::testing::TestDatabase,
+    ordinance::exec::Connection,
+) {
+    use ordinance::migrate::{check_drift, generate, Drift, Migrations, Permissions};
+    let dir = std::env::temp_dir().join(format!("ordinance-{label}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    generate(schemas, &dir, label, Permissions::default())
+        .await
+        .expect("generate");
+    let db = ordinance::testing::TestDatabase::create()
+        .await
+        .expect("db");
+    let mut conn = db.connect().await.expect("connect");
+    Migrations::load(&dir)
+        .expect("load")
+        .contract(&mut conn)
+        .await
+        .expect("applied");
+    assert_eq!(
+        check_drift(schemas, &dir, None, Permissions::default())
+            .await
+            .expect("drift"),
+        Drift::UpToDate
+    );
+    discard_migrations(&dir);
+    (db, conn)
+}

@@ -278,25 +278,7 @@ async fn a_filter_on_an_indexed_field_uses_its_index() {
 
 #[tokio::test]
 async fn field_indexes_migrate_and_stay_in_sync() {
-    use ordinance::migrate::{check_drift, generate, Drift, Migrations, Permissions};
-    let dir = std::env::temp_dir().join(format!("ordinance-json-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    generate(&[Agent::SCHEMA], &dir, "agents", Permissions::default())
-        .await
-        .expect("generate");
-    let db = TestDatabase::create().await.expect("db");
-    let mut client = db.connect().await.expect("connect");
-    Migrations::load(&dir)
-        .expect("load")
-        .contract(&mut client)
-        .await
-        .expect("applied");
-    assert_eq!(
-        check_drift(&[Agent::SCHEMA], &dir, None, Permissions::default())
-            .await
-            .expect("drift"),
-        Drift::UpToDate
-    );
+    let (_db, client) = ordinance_tests::migrated_in_sync(&[Agent::SCHEMA], "agents").await;
     let defs: Vec<String> = client
         .query(
             "SELECT indexdef FROM pg_indexes WHERE tablename = 'agents' ORDER BY indexname",
@@ -312,5 +294,4 @@ async fn field_indexes_migrate_and_stay_in_sync() {
             .any(|d| d.contains("(((configuration ->> 'max_tokens'::text))::integer)")),
         "{defs:#?}"
     );
-    ordinance_tests::discard_migrations(&dir);
 }

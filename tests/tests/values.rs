@@ -4,7 +4,6 @@
 //! rather than silently rounded.
 
 use ordinance::deps::sea_query::{Expr, ExprTrait, Query};
-use ordinance::migrate::{check_drift, generate, Drift, Migrations, Permissions};
 use ordinance::page::Pager;
 use ordinance::prelude::*;
 use ordinance::repo::Repo;
@@ -354,28 +353,10 @@ async fn a_null_element_is_a_decode_error_for_a_vec_without_options() {
 
 #[tokio::test]
 async fn array_columns_migrate_and_stay_in_sync() {
-    let dir = std::env::temp_dir().join(format!("ordinance-arrays-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    generate(&[Reading::SCHEMA], &dir, "readings", Permissions::default())
-        .await
-        .expect("generate");
-    let db = TestDatabase::create().await.expect("db");
-    let mut client = db.connect().await.expect("connect");
-    Migrations::load(&dir)
-        .expect("load")
-        .contract(&mut client)
-        .await
-        .expect("applied");
-    assert_eq!(
-        check_drift(&[Reading::SCHEMA], &dir, None, Permissions::default())
-            .await
-            .expect("drift"),
-        Drift::UpToDate
-    );
+    let (_db, client) = ordinance_tests::migrated_in_sync(&[Reading::SCHEMA], "readings").await;
     let repo = Repo::new(&client);
     let new = reading(5);
     same_values(&repo.insert(&new).await.expect("insert"), &new);
-    ordinance_tests::discard_migrations(&dir);
 }
 
 /// Invoices: money at two places, text with a limit.

@@ -356,7 +356,20 @@ async fn array_columns_migrate_and_stay_in_sync() {
     let (_db, client) = ordinance_tests::migrated_in_sync(&[Reading::SCHEMA], "readings").await;
     let repo = Repo::new(&client);
     let new = reading(5);
-    same_values(&repo.insert(&new).await.expect("insert"), &new);
+    let inserted = repo.insert(&new).await.expect("insert");
+    same_values(&inserted, &new);
+    // Generated rows fill every array column, and read back.
+    ordinance::testing::fill(&client, &[Reading::SCHEMA], 200)
+        .await
+        .expect("fill");
+    let mut select = ordinance::query::with_deleted::<Reading>();
+    select.limit(1_000);
+    let all = repo.list::<Reading>(&select).await.expect("filled rows");
+    assert_eq!(all.len(), 201);
+    assert!(all
+        .iter()
+        .filter(|r| r.id != inserted.id)
+        .all(|r| r.amounts.len() == 1 && r.owners.len() == 1 && r.gaps.len() == 1));
 }
 
 /// Invoices: money at two places, text with a limit.

@@ -6,6 +6,7 @@
 use ordinance::deps::sea_query::{Expr, ExprTrait, Query};
 use ordinance::page::Pager;
 use ordinance::prelude::*;
+use ordinance::query::array::array;
 use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
 use ordinance::Error;
@@ -290,16 +291,76 @@ async fn array_columns_round_trip_through_every_path() {
     let from_builder = Reading::from_row(&row).expect("decode");
     same_values(&from_builder, &built);
 
-    // Array filters built with sea-query: containment uses the GIN index.
+    // Typed array filters, each value bound as an array of the element
+    // type; containment uses the GIN index.
     let repo = Repo::new(&client);
-    let mut select = ordinance::query::live::<Reading>();
-    select.and_where(Expr::col(ReadingColumn::Scores).binary(
-        ordinance::deps::sea_query::extension::postgres::PgBinOper::Contains,
-        Expr::val(vec![1500_i32, 1502]),
-    ));
-    let found = repo.list::<Reading>(&select).await.expect("contains");
+    let count = |condition: Expr| {
+        let repo = &repo;
+        async move {
+            let mut select = ordinance::query::live::<Reading>();
+            select.and_where(condition);
+            repo.list::<Reading>(&select).await.expect("array filter")
+        }
+    };
+    let scores = array(ReadingColumn::Scores);
+    let found = count(scores.contains([1500, 1502])).await;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].scores, [1500, 1501, 1502]);
+    assert_eq!(
+        count(scores.has(1501)).await.len(),
+        3,
+        "1499, 1500 and 1501"
+    );
+    assert_eq!(
+        count(scores.overlaps([-5, 2])).await.len(),
+        2,
+        "rows 1 and 2"
+    );
+    assert_eq!(count(scores.contained_by([1, 2, 3, 4, 99])).await.len(), 2);
+    assert_eq!(
+        count(array(ReadingColumn::Owners).has(Uuid::from_u128(7)))
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        count(array(ReadingColumn::Amounts).has(dec("12.5")))
+            .await
+            .len(),
+        2_000,
+        "every row holds 12.50"
+    );
+    assert_eq!(
+        count(array(ReadingColumn::Labels).has("even")).await.len(),
+        1_000
+    );
+    assert_eq!(
+        count(scores.length().eq(4)).await.len(),
+        1,
+        "the updated row"
+    );
+    // Appending and removing in a bulk update.
+    let progress = ordinance::bulk::Bulk::<Reading>::new()
+        .filter(scores.has(1501))
+        .update(
+            &client,
+            vec![
+                (ReadingColumn::Scores, scores.append([8_000, 8_001])),
+                (
+                    ReadingColumn::Labels,
+                    array(ReadingColumn::Labels).remove("even"),
+                ),
+            ],
+        )
+        .await
+        .expect("append");
+    assert_eq!(progress.rows, 3);
+    let appended = count(scores.contains([8_000, 8_001])).await;
+    assert_eq!(appended.len(), 3);
+    assert!(appended.iter().all(|r| r.scores.ends_with(&[8_000, 8_001])));
+    assert!(appended
+        .iter()
+        .all(|r| r.labels.as_ref().is_none_or(|l| l.is_empty())));
 
     client
         .batch_execute("ANALYZE readings; SET enable_seqscan = off")

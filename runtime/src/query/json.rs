@@ -108,7 +108,7 @@ impl JsonColumn {
     }
 
     fn binary(&self, operator: &'static str, value: Expr) -> Expr {
-        Expr::cust_with_exprs(format!("$1 {operator} $2"), [self.expr(), value])
+        super::operator(self.expr(), operator, value)
     }
 }
 
@@ -191,7 +191,7 @@ impl JsonField {
 
     /// `("col" -> 'key') @> $1`: this field's document contains `doc`.
     pub fn contains(&self, doc: impl Into<serde_json::Value>) -> Expr {
-        Expr::cust_with_exprs("$1 @> $2", [self.document(), Expr::val(doc.into())])
+        super::operator(self.document(), "@>", Expr::val(doc.into()))
     }
 
     /// Whether the field is present (and not JSON `null`):

@@ -44,6 +44,7 @@
 //! );
 //! ```
 
+pub mod array;
 mod claim;
 mod fingerprint;
 pub mod json;
@@ -629,6 +630,13 @@ pub(crate) fn caller_sets<C: sea_query::Iden>(
             Ok((Alias::new(name), value))
         })
         .collect()
+}
+
+/// `left <operator> right`, for PostgreSQL operators sea-query has no
+/// variant of (`?`, `?|`, `-` on JSONB): the operator is a constant of the
+/// kit, the operands expressions (values stay bound).
+pub(crate) fn operator(left: Expr, operator: &'static str, right: Expr) -> Expr {
+    Expr::cust_with_exprs(format!("$1 {operator} $2"), [left, right])
 }
 
 /// A caller's value for column `position` against the column's limits

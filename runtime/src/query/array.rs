@@ -1,0 +1,129 @@
+//! Typed access to array columns (`Vec<T>`, `Vec<Option<T>>`) in sea-query
+//! expressions: containment both ways, overlap and membership — the
+//! operators a GIN index on the column (`index(tags, using = "gin")`)
+//! serves — and appending in updates. Every value is bound, as an array of
+//! the column's element type.
+//!
+//! ```
+//! use ordinance::prelude::*;
+//! use ordinance::deps::sea_query::PostgresQueryBuilder;
+//! use ordinance::query::array::array;
+//!
+//! # #[derive(Entity)] pub struct Post { pub id: Uuid, pub tags: Vec<String>, pub scores: Vec<i32>, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+//! let mut select = ordinance::query::live::<Post>();
+//! select
+//!     .and_where(array(PostColumn::Tags).has("rust"))
+//!     .and_where(array(PostColumn::Scores).overlaps([1, 2, 3]));
+//! let (sql, values) = select.build(PostgresQueryBuilder);
+//! assert!(sql.contains(r#""tags" @> $1"#), "{sql}");
+//! assert!(sql.contains(r#""scores" && $2"#), "{sql}");
+//! assert_eq!(values.0.len(), 2);
+//! ```
+
+use std::borrow::Cow;
+
+use sea_query::{ArrayType, Expr, Iden, Value, ValueType};
+
+use crate::ddl::quote_ident;
+
+/// An array column of an entity, named by its column enum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrayColumn {
+    name: Cow<'static, str>,
+}
+
+/// An array column, for the expressions of [`ArrayColumn`].
+pub fn array<C: Iden>(column: C) -> ArrayColumn {
+    ArrayColumn {
+        name: column.quoted(),
+    }
+}
+
+/// Values as one bound array of their element type.
+fn bound<T: Into<Value> + ValueType>(values: impl IntoIterator<Item = T>) -> Expr {
+    let items: Vec<Value> = values.into_iter().map(Into::into).collect();
+    Expr::val(Value::Array(T::array_type(), Some(Box::new(items))))
+}
+
+/// The array element type of a value, for the types array columns hold.
+fn element_type(value: &Value) -> Option<ArrayType> {
+    Some(match value {
+        Value::Bool(_) => ArrayType::Bool,
+        Value::SmallInt(_) => ArrayType::SmallInt,
+        Value::Int(_) => ArrayType::Int,
+        Value::BigInt(_) => ArrayType::BigInt,
+        Value::String(_) => ArrayType::String,
+        Value::Uuid(_) => ArrayType::Uuid,
+        Value::Decimal(_) => ArrayType::Decimal,
+        Value::ChronoDate(_) => ArrayType::ChronoDate,
+        Value::ChronoDateTimeUtc(_) => ArrayType::ChronoDateTimeUtc,
+        _ => return None,
+    })
+}
+
+impl ArrayColumn {
+    /// The column itself.
+    pub fn expr(&self) -> Expr {
+        Expr::cust(quote_ident(&self.name))
+    }
+
+    /// `"col" @> $1`: the array holds every one of `values`.
+    pub fn contains<T: Into<Value> + ValueType>(
+        &self,
+        values: impl IntoIterator<Item = T>,
+    ) -> Expr {
+        self.binary("@>", bound(values))
+    }
+
+    /// `"col" @> $1` with a one-element array: the array holds `value`
+    /// (the form a GIN index serves, unlike `$1 = ANY(col)`).
+    pub fn has(&self, value: impl Into<Value>) -> Expr {
+        let value = value.into();
+        match element_type(&value) {
+            Some(ty) => self.binary(
+                "@>",
+                Expr::val(Value::Array(ty, Some(Box::new(vec![value])))),
+            ),
+            // A value of no array element type: PostgreSQL reports the
+            // mismatch when the statement runs.
+            None => Expr::cust_with_exprs("$1 = ANY($2)", [Expr::val(value), self.expr()]),
+        }
+    }
+
+    /// `"col" <@ $1`: every element of the array is one of `values`.
+    pub fn contained_by<T: Into<Value> + ValueType>(
+        &self,
+        values: impl IntoIterator<Item = T>,
+    ) -> Expr {
+        self.binary("<@", bound(values))
+    }
+
+    /// `"col" && $1`: the array shares at least one element with `values`.
+    pub fn overlaps<T: Into<Value> + ValueType>(
+        &self,
+        values: impl IntoIterator<Item = T>,
+    ) -> Expr {
+        self.binary("&&", bound(values))
+    }
+
+    /// `cardinality("col")`: the number of elements (0 for an empty array).
+    pub fn length(&self) -> Expr {
+        Expr::cust(format!("cardinality({})", quote_ident(&self.name)))
+    }
+
+    /// `"col" || $1`: the array with `values` appended, for an update's
+    /// `SET`.
+    pub fn append<T: Into<Value> + ValueType>(&self, values: impl IntoIterator<Item = T>) -> Expr {
+        self.binary("||", bound(values))
+    }
+
+    /// `array_remove("col", $1)`: the array without any element equal to
+    /// `value`, for an update's `SET`.
+    pub fn remove<T: Into<Value>>(&self, value: T) -> Expr {
+        Expr::cust_with_exprs("array_remove($1, $2)", [self.expr(), Expr::val(value)])
+    }
+
+    fn binary(&self, operator: &'static str, value: Expr) -> Expr {
+        super::operator(self.expr(), operator, value)
+    }
+}

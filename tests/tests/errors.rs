@@ -69,15 +69,31 @@ async fn values_the_server_refuses_are_invalid_values_naming_the_column() {
         "{err}"
     );
 
-    // Numeric overflow (22003): the detail gives precision and scale, and
-    // one column of the statement has them.
+    // Too many digits for NUMERIC(12,2): the kit refuses it before the
+    // round trip, naming the column.
     let err = repo
         .insert(&invoice(org.id, Decimal::new(1_000_000_000_000, 0)))
         .await
         .expect_err("overflow");
     assert_eq!(
         err.to_string(),
-        "invalid value (column \"amount\") of \"invoices\": ERROR 22003: numeric field overflow; \
+        "value for column \"amount\" of \"invoices\" does not fit: it has 13 digits before the point \
+         and NUMERIC(12,2) holds 10; raise `precision`"
+    );
+    // The server's own numeric overflow (22003), from a statement the kit
+    // did not write: an invalid value of the table, with the server's
+    // detail (which column, only the kit's own statements can say).
+    let raw = client
+        .query(
+            "SELECT $1::numeric(12,2)",
+            &[&Decimal::new(1_000_000_000_000, 0)],
+        )
+        .await
+        .expect_err("overflow");
+    let err = Error::from_db(raw, Invoice::SCHEMA);
+    assert_eq!(
+        err.to_string(),
+        "invalid value of \"invoices\": ERROR 22003: numeric field overflow; \
          DETAIL: A field with precision 12, scale 2 must round to an absolute value less than 10^10."
     );
 

@@ -340,8 +340,28 @@ async fn constraint_violations_are_typed_and_name_the_column() {
     }
     let mut too_long = u.clone();
     too_long.email = "x".repeat(321);
+    // The kit refuses it before the round trip, naming the column...
     match repo.update(&too_long).await {
-        Err(e @ Error::CheckViolation { .. }) => {
+        Err(e @ Error::ValueDoesNotFit { .. }) => {
+            assert_eq!(
+                e.to_string(),
+                "value for column \"email\" of \"users\" does not fit: it is 321 characters long \
+                 and the column holds at most 320 (`max_len`)"
+            );
+        }
+        other => panic!("expected the value refused, got {other:?}"),
+    }
+    // ...and the database's check stands behind it for writes the kit did
+    // not make.
+    let raw = client
+        .execute(
+            "UPDATE users SET email = $1 WHERE id = $2",
+            &[&too_long.email, &u.id],
+        )
+        .await
+        .expect_err("check");
+    match Error::from_db(raw, User::SCHEMA) {
+        e @ Error::CheckViolation { .. } => {
             // What PostgreSQL said, with the row's values left out.
             assert_eq!(
                 e.to_string(),

@@ -676,6 +676,11 @@ fn parse_waivers(
 /// `where(...)`.
 enum KeyItem {
     Column(KeyColumn),
+    /// `gin(column)`: the column, GIN-indexed (the same as
+    /// `column, using = "gin"`, written so that two GIN indexes of one
+    /// entity do not repeat an identical `using = "gin"`, which clippy's
+    /// `duplicated_attributes` reports).
+    Gin(Ident, KeyColumn),
     Setting(Ident, LitStr),
     Include(Vec<Ident>),
     Where(Vec<PredicateItem>),
@@ -710,12 +715,27 @@ impl Parse for KeyItem {
             if ident == "json" {
                 return parse_json_key(ident, &content, input);
             }
+            if ident == "gin" {
+                let column: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+                if !content.is_empty() {
+                    return Err(content.error("`gin(...)` takes one column"));
+                }
+                return Ok(KeyItem::Gin(
+                    ident,
+                    KeyColumn {
+                        ident: column,
+                        descending: false,
+                        lower: None,
+                        json: None,
+                    },
+                ));
+            }
             if ident != "lower" {
                 return Err(syn::Error::new_spanned(
                     &ident,
                     format_args!(
                         "`{ident}(...)` is not something an index can hold\n\
-                         help: index a column, `lower(column)`, `json(column, \"key\")`, or add `include(...)` or `where(...)`"
+                         help: index a column, `lower(column)`, `json(column, \"key\")`, `gin(column)`, or add `include(...)` or `where(...)`"
                     ),
                 ));
             }
@@ -884,6 +904,11 @@ fn parse_key_spec(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: Symbol) -> syn::R
     for item in items {
         match item {
             KeyItem::Column(c) => columns.push(c),
+            KeyItem::Gin(gin, c) => {
+                let column = &c.ident;
+                using.set(quote::quote!(#gin(#column)), "gin".to_owned());
+                columns.push(c);
+            }
             KeyItem::Setting(key, lit) if key == NAME => {
                 name.set(quote::quote!(#key = #lit), lit.value())
             }

@@ -770,8 +770,11 @@ fn check_index_shapes(cx: &Ctxt, cont: &Container<'_>) {
                 if !matches!(f.col.kind, Kind::Plain | Kind::Other) {
                     cx.error_with_help(
                         &c.ident,
-                        format_args!("`using = \"gin\"` indexes JSONB and array columns, but \"{}\" is neither", f.column),
-                        "remove `using = \"gin\"`: a B-tree serves this column",
+                        format_args!(
+                            "a GIN index keys JSONB and array columns, but \"{}\" is neither",
+                            f.column
+                        ),
+                        format_args!("index it with the default B-tree: write just `{}`", c.ident),
                     );
                 }
                 if c.descending || c.lower.is_some() {

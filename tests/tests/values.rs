@@ -146,11 +146,10 @@ async fn enums_are_values_in_filters_lists_updates_and_pages() {
 }
 
 /// Readings of a sensor: one array column of each storable element type.
-// Clippy's `duplicated_attributes` reads the repeated `using = "gin"` of
-// two indexes as one attribute given twice.
-#[allow(clippy::duplicated_attributes)]
+// `gin(column)`: two `using = "gin"` in one attribute would be reported
+// by clippy's `duplicated_attributes`.
 #[derive(Entity, Debug, Clone, PartialEq)]
-#[entity(index(scores, using = "gin"), index(owners, using = "gin"))]
+#[entity(index(gin(scores)), index(gin(owners)))]
 pub struct Reading {
     pub id: Uuid,
     pub small: Vec<i16>,

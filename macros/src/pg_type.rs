@@ -45,6 +45,8 @@ pub(crate) struct ColumnTy<'a> {
     /// For an array (`Vec<T>` or `Vec<Option<T>>`, not `Vec<u8>`): the
     /// kind of its elements.
     pub(crate) element: Option<Kind>,
+    /// An array whose elements may be NULL (`Vec<Option<T>>`).
+    pub(crate) element_nullable: bool,
     pub(crate) rejection: Option<Rejection>,
 }
 
@@ -101,11 +103,13 @@ pub(crate) fn classify(ty: &Type) -> ColumnTy<'_> {
     };
     let (kind, rejection) = classify_inner(inner);
     let element = array_element(inner).map(|e| classify_inner(option_inner(e).unwrap_or(e)).0);
+    let element_nullable = array_element(inner).is_some_and(|e| option_inner(e).is_some());
     ColumnTy {
         nullable,
         inner,
         kind,
         element,
+        element_nullable,
         rejection,
     }
 }

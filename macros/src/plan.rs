@@ -24,6 +24,8 @@ pub(crate) enum CheckKind {
     /// The column's type lists its allowed values (an enum deriving `DbEnum`);
     /// the constraint is rendered only when the list is not empty.
     OneOf,
+    /// An array of `Vec<T>` (not `Vec<Option<T>>`) holds no NULL element.
+    NoNullElements,
 }
 
 pub(crate) struct CheckPlan {
@@ -145,6 +147,13 @@ impl Plan {
             }
             if f.col.kind == Kind::Other && f.col.rejection.is_none() {
                 check("valid", CheckKind::OneOf, f.ty.to_token_stream());
+            }
+            if f.col.element.is_some() && !f.col.element_nullable && f.col.rejection.is_none() {
+                check(
+                    "no_nulls",
+                    CheckKind::NoNullElements,
+                    f.ty.to_token_stream(),
+                );
             }
             if col == "version" && f.col.is(Kind::Integer) {
                 check("min", CheckKind::Min(1), f.ident.to_token_stream());

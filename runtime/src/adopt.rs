@@ -155,10 +155,16 @@ enum ColumnCheck {
     Min(String),
     Max(String),
     OneOf(Vec<String>),
+    /// `array_position(col, NULL) IS NULL`: no NULL element (`Vec<T>`
+    /// rather than `Vec<Option<T>>`).
+    NoNullElements,
 }
 
 fn parse_check(column: &str, definition: &str) -> Option<(ColumnCheck, &'static str)> {
     let body = definition.strip_prefix("CHECK ((")?.strip_suffix("))")?;
+    if body.starts_with(&format!("array_position({column}, NULL")) && body.ends_with(") IS NULL") {
+        return Some((ColumnCheck::NoNullElements, "no_nulls"));
+    }
     let length = format!("char_length({column}) ");
     if let Some(rest) = body.strip_prefix(&length) {
         if let Some(n) = rest.strip_prefix(">= ") {
@@ -475,10 +481,16 @@ impl<'a> Writer<'a> {
     }
 
     /// Applies the column's checks to its attributes; returns the enum type
-    /// and values a status check implies.
-    fn checks(&mut self, column: &str, attrs: &mut Vec<String>) -> Option<(String, Vec<String>)> {
+    /// and values a status check implies, and whether an array column's
+    /// check keeps NULL elements out.
+    fn checks(
+        &mut self,
+        column: &str,
+        attrs: &mut Vec<String>,
+    ) -> (Option<(String, Vec<String>)>, bool) {
         let table = self.table;
         let mut implied = None;
+        let mut no_nulls = false;
         for check in table.checks.iter().filter(|k| k.columns == [column]) {
             if column == "version" && check.definition == "CHECK ((version >= 1))" {
                 continue;
@@ -501,6 +513,7 @@ impl<'a> Writer<'a> {
                 ColumnCheck::MaxLen(n) => attrs.push(format!("max_len = {n}")),
                 ColumnCheck::Min(n) => attrs.push(format!("min = {n}")),
                 ColumnCheck::Max(n) => attrs.push(format!("max = {n}")),
+                ColumnCheck::NoNullElements => no_nulls = true,
                 ColumnCheck::OneOf(values) => {
                     let enum_name = format!("{}{}", self.name, naming::pascal_case(column));
                     let _ = writeln!(
@@ -518,20 +531,26 @@ impl<'a> Writer<'a> {
                 }
             }
         }
-        implied
+        (implied, no_nulls)
     }
 
     /// One field: its doc, attributes and type.
     fn field(&mut self, column: &Column, fields: &mut String) {
         let cname = column.name.as_str();
-        let Some((ty, type_attrs)) = rust_type(&column.sql_type) else {
+        let Some((mut ty, type_attrs)) = rust_type(&column.sql_type) else {
             return;
         };
         let mut attrs = self.column_attrs.remove(cname).unwrap_or_default();
         if !type_attrs.is_empty() {
             attrs.push(type_attrs);
         }
-        let implied = self.checks(cname, &mut attrs);
+        let (implied, no_nulls) = self.checks(cname, &mut attrs);
+        // An array without the kit's check may hold NULL elements.
+        if let Some(element) = ty.strip_prefix("Vec<").filter(|_| !no_nulls) {
+            if ty != "Vec<u8>" {
+                ty = format!("Vec<Option<{element}>");
+            }
+        }
         let enum_values = implied.as_ref().map(|(_, values)| values.as_slice());
         let fixed = matches!(cname, "id" | "created_at" | "updated_at" | "version");
         if !fixed {

@@ -261,6 +261,7 @@ pub(crate) fn check_predicate(check: &Check) -> String {
             let list: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
             format!("{col} IN ({})", list.join(", "))
         }
+        CheckKind::NoNullElements => format!("array_position({col}, NULL) IS NULL"),
     }
 }
 

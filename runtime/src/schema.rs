@@ -308,6 +308,9 @@ pub enum CheckKind {
     /// `col IN (...)`; a check with an empty list is not rendered (the
     /// column's type allows any value).
     OneOf(&'static [&'static str]),
+    /// `array_position(col, NULL) IS NULL`: an array column of `Vec<T>`
+    /// holds no NULL element (`Vec<Option<T>>` columns may).
+    NoNullElements,
 }
 
 impl Check {

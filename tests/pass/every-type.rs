@@ -116,7 +116,8 @@ fn main() {
     for (c, (name, ty, nullable)) in columns.iter().zip(expected) {
         assert_eq!((c.name, &*c.sql_type.sql(), c.nullable), (name, ty, nullable));
     }
-    // Enum columns get their CHECK; other types do not.
+    // Enum columns get their CHECK, arrays of `Vec<T>` one against NULL
+    // elements; other types none.
     let rendered: Vec<_> = Sample::SCHEMA
         .checks
         .iter()
@@ -125,7 +126,12 @@ fn main() {
         .collect();
     assert_eq!(
         rendered,
-        ["samples_mood_valid", "samples_maybe_mood_valid", "samples_version_min"]
+        [
+            "samples_labels_no_nulls",
+            "samples_mood_valid",
+            "samples_maybe_mood_valid",
+            "samples_version_min"
+        ]
     );
     // Non-null JSON defaults to an empty object; nullable JSON has no default.
     let ddl = ordinance::ddl::create_table(Sample::SCHEMA);

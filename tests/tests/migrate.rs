@@ -34,7 +34,9 @@ pub struct WidgetV2 {
     #[column(max_len = 100)]
     pub name: String,
     pub note: Option<String>,
-    pub tags: Vec<String>,
+    // Elements may be NULL: no check, so adding the column is one step
+    // (a `Vec<String>` adds a NOT VALID check and its validation).
+    pub tags: Vec<Option<String>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
@@ -49,7 +51,7 @@ pub struct WidgetV3 {
     #[column(max_len = 200, index)]
     pub name: String,
     pub note: Option<String>,
-    pub tags: Vec<String>,
+    pub tags: Vec<Option<String>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
@@ -65,7 +67,7 @@ pub struct WidgetV4 {
     pub name: String,
     #[column(renamed_from = "note")]
     pub remark: Option<String>,
-    pub tags: Vec<String>,
+    pub tags: Vec<Option<String>>,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

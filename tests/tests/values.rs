@@ -214,6 +214,17 @@ fn array_columns_are_typed_and_empty_by_default() {
     ] {
         assert!(ddl.contains(line), "missing {line} in\n{ddl}");
     }
+    // `Vec<T>` keeps NULL elements out; `Vec<Option<T>>` and
+    // `Option<Vec<T>>`'s elements follow their type.
+    for column in [
+        "small", "scores", "counters", "owners", "amounts", "days", "instants", "labels",
+    ] {
+        let check = format!(
+            "CONSTRAINT \"readings_{column}_no_nulls\" CHECK (array_position(\"{column}\", NULL) IS NULL)"
+        );
+        assert!(ddl.contains(&check), "missing {check} in\n{ddl}");
+    }
+    assert!(!ddl.contains("readings_gaps_no_nulls"), "{ddl}");
     for index in ["scores", "owners"] {
         let gin = format!(
             "CREATE INDEX \"idx_readings_{index}\" ON \"readings\" USING gin (\"{index}\") WHERE \"deleted_at\" IS NULL;"
@@ -381,23 +392,55 @@ async fn array_columns_round_trip_through_every_path() {
     );
 }
 
-/// A `Vec<i32>` cannot read an array holding NULL: a typed decode error
-/// naming the column, where `Vec<Option<i32>>` reads it.
+/// A `Vec<i32>` column holds no NULL element: its check refuses one (a
+/// `Vec<Option<i32>>` column takes it), and should the check be gone, the
+/// read is a typed decode error naming the column, never a panic.
 #[tokio::test]
-async fn a_null_element_is_a_decode_error_for_a_vec_without_options() {
+async fn a_vec_without_options_holds_no_null_element() {
     let db = TestDatabase::with_entities(&[Reading::SCHEMA])
         .await
         .expect("db");
     let client = db.connect().await.expect("connect");
     let repo = Repo::new(&client);
     let stored = repo.insert(&reading(3)).await.expect("insert");
-    client
+    let raw = client
         .execute(
             "UPDATE readings SET scores = ARRAY[1, NULL] WHERE id = $1",
             &[&stored.id],
         )
         .await
-        .expect("null element");
+        .expect_err("the check refuses a NULL element");
+    let err = Error::from_db(raw, Reading::SCHEMA);
+    assert!(
+        matches!(
+            &err,
+            Error::CheckViolation {
+                constraint,
+                column: Some("scores"),
+                ..
+            } if constraint == "readings_scores_no_nulls"
+        ),
+        "{err:?}"
+    );
+    client
+        .execute(
+            "UPDATE readings SET gaps = ARRAY[1, NULL] WHERE id = $1",
+            &[&stored.id],
+        )
+        .await
+        .expect("Vec<Option<i32>> takes NULL elements");
+    assert_eq!(
+        repo.get::<Reading>(stored.id).await.expect("get").gaps,
+        [Some(1), None]
+    );
+
+    client
+        .batch_execute(
+            "ALTER TABLE readings DROP CONSTRAINT readings_scores_no_nulls;
+             UPDATE readings SET scores = ARRAY[1, NULL]",
+        )
+        .await
+        .expect("null element without the check");
     let err = repo.get::<Reading>(stored.id).await.expect_err("no NULLs");
     assert!(
         matches!(

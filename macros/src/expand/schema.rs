@@ -173,6 +173,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
                 CheckKind::MaxLength(n) => quote!(MaxLength(#n)),
                 CheckKind::Min(n) => quote!(Min(#n)),
                 CheckKind::Max(n) => quote!(Max(#n)),
+                CheckKind::NoNullElements => quote!(NoNullElements),
                 CheckKind::OneOf => {
                     let ty = f.col.inner;
                     if !naming::fits(name) {

@@ -30,11 +30,11 @@ pub struct PurchaseOrder {
     pub lines: i32,
     pub notes: Option<String>,
     #[column(default = [])]
-    pub tags: Vec<String>,
+    pub tags: Vec<Option<String>>,
     #[column(default = [])]
     pub quantities: Vec<i32>,
     #[column(precision = 8, scale = 2)]
-    pub unit_prices: Option<Vec<Decimal>>,
+    pub unit_prices: Option<Vec<Option<Decimal>>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,

@@ -38,7 +38,8 @@ CREATE TABLE purchase_orders (
     lines integer NOT NULL DEFAULT 0 CONSTRAINT purchase_orders_lines_min CHECK (lines >= 0),
     notes text,
     tags text[] NOT NULL DEFAULT '{}',
-    quantities integer[] NOT NULL DEFAULT '{}',
+    quantities integer[] NOT NULL DEFAULT '{}'
+        CONSTRAINT purchase_orders_quantities_no_nulls CHECK (array_position(quantities, NULL) IS NULL),
     unit_prices numeric(8,2)[],
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),

@@ -301,3 +301,49 @@ pub async fn migrated_in_sync(
     discard_migrations(&dir);
     (db, conn)
 }
+
+/// A connection to `db` as an application role made for it: a login role
+/// that is neither a superuser nor an owner of anything, with exactly the
+/// kit's generated grants on the fixture schema (`ordinance::ddl::grants`).
+/// The repository tests run through it, so every statement they cover is
+/// one an application role may run; the role is checked to be what it says.
+pub async fn application_connection(
+    db: &ordinance::testing::TestDatabase,
+) -> ordinance::exec::Connection {
+    use ordinance::ddl::{grants, Roles};
+    let app = format!("{}_app", db.name());
+    let owner = db.connect().await.expect("owner");
+    owner
+        .batch_execute(&format!(
+            "CREATE ROLE \"{app}\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
+        ))
+        .await
+        .expect("application role");
+    let roles = Roles {
+        app: &app,
+        read_only: None,
+    };
+    for grant in grants(&all_schemas(), &roles) {
+        owner.batch_execute(&grant).await.expect(&grant);
+    }
+    let mut config = db.config().clone();
+    config.user(&app);
+    let conn = ordinance::testing::connect(&config)
+        .await
+        .expect("connect as the application role");
+    let row = conn
+        .query_one(
+            "SELECT rolsuper, rolbypassrls, \
+             (SELECT count(*) FROM pg_class WHERE relowner = r.oid) \
+             FROM pg_roles r WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .expect("role");
+    let (superuser, bypass, owns): (bool, bool, i64) = (row.get(0), row.get(1), row.get(2));
+    assert!(
+        !superuser && !bypass && owns == 0,
+        "{app} must be a plain application role"
+    );
+    conn
+}

@@ -51,7 +51,7 @@ fn the_batch_is_one_copy_whatever_the_row_count() {
 #[tokio::test]
 async fn a_hundred_thousand_rows_insert_in_one_transaction() {
     let db = fixture_database().await;
-    let mut client = db.connect().await.expect("connect");
+    let mut client = application_connection(&db).await;
     let org = organization(&client).await;
     let rows: Vec<NewTask> = (0..ROWS).map(|i| task(org, i)).collect();
     let stored = insert_many(&mut client, &rows).await.expect("batch insert");
@@ -76,7 +76,7 @@ async fn a_hundred_thousand_rows_insert_in_one_transaction() {
 #[tokio::test]
 async fn awkward_values_round_trip_through_the_column_arrays() {
     let db = fixture_database().await;
-    let mut client = db.connect().await.expect("connect");
+    let mut client = application_connection(&db).await;
     let org = organization(&client).await;
     let awkward = [
         "",
@@ -110,7 +110,7 @@ async fn awkward_values_round_trip_through_the_column_arrays() {
 #[tokio::test]
 async fn one_bad_row_inserts_nothing_and_names_the_constraint() {
     let db = fixture_database().await;
-    let mut client = db.connect().await.expect("connect");
+    let mut client = application_connection(&db).await;
     let org = organization(&client).await;
     let mut rows: Vec<NewTask> = (0..ROWS).map(|i| task(org, i)).collect();
     rows[ROWS - 1].priority = 9; // the last row: every earlier one was already sent
@@ -132,7 +132,7 @@ async fn one_bad_row_inserts_nothing_and_names_the_constraint() {
 #[tokio::test]
 async fn inside_a_transaction_a_failed_batch_rolls_back_to_its_savepoint() {
     let db = fixture_database().await;
-    let mut client = db.connect().await.expect("connect");
+    let mut client = application_connection(&db).await;
     let org = organization(&client).await;
     let mut tx = client.transaction().await.expect("begin");
     Repo::new(&tx)
@@ -156,7 +156,7 @@ async fn inside_a_transaction_a_failed_batch_rolls_back_to_its_savepoint() {
 #[tokio::test]
 async fn binary_copy_writes_every_row_or_none() {
     let db = fixture_database().await;
-    let client = db.connect().await.expect("connect");
+    let client = application_connection(&db).await;
     let org = organization(&client).await;
     let rows: Vec<NewTask> = (0..ROWS).map(|i| task(org, i)).collect();
     assert_eq!(copy_in(&client, &rows).await.expect("copy"), ROWS as u64);
@@ -191,7 +191,7 @@ async fn binary_copy_writes_every_row_or_none() {
 #[tokio::test]
 async fn every_column_type_survives_the_batch_path_exactly() {
     let db = fixture_database().await;
-    let mut client = db.connect().await.expect("connect");
+    let mut client = application_connection(&db).await;
     let org = organization(&client).await;
     let user = Repo::new(&client)
         .insert(&new_user(org, "batch@example.com"))
@@ -243,7 +243,7 @@ async fn every_column_type_survives_the_batch_path_exactly() {
 #[tokio::test]
 async fn the_counting_batch_is_all_or_nothing_too() {
     let db = fixture_database().await;
-    let mut client = db.connect().await.expect("connect");
+    let mut client = application_connection(&db).await;
     let org = organization(&client).await;
     let n = 40_007;
     let mut rows: Vec<NewTask> = (0..n).map(|i| task(org, i)).collect();

@@ -14,7 +14,7 @@ use ordinance_tests::*;
 
 async fn setup() -> (TestDatabase, Connection) {
     let db = fixture_database().await;
-    let client = db.connect().await.expect("connect");
+    let client = application_connection(&db).await;
     (db, client)
 }
 

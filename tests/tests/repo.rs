@@ -10,7 +10,7 @@ use ordinance_tests::*;
 
 async fn setup() -> (ordinance::testing::TestDatabase, Connection) {
     let db = fixture_database().await;
-    let client = db.connect().await.expect("connect");
+    let client = application_connection(&db).await;
     (db, client)
 }
 
@@ -395,14 +395,17 @@ async fn constraint_violations_are_typed_and_name_the_column() {
 
 #[tokio::test]
 async fn a_value_the_type_cannot_hold_is_a_decode_error_naming_the_column() {
-    let (_db, client) = setup().await;
+    let (db, client) = setup().await;
     let repo = Repo::new(&client);
     let o = org(&repo, "Acme").await;
     let u = repo
         .insert(&new_user(o.id, "a@example.com"))
         .await
         .expect("user");
-    client
+    // The owner breaks the table; the application role reads it.
+    db.connect()
+        .await
+        .expect("owner")
         .batch_execute(
             "ALTER TABLE users DROP CONSTRAINT users_role_valid;
              UPDATE users SET role = 'emperor';",

@@ -180,7 +180,7 @@ pub enum Error {
         table: &'static str,
     },
     /// A unique index or constraint rejected the row (SQLSTATE 23505).
-    #[error("unique violation on \"{constraint}\" of \"{table}\"{}: {source}", column_suffix(.column))]
+    #[error("unique violation{}{}: {source}", subject(.constraint, .table), column_suffix(.column))]
     UniqueViolation {
         /// The table.
         table: String,
@@ -192,7 +192,7 @@ pub enum Error {
         source: PgError,
     },
     /// A foreign key rejected the write (SQLSTATE 23503).
-    #[error("foreign key violation on \"{constraint}\" of \"{table}\"{}: {source}", column_suffix(.column))]
+    #[error("foreign key violation{}{}: {source}", subject(.constraint, .table), column_suffix(.column))]
     ForeignKeyViolation {
         /// The table.
         table: String,
@@ -204,7 +204,7 @@ pub enum Error {
         source: PgError,
     },
     /// A check constraint rejected the row (SQLSTATE 23514).
-    #[error("check violation on \"{constraint}\" of \"{table}\"{}: {source}", column_suffix(.column))]
+    #[error("check violation{}{}: {source}", subject(.constraint, .table), column_suffix(.column))]
     CheckViolation {
         /// The table.
         table: String,
@@ -227,7 +227,7 @@ pub enum Error {
         source: PgError,
     },
     /// A NOT NULL column was given NULL (SQLSTATE 23502).
-    #[error("column \"{column}\" of \"{table}\" cannot be NULL: {source}")]
+    #[error("{}cannot be NULL: {source}", null_subject(.column, .table))]
     NotNullViolation {
         /// The table.
         table: String,
@@ -476,6 +476,28 @@ fn table_suffix(table: &Option<String>) -> String {
         .as_ref()
         .map(|t| format!(" of \"{t}\""))
         .unwrap_or_default()
+}
+
+/// ` on "constraint" of "table"`, leaving out what the server did not name
+/// (an error raised by a function or a trigger names neither).
+fn subject(constraint: &str, table: &str) -> String {
+    match (constraint.is_empty(), table.is_empty()) {
+        (false, false) => format!(" on \"{constraint}\" of \"{table}\""),
+        (false, true) => format!(" on \"{constraint}\""),
+        (true, false) => format!(" on \"{table}\""),
+        (true, true) => String::new(),
+    }
+}
+
+/// `column "c" of "t" ` for a not-null violation, leaving out what the
+/// server did not name.
+fn null_subject(column: &str, table: &str) -> String {
+    match (column.is_empty(), table.is_empty()) {
+        (false, false) => format!("column \"{column}\" of \"{table}\" "),
+        (false, true) => format!("column \"{column}\" "),
+        (true, false) => format!("a column of \"{table}\" "),
+        (true, true) => "a value ".to_owned(),
+    }
 }
 
 fn column_suffix(column: &Option<&'static str>) -> String {

@@ -643,7 +643,14 @@ fn type_name(ty: &syn::Type) -> Option<String> {
 /// and of a type with a total order a cursor can carry.
 fn check_keysets(cx: &Ctxt, cont: &Container<'_>) {
     for spec in cont.attrs.keys.iter().filter(|k| k.kind == KEYSET) {
-        for c in &spec.columns {
+        // An expression (`lower(...)`, `json(...)`) is refused whole by
+        // `check_index_shapes`; judging its column as a plain sort key too
+        // would add a second, misleading error.
+        for c in spec
+            .columns
+            .iter()
+            .filter(|c| c.lower.is_none() && c.json.is_none())
+        {
             if let Some((_, f)) = cont.field_named(&c.ident) {
                 let unsortable = match type_name(f.col.inner).as_deref() {
                     Some("Value" | "Json") => Some("JSON has no useful order"),

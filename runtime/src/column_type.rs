@@ -223,7 +223,7 @@ macro_rules! array_types {
                 const SQL_TYPE: SqlType = SqlType::Array(&$element);
                 const DEFAULT: Option<ColumnDefault> = Some(ColumnDefault::EmptyArray);
                 fn check_value(&self, limits: &ValueLimits) -> Result<(), String> {
-                    check_elements(self.iter(), limits)
+                    check_elements(self.iter().map(Some), limits)
                 }
             }
             #[diagnostic::do_not_recommend]
@@ -231,7 +231,7 @@ macro_rules! array_types {
                 const SQL_TYPE: SqlType = SqlType::Array(&$element);
                 const DEFAULT: Option<ColumnDefault> = Some(ColumnDefault::EmptyArray);
                 fn check_value(&self, limits: &ValueLimits) -> Result<(), String> {
-                    check_elements(self.iter().flatten(), limits)
+                    check_elements(self.iter().map(Option::as_ref), limits)
                 }
             }
         )*
@@ -239,9 +239,10 @@ macro_rules! array_types {
 }
 
 /// Each element of an array against the limits of the array's element
-/// type, naming the first that does not fit by position.
+/// type, naming the first that does not fit by its position (NULL elements
+/// count, so the position is the one PostgreSQL would show, from 1).
 fn check_elements<'a, T: ColumnType + 'a>(
-    items: impl Iterator<Item = &'a T>,
+    items: impl Iterator<Item = Option<&'a T>>,
     limits: &ValueLimits,
 ) -> Result<(), String> {
     let Some(element) = limits.sql_type.element() else {
@@ -252,6 +253,7 @@ fn check_elements<'a, T: ColumnType + 'a>(
         ..*limits
     };
     for (i, item) in items.enumerate() {
+        let Some(item) = item else { continue };
         item.check_value(&limits)
             .map_err(|reason| format!("element {}: {reason}", i + 1))?;
     }
@@ -328,5 +330,30 @@ pub fn enum_from_value<E: DbEnum>(value: sea_query::Value) -> Result<E, sea_quer
             E::from_str_value(&text).ok_or(sea_query::ValueTypeErr)
         }
         _ => Err(sea_query::ValueTypeErr),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_array_element_is_named_by_its_position_nulls_counted() {
+        let limits = ValueLimits {
+            sql_type: SqlType::Array(&SqlType::Numeric {
+                precision: Some(6),
+                scale: Some(2),
+            }),
+            max_len: None,
+        };
+        let fits: rust_decimal::Decimal = "1.5".parse().expect("decimal");
+        let too_fine: rust_decimal::Decimal = "1.234".parse().expect("decimal");
+        let with_nulls = vec![None, Some(fits), None, Some(too_fine)];
+        let reason = with_nulls.check_value(&limits).expect_err("refused");
+        assert!(reason.starts_with("element 4: "), "{reason}");
+        let without = vec![fits, too_fine];
+        let reason = without.check_value(&limits).expect_err("refused");
+        assert!(reason.starts_with("element 2: "), "{reason}");
+        assert_eq!(vec![None, Some(fits)].check_value(&limits), Ok(()));
     }
 }

@@ -367,6 +367,25 @@ impl Plan {
             });
         }
 
+        // A tenant's unique keys are unique within the tenant: two tenants
+        // may hold the same email, and one tenant's insert never learns of
+        // another's row from a unique violation. `tenant_id` leads each
+        // unique B-tree index; the name and the key's variant stay those of
+        // the declared columns.
+        if cont.tenant() {
+            if let Some((t, _)) = cont.field_named(&syn::Ident::new(
+                "tenant_id",
+                proc_macro2::Span::call_site(),
+            )) {
+                for x in indexes.iter_mut().filter(|x| x.unique && !x.gin) {
+                    if !x.columns.iter().any(|(j, _)| *j == t) {
+                        x.columns.insert(0, (t, false));
+                        x.functions.insert(0, KeyFn::Plain);
+                    }
+                }
+            }
+        }
+
         Plan {
             primary_key: naming::primary_key_name(table),
             checks,

@@ -481,10 +481,15 @@ impl TableSchema {
         if let Some(c) = self.checks.iter().find(|c| c.name == name) {
             return Some(c.column);
         }
-        match self.indexes.iter().find(|i| i.name == name) {
-            Some(Index {
-                columns: [only], ..
-            }) => Some(only.name),
+        // The one column the index guards, a tenant's `tenant_id` (which
+        // leads its unique keys) aside.
+        let index = self.indexes.iter().find(|i| i.name == name)?;
+        let mut guarded = index
+            .columns
+            .iter()
+            .filter(|c| !(self.tenant && c.name == "tenant_id"));
+        match (guarded.next(), guarded.next()) {
+            (Some(only), None) => Some(only.name),
             _ => None,
         }
     }

@@ -12,7 +12,7 @@ use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
 use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
-use ordinance::Error;
+use ordinance::{Error, UniqueKey};
 use ordinance_tests::bouncer::Bouncer;
 
 /// A note kept per tenant, recording who wrote it.
@@ -21,7 +21,7 @@ use ordinance_tests::bouncer::Bouncer;
 pub struct Note {
     pub id: Uuid,
     pub tenant_id: Uuid,
-    #[column(max_len = 200)]
+    #[column(max_len = 200, unique)]
     pub title: String,
     pub created_by: Option<Uuid>,
     pub updated_by: Option<Uuid>,
@@ -111,6 +111,13 @@ fn the_schema_isolates_tenants_and_keys_pages_by_tenant() {
         ddl.contains("ON \"notes\" (\"tenant_id\" DESC, \"created_at\" DESC, \"id\" DESC)"),
         "{ddl}"
     );
+    // A unique key is unique within a tenant: tenant_id leads its index,
+    // and the key keeps the declared column's name.
+    assert!(
+        ddl.contains("ON \"notes\" (\"tenant_id\", \"title\") WHERE \"deleted_at\" IS NULL"),
+        "{ddl}"
+    );
+    assert_eq!(NoteKey::Title.index_position(), 0);
     // The application never writes tenant_id or the actor columns.
     let business: Vec<&str> = Note::SCHEMA.business_columns().map(|c| c.name).collect();
     assert_eq!(business, ["title"]);
@@ -133,6 +140,34 @@ async fn tenants_are_isolated(setup: &Setup, app: &Cluster) {
         (Some(alice), Some(alice))
     );
     tenant_b.repo().insert(&new_note("b's plan")).await.unwrap();
+
+    // Unique keys hold within a tenant: b may use a's title, and learns
+    // nothing of a's row; a may not use it twice.
+    let b_copy = tenant_b.repo().insert(&new_note("a's plan")).await.unwrap();
+    let twice = tenant_a
+        .repo()
+        .insert(&new_note("a's plan"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            twice,
+            Error::UniqueViolation {
+                column: Some("title"),
+                ..
+            }
+        ),
+        "{twice:?}"
+    );
+    // An upsert on the key finds the row of its own tenant only.
+    let upserted = tenant_b
+        .repo()
+        .upsert(&new_note("a's plan"), NoteKey::Title)
+        .await
+        .unwrap();
+    assert_eq!((upserted.id, upserted.version), (b_copy.id, 2));
+    assert_eq!(tenant_a.repo().get::<Note>(note.id).await.unwrap(), note);
+    tenant_b.repo().purge::<Note>(b_copy.id).await.unwrap();
 
     // Reads: each tenant sees its own rows only.
     let pager = Pager::<Note>::new().unwrap();

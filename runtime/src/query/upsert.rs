@@ -8,7 +8,7 @@ use super::{all_columns, column_list, insert, stamp_list, stamps};
 use crate::ddl::{index_key, index_predicate, quote_ident, table_ident};
 use crate::entity::{Entity, NewEntity, UniqueKey};
 use crate::error::{Error, Result};
-use crate::schema::{Index, IndexFunction, TableSchema};
+use crate::schema::{setting_uuid, ColumnDefault, Index, IndexFunction, TableSchema};
 
 /// The fixed text of an upsert on one unique index.
 ///
@@ -43,11 +43,29 @@ impl UpsertStatements {
     /// a column an insert writes (a unique index on an audit column).
     pub fn new(schema: &'static TableSchema, index: &Index) -> Option<UpsertStatements> {
         let insert_columns: Vec<&str> = schema.insert_columns().map(|c| c.name).collect();
-        let probe_parameters: Vec<usize> = index
+        // Each key's value: a column the insert binds, or one the database
+        // fills from a transaction-local setting (a tenant's `tenant_id`,
+        // which leads its unique keys), compared with that same setting.
+        let key_values: Vec<KeyValue> = index
             .columns
             .iter()
-            .map(|c| insert_columns.iter().position(|name| *name == c.name))
+            .map(
+                |c| match insert_columns.iter().position(|name| *name == c.name) {
+                    Some(at) => Some(KeyValue::Bound(at)),
+                    None => match schema.column(c.name)?.default? {
+                        ColumnDefault::Setting(name) => Some(KeyValue::Setting(setting_uuid(name))),
+                        _ => None,
+                    },
+                },
+            )
             .collect::<Option<_>>()?;
+        let probe_parameters: Vec<usize> = key_values
+            .iter()
+            .filter_map(|v| match v {
+                KeyValue::Bound(at) => Some(*at),
+                KeyValue::Setting(_) => None,
+            })
+            .collect();
         let t = table_ident(schema);
         let columns = column_list(schema);
         let placeholders: Vec<String> = (1..=insert_columns.len())
@@ -92,19 +110,29 @@ impl UpsertStatements {
             .collect();
         let mut guarded_types = insert_types.clone();
         guarded_types.push(Type::INT4);
+        let mut bound = 0;
         let matches: Vec<String> = index
             .columns
             .iter()
-            .enumerate()
-            .map(|(i, c)| match c.function {
-                Some(IndexFunction::Lower) => format!("{} = lower(${})", index_key(c), i + 1),
-                // The same field of the JSON document being upserted.
-                Some(IndexFunction::JsonField { path, as_type }) => format!(
-                    "{} = {}",
-                    index_key(c),
-                    crate::ddl::json_field_of(format!("${}::jsonb", i + 1), path, as_type)
-                ),
-                None => format!("{} = ${}", index_key(c), i + 1),
+            .zip(&key_values)
+            .map(|(c, value)| {
+                let value = match value {
+                    KeyValue::Setting(sql) => return format!("{} = {sql}", index_key(c)),
+                    KeyValue::Bound(_) => {
+                        bound += 1;
+                        format!("${bound}")
+                    }
+                };
+                match c.function {
+                    Some(IndexFunction::Lower) => format!("{} = lower({value})", index_key(c)),
+                    // The same field of the JSON document being upserted.
+                    Some(IndexFunction::JsonField { path, as_type }) => format!(
+                        "{} = {}",
+                        index_key(c),
+                        crate::ddl::json_field_of(format!("{value}::jsonb"), path, as_type)
+                    ),
+                    None => format!("{} = {value}", index_key(c)),
+                }
             })
             .chain(index_predicate(index))
             .collect();
@@ -129,6 +157,14 @@ impl UpsertStatements {
             guarded_types,
         })
     }
+}
+
+/// Where an upsert key's value comes from.
+enum KeyValue {
+    /// The insert's parameter at this position.
+    Bound(usize),
+    /// The database fills it from a setting: this expression.
+    Setting(String),
 }
 
 /// The unique index a key stands for.

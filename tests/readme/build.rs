@@ -93,6 +93,25 @@ fn only_items(code: &[String]) -> bool {
         .all(|l| ITEM.iter().any(|start| l.starts_with(start)))
 }
 
+/// The name of the function after the block's first test attribute, or
+/// of its first function.
+fn module_name(code: &[String]) -> Option<String> {
+    let fn_name = |line: &str| {
+        let line = line.trim_start();
+        let rest = line
+            .strip_prefix("async fn ")
+            .or_else(|| line.strip_prefix("fn "))?;
+        rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+            .next()
+            .map(str::to_owned)
+    };
+    let after_test = code
+        .iter()
+        .skip_while(|l| !(l.trim_start().starts_with("#[") && l.contains("test")))
+        .find_map(|l| fn_name(l));
+    after_test.or_else(|| code.iter().find_map(|l| fn_name(l)))
+}
+
 fn main() {
     let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("manifest dir"));
     let readme_path = dir.join("../../README.md");
@@ -107,8 +126,12 @@ fn main() {
                 block.setup.is_empty(),
                 "README line {line}: a block of items takes no <!-- readme: --> setup"
             );
+            // Named after the block's test (or its first function), so the
+            // names, and the bless commands they appear in, survive edits
+            // above the block.
+            let name = module_name(&block.code).unwrap_or_else(|| format!("line_{line}"));
             writeln!(modules, "/// README line {line}.").unwrap();
-            writeln!(modules, "mod readme_line_{line} {{").unwrap();
+            writeln!(modules, "mod readme_{name} {{").unwrap();
             writeln!(modules, "#![allow(dead_code, unused_imports)]").unwrap();
             writeln!(modules, "use ordinance_readme::*;").unwrap();
             for l in &block.code {

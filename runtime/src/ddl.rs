@@ -330,15 +330,26 @@ pub fn json_field(column: &str, path: &[&str], as_type: SqlType) -> String {
 }
 
 /// [`json_field`] of any JSONB expression (a column, a parameter).
-pub(crate) fn json_field_of(mut sql: String, path: &[&str], as_type: SqlType) -> String {
-    for (i, key) in path.iter().enumerate() {
-        let arrow = if i + 1 == path.len() { "->>" } else { "->" };
-        let _ = write!(sql, " {arrow} {}", quote_literal(key));
-    }
+pub(crate) fn json_field_of(sql: String, path: &[&str], as_type: SqlType) -> String {
+    let sql = json_path(sql, path, true);
     match as_type {
         SqlType::Text => format!("({sql})"),
         other => format!("(({sql})::{})", other.sql()),
     }
+}
+
+/// `sql -> 'a' -> 'b'`: the keys of `path` walked from a JSONB expression,
+/// the last one read as text (`->>`) when `text_last`.
+pub(crate) fn json_path(mut sql: String, path: &[&str], text_last: bool) -> String {
+    for (i, key) in path.iter().enumerate() {
+        let arrow = if text_last && i + 1 == path.len() {
+            "->>"
+        } else {
+            "->"
+        };
+        let _ = write!(sql, " {arrow} {}", quote_literal(key));
+    }
+    sql
 }
 
 /// The rows a partial index covers (`"deleted_at" IS NULL AND "status" =

@@ -22,7 +22,7 @@
 
 use std::borrow::Cow;
 
-use sea_query::{ArrayType, Expr, Iden, Value, ValueType};
+use sea_query::{Expr, Iden, Value, ValueType};
 
 use crate::ddl::quote_ident;
 
@@ -40,25 +40,9 @@ pub fn array<C: Iden>(column: C) -> ArrayColumn {
 }
 
 /// Values as one bound array of their element type.
-fn bound<T: Into<Value> + ValueType>(values: impl IntoIterator<Item = T>) -> Expr {
+pub(super) fn bound<T: Into<Value> + ValueType>(values: impl IntoIterator<Item = T>) -> Expr {
     let items: Vec<Value> = values.into_iter().map(Into::into).collect();
     Expr::val(Value::Array(T::array_type(), Some(Box::new(items))))
-}
-
-/// The array element type of a value, for the types array columns hold.
-fn element_type(value: &Value) -> Option<ArrayType> {
-    Some(match value {
-        Value::Bool(_) => ArrayType::Bool,
-        Value::SmallInt(_) => ArrayType::SmallInt,
-        Value::Int(_) => ArrayType::Int,
-        Value::BigInt(_) => ArrayType::BigInt,
-        Value::String(_) => ArrayType::String,
-        Value::Uuid(_) => ArrayType::Uuid,
-        Value::Decimal(_) => ArrayType::Decimal,
-        Value::ChronoDate(_) => ArrayType::ChronoDate,
-        Value::ChronoDateTimeUtc(_) => ArrayType::ChronoDateTimeUtc,
-        _ => return None,
-    })
 }
 
 impl ArrayColumn {
@@ -76,18 +60,17 @@ impl ArrayColumn {
     }
 
     /// `"col" @> $1` with a one-element array: the array holds `value`
-    /// (the form a GIN index serves, unlike `$1 = ANY(col)`).
+    /// (the form a GIN index serves, unlike `$1 = ANY(col)`). The array is
+    /// bound at the value's array type; a value of a type no array column
+    /// holds (a float, a document) is `Error::UnsupportedValue` when the
+    /// statement is bound.
     pub fn has(&self, value: impl Into<Value>) -> Expr {
         let value = value.into();
-        match element_type(&value) {
-            Some(ty) => self.binary(
-                "@>",
-                Expr::val(Value::Array(ty, Some(Box::new(vec![value])))),
-            ),
-            // A value of no array element type: PostgreSQL reports the
-            // mismatch when the statement runs.
-            None => Expr::cust_with_exprs("$1 = ANY($2)", [Expr::val(value), self.expr()]),
-        }
+        let ty = value.array_type();
+        self.binary(
+            "@>",
+            Expr::val(Value::Array(ty, Some(Box::new(vec![value])))),
+        )
     }
 
     /// `"col" <@ $1`: every element of the array is one of `values`.

@@ -32,7 +32,8 @@ use std::borrow::Cow;
 
 use sea_query::{Expr, ExprTrait as _, Iden};
 
-use crate::ddl::{json_field, quote_ident};
+use super::array::bound;
+use crate::ddl::{json_field, json_path, quote_ident};
 use crate::schema::SqlType;
 
 /// A JSONB column of an entity, named by its column enum.
@@ -86,12 +87,12 @@ impl JsonColumn {
 
     /// `"col" ?| $1`: the document has at least one of the keys.
     pub fn has_any_key<K: Into<String>>(&self, keys: impl IntoIterator<Item = K>) -> Expr {
-        self.binary("?|", keys_value(keys))
+        self.binary("?|", bound(keys.into_iter().map(Into::<String>::into)))
     }
 
     /// `"col" ?& $1`: the document has all of the keys.
     pub fn has_all_keys<K: Into<String>>(&self, keys: impl IntoIterator<Item = K>) -> Expr {
-        self.binary("?&", keys_value(keys))
+        self.binary("?&", bound(keys.into_iter().map(Into::<String>::into)))
     }
 
     /// `"col" || $1`: the document with `doc`'s top-level keys merged in
@@ -110,17 +111,6 @@ impl JsonColumn {
     fn binary(&self, operator: &'static str, value: Expr) -> Expr {
         super::operator(self.expr(), operator, value)
     }
-}
-
-fn keys_value<K: Into<String>>(keys: impl IntoIterator<Item = K>) -> Expr {
-    Expr::val(sea_query::Value::Array(
-        sea_query::ArrayType::String,
-        Some(Box::new(
-            keys.into_iter()
-                .map(|k| sea_query::Value::String(Some(k.into())))
-                .collect(),
-        )),
-    ))
 }
 
 /// A field inside a JSONB column, read as text or as a typed value.
@@ -181,12 +171,10 @@ impl JsonField {
     /// The field as a JSONB document (`"col" -> 'key'`), for containment
     /// inside it.
     pub fn document(&self) -> Expr {
-        let mut sql = quote_ident(&self.column);
-        for key in &self.path {
-            sql.push_str(" -> ");
-            sql.push_str(&crate::ddl::quote_literal(key));
-        }
-        Expr::cust(format!("({sql})"))
+        Expr::cust(format!(
+            "({})",
+            json_path(quote_ident(&self.column), &self.path, false)
+        ))
     }
 
     /// `("col" -> 'key') @> $1`: this field's document contains `doc`.

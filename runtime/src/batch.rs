@@ -114,10 +114,9 @@ where
     let Some((first, rest)) = rows.split_first() else {
         return Ok(Vec::new());
     };
-    for row in rows {
-        row.check_values()?;
-    }
     let schema = N::Entity::SCHEMA;
+    // Each upsert checks its row's values before sending it; a refused
+    // row ends the transaction, so none of the rows before it land.
     let tx = conn.begin().await.map_err(|e| Error::from_db(e, schema))?;
     let mut stored = Vec::with_capacity(rows.len());
     {

@@ -95,11 +95,35 @@ pub fn check_field<T: ColumnType + ?Sized>(
     };
     value
         .check_value(&limits)
-        .map_err(|reason| crate::Error::ValueDoesNotFit {
-            table: schema.name,
-            column: schema.columns[position].name,
-            reason,
-        })
+        .map_err(|reason| does_not_fit(schema, position, reason))
+}
+
+/// [`crate::Error::ValueDoesNotFit`] for column `position` of a table.
+pub(crate) fn does_not_fit(
+    schema: &'static TableSchema,
+    position: usize,
+    reason: String,
+) -> crate::Error {
+    crate::Error::ValueDoesNotFit {
+        table: schema.name,
+        column: schema.columns.get(position).map_or("?", |c| c.name),
+        reason,
+    }
+}
+
+/// Each element of an array through `fits`, naming the first that does not
+/// fit by its position (from 1, NULL elements counted, as PostgreSQL
+/// numbers them).
+pub(crate) fn each_element<T>(
+    items: impl IntoIterator<Item = Option<T>>,
+    mut fits: impl FnMut(T) -> Result<(), String>,
+) -> Result<(), String> {
+    for (i, item) in items.into_iter().enumerate() {
+        if let Some(item) = item {
+            fits(item).map_err(|reason| format!("element {}: {reason}", i + 1))?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether a decimal is stored exactly by a column of this type: at most
@@ -252,12 +276,7 @@ fn check_elements<'a, T: ColumnType + 'a>(
         sql_type: *element,
         ..*limits
     };
-    for (i, item) in items.enumerate() {
-        let Some(item) = item else { continue };
-        item.check_value(&limits)
-            .map_err(|reason| format!("element {}: {reason}", i + 1))?;
-    }
-    Ok(())
+    each_element(items, |item| item.check_value(&limits))
 }
 
 array_types! {

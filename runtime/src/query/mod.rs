@@ -646,7 +646,7 @@ fn check_query_value(
     position: usize,
     value: &sea_query::Value,
 ) -> crate::Result<()> {
-    use crate::column_type::{decimal_fits, text_fits};
+    use crate::column_type::{decimal_fits, does_not_fit, each_element, text_fits};
     use sea_query::Value as V;
     let Some(limits) = crate::ValueLimits::of(schema, position) else {
         return Ok(());
@@ -658,17 +658,11 @@ fn check_query_value(
     };
     let result = match (value, limits.sql_type.element()) {
         (V::Array(_, Some(items)), Some(element)) => {
-            items.iter().enumerate().try_for_each(|(i, item)| {
-                fits(item, element).map_err(|reason| format!("element {}: {reason}", i + 1))
-            })
+            each_element(items.iter().map(Some), |item| fits(item, element))
         }
         (value, _) => fits(value, &limits.sql_type),
     };
-    result.map_err(|reason| crate::Error::ValueDoesNotFit {
-        table: schema.name,
-        column: schema.columns[position].name,
-        reason,
-    })
+    result.map_err(|reason| does_not_fit(schema, position, reason))
 }
 
 /// What every write of a row sets besides the caller's columns:

@@ -213,6 +213,18 @@ impl Plan {
             }
         }
 
+        // A tenant table's `tenant_id`: it leads keyset orders and unique
+        // keys.
+        let tenant_field = cont
+            .tenant()
+            .then(|| {
+                cont.field_named(&syn::Ident::new(
+                    "tenant_id",
+                    proc_macro2::Span::call_site(),
+                ))
+            })
+            .flatten()
+            .map(|(i, _)| i);
         let mut keysets = Vec::new();
         for spec in &cont.attrs.keys {
             let mut columns = Vec::new();
@@ -258,16 +270,11 @@ impl Plan {
             }
 
             let gin = spec.using.as_ref().is_some_and(|u| u.value == "gin");
-            if spec.kind == KEYSET && cont.tenant() {
+            if let Some(t) = tenant_field.filter(|_| spec.kind == KEYSET) {
                 // A tenant's page is one index range: its `tenant_id` first.
-                if let Some((t, _)) = cont.field_named(&syn::Ident::new(
-                    "tenant_id",
-                    proc_macro2::Span::call_site(),
-                )) {
-                    if !columns.iter().any(|(j, _)| *j == t) {
-                        let first_desc = columns.first().is_some_and(|(_, d)| *d);
-                        columns.insert(0, (t, first_desc));
-                    }
+                if !columns.iter().any(|(j, _)| *j == t) {
+                    let first_desc = columns.first().is_some_and(|(_, d)| *d);
+                    columns.insert(0, (t, first_desc));
                 }
             }
             if spec.kind == KEYSET {
@@ -372,16 +379,11 @@ impl Plan {
         // another's row from a unique violation. `tenant_id` leads each
         // unique B-tree index; the name and the key's variant stay those of
         // the declared columns.
-        if cont.tenant() {
-            if let Some((t, _)) = cont.field_named(&syn::Ident::new(
-                "tenant_id",
-                proc_macro2::Span::call_site(),
-            )) {
-                for x in indexes.iter_mut().filter(|x| x.unique && !x.gin) {
-                    if !x.columns.iter().any(|(j, _)| *j == t) {
-                        x.columns.insert(0, (t, false));
-                        x.functions.insert(0, KeyFn::Plain);
-                    }
+        if let Some(t) = tenant_field {
+            for x in indexes.iter_mut().filter(|x| x.unique && !x.gin) {
+                if !x.columns.iter().any(|(j, _)| *j == t) {
+                    x.columns.insert(0, (t, false));
+                    x.functions.insert(0, KeyFn::Plain);
                 }
             }
         }

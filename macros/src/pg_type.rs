@@ -102,8 +102,9 @@ pub(crate) fn classify(ty: &Type) -> ColumnTy<'_> {
         None => (false, ty),
     };
     let (kind, rejection) = classify_inner(inner);
-    let element = array_element(inner).map(|e| classify_inner(option_inner(e).unwrap_or(e)).0);
-    let element_nullable = array_element(inner).is_some_and(|e| option_inner(e).is_some());
+    let array = array_element(inner);
+    let element = array.map(|e| classify_inner(option_inner(e).unwrap_or(e)).0);
+    let element_nullable = array.is_some_and(|e| option_inner(e).is_some());
     ColumnTy {
         nullable,
         inner,

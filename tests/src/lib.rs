@@ -302,30 +302,45 @@ pub async fn migrated_in_sync(
     (db, conn)
 }
 
-/// A connection to `db` as an application role made for it: a login role
-/// that is neither a superuser nor an owner of anything, with exactly the
-/// kit's generated grants on the fixture schema (`ordinance::ddl::grants`).
-/// The repository tests run through it, so every statement they cover is
-/// one an application role may run; the role is checked to be what it says.
+/// Login roles of `db`'s own, neither superusers nor owners of anything
+/// (`{db}_app`, and `{db}_reader` when `read_only`), holding exactly the
+/// kit's generated grants on `schemas` (`ordinance::ddl::grants`); their
+/// names.
+pub async fn least_privilege_roles(
+    db: &ordinance::testing::TestDatabase,
+    schemas: &[&'static TableSchema],
+    read_only: bool,
+) -> (String, Option<String>) {
+    use ordinance::ddl::{grants, Roles};
+    let app = format!("{}_app", db.name());
+    let reader = read_only.then(|| format!("{}_reader", db.name()));
+    let owner = db.connect().await.expect("owner");
+    for role in std::iter::once(&app).chain(&reader) {
+        owner
+            .batch_execute(&format!(
+                "CREATE ROLE \"{role}\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
+            ))
+            .await
+            .expect("role");
+    }
+    let roles = Roles {
+        app: &app,
+        read_only: reader.as_deref(),
+    };
+    for grant in grants(schemas, &roles) {
+        owner.batch_execute(&grant).await.expect(&grant);
+    }
+    (app, reader)
+}
+
+/// A connection to `db` as its application role
+/// ([`least_privilege_roles`] over the fixture schema). The repository
+/// tests run through it, so every statement they cover is one an
+/// application role may run; the role is checked to be what it says.
 pub async fn application_connection(
     db: &ordinance::testing::TestDatabase,
 ) -> ordinance::exec::Connection {
-    use ordinance::ddl::{grants, Roles};
-    let app = format!("{}_app", db.name());
-    let owner = db.connect().await.expect("owner");
-    owner
-        .batch_execute(&format!(
-            "CREATE ROLE \"{app}\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
-        ))
-        .await
-        .expect("application role");
-    let roles = Roles {
-        app: &app,
-        read_only: None,
-    };
-    for grant in grants(&all_schemas(), &roles) {
-        owner.batch_execute(&grant).await.expect(&grant);
-    }
+    let (app, _) = least_privilege_roles(db, &all_schemas(), false).await;
     let mut config = db.config().clone();
     config.user(&app);
     let conn = ordinance::testing::connect(&config)

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use ordinance::cluster::{Cluster, ClusterOptions};
-use ordinance::ddl::{grants, Roles, SchemaDdl};
+use ordinance::ddl::SchemaDdl;
 use ordinance::page::Pager;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
@@ -14,6 +14,7 @@ use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
 use ordinance::{Error, UniqueKey};
 use ordinance_tests::bouncer::Bouncer;
+use ordinance_tests::least_privilege_roles;
 
 /// A note kept per tenant, recording who wrote it.
 #[derive(Entity, Debug, Clone, PartialEq)]
@@ -42,24 +43,12 @@ struct Setup {
 async fn setup() -> Setup {
     let ddl = SchemaDdl::new(&[Note::SCHEMA]).expect("ddl");
     let db = TestDatabase::with_schema(&ddl.up()).await.expect("db");
-    let app = format!("{}_app", db.name());
-    let reader = format!("{}_reader", db.name());
-    let owner = db.connect().await.expect("owner");
-    owner
-        .batch_execute(&format!(
-            "CREATE ROLE \"{app}\" LOGIN NOSUPERUSER NOBYPASSRLS; \
-             CREATE ROLE \"{reader}\" LOGIN NOSUPERUSER NOBYPASSRLS;"
-        ))
-        .await
-        .expect("roles");
-    let roles = Roles {
-        app: &app,
-        read_only: Some(&reader),
-    };
-    for grant in grants(&[Note::SCHEMA], &roles) {
-        owner.batch_execute(&grant).await.expect(&grant);
+    let (app, reader) = least_privilege_roles(&db, &[Note::SCHEMA], true).await;
+    Setup {
+        db,
+        app,
+        reader: reader.expect("read-only role"),
     }
-    Setup { db, app, reader }
 }
 
 async fn cluster_as(config: ordinance::deps::tokio_postgres::Config, unnamed: bool) -> Cluster {

@@ -362,3 +362,54 @@ pub async fn application_connection(
     );
     conn
 }
+
+/// A fresh, empty migrations folder under the temporary directory, removed
+/// when dropped (unless `KEEP_MIGRATIONS` is set, e.g. to lint the files).
+#[derive(Debug)]
+pub struct Folder(std::path::PathBuf);
+
+impl Folder {
+    /// A folder no other test of this process uses.
+    pub fn new() -> Folder {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "ordinance-migrations-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        Folder(dir)
+    }
+
+    /// Writes `file` in the folder (created when missing).
+    pub fn write(&self, file: &str, text: &str) {
+        std::fs::create_dir_all(&self.0).expect("dir");
+        std::fs::write(self.0.join(file), text).expect("write");
+    }
+}
+
+impl Default for Folder {
+    fn default() -> Self {
+        Folder::new()
+    }
+}
+
+impl std::ops::Deref for Folder {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for Folder {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        discard_migrations(&self.0);
+    }
+}

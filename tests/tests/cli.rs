@@ -3,62 +3,37 @@
 //! (the expand phase), `dry-run`, `contract`, `down`, and what a failure
 //! prints.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use ordinance::migrate::Migrations;
 use ordinance::testing::TestDatabase;
-
-/// A migrations folder of its own, removed afterwards.
-struct Folder(PathBuf);
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn folder(label: &str) -> Folder {
-    let dir = std::env::temp_dir().join(format!("ordinance-cli-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    Folder(dir)
-}
-
-fn write(dir: &Path, file: &str, text: &str) {
-    std::fs::write(dir.join(file), text).expect("write");
-}
+use ordinance_tests::Folder;
 
 /// Three migrations: a table, a concurrent index build (expand, outside a
 /// transaction), and a contract step making a column NOT NULL.
-fn three_migrations(dir: &Path) {
-    write(
-        dir,
+fn three_migrations(dir: &Folder) {
+    dir.write(
         "20990101000000_create_gadgets.up.sql",
         "CREATE TABLE gadgets (id uuid PRIMARY KEY, name text);\n",
     );
-    write(
-        dir,
+    dir.write(
         "20990101000000_create_gadgets.down.sql",
         "DROP TABLE gadgets;\n",
     );
-    write(
-        dir,
+    dir.write(
         "20990101000001_index_gadgets.up.sql",
         "-- ordinance:no-transaction\nCREATE INDEX CONCURRENTLY gadgets_name ON gadgets (name);\n",
     );
-    write(
-        dir,
+    dir.write(
         "20990101000001_index_gadgets.down.sql",
         "DROP INDEX gadgets_name;\n",
     );
-    write(
-        dir,
+    dir.write(
         "20990101000002_name_required.up.sql",
         "-- ordinance:contract\nALTER TABLE gadgets ALTER COLUMN name SET NOT NULL;\n",
     );
-    write(
-        dir,
+    dir.write(
         "20990101000002_name_required.down.sql",
         "ALTER TABLE gadgets ALTER COLUMN name DROP NOT NULL;\n",
     );
@@ -110,12 +85,12 @@ async fn exists(client: &ordinance::deps::tokio_postgres::Client, sql: &str) -> 
 
 #[tokio::test]
 async fn an_application_runs_every_command_in_deploy_order() {
-    let dir = folder("deploy");
-    three_migrations(&dir.0);
+    let dir = Folder::new();
+    three_migrations(&dir);
     let db = TestDatabase::create().await.expect("db");
     let mut client = db.connect().await.expect("connect");
 
-    let (lines, result) = migrate(&dir.0, &mut client, &["status"]).await;
+    let (lines, result) = migrate(&dir, &mut client, &["status"]).await;
     result.expect("status");
     assert_eq!(
         lines,
@@ -128,7 +103,7 @@ async fn an_application_runs_every_command_in_deploy_order() {
     );
 
     // The plan: each statement with its lock, rewrite, scan and transaction.
-    let (lines, result) = migrate(&dir.0, &mut client, &["plan"]).await;
+    let (lines, result) = migrate(&dir, &mut client, &["plan"]).await;
     result.expect("plan");
     let plan = lines.join("\n");
     for expected in [
@@ -153,7 +128,7 @@ async fn an_application_runs_every_command_in_deploy_order() {
     );
 
     // up: the expand phase only, each migration with its duration.
-    let (lines, result) = migrate(&dir.0, &mut client, &["up"]).await;
+    let (lines, result) = migrate(&dir, &mut client, &["up"]).await;
     result.expect("up");
     assert!(
         applied(&lines, "20990101000000_create_gadgets"),
@@ -181,7 +156,7 @@ async fn an_application_runs_every_command_in_deploy_order() {
         .await
     );
 
-    let (lines, result) = migrate(&dir.0, &mut client, &["status"]).await;
+    let (lines, result) = migrate(&dir, &mut client, &["status"]).await;
     result.expect("status");
     assert_eq!(
         lines.last().map(String::as_str),
@@ -193,7 +168,7 @@ async fn an_application_runs_every_command_in_deploy_order() {
     ));
 
     // dry-run: what contract would run, without running it.
-    let (lines, result) = migrate(&dir.0, &mut client, &["dry-run"]).await;
+    let (lines, result) = migrate(&dir, &mut client, &["dry-run"]).await;
     result.expect("dry-run");
     let dry = lines.join("\n");
     assert!(
@@ -204,16 +179,16 @@ async fn an_application_runs_every_command_in_deploy_order() {
     assert!(exists(&client, "SELECT attnotnull = false FROM pg_attribute WHERE attrelid = 'gadgets'::regclass AND attname = 'name'").await);
 
     // contract: once the previous version no longer runs.
-    let (lines, result) = migrate(&dir.0, &mut client, &["contract"]).await;
+    let (lines, result) = migrate(&dir, &mut client, &["contract"]).await;
     result.expect("contract");
     assert!(applied(&lines, "20990101000002_name_required"), "{lines:?}");
     assert!(has(&lines, "1 applied"), "{lines:?}");
     assert!(exists(&client, "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'gadgets'::regclass AND attname = 'name'").await);
-    let (lines, _) = migrate(&dir.0, &mut client, &["plan"]).await;
+    let (lines, _) = migrate(&dir, &mut client, &["plan"]).await;
     assert_eq!(lines, ["nothing to apply"]);
 
     // down 0: everything reverted, newest first.
-    let (lines, result) = migrate(&dir.0, &mut client, &["down", "0"]).await;
+    let (lines, result) = migrate(&dir, &mut client, &["down", "0"]).await;
     result.expect("down");
     assert_eq!(
         lines,
@@ -227,29 +202,26 @@ async fn an_application_runs_every_command_in_deploy_order() {
     assert!(!exists(&client, "SELECT to_regclass('gadgets') IS NOT NULL").await);
 
     // A command the program does not know is the usage line.
-    let (_, result) = migrate(&dir.0, &mut client, &["sideways"]).await;
+    let (_, result) = migrate(&dir, &mut client, &["sideways"]).await;
     assert!(result.expect_err("unknown").starts_with("usage: migrate"));
 }
 
 #[tokio::test]
 async fn a_failure_prints_what_was_applied_and_what_postgresql_said() {
-    let dir = folder("failure");
-    three_migrations(&dir.0);
-    write(
-        &dir.0,
+    let dir = Folder::new();
+    three_migrations(&dir);
+    dir.write(
         "20990101000001_index_gadgets.up.sql",
         "CREATE INDEX gadgets_name ON gadgets (name);\n",
     );
-    write(
-        &dir.0,
-        "20990101000002_name_required.up.sql",
+    dir.write("20990101000002_name_required.up.sql",
         "CREATE TABLE half_done (n int);\n\
          DO $$ BEGIN RAISE EXCEPTION 'gadgets need a name' \
          USING ERRCODE = '23514', DETAIL = 'one gadget has none', HINT = 'backfill the names first'; END $$;\n",
     );
     let db = TestDatabase::create().await.expect("db");
     let mut client = db.connect().await.expect("connect");
-    let (lines, result) = migrate(&dir.0, &mut client, &["up"]).await;
+    let (lines, result) = migrate(&dir, &mut client, &["up"]).await;
     // What had been applied comes first, then the failure.
     assert!(
         applied(&lines, "20990101000000_create_gadgets"),
@@ -269,7 +241,7 @@ async fn a_failure_prints_what_was_applied_and_what_postgresql_said() {
     }
     // The failed migration left nothing; the two before it stay applied.
     assert!(!exists(&client, "SELECT to_regclass('half_done') IS NOT NULL").await);
-    let (lines, _) = migrate(&dir.0, &mut client, &["status"]).await;
+    let (lines, _) = migrate(&dir, &mut client, &["status"]).await;
     assert_eq!(
         lines.last().map(String::as_str),
         Some("2 applied, 1 pending (0 of them contract)")

@@ -9,7 +9,7 @@ use ordinance::migrate::{
 use ordinance::prelude::*;
 use ordinance::testing::TestDatabase;
 use ordinance::{Error, TableSchema};
-use ordinance_tests::all_schemas;
+use ordinance_tests::{all_schemas, Folder};
 use tokio_postgres::Client;
 
 // Successive versions of one table, as an application's entity evolves.
@@ -89,42 +89,6 @@ pub struct Gadget {
     pub version: i32,
 }
 
-/// A fresh, empty migrations folder, removed when dropped.
-struct Folder(PathBuf);
-
-impl std::ops::Deref for Folder {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for Folder {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        // KEEP_MIGRATIONS=1 keeps the generated files, e.g. for a linter.
-        if std::env::var_os("KEEP_MIGRATIONS").is_none() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn folder() -> Folder {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "ordinance-migrations-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    Folder(dir)
-}
-
 const ALLOW: Permissions = Permissions {
     allow_destructive: true,
 };
@@ -168,7 +132,7 @@ fn file_names(paths: &[PathBuf]) -> Vec<String> {
 
 #[tokio::test]
 async fn all_ups_give_the_entities_schema_and_all_downs_empty_the_database() {
-    let dir = folder();
+    let dir = Folder::new();
     let schemas = all_schemas();
     let written = generate(&schemas, &dir, "create", Permissions::default())
         .await
@@ -216,7 +180,7 @@ async fn all_ups_give_the_entities_schema_and_all_downs_empty_the_database() {
 
 #[tokio::test]
 async fn each_kind_of_change_migrates_a_table_holding_data() {
-    let dir = folder();
+    let dir = Folder::new();
     let db = TestDatabase::create().await.expect("db");
     let mut client = db.connect().await.expect("connect");
 
@@ -457,31 +421,23 @@ async fn each_kind_of_change_migrates_a_table_holding_data() {
         .is_empty());
 }
 
-fn write(dir: &Path, file: &str, text: &str) {
-    std::fs::create_dir_all(dir).expect("dir");
-    std::fs::write(dir.join(file), text).expect("write");
-}
-
 #[tokio::test]
 async fn eight_concurrent_runners_apply_each_migration_once() {
-    let dir = folder();
+    let dir = Folder::new();
     generate(&[WidgetV1::SCHEMA], &dir, "widgets", Permissions::default())
         .await
         .expect("generate");
-    write(
-        &dir,
+    dir.write(
         "20990101000000_log.up.sql",
         "CREATE TABLE run_log (n int);\nINSERT INTO run_log VALUES (1);\n",
     );
-    write(
-        &dir,
+    dir.write(
         "20990101000001_log_again.up.sql",
         "INSERT INTO run_log VALUES (2);\n",
     );
     // A concurrent index build waits for every running transaction's
     // snapshot: runners waiting for the lock must not hold one.
-    write(
-        &dir,
+    dir.write(
         "20990101000002_log_index.up.sql",
         "-- ordinance:no-transaction\nCREATE INDEX CONCURRENTLY run_log_n ON run_log (n);\n",
     );
@@ -521,10 +477,8 @@ async fn eight_concurrent_runners_apply_each_migration_once() {
 
 #[tokio::test]
 async fn a_failing_transactional_migration_leaves_no_trace() {
-    let dir = folder();
-    write(
-        &dir,
-        "20990101000000_half.up.sql",
+    let dir = Folder::new();
+    dir.write("20990101000000_half.up.sql",
         "CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\nINSERT INTO half VALUES ('not a number');\n",
     );
     let db = TestDatabase::create().await.expect("db");
@@ -558,28 +512,18 @@ async fn a_failing_transactional_migration_leaves_no_trace() {
 
 #[tokio::test]
 async fn an_edited_or_missing_applied_migration_is_refused() {
-    let dir = folder();
-    write(
-        &dir,
-        "20990101000000_one.up.sql",
-        "CREATE TABLE one (x int);\n",
-    );
-    write(
-        &dir,
-        "20990101000001_two.up.sql",
-        "CREATE TABLE two (x int);\n",
-    );
+    let dir = Folder::new();
+    dir.write("20990101000000_one.up.sql", "CREATE TABLE one (x int);\n");
+    dir.write("20990101000001_two.up.sql", "CREATE TABLE two (x int);\n");
     let db = TestDatabase::create().await.expect("db");
     let mut client = db.connect().await.expect("connect");
     apply(&dir, &mut client).await;
 
-    write(
-        &dir,
+    dir.write(
         "20990101000000_one.up.sql",
         "CREATE TABLE one (x bigint);\n",
     );
-    write(
-        &dir,
+    dir.write(
         "20990101000002_three.up.sql",
         "CREATE TABLE three (x int);\n",
     );
@@ -609,11 +553,7 @@ async fn an_edited_or_missing_applied_migration_is_refused() {
         Err(Error::MigrationChanged { .. })
     ));
 
-    write(
-        &dir,
-        "20990101000000_one.up.sql",
-        "CREATE TABLE one (x int);\n",
-    );
+    dir.write("20990101000000_one.up.sql", "CREATE TABLE one (x int);\n");
     std::fs::remove_file(dir.join("20990101000001_two.up.sql")).expect("remove");
     assert!(matches!(
         Migrations::load(&dir).expect("load").up(&mut client).await,
@@ -623,11 +563,7 @@ async fn an_edited_or_missing_applied_migration_is_refused() {
         })
     ));
     // Without a down file there is no reverting.
-    write(
-        &dir,
-        "20990101000001_two.up.sql",
-        "CREATE TABLE two (x int);\n",
-    );
+    dir.write("20990101000001_two.up.sql", "CREATE TABLE two (x int);\n");
     assert!(matches!(
         Migrations::load(&dir)
             .expect("load")
@@ -639,7 +575,7 @@ async fn an_edited_or_missing_applied_migration_is_refused() {
 
 #[tokio::test]
 async fn the_dry_run_lists_what_would_run_and_changes_nothing() {
-    let dir = folder();
+    let dir = Folder::new();
     generate(&[WidgetV1::SCHEMA], &dir, "widgets", Permissions::default())
         .await
         .expect("generate");
@@ -664,7 +600,7 @@ async fn the_dry_run_lists_what_would_run_and_changes_nothing() {
 
 #[tokio::test]
 async fn the_drift_check_fails_on_a_new_field_and_passes_after_blessing() {
-    let dir = folder();
+    let dir = Folder::new();
     generate(&[WidgetV1::SCHEMA], &dir, "widgets", Permissions::default())
         .await
         .expect("generate");
@@ -744,7 +680,7 @@ pub struct WidgetUnique {
 
 #[tokio::test]
 async fn a_failed_concurrent_index_build_is_rebuilt_when_rerun() {
-    let dir = folder();
+    let dir = Folder::new();
     let db = TestDatabase::create().await.expect("db");
     let mut client = db.connect().await.expect("connect");
     generate(&[WidgetV1::SCHEMA], &dir, "widgets", Permissions::default())
@@ -803,7 +739,7 @@ pub struct WidgetRenamed {
 
 #[tokio::test]
 async fn a_renamed_column_keeps_its_constraints_and_indexes_by_renaming_them() {
-    let dir = folder();
+    let dir = Folder::new();
     let db = TestDatabase::create().await.expect("db");
     let mut client = db.connect().await.expect("connect");
     generate(
@@ -881,15 +817,10 @@ async fn a_renamed_column_keeps_its_constraints_and_indexes_by_renaming_them() {
 
 #[test]
 fn embedded_migrations_equal_the_folder_they_come_from() {
-    let dir = folder();
-    write(
-        &dir,
-        "20990101000000_one.up.sql",
-        "CREATE TABLE one (x int);\n",
-    );
-    write(&dir, "20990101000000_one.down.sql", "DROP TABLE one;\n");
-    write(
-        &dir,
+    let dir = Folder::new();
+    dir.write("20990101000000_one.up.sql", "CREATE TABLE one (x int);\n");
+    dir.write("20990101000000_one.down.sql", "DROP TABLE one;\n");
+    dir.write(
         "20990101000001_two.up.sql",
         "-- ordinance:no-transaction\nCREATE INDEX CONCURRENTLY i ON one (x);\n",
     );
@@ -917,7 +848,7 @@ fn embedded_migrations_equal_the_folder_they_come_from() {
 
 #[tokio::test]
 async fn tables_that_reference_each_other_are_dropped_and_restored_together() {
-    let dir = folder();
+    let dir = Folder::new();
     let db = TestDatabase::create().await.expect("db");
     let mut client = db.connect().await.expect("connect");
     generate(
@@ -972,11 +903,11 @@ async fn bless_in_a_child_process() {
 
 #[test]
 fn blessing_prints_what_it_wrote_even_when_the_test_passes() {
-    let dir = folder();
+    let dir = Folder::new();
     // The test binary, as `cargo test` runs it: output of passing tests captured.
     let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
         .args(["bless_in_a_child_process", "--exact"])
-        .env("ORDINANCE_TEST_BLESS_INTO", &dir.0)
+        .env("ORDINANCE_TEST_BLESS_INTO", &*dir)
         .output()
         .expect("run the child");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -992,5 +923,5 @@ fn blessing_prints_what_it_wrote_even_when_the_test_passes() {
             "no `wrote` line for {line} in:\n{stderr}"
         );
     }
-    assert_eq!(std::fs::read_dir(&dir.0).expect("dir").count(), 2);
+    assert_eq!(std::fs::read_dir(&*dir).expect("dir").count(), 2);
 }

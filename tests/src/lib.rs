@@ -266,8 +266,8 @@ pub fn discard_migrations(dir: &std::path::Path) {
     }
 }
 
-/// Generates the first migration of `schemas` into a fresh folder (named
-/// after `label`), applies it in full, expand and contract, to a new
+/// Generates the first migration of `schemas` (named after `label`) into a
+/// fresh [`Folder`], applies it in full, expand and contract, to a new
 /// database, asserts the drift check then finds nothing, and returns the
 /// database and a connection to it. The folder is discarded.
 pub async fn migrated_in_sync(
@@ -278,8 +278,7 @@ pub async fn migrated_in_sync(
     ordinance::exec::Connection,
 ) {
     use ordinance::migrate::{check_drift, generate, Drift, Migrations, Permissions};
-    let dir = std::env::temp_dir().join(format!("ordinance-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = Folder::new();
     generate(schemas, &dir, label, Permissions::default())
         .await
         .expect("generate");
@@ -298,7 +297,6 @@ pub async fn migrated_in_sync(
             .expect("drift"),
         Drift::UpToDate
     );
-    discard_migrations(&dir);
     (db, conn)
 }
 

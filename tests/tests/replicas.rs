@@ -6,6 +6,8 @@
 use std::time::{Duration, Instant};
 
 use ordinance::cluster::{Cluster, ClusterOptions, WhenBehind};
+use ordinance::deps::sea_query::Expr;
+use ordinance::deps::tokio_postgres::Client;
 use ordinance::exec::{Access, Executor, Sql};
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
@@ -313,4 +315,115 @@ async fn a_lagging_standby_is_skipped_or_waited_for_as_configured() {
     assert!(started.elapsed() >= Duration::from_millis(400), "it waited");
     resume.await.unwrap();
     assert_eq!(wait.repo().count::<Organization>().await.unwrap(), 2);
+}
+
+/// The standby's backend serving a read is ended after it sent its first
+/// rows (`pg_terminate_backend`, as a shutdown does): the whole result is
+/// read again elsewhere, as nothing of it was handed out yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_cut_off_after_its_first_rows_runs_again_on_the_primary() {
+    let servers = servers().await;
+    let cluster = cluster(&servers, options()).await;
+    let writer = cluster.session();
+    for k in 0..20 {
+        writer
+            .repo()
+            .insert(&new_organization(&format!("slow {k:02}")))
+            .await
+            .unwrap();
+    }
+    // A fresh session has no write to wait for: it reads on the standby,
+    // once the standby has the rows.
+    let reader = cluster.session();
+    let started = Instant::now();
+    while reader.repo().count::<Organization>().await.unwrap() < 20 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never replayed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(on_standby(&reader, Access::Read).await);
+
+    // Each row takes 50 ms to pass the filter, and is sent as it passes
+    // (no ORDER BY, so no sort waits for them all): the read is still going
+    // when its backend is ended, after its first rows were sent.
+    let slow = ordinance::query::live::<Organization>()
+        .and_where(Expr::cust("pg_sleep(0.05)::text = ''"))
+        .to_owned();
+    let read = tokio::spawn({
+        let reader = reader.clone();
+        async move { reader.repo().list::<Organization>(&slow).await }
+    });
+    end_the_read(&servers.standby, "pg_sleep(0.05)").await;
+    let rows = read
+        .await
+        .unwrap()
+        .expect("the read runs again on the primary");
+    let mut names: Vec<_> = rows.iter().map(|org| org.name.clone()).collect();
+    names.sort();
+    let expected: Vec<_> = (0..20).map(|k| format!("slow {k:02}")).collect();
+    assert_eq!(names, expected);
+    // Only one of its backends went away: once checked, it serves again.
+    let started = Instant::now();
+    while !on_standby(&reader, Access::Read).await {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never back on the standby"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The same for a statement of the caller's own, taken whole.
+    let read = tokio::spawn({
+        let reader = reader.clone();
+        async move {
+            reader
+                .query(
+                    Access::Read,
+                    Sql::Built(
+                        "SELECT pg_is_in_recovery() FROM generate_series(1, 20) \
+                         WHERE pg_sleep(0.06)::text = ''",
+                    ),
+                    &[],
+                    &[],
+                )
+                .await
+        }
+    });
+    end_the_read(&servers.standby, "pg_sleep(0.06)").await;
+    let rows = read.await.unwrap().expect("run again on the primary");
+    assert_eq!(rows.len(), 20);
+    assert!(rows.iter().all(|row| !row.get::<_, bool>(0)), "the primary");
+}
+
+/// Ends the standby's backend running the statement whose text holds
+/// `marker`, once it has run for a while (so it sent its first rows).
+async fn end_the_read(standby: &TestServer, marker: &str) {
+    let standby = connect(standby.config()).await.expect("standby");
+    let pattern = format!("%{marker}%");
+    let started = Instant::now();
+    loop {
+        let serving = Client::query(
+            &standby,
+            "SELECT pid FROM pg_stat_activity \
+             WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid() \
+             AND now() - query_start > interval '200 milliseconds'",
+            &[&pattern],
+        )
+        .await
+        .expect("pg_stat_activity");
+        if let Some(row) = serving.first() {
+            let pid: i32 = row.get(0);
+            Client::execute(&standby, "SELECT pg_terminate_backend($1)", &[&pid])
+                .await
+                .expect("terminate");
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the read never ran on the standby"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -23,8 +23,12 @@
 //! **Replica health.** Whether a replica answers, how far its replay is
 //! behind and what it replayed are read with one query, cached for
 //! [`ClusterOptions::health_interval`], refreshed by one caller at a time.
-//! A replica that is down, or lags more than the bound, is skipped; a read
-//! that fails because the replica went away runs again on the primary. When
+//! A replica that is down, or lags more than the bound, is skipped. A read
+//! whose replica goes away is marked down and runs again elsewhere: before
+//! its first row always, and at any point when its result is taken whole
+//! (get, find, list, count, pages, relation loads, joins), as nothing was
+//! handed out yet; a [`stream`](crate::repo::Repo::stream) that has
+//! yielded rows fails with [`Error::Unavailable`]. When
 //! no replica can serve a read, [`WhenBehind`] says whether to use the
 //! primary at once, or to wait a while for a replica to catch up.
 //!
@@ -155,7 +159,7 @@ pub struct Cluster {
 #[derive(Debug)]
 struct Shared {
     primary: Pool,
-    replicas: Vec<Replica>,
+    replicas: Vec<Arc<Replica>>,
     options: ClusterOptions,
     /// Spreads reads over the replicas.
     next: AtomicUsize,
@@ -176,7 +180,10 @@ impl Cluster {
         Ok(Cluster {
             shared: Arc::new(Shared {
                 primary,
-                replicas: replicas.into_iter().map(Replica::new).collect(),
+                replicas: replicas
+                    .into_iter()
+                    .map(|pool| Arc::new(Replica::new(pool)))
+                    .collect(),
                 options,
                 next: AtomicUsize::new(0),
             }),
@@ -251,7 +258,7 @@ impl Cluster {
 
     /// Each replica's health as last checked (without checking).
     pub fn replica_health(&self) -> Vec<Health> {
-        self.shared.replicas.iter().map(Replica::cached).collect()
+        self.shared.replicas.iter().map(|r| r.cached()).collect()
     }
 
     /// Runs `work` in a transaction on the primary, scoped to the handle's
@@ -350,17 +357,21 @@ impl Cluster {
         }
     }
 
-    /// Runs one statement on a connection from `pool`, scoped when the
-    /// handle has a scope; the rows keep the connection.
+    /// Runs one statement on a connection from the primary's pool or
+    /// `replica`'s, scoped when the handle has a scope; the rows keep the
+    /// connection, and mark the replica down if it goes away while they
+    /// are read.
     async fn run_on(
         &self,
-        pool: &Pool,
+        replica: Option<&Arc<Replica>>,
         access: Access,
         sql: Sql<'_>,
         params: &[SqlParam<'_>],
         types: &[Type],
     ) -> Result<Rows, Failure> {
+        let pool = replica.map_or(&self.shared.primary, |r| &r.pool);
         let conn = pool.get().await?;
+        let source = replica.map(Arc::clone);
         let track = (access == Access::Write && !self.shared.replicas.is_empty())
             .then(|| Arc::clone(&self.tracker));
         let unnamed = self.shared.options.unnamed_statements;
@@ -377,6 +388,7 @@ impl Cluster {
                 conn,
                 commit: false,
                 track,
+                source,
             };
             return Ok(Rows::new(rows, finish));
         }
@@ -404,6 +416,7 @@ impl Cluster {
             conn,
             commit: true,
             track,
+            source,
         };
         Ok(Rows::new(rows, finish))
     }
@@ -436,7 +449,7 @@ impl Executor for Cluster {
         };
         if let Target::Replica(i) = target {
             let replica = &self.shared.replicas[i];
-            match self.run_on(&replica.pool, access, sql, params, types).await {
+            match self.run_on(Some(replica), access, sql, params, types).await {
                 // A standby shutting down may end a statement it accepted
                 // before its first row: that read, too, goes elsewhere.
                 // After the first row, the caller sees the failure.
@@ -448,8 +461,14 @@ impl Executor for Cluster {
                 Err(failure) => return Err(failure),
             }
         }
-        self.run_on(&self.shared.primary, access, sql, params, types)
-            .await
+        self.run_on(None, access, sql, params, types).await
+    }
+
+    /// A read whose replica went away is sent elsewhere: the replica is
+    /// marked down when it fails, so the next run goes to another replica
+    /// or the primary.
+    fn reads_again(&self) -> bool {
+        !self.primary_only && !self.shared.replicas.is_empty()
     }
 
     /// Each statement is a transaction of its own.

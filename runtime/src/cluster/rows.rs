@@ -11,7 +11,9 @@ use futures_util::future::BoxFuture;
 use futures_util::{FutureExt as _, Stream};
 use tokio_postgres::{Row, RowStream};
 
+use super::health::Replica;
 use super::track::Tracker;
+use crate::error::is_unavailable;
 use crate::pool::PooledConnection;
 
 /// What is left to do once a statement's rows are read.
@@ -21,6 +23,8 @@ pub(crate) struct Finish {
     pub(crate) commit: bool,
     /// The statement wrote: record the primary's WAL position after it.
     pub(crate) track: Option<Arc<Tracker>>,
+    /// The replica it ran on, marked down if it goes away mid-read.
+    pub(crate) source: Option<Arc<Replica>>,
 }
 
 impl Finish {
@@ -125,7 +129,16 @@ impl Stream for Rows {
                     match ready!(reading.stream.poll_next(cx)) {
                         Some(Err(e)) => {
                             // A failed statement ends its transaction's
-                            // use; the pool rolls a scoped one back.
+                            // use; the pool rolls a scoped one back. A
+                            // replica that went away serves no more reads
+                            // until a check finds it back.
+                            if is_unavailable(&e) {
+                                if let Some(replica) =
+                                    reading.finish.as_ref().and_then(|f| f.source.as_ref())
+                                {
+                                    replica.mark_down();
+                                }
+                            }
                             this.state = State::Done;
                             return Poll::Ready(Some(Err(e)));
                         }

@@ -23,7 +23,7 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Row, RowStream, Statement};
 
 use crate::entity::SqlParam;
-use crate::error::Failure;
+use crate::error::{is_unavailable, Failure};
 use redact::{redacted, Redacted};
 
 pub use cache::{Sql, StatementCache, BARE_CLIENTS, BUILT_CAPACITY};
@@ -82,7 +82,21 @@ pub trait Executor: Sync {
     /// last until it ends.
     fn in_transaction(&self) -> bool;
 
-    /// Runs a statement returning rows, and collects them.
+    /// Whether a read whose server went away before its last row may run
+    /// once more: an executor over several servers says yes, as the next
+    /// run goes to another server. One connection says no (the default).
+    ///
+    /// The kit asks only for reads whose result is taken whole — a get, a
+    /// list, a page, a count, a relation load — where no row was handed
+    /// out yet; a [`stream`](crate::repo::Repo::stream) that fails half-way
+    /// fails.
+    fn reads_again(&self) -> bool {
+        false
+    }
+
+    /// Runs a statement returning rows, and collects them. A read the
+    /// executor [`reads_again`](Self::reads_again) runs once more when its
+    /// server went away before the last row.
     fn query<'a>(
         &'a self,
         access: Access,
@@ -90,11 +104,19 @@ pub trait Executor: Sync {
         params: &'a [SqlParam<'a>],
         types: &'a [Type],
     ) -> impl Future<Output = Result<Vec<Row>, Failure>> + Send + 'a {
-        async move { Ok(all_rows(self.rows(access, sql, params, types).await?).await?) }
+        async move {
+            let mut again = access == Access::Read && self.reads_again();
+            loop {
+                match all_rows(self.rows(access, sql, params, types).await?).await {
+                    Err(e) if again && is_unavailable(&e) => again = false,
+                    rows => return Ok(rows?),
+                }
+            }
+        }
     }
 
     /// Runs a statement returning at most one row (the first, if it
-    /// returns more).
+    /// returns more); run once more as [`query`](Self::query) is.
     fn query_opt<'a>(
         &'a self,
         access: Access,
@@ -102,7 +124,15 @@ pub trait Executor: Sync {
         params: &'a [SqlParam<'a>],
         types: &'a [Type],
     ) -> impl Future<Output = Result<Option<Row>, Failure>> + Send + 'a {
-        async move { Ok(first_row(self.rows(access, sql, params, types).await?).await?) }
+        async move {
+            let mut again = access == Access::Read && self.reads_again();
+            loop {
+                match first_row(self.rows(access, sql, params, types).await?).await {
+                    Err(e) if again && is_unavailable(&e) => again = false,
+                    row => return Ok(row?),
+                }
+            }
+        }
     }
 }
 

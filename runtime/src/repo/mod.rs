@@ -415,7 +415,9 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// Runs SQL text built for this call with the values sea-query
     /// collected for it, and hands its rows to `read`, inside the
     /// statement's span (so the span's duration and row count cover what
-    /// `read` consumed).
+    /// `read` consumed). A read whose server went away before `read` was
+    /// done runs once more when the executor
+    /// [`reads_again`](Executor::reads_again) (it goes to another server).
     async fn run_built<T: RowCount>(
         &self,
         schema: &'static crate::TableSchema,
@@ -423,15 +425,23 @@ impl<'e, X: Executor> Repo<'e, X> {
         values: sea_query::Values,
         access: Access,
         operation: &'static str,
-        read: impl AsyncFnOnce(X::Rows) -> Result<T>,
+        read: impl AsyncFnOnce(X::Rows) -> Result<T> + Clone,
     ) -> Result<T> {
         let bound = Bound::new(values)?;
         let params = bound.params();
-        let rows = self
-            .executor
-            .rows(access, Sql::Built(sql), &params, &bound.types);
+        let mut again = access == Access::Read && self.executor.reads_again();
         self.traced(schema, operation, sql, async {
-            read(rows.await.map_err(|e| Error::from_db(e, schema))?).await
+            loop {
+                let rows = self
+                    .executor
+                    .rows(access, Sql::Built(sql), &params, &bound.types)
+                    .await
+                    .map_err(|e| Error::from_db(e, schema))?;
+                match read.clone()(rows).await {
+                    Err(Error::Unavailable(_)) if again => again = false,
+                    result => return result,
+                }
+            }
         })
         .await
     }

@@ -109,19 +109,30 @@ pub fn tenant_condition() -> String {
 /// CHECK`). Nothing for other tables. Roles with `BYPASSRLS` and
 /// superusers are not subject to it: the application must use neither.
 pub fn row_security(schema: &TableSchema) -> Vec<String> {
-    if !schema.tenant {
+    let Some(policy) = tenant_policy(schema) else {
         return Vec::new();
-    }
+    };
     let t = table_ident(schema);
-    let condition = tenant_condition();
     vec![
         format!("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"),
         format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY"),
-        format!(
-            "CREATE POLICY {} ON {t} USING ({condition}) WITH CHECK ({condition})",
-            quote_ident(TENANT_POLICY)
-        ),
+        policy,
     ]
+}
+
+/// A tenant table's [`TENANT_POLICY`]: `CREATE POLICY` comparing
+/// `tenant_id` with the transaction's tenant for reads (`USING`) and writes
+/// (`WITH CHECK`). `None` for other tables.
+pub fn tenant_policy(schema: &TableSchema) -> Option<String> {
+    if !schema.tenant {
+        return None;
+    }
+    let condition = tenant_condition();
+    Some(format!(
+        "CREATE POLICY {} ON {} USING ({condition}) WITH CHECK ({condition})",
+        quote_ident(TENANT_POLICY),
+        table_ident(schema)
+    ))
 }
 
 /// The roles [`grants`] gives rights to.

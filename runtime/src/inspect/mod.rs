@@ -1,6 +1,7 @@
 //! A live database's tables as the rule book sees them, read from
 //! `pg_catalog`: columns with their types, keys with their columns,
-//! indexes with their validity and how often they served a read. The
+//! indexes with their validity and how often they served a read,
+//! row-level security and its policies. The
 //! audit ([`crate::audit`]) judges it; the entity writer ([`crate::adopt`])
 //! turns it into structs.
 
@@ -48,6 +49,56 @@ pub struct Table {
     pub reads: i64,
     /// Whether row-level security is enabled.
     pub row_security: bool,
+    /// Whether it binds the table's owner too (`FORCE ROW LEVEL SECURITY`).
+    pub force_row_security: bool,
+    /// Row-level security policies, by name.
+    pub policies: Vec<Policy>,
+}
+
+/// A row-level security policy, its expressions as the server normalised
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Its name.
+    pub name: String,
+    /// `PERMISSIVE` (false: `RESTRICTIVE`).
+    pub permissive: bool,
+    /// The command it applies to: `ALL`, `SELECT`, `INSERT`, `UPDATE` or
+    /// `DELETE`.
+    pub command: String,
+    /// The roles it applies to, as SQL writes them (`public` for all),
+    /// sorted.
+    pub roles: Vec<String>,
+    /// `USING`: which rows are visible.
+    pub using: Option<String>,
+    /// `WITH CHECK`: which rows may be written.
+    pub with_check: Option<String>,
+}
+
+impl Policy {
+    /// The `CREATE POLICY` statement that makes it on `table` (as SQL
+    /// writes the table).
+    pub fn create(&self, table: &str) -> String {
+        let mut sql = format!("CREATE POLICY {} ON {table}", quote_ident(&self.name));
+        if !self.permissive {
+            sql.push_str(" AS RESTRICTIVE");
+        }
+        if self.command != "ALL" {
+            sql.push_str(" FOR ");
+            sql.push_str(&self.command);
+        }
+        if self.roles.iter().any(|r| r != "public") {
+            sql.push_str(" TO ");
+            sql.push_str(&self.roles.join(", "));
+        }
+        if let Some(using) = &self.using {
+            sql.push_str(&format!(" USING ({using})"));
+        }
+        if let Some(check) = &self.with_check {
+            sql.push_str(&format!(" WITH CHECK ({check})"));
+        }
+        sql
+    }
 }
 
 /// One column.
@@ -163,7 +214,8 @@ impl Database {
         for row in client
             .query(
                 "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class'), \
-                        coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0), c.relrowsecurity \
+                        coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0), c.relrowsecurity, \
+                        c.relforcerowsecurity \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
@@ -183,6 +235,7 @@ impl Database {
                     comment: read(&row, 3, C, "obj_description")?,
                     reads: read(&row, 4, C, "scans")?,
                     row_security: read(&row, 5, C, "relrowsecurity")?,
+                    force_row_security: read(&row, 6, C, "relforcerowsecurity")?,
                     ..Table::default()
                 },
             );
@@ -318,6 +371,37 @@ impl Database {
             };
             if let Some(table) = tables.get_mut(&oid) {
                 table.indexes.push(index);
+            }
+        }
+
+        const P: &str = "pg_policy";
+        for row in client
+            .query(
+                "SELECT p.polrelid, p.polname::text, p.polpermissive, \
+                        CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' \
+                             WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END, \
+                        ARRAY(SELECT CASE WHEN r = 0 THEN 'public' \
+                                          ELSE quote_ident(pg_get_userbyid(r)::text) END \
+                              FROM unnest(p.polroles) AS r ORDER BY 1), \
+                        pg_get_expr(p.polqual, p.polrelid), \
+                        pg_get_expr(p.polwithcheck, p.polrelid) \
+                 FROM pg_policy p WHERE p.polrelid = ANY($1) ORDER BY p.polrelid, p.polname",
+                &[&oids],
+            )
+            .await
+            .map_err(db)?
+        {
+            let oid: u32 = read(&row, 0, P, "polrelid")?;
+            let policy = Policy {
+                name: read(&row, 1, P, "polname")?,
+                permissive: read(&row, 2, P, "polpermissive")?,
+                command: read(&row, 3, P, "polcmd")?,
+                roles: read(&row, 4, P, "polroles")?,
+                using: read(&row, 5, P, "polqual")?,
+                with_check: read(&row, 6, P, "polwithcheck")?,
+            };
+            if let Some(table) = tables.get_mut(&oid) {
+                table.policies.push(policy);
             }
         }
 

@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 
 use crate::ddl::{self, quote_ident, quote_literal, SchemaDdl};
 use crate::error::{Error, Result};
-use crate::inspect::Database;
+use crate::inspect::{Database, Policy};
 use crate::schema::TableSchema;
 
 /// The tables of a database's own schemas (without the migration
@@ -34,6 +34,19 @@ pub struct Table {
     pub indexes: BTreeMap<String, String>,
     /// `COMMENT ON TABLE`.
     pub comment: Option<String>,
+    /// Whether row-level security is on, and binds the owner too.
+    pub row_security: RowSecurity,
+    /// Row-level security policies by name.
+    pub policies: BTreeMap<String, Policy>,
+}
+
+/// Row-level security as a table has it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowSecurity {
+    /// `ENABLE ROW LEVEL SECURITY`.
+    pub enabled: bool,
+    /// `FORCE ROW LEVEL SECURITY`: the owner is held to the policies too.
+    pub forced: bool,
 }
 
 /// One column as the database has it.
@@ -129,6 +142,15 @@ impl From<&Database> for Catalog {
                 constraints,
                 indexes,
                 comment: t.comment.clone(),
+                row_security: RowSecurity {
+                    enabled: t.row_security,
+                    forced: t.force_row_security,
+                },
+                policies: t
+                    .policies
+                    .iter()
+                    .map(|p| (p.name.clone(), p.clone()))
+                    .collect(),
             };
             catalog.tables.insert(t.qualified_name(), table);
         }
@@ -386,8 +408,95 @@ fn create_tables(tables: &[(&String, &Table)]) -> Vec<String> {
         }
         out.extend(table.indexes.values().cloned());
         out.extend(comments(name, table));
+        let t = table_ident(name);
+        out.extend(table.policies.values().map(|p| p.create(&t)));
+        out.extend(row_security_switches(
+            &t,
+            RowSecurity::default(),
+            table.row_security,
+        ));
     }
     out
+}
+
+/// The `ALTER TABLE`s that turn row-level security from `from` to `to`.
+fn row_security_switches(t: &str, from: RowSecurity, to: RowSecurity) -> Vec<String> {
+    let mut out = Vec::new();
+    if from.enabled != to.enabled {
+        let verb = if to.enabled { "ENABLE" } else { "DISABLE" };
+        out.push(format!("ALTER TABLE {t} {verb} ROW LEVEL SECURITY"));
+    }
+    if from.forced != to.forced {
+        let verb = if to.forced { "FORCE" } else { "NO FORCE" };
+        out.push(format!("ALTER TABLE {t} {verb} ROW LEVEL SECURITY"));
+    }
+    out
+}
+
+/// Row-level security and its policies, for rolling deploys:
+/// - a new policy is added in the expand phase when it binds no one yet
+///   (row-level security is off) or only lets more rows through (it is
+///   permissive); otherwise, and when changed or dropped (dropped and
+///   created again in one transaction), in the contract phase;
+/// - turning row-level security on, or forcing it on the owner, binds the
+///   previous version, which may not set what the policies read: contract
+///   phase, after the policies exist. Turning it off relaxes: expand phase.
+///
+/// A new policy is written as the entity renders it when the entity has it,
+/// else as the server normalised it.
+fn alter_row_security(
+    t: &str,
+    old: &Table,
+    new: &Table,
+    schema: Option<&'static TableSchema>,
+    change: &mut Step,
+    contract: &mut Step,
+) {
+    let drop = |name: &str| format!("DROP POLICY {} ON {t}", quote_ident(name));
+    let create = |name: &str, policy: &Policy| {
+        schema
+            .filter(|_| name == ddl::TENANT_POLICY)
+            .and_then(ddl::tenant_policy)
+            .unwrap_or_else(|| policy.create(t))
+    };
+    for (name, policy) in &new.policies {
+        match old.policies.get(name) {
+            None => {
+                let step = if !old.row_security.enabled || policy.permissive {
+                    &mut *change
+                } else {
+                    &mut *contract
+                };
+                step.up.push(create(name, policy));
+                step.down.push(drop(name));
+            }
+            Some(prev) if prev != policy => {
+                contract.up.push(drop(name));
+                contract.up.push(create(name, policy));
+                // Downs run reversed: drop the new one, then create the old.
+                contract.down.push(prev.create(t));
+                contract.down.push(drop(name));
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, prev) in &old.policies {
+        if !new.policies.contains_key(name) {
+            contract.up.push(drop(name));
+            contract.down.push(prev.create(t));
+        }
+    }
+    // Relaxing (a switch turned off) in the expand phase, tightening (a
+    // switch turned on) in the contract phase; each down undoes its own.
+    let (from, to) = (old.row_security, new.row_security);
+    let relaxed = RowSecurity {
+        enabled: from.enabled && to.enabled,
+        forced: from.forced && to.forced,
+    };
+    change.up.extend(row_security_switches(t, from, relaxed));
+    change.down.extend(row_security_switches(t, relaxed, from));
+    contract.up.extend(row_security_switches(t, relaxed, to));
+    contract.down.extend(row_security_switches(t, to, relaxed));
 }
 
 /// One `DROP TABLE` for all of `tables`, whatever references whatever.
@@ -599,11 +708,16 @@ fn alter_table(
                     entity.map_or(col.sql_type.clone(), |c| c.sql_type.sql().into_owned());
                 let mut def = format!("{q} {sql_type}");
                 let default = rendered_default(entity, col);
-                let filled = default.as_deref().is_some_and(cheap_default);
+                // A default read from the session (`tenant_id` from
+                // `app.tenant_id`) would fill existing rows with what the
+                // migration's session holds — nothing: they need a backfill.
+                let filled = default
+                    .as_deref()
+                    .is_some_and(|d| cheap_default(d) && !d.contains("current_setting"));
                 if let Some(d) = default.filter(|d| cheap_default(d)) {
                     def.push_str(" DEFAULT ");
                     def.push_str(&d);
-                    if col.not_null {
+                    if col.not_null && filled {
                         // A constant default fills every row at once, with
                         // no rewrite since PostgreSQL 11: NOT NULL holds
                         // without a scan.
@@ -752,6 +866,7 @@ fn alter_table(
             comment_text(&old.comment)
         ));
     }
+    alter_row_security(&t, old, new, schema, change, contract);
 }
 
 /// Whether definition `old` (as the server printed it) reads as `new` once

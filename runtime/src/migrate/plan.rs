@@ -156,6 +156,8 @@ pub fn plan_statement(sql: &str, earlier: &[String]) -> StatementPlan {
             (Some(ShareUpdateExclusive), false, false, None)
         } else if starts("ALTER TABLE") {
             alter_table(&s, earlier)
+        } else if starts("CREATE POLICY") || starts("DROP POLICY") || starts("ALTER POLICY") {
+            (Some(AccessExclusive), false, false, Some("brief"))
         } else if starts("UPDATE") || starts("INSERT") || starts("DELETE") || starts("WITH") {
             (
                 Some(RowExclusive),
@@ -330,6 +332,9 @@ mod tests {
             ("DROP INDEX CONCURRENTLY IF EXISTS \"i\"", (Some(ShareUpdateExclusive), false, false)),
             ("ALTER INDEX \"i\" RENAME TO \"j\"", (Some(ShareUpdateExclusive), false, false)),
             ("DROP TABLE \"t\"", (Some(AccessExclusive), false, false)),
+            ("CREATE POLICY \"p\" ON \"t\" USING (true)", (Some(AccessExclusive), false, false)),
+            ("DROP POLICY \"p\" ON \"t\"", (Some(AccessExclusive), false, false)),
+            ("ALTER TABLE \"t\" FORCE ROW LEVEL SECURITY", (Some(AccessExclusive), false, false)),
         ];
         for (sql, expected) in cases {
             assert_eq!(level(sql), expected, "{sql}");

@@ -1,0 +1,269 @@
+//! Row-level security is part of the schema the migrations keep: an entity
+//! made tenant-scoped gets its policy and `ENABLE` / `FORCE ROW LEVEL
+//! SECURITY` from the generator, and a database where someone turned them
+//! off or changed the policy drifts — so tenant isolation cannot vanish
+//! while every drift check passes.
+
+use ordinance::ddl::SchemaDdl;
+use ordinance::migrate::{
+    check_drift, generate, live_drift, pending_steps, render_steps, Drift, Migrations, Permissions,
+    Phase, Step, FILL_IN,
+};
+use ordinance::prelude::*;
+use ordinance::repo::Repo;
+use ordinance::testing::TestDatabase;
+use ordinance_tests::{least_privilege_roles, Folder};
+
+// The first version: one table for every customer. (Both versions share
+// one doc comment, so the table comment does not change between them.)
+/// Memos left by support staff.
+#[derive(Entity, Debug, Clone)]
+#[entity(table = "memos")]
+pub struct MemoV1 {
+    pub id: Uuid,
+    #[column(max_len = 200)]
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+// The second version: each memo belongs to a tenant.
+/// Memos left by support staff.
+#[derive(Entity, Debug, Clone)]
+#[entity(table = "memos", tenant)]
+pub struct Memo {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(max_len = 200)]
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// The statements of the steps of `phase`.
+fn statements(steps: &[Step], phase: Phase) -> Vec<&str> {
+    steps
+        .iter()
+        .filter(|s| s.phase == phase)
+        .flat_map(|s| s.up.iter().map(String::as_str))
+        .collect()
+}
+
+fn is_policy(statement: &str) -> bool {
+    statement.starts_with("CREATE POLICY \"tenant_isolation\" ON \"memos\" USING (")
+        && statement.contains("WITH CHECK (")
+        && statement.contains("current_setting('app.tenant_id'")
+}
+
+#[tokio::test]
+async fn an_entity_made_tenant_scoped_gets_row_security_from_the_generator() {
+    // The first version is deployed and holds rows.
+    let dir = Folder::new();
+    generate(&[MemoV1::SCHEMA], &*dir, "memos", Permissions::default())
+        .await
+        .expect("v1");
+    let db = TestDatabase::create().await.expect("db");
+    let mut owner = db.connect().await.expect("connect");
+    Migrations::load(&*dir)
+        .expect("load")
+        .up(&mut owner)
+        .await
+        .expect("v1 applied");
+    for body in ["old memo 1", "old memo 2"] {
+        Repo::new(&owner)
+            .insert(&NewMemoV1 { body: body.into() })
+            .await
+            .expect("v1 insert");
+    }
+
+    let steps = pending_steps(&[Memo::SCHEMA], &*dir, Permissions::default())
+        .await
+        .expect("diff");
+    let expand = statements(&steps, Phase::Expand);
+    let contract = statements(&steps, Phase::Contract);
+    // The policy binds no one until row-level security is on: it comes
+    // with the column, while the previous version runs.
+    assert!(
+        expand.iter().any(|s| is_policy(s)),
+        "{}",
+        render_steps(&steps)
+    );
+    // Turning it on hides every row from a version that sets no tenant:
+    // only once that version is gone, after the backfill.
+    let on = [
+        "ALTER TABLE \"memos\" ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE \"memos\" FORCE ROW LEVEL SECURITY",
+    ];
+    assert!(
+        on.iter().all(|s| contract.contains(s)),
+        "{}",
+        render_steps(&steps)
+    );
+    assert!(!expand.iter().any(|s| s.contains("ROW LEVEL SECURITY")));
+    let step_of = |statement: &str| {
+        steps
+            .iter()
+            .position(|s| s.up.iter().any(|u| u == statement))
+            .expect("a step")
+    };
+    let backfill = steps.iter().position(|s| s.backfill).expect("a backfill");
+    assert!(step_of(on[0]) > backfill, "{}", render_steps(&steps));
+    // Each step's down undoes it.
+    let downs: Vec<&str> = steps
+        .iter()
+        .flat_map(|s| s.down.iter().map(String::as_str))
+        .collect();
+    assert!(downs.contains(&"DROP POLICY \"tenant_isolation\" ON \"memos\""));
+    assert!(downs.contains(&"ALTER TABLE \"memos\" DISABLE ROW LEVEL SECURITY"));
+    assert!(downs.contains(&"ALTER TABLE \"memos\" NO FORCE ROW LEVEL SECURITY"));
+
+    // The team says whose the old rows are, and deploys: expand, then
+    // contract once the new version runs everywhere.
+    let written = generate(&[Memo::SCHEMA], &*dir, "tenants", Permissions::default())
+        .await
+        .expect("v2 written");
+    let legacy = Uuid::now_v7();
+    for file in &written {
+        let text = std::fs::read_to_string(file).expect("read");
+        if text.contains(FILL_IN) {
+            let filled: Vec<String> = text
+                .lines()
+                .filter(|line| !line.contains(FILL_IN))
+                .map(|line| line.replace("FILL_IN", &format!("'{legacy}'::uuid")))
+                .collect();
+            std::fs::write(file, filled.join("\n")).expect("write");
+        }
+    }
+    let migrations = Migrations::load(&*dir).expect("load");
+    migrations.up(&mut owner).await.expect("expand");
+    migrations.contract(&mut owner).await.expect("contract");
+    assert_eq!(
+        check_drift(&[Memo::SCHEMA], &*dir, None, Permissions::default())
+            .await
+            .expect("drift"),
+        Drift::UpToDate
+    );
+
+    // The old rows are the legacy tenant's, and only its.
+    let (app, _) = least_privilege_roles(&db, &[Memo::SCHEMA], false).await;
+    let as_app = app_connection(&db, &app).await;
+    set_tenant(&as_app, legacy).await;
+    assert_eq!(Repo::new(&as_app).count::<Memo>().await.unwrap(), 2);
+    set_tenant(&as_app, Uuid::now_v7()).await;
+    assert_eq!(Repo::new(&as_app).count::<Memo>().await.unwrap(), 0);
+}
+
+async fn app_connection(db: &TestDatabase, role: &str) -> ordinance::exec::Connection {
+    let mut config = db.config().clone();
+    config.user(role);
+    ordinance::testing::connect(&config).await.expect("app")
+}
+
+/// Sets the session's tenant (session-wide: this connection is not shared).
+async fn set_tenant(conn: &ordinance::exec::Connection, tenant: Uuid) {
+    conn.batch_execute(&format!(
+        "SELECT set_config('app.tenant_id', '{tenant}', false)"
+    ))
+    .await
+    .expect("tenant");
+}
+
+#[tokio::test]
+async fn row_security_changed_by_hand_is_drift_and_the_steps_restore_it() {
+    let ddl = SchemaDdl::new(&[Memo::SCHEMA]).expect("ddl");
+    let db = TestDatabase::with_schema(&ddl.up()).await.expect("db");
+    let owner = db.connect().await.expect("connect");
+    let drift = async || live_drift(&owner, &[Memo::SCHEMA]).await.expect("drift");
+    assert!(drift().await.is_empty(), "{}", render_steps(&drift().await));
+
+    // The owner no longer held to the policy.
+    owner
+        .batch_execute("ALTER TABLE memos NO FORCE ROW LEVEL SECURITY")
+        .await
+        .unwrap();
+    let steps = drift().await;
+    assert_eq!(
+        statements(&steps, Phase::Contract),
+        ["ALTER TABLE \"memos\" FORCE ROW LEVEL SECURITY"]
+    );
+    assert!(statements(&steps, Phase::Expand).is_empty());
+
+    // A policy that lets every row through, under the same name.
+    owner
+        .batch_execute(
+            "ALTER TABLE memos FORCE ROW LEVEL SECURITY; \
+             DROP POLICY tenant_isolation ON memos; \
+             CREATE POLICY tenant_isolation ON memos USING (true)",
+        )
+        .await
+        .unwrap();
+    let steps = drift().await;
+    let contract = statements(&steps, Phase::Contract);
+    assert_eq!(contract.len(), 2, "{}", render_steps(&steps));
+    assert_eq!(contract[0], "DROP POLICY \"tenant_isolation\" ON \"memos\"");
+    assert!(is_policy(contract[1]), "{}", contract[1]);
+    let down: Vec<&str> = steps
+        .iter()
+        .flat_map(|s| s.down.iter().map(String::as_str))
+        .collect();
+    assert_eq!(
+        down,
+        [
+            "DROP POLICY \"tenant_isolation\" ON \"memos\"",
+            "CREATE POLICY \"tenant_isolation\" ON \"memos\" USING (true)",
+        ]
+    );
+
+    // Row-level security off and the policy gone: the policy comes back
+    // first, row-level security is turned on in the contract phase.
+    owner
+        .batch_execute(
+            "DROP POLICY tenant_isolation ON memos; \
+             ALTER TABLE memos NO FORCE ROW LEVEL SECURITY; \
+             ALTER TABLE memos DISABLE ROW LEVEL SECURITY",
+        )
+        .await
+        .unwrap();
+    let steps = drift().await;
+    let expand = statements(&steps, Phase::Expand);
+    assert_eq!(expand.len(), 1, "{}", render_steps(&steps));
+    assert!(is_policy(expand[0]), "{}", expand[0]);
+    assert_eq!(
+        statements(&steps, Phase::Contract),
+        [
+            "ALTER TABLE \"memos\" ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE \"memos\" FORCE ROW LEVEL SECURITY",
+        ]
+    );
+
+    // Meanwhile, a role that neither owns the table nor is a superuser
+    // reads every tenant's memos.
+    let (app, _) = least_privilege_roles(&db, &[Memo::SCHEMA], false).await;
+    let as_app = app_connection(&db, &app).await;
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    set_tenant(&as_app, a).await;
+    Repo::new(&as_app)
+        .insert(&NewMemo {
+            body: "a's memo".into(),
+        })
+        .await
+        .expect("insert as a");
+    set_tenant(&as_app, b).await;
+    assert_eq!(Repo::new(&as_app).count::<Memo>().await.unwrap(), 1);
+
+    // The steps, applied in order, restore isolation and leave no drift.
+    for statement in statements(&steps, Phase::Expand)
+        .into_iter()
+        .chain(statements(&steps, Phase::Contract))
+    {
+        owner.batch_execute(statement).await.expect(statement);
+    }
+    assert!(drift().await.is_empty(), "{}", render_steps(&drift().await));
+    assert_eq!(Repo::new(&as_app).count::<Memo>().await.unwrap(), 0);
+    set_tenant(&as_app, a).await;
+    assert_eq!(Repo::new(&as_app).count::<Memo>().await.unwrap(), 1);
+}

@@ -54,6 +54,17 @@ COMMENT ON TABLE ledger_entries IS 'Money movements.
 Convention waived: soft_delete (append-only)
 Convention waived: version (never updated)';
 COMMENT ON COLUMN ledger_entries.rate IS 'Convention waived: float (display only)';
+-- Rows per tenant, row-level security on but not forced, and no policy.
+CREATE TABLE workspaces (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    tenant_id uuid NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz,
+    version integer NOT NULL DEFAULT 1 CHECK (version >= 1)
+);
+CREATE INDEX idx_workspaces_tenant_id ON workspaces (tenant_id) WHERE deleted_at IS NULL;
+ALTER TABLE workspaces ENABLE ROW LEVEL SECURITY;
 WITH a AS (INSERT INTO accounts (email) VALUES ('a@example.com') RETURNING id)
 INSERT INTO tbl_invoices (account_id, number) SELECT id, 'INV-1' FROM a;
 "#;
@@ -146,6 +157,7 @@ async fn a_messy_schema_gives_its_known_findings() {
             Rule::InvalidIndex,
         ),
         t("tbl_invoices", Some("version"), Rule::RequiredColumnType), // no CHECK
+        t("workspaces", None, Rule::TenantIsolation),
     ];
     expected.sort();
     assert_eq!(got, expected, "\n{}", render(&findings));
@@ -171,13 +183,24 @@ async fn a_messy_schema_gives_its_known_findings() {
     conn.batch_execute(&fix(Rule::RequiredColumnType, "version"))
         .await
         .unwrap();
+    let isolation = findings
+        .iter()
+        .find(|f| f.rule == Rule::TenantIsolation)
+        .unwrap();
+    assert_eq!(
+        isolation.problem,
+        "rows carry tenant_id but tenants are not kept apart: no policy, \
+         its owner bypasses row-level security"
+    );
+    let statements = isolation.fix.split("; then").next().unwrap();
+    conn.batch_execute(statements).await.unwrap();
     let after = audit(&conn, &options).await.unwrap();
-    assert_eq!(after.len(), findings.len() - 4, "\n{}", render(&after));
+    assert_eq!(after.len(), findings.len() - 5, "\n{}", render(&after));
     let report = render(&findings);
     assert!(
         report.contains("table name \"order_item\" is not plural: did you mean \"order_items\"?")
     );
-    assert!(report.ends_with("25 findings\n"), "{report}");
+    assert!(report.ends_with("26 findings\n"), "{report}");
 }
 
 #[tokio::test]

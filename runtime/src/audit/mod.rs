@@ -83,6 +83,9 @@ pub enum Rule {
     UnusedIndex,
     /// A unique index on a soft-deleting table that counts deleted rows.
     UniqueOnDeletedRows,
+    /// A table with `tenant_id` keeps tenants apart with row-level
+    /// security, forced on the owner too, and a policy.
+    TenantIsolation,
 }
 
 impl Rule {
@@ -108,6 +111,7 @@ impl Rule {
             Rule::InvalidIndex => "invalid-index",
             Rule::UnusedIndex => "unused-index",
             Rule::UniqueOnDeletedRows => "unique-on-deleted-rows",
+            Rule::TenantIsolation => "tenant-isolation",
         }
     }
 }

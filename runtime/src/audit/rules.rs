@@ -94,6 +94,52 @@ pub(super) fn table(table: &Table, options: &AuditOptions, findings: &mut Vec<Fi
     for index in &table.indexes {
         self::index(&mut out, index, options);
     }
+    tenant_isolation(&mut out);
+}
+
+/// A table with `tenant_id` has row-level security on, forced on its owner
+/// (who would otherwise see every tenant's rows), and a policy (without
+/// one, nobody sees a row).
+fn tenant_isolation(out: &mut Out<'_>) {
+    let table = out.table;
+    if table.column("tenant_id").is_none() {
+        return;
+    }
+    let t = &out.ident;
+    let mut missing = Vec::new();
+    let mut fix = Vec::new();
+    if table.policies.is_empty() {
+        missing.push("no policy");
+        let condition = crate::ddl::tenant_condition();
+        fix.push(format!(
+            "CREATE POLICY {} ON {t} USING ({condition}) WITH CHECK ({condition})",
+            quote_ident(crate::ddl::TENANT_POLICY)
+        ));
+    }
+    if !table.row_security {
+        missing.push("row-level security is off");
+        fix.push(format!("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"));
+    }
+    if !table.force_row_security {
+        missing.push("its owner bypasses row-level security");
+        fix.push(format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY"));
+    }
+    if missing.is_empty() {
+        return;
+    }
+    out.push(
+        None,
+        Rule::TenantIsolation,
+        format!(
+            "rows carry tenant_id but tenants are not kept apart: {}",
+            missing.join(", ")
+        ),
+        format!(
+            "{}; then the application sets app.tenant_id per transaction \
+             (or, in an entity, `#[entity(tenant)]` generates all of it)",
+            fix.join("; ")
+        ),
+    );
 }
 
 fn names(out: &mut Out<'_>) {

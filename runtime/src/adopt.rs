@@ -2,7 +2,8 @@
 //! on a legacy database: each table becomes a `#[derive(Entity)]` struct
 //! with the attributes and waivers it needs to compile and to describe the
 //! table as it is (types, nullability, defaults, checks, enums, keys,
-//! indexes, comments).
+//! indexes, comments, and `tenant` for a table whose tenants row-level
+//! security keeps apart as the kit's DDL does).
 //!
 //! A table the rule book cannot describe — no `id uuid` primary key, no
 //! `created_at` / `updated_at`, a type the kit does not store, a name that
@@ -328,6 +329,23 @@ struct Writer<'a> {
     column_attrs: BTreeMap<&'a str, Vec<String>>,
     /// Attributes of `#[entity(...)]`.
     entity_attrs: Vec<String>,
+    /// The table keeps tenants apart as `#[entity(tenant)]` does.
+    tenant: bool,
+}
+
+/// Whether `table` keeps tenants apart as `#[entity(tenant)]` does: a
+/// `tenant_id uuid NOT NULL`, row-level security on and forced on the
+/// owner, and a policy of the kit's name.
+fn is_tenant(table: &Table) -> bool {
+    table
+        .column("tenant_id")
+        .is_some_and(|c| c.sql_type == "uuid" && c.not_null)
+        && table.row_security
+        && table.force_row_security
+        && table
+            .policies
+            .iter()
+            .any(|p| p.name == crate::ddl::TENANT_POLICY)
 }
 
 /// One table's struct, the enums its checks imply, and its notes.
@@ -345,7 +363,11 @@ fn entity(
         enums: String::new(),
         column_attrs: BTreeMap::new(),
         entity_attrs: Vec::new(),
+        tenant: is_tenant(table),
     };
+    if w.tenant {
+        w.tenant_notes();
+    }
     let explained = w.foreign_keys();
     w.indexes(&explained);
     let mut fields = String::new();
@@ -433,8 +455,34 @@ impl<'a> Writer<'a> {
         explained
     }
 
+    /// What a tenant table has that `#[entity(tenant)]` would not write
+    /// the same way: other policies, or a policy of the kit's name that
+    /// does not read the transaction's tenant.
+    fn tenant_notes(&mut self) {
+        for policy in &self.table.policies {
+            if policy.name != crate::ddl::TENANT_POLICY {
+                self.notes.push(format!(
+                    "policy {} is not the kit's: the entity does not describe it",
+                    policy.name
+                ));
+            } else if !policy
+                .using
+                .as_deref()
+                .is_some_and(|u| u.contains("app.tenant_id"))
+            {
+                self.notes.push(format!(
+                    "policy {} does not compare tenant_id with app.tenant_id; the kit's does",
+                    policy.name
+                ));
+            }
+        }
+    }
+
     /// `unique` / `index` on a column, or `unique(...)` / `index(...)` on
-    /// the entity, for each index the foreign keys do not account for.
+    /// the entity, for each index the foreign keys do not account for. On
+    /// a tenant table the kit makes the `tenant_id` index itself, and
+    /// leads each unique index with `tenant_id`: those are read back as
+    /// the column's own.
     fn indexes(&mut self, explained: &BTreeSet<&str>) {
         let table = self.table;
         let soft = table.column("deleted_at").is_some();
@@ -442,11 +490,24 @@ impl<'a> Writer<'a> {
             if index.backs_constraint || explained.contains(index.name.as_str()) {
                 continue;
             }
-            let Some(columns) = plain_columns(index) else {
+            let Some(mut columns) = plain_columns(index) else {
                 self.notes
                     .push(format!("index {} is on an expression", index.name));
                 continue;
             };
+            if self.tenant && columns.first() == Some(&"tenant_id") {
+                if columns.len() == 1 {
+                    continue;
+                }
+                if index.unique {
+                    columns.remove(0);
+                }
+            } else if self.tenant && index.unique {
+                self.notes.push(format!(
+                    "unique index {} does not lead with tenant_id; the kit's is unique within a tenant",
+                    index.name
+                ));
+            }
             let live = index.predicate.as_deref() == Some("(deleted_at IS NULL)");
             if index.predicate.is_some() && !live {
                 self.notes
@@ -552,7 +613,8 @@ impl<'a> Writer<'a> {
             }
         }
         let enum_values = implied.as_ref().map(|(_, values)| values.as_slice());
-        let fixed = matches!(cname, "id" | "created_at" | "updated_at" | "version");
+        let fixed = matches!(cname, "id" | "created_at" | "updated_at" | "version")
+            || (self.tenant && cname == "tenant_id");
         if !fixed {
             if let Some(d) = default_attr(column, enum_values) {
                 attrs.push(format!("default = {d}"));
@@ -582,7 +644,7 @@ impl<'a> Writer<'a> {
             );
         }
         let referenced = self.table.foreign_keys.iter().any(|f| f.columns == [cname]);
-        if ty == "Uuid" && cname.ends_with("_id") && !referenced {
+        if ty == "Uuid" && cname.ends_with("_id") && !referenced && !fixed {
             waive(
                 &mut waivers,
                 "foreign_key",
@@ -636,6 +698,9 @@ impl<'a> Writer<'a> {
         );
 
         let mut attrs = Vec::new();
+        if self.tenant {
+            attrs.push("tenant".to_owned());
+        }
         if naming::table_name_for(self.name) != table.name {
             attrs.push(format!("table = {}", rust_string(&table.name)));
         }

@@ -41,6 +41,19 @@ pub struct PurchaseOrder {
     pub version: i32,
 }
 
+#[derive(Entity, Debug, Clone)]
+#[entity(tenant)]
+pub struct Shipment {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(unique, max_len = 40)]
+    pub tracking: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
 /// Companies we buy from.
 #[derive(Entity, Debug, Clone)]
 #[entity(exempt(
@@ -65,7 +78,7 @@ pub struct Vendor {
 
 /// Every adopted table, for DDL, migrations and the drift check.
 pub fn schemas() -> Vec<&'static ordinance::TableSchema> {
-    vec![PurchaseOrder::SCHEMA, Vendor::SCHEMA]
+    vec![PurchaseOrder::SCHEMA, Shipment::SCHEMA, Vendor::SCHEMA]
 }
 
 // adopt: left out audit_log: its primary key is not `id uuid`

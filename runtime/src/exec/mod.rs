@@ -105,12 +105,11 @@ pub trait Executor: Sync {
         types: &'a [Type],
     ) -> impl Future<Output = Result<Vec<Row>, Failure>> + Send + 'a {
         async move {
-            let mut again = access == Access::Read && self.reads_again();
-            loop {
-                match all_rows(self.rows(access, sql, params, types).await?).await {
-                    Err(e) if again && is_unavailable(&e) => again = false,
-                    rows => return Ok(rows?),
+            match all_rows(self.rows(access, sql, params, types).await?).await {
+                Err(e) if read_again(self, access, &e) => {
+                    Ok(all_rows(self.rows(access, sql, params, types).await?).await?)
                 }
+                rows => Ok(rows?),
             }
         }
     }
@@ -125,12 +124,11 @@ pub trait Executor: Sync {
         types: &'a [Type],
     ) -> impl Future<Output = Result<Option<Row>, Failure>> + Send + 'a {
         async move {
-            let mut again = access == Access::Read && self.reads_again();
-            loop {
-                match first_row(self.rows(access, sql, params, types).await?).await {
-                    Err(e) if again && is_unavailable(&e) => again = false,
-                    row => return Ok(row?),
+            match first_row(self.rows(access, sql, params, types).await?).await {
+                Err(e) if read_again(self, access, &e) => {
+                    Ok(first_row(self.rows(access, sql, params, types).await?).await?)
                 }
+                row => Ok(row?),
             }
         }
     }
@@ -145,6 +143,17 @@ pub enum Access {
     Read,
     /// Writes, locks, or must see the primary's latest data.
     Write,
+}
+
+/// Whether a statement of `access` that failed with `error` runs once
+/// more: a read whose server went away, on an executor that
+/// [`reads_again`](Executor::reads_again).
+fn read_again<X: Executor + ?Sized>(
+    executor: &X,
+    access: Access,
+    error: &tokio_postgres::Error,
+) -> bool {
+    access == Access::Read && executor.reads_again() && is_unavailable(error)
 }
 
 /// Every row of a result.

@@ -52,15 +52,7 @@ async fn cluster(servers: &Servers, options: ClusterOptions) -> Cluster {
     )
     .expect("cluster");
     // The standby serves once it streams from the primary.
-    let started = Instant::now();
-    while !on_standby(&cluster.session(), Access::Read).await {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the standby never became usable: {:?}",
-            cluster.replica_health()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    back_on_the_standby(&cluster.session(), 30).await;
     cluster
 }
 
@@ -79,6 +71,20 @@ async fn on_standby(handle: &Cluster, access: Access) -> bool {
         .expect("pg_is_in_recovery")
         .expect("a row");
     row.get(0)
+}
+
+/// Waits until `handle`'s reads are served by the standby, for at most
+/// `seconds`.
+async fn back_on_the_standby(handle: &Cluster, seconds: u64) {
+    let started = Instant::now();
+    while !on_standby(handle, Access::Read).await {
+        assert!(
+            started.elapsed() < Duration::from_secs(seconds),
+            "never (back) on the standby: {:?}",
+            handle.replica_health()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn set_replay(standby: &TestServer, paused: bool) {
@@ -197,14 +203,7 @@ async fn a_handle_reads_its_own_writes_then_returns_to_the_standby() {
     // Once the standby replays past the write, the writer reads there
     // again, long before its 60 s window ends.
     set_replay(&servers.standby, false).await;
-    let started = Instant::now();
-    while !on_standby(&writer, Access::Read).await {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "never back on the standby"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    back_on_the_standby(&writer, 10).await;
     assert_eq!(
         writer.repo().get::<Organization>(org.id).await.unwrap(),
         org
@@ -251,14 +250,7 @@ async fn a_standby_stopped_mid_test_fails_no_read() {
     assert!(!cluster.replica_health()[0].up);
 
     servers.standby.start_again().expect("start the standby");
-    let started = Instant::now();
-    while !on_standby(&cluster, Access::Read).await {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "never back on the standby"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    back_on_the_standby(&cluster, 30).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -365,14 +357,7 @@ async fn a_read_cut_off_after_its_first_rows_runs_again_on_the_primary() {
     let expected: Vec<_> = (0..20).map(|k| format!("slow {k:02}")).collect();
     assert_eq!(names, expected);
     // Only one of its backends went away: once checked, it serves again.
-    let started = Instant::now();
-    while !on_standby(&reader, Access::Read).await {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "never back on the standby"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    back_on_the_standby(&reader, 10).await;
 
     // The same for a statement of the caller's own, taken whole.
     let read = tokio::spawn({

@@ -31,7 +31,7 @@ use tokio_postgres::Client;
 
 use crate::ddl::{comment_text, quote_ident, quote_literal};
 use crate::error::Result;
-use crate::inspect::{Column, Database, Index, Table};
+use crate::inspect::{Column, Database, Index, RowSecurity, Table};
 use crate::schema::split_waivers;
 
 /// What [`adopt`] wrote.
@@ -341,7 +341,10 @@ fn is_tenant(table: &Table) -> bool {
         .column("tenant_id")
         .is_some_and(|c| c.sql_type == "uuid" && c.not_null)
         && table.row_security
-        && table.force_row_security
+            == RowSecurity {
+                enabled: true,
+                forced: true,
+            }
         && table
             .policies
             .iter()

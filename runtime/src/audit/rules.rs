@@ -116,11 +116,11 @@ fn tenant_isolation(out: &mut Out<'_>) {
             quote_ident(crate::ddl::TENANT_POLICY)
         ));
     }
-    if !table.row_security {
+    if !table.row_security.enabled {
         missing.push("row-level security is off");
         fix.push(format!("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"));
     }
-    if !table.force_row_security {
+    if !table.row_security.forced {
         missing.push("its owner bypasses row-level security");
         fix.push(format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY"));
     }
@@ -424,7 +424,7 @@ fn column(out: &mut Out<'_>, column: &Column) {
         && name.ends_with("_id")
         && !is_reference
         && !waives("foreign_key")
-        && !(name == "tenant_id" && out.table.row_security)
+        && !(name == "tenant_id" && out.table.row_security.enabled)
     {
         let target = naming::pluralize(name.trim_end_matches("_id"));
         let fix = format!(

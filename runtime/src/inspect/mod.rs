@@ -47,12 +47,19 @@ pub struct Table {
     /// Reads of the table since statistics were reset (sequential and
     /// index scans).
     pub reads: i64,
-    /// Whether row-level security is enabled.
-    pub row_security: bool,
-    /// Whether it binds the table's owner too (`FORCE ROW LEVEL SECURITY`).
-    pub force_row_security: bool,
+    /// Whether row-level security is on, and binds the owner too.
+    pub row_security: RowSecurity,
     /// Row-level security policies, by name.
     pub policies: Vec<Policy>,
+}
+
+/// Row-level security as a table has it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowSecurity {
+    /// `ENABLE ROW LEVEL SECURITY`.
+    pub enabled: bool,
+    /// `FORCE ROW LEVEL SECURITY`: the owner is held to the policies too.
+    pub forced: bool,
 }
 
 /// A row-level security policy, its expressions as the server normalised
@@ -234,8 +241,10 @@ impl Database {
                     name: read(&row, 2, C, "relname")?,
                     comment: read(&row, 3, C, "obj_description")?,
                     reads: read(&row, 4, C, "scans")?,
-                    row_security: read(&row, 5, C, "relrowsecurity")?,
-                    force_row_security: read(&row, 6, C, "relforcerowsecurity")?,
+                    row_security: RowSecurity {
+                        enabled: read(&row, 5, C, "relrowsecurity")?,
+                        forced: read(&row, 6, C, "relforcerowsecurity")?,
+                    },
                     ..Table::default()
                 },
             );

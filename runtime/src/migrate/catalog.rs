@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 
 use crate::ddl::{self, quote_ident, quote_literal, SchemaDdl};
 use crate::error::{Error, Result};
-use crate::inspect::{Database, Policy};
+use crate::inspect::{Database, Policy, RowSecurity};
 use crate::schema::TableSchema;
 
 /// The tables of a database's own schemas (without the migration
@@ -38,15 +38,6 @@ pub struct Table {
     pub row_security: RowSecurity,
     /// Row-level security policies by name.
     pub policies: BTreeMap<String, Policy>,
-}
-
-/// Row-level security as a table has it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RowSecurity {
-    /// `ENABLE ROW LEVEL SECURITY`.
-    pub enabled: bool,
-    /// `FORCE ROW LEVEL SECURITY`: the owner is held to the policies too.
-    pub forced: bool,
 }
 
 /// One column as the database has it.
@@ -142,10 +133,7 @@ impl From<&Database> for Catalog {
                 constraints,
                 indexes,
                 comment: t.comment.clone(),
-                row_security: RowSecurity {
-                    enabled: t.row_security,
-                    forced: t.force_row_security,
-                },
+                row_security: t.row_security,
                 policies: t
                     .policies
                     .iter()

@@ -114,25 +114,43 @@ pub fn row_security(schema: &TableSchema) -> Vec<String> {
     };
     let t = table_ident(schema);
     vec![
-        format!("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"),
-        format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY"),
+        enable_row_security(&t, true),
+        force_row_security(&t, true),
         policy,
     ]
+}
+
+/// `ALTER TABLE … ENABLE` (or `DISABLE`) `ROW LEVEL SECURITY` on `table`
+/// (as SQL writes it).
+pub(crate) fn enable_row_security(table: &str, on: bool) -> String {
+    let verb = if on { "ENABLE" } else { "DISABLE" };
+    format!("ALTER TABLE {table} {verb} ROW LEVEL SECURITY")
+}
+
+/// `ALTER TABLE … FORCE` (or `NO FORCE`) `ROW LEVEL SECURITY` on `table`:
+/// whether the owner is held to the policies too.
+pub(crate) fn force_row_security(table: &str, on: bool) -> String {
+    let verb = if on { "FORCE" } else { "NO FORCE" };
+    format!("ALTER TABLE {table} {verb} ROW LEVEL SECURITY")
 }
 
 /// A tenant table's [`TENANT_POLICY`]: `CREATE POLICY` comparing
 /// `tenant_id` with the transaction's tenant for reads (`USING`) and writes
 /// (`WITH CHECK`). `None` for other tables.
 pub fn tenant_policy(schema: &TableSchema) -> Option<String> {
-    if !schema.tenant {
-        return None;
-    }
+    schema
+        .tenant
+        .then(|| tenant_policy_on(&table_ident(schema)))
+}
+
+/// [`tenant_policy`] on `table` as SQL writes it, for a table known only
+/// by name (the audit's fix for a live table).
+pub(crate) fn tenant_policy_on(table: &str) -> String {
     let condition = tenant_condition();
-    Some(format!(
-        "CREATE POLICY {} ON {} USING ({condition}) WITH CHECK ({condition})",
-        quote_ident(TENANT_POLICY),
-        table_ident(schema)
-    ))
+    format!(
+        "CREATE POLICY {} ON {table} USING ({condition}) WITH CHECK ({condition})",
+        quote_ident(TENANT_POLICY)
+    )
 }
 
 /// The roles [`grants`] gives rights to.

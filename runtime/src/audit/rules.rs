@@ -3,7 +3,7 @@
 use ordinance_naming as naming;
 
 use super::{AuditOptions, Finding, Rule};
-use crate::ddl::quote_ident;
+use crate::ddl::{self, quote_ident};
 use crate::inspect::{Column, Index, Table};
 use crate::schema::split_waivers;
 
@@ -110,19 +110,15 @@ fn tenant_isolation(out: &mut Out<'_>) {
     let mut fix = Vec::new();
     if table.policies.is_empty() {
         missing.push("no policy");
-        let condition = crate::ddl::tenant_condition();
-        fix.push(format!(
-            "CREATE POLICY {} ON {t} USING ({condition}) WITH CHECK ({condition})",
-            quote_ident(crate::ddl::TENANT_POLICY)
-        ));
+        fix.push(ddl::tenant_policy_on(t));
     }
     if !table.row_security.enabled {
         missing.push("row-level security is off");
-        fix.push(format!("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"));
+        fix.push(ddl::enable_row_security(t, true));
     }
     if !table.row_security.forced {
         missing.push("its owner bypasses row-level security");
-        fix.push(format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY"));
+        fix.push(ddl::force_row_security(t, true));
     }
     if missing.is_empty() {
         return;

@@ -411,12 +411,10 @@ fn create_tables(tables: &[(&String, &Table)]) -> Vec<String> {
 fn row_security_switches(t: &str, from: RowSecurity, to: RowSecurity) -> Vec<String> {
     let mut out = Vec::new();
     if from.enabled != to.enabled {
-        let verb = if to.enabled { "ENABLE" } else { "DISABLE" };
-        out.push(format!("ALTER TABLE {t} {verb} ROW LEVEL SECURITY"));
+        out.push(ddl::enable_row_security(t, to.enabled));
     }
     if from.forced != to.forced {
-        let verb = if to.forced { "FORCE" } else { "NO FORCE" };
-        out.push(format!("ALTER TABLE {t} {verb} ROW LEVEL SECURITY"));
+        out.push(ddl::force_row_security(t, to.forced));
     }
     out
 }

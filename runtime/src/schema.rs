@@ -243,6 +243,14 @@ impl ColumnDefault {
             ColumnDefault::Setting(name) => Owned(setting_uuid(name)),
         }
     }
+
+    /// Whether a column added with this default gives the rows already
+    /// there the value a new row would get: a constant or `now()`. Not
+    /// `gen_random_uuid()` (computed row by row: a rewrite) and not a
+    /// setting (the migration's session holds none: they would get NULL).
+    pub fn fills_existing_rows(&self) -> bool {
+        !matches!(self, ColumnDefault::RandomUuid | ColumnDefault::Setting(_))
+    }
 }
 
 /// A `FOREIGN KEY (column) REFERENCES table (id)`.

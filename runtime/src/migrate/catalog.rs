@@ -694,12 +694,12 @@ fn alter_table(
                     entity.map_or(col.sql_type.clone(), |c| c.sql_type.sql().into_owned());
                 let mut def = format!("{q} {sql_type}");
                 let default = rendered_default(entity, col);
-                // A default read from the session (`tenant_id` from
-                // `app.tenant_id`) would fill existing rows with what the
-                // migration's session holds — nothing: they need a backfill.
-                let filled = default
-                    .as_deref()
-                    .is_some_and(|d| cheap_default(d) && !d.contains("current_setting"));
+                // A default read from the session (`tenant_id`) leaves the
+                // rows already there NULL: they need a backfill.
+                let filled = match entity {
+                    Some(c) => c.default.is_some_and(|d| d.fills_existing_rows()),
+                    None => default.as_deref().is_some_and(cheap_default),
+                };
                 if let Some(d) = default.filter(|d| cheap_default(d)) {
                     def.push_str(" DEFAULT ");
                     def.push_str(&d);

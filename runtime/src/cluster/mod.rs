@@ -451,10 +451,12 @@ impl Executor for Cluster {
             let replica = &self.shared.replicas[i];
             match self.run_on(Some(replica), access, sql, params, types).await {
                 // A standby shutting down may end a statement it accepted
-                // before its first row: that read, too, goes elsewhere.
-                // After the first row, the caller sees the failure.
+                // before its first row: that read, too, goes elsewhere (the
+                // rows marked the replica down). After the first row, a read
+                // taken whole runs again (`reads_again`); a stream's caller
+                // sees the failure.
                 Ok(mut rows) => match rows.peek().await {
-                    Some(Err(e)) if is_unavailable(e) => replica.mark_down(),
+                    Some(Err(e)) if is_unavailable(e) => {}
                     _ => return Ok(rows),
                 },
                 Err(failure) if went_away(&failure) => replica.mark_down(),

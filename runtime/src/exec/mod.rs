@@ -106,7 +106,7 @@ pub trait Executor: Sync {
     ) -> impl Future<Output = Result<Vec<Row>, Failure>> + Send + 'a {
         async move {
             match all_rows(self.rows(access, sql, params, types).await?).await {
-                Err(e) if read_again(self, access, &e) => {
+                Err(e) if is_unavailable(&e) && may_read_again(self, access) => {
                     Ok(all_rows(self.rows(access, sql, params, types).await?).await?)
                 }
                 rows => Ok(rows?),
@@ -125,7 +125,7 @@ pub trait Executor: Sync {
     ) -> impl Future<Output = Result<Option<Row>, Failure>> + Send + 'a {
         async move {
             match first_row(self.rows(access, sql, params, types).await?).await {
-                Err(e) if read_again(self, access, &e) => {
+                Err(e) if is_unavailable(&e) && may_read_again(self, access) => {
                     Ok(first_row(self.rows(access, sql, params, types).await?).await?)
                 }
                 row => Ok(row?),
@@ -145,15 +145,10 @@ pub enum Access {
     Write,
 }
 
-/// Whether a statement of `access` that failed with `error` runs once
-/// more: a read whose server went away, on an executor that
-/// [`reads_again`](Executor::reads_again).
-fn read_again<X: Executor + ?Sized>(
-    executor: &X,
-    access: Access,
-    error: &tokio_postgres::Error,
-) -> bool {
-    access == Access::Read && executor.reads_again() && is_unavailable(error)
+/// Whether a statement of `access` runs once more when its server went
+/// away: a read, on an executor that [`reads_again`](Executor::reads_again).
+pub(crate) fn may_read_again<X: Executor + ?Sized>(executor: &X, access: Access) -> bool {
+    access == Access::Read && executor.reads_again()
 }
 
 /// Every row of a result.

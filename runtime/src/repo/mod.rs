@@ -429,7 +429,7 @@ impl<'e, X: Executor> Repo<'e, X> {
     ) -> Result<T> {
         let bound = Bound::new(values)?;
         let params = bound.params();
-        let mut again = access == Access::Read && self.executor.reads_again();
+        let mut again = crate::exec::may_read_again(self.executor, access);
         self.traced(schema, operation, sql, async {
             loop {
                 let rows = self

@@ -471,7 +471,7 @@ impl<'a> Writer<'a> {
             } else if !policy
                 .using
                 .as_deref()
-                .is_some_and(|u| u.contains("app.tenant_id"))
+                .is_some_and(|u| u.contains(crate::schema::TENANT_SETTING))
             {
                 self.notes.push(format!(
                     "policy {} does not compare tenant_id with app.tenant_id; the kit's does",

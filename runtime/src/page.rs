@@ -208,10 +208,18 @@ impl<E: Entity> Pager<E> {
         Ok(self)
     }
 
-    /// Only rows matching `condition` (ANDed with the scope). Part of the
-    /// cursor's fingerprint: a cursor made under another filter is refused.
+    /// Only rows matching `condition`, ANDed with any earlier filter and
+    /// with the scope: each call narrows, none replaces (an ownership check
+    /// written first stays). Part of the cursor's fingerprint: a cursor made
+    /// under another filter is refused.
     pub fn filter(mut self, condition: impl IntoCondition) -> Self {
-        self.filter = Some(condition.into_condition());
+        let condition = condition.into_condition();
+        self.filter = Some(match self.filter.take() {
+            // A single filter keeps its own rendering, so the fingerprints
+            // of cursors made under one filter do not change.
+            Some(earlier) => Condition::all().add(earlier).add(condition),
+            None => condition,
+        });
         self.with_filter_print()
     }
 

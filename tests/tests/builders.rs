@@ -192,6 +192,95 @@ async fn builders_compose_with_the_callers_conditions() {
     );
 }
 
+/// Every builder method that takes a condition narrows: a second filter is
+/// ANDed with the first, never put in its place. The first filter here is
+/// the ownership check (one organization's rows); were it replaced, the
+/// other organization's rows would come back.
+#[tokio::test]
+async fn every_filter_narrows_and_none_replaces_the_one_before() {
+    use ordinance::bulk::Bulk;
+    use ordinance::page::Pager;
+    use ordinance::query::Claim;
+    use ordinance::relation::join_parent;
+    let (_db, client) = setup().await;
+    let repo = Repo::new(&client);
+    let mine = repo.insert(&new_organization("Mine")).await.expect("org");
+    let theirs = repo.insert(&new_organization("Theirs")).await.expect("org");
+    for org in [&mine, &theirs] {
+        for (i, is_admin) in [false, true, true].into_iter().enumerate() {
+            let user = NewUser {
+                is_admin,
+                ..new_user(org.id, &format!("{i}@{}", org.name))
+            };
+            repo.insert(&user).await.expect("user");
+        }
+        for (title, status) in [
+            ("todo", TaskStatus::Todo),
+            ("done", TaskStatus::Done),
+            ("done too", TaskStatus::Done),
+        ] {
+            let task = NewTask {
+                status,
+                ..new_task(org.id, title)
+            };
+            repo.insert(&task).await.expect("task");
+        }
+    }
+    let own_users = Expr::col(UserColumn::OrganizationId).eq(mine.id);
+    let admins = Expr::col(UserColumn::IsAdmin).eq(true);
+    let own_tasks = Expr::col(TaskColumn::OrganizationId).eq(mine.id);
+    let done = Expr::col(TaskColumn::Status).eq(TaskStatus::Done.as_str());
+
+    // Pager::filter
+    let pager = Pager::<User>::new()
+        .expect("pager")
+        .filter(own_users.clone())
+        .filter(admins.clone());
+    let page = repo.first_page(&pager).await.expect("page");
+    assert_eq!(page.items.len(), 2, "my admins only");
+    assert!(page
+        .items
+        .iter()
+        .all(|u| u.organization_id == mine.id && u.is_admin));
+
+    // JoinSelect::filter
+    let joined = join_parent(User::ORGANIZATION)
+        .filter(Expr::col((User::TABLE, UserColumn::OrganizationId)).eq(mine.id))
+        .filter(Expr::col((User::TABLE, UserColumn::IsAdmin)).eq(true));
+    let rows: Vec<(User, Organization)> = repo.list_joined(&joined).await.expect("join");
+    assert_eq!(rows.len(), 2, "my admins only");
+    assert!(rows.iter().all(|(u, o)| o.id == mine.id && u.is_admin));
+
+    // Claim::filter
+    let claim = Claim::<Task>::new(10)
+        .filter(own_tasks.clone())
+        .filter(done.clone())
+        .set(TaskColumn::Priority, 5);
+    let claimed = repo.claim(&claim).await.expect("claim");
+    assert_eq!(claimed.len(), 2, "my done tasks only");
+    assert!(claimed
+        .iter()
+        .all(|t| t.organization_id == mine.id && t.status == TaskStatus::Done));
+
+    // Bulk::filter
+    let gone = Bulk::<Task>::new()
+        .filter(own_tasks)
+        .filter(done)
+        .soft_delete(&client)
+        .await
+        .expect("bulk");
+    assert_eq!(gone.rows, 2, "my done tasks only");
+    let left: i64 = client
+        .query_one(
+            "SELECT count(*) FROM tasks WHERE deleted_at IS NULL",
+            &[],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(left, 4);
+}
+
 #[test]
 fn an_insert_past_the_parameter_limit_is_refused_before_it_is_sent() {
     let org = Uuid::now_v7();

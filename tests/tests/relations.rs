@@ -466,6 +466,90 @@ async fn has_one_many_to_many_self_references_and_two_keys_to_one_table() {
     );
 }
 
+/// A parent listed twice gets its children both times, in every load and
+/// attach form: a page that repeats a row, or rows merged from two lists.
+#[tokio::test]
+async fn a_parent_listed_twice_gets_its_children_each_time() {
+    let (_db, client) = database().await;
+    let repo = Repo::new(&client);
+    let ada = repo.insert(&member("Ada", "black")).await.expect("ada");
+    let bo = repo.insert(&member("Bo", "red")).await.expect("bo");
+    let profile = repo
+        .insert(&NewProfile {
+            member_id: ada.id,
+            bio: "mathematician".into(),
+        })
+        .await
+        .expect("profile");
+    let essay = repo.insert(&article(&ada, "essay")).await.expect("essay");
+    let label = repo
+        .insert(&NewLabel { name: "math".into() })
+        .await
+        .expect("label");
+    repo.insert(&NewArticleLabel {
+        article_id: essay.id,
+        label_id: label.id,
+    })
+    .await
+    .expect("link");
+    let twice = vec![ada.clone(), bo.clone(), ada.clone()];
+    let titles = |rows: &[(Member, Vec<Article>)]| -> Vec<(String, Vec<String>)> {
+        rows.iter()
+            .map(|(m, a)| (m.name.clone(), a.iter().map(|a| a.title.clone()).collect()))
+            .collect()
+    };
+    let expected = vec![
+        ("Ada".to_owned(), vec!["essay".to_owned()]),
+        ("Bo".to_owned(), vec![]),
+        ("Ada".to_owned(), vec!["essay".to_owned()]),
+    ];
+
+    let with = repo
+        .with_children(twice.clone(), Article::AUTHOR)
+        .await
+        .expect("with_children");
+    assert_eq!(titles(&with), expected);
+
+    let attached = repo
+        .children(&twice, Article::AUTHOR)
+        .await
+        .expect("children")
+        .attach(twice.clone());
+    assert_eq!(titles(&attached), expected);
+
+    let mapped = repo
+        .children(&twice, Article::AUTHOR)
+        .await
+        .expect("children")
+        .attach_with(twice.clone(), |a| a.title);
+    assert_eq!(
+        mapped
+            .into_iter()
+            .map(|(m, t)| (m.name, t))
+            .collect::<Vec<_>>(),
+        expected
+    );
+
+    let one = repo
+        .with_child(twice.clone(), Profile::MEMBER)
+        .await
+        .expect("with_child");
+    assert_eq!(
+        one.iter().map(|(_, p)| p.as_ref()).collect::<Vec<_>>(),
+        [Some(&profile), None, Some(&profile)]
+    );
+
+    let articles = vec![essay.clone(), essay.clone()];
+    let labelled = repo
+        .with_related(articles, ArticleLabel::ARTICLE, ArticleLabel::LABEL)
+        .await
+        .expect("with_related");
+    assert_eq!(
+        labelled.iter().map(|(_, l)| l.clone()).collect::<Vec<_>>(),
+        [vec![label.clone()], vec![label.clone()]]
+    );
+}
+
 #[tokio::test]
 async fn soft_deleted_rows_are_left_out_on_both_sides_unless_asked_for() {
     let (_db, client) = database().await;

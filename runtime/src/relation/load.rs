@@ -63,41 +63,68 @@ impl<P: Entity, C> Children<P, C> {
         self.groups.is_empty()
     }
 
-    /// Each parent with its children, in the parents' order.
-    pub fn attach(mut self, parents: Vec<P>) -> Vec<(P, Vec<C>)> {
+    /// The children of each of `parents`, in the parents' order: a parent
+    /// listed more than once gets its children each time (a copy for every
+    /// occurrence but the last, which takes them).
+    fn each_parent(&mut self, parents: &[P]) -> Vec<Vec<C>>
+    where
+        C: Clone,
+    {
+        let mut left: HashMap<Uuid, usize> = HashMap::with_capacity(parents.len());
+        for p in parents {
+            *left.entry(p.id()).or_default() += 1;
+        }
         parents
-            .into_iter()
+            .iter()
             .map(|p| {
-                let children = self.take(p.id());
-                (p, children)
+                let id = p.id();
+                match left.get_mut(&id) {
+                    Some(n) if *n > 1 => {
+                        *n -= 1;
+                        self.get(id).to_vec()
+                    }
+                    _ => self.take(id),
+                }
             })
             .collect()
+    }
+
+    /// Each parent with its children, in the parents' order. A parent
+    /// listed twice gets its children twice.
+    pub fn attach(mut self, parents: Vec<P>) -> Vec<(P, Vec<C>)>
+    where
+        C: Clone,
+    {
+        let groups = self.each_parent(&parents);
+        parents.into_iter().zip(groups).collect()
     }
 
     /// Each parent with its children mapped by `f` — how a further level is
     /// attached: `posts.attach_with(users, |post| (post, comments.take(post.id)))`.
-    pub fn attach_with<T>(
-        mut self,
-        parents: Vec<P>,
-        mut f: impl FnMut(C) -> T,
-    ) -> Vec<(P, Vec<T>)> {
+    /// A parent listed twice gets its children, mapped, twice.
+    pub fn attach_with<T>(mut self, parents: Vec<P>, mut f: impl FnMut(C) -> T) -> Vec<(P, Vec<T>)>
+    where
+        C: Clone,
+    {
+        let groups = self.each_parent(&parents);
         parents
             .into_iter()
-            .map(|p| {
-                let children = self.take(p.id()).into_iter().map(&mut f).collect();
-                (p, children)
-            })
+            .zip(groups)
+            .map(|(p, children)| (p, children.into_iter().map(&mut f).collect()))
             .collect()
     }
 
-    /// Each parent with its one child, if any (a has-one relation).
-    pub fn attach_one(mut self, parents: Vec<P>) -> Vec<(P, Option<C>)> {
+    /// Each parent with its one child, if any (a has-one relation). A parent
+    /// listed twice gets its child twice.
+    pub fn attach_one(mut self, parents: Vec<P>) -> Vec<(P, Option<C>)>
+    where
+        C: Clone,
+    {
+        let groups = self.each_parent(&parents);
         parents
             .into_iter()
-            .map(|p| {
-                let child = self.take(p.id()).into_iter().next();
-                (p, child)
-            })
+            .zip(groups)
+            .map(|(p, children)| (p, children.into_iter().next()))
             .collect()
     }
 }
@@ -214,7 +241,7 @@ impl<X: Executor> Repo<'_, X> {
     where
         P: Entity + Sync,
         R: ChildrenOf<P>,
-        R::Child: Entity,
+        R::Child: Entity + Clone,
     {
         Ok(self.children(&parents, via).await?.attach(parents))
     }
@@ -230,7 +257,7 @@ impl<X: Executor> Repo<'_, X> {
     where
         P: Entity + Sync,
         R: ChildrenOf<P, Kind = One>,
-        R::Child: Entity,
+        R::Child: Entity + Clone,
     {
         Ok(self.children(&parents, via).await?.attach_one(parents))
     }
@@ -341,7 +368,7 @@ impl<X: Executor> Repo<'_, X> {
     where
         P: Entity + Sync,
         J: Entity + JoinEntity,
-        T: Entity,
+        T: Entity + Clone,
     {
         Ok(self.related(&parents, from, to).await?.attach(parents))
     }

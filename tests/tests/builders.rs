@@ -271,10 +271,7 @@ async fn every_filter_narrows_and_none_replaces_the_one_before() {
         .expect("bulk");
     assert_eq!(gone.rows, 2, "my done tasks only");
     let left: i64 = client
-        .query_one(
-            "SELECT count(*) FROM tasks WHERE deleted_at IS NULL",
-            &[],
-        )
+        .query_one("SELECT count(*) FROM tasks WHERE deleted_at IS NULL", &[])
         .await
         .expect("count")
         .get(0);

@@ -483,7 +483,9 @@ async fn a_parent_listed_twice_gets_its_children_each_time() {
         .expect("profile");
     let essay = repo.insert(&article(&ada, "essay")).await.expect("essay");
     let label = repo
-        .insert(&NewLabel { name: "math".into() })
+        .insert(&NewLabel {
+            name: "math".into(),
+        })
         .await
         .expect("label");
     repo.insert(&NewArticleLabel {

@@ -84,9 +84,18 @@ async fn expired_rows_go_referenced_rows_stay_dependants_first() {
         .expect("group");
     deleted_days_ago::<Group>(&conn, d_group.id, 100).await;
     deleted_days_ago::<Organization>(&conn, d.id, 100).await;
-    // E lives; an expired task with an expired subtask (self RESTRICT), and
-    // an expired user an audit event (never deleted) still names.
-    let parent = repo.insert(&new_task(e.id, "parent")).await.expect("task");
+    // E lives; an expired tree of tasks, root -> parent -> child (self
+    // RESTRICT), inserted leaf-last so the walk in id order meets the root
+    // first; an expired task a live subtask still references; and an
+    // expired user an audit event (never deleted) still names.
+    let root = repo.insert(&new_task(e.id, "root")).await.expect("task");
+    let parent = repo
+        .insert(&NewTask {
+            parent_id: Some(root.id),
+            ..new_task(e.id, "parent")
+        })
+        .await
+        .expect("task");
     let child = repo
         .insert(&NewTask {
             parent_id: Some(parent.id),
@@ -94,8 +103,17 @@ async fn expired_rows_go_referenced_rows_stay_dependants_first() {
         })
         .await
         .expect("subtask");
-    deleted_days_ago::<Task>(&conn, parent.id, 100).await;
-    deleted_days_ago::<Task>(&conn, child.id, 100).await;
+    for task in [&root, &parent, &child] {
+        deleted_days_ago::<Task>(&conn, task.id, 100).await;
+    }
+    let held = repo.insert(&new_task(e.id, "held")).await.expect("task");
+    repo.insert(&NewTask {
+        parent_id: Some(held.id),
+        ..new_task(e.id, "live subtask")
+    })
+    .await
+    .expect("live subtask");
+    deleted_days_ago::<Task>(&conn, held.id, 100).await;
     let audited = repo
         .insert(&new_user(e.id, "u@example.com"))
         .await
@@ -145,8 +163,8 @@ async fn expired_rows_go_referenced_rows_stay_dependants_first() {
     assert_eq!(first["groups"], 1);
     assert_eq!(first["organizations"], 1, "D, once its group was gone");
     assert_eq!(
-        first["tasks"], 1,
-        "the subtask; its parent was still referenced"
+        first["tasks"], 3,
+        "the whole expired tree, leaves first, in one run"
     );
     assert_eq!(first["users"], 0, "the audited user stays");
     assert!(!exists::<Organization>(&conn, d.id).await);
@@ -154,19 +172,23 @@ async fn expired_rows_go_referenced_rows_stay_dependants_first() {
         exists::<Organization>(&conn, a.id).await,
         "the invoice holds it"
     );
-    assert!(exists::<Task>(&conn, parent.id).await);
-    assert!(!exists::<Task>(&conn, child.id).await);
+    for gone in [&root, &parent, &child] {
+        assert!(!exists::<Task>(&conn, gone.id).await, "{}", gone.title);
+    }
+    assert!(
+        exists::<Task>(&conn, held.id).await,
+        "a live subtask holds it"
+    );
     assert!(exists::<User>(&conn, audited.id).await);
 
-    // The next run takes the parent task, and nothing else.
+    // The next run finds nothing more to take.
     let second = by_table(
         &Retention::new(NINETY_DAYS)
             .purge_all(&conn, &all_schemas())
             .await
             .expect("again"),
     );
-    assert_eq!(second["tasks"], 1);
-    assert_eq!(second.values().sum::<u64>(), 1, "{second:?}");
+    assert_eq!(second.values().sum::<u64>(), 0, "{second:?}");
     assert!(
         exists::<Organization>(&conn, c.id).await,
         "C is not old enough"

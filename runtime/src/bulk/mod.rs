@@ -213,6 +213,7 @@ impl<E: Entity> Bulk<E> {
             scope,
             filter: self.filter.add(extra),
             after: self.after,
+            so_far: None,
             pace: &mut self.pace,
         };
         walk.run(executor, change).await
@@ -226,6 +227,9 @@ pub(crate) struct Walk<'p> {
     pub(crate) scope: Scope,
     pub(crate) filter: Condition,
     pub(crate) after: Option<Uuid>,
+    /// What earlier walks of the same run did: its rows and chunks are
+    /// counted on from there.
+    pub(crate) so_far: Option<Progress>,
     pub(crate) pace: &'p mut Pace,
 }
 
@@ -262,6 +266,10 @@ impl Walk<'_> {
             chunks: 0,
             resume_after: self.after,
         };
+        if let Some(earlier) = &self.so_far {
+            progress.rows = earlier.rows;
+            progress.chunks = earlier.chunks;
+        }
         let mut matching = Condition::all().add(self.filter.clone());
         if let Some(scoped) = scope_condition(schema, self.scope) {
             matching = matching.add(scoped);

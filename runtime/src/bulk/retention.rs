@@ -5,7 +5,8 @@
 //! any entity linked into the program, live or deleted) is kept — deleting
 //! it would fail — and counted in the log; [`Retention::purge_all`] purges
 //! the dependants first, so a parent whose children went in the same run
-//! goes too. `CASCADE` and `SET NULL` references are the database's to
+//! goes too, and a table that references itself (a tree) is purged leaves
+//! first, level by level, so a whole expired tree goes in one run. `CASCADE` and `SET NULL` references are the database's to
 //! follow, as declared.
 //!
 //! Run it on a schedule: from the application (a `tokio` interval in one
@@ -159,22 +160,41 @@ impl Retention {
                 expired = expired.add(Expr::exists(referencing).not());
             }
         }
-        let walk = Walk {
-            schema,
-            operation: "purge_deleted",
-            scope: Scope::OnlyDeleted,
-            filter: expired,
-            after: None,
-            pace: &mut self.pace,
-        };
-        walk.run(executor, |range| {
-            let mut q = sea_query::Query::delete();
-            q.from_table(table_ref(schema))
-                .cond_where(range)
-                .returning(sea_query::Query::returning().column(Alias::new("id")));
-            Ok(q)
-        })
-        .await
+        // A table that references itself with RESTRICT (a tree) frees its
+        // parents only as their children go: each pass takes the rows no
+        // row references any more — the leaves — and the next pass their
+        // parents, until a pass takes nothing. A whole expired tree goes in
+        // one run; a row a live row still references stays.
+        let tree = schema.foreign_keys.iter().any(|fk| {
+            fk.on_delete == OnDelete::Restrict
+                && (fk.references_schema, fk.references) == schema.key()
+        });
+        let mut so_far: Option<Progress> = None;
+        loop {
+            let walk = Walk {
+                schema,
+                operation: "purge_deleted",
+                scope: Scope::OnlyDeleted,
+                filter: expired.clone(),
+                after: None,
+                so_far: so_far.clone(),
+                pace: &mut self.pace,
+            };
+            let before = so_far.as_ref().map_or(0, |p| p.rows);
+            let progress = walk
+                .run(executor, |range| {
+                    let mut q = sea_query::Query::delete();
+                    q.from_table(table_ref(schema))
+                        .cond_where(range)
+                        .returning(sea_query::Query::returning().column(Alias::new("id")));
+                    Ok(q)
+                })
+                .await?;
+            if !tree || progress.rows == before {
+                return Ok(progress);
+            }
+            so_far = Some(progress);
+        }
     }
 }
 

@@ -5,8 +5,8 @@
 //! ratio kit / baseline for every documented path: single-row operations on
 //! a pooled connection, on a plain `Connection`, inside a transaction, on a
 //! bare `Client` and unnamed; reading 10,000 rows with `list` and `stream`;
-//! batches of 10,000 rows against binary COPY; and the peak memory of
-//! streaming 1,000,000 rows.
+//! and the peak memory of streaming 1,000,000 rows. Batches are the
+//! `batches` bench's.
 //!
 //! `ORDINANCE_BENCH_ONLY=<name>-kit|<name>-base ORDINANCE_BENCH_CALLS=<n>`
 //! runs one variant `n` times with no timing loop, for callgrind: the names
@@ -20,18 +20,17 @@ mod common;
 
 use std::cell::RefCell;
 use std::pin::pin;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::{median, pair};
+use common::pair;
 
-use ordinance::batch::{copy_in, insert_many, insert_many_count};
+use ordinance::batch::{insert_many, insert_many_count};
 use ordinance::deps::futures_util::TryStreamExt as _;
 use ordinance::exec::Executor;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
 use ordinance::repo::{transaction, Repo, Unnamed};
 use ordinance::testing::TestDatabase;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls, Row};
 
@@ -66,8 +65,6 @@ pub struct Sample {
 const COLUMNS: &str =
     "id, email, display_name, is_admin, created_at, updated_at, deleted_at, version";
 const SINGLE: (usize, usize) = (300, 3000);
-const BATCH: usize = 10_000;
-const BATCH_RUNS: usize = 9;
 const READ: usize = 10_000;
 const STREAMED: i64 = 1_000_000;
 
@@ -488,95 +485,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await
     {
         return Ok(());
-    }
-
-    // Batches of 10,000 rows against a hand-written binary COPY.
-    let rows: Vec<NewAccount> = (0..BATCH).map(|i| new_account(5_000_000 + i)).collect();
-    let copy_sql = "COPY accounts (id, email, display_name, is_admin) FROM STDIN (FORMAT binary)";
-    let batch_kit = RefCell::new(db.connect().await?);
-    let batch_base = raw_client(&db).await?;
-    let hand_copy = async || {
-        let sink = batch_base.copy_in(copy_sql).await.expect("copy");
-        let mut writer = pin!(BinaryCopyInWriter::new(
-            sink,
-            &[Type::UUID, Type::TEXT, Type::TEXT, Type::BOOL]
-        ));
-        for n in &rows {
-            writer
-                .as_mut()
-                .write(&[&Uuid::now_v7(), &n.email, &n.display_name, &n.is_admin])
-                .await
-                .expect("row");
-        }
-        writer.finish().await.expect("finish")
-    };
-    if fixed {
-        // Instruction counts: one variant, no timing.
-        let only = common::only().map(|(name, _)| name).unwrap_or_default();
-        if common::run_only("copy-kit", || async {
-            copy_in(&batch_kit.borrow(), &rows).await.expect("copy");
-        })
-        .await
-            || common::run_only("copy-base", || async {
-                hand_copy().await;
-            })
-            .await
-            || common::run_only("insert_many_count-kit", || async {
-                insert_many_count(&mut *batch_kit.borrow_mut(), &rows)
-                    .await
-                    .expect("count");
-            })
-            .await
-            || common::run_only("insert_many-kit", || async {
-                insert_many(&mut *batch_kit.borrow_mut(), &rows)
-                    .await
-                    .expect("many");
-            })
-            .await
-        {
-            return Ok(());
-        }
-        eprintln!("no variant named {only}");
-        return Ok(());
-    }
-    let mut times: [Vec<Duration>; 4] = Default::default();
-    for run in 0..BATCH_RUNS {
-        // Rotate the order so no variant always runs first.
-        for k in 0..4 {
-            let which = (run + k) % 4;
-            let t = Instant::now();
-            match which {
-                0 => {
-                    let stored = insert_many(&mut *batch_kit.borrow_mut(), &rows).await?;
-                    assert_eq!(stored.len(), BATCH);
-                }
-                1 => {
-                    let n = insert_many_count(&mut *batch_kit.borrow_mut(), &rows).await?;
-                    assert_eq!(n, BATCH as u64);
-                }
-                2 => {
-                    let n = copy_in(&batch_kit.borrow(), &rows).await?;
-                    assert_eq!(n, BATCH as u64);
-                }
-                _ => {
-                    assert_eq!(hand_copy().await, BATCH as u64);
-                }
-            }
-            times[which].push(t.elapsed());
-        }
-    }
-    let [many, count, kit_copy, copy] = times.map(median);
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let ratio = |a: Duration| a.as_secs_f64() / copy.as_secs_f64();
-    println!();
-    println!("insert {BATCH} rows (median of {BATCH_RUNS})");
-    for (label, d) in [
-        ("insert_many (rows returned)", many),
-        ("insert_many_count", count),
-        ("copy_in", kit_copy),
-        ("hand-written binary COPY", copy),
-    ] {
-        println!("  {label:<30} {:>8.1} ms  {:>5.2}x COPY", ms(d), ratio(d));
     }
 
     // Memory: stream 1,000,000 rows and watch the peak resident set.

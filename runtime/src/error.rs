@@ -226,6 +226,18 @@ pub enum Error {
         /// The server's report.
         source: PgError,
     },
+    /// A write to a tenant table (`#[entity(tenant)]`) ran with no tenant
+    /// set, so it would belong to no one: refused before any row was
+    /// written. Run it through a handle from `Cluster::for_tenant`, or call
+    /// [`exec::set_scope`](crate::exec::set_scope) in the transaction first.
+    #[error(
+        "no tenant is set for this write to tenant table \"{table}\": use a handle from \
+         `for_tenant(..)`, or call `set_scope(tx, Scope::tenant(..))` in the transaction first"
+    )]
+    TenantNotSet {
+        /// The tenant table.
+        table: &'static str,
+    },
     /// A NOT NULL column was given NULL (SQLSTATE 23502).
     #[error("{}cannot be NULL: {source}", null_subject(.column, .table))]
     NotNullViolation {

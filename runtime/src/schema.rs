@@ -461,6 +461,15 @@ pub fn setting_uuid(name: &str) -> String {
     )
 }
 
+/// Whether the transaction has a tenant: `NULLIF(current_setting('app.tenant_id',
+/// true), '')::uuid IS NOT NULL`. Inserts into tenant tables carry it as
+/// their condition, so with no tenant set they write nothing (and the kit
+/// says [`Error::TenantNotSet`](crate::Error::TenantNotSet)) instead of
+/// failing on the row-level security policy.
+pub fn tenant_is_set() -> String {
+    format!("{} IS NOT NULL", setting_uuid(TENANT_SETTING))
+}
+
 impl TableSchema {
     /// The column with this name.
     pub fn column(&self, name: &str) -> Option<&'static Column> {

@@ -219,7 +219,30 @@ async fn tenants_are_isolated(setup: &Setup, app: &Cluster) {
     assert!(nobody.repo().find::<Note>(note.id).await.unwrap().is_none());
     let refused = nobody.repo().insert(&new_note("whose?")).await.unwrap_err();
     assert!(
-        matches!(refused, Error::PermissionDenied { .. }),
+        matches!(refused, Error::TenantNotSet { table: "notes" }),
+        "{refused:?}"
+    );
+    let refused = nobody
+        .repo()
+        .upsert(&new_note("whose?"), NoteKey::Title)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::TenantNotSet { table: "notes" }),
+        "{refused:?}"
+    );
+    let refused = nobody
+        .repo()
+        .upsert_if_version(&new_note("whose?"), NoteKey::Title, 1)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::TenantNotSet { table: "notes" }),
+        "{refused:?}"
+    );
+    let refused = nobody.repo().update(&edited).await.unwrap_err();
+    assert!(
+        matches!(refused, Error::TenantNotSet { table: "notes" }),
         "{refused:?}"
     );
 
@@ -229,11 +252,148 @@ async fn tenants_are_isolated(setup: &Setup, app: &Cluster) {
     assert_eq!(Repo::new(&owner).count::<Note>().await.unwrap(), 2);
 }
 
+/// Every batch path into a tenant table, as the application role, in the
+/// tenant's transactions: the rows land in the tenant, in order, all or
+/// none; with no tenant set each path is a typed refusal and writes
+/// nothing.
+async fn batches_stay_in_their_tenant(setup: &Setup, app: &Cluster) {
+    use ordinance::batch::{copy_in, insert_many, insert_many_count, upsert_many};
+    let (a, b, alice) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let tenant_a = app.for_tenant(a).as_actor(alice);
+    let tenant_b = app.for_tenant(b);
+    let titles = |prefix: &str, n: usize| -> Vec<NewNote> {
+        (0..n).map(|i| new_note(&format!("{prefix} {i}"))).collect()
+    };
+
+    let rows = titles("batch", 2_500);
+    let stored = tenant_a
+        .transaction(async |tx| insert_many(tx, &rows).await)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2_500);
+    assert!(stored
+        .iter()
+        .zip(&rows)
+        .all(|(s, r)| s.title == r.title && s.tenant_id == a && s.created_by == Some(alice)));
+    assert!(stored.iter().all(|s| s.version == 1));
+
+    // Twice in one transaction, with a copy and a count, and nothing at all.
+    let (more, again) = (titles("more", 300), titles("again", 200));
+    let written = tenant_a
+        .transaction(async |tx| {
+            let first = insert_many_count(tx, &more).await?;
+            let second = copy_in(tx.client(), &again).await?;
+            let none = insert_many(tx, &Vec::<NewNote>::new()).await?;
+            assert!(none.is_empty());
+            let twice = insert_many(tx, &titles("twice", 3)).await?;
+            Ok(first + second + twice.len() as u64)
+        })
+        .await
+        .unwrap();
+    assert_eq!(written, 503);
+
+    // Upserts: the first batch's titles come back as updates of a's rows.
+    let upserted = tenant_a
+        .transaction(async |tx| upsert_many(tx, &rows[..10], NoteKey::Title).await)
+        .await
+        .unwrap();
+    assert!(upserted
+        .iter()
+        .zip(&stored)
+        .all(|(u, s)| u.id == s.id && u.version == 2));
+
+    // All or nothing: a batch holding a title a already has lands nothing.
+    let mut clash = titles("clash", 50);
+    clash.push(new_note("batch 7"));
+    let err = tenant_a
+        .transaction(async |tx| insert_many(tx, &clash).await)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::UniqueViolation {
+                column: Some("title"),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    // b sees none of it, and may use the same titles.
+    assert_eq!(tenant_b.repo().count::<Note>().await.unwrap(), 0);
+    let b_rows = tenant_b
+        .transaction(async |tx| insert_many(tx, &rows[..5]).await)
+        .await
+        .unwrap();
+    assert!(b_rows.iter().all(|n| n.tenant_id == b));
+    assert_eq!(tenant_a.repo().count::<Note>().await.unwrap(), 3_003);
+
+    // No tenant: every batch path refuses, naming the table, and writes
+    // nothing.
+    let nobody = app.scoped(ordinance::exec::Scope::default());
+    let few = titles("whose", 3);
+    let refusals = [
+        nobody
+            .transaction(async |tx| insert_many(tx, &few).await.map(|_| ()))
+            .await,
+        nobody
+            .transaction(async |tx| insert_many_count(tx, &few).await.map(|_| ()))
+            .await,
+        nobody
+            .transaction(async |tx| copy_in(tx.client(), &few).await.map(|_| ()))
+            .await,
+        nobody
+            .transaction(async |tx| upsert_many(tx, &few, NoteKey::Title).await.map(|_| ()))
+            .await,
+    ];
+    for refused in refusals {
+        assert!(
+            matches!(refused, Err(Error::TenantNotSet { table: "notes" })),
+            "{refused:?}"
+        );
+    }
+    // Outside a transaction no tenant can be set: refused too, and the
+    // session is left clean for the next batch.
+    let conn = app.primary().get().await.unwrap();
+    for _ in 0..2 {
+        let refused = copy_in(&conn, &few).await;
+        assert!(
+            matches!(refused, Err(Error::TenantNotSet { table: "notes" })),
+            "{refused:?}"
+        );
+    }
+    let owner = setup.db.connect().await.unwrap();
+    let total: i64 = owner
+        .query_one("SELECT count(*) FROM notes", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(total, 3_008, "a's 3,003 and b's 5");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenants_are_isolated_for_the_application_role() {
     let setup = setup().await;
     let app = cluster_as(as_role(&setup, &setup.app), false).await;
     tenants_are_isolated(&setup, &app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_stay_in_their_tenant_for_the_application_role() {
+    let setup = setup().await;
+    let app = cluster_as(as_role(&setup, &setup.app), false).await;
+    batches_stay_in_their_tenant(&setup, &app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_stay_in_their_tenant_through_pgbouncer() {
+    let setup = setup().await;
+    let Some(bouncer) = Bouncer::start_for(&setup.db, 2, &[&setup.app, &setup.reader]) else {
+        return;
+    };
+    let app = cluster_as(bouncer.config_as(&setup.db, &setup.app), true).await;
+    batches_stay_in_their_tenant(&setup, &app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,7 +30,7 @@ pub use cache::{Sql, StatementCache, BARE_CLIENTS, BUILT_CAPACITY};
 pub use connection::Connection;
 pub use retry::Retry;
 pub use scope::{set_scope, Scope};
-pub(crate) use scope::{SET_SCOPE, SET_SCOPE_TYPES};
+pub(crate) use scope::{unless_tenant_missing, SET_SCOPE, SET_SCOPE_TYPES, TENANT_IS_SET};
 pub use transaction::{
     transaction, transaction_with, Isolation, Transaction, Transactional, TxOptions,
 };

@@ -55,6 +55,38 @@ impl Scope {
 pub(crate) static SET_SCOPE: &str =
     "SELECT set_config('app.tenant_id', $1, true), set_config('app.actor_id', $2, true)";
 
+/// Whether the transaction has a tenant ([`crate::schema::tenant_is_set`]):
+/// asked only after a write to a tenant table matched nothing, to tell
+/// "no tenant" from "no such row".
+pub(crate) static TENANT_IS_SET: &str =
+    "SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid IS NOT NULL";
+
+/// Whether a write to `schema`'s table that matched nothing did so because
+/// no tenant is set: then [`Error::TenantNotSet`], else `otherwise`.
+/// Tables that are not tenant tables get `otherwise` without a question.
+pub(crate) async fn unless_tenant_missing(
+    executor: &impl Executor,
+    schema: &'static crate::schema::TableSchema,
+    otherwise: Error,
+) -> Error {
+    if !schema.tenant {
+        return otherwise;
+    }
+    let set = executor
+        .query_opt(Access::Write, Sql::Fixed(TENANT_IS_SET), &[], &[])
+        .await
+        .map_err(|e| Error::from_db(e, schema))
+        .and_then(|row| match row {
+            Some(row) => crate::row::read::<bool>(&row, 0, schema.name, "tenant"),
+            None => Ok(true),
+        });
+    match set {
+        Ok(false) => Error::TenantNotSet { table: schema.name },
+        Ok(true) => otherwise,
+        Err(e) => e,
+    }
+}
+
 /// The parameter types of [`SET_SCOPE`].
 pub(crate) const SET_SCOPE_TYPES: &[Type] = &[Type::TEXT, Type::TEXT];
 
@@ -92,5 +124,9 @@ mod tests {
     fn the_statement_names_the_settings() {
         assert!(SET_SCOPE.contains(&format!("'{TENANT_SETTING}', $1")));
         assert!(SET_SCOPE.contains(&format!("'{ACTOR_SETTING}', $2")));
+        assert_eq!(
+            TENANT_IS_SET,
+            format!("SELECT {}", crate::schema::tenant_is_set())
+        );
     }
 }

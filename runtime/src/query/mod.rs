@@ -49,6 +49,7 @@ mod claim;
 mod fingerprint;
 pub mod json;
 mod lock;
+mod stage;
 mod upsert;
 
 use sea_query::{Alias, Expr, ExprTrait, SelectStatement};
@@ -57,6 +58,7 @@ use tokio_postgres::types::Type;
 pub use claim::Claim;
 pub use fingerprint::Fingerprint;
 pub use lock::{LockStrength, LockWait, RowLock};
+pub use stage::{StagedInsert, DROP_STAGE};
 pub(crate) use upsert::upsert_statements;
 pub use upsert::{upsert, UpsertStatements};
 
@@ -76,6 +78,10 @@ pub struct Statements {
     /// Every row whose id lies between `$1` and `$2`, deleted or not: how a
     /// batch reads its new rows back.
     pub id_range: String,
+    /// A batch insert through a staging table: `COPY` into a temporary
+    /// table, then one `INSERT … SELECT` (tables under row-level security,
+    /// and batches returning their rows).
+    pub staged: StagedInsert,
     /// `SELECT ... WHERE id = $1` on live rows.
     pub get: String,
     /// `get` with each row lock, in [`RowLock`]'s order.
@@ -124,8 +130,9 @@ pub const ID_TYPES: &[Type] = &[Type::UUID];
 impl Statements {
     /// Every fixed statement with the operation that runs it (`get`,
     /// `insert`, `update`, `soft_delete`, `restore`, `purge`, `probe`,
-    /// `count`, `copy_in`, `id_range`, `get_locked`, `upsert`): how a
-    /// statement seen elsewhere (`pg_stat_statements`) is named.
+    /// `count`, `copy_in`, `id_range`, `stage`, `insert_many`, `get_locked`,
+    /// `upsert`): how a statement seen elsewhere (`pg_stat_statements`) is
+    /// named.
     pub fn by_operation(&self) -> Vec<(&'static str, &str)> {
         let mut out = vec![
             ("get", self.get.as_str()),
@@ -136,6 +143,10 @@ impl Statements {
             ("count", &self.count),
             ("copy_in", &self.copy_in),
             ("id_range", &self.id_range),
+            ("stage", &self.staged.create),
+            ("copy_in", &self.staged.copy_in),
+            ("insert_many", &self.staged.insert),
+            ("insert_many", &self.staged.insert_count),
         ];
         out.extend(self.soft_delete.iter().map(|s| ("soft_delete", s.as_str())));
         out.extend(self.restore.iter().map(|s| ("restore", s.as_str())));
@@ -182,8 +193,8 @@ impl Statements {
         let placeholders: Vec<String> = (1..=insert_cols.len()).map(|i| format!("${i}")).collect();
         let insert_columns = insert_cols.join(", ");
         let insert = format!(
-            "INSERT INTO {t} ({insert_columns}) VALUES ({}) RETURNING {columns}",
-            placeholders.join(", ")
+            "INSERT INTO {t} ({insert_columns}) {} RETURNING {columns}",
+            insert_source(schema, &placeholders)
         );
         let sets: Vec<String> = business
             .iter()
@@ -246,6 +257,7 @@ impl Statements {
             insert_types,
             copy_in: format!("COPY {t} ({insert_columns}) FROM STDIN (FORMAT binary)"),
             id_range: format!("SELECT {columns} FROM {t} WHERE \"id\" BETWEEN $1 AND $2"),
+            staged: StagedInsert::new(schema),
             update_types,
             guard_types,
             get: format!("SELECT {columns} FROM {t} WHERE \"id\" = $1{live}"),
@@ -676,6 +688,20 @@ pub(crate) fn stamps(schema: &'static TableSchema) -> impl Iterator<Item = (&'st
         )
     });
     std::iter::once(("updated_at", "now()".to_owned())).chain(actor)
+}
+
+/// The rows an `INSERT` of one row takes: `VALUES ($1, $2)`, or, into a
+/// tenant table, `SELECT $1, $2 WHERE <tenant set>` — with no tenant set it
+/// inserts nothing (which the kit reports as
+/// [`Error::TenantNotSet`](crate::Error::TenantNotSet)) rather than fail on
+/// the row-level security policy.
+pub(crate) fn insert_source(schema: &'static TableSchema, placeholders: &[String]) -> String {
+    let values = placeholders.join(", ");
+    if schema.tenant {
+        format!("SELECT {values} WHERE {}", crate::schema::tenant_is_set())
+    } else {
+        format!("VALUES ({values})")
+    }
 }
 
 /// [`stamps`] as a `SET` list: `"updated_at" = now(), ...`.

@@ -4,7 +4,7 @@
 use sea_query::{Alias, Expr, Func, InsertStatement, OnConflict};
 use tokio_postgres::types::Type;
 
-use super::{all_columns, column_list, insert, stamp_list, stamps};
+use super::{all_columns, column_list, insert, insert_source, stamp_list, stamps};
 use crate::ddl::{index_key, index_predicate, quote_ident, table_ident};
 use crate::entity::{Entity, NewEntity, UniqueKey};
 use crate::error::{Error, Result};
@@ -87,13 +87,13 @@ impl UpsertStatements {
             sets.push("\"version\" = \"existing\".\"version\" + 1".into());
         }
         let head = format!(
-            "INSERT INTO {t} AS \"existing\" ({}) VALUES ({}) ON CONFLICT ({}){target_where} DO UPDATE SET {}",
+            "INSERT INTO {t} AS \"existing\" ({}) {} ON CONFLICT ({}){target_where} DO UPDATE SET {}",
             insert_columns
                 .iter()
                 .map(|c| quote_ident(c))
                 .collect::<Vec<_>>()
                 .join(", "),
-            placeholders.join(", "),
+            insert_source(schema, &placeholders),
             keys.join(", "),
             sets.join(", "),
         );

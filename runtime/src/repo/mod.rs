@@ -183,10 +183,16 @@ impl<'e, X: Executor> Repo<'e, X> {
         let row = self
             .insert_row::<N::Entity>(sql, types, operation, &params)
             .await?;
-        // INSERT ... RETURNING (upserts too) always yields a row.
-        let row = row.ok_or(Error::NotFound {
-            table: N::Entity::SCHEMA.name,
-            id,
+        // INSERT ... RETURNING (upserts too) always yields a row, but into
+        // a tenant table with no tenant set, whose condition holds it back.
+        let schema = N::Entity::SCHEMA;
+        let row = row.ok_or(if schema.tenant {
+            Error::TenantNotSet { table: schema.name }
+        } else {
+            Error::NotFound {
+                table: schema.name,
+                id,
+            }
         })?;
         N::Entity::from_row(&row)
     }
@@ -579,7 +585,10 @@ impl<'e, X: Executor> Repo<'e, X> {
         let sql = &E::statements().probe;
         let row = match self.by_id::<E>("probe", Access::Write, sql, id).await {
             Ok(Some(row)) => row,
-            Ok(None) => return Error::NotFound { table, id },
+            Ok(None) => {
+                let gone = Error::NotFound { table, id };
+                return crate::exec::unless_tenant_missing(self.executor, E::SCHEMA, gone).await;
+            }
             Err(e) => return e,
         };
         let state = crate::row::read::<i32>(&row, 0, table, "version").and_then(|actual| {

@@ -100,11 +100,13 @@ impl<X: Executor> Repo<'_, X> {
             .await
             .map_err(|e| Error::from_db(e, schema))?;
         let Some(found) = found else {
-            // The row went away between the two statements.
-            return Err(Error::NotFound {
+            // The row went away between the two statements, or no tenant
+            // is set (the insert's condition held the row back).
+            let gone = Error::NotFound {
                 table: schema.name,
                 id,
-            });
+            };
+            return Err(crate::exec::unless_tenant_missing(self.executor, schema, gone).await);
         };
         Err(Error::StaleVersion {
             table: schema.name,

@@ -13,7 +13,7 @@ pub struct Post {
     pub version: i32,
 }
 
-#[derive(Entity)]
+#[derive(Entity, Clone)]
 pub struct Tag {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,

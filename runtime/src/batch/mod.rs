@@ -8,9 +8,8 @@
 //! (the database clock), `version` (1) and `deleted_at` (NULL) take their
 //! column defaults, as in a single insert.
 //!
-//! - [`insert_many`] returns the rows as stored, in the caller's order: the
-//!   copy, then one read of the new ids' key range, in one transaction;
-//! - [`insert_many_count`] returns the number of rows, in one transaction;
+//! - [`insert_many`] returns the rows as stored, in the caller's order;
+//! - [`insert_many_count`] returns the number of rows;
 //! - [`copy_in`] is the copy alone, on a client or inside the caller's
 //!   transaction;
 //! - [`upsert_many`] upserts on a unique key, pipelined, in one transaction.
@@ -19,26 +18,39 @@
 //! transaction; see [`Transactional`]): all rows land, or none, and a failure
 //! is the same typed error a single insert gets (a check, a unique key, a
 //! lost connection).
+//!
+//! **Tenant tables.** PostgreSQL refuses `COPY` into a table under
+//! row-level security for a role its policies apply to (the application's).
+//! Batches into a tenant table (`#[entity(tenant)]`) copy into a temporary
+//! staging table instead, then move the rows with one `INSERT … SELECT`,
+//! which the policy checks: all or nothing, at close to `COPY`'s speed,
+//! through PgBouncer's transaction pooling too. Run them in the tenant's
+//! transaction (`cluster.for_tenant(id).transaction(async |tx| insert_many(tx,
+//! &rows).await)`); with no tenant set every batch path is
+//! [`Error::TenantNotSet`](crate::Error::TenantNotSet), and nothing lands.
+//! The staging table is the session's own temporary table, so the role
+//! needs PostgreSQL's `TEMPORARY` privilege on the database (every role has
+//! it unless it was revoked from `PUBLIC`).
+
+mod copy;
+mod stage;
 
 use std::collections::HashMap;
 use std::pin::pin;
 
-use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::stream::FuturesOrdered;
-use futures_util::{SinkExt as _, StreamExt as _, TryStreamExt as _};
-use tokio_postgres::types::{IsNull, Type};
-use tokio_postgres::{Client, CopyInSink};
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use tokio_postgres::types::Type;
+use tokio_postgres::Client;
 use uuid::Uuid;
 
-use crate::entity::{Entity, NewEntity, Params};
+use crate::entity::{Entity, NewEntity};
 use crate::error::{Error, Result};
 use crate::exec::{Access, Executor as _, Sql, Transactional};
 use crate::repo::Repo;
+use copy::copy_rows;
 
 pub use crate::query::MAX_PARAMETERS;
-
-/// Encoded rows are sent to the server in messages of about this size.
-const SEND_AT: usize = 64 * 1024;
 
 /// Inserts every row with a new UUIDv7 id, in one transaction, and returns
 /// them as stored, in the order given. Any failure (a check, a unique key, a
@@ -55,17 +67,37 @@ where
     let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
     let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
     let tx = conn.begin().await.map_err(db)?;
-    copy_rows(tx.client(), rows, ids.iter().copied()).await?;
-    // The new ids span one key range (UUIDv7s are time-ordered), read in
-    // one index range scan; rows other writers put inside it are skipped.
+    let stored = if schema.tenant {
+        let insert = stage::insert_returning::<N::Entity>(tx.client(), &ids);
+        stage::staged(tx.client(), rows, ids.iter().copied(), insert).await?
+    } else {
+        copy_rows(
+            tx.client(),
+            &N::Entity::statements().copy_in,
+            rows,
+            ids.iter().copied(),
+        )
+        .await?;
+        read_back::<N::Entity>(&tx, &ids).await?
+    };
+    tx.commit().await.map_err(db)?;
+    Ok(stored)
+}
+
+/// The rows just copied with `ids`, in their order: the new ids span one
+/// key range (UUIDv7s are time-ordered), read in one index range scan;
+/// rows other writers put inside it are skipped.
+async fn read_back<E: Entity>(tx: &crate::exec::Transaction<'_>, ids: &[Uuid]) -> Result<Vec<E>> {
+    let schema = E::SCHEMA;
+    let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
     let low = ids.iter().min().copied().unwrap_or_default();
     let high = ids.iter().max().copied().unwrap_or_default();
     let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut stored: Vec<Option<N::Entity>> = (0..rows.len()).map(|_| None).collect();
+    let mut stored: Vec<Option<E>> = (0..ids.len()).map(|_| None).collect();
     let range = tx
         .rows(
             Access::Write,
-            Sql::Fixed(&N::Entity::statements().id_range),
+            Sql::Fixed(&E::statements().id_range),
             &[&low, &high],
             &[Type::UUID, Type::UUID],
         )
@@ -73,15 +105,14 @@ where
         .map_err(|e| Error::from_db(e, schema))?;
     let mut range = pin!(range);
     while let Some(row) = range.try_next().await.map_err(db)? {
-        let entity = N::Entity::from_row(&row)?;
+        let entity = E::from_row(&row)?;
         if let Some(&i) = position.get(&entity.id()) {
             stored[i] = Some(entity);
         }
     }
-    tx.commit().await.map_err(db)?;
     stored
         .into_iter()
-        .zip(&ids)
+        .zip(ids)
         .map(|(entity, id)| {
             entity.ok_or(Error::NotFound {
                 table: schema.name,
@@ -156,83 +187,29 @@ where
     }
     let schema = N::Entity::SCHEMA;
     let tx = conn.begin().await.map_err(|e| Error::from_db(e, schema))?;
-    let written = copy_rows(tx.client(), rows, std::iter::repeat_with(Uuid::now_v7)).await?;
+    let written = copy_in(tx.client(), rows).await?;
     tx.commit().await.map_err(|e| Error::from_db(e, schema))?;
     Ok(written)
 }
 
 /// Streams every row into the table with binary `COPY ... FROM STDIN`, with
 /// new UUIDv7 ids; timestamps, version and `deleted_at` take their defaults.
-/// One statement: all rows land or none. Returns the number of rows written.
-/// Inside a transaction, pass its client (`tx.client()`): the copy is part
-/// of the transaction.
-pub async fn copy_in<N: NewEntity>(client: &Client, rows: &[N]) -> Result<u64> {
-    copy_rows(client, rows, std::iter::repeat_with(Uuid::now_v7)).await
-}
-
-/// The binary `COPY` of `rows` with `ids`, encoded straight into one
-/// buffer: no allocation per row.
-async fn copy_rows<N: NewEntity>(
-    client: &Client,
-    rows: &[N],
-    ids: impl Iterator<Item = Uuid>,
-) -> Result<u64> {
-    let schema = N::Entity::SCHEMA;
-    let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
-    // Every row fits its columns before the copy starts: a refused value
-    // leaves nothing half-sent.
-    for row in rows {
-        row.check_values()?;
+/// All rows land or none. Returns the number of rows written. Inside a
+/// transaction, pass its client (`tx.client()`): the copy is part of the
+/// transaction.
+///
+/// Into a tenant table the rows go through a staging table (see the
+/// [module docs](self)): run it inside the tenant's transaction; outside
+/// one no tenant is set, and it is [`Error::TenantNotSet`].
+pub async fn copy_in<N: NewEntity + Sync>(client: &Client, rows: &[N]) -> Result<u64> {
+    if rows.is_empty() {
+        return Ok(0);
     }
-    let statements = N::Entity::statements();
-    let sink: CopyInSink<Bytes> = client
-        .copy_in(statements.copy_in.as_str())
-        .await
-        .map_err(db)?;
-    let mut sink = pin!(sink);
-    let types = &statements.insert_types;
-    let fields = i16::try_from(types.len())
-        .map_err(|_| Error::UnsupportedValue("too many columns for COPY".into()))?;
-    let mut buf = BytesMut::with_capacity(SEND_AT + 4096);
-    // Signature, flags, header extension length.
-    buf.put_slice(b"PGCOPY\n\xff\r\n\0");
-    buf.put_i32(0);
-    buf.put_i32(0);
-    // Reused for every row: nothing allocated per row.
-    let mut params = Params::new();
-    for (row, id) in rows.iter().zip(ids) {
-        buf.put_i16(fields);
-        // The id is 16 bytes on the wire, written directly.
-        buf.put_i32(16);
-        buf.put_slice(id.as_bytes());
-        params.clear();
-        row.bind_business(&mut params);
-        for (position, (value, ty)) in params.iter().zip(&types[1..]).enumerate() {
-            let at = buf.len();
-            buf.put_i32(0);
-            let size = match value.to_sql_checked(ty, &mut buf) {
-                Ok(IsNull::Yes) => Ok(-1),
-                Ok(IsNull::No) => i32::try_from(buf.len() - at - 4)
-                    .map_err(|_| "the value is larger than PostgreSQL accepts".to_owned()),
-                Err(e) => Err(e.to_string()),
-            }
-            .map_err(|reason| {
-                let column = schema
-                    .business_columns()
-                    .nth(position)
-                    .map_or("?", |c| c.name);
-                Error::UnsupportedValue(format!(
-                    "column \"{column}\" of \"{}\": {reason}",
-                    schema.name
-                ))
-            })?;
-            buf[at..at + 4].copy_from_slice(&size.to_be_bytes());
-        }
-        if buf.len() >= SEND_AT {
-            sink.send(buf.split().freeze()).await.map_err(db)?;
-        }
+    let ids = std::iter::repeat_with(Uuid::now_v7);
+    if N::Entity::SCHEMA.tenant {
+        let insert = stage::insert_count::<N::Entity>(client, rows.len() as u64);
+        stage::staged(client, rows, ids, insert).await
+    } else {
+        copy_rows(client, &N::Entity::statements().copy_in, rows, ids).await
     }
-    buf.put_i16(-1);
-    sink.send(buf.split().freeze()).await.map_err(db)?;
-    sink.as_mut().finish().await.map_err(db)
 }

@@ -532,6 +532,27 @@ async fn a_parent_listed_twice_gets_its_children_each_time() {
         expected
     );
 
+    // Two levels: the closure takes each article's remarks once, and the
+    // repeated member still gets them.
+    repo.insert(&remark(&essay, 1)).await.expect("remark");
+    let articles = repo
+        .children(&twice, Article::AUTHOR)
+        .await
+        .expect("articles");
+    let mut remarks = repo
+        .children(articles.all(), Remark::ARTICLE)
+        .await
+        .expect("remarks");
+    let tree = articles.attach_with(twice.clone(), |a| {
+        let of_article = remarks.take(a.id);
+        (a, of_article)
+    });
+    let counts: Vec<Vec<usize>> = tree
+        .iter()
+        .map(|(_, articles)| articles.iter().map(|(_, r)| r.len()).collect())
+        .collect();
+    assert_eq!(counts, [vec![1], vec![], vec![1]]);
+
     let one = repo
         .with_child(twice.clone(), Profile::MEMBER)
         .await

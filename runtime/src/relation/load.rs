@@ -63,67 +63,57 @@ impl<P: Entity, C> Children<P, C> {
         self.groups.is_empty()
     }
 
-    /// The children of each of `parents`, in the parents' order: a parent
-    /// listed more than once gets its children each time (a copy for every
-    /// occurrence but the last, which takes them).
-    fn each_parent(&mut self, parents: &[P]) -> Vec<Vec<C>>
-    where
-        C: Clone,
-    {
-        let mut left: HashMap<Uuid, usize> = HashMap::with_capacity(parents.len());
-        for p in parents {
-            *left.entry(p.id()).or_default() += 1;
-        }
-        parents
-            .iter()
-            .map(|p| {
-                let id = p.id();
-                match left.get_mut(&id) {
-                    Some(n) if *n > 1 => {
-                        *n -= 1;
-                        self.get(id).to_vec()
-                    }
-                    _ => self.take(id),
-                }
-            })
-            .collect()
-    }
-
     /// Each parent with its children, in the parents' order. A parent
     /// listed twice gets its children twice.
-    pub fn attach(mut self, parents: Vec<P>) -> Vec<(P, Vec<C>)>
+    pub fn attach(self, parents: Vec<P>) -> Vec<(P, Vec<C>)>
     where
         C: Clone,
     {
-        let groups = self.each_parent(&parents);
-        parents.into_iter().zip(groups).collect()
+        self.attach_with(parents, |child| child)
     }
 
     /// Each parent with its children mapped by `f` — how a further level is
     /// attached: `posts.attach_with(users, |post| (post, comments.take(post.id)))`.
-    /// A parent listed twice gets its children, mapped, twice.
+    /// `f` runs once per child; a parent listed twice gets copies of its
+    /// mapped children the second time.
     pub fn attach_with<T>(mut self, parents: Vec<P>, mut f: impl FnMut(C) -> T) -> Vec<(P, Vec<T>)>
     where
-        C: Clone,
+        T: Clone,
     {
-        let groups = self.each_parent(&parents);
+        // How many more times each parent comes: all but its last
+        // occurrence keep a copy of its group for the next one.
+        let mut left: HashMap<Uuid, usize> = HashMap::with_capacity(parents.len());
+        for p in &parents {
+            *left.entry(p.id()).or_default() += 1;
+        }
+        let mut kept: HashMap<Uuid, Vec<T>> = HashMap::new();
         parents
             .into_iter()
-            .zip(groups)
-            .map(|(p, children)| (p, children.into_iter().map(&mut f).collect()))
+            .map(|p| {
+                let id = p.id();
+                let group = match kept.remove(&id) {
+                    Some(group) => group,
+                    None => self.take(id).into_iter().map(&mut f).collect(),
+                };
+                if let Some(n) = left.get_mut(&id) {
+                    *n -= 1;
+                    if *n > 0 {
+                        kept.insert(id, group.clone());
+                    }
+                }
+                (p, group)
+            })
             .collect()
     }
 
     /// Each parent with its one child, if any (a has-one relation). A parent
     /// listed twice gets its child twice.
-    pub fn attach_one(mut self, parents: Vec<P>) -> Vec<(P, Option<C>)>
+    pub fn attach_one(self, parents: Vec<P>) -> Vec<(P, Option<C>)>
     where
         C: Clone,
     {
-        let groups = self.each_parent(&parents);
-        parents
+        self.attach_with(parents, |child| child)
             .into_iter()
-            .zip(groups)
             .map(|(p, children)| (p, children.into_iter().next()))
             .collect()
     }

@@ -19,8 +19,8 @@
 //! ```no_run
 //! # use ordinance::prelude::*;
 //! # #[derive(Entity, Debug)] pub struct User { pub id: Uuid, #[column(max_len = 80)] pub name: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
-//! # #[derive(Entity, Debug)] pub struct Post { pub id: Uuid, #[column(references = User)] pub author_id: Uuid, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
-//! # #[derive(Entity, Debug)] pub struct Comment { pub id: Uuid, #[column(references = Post)] pub post_id: Uuid, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+//! # #[derive(Entity, Debug, Clone)] pub struct Post { pub id: Uuid, #[column(references = User)] pub author_id: Uuid, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+//! # #[derive(Entity, Debug, Clone)] pub struct Comment { pub id: Uuid, #[column(references = Post)] pub post_id: Uuid, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
 //! # async fn demo(client: &ordinance::deps::tokio_postgres::Client, users: Vec<User>) -> ordinance::Result<()> {
 //! use ordinance::repo::Repo;
 //!

@@ -428,6 +428,13 @@ fn check_foreign_keys(cx: &Ctxt, cont: &Container<'_>) {
                 }
             }
             None => {
+                if let Some(w) = f.waiver(TENANT_REFERENCE) {
+                    cx.error_with_help(
+                        &w.tokens,
+                        format_args!("\"{col}\" references nothing: there is no reference into a tenant table to waive"),
+                        "remove `tenant_reference = ...` from `exempt(...)`",
+                    );
+                }
                 if let Some(o) = &f.attrs.on_delete {
                     cx.error_with_help(
                         &o.tokens,

@@ -69,6 +69,10 @@ pub(crate) struct IndexPlan {
     pub(crate) unique: bool,
     /// `WHERE deleted_at IS NULL`.
     pub(crate) live_only: bool,
+    /// A tenant table's `(tenant_id, id)`: what foreign keys from other
+    /// tenant tables reference, so a row can only point into its own
+    /// tenant. Not an upsert target.
+    pub(crate) tenant_key: bool,
     pub(crate) tokens: TokenStream,
 }
 
@@ -193,6 +197,7 @@ impl Plan {
                     // runs when a referenced row is deleted must find soft-deleted
                     // referencing rows too, and a partial index cannot serve it.
                     live_only: live_only && (unique || f.attrs.references.is_none()),
+                    tenant_key: false,
                     tokens: tokens.clone(),
                 }
             };
@@ -370,6 +375,7 @@ impl Plan {
                 predicate,
                 unique,
                 live_only,
+                tenant_key: false,
                 tokens: spec.tokens.clone(),
             });
         }
@@ -385,6 +391,32 @@ impl Plan {
                     x.columns.insert(0, (t, false));
                     x.functions.insert(0, KeyFn::Plain);
                 }
+            }
+            // What a foreign key from another tenant table references:
+            // `(tenant_id, id)`, unique over every row (a foreign key needs
+            // a whole-table key), so a reference holds only within a
+            // tenant.
+            if let Some((id, _)) = cont
+                .fields
+                .iter()
+                .enumerate()
+                .find(|(_, f)| f.column == "id")
+            {
+                indexes.push(IndexPlan {
+                    name: naming::index_name(table, &["tenant_id", "id"], true),
+                    named: false,
+                    words: vec!["tenant_id".to_owned(), "id".to_owned()],
+                    in_list: false,
+                    columns: vec![(t, false), (id, false)],
+                    functions: vec![KeyFn::Plain, KeyFn::Plain],
+                    gin: false,
+                    include: Vec::new(),
+                    predicate: Vec::new(),
+                    unique: true,
+                    live_only: false,
+                    tenant_key: true,
+                    tokens: cont.fields[t].ident.to_token_stream(),
+                });
             }
         }
 

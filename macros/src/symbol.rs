@@ -50,6 +50,7 @@ pub(crate) const JOIN_NAME: Symbol = Symbol("join_name");
 pub(crate) const FLOAT: Symbol = Symbol("float");
 pub(crate) const FOREIGN_KEY: Symbol = Symbol("foreign_key");
 pub(crate) const BOOLEAN_NAME: Symbol = Symbol("boolean_name");
+pub(crate) const TENANT_REFERENCE: Symbol = Symbol("tenant_reference");
 
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {

@@ -483,9 +483,9 @@ impl<'a> Writer<'a> {
 
     /// `unique` / `index` on a column, or `unique(...)` / `index(...)` on
     /// the entity, for each index the foreign keys do not account for. On
-    /// a tenant table the kit makes the `tenant_id` index itself, and
-    /// leads each unique index with `tenant_id`: those are read back as
-    /// the column's own.
+    /// a tenant table the kit makes the `tenant_id` index and the
+    /// `(tenant_id, id)` key itself, and leads each unique index with
+    /// `tenant_id`: those are read back as the column's own.
     fn indexes(&mut self, explained: &BTreeSet<&str>) {
         let table = self.table;
         let soft = table.column("deleted_at").is_some();
@@ -499,7 +499,11 @@ impl<'a> Writer<'a> {
                 continue;
             };
             if self.tenant && columns.first() == Some(&"tenant_id") {
-                if columns.len() == 1 {
+                // The kit's own: the `tenant_id` index, and the `(tenant_id,
+                // id)` key foreign keys from other tenant tables reference.
+                let tenant_key =
+                    index.unique && index.predicate.is_none() && columns == ["tenant_id", "id"];
+                if columns.len() == 1 || tenant_key {
                     continue;
                 }
                 if index.unique {

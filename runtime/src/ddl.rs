@@ -36,8 +36,8 @@ use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
 use crate::schema::{
-    setting_uuid, Check, CheckKind, Column, Index, IndexColumn, IndexFunction, IndexMethod,
-    SqlType, TableSchema, TENANT_SETTING, WAIVER_LINE,
+    setting_uuid, Check, CheckKind, Column, ForeignKey, Index, IndexColumn, IndexFunction,
+    IndexMethod, OnDelete, SqlType, TableSchema, TENANT_SETTING, WAIVER_LINE,
 };
 
 /// A double-quoted SQL identifier.
@@ -70,13 +70,31 @@ pub fn create_table(schema: &TableSchema) -> String {
     let t = table_ident(schema);
     let _ = writeln!(out, "CREATE TABLE {t} (");
     let mut lines: Vec<String> = schema.columns.iter().map(column_definition).collect();
-    for (name, definition) in constraints(schema) {
+    // A tenant table referencing itself references its own `(tenant_id,
+    // id)` index, which exists only once the table does: that key is added
+    // after the indexes.
+    let (inline, after): (Vec<_>, Vec<_>) =
+        constraints(schema).into_iter().partition(|(name, _)| {
+            !schema.foreign_keys.iter().any(|fk| {
+                fk.name == *name
+                    && fk.within_tenant
+                    && (fk.references_schema, fk.references) == schema.key()
+            })
+        });
+    for (name, definition) in inline {
         lines.push(format!("CONSTRAINT {} {definition}", quote_ident(name)));
     }
     let _ = writeln!(out, "    {}\n);", lines.join(",\n    "));
     for index in schema.indexes {
         out.push_str(&create_index(schema, index));
         out.push_str(";\n");
+    }
+    for (name, definition) in after {
+        let _ = writeln!(
+            out,
+            "ALTER TABLE {t} ADD CONSTRAINT {} {definition};",
+            quote_ident(name)
+        );
     }
     if let Some(comment) = table_comment(schema) {
         let _ = writeln!(out, "{comment};");
@@ -260,17 +278,35 @@ pub fn constraints(schema: &TableSchema) -> Vec<(&'static str, String)> {
         out.push((check.name, check_definition(check)));
     }
     for fk in schema.foreign_keys {
-        out.push((
-            fk.name,
-            format!(
-                "FOREIGN KEY ({}) REFERENCES {} (\"id\") ON DELETE {}",
-                quote_ident(fk.column),
-                qualified(fk.references_schema, fk.references),
-                fk.on_delete.sql()
-            ),
-        ));
+        out.push((fk.name, foreign_key_definition(fk)));
     }
     out
+}
+
+/// `FOREIGN KEY (...) REFERENCES ... ON DELETE ...` for one foreign key.
+/// Between two tenant tables it is `("tenant_id", col) REFERENCES t
+/// ("tenant_id", "id")`, backed by the referenced table's unique
+/// `(tenant_id, id)`: PostgreSQL checks foreign keys without row-level
+/// security, so only the composite key stops a row from referencing — or a
+/// delete from cascading into — another tenant's rows. `SET NULL` then
+/// names the column it empties (PostgreSQL 15), so the row keeps its
+/// tenant.
+pub fn foreign_key_definition(fk: &ForeignKey) -> String {
+    let column = quote_ident(fk.column);
+    let target = qualified(fk.references_schema, fk.references);
+    if !fk.within_tenant {
+        return format!(
+            "FOREIGN KEY ({column}) REFERENCES {target} (\"id\") ON DELETE {}",
+            fk.on_delete.sql()
+        );
+    }
+    let on_delete = match fk.on_delete {
+        OnDelete::SetNull => format!("SET NULL ({column})"),
+        other => other.sql().to_owned(),
+    };
+    format!(
+        "FOREIGN KEY (\"tenant_id\", {column}) REFERENCES {target} (\"tenant_id\", \"id\") ON DELETE {on_delete}"
+    )
 }
 
 /// `CHECK (...)` for one check constraint.

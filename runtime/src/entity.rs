@@ -67,6 +67,11 @@ pub trait Entity: Sized + 'static {
     /// The PostgreSQL schema of the table (`#[entity(schema = "auth")]`);
     /// `None` is `public`.
     const SCHEMA_NAME: Option<&'static str> = None;
+    /// Whether rows belong to tenants (`#[entity(tenant)]`): what a foreign
+    /// key into this table is checked against at compile time (from
+    /// another tenant table it carries `tenant_id`; from a table that is
+    /// not one it is refused unless waived).
+    const TENANT: bool = false;
     /// The static description of the table.
     const SCHEMA: &'static TableSchema;
     /// The generated column enum (`UserColumn`), usable in sea-query expressions.

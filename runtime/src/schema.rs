@@ -266,6 +266,12 @@ pub struct ForeignKey {
     pub references_schema: Option<&'static str>,
     /// What deleting the referenced row does.
     pub on_delete: OnDelete,
+    /// Both tables are tenant tables: the key is `(tenant_id, column)
+    /// REFERENCES table (tenant_id, id)`, so a row can only reference — and
+    /// a delete only cascade into — rows of its own tenant. `SET NULL`
+    /// empties `column` alone (`ON DELETE SET NULL (column)`), keeping the
+    /// row's tenant.
+    pub within_tenant: bool,
 }
 
 /// The `ON DELETE` action of a foreign key.

@@ -267,3 +267,179 @@ async fn row_security_changed_by_hand_is_drift_and_the_steps_restore_it() {
     set_tenant(&as_app, a).await;
     assert_eq!(Repo::new(&as_app).count::<Memo>().await.unwrap(), 1);
 }
+
+/// A tenant's boards.
+#[derive(Entity, Debug, Clone)]
+#[entity(tenant)]
+pub struct Board {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(max_len = 80)]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// Cards on a board.
+#[derive(Entity, Debug, Clone)]
+#[entity(tenant)]
+pub struct Card {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(references = Board, on_delete = "cascade")]
+    pub board_id: Uuid,
+    #[column(max_len = 80)]
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// The schema an earlier version of the kit generated for `Board` and
+/// `Card`: a single-column foreign key, and no `(tenant_id, id)` key.
+fn single_column_schema() -> String {
+    let ddl = SchemaDdl::new(&[Board::SCHEMA, Card::SCHEMA])
+        .expect("ddl")
+        .up();
+    let composite =
+        "FOREIGN KEY (\"tenant_id\", \"board_id\") REFERENCES \"boards\" (\"tenant_id\", \"id\")";
+    let unique = "CREATE UNIQUE INDEX \"idx_boards_tenant_id_id_unique\" ON \"boards\" (\"tenant_id\", \"id\");\n";
+    let unique_cards = "CREATE UNIQUE INDEX \"idx_cards_tenant_id_id_unique\" ON \"cards\" (\"tenant_id\", \"id\");\n";
+    assert!(ddl.contains(composite) && ddl.contains(unique) && ddl.contains(unique_cards));
+    ddl.replace(
+        composite,
+        "FOREIGN KEY (\"board_id\") REFERENCES \"boards\" (\"id\")",
+    )
+    .replace(unique, "")
+    .replace(unique_cards, "")
+}
+
+#[tokio::test]
+async fn a_single_column_key_between_tenant_tables_becomes_composite_without_a_gap() {
+    let dir = Folder::new();
+    dir.write("20260101000000_v1.up.sql", &single_column_schema());
+    let db = TestDatabase::create().await.expect("db");
+    let mut owner = db.connect().await.expect("connect");
+    let migrations = || Migrations::load(&*dir).expect("load");
+    migrations().up(&mut owner).await.expect("v1");
+    // Rows of two tenants, and the hole: a card of b on a's board.
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let a_board = Uuid::now_v7();
+    owner
+        .execute(
+            "INSERT INTO boards (id, tenant_id, name) VALUES ($1, $2, 'a')",
+            &[&a_board, &a],
+        )
+        .await
+        .unwrap();
+    let planted = Uuid::now_v7();
+    owner
+        .execute(
+            "INSERT INTO cards (id, tenant_id, board_id, title) VALUES ($1, $2, $3, 'planted'), ($4, $5, $3, 'fine')",
+            &[&planted, &b, &a_board, &Uuid::now_v7(), &a],
+        )
+        .await
+        .unwrap();
+
+    let steps = pending_steps(
+        &[Board::SCHEMA, Card::SCHEMA],
+        &*dir,
+        Permissions::default(),
+    )
+    .await
+    .expect("steps");
+    let rendered = render_steps(&steps);
+    // The keys are built in the expand phase, concurrently: nothing can
+    // break them. The old foreign key stays until the new one is valid.
+    let expand = statements(&steps, Phase::Expand);
+    assert!(
+        expand.contains(&"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"idx_boards_tenant_id_id_unique\" ON \"boards\" (\"tenant_id\", \"id\")"),
+        "{rendered}"
+    );
+    assert!(
+        !expand.iter().any(|s| s.contains("DROP CONSTRAINT")),
+        "{rendered}"
+    );
+    let contract = statements(&steps, Phase::Contract);
+    let at = |needle: &str| {
+        contract
+            .iter()
+            .position(|s| s.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not in\n{rendered}"))
+    };
+    let added =
+        at("ADD CONSTRAINT \"cards_board_id_fkey_next\" FOREIGN KEY (\"tenant_id\", \"board_id\")");
+    let validated = at("VALIDATE CONSTRAINT \"cards_board_id_fkey_next\"");
+    let dropped = at("DROP CONSTRAINT \"cards_board_id_fkey\"");
+    let renamed = at("RENAME CONSTRAINT \"cards_board_id_fkey_next\" TO \"cards_board_id_fkey\"");
+    assert!(
+        added < validated && validated < dropped && dropped < renamed,
+        "{rendered}"
+    );
+    assert!(contract[added].ends_with("NOT VALID"), "{rendered}");
+
+    generate(
+        &[Board::SCHEMA, Card::SCHEMA],
+        &*dir,
+        "tenant_keys",
+        Permissions::default(),
+    )
+    .await
+    .expect("generate");
+    migrations().up(&mut owner).await.expect("expand");
+    // The card planted across tenants fails the validation: the contract
+    // stops there, and the old key still holds.
+    let err = migrations().contract(&mut owner).await.unwrap_err();
+    assert!(
+        err.to_string().contains("cards_board_id_fkey_next"),
+        "{err}"
+    );
+    owner
+        .execute("DELETE FROM cards WHERE id = $1", &[&planted])
+        .await
+        .unwrap();
+    // Run again, it finishes (the step that failed starts over).
+    migrations().contract(&mut owner).await.expect("contract");
+    assert_eq!(
+        check_drift(
+            &[Board::SCHEMA, Card::SCHEMA],
+            &*dir,
+            None,
+            Permissions::default()
+        )
+        .await
+        .expect("drift"),
+        Drift::UpToDate
+    );
+    // b cannot put a card on a's board any more, whoever asks.
+    let err = owner
+        .execute(
+            "INSERT INTO cards (id, tenant_id, board_id, title) VALUES ($1, $2, $3, 'again')",
+            &[&Uuid::now_v7(), &b, &a_board],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&ordinance::deps::tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION)
+    );
+
+    // Reverted, the single-column key is back under its name.
+    let v1 = migrations().list()[0].version;
+    migrations().down_to(&mut owner, v1).await.expect("down");
+    let definition: String = owner
+        .query_one(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'cards_board_id_fkey'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        definition,
+        "FOREIGN KEY (board_id) REFERENCES boards(id) ON DELETE CASCADE"
+    );
+}

@@ -32,8 +32,46 @@ pub struct Note {
     pub version: i32,
 }
 
-/// A database holding `notes`, owned by `postgres`, and two roles of its
-/// own: the application's and a read-only one, with the generated grants.
+/// A tenant's projects.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(tenant)]
+pub struct Project {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(max_len = 100)]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// Issues of a project; an issue may be split from another one.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(tenant)]
+pub struct Issue {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(references = Project, on_delete = "cascade")]
+    pub project_id: Uuid,
+    #[column(references = Issue, on_delete = "set null")]
+    pub parent_id: Option<Uuid>,
+    #[column(max_len = 200)]
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// Every table of these tests.
+fn schemas() -> [&'static ordinance::TableSchema; 3] {
+    [Note::SCHEMA, Project::SCHEMA, Issue::SCHEMA]
+}
+
+/// A database holding the tenant tables, owned by `postgres`, and two
+/// roles of its own: the application's and a read-only one, with the
+/// generated grants.
 struct Setup {
     db: TestDatabase,
     app: String,
@@ -41,9 +79,9 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let ddl = SchemaDdl::new(&[Note::SCHEMA]).expect("ddl");
+    let ddl = SchemaDdl::new(&schemas()).expect("ddl");
     let db = TestDatabase::with_schema(&ddl.up()).await.expect("db");
-    let (app, reader) = least_privilege_roles(&db, &[Note::SCHEMA], true).await;
+    let (app, reader) = least_privilege_roles(&db, &schemas(), true).await;
     Setup {
         db,
         app,
@@ -370,6 +408,152 @@ async fn batches_stay_in_their_tenant(setup: &Setup, app: &Cluster) {
         .unwrap()
         .get(0);
     assert_eq!(total, 3_008, "a's 3,003 and b's 5");
+}
+
+#[test]
+fn foreign_keys_between_tenant_tables_carry_the_tenant() {
+    let ddl = SchemaDdl::new(&schemas()).expect("ddl").up();
+    for expected in [
+        // The referenced key: unique over every row, for foreign keys.
+        "CREATE UNIQUE INDEX \"idx_projects_tenant_id_id_unique\" ON \"projects\" (\"tenant_id\", \"id\");",
+        "CONSTRAINT \"issues_project_id_fkey\" FOREIGN KEY (\"tenant_id\", \"project_id\") REFERENCES \"projects\" (\"tenant_id\", \"id\") ON DELETE CASCADE",
+        // SET NULL empties the reference alone: the row keeps its tenant.
+        // (A self-reference is added once the table's own key exists.)
+        "ALTER TABLE \"issues\" ADD CONSTRAINT \"issues_parent_id_fkey\" FOREIGN KEY (\"tenant_id\", \"parent_id\") REFERENCES \"issues\" (\"tenant_id\", \"id\") ON DELETE SET NULL (\"parent_id\");",
+    ] {
+        assert!(ddl.contains(expected), "{expected}\nnot in\n{ddl}");
+    }
+    // The tenant key is not an upsert target.
+    assert_eq!(NoteKey::Title.index_position(), 0);
+    let fk = &Issue::SCHEMA.foreign_keys[0];
+    assert!(fk.within_tenant);
+}
+
+/// A tenant can neither attach rows to another tenant's rows nor tell
+/// whether an id exists in another tenant; deletes cascade within a tenant
+/// only; joins pair rows of one tenant.
+async fn foreign_keys_stay_inside_a_tenant(setup: &Setup, app: &Cluster) {
+    use ordinance::relation::join_parent;
+    let (a, b) = (
+        app.for_tenant(Uuid::now_v7()),
+        app.for_tenant(Uuid::now_v7()),
+    );
+    let project = |name: &str| NewProject { name: name.into() };
+    let issue = |project: &Project, parent: Option<&Issue>, title: &str| NewIssue {
+        project_id: project.id,
+        parent_id: parent.map(|p| p.id),
+        title: title.into(),
+    };
+    let a_project = a.repo().insert(&project("a's")).await.unwrap();
+    let b_project = b.repo().insert(&project("b's")).await.unwrap();
+    let a_root = a
+        .repo()
+        .insert(&issue(&a_project, None, "root"))
+        .await
+        .unwrap();
+    let a_split = a
+        .repo()
+        .insert(&issue(&a_project, Some(&a_root), "split"))
+        .await
+        .unwrap();
+    let b_issue = b
+        .repo()
+        .insert(&issue(&b_project, None, "b's"))
+        .await
+        .unwrap();
+
+    // b names a's project, then an id no tenant has: the same refusal,
+    // word for word, so b learns nothing of a.
+    let into_a = b
+        .repo()
+        .insert(&issue(&a_project, None, "planted"))
+        .await
+        .unwrap_err();
+    let nowhere = Project {
+        id: Uuid::now_v7(),
+        ..a_project.clone()
+    };
+    let into_nothing = b
+        .repo()
+        .insert(&issue(&nowhere, None, "planted"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            into_a,
+            Error::ForeignKeyViolation {
+                column: Some("project_id"),
+                ..
+            }
+        ),
+        "{into_a:?}"
+    );
+    assert_eq!(into_a.to_string(), into_nothing.to_string());
+    let under_a = b
+        .repo()
+        .insert(&issue(&b_project, Some(&a_root), "under a's"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            under_a,
+            Error::ForeignKeyViolation {
+                column: Some("parent_id"),
+                ..
+            }
+        ),
+        "{under_a:?}"
+    );
+    // The database itself refuses it, whoever asks: the owner too.
+    let owner = setup.db.connect().await.unwrap();
+    let b_tenant = b_issue.tenant_id;
+    let err = owner
+        .execute(
+            "INSERT INTO issues (id, tenant_id, project_id, title) VALUES ($1, $2, $3, 'x')",
+            &[&Uuid::now_v7(), &b_tenant, &a_project.id],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(Error::from(err), Error::ForeignKeyViolation { .. }),
+        "a cross-tenant reference is no key"
+    );
+
+    // Joins pair each issue with its own tenant's project.
+    let joined: Vec<(Issue, Project)> = a
+        .repo()
+        .list_joined(&join_parent(Issue::PROJECT))
+        .await
+        .unwrap();
+    assert_eq!(joined.len(), 2);
+    assert!(joined
+        .iter()
+        .all(|(i, p)| p.id == a_project.id && i.tenant_id == p.tenant_id));
+
+    // SET NULL empties the reference and keeps the tenant.
+    assert!(a.repo().purge::<Issue>(a_root.id).await.unwrap());
+    let split = a.repo().get::<Issue>(a_split.id).await.unwrap();
+    assert_eq!(
+        (split.parent_id, split.tenant_id),
+        (None, a_split.tenant_id)
+    );
+    // A cascade stays in its tenant.
+    assert!(a.repo().purge::<Project>(a_project.id).await.unwrap());
+    let left: Vec<(Uuid, Uuid)> = owner
+        .query("SELECT id, tenant_id FROM issues", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(left, vec![(b_issue.id, b_issue.tenant_id)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_keys_stay_inside_a_tenant_for_the_application_role() {
+    let setup = setup().await;
+    let app = cluster_as(as_role(&setup, &setup.app), false).await;
+    foreign_keys_stay_inside_a_tenant(&setup, &app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

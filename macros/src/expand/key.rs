@@ -16,7 +16,12 @@ pub(super) fn key_enum(input: &DeriveInput, cont: &Container<'_>, plan: &Plan) -
     let mut variants = Vec::new();
     let mut positions = Vec::new();
     let mut docs = Vec::new();
-    for (position, ix) in plan.indexes.iter().enumerate().filter(|(_, ix)| ix.unique) {
+    for (position, ix) in plan
+        .indexes
+        .iter()
+        .enumerate()
+        .filter(|(_, ix)| ix.unique && !ix.tenant_key)
+    {
         let mut name = naming::pascal_case(&ix.words.join("_"));
         while variants.iter().any(|v: &syn::Ident| *v == name) {
             name.push('_');

@@ -138,10 +138,47 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
     let pkey = &plan.primary_key;
     let column_enum = format_ident!("{}Column", ident);
 
-    let fks = plan.foreign_keys.iter().map(|fk| {
+    let tenant = cont.tenant();
+    let fks: Vec<TokenStream> = plan.foreign_keys.iter().map(|fk| {
         let name = &fk.name;
-        let column = &cont.fields[fk.field].column;
+        let field = &cont.fields[fk.field];
+        let column = &field.column;
         let target = &fk.references;
+        let target_is_tenant = quote_spanned!(target.span()=> <#target as ::ordinance::Entity>::TENANT);
+        // Which tables are tenant tables is known only once every entity
+        // is: asked of the referenced entity at compile time.
+        match (tenant, field.waiver(crate::symbol::TENANT_REFERENCE)) {
+            (false, None) => {
+                let msg = format!(
+                    "\"{column}\" of \"{table}\" references a tenant table, but \"{table}\" is not one: \
+                     row-level security keeps each tenant's rows apart, and a shared row pointing into one \
+                     tenant's rows breaks that. Make \"{table}\" a tenant table (#[entity(tenant)] and a \
+                     `tenant_id: Uuid` field), or waive the rule with a reason: \
+                     #[column(references = ..., exempt(tenant_reference = \"why\"))]"
+                );
+                assertions.push(quote_spanned! {target.span()=>
+                    const _: () = ::core::assert!(!#target_is_tenant, #msg);
+                });
+            }
+            (false, Some(_)) => {
+                let msg = format!(
+                    "\"{column}\" of \"{table}\" waives `tenant_reference`, but what it references is not \
+                     a tenant table: remove `tenant_reference = ...` from `exempt(...)`"
+                );
+                assertions.push(quote_spanned! {target.span()=>
+                    const _: () = ::core::assert!(#target_is_tenant, #msg);
+                });
+            }
+            (true, _) => {}
+        }
+        // Between two tenant tables the key carries `tenant_id` on both
+        // sides (a tenant table's own `tenant_id` may reference a table of
+        // tenants, which is not one).
+        let within_tenant = if tenant && column != "tenant_id" {
+            target_is_tenant
+        } else {
+            quote!(false)
+        };
         let on_delete = match fk.on_delete {
             OnDelete::Restrict => quote!(Restrict),
             OnDelete::Cascade => quote!(Cascade),
@@ -157,9 +194,10 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
                 references: #references,
                 references_schema: #references_schema,
                 on_delete: #p::OnDelete::#on_delete,
+                within_tenant: #within_tenant,
             }
         }
-    });
+    }).collect();
 
     let checks: Vec<_> = plan
         .checks
@@ -287,7 +325,6 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
         .iter()
         .map(|k| index_columns(cont, &k.columns, &[]));
     let table_waivers = waivers(&cont.attrs.waivers);
-    let tenant = cont.tenant();
     let glue = row_glue(cont);
 
     quote! {
@@ -300,6 +337,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
         impl ::ordinance::Entity for #ident {
             const TABLE: &'static str = #table;
             const SCHEMA_NAME: ::core::option::Option<&'static str> = #pg_schema;
+            const TENANT: bool = #tenant;
             type Column = #column_enum;
             const SCHEMA: &'static #p::TableSchema = &#p::TableSchema {
                 schema: <Self as ::ordinance::Entity>::SCHEMA_NAME,

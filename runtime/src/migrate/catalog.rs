@@ -618,8 +618,39 @@ fn alter_table(
     // scan); the rest that go away or change are dropped first, so the
     // column changes below never trip over them.
     let mut renamed_objects: Vec<&str> = Vec::new();
+    // Foreign keys that become composite within a tenant: the new key
+    // implies the old one, so the old one stays until the new one is
+    // validated (no window without a key), then gives it its name.
+    let tightened: Vec<&str> = old
+        .constraints
+        .iter()
+        .filter(|(cname, c)| {
+            c.kind == 'f'
+                && new
+                    .constraints
+                    .get(*cname)
+                    .is_some_and(|n| n.kind == 'f' && n != *c)
+                && schema.is_some_and(|s| {
+                    s.foreign_keys
+                        .iter()
+                        .any(|fk| fk.name == cname.as_str() && fk.within_tenant)
+                })
+                && !c.definition.contains("tenant_id")
+        })
+        .map(|(cname, _)| cname.as_str())
+        .collect();
+    for cname in &tightened {
+        tighten_foreign_key(
+            &t,
+            cname,
+            &old.constraints[*cname],
+            schema,
+            contract,
+            validate,
+        );
+    }
     for (cname, c) in &old.constraints {
-        if new.constraints.get(cname) == Some(c) {
+        if new.constraints.get(cname) == Some(c) || tightened.contains(&cname.as_str()) {
             continue;
         }
         let successor = new.constraints.iter().find(|(n, nc)| {
@@ -786,7 +817,10 @@ fn alter_table(
     // Constraints that are new or changed: added NOT VALID (no scan under
     // the lock), validated in the next step.
     for (cname, c) in &new.constraints {
-        if old.constraints.get(cname) == Some(c) || renamed_objects.contains(&cname.as_str()) {
+        if old.constraints.get(cname) == Some(c)
+            || renamed_objects.contains(&cname.as_str())
+            || tightened.contains(&cname.as_str())
+        {
             continue;
         }
         // New rules bind writers: added once the previous version, which
@@ -814,9 +848,20 @@ fn alter_table(
     }
     for (iname, def) in &new.indexes {
         if old.indexes.get(iname) != Some(def) && !renamed_objects.contains(&iname.as_str()) {
-            // A new plain index only helps the previous version; a unique
-            // one, or a changed one (dropped above), waits for the contract.
-            let step = if def.starts_with("CREATE INDEX") && !old.indexes.contains_key(iname) {
+            // A new plain index only helps the previous version, and so
+            // does a unique one holding `id` (no row can break it: a
+            // tenant's `(tenant_id, id)`, which composite keys need before
+            // the contract adds them); another unique one, or a changed
+            // one (dropped above), waits for the contract.
+            let holds_id = schema
+                .and_then(|s| s.indexes.iter().find(|i| i.name == iname))
+                .is_some_and(|i| {
+                    i.columns
+                        .iter()
+                        .any(|c| c.name == "id" && c.function.is_none())
+                });
+            let harmless = def.starts_with("CREATE INDEX") || holds_id;
+            let step = if harmless && !old.indexes.contains_key(iname) {
                 &mut *index
             } else {
                 &mut *contract_index
@@ -891,6 +936,67 @@ fn comment_text(comment: &Option<String>) -> String {
     comment.as_deref().map_or("NULL".to_owned(), quote_literal)
 }
 
+/// A foreign key made composite within a tenant (`(tenant_id, col)
+/// REFERENCES t (tenant_id, id)`), with no moment without a key: the new
+/// one is added `NOT VALID` beside the old under a name of its own, then
+/// validated, the old one dropped and the new one renamed to the old name.
+/// Each step can run again: the add first drops a leftover of an earlier
+/// try.
+fn tighten_foreign_key(
+    t: &str,
+    name: &str,
+    old: &Constraint,
+    schema: Option<&'static TableSchema>,
+    contract: &mut Step,
+    validate: &mut Step,
+) {
+    let Some(definition) = schema
+        .and_then(|s| ddl::constraints(s).into_iter().find(|(n, _)| *n == name))
+        .map(|(_, d)| d)
+    else {
+        return;
+    };
+    let next = short_name(&format!("{name}_next"));
+    let (q, qn) = (quote_ident(name), quote_ident(&next));
+    contract
+        .up
+        .push(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {qn}"));
+    contract.up.push(format!(
+        "ALTER TABLE {t} ADD CONSTRAINT {qn} {definition} NOT VALID"
+    ));
+    contract
+        .down
+        .push(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {qn}"));
+    validate
+        .up
+        .push(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {qn}"));
+    validate
+        .up
+        .push(format!("ALTER TABLE {t} DROP CONSTRAINT {q}"));
+    validate
+        .up
+        .push(format!("ALTER TABLE {t} RENAME CONSTRAINT {qn} TO {q}"));
+    // Down (its statements run in reverse): the new key back under its own
+    // name, for the contract's down to drop, and the old key back under
+    // its name.
+    validate.down.push(format!(
+        "ALTER TABLE {t} ADD CONSTRAINT {q} {}",
+        old.definition
+    ));
+    validate
+        .down
+        .push(format!("ALTER TABLE {t} RENAME CONSTRAINT {q} TO {qn}"));
+}
+
+/// A generated name cut to PostgreSQL's 63 bytes.
+fn short_name(name: &str) -> String {
+    let mut name = name.to_owned();
+    while name.len() > 63 {
+        name.pop();
+    }
+    name
+}
+
 /// `SET NOT NULL` without a long lock: a `CHECK (col IS NOT NULL) NOT VALID`
 /// now, then (next step) validate it, set NOT NULL (which trusts the valid
 /// check instead of scanning) and drop the check.
@@ -906,11 +1012,7 @@ fn set_not_null(
     new_column: bool,
 ) {
     let q = quote_ident(column);
-    let mut name = format!("{table}_{column}_not_null");
-    while name.len() > 63 {
-        name.pop();
-    }
-    let check = quote_ident(&name);
+    let check = quote_ident(&short_name(&format!("{table}_{column}_not_null")));
     let value = entity.and_then(|c| c.backfill).map(|b| b.sql());
     backfill
         .up

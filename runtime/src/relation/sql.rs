@@ -67,6 +67,18 @@ fn scope_condition(schema: &TableSchema, alias: &str, scope: Scope) -> String {
     }
 }
 
+/// `AND a."tenant_id" = b."tenant_id"` when both tables are tenant tables:
+/// what the composite key between them says, so a join pairs rows of one
+/// tenant even for a role row-level security does not bind (an owner's
+/// maintenance job), and the planner can use the tenant-led indexes.
+fn same_tenant(a: &TableSchema, a_alias: &str, b: &TableSchema, b_alias: &str) -> String {
+    if a.tenant && b.tenant {
+        format!(" AND {a_alias}.\"tenant_id\" = {b_alias}.\"tenant_id\"")
+    } else {
+        String::new()
+    }
+}
+
 /// Every column of `schema`, qualified with `alias`.
 fn columns(schema: &TableSchema, alias: &str) -> String {
     schema
@@ -146,12 +158,13 @@ pub(crate) fn related(
         || {
             let (t, j) = ("\"t\"", "\"j\"");
             format!(
-                "SELECT {}, {j}.{from_q} FROM {} AS {t} JOIN {} AS {j} ON {j}.{} = {t}.\"id\"{} \
+                "SELECT {}, {j}.{from_q} FROM {} AS {t} JOIN {} AS {j} ON {j}.{} = {t}.\"id\"{}{} \
              WHERE {j}.{from_q} = ANY($1){} ORDER BY {}",
                 columns(target, t),
                 table_ident(target),
                 table_ident(join),
                 quote_ident(to),
+                same_tenant(join, j, target, t),
                 scope_condition(join, j, Scope::Live),
                 scope_condition(target, t, scope),
                 order(target, t),
@@ -228,10 +241,11 @@ pub(crate) fn join(
                 c => c.trim_start_matches(" AND ").to_owned(),
             };
             format!(
-                "SELECT {}, {} FROM {from_table} {} {table} ON {on}{} WHERE {live}",
+                "SELECT {}, {} FROM {from_table} {} {table} ON {on}{}{} WHERE {live}",
                 columns(from, &f),
                 columns(joined, &j),
                 if join { "LEFT JOIN" } else { "JOIN" },
+                same_tenant(joined, &j, from, &f),
                 scope_condition(joined, &j, scope),
             )
         },

@@ -62,6 +62,7 @@ CREATE TABLE shipments (
     version integer NOT NULL DEFAULT 1 CONSTRAINT shipments_version_min CHECK (version >= 1)
 );
 CREATE INDEX idx_shipments_tenant_id ON shipments (tenant_id) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX idx_shipments_tenant_id_id_unique ON shipments (tenant_id, id);
 CREATE UNIQUE INDEX idx_shipments_tracking_unique ON shipments (tenant_id, tracking) WHERE deleted_at IS NULL;
 ALTER TABLE shipments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE shipments FORCE ROW LEVEL SECURITY;

@@ -370,6 +370,74 @@ pub enum Error {
         /// The server's error, classified like any other.
         source: Box<Error>,
     },
+    /// A migration that must see every row of a table (a backfill, an
+    /// `UPDATE`) ran as a role row-level security holds to some rows. The
+    /// runner turns row-level security off for its session
+    /// (`row_security = off`), so PostgreSQL refuses such a statement
+    /// instead of letting it change fewer rows than exist.
+    #[error(
+        "migration {version}_{name} must see every row, but row-level security holds role \"{role}\" \
+         to some rows of {}: run migrations as a role that bypasses it (as a superuser: \
+         ALTER ROLE \"{role}\" BYPASSRLS), or as a superuser; {source}",
+        .tables.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ")
+    )]
+    #[non_exhaustive]
+    MigrationRowSecurity {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// The role the migrations ran as.
+        role: String,
+        /// The tables under row-level security that hold the role to a
+        /// policy (forced on their owner, or not its own).
+        tables: Vec<String>,
+        /// The statement's failure.
+        source: Box<Error>,
+    },
+    /// A backfill left rows without a value: written since by the previous
+    /// release (which does not set the column), or its value is NULL for
+    /// them. The migration is not recorded; run it again once nothing
+    /// writes such rows.
+    #[error(
+        "backfill {version}_{name} statement {statement} filled {filled} rows and left {left} without a value: \
+         rows written meanwhile by the previous release, or a value that is NULL for them; give the column \
+         a default (or stop the previous release) and run it again"
+    )]
+    #[non_exhaustive]
+    BackfillIncomplete {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// Which statement, counting from 1.
+        statement: usize,
+        /// Rows it gave a value.
+        filled: i64,
+        /// Rows still without one.
+        left: i64,
+    },
+    /// A constraint failed its validation in a migration: rows break it.
+    #[error(
+        "migration {version}_{name}: {violating} rows of \"{table}\" break \"{constraint}\" — rows a backfill \
+         did not fill (written since by the previous release, or hidden from it by row-level security), or \
+         rows that never met the rule; fix them and run it again; {source}"
+    )]
+    #[non_exhaustive]
+    MigrationValidationFailed {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// The table.
+        table: String,
+        /// The constraint being validated.
+        constraint: String,
+        /// How many rows break it.
+        violating: i64,
+        /// The statement's failure.
+        source: Box<Error>,
+    },
     /// Reverting needs a down file the migration does not have.
     #[error("migration {version}_{name} has no .down.sql file, so it cannot be reverted")]
     NoDownMigration {
@@ -538,9 +606,10 @@ impl Error {
             | Error::Deadlock(_)
             | Error::LockNotAvailable(_)
             | Error::PoolTimeout { .. } => true,
-            Error::MigrationFailed { source, .. } | Error::Interrupted { source, .. } => {
-                source.is_retryable()
-            }
+            Error::MigrationFailed { source, .. }
+            | Error::MigrationValidationFailed { source, .. }
+            | Error::MigrationRowSecurity { source, .. }
+            | Error::Interrupted { source, .. } => source.is_retryable(),
             _ => false,
         }
     }
@@ -568,6 +637,8 @@ impl Error {
             | Error::Cancelled(e)
             | Error::Postgres(e) => Some(e),
             Error::MigrationFailed { source, .. }
+            | Error::MigrationValidationFailed { source, .. }
+            | Error::MigrationRowSecurity { source, .. }
             | Error::RetriesExhausted { source, .. }
             | Error::Interrupted { source, .. } => source.pg_error(),
             _ => None,

@@ -215,9 +215,14 @@ async fn new_columns_with_defaults_are_one_statement_and_backfills_need_no_hand_
         .filter(|s| s.backfill)
         .flat_map(|s| &s.up)
         .collect();
-    assert_eq!(backfill.len(), 1, "{steps:#?}");
+    assert_eq!(backfill.len(), 2, "{steps:#?}");
     assert!(backfill[0].contains("SET \"weight_grams\" = 100 WHERE"));
     assert!(!backfill[0].contains("FILL_IN"));
+    // Then the count of rows it left without a value.
+    assert_eq!(
+        backfill[1],
+        "SELECT count(*) AS rows_left FROM \"products\" WHERE \"weight_grams\" IS NULL"
+    );
     // The checks the new columns bring are added NOT VALID and validated.
     let all: Vec<&String> = steps.iter().flat_map(|s| &s.up).collect();
     assert!(all.iter().any(|s| s.as_str()

@@ -12,6 +12,7 @@ use ordinance::migrate::{
 use ordinance::prelude::*;
 use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
+use ordinance::Error;
 use ordinance_tests::{least_privilege_roles, Folder};
 
 // The first version: one table for every customer. (Both versions share
@@ -441,5 +442,227 @@ async fn a_single_column_key_between_tenant_tables_becomes_composite_without_a_g
     assert_eq!(
         definition,
         "FOREIGN KEY (board_id) REFERENCES boards(id) ON DELETE CASCADE"
+    );
+}
+
+// The third version: each memo has a priority, 3 for the memos already
+// there.
+/// Memos left by support staff.
+#[derive(Entity, Debug, Clone)]
+#[entity(table = "memos", tenant)]
+pub struct MemoV3 {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(max_len = 200)]
+    pub body: String,
+    #[column(min = 1, max = 5, backfill = 3)]
+    pub priority: i16,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A database owned by a role of its own, made as the README shows: a
+/// login role that is no superuser and does not bypass row-level security.
+/// The database, its connection as that role, and the role's name.
+async fn owned_database() -> (TestDatabase, ordinance::exec::Connection, String) {
+    let db = TestDatabase::create().await.expect("db");
+    let role = format!("{}_owner", db.name());
+    let admin = db.connect().await.expect("admin");
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{role}\" LOGIN NOSUPERUSER NOBYPASSRLS; \
+             ALTER DATABASE \"{}\" OWNER TO \"{role}\"",
+            db.name()
+        ))
+        .await
+        .expect("owner role");
+    let mut config = db.config().clone();
+    config.user(&role);
+    let conn = ordinance::testing::connect(&config).await.expect("owner");
+    (db, conn, role)
+}
+
+/// A backfill on a table whose row-level security is forced on its owner
+/// sees no row as an owner that cannot bypass it. It used to report
+/// success having filled nothing, and the validation two migrations later
+/// failed; now the runner refuses it naming the role and the fix, and with
+/// the fix it fills every row and says so.
+#[tokio::test]
+async fn a_backfill_row_security_hides_rows_from_is_refused_with_the_fix() {
+    let (db, mut owner, role) = owned_database().await;
+    let dir = Folder::new();
+    generate(&[Memo::SCHEMA], &*dir, "memos", Permissions::default())
+        .await
+        .expect("v2");
+    Migrations::load(&*dir)
+        .expect("load")
+        .contract(&mut owner)
+        .await
+        .expect("v2 applied by its owner");
+    // Two tenants' memos, written as the application writes them.
+    let (app, _) = least_privilege_roles(&db, &[Memo::SCHEMA], false).await;
+    let as_app = app_connection(&db, &app).await;
+    for tenant in [Uuid::now_v7(), Uuid::now_v7()] {
+        set_tenant(&as_app, tenant).await;
+        for body in ["one", "two"] {
+            Repo::new(&as_app)
+                .insert(&NewMemo { body: body.into() })
+                .await
+                .expect("memo");
+        }
+    }
+
+    generate(&[MemoV3::SCHEMA], &*dir, "priority", Permissions::default())
+        .await
+        .expect("v3");
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let migrations = || {
+        let lines = lines.clone();
+        Migrations::load(&*dir)
+            .expect("load")
+            .backfill_pause(std::time::Duration::ZERO)
+            .on_progress(move |line| lines.lock().unwrap().push(line.to_owned()))
+    };
+    migrations().up(&mut owner).await.expect("expand");
+    let err = migrations().contract(&mut owner).await.unwrap_err();
+    match &err {
+        Error::MigrationRowSecurity {
+            role: named,
+            tables,
+            ..
+        } => {
+            assert_eq!(named, &role);
+            assert_eq!(tables, &["memos".to_owned()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("ALTER ROLE \"{role}\" BYPASSRLS")),
+        "{text}"
+    );
+    assert!(
+        !lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("_backfill in")),
+        "the backfill is not reported applied: {:?}",
+        lines.lock().unwrap()
+    );
+
+    // The fix, as the error says it: then every row is filled.
+    db.connect()
+        .await
+        .expect("admin")
+        .batch_execute(&format!("ALTER ROLE \"{role}\" BYPASSRLS"))
+        .await
+        .expect("bypass");
+    let mut owner = {
+        let mut config = db.config().clone();
+        config.user(&role);
+        ordinance::testing::connect(&config).await.expect("owner")
+    };
+    migrations().contract(&mut owner).await.expect("contract");
+    assert!(
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.ends_with(": 4 rows filled, 0 left")),
+        "{:?}",
+        lines.lock().unwrap()
+    );
+    assert_eq!(
+        check_drift(&[MemoV3::SCHEMA], &*dir, None, Permissions::default())
+            .await
+            .expect("drift"),
+        Drift::UpToDate
+    );
+}
+
+/// A backfill whose value leaves rows empty is not recorded, and says how
+/// many it left; a validation that fails says how many rows break the
+/// constraint.
+#[tokio::test]
+async fn a_backfill_that_leaves_rows_empty_and_a_failed_validation_say_how_many() {
+    let dir = Folder::new();
+    dir.write(
+        "20260101000000_items.up.sql",
+        "CREATE TABLE items (id uuid PRIMARY KEY, size integer);\n\
+         INSERT INTO items SELECT gen_random_uuid(), NULL FROM generate_series(1, 7);",
+    );
+    dir.write(
+        "20260101000001_items_backfill.up.sql",
+        &format!(
+            "{}\n{}\n\
+             WITH batch AS (SELECT id FROM items WHERE id > $1 ORDER BY id LIMIT 5),\n\
+             filled AS (UPDATE items SET size = NULL WHERE id IN (SELECT id FROM batch) AND size IS NULL RETURNING 1)\n\
+             SELECT (SELECT id FROM batch ORDER BY id DESC LIMIT 1), (SELECT count(*) FROM filled);\n\
+             SELECT count(*) AS rows_left FROM items WHERE size IS NULL;",
+            ordinance::migrate::NO_TRANSACTION,
+            ordinance::migrate::BACKFILL
+        ),
+    );
+    let db = TestDatabase::create().await.expect("db");
+    let mut conn = db.connect().await.expect("connect");
+    let err = Migrations::load(&*dir)
+        .expect("load")
+        .backfill_pause(std::time::Duration::ZERO)
+        .up(&mut conn)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::BackfillIncomplete {
+                statement: 1,
+                filled: 7,
+                left: 7,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    // The backfill done by hand for some rows only; the validation fails
+    // and counts the rest.
+    std::fs::remove_file(dir.join("20260101000001_items_backfill.up.sql")).expect("rm");
+    conn.batch_execute(
+        "UPDATE items SET size = 1 WHERE id IN (SELECT id FROM items ORDER BY id LIMIT 4)",
+    )
+    .await
+    .expect("some");
+    dir.write(
+        "20260101000002_items_contract.up.sql",
+        "ALTER TABLE items ADD CONSTRAINT items_size_not_null CHECK (size IS NOT NULL) NOT VALID;",
+    );
+    dir.write(
+        "20260101000003_items_validate.up.sql",
+        "ALTER TABLE items VALIDATE CONSTRAINT items_size_not_null;",
+    );
+    let err = Migrations::load(&*dir)
+        .expect("load")
+        .up(&mut conn)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::MigrationValidationFailed {
+            table,
+            constraint,
+            violating,
+            ..
+        } => assert_eq!(
+            (table.as_str(), constraint.as_str(), *violating),
+            ("items", "items_size_not_null", 3)
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("3 rows of \"items\" break \"items_size_not_null\""),
+        "{err}"
     );
 }

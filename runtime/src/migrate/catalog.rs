@@ -1017,6 +1017,12 @@ fn set_not_null(
     backfill
         .up
         .push(backfill_statement(t, table, column, value.as_deref()));
+    // How many rows the batches left without a value: the runner reports
+    // it, and refuses to record the backfill while any are left.
+    backfill.up.push(format!(
+        "SELECT count(*) AS {} FROM {t} WHERE {q} IS NULL",
+        super::ROWS_LEFT
+    ));
     contract.up.push(format!(
         "ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({q} IS NOT NULL) NOT VALID"
     ));

@@ -34,6 +34,7 @@
 //! migration from the entities.
 
 mod catalog;
+mod diagnose;
 #[cfg(any(feature = "testing", doc))]
 mod generate;
 pub mod plan;
@@ -448,10 +449,28 @@ impl Migrations {
     async fn backfill(&self, client: &mut Client, m: &Migration) -> Result<Applied> {
         let started = Instant::now();
         let pause = self.backfill_pause.unwrap_or(BACKFILL_PAUSE);
+        let mut filled: i64 = 0;
         for (i, statement) in m.statements().into_iter().enumerate() {
             let failed = |source| m.failed(i, statement, source);
             if !statement.contains("$1") {
-                client.batch_execute(statement).await.map_err(failed)?;
+                // A check (`SELECT count(*) AS rows_left ...`) says how many
+                // rows the batches before it left without a value.
+                let left = rows_left(&client.simple_query(statement).await.map_err(failed)?);
+                if let Some(left) = left {
+                    self.report(&format!(
+                        "backfill {}_{} statement {}: {filled} rows filled, {left} left",
+                        m.version, m.name, i
+                    ));
+                    if left > 0 {
+                        return Err(Error::BackfillIncomplete {
+                            version: m.version,
+                            name: m.name.clone(),
+                            statement: i,
+                            filled,
+                            left,
+                        });
+                    }
+                }
                 continue;
             }
             let mut last = uuid::Uuid::nil();
@@ -474,6 +493,7 @@ impl Migrations {
                 ));
                 tokio::time::sleep(pause).await;
             }
+            filled = total;
         }
         let elapsed = finish_outside_transaction(client, m, started, Record::Insert).await?;
         Ok(Applied {
@@ -557,13 +577,23 @@ impl Migrations {
                      execution_ms BIGINT NOT NULL\n)"
                 ))
                 .await?;
-            work(client, self).await
+            // A migration sees every row or fails: with row-level security
+            // off, a statement the policies would filter for this role is
+            // refused (42501) instead of changing fewer rows than exist —
+            // a backfill that fills nothing never reports success.
+            client.batch_execute("SET row_security = off").await?;
+            match work(client, self).await {
+                Err(e) => Err(diagnose::explain(client, e).await),
+                done => done,
+            }
         }
         .await;
+        let reset = client.batch_execute("RESET row_security").await;
         let unlocked = client
             .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
             .await;
         let value = result?;
+        reset?;
         unlocked?;
         Ok(value)
     }
@@ -669,6 +699,22 @@ async fn run_statements(
         }
         finish_outside_transaction(client, m, started, record).await
     }
+}
+
+/// The column a backfill's check names its count by.
+pub const ROWS_LEFT: &str = "rows_left";
+
+/// The count of a check statement's one row (`SELECT count(*) AS
+/// rows_left ...`), if the statement was one.
+fn rows_left(messages: &[tokio_postgres::SimpleQueryMessage]) -> Option<i64> {
+    messages.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(row)
+            if row.columns().first().map(|c| c.name()) == Some(ROWS_LEFT) =>
+        {
+            row.try_get(0).ok().flatten().and_then(|n| n.parse().ok())
+        }
+        _ => None,
+    })
 }
 
 /// Ends a migration that ran outside a transaction: its session settings

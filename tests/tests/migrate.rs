@@ -925,3 +925,198 @@ fn blessing_prints_what_it_wrote_even_when_the_test_passes() {
     }
     assert_eq!(std::fs::read_dir(&*dir).expect("dir").count(), 2);
 }
+
+#[derive(Entity, Debug)]
+#[entity(table = "gadgets")]
+pub struct GadgetV1 {
+    pub id: Uuid,
+    #[column(max_len = 20)]
+    pub code: String,
+    #[column(max_len = 20)]
+    pub serial: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// V1 with both codes unique and a NOT NULL rank: a contract phase of a
+/// backfill, a contract, a validation and two concurrent index builds.
+#[derive(Entity, Debug)]
+#[entity(table = "gadgets")]
+pub struct GadgetV2 {
+    pub id: Uuid,
+    #[column(max_len = 20, unique)]
+    pub code: String,
+    #[column(max_len = 20, unique)]
+    pub serial: String,
+    #[column(min = 1, backfill = 1)]
+    pub rank: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A database at V1 holding rows whose serials repeat, and the migrations
+/// to V2 written: the contract stops at the second unique index.
+async fn gadgets_stopped_part_way(
+    dir: &Folder,
+) -> (TestDatabase, ordinance::exec::Connection, Migrations) {
+    let db = TestDatabase::create().await.expect("db");
+    let mut client = db.connect().await.expect("connect");
+    generate(
+        &[GadgetV1::SCHEMA],
+        &**dir,
+        "gadgets",
+        Permissions::default(),
+    )
+    .await
+    .expect("v1");
+    apply(dir, &mut client).await;
+    client
+        .batch_execute(
+            "INSERT INTO gadgets (id, code, serial) \
+             SELECT gen_random_uuid(), 'c' || g, 's' || (g % 2) FROM generate_series(1, 4) g",
+        )
+        .await
+        .expect("rows");
+    generate(
+        &[GadgetV2::SCHEMA],
+        &**dir,
+        "unique_codes",
+        Permissions::default(),
+    )
+    .await
+    .expect("v2");
+    let migrations = Migrations::load(&**dir).expect("load");
+    // Reverting the contract alone takes its checks away, the new column's
+    // NOT NULL check included, so it can run again from the expanded
+    // schema (it used to stay: "constraint ... already exists").
+    let contract_down = migrations
+        .list()
+        .iter()
+        .find(|m| m.name == "unique_codes_contract")
+        .and_then(|m| m.down.clone())
+        .expect("the contract's down");
+    assert!(
+        contract_down.contains("DROP CONSTRAINT IF EXISTS \"gadgets_rank_not_null\""),
+        "{contract_down}"
+    );
+    migrations.up(&mut client).await.expect("expand");
+    match migrations.contract(&mut client).await {
+        Err(Error::MigrationFailed { name, sql, .. }) => {
+            assert_eq!(name, "unique_codes_contract_index");
+            assert!(sql.contains("idx_gadgets_serial_unique"), "{sql}");
+        }
+        other => panic!("expected the serial index to fail, got {other:?}"),
+    }
+    // It is on record as started, not finished; the index before it built.
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM schema_migrations WHERE name = 'unique_codes_contract_index' AND NOT finished"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_gadgets_code_unique'"
+        )
+        .await,
+        1
+    );
+    (db, client, migrations)
+}
+
+#[tokio::test]
+async fn a_contract_stopped_part_way_runs_again_or_reverts_exactly() {
+    // Run again, once the data allows it: it finishes.
+    let dir = Folder::new();
+    let (_db, mut client, migrations) = gadgets_stopped_part_way(&dir).await;
+    client
+        .batch_execute("UPDATE gadgets SET serial = 'u' || code")
+        .await
+        .expect("fix");
+    migrations.contract(&mut client).await.expect("re-run");
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM schema_migrations WHERE NOT finished"
+        )
+        .await,
+        0
+    );
+    assert_matches(&[GadgetV2::SCHEMA], &dir).await;
+
+    // Or revert: everything the contract did goes, the step that stopped
+    // part-way included, back to V1 exactly; then the whole change runs
+    // again.
+    let dir = Folder::new();
+    let (_db, mut client, migrations) = gadgets_stopped_part_way(&dir).await;
+    let version_of = |name: &str| {
+        migrations
+            .list()
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.version)
+            .expect(name)
+    };
+    // Back to the expanded schema first: the contract's check goes too,
+    // so the contract could run again from there.
+    migrations
+        .down_to(&mut client, version_of("unique_codes"))
+        .await
+        .expect("down to the expand phase");
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM pg_constraint WHERE conname LIKE 'gadgets_rank%'"
+        )
+        .await,
+        0
+    );
+    let v1 = version_of("gadgets");
+    migrations.down_to(&mut client, v1).await.expect("down");
+    assert_eq!(
+        count(&client, "SELECT count(*) FROM schema_migrations").await,
+        1,
+        "only v1 on record"
+    );
+    for gone in ["idx_gadgets_code_unique", "idx_gadgets_serial_unique"] {
+        assert_eq!(
+            count(
+                &client,
+                &format!("SELECT count(*) FROM pg_indexes WHERE indexname = '{gone}'")
+            )
+            .await,
+            0,
+            "{gone}"
+        );
+    }
+    assert_eq!(
+        count(
+            &client,
+            "SELECT count(*) FROM pg_constraint WHERE conname LIKE 'gadgets_rank%'"
+        )
+        .await,
+        0
+    );
+    // The live database is V1's schema, nothing more.
+    let drift = ordinance::migrate::live_drift(&client, &[GadgetV1::SCHEMA])
+        .await
+        .expect("drift");
+    assert!(
+        drift.is_empty(),
+        "{}",
+        ordinance::migrate::render_steps(&drift)
+    );
+    client
+        .batch_execute("UPDATE gadgets SET serial = 'u' || code")
+        .await
+        .expect("fix");
+    migrations.contract(&mut client).await.expect("again");
+    assert_matches(&[GadgetV2::SCHEMA], &dir).await;
+}

@@ -744,7 +744,7 @@ fn alter_table(
                 change.up.push(format!("ALTER TABLE {t} ADD COLUMN {def}"));
                 change.down.push(format!("ALTER TABLE {t} DROP COLUMN {q}"));
                 if col.not_null && !filled {
-                    set_not_null(&t, name, cname, entity, backfill, contract, validate, true);
+                    set_not_null(&t, name, cname, entity, backfill, contract, validate);
                 }
                 if let Some(c) = &col.comment {
                     change
@@ -777,7 +777,7 @@ fn alter_table(
                         .down
                         .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET NOT NULL"));
                 } else if !prev.not_null && col.not_null {
-                    set_not_null(&t, name, cname, entity, backfill, contract, validate, false);
+                    set_not_null(&t, name, cname, entity, backfill, contract, validate);
                 }
                 if prev.comment != col.comment {
                     change.up.push(format!(
@@ -805,7 +805,9 @@ fn alter_table(
                     .up
                     .push(format!("ALTER TABLE {t} ALTER COLUMN {q} DROP NOT NULL"));
             }
-            contract.up.push(format!("ALTER TABLE {t} DROP COLUMN {q}"));
+            contract
+                .up
+                .push(format!("ALTER TABLE {t} DROP COLUMN IF EXISTS {q}"));
             // The down brings the column back empty (nullable: its values
             // are gone).
             contract
@@ -1009,7 +1011,6 @@ fn set_not_null(
     backfill: &mut Step,
     contract: &mut Step,
     validate: &mut Step,
-    new_column: bool,
 ) {
     let q = quote_ident(column);
     let check = quote_ident(&short_name(&format!("{table}_{column}_not_null")));
@@ -1026,11 +1027,11 @@ fn set_not_null(
     contract.up.push(format!(
         "ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({q} IS NOT NULL) NOT VALID"
     ));
-    if !new_column {
-        contract
-            .down
-            .push(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check}"));
-    }
+    // Reverting the contract alone (to the expanded schema) takes the
+    // check away too, new column or not, so the contract can run again.
+    contract
+        .down
+        .push(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check}"));
     validate
         .up
         .push(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check}"));
@@ -1039,7 +1040,7 @@ fn set_not_null(
         .push(format!("ALTER TABLE {t} ALTER COLUMN {q} SET NOT NULL"));
     validate
         .up
-        .push(format!("ALTER TABLE {t} DROP CONSTRAINT {check}"));
+        .push(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check}"));
     validate
         .down
         .push(format!("ALTER TABLE {t} ALTER COLUMN {q} DROP NOT NULL"));

@@ -449,6 +449,7 @@ impl Migrations {
     async fn backfill(&self, client: &mut Client, m: &Migration) -> Result<Applied> {
         let started = Instant::now();
         let pause = self.backfill_pause.unwrap_or(BACKFILL_PAUSE);
+        record_started(client, m).await?;
         let mut filled: i64 = 0;
         for (i, statement) in m.statements().into_iter().enumerate() {
             let failed = |source| m.failed(i, statement, source);
@@ -510,11 +511,19 @@ impl Migrations {
         self.locked(client, async |client: &mut Client, this: &Migrations| {
             let applied = applied(client).await?;
             this.verify(&applied)?;
+            // Applied ones, and ones that stopped part-way outside a
+            // transaction: their down files (every generated statement of
+            // which can run whatever is there) revert what they did.
+            let unfinished = unfinished(client).await?;
             let revert: Vec<&Migration> = this
                 .list
                 .iter()
                 .rev()
-                .filter(|m| m.version > target && applied.iter().any(|a| a.0 == m.version))
+                .filter(|m| {
+                    m.version > target
+                        && (applied.iter().any(|a| a.0 == m.version)
+                            || unfinished.iter().any(|u| u.0 == m.version))
+                })
                 .collect();
             for m in &revert {
                 if m.down.is_none() {
@@ -574,9 +583,11 @@ impl Migrations {
                      name TEXT NOT NULL,\n\
                      checksum TEXT NOT NULL,\n\
                      applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n\
-                     execution_ms BIGINT NOT NULL\n)"
+                     execution_ms BIGINT NOT NULL,\n\
+                     finished BOOLEAN NOT NULL DEFAULT true\n)"
                 ))
                 .await?;
+            add_finished_column(client).await?;
             // A migration sees every row or fails: with row-level security
             // off, a statement the policies would filter for this role is
             // refused (42501) instead of changing fewer rows than exist —
@@ -633,9 +644,16 @@ async fn applied(client: &Client) -> Result<Vec<(i64, String, String)>> {
     }
     // A bookkeeping table made by another tool may have other column types:
     // that is a typed error naming the column, not a panic.
+    let finished = if has_finished_column(client).await? {
+        " WHERE finished"
+    } else {
+        ""
+    };
     client
         .query(
-            &format!("SELECT version, name, checksum FROM {MIGRATIONS_TABLE} ORDER BY version"),
+            &format!(
+                "SELECT version, name, checksum FROM {MIGRATIONS_TABLE}{finished} ORDER BY version"
+            ),
             &[],
         )
         .await?
@@ -648,6 +666,73 @@ async fn applied(client: &Client) -> Result<Vec<(i64, String, String)>> {
             ))
         })
         .collect()
+}
+
+/// Whether the bookkeeping table has `finished` (tables made before it
+/// was added have not, until a runner adds it).
+async fn has_finished_column(client: &Client) -> Result<bool> {
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) \
+             AND attname = 'finished' AND NOT attisdropped)",
+            &[&format!("public.{MIGRATIONS_TABLE}")],
+        )
+        .await?;
+    crate::row::read(&row, 0, MIGRATIONS_TABLE, "finished")
+}
+
+/// Adds `finished` to a bookkeeping table made before it existed: its
+/// rows were all finished.
+async fn add_finished_column(client: &Client) -> Result<()> {
+    if !has_finished_column(client).await? {
+        client
+            .batch_execute(&format!(
+                "ALTER TABLE {MIGRATIONS_TABLE} ADD COLUMN finished BOOLEAN NOT NULL DEFAULT true"
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+/// `(version, name)` of every migration that ran outside a transaction and
+/// stopped part-way: started, never finished. `up` and `contract` run them
+/// again from the start (every generated statement outside a transaction
+/// can run twice); `down_to` reverts them with their down files.
+async fn unfinished(client: &Client) -> Result<Vec<(i64, String)>> {
+    use crate::row::read;
+    if !has_finished_column(client).await? {
+        return Ok(Vec::new());
+    }
+    client
+        .query(
+            &format!(
+                "SELECT version, name FROM {MIGRATIONS_TABLE} WHERE NOT finished ORDER BY version"
+            ),
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                read(r, 0, MIGRATIONS_TABLE, "version")?,
+                read(r, 1, MIGRATIONS_TABLE, "name")?,
+            ))
+        })
+        .collect()
+}
+
+/// Records that `m`, which runs outside a transaction, has started: until
+/// it finishes, a failure or a kill leaves it marked unfinished.
+async fn record_started(client: &Client, m: &Migration) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO {MIGRATIONS_TABLE} (version, name, checksum, execution_ms, finished) \
+         VALUES ($1, $2, $3, 0, false) \
+         ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()"
+    );
+    client
+        .execute(&sql, &[&m.version, &m.name, &m.checksum])
+        .await?;
+    Ok(())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -691,6 +776,9 @@ async fn run_statements(
         tx.commit().await?;
         Ok(elapsed)
     } else {
+        if record == Record::Insert {
+            record_started(client, m).await?;
+        }
         for (i, s) in statements.iter().enumerate() {
             client
                 .batch_execute(s)
@@ -745,7 +833,10 @@ async fn record_row(
         Record::Insert => {
             let ms = elapsed.as_millis() as i64;
             let sql = format!(
-                "INSERT INTO {MIGRATIONS_TABLE} (version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4)"
+                "INSERT INTO {MIGRATIONS_TABLE} (version, name, checksum, execution_ms, finished) \
+                 VALUES ($1, $2, $3, $4, true) \
+                 ON CONFLICT (version) DO UPDATE SET finished = true, applied_at = now(), \
+                 checksum = EXCLUDED.checksum, execution_ms = EXCLUDED.execution_ms"
             );
             client
                 .execute(&sql, &[&m.version, &m.name, &m.checksum, &ms])

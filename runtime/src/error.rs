@@ -450,6 +450,21 @@ pub enum Error {
     /// not allowed to write destructive changes.
     #[error("the entities would drop data: {}; allow destructive changes explicitly (Permissions {{ allow_destructive: true }}, or ORDINANCE_ALLOW_DESTRUCTIVE=1 when blessing) or restore the fields", .0.join("; "))]
     DestructiveChange(Vec<String>),
+    /// New NOT NULL columns with no value for the rows already there and
+    /// for the previous release's inserts: the release rolling out would
+    /// read NULL from them and fail. Refused when blessing, with the ways
+    /// to give them one.
+    #[error(
+        "new NOT NULL column{} {} {} no value for the rows already there or for the previous release's \
+         inserts, so the new release would read NULL from them: give each `#[column(default = ...)]` (kept), \
+         or `#[column(backfill = ...)]` (the value stands in as the column's default from the expand phase \
+         and is dropped in the contract phase), or ship it as `Option<T>` first and make it NOT NULL in a \
+         later release",
+        if .0.len() == 1 { "" } else { "s" },
+        .0.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "),
+        if .0.len() == 1 { "has" } else { "have" }
+    )]
+    NotNullWithoutValue(Vec<String>),
     /// A difference the generator does not write, such as a column's type.
     #[error("write this migration by hand: {}", .0.join("; "))]
     ManualMigration(Vec<String>),

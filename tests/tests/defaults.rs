@@ -201,7 +201,8 @@ async fn new_columns_with_defaults_are_one_statement_and_backfills_need_no_hand_
         "ALTER TABLE \"products\" ADD COLUMN \"state\" TEXT DEFAULT 'draft' NOT NULL",
         "ALTER TABLE \"products\" ADD COLUMN \"tags\" TEXT[] DEFAULT '{}' NOT NULL",
         "ALTER TABLE \"products\" ADD COLUMN \"settings\" JSONB DEFAULT '{}'::jsonb",
-        "ALTER TABLE \"products\" ADD COLUMN \"weight_grams\" INTEGER",
+        // The backfill value stands in as the default until the contract.
+        "ALTER TABLE \"products\" ADD COLUMN \"weight_grams\" INTEGER DEFAULT 100 NOT NULL",
     ] {
         assert!(
             expand.up.iter().any(|s| s == add),
@@ -209,19 +210,19 @@ async fn new_columns_with_defaults_are_one_statement_and_backfills_need_no_hand_
             expand.up
         );
     }
-    // The one backfill is for the column without a default, with its value.
-    let backfill: Vec<&String> = steps
+    // No batches: the stand-in default filled every row, and the contract
+    // phase drops it (the new release always writes the column).
+    assert!(!steps.iter().any(|s| s.backfill), "{steps:#?}");
+    let contract: Vec<&String> = steps
         .iter()
-        .filter(|s| s.backfill)
+        .filter(|s| s.phase == ordinance::migrate::Phase::Contract)
         .flat_map(|s| &s.up)
         .collect();
-    assert_eq!(backfill.len(), 2, "{steps:#?}");
-    assert!(backfill[0].contains("SET \"weight_grams\" = 100 WHERE"));
-    assert!(!backfill[0].contains("FILL_IN"));
-    // Then the count of rows it left without a value.
-    assert_eq!(
-        backfill[1],
-        "SELECT count(*) AS rows_left FROM \"products\" WHERE \"weight_grams\" IS NULL"
+    assert!(
+        contract
+            .iter()
+            .any(|s| *s == "ALTER TABLE \"products\" ALTER COLUMN \"weight_grams\" DROP DEFAULT"),
+        "{steps:#?}"
     );
     // The checks the new columns bring are added NOT VALID and validated.
     let all: Vec<&String> = steps.iter().flat_map(|s| &s.up).collect();

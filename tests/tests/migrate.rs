@@ -58,7 +58,9 @@ pub struct WidgetV3 {
     pub version: i32,
 }
 
-/// V3 with `note` renamed and a NOT NULL column without a default.
+/// V3 with `note` renamed and made NOT NULL (its value for the rows
+/// without one to be written into the backfill by hand), and a new NOT
+/// NULL column whose backfill value stands in as its default.
 #[derive(Entity, Debug)]
 #[entity(table = "widgets")]
 pub struct WidgetV4 {
@@ -66,8 +68,9 @@ pub struct WidgetV4 {
     #[column(max_len = 200, index)]
     pub name: String,
     #[column(renamed_from = "note")]
-    pub remark: Option<String>,
+    pub remark: String,
     pub tags: Vec<Option<String>>,
+    #[column(backfill = true)]
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -283,10 +286,11 @@ async fn each_kind_of_change_migrates_a_table_holding_data() {
         .await
         .expect("150 characters fit the wider check");
 
-    // A rename (by attribute) and a NOT NULL column without a default: the
-    // column arrives nullable in the expand phase; the contract phase
-    // backfills it in batches (once someone writes the value), then adds a
-    // NOT VALID check, validates it and sets NOT NULL.
+    // A rename (by attribute) made NOT NULL: the contract phase backfills
+    // it in batches (once someone writes the value), then adds a NOT VALID
+    // check, validates it and sets NOT NULL. A new NOT NULL column with a
+    // backfill value arrives with that value as its default, NOT NULL at
+    // once (no rewrite); the contract phase drops the default.
     let written = generate(&[WidgetV4::SCHEMA], &dir, "rename", Permissions::default())
         .await
         .expect("v4");
@@ -309,7 +313,7 @@ async fn each_kind_of_change_migrates_a_table_holding_data() {
         "{change}"
     );
     assert!(
-        change.contains("ADD COLUMN \"is_active\" BOOLEAN;"),
+        change.contains("ADD COLUMN \"is_active\" BOOLEAN DEFAULT true NOT NULL;"),
         "{change}"
     );
     let migrations = Migrations::load(&dir).expect("load");
@@ -338,13 +342,9 @@ async fn each_kind_of_change_migrates_a_table_holding_data() {
     let filled: String = text
         .lines()
         .filter(|l| !l.contains("ordinance:fill-in") && !l.starts_with("-- of FILL_IN"))
-        .map(|l| l.replace("FILL_IN", "true") + "\n")
+        .map(|l| l.replace("FILL_IN", "'kept'") + "\n")
         .collect();
     std::fs::write(&backfill, filled).expect("fill in");
-    client
-        .batch_execute("UPDATE widgets SET remark = 'kept'")
-        .await
-        .expect("data");
     let contracted = Migrations::load(&dir)
         .expect("load")
         .backfill_pause(std::time::Duration::ZERO)
@@ -934,14 +934,16 @@ pub struct GadgetV1 {
     pub code: String,
     #[column(max_len = 20)]
     pub serial: String,
+    pub rank: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub version: i32,
 }
 
-/// V1 with both codes unique and a NOT NULL rank: a contract phase of a
-/// backfill, a contract, a validation and two concurrent index builds.
+/// V1 with both codes unique and its rank made NOT NULL (1 where there is
+/// none): a contract phase of a backfill, a contract, a validation and two
+/// concurrent index builds.
 #[derive(Entity, Debug)]
 #[entity(table = "gadgets")]
 pub struct GadgetV2 {
@@ -990,9 +992,8 @@ async fn gadgets_stopped_part_way(
     .await
     .expect("v2");
     let migrations = Migrations::load(&**dir).expect("load");
-    // Reverting the contract alone takes its checks away, the new column's
-    // NOT NULL check included, so it can run again from the expanded
-    // schema (it used to stay: "constraint ... already exists").
+    // Reverting the contract alone takes its checks away, the NOT NULL
+    // check included, so it can run again from the expanded schema.
     let contract_down = migrations
         .list()
         .iter()

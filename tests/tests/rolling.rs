@@ -1,9 +1,12 @@
 //! A rolling deploy on a real PostgreSQL: the expand phase applied, the
-//! previous entity version keeps inserting, updating and soft-deleting
-//! while the new one already writes; then the backfill (in batches) and the
-//! contract phase, after which the new version reads every row.
+//! previous release keeps inserting, updating, soft-deleting and reading
+//! while the next one already reads every row and writes its new columns,
+//! concurrently; the previous release stops; the contract phase runs while
+//! the next release keeps working — and not one operation fails.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use ordinance::batch::insert_many_count;
 use ordinance::migrate::{generate, Migrations, Permissions};
@@ -26,14 +29,16 @@ pub struct ShipmentV1 {
     pub version: i32,
 }
 
-/// The next version: `weight_grams` goes, `is_express` (NOT NULL, no
-/// default) and `note` come, `reference` gets a minimum length and an index.
+/// The next version: `weight_grams` goes, `is_express` (NOT NULL, `false`
+/// for the rows already there) and `note` come, `reference` gets a minimum
+/// length and an index.
 #[derive(Entity, Debug, Clone)]
 #[entity(table = "shipments")]
 pub struct ShipmentV2 {
     pub id: Uuid,
     #[column(min_len = 3, max_len = 40, index)]
     pub reference: String,
+    #[column(backfill = false)]
     pub is_express: bool,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -42,23 +47,124 @@ pub struct ShipmentV2 {
     pub version: i32,
 }
 
+/// The next version as first written: a NOT NULL column with nothing to
+/// give the rows already there.
+#[derive(Entity, Debug, Clone)]
+#[entity(table = "shipments")]
+pub struct ShipmentV2Unfilled {
+    pub id: Uuid,
+    #[column(max_len = 40)]
+    pub reference: String,
+    pub weight_grams: i32,
+    pub is_express: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
 const ROWS: usize = 12_345;
 
-#[tokio::test]
-async fn the_previous_version_keeps_working_through_the_expand_phase() {
-    let dir = std::env::temp_dir().join(format!("ordinance-rolling-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+/// Operations one release ran, and the ones that failed (with the first
+/// failure, to show).
+#[derive(Default)]
+struct Tally {
+    ran: AtomicU64,
+    failed: AtomicU64,
+    first: std::sync::Mutex<Option<String>>,
+}
+
+impl Tally {
+    fn record<T>(&self, what: &str, result: Result<T, Error>) -> Option<T> {
+        self.ran.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                self.first
+                    .lock()
+                    .unwrap()
+                    .get_or_insert_with(|| format!("{what}: {e}"));
+                None
+            }
+        }
+    }
+}
+
+/// The previous release at work until `stop`: it inserts, updates,
+/// soft-deletes, restores and reads its rows.
+async fn previous_release(db: &TestDatabase, stop: Arc<AtomicBool>, tally: Arc<Tally>) {
+    let conn = db.connect().await.expect("connect");
+    let repo = Repo::new(&conn);
+    let mut i = 0;
+    while !stop.load(Ordering::Relaxed) {
+        i += 1;
+        let new = NewShipmentV1 {
+            reference: format!("OLD-{i}"),
+            weight_grams: i,
+        };
+        let Some(row) = tally.record("v1 insert", repo.insert(&new).await) else {
+            continue;
+        };
+        let mut changed = row.clone();
+        changed.weight_grams += 1;
+        let Some(changed) = tally.record("v1 update", repo.update(&changed).await) else {
+            continue;
+        };
+        if let Some(deleted) = tally.record("v1 soft delete", repo.soft_delete(&changed).await) {
+            tally.record("v1 restore", repo.restore(&deleted).await);
+        }
+        tally.record("v1 get", repo.get::<ShipmentV1>(row.id).await);
+    }
+}
+
+/// The next release at work until `stop`: it reads rows the previous one
+/// wrote (before the deploy and meanwhile), writes its new columns, and
+/// updates what it read.
+async fn next_release(db: &TestDatabase, stop: Arc<AtomicBool>, tally: Arc<Tally>, old: Vec<Uuid>) {
+    let conn = db.connect().await.expect("connect");
+    let repo = Repo::new(&conn);
+    let mut i = 0;
+    while !stop.load(Ordering::Relaxed) {
+        i += 1;
+        let new = NewShipmentV2 {
+            reference: format!("NEW-{i}"),
+            is_express: i % 2 == 0,
+            note: Some("fragile".into()),
+        };
+        tally.record("v2 insert", repo.insert(&new).await);
+        let id = old[i % old.len()];
+        if let Some(mut row) =
+            tally.record("v2 get of an old row", repo.get::<ShipmentV2>(id).await)
+        {
+            row.note = Some(format!("seen {i}"));
+            tally.record("v2 update of an old row", repo.update(&row).await);
+        }
+        let latest = ordinance::query::live::<ShipmentV2>()
+            .order_by(
+                ShipmentV2Column::CreatedAt,
+                ordinance::deps::sea_query::Order::Desc,
+            )
+            .limit(20)
+            .to_owned();
+        tally.record("v2 list", repo.list::<ShipmentV2>(&latest).await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_releases_work_through_expand_and_contract_with_no_failed_operation() {
+    let dir = ordinance_tests::Folder::new();
     generate(
         &[ShipmentV1::SCHEMA],
-        &dir,
+        &*dir,
         "shipments",
         Permissions::default(),
     )
     .await
     .expect("v1 migrations");
-    let db = TestDatabase::create().await.expect("db");
+    let db = Arc::new(TestDatabase::create().await.expect("db"));
     let mut client = db.connect().await.expect("connect");
-    Migrations::load(&dir)
+    Migrations::load(&*dir)
         .expect("load")
         .contract(&mut client)
         .await
@@ -72,11 +178,42 @@ async fn the_previous_version_keeps_working_through_the_expand_phase() {
     insert_many_count(&mut client, &old_rows)
         .await
         .expect("v1 rows");
+    let old: Vec<Uuid> = client
+        .query("SELECT id FROM shipments ORDER BY id LIMIT 500", &[])
+        .await
+        .expect("ids")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+
+    // Written as first thought, the new column is refused when blessing,
+    // with the ways to give the rows a value.
+    match generate(
+        &[ShipmentV2Unfilled::SCHEMA],
+        &*dir,
+        "express",
+        Permissions::default(),
+    )
+    .await
+    {
+        Err(Error::NotNullWithoutValue(columns)) => {
+            assert_eq!(columns, ["shipments.is_express"]);
+        }
+        other => panic!("expected the unfilled NOT NULL column refused, got {other:?}"),
+    }
+    let err = Error::NotNullWithoutValue(vec!["shipments.is_express".into()]).to_string();
+    for recipe in [
+        "#[column(default = ...)]",
+        "#[column(backfill = ...)]",
+        "Option<T>",
+    ] {
+        assert!(err.contains(recipe), "{err}");
+    }
 
     // The next version's migrations, destructive drop allowed.
     generate(
         &[ShipmentV2::SCHEMA],
-        &dir,
+        &*dir,
         "express",
         Permissions {
             allow_destructive: true,
@@ -84,121 +221,66 @@ async fn the_previous_version_keeps_working_through_the_expand_phase() {
     )
     .await
     .expect("v2 migrations");
-    let progress = Arc::new(Mutex::new(Vec::<String>::new()));
-    let migrations = {
-        let progress = progress.clone();
-        Migrations::load(&dir)
-            .expect("load")
-            .backfill_pause(std::time::Duration::ZERO)
-            .on_progress(move |line| progress.lock().expect("lock").push(line.to_owned()))
-    };
+    let migrations = Migrations::load(&*dir)
+        .expect("load")
+        .backfill_pause(Duration::ZERO);
     let expanded = migrations.up(&mut client).await.expect("expand phase");
     assert!(
         expanded.iter().all(|a| !a.name.contains("contract")),
         "{expanded:?}"
     );
-    let pending = migrations.pending(&client).await.expect("pending");
-    assert!(!pending.is_empty() && pending.iter().all(|m| m.contract));
 
-    // The previous version, still running: every write it makes works.
-    let repo = Repo::new(&client);
-    let old = repo
-        .insert(&NewShipmentV1 {
-            reference: "X".into(),
-            weight_grams: 10,
-        })
-        .await
-        .expect("v1 inserts");
-    let mut changed = old.clone();
-    changed.weight_grams = 20;
-    let changed = repo.update(&changed).await.expect("v1 updates");
-    let deleted = repo.soft_delete(&changed).await.expect("v1 soft-deletes");
-    repo.restore(&deleted).await.expect("v1 restores");
-    assert_eq!(
-        repo.get::<ShipmentV1>(old.id)
-            .await
-            .expect("v1 reads")
-            .weight_grams,
-        20
+    // Both releases at once, as during a rollout.
+    let (v1_tally, v2_tally) = (Arc::new(Tally::default()), Arc::new(Tally::default()));
+    let (v1_stop, v2_stop) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
     );
-    // The next version, rolling out: it writes its new columns already.
-    let new = repo
-        .insert(&NewShipmentV2 {
-            reference: "NEW-1".into(),
-            is_express: true,
-            note: Some("fragile".into()),
-        })
-        .await
-        .expect("v2 inserts during the rollout");
-    assert!(new.is_express);
-
-    // Rolled out. The contract phase refuses until the backfill's value is
-    // written; the rows the old version wrote keep a short reference, which
-    // the new minimum length would refuse, so they are fixed first.
-    match migrations.contract(&mut client).await {
-        Err(Error::MigrationNeedsFilling { name, .. }) => {
-            assert_eq!(name, "express_backfill")
-        }
-        other => panic!("expected an unfilled backfill, got {other:?}"),
-    }
-    let backfill = std::fs::read_dir(&dir)
-        .expect("dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.to_string_lossy().ends_with("_express_backfill.up.sql"))
-        .expect("backfill file");
-    let text = std::fs::read_to_string(&backfill).expect("read");
-    let filled: String = text
-        .lines()
-        .filter(|l| !l.contains("ordinance:fill-in") && !l.starts_with("-- of FILL_IN"))
-        .map(|l| l.replace("FILL_IN", "false") + "\n")
-        .collect();
-    std::fs::write(&backfill, filled).expect("fill in");
-    client
-        .execute(
-            "UPDATE shipments SET reference = 'X-1' WHERE reference = 'X'",
-            &[],
-        )
-        .await
-        .expect("fix short references");
-    let migrations = {
-        let progress = progress.clone();
-        Migrations::load(&dir)
-            .expect("load")
-            .backfill_pause(std::time::Duration::ZERO)
-            .on_progress(move |line| progress.lock().expect("lock").push(line.to_owned()))
-    };
+    let v1 = tokio::spawn({
+        let (db, stop, tally) = (db.clone(), v1_stop.clone(), v1_tally.clone());
+        async move { previous_release(&db, stop, tally).await }
+    });
+    let v2 = tokio::spawn({
+        let (db, stop, tally) = (db.clone(), v2_stop.clone(), v2_tally.clone());
+        async move { next_release(&db, stop, tally, old).await }
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Rolled out: the previous release is gone, then the contract phase
+    // runs while the next one works.
+    v1_stop.store(true, Ordering::Relaxed);
+    v1.await.expect("v1 task");
     migrations
         .contract(&mut client)
         .await
         .expect("contract phase");
-    let progress = progress.lock().expect("lock").clone();
-    let batches: Vec<&String> = progress
-        .iter()
-        .filter(|l| l.contains("rows so far"))
-        .collect();
-    // 12,347 rows in batches of 5,000; the last reports the total.
-    assert_eq!(
-        batches.len(),
-        (ROWS + 2).div_ceil(ordinance::migrate::BACKFILL_BATCH)
-    );
-    assert!(
-        batches
-            .last()
-            .is_some_and(|l| l.ends_with(&format!("{} rows so far", ROWS + 1))),
-        "{batches:?}"
-    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    v2_stop.store(true, Ordering::Relaxed);
+    v2.await.expect("v2 task");
+
+    for (release, tally) in [("previous", &v1_tally), ("next", &v2_tally)] {
+        let ran = tally.ran.load(Ordering::Relaxed);
+        assert!(ran > 20, "the {release} release ran {ran} operations");
+        assert_eq!(
+            tally.failed.load(Ordering::Relaxed),
+            0,
+            "the {release} release: {:?}",
+            tally.first.lock().unwrap()
+        );
+    }
 
     // The new version reads every row; NOT NULL and the new check hold.
     let repo = Repo::new(&client);
-    assert_eq!(
-        repo.count::<ShipmentV2>().await.expect("count"),
-        (ROWS + 2) as i64
-    );
-    let old_now = repo
-        .get::<ShipmentV2>(old.id)
+    let rows = repo.count::<ShipmentV2>().await.expect("count");
+    assert!(rows > ROWS as i64, "{rows}");
+    let not_null: bool = client
+        .query_one(
+            "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'shipments'::regclass AND attname = 'is_express'",
+            &[],
+        )
         .await
-        .expect("v2 reads old rows");
-    assert!(!old_now.is_express);
+        .expect("attnotnull")
+        .get(0);
+    assert!(not_null);
     let err = repo
         .insert(&NewShipmentV2 {
             reference: "AB".into(),
@@ -208,6 +290,5 @@ async fn the_previous_version_keeps_working_through_the_expand_phase() {
         .await
         .expect_err("min length");
     assert!(matches!(err, Error::CheckViolation { .. }), "{err:?}");
-    ordinance::migrate::assert_up_to_date(&[ShipmentV2::SCHEMA], &dir).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    ordinance::migrate::assert_up_to_date(&[ShipmentV2::SCHEMA], &*dir).await;
 }

@@ -445,8 +445,24 @@ async fn a_single_column_key_between_tenant_tables_becomes_composite_without_a_g
     );
 }
 
-// The third version: each memo has a priority, 3 for the memos already
-// there.
+// A version with an optional priority.
+/// Memos left by support staff.
+#[derive(Entity, Debug, Clone)]
+#[entity(table = "memos", tenant)]
+pub struct MemoPriority {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(max_len = 200)]
+    pub body: String,
+    #[column(min = 1, max = 5)]
+    pub priority: Option<i16>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+// The next: every memo has one, 3 for the memos without.
 /// Memos left by support staff.
 #[derive(Entity, Debug, Clone)]
 #[entity(table = "memos", tenant)]
@@ -493,7 +509,7 @@ async fn owned_database() -> (TestDatabase, ordinance::exec::Connection, String)
 async fn a_backfill_row_security_hides_rows_from_is_refused_with_the_fix() {
     let (db, mut owner, role) = owned_database().await;
     let dir = Folder::new();
-    generate(&[Memo::SCHEMA], &*dir, "memos", Permissions::default())
+    generate(&[MemoPriority::SCHEMA], &*dir, "memos", Permissions::default())
         .await
         .expect("v2");
     Migrations::load(&*dir)
@@ -501,14 +517,18 @@ async fn a_backfill_row_security_hides_rows_from_is_refused_with_the_fix() {
         .contract(&mut owner)
         .await
         .expect("v2 applied by its owner");
-    // Two tenants' memos, written as the application writes them.
-    let (app, _) = least_privilege_roles(&db, &[Memo::SCHEMA], false).await;
+    // Two tenants' memos, without a priority, written as the application
+    // writes them.
+    let (app, _) = least_privilege_roles(&db, &[MemoPriority::SCHEMA], false).await;
     let as_app = app_connection(&db, &app).await;
     for tenant in [Uuid::now_v7(), Uuid::now_v7()] {
         set_tenant(&as_app, tenant).await;
         for body in ["one", "two"] {
             Repo::new(&as_app)
-                .insert(&NewMemo { body: body.into() })
+                .insert(&NewMemoPriority {
+                    body: body.into(),
+                    priority: None,
+                })
                 .await
                 .expect("memo");
         }

@@ -240,8 +240,7 @@ pub fn diff(
     permissions: Permissions,
 ) -> Result<Vec<Step>> {
     let mut steps = Steps::new();
-    let mut destructive = Vec::new();
-    let mut by_hand = Vec::new();
+    let mut refusals = Refusals::default();
 
     // New tables: columns first, then every constraint, so the order of
     // creation does not matter; on an empty table nothing needs NOT VALID.
@@ -260,15 +259,14 @@ pub fn diff(
 
     for (name, old) in &current.tables {
         match desired.tables.get(name) {
-            None => destructive.push(format!("drop table \"{name}\"")),
+            None => refusals.destructive.push(format!("drop table \"{name}\"")),
             Some(new) => alter_table(
                 name,
                 old,
                 new,
                 schema_of(schemas, name),
                 &mut steps,
-                &mut destructive,
-                &mut by_hand,
+                &mut refusals,
             ),
         }
     }
@@ -277,8 +275,16 @@ pub fn diff(
         .keys()
         .filter(|n| !desired.tables.contains_key(*n))
         .collect();
+    let Refusals {
+        destructive,
+        by_hand,
+        needs_value,
+    } = refusals;
     if !by_hand.is_empty() {
         return Err(Error::ManualMigration(by_hand));
+    }
+    if !needs_value.is_empty() {
+        return Err(Error::NotNullWithoutValue(needs_value));
     }
     if !destructive.is_empty() {
         if !permissions.allow_destructive {
@@ -563,15 +569,28 @@ fn cheap_default(default: &str) -> bool {
     !default.contains("random") && !default.contains("nextval") && !default.contains("clock_")
 }
 
+/// What [`alter_table`] found it must not write: drops without
+/// permission, changes to write by hand, NOT NULL columns with no value.
+#[derive(Default)]
+struct Refusals {
+    destructive: Vec<String>,
+    by_hand: Vec<String>,
+    needs_value: Vec<String>,
+}
+
 fn alter_table(
     name: &str,
     old: &Table,
     new: &Table,
     schema: Option<&'static TableSchema>,
     steps: &mut Steps,
-    destructive: &mut Vec<String>,
-    by_hand: &mut Vec<String>,
+    refusals: &mut Refusals,
 ) {
+    let Refusals {
+        destructive,
+        by_hand,
+        needs_value,
+    } = refusals;
     let Steps {
         expand: change,
         index,
@@ -731,20 +750,44 @@ fn alter_table(
                     Some(c) => c.default.is_some_and(|d| d.fills_existing_rows()),
                     None => default.as_deref().is_some_and(cheap_default),
                 };
-                if let Some(d) = default.filter(|d| cheap_default(d)) {
+                // A NOT NULL column no default of its own fills: its typed
+                // backfill value stands in as its default from the expand
+                // phase. A constant default fills every row at once, with
+                // no rewrite since PostgreSQL 11, so NOT NULL holds at once
+                // too: the rows already there and the previous release's
+                // inserts get the value, and the release rolling out never
+                // reads NULL. The contract phase gives the column its own
+                // default back (or none).
+                let stand_in = entity
+                    .and_then(|c| c.backfill)
+                    .filter(|b| col.not_null && !filled && b.fills_existing_rows())
+                    .map(|b| b.sql().into_owned());
+                if let Some(value) = &stand_in {
+                    def.push_str(&format!(" DEFAULT {value} NOT NULL"));
+                    contract.up.push(match &default {
+                        Some(d) => format!("ALTER TABLE {t} ALTER COLUMN {q} SET DEFAULT {d}"),
+                        None => format!("ALTER TABLE {t} ALTER COLUMN {q} DROP DEFAULT"),
+                    });
+                    contract.down.push(format!(
+                        "ALTER TABLE {t} ALTER COLUMN {q} SET DEFAULT {value}"
+                    ));
+                } else if let Some(d) = default.as_ref().filter(|d| cheap_default(d)) {
                     def.push_str(" DEFAULT ");
-                    def.push_str(&d);
+                    def.push_str(d);
                     if col.not_null && filled {
-                        // A constant default fills every row at once, with
-                        // no rewrite since PostgreSQL 11: NOT NULL holds
-                        // without a scan.
                         def.push_str(" NOT NULL");
                     }
                 }
                 change.up.push(format!("ALTER TABLE {t} ADD COLUMN {def}"));
                 change.down.push(format!("ALTER TABLE {t} DROP COLUMN {q}"));
-                if col.not_null && !filled {
-                    set_not_null(&t, name, cname, entity, backfill, contract, validate);
+                if col.not_null && !filled && stand_in.is_none() {
+                    if entity.is_some_and(|c| c.backfill.is_none()) && default.is_none() {
+                        // Nothing would give the rows a value before the
+                        // new release reads them.
+                        needs_value.push(format!("{name}.{cname}"));
+                    } else {
+                        set_not_null(&t, name, cname, entity, backfill, contract, validate);
+                    }
                 }
                 if let Some(c) = &col.comment {
                     change

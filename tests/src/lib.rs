@@ -300,48 +300,47 @@ pub async fn migrated_in_sync(
     (db, conn)
 }
 
-/// Login roles of `db`'s own, neither superusers nor owners of anything
-/// (`{db}_app`, and `{db}_reader` when `read_only`), holding exactly the
-/// kit's generated grants on `schemas` (`ordinance::ddl::grants`); their
-/// names.
+/// Login roles of `db`'s own, neither superusers nor owners of anything:
+/// the kit's application role (`TestDatabase::app_role`, with the
+/// generated grants) and, when `read_only`, `{db}_reader` holding exactly
+/// the generated read-only grants on `schemas` (`ordinance::ddl::grants`);
+/// their names.
 pub async fn least_privilege_roles(
     db: &ordinance::testing::TestDatabase,
     schemas: &[&'static TableSchema],
     read_only: bool,
 ) -> (String, Option<String>) {
     use ordinance::ddl::{grants, Roles};
-    let app = format!("{}_app", db.name());
-    let reader = read_only.then(|| format!("{}_reader", db.name()));
+    let app = db.app_role().await.expect("application role").to_owned();
+    let Some(reader) = read_only.then(|| format!("{}_reader", db.name())) else {
+        return (app, None);
+    };
     let owner = db.connect().await.expect("owner");
-    for role in std::iter::once(&app).chain(&reader) {
-        owner
-            .batch_execute(&format!(
-                "CREATE ROLE \"{role}\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
-            ))
-            .await
-            .expect("role");
-    }
+    owner
+        .batch_execute(&format!(
+            "CREATE ROLE \"{reader}\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
+        ))
+        .await
+        .expect("role");
     let roles = Roles {
         app: &app,
-        read_only: reader.as_deref(),
+        read_only: Some(&reader),
     };
     for grant in grants(schemas, &roles) {
         owner.batch_execute(&grant).await.expect(&grant);
     }
-    (app, reader)
+    (app, Some(reader))
 }
 
 /// A connection to `db` as its application role
-/// ([`least_privilege_roles`] over the fixture schema). The repository
-/// tests run through it, so every statement they cover is one an
-/// application role may run; the role is checked to be what it says.
+/// (`TestDatabase::connect_as_app`). The repository tests run through it,
+/// so every statement they cover is one an application role may run; the
+/// role is checked to be what it says.
 pub async fn application_connection(
     db: &ordinance::testing::TestDatabase,
 ) -> ordinance::exec::Connection {
-    let (app, _) = least_privilege_roles(db, &all_schemas(), false).await;
-    let mut config = db.config().clone();
-    config.user(&app);
-    let conn = ordinance::testing::connect(&config)
+    let conn = db
+        .connect_as_app()
         .await
         .expect("connect as the application role");
     let row = conn
@@ -356,7 +355,8 @@ pub async fn application_connection(
     let (superuser, bypass, owns): (bool, bool, i64) = (row.get(0), row.get(1), row.get(2));
     assert!(
         !superuser && !bypass && owns == 0,
-        "{app} must be a plain application role"
+        "{} must be a plain application role",
+        db.name()
     );
     conn
 }

@@ -32,7 +32,10 @@ struct Item {
 async fn items(rows: i32, counter: impl Fn(i32) -> i32) -> (TestDatabase, Vec<Uuid>) {
     let ddl = ordinance::ddl::SchemaDdl::new(&[Item::SCHEMA]).expect("ddl");
     let db = TestDatabase::with_schema(&ddl.up()).await.expect("db");
-    let mut conn = db.connect().await.expect("connect");
+    let mut conn = db
+        .connect_as_app()
+        .await
+        .expect("connect as the application");
     let new: Vec<NewItem> = (0..rows)
         .map(|i| NewItem {
             bucket: i % 10,
@@ -59,7 +62,10 @@ async fn items(rows: i32, counter: impl Fn(i32) -> i32) -> (TestDatabase, Vec<Uu
 async fn two_hundred_thousand_rows_in_chunks_beside_a_concurrent_writer() {
     const CHUNK: u64 = 5_000;
     let (db, ids) = items(200_000, |_| 0).await;
-    let bulk_conn = db.connect().await.expect("connect");
+    let bulk_conn = db
+        .connect_as_app()
+        .await
+        .expect("connect as the application");
     let bulk_pid: i32 = bulk_conn
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -71,7 +77,10 @@ async fn two_hundred_thousand_rows_in_chunks_beside_a_concurrent_writer() {
     let watched: Vec<Uuid> = ids.iter().step_by(ids.len() / 300).copied().collect();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
-        let conn = db.connect().await.expect("connect");
+        let conn = db
+            .connect_as_app()
+            .await
+            .expect("connect as the application");
         let watched = watched.clone();
         let done = done.clone();
         tokio::spawn(async move {
@@ -206,7 +215,10 @@ async fn two_hundred_thousand_rows_in_chunks_beside_a_concurrent_writer() {
 async fn an_interrupted_run_resumes_where_it_stopped() {
     // Row 6,500 would go below its minimum: the 7th chunk fails.
     let (db, ids) = items(10_000, |i| if i == 6_500 { 0 } else { 1 }).await;
-    let conn = db.connect().await.expect("connect");
+    let conn = db
+        .connect_as_app()
+        .await
+        .expect("connect as the application");
     let decrement = || vec![(ItemColumn::Counter, Expr::col(ItemColumn::Counter).sub(1))];
     let err = Bulk::<Item>::new()
         .chunk(1_000)
@@ -264,7 +276,10 @@ async fn an_interrupted_run_resumes_where_it_stopped() {
 #[tokio::test]
 async fn bulk_soft_delete_and_restore() {
     let (db, _) = items(3_000, |_| 0).await;
-    let conn = db.connect().await.expect("connect");
+    let conn = db
+        .connect_as_app()
+        .await
+        .expect("connect as the application");
     let gone = Bulk::<Item>::new()
         .filter(Expr::col(ItemColumn::Bucket).eq(3))
         .chunk(70)

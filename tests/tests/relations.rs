@@ -117,7 +117,10 @@ async fn database() -> (TestDatabase, Connection) {
     ])
     .expect("ddl");
     let db = TestDatabase::with_schema(&ddl.up()).await.expect("db");
-    let client = db.connect().await.expect("connect");
+    let client = db
+        .connect_as_app()
+        .await
+        .expect("connect as the application");
     (db, client)
 }
 

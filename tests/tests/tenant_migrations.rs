@@ -509,9 +509,14 @@ async fn owned_database() -> (TestDatabase, ordinance::exec::Connection, String)
 async fn a_backfill_row_security_hides_rows_from_is_refused_with_the_fix() {
     let (db, mut owner, role) = owned_database().await;
     let dir = Folder::new();
-    generate(&[MemoPriority::SCHEMA], &*dir, "memos", Permissions::default())
-        .await
-        .expect("v2");
+    generate(
+        &[MemoPriority::SCHEMA],
+        &*dir,
+        "memos",
+        Permissions::default(),
+    )
+    .await
+    .expect("v2");
     Migrations::load(&*dir)
         .expect("load")
         .contract(&mut owner)

@@ -47,3 +47,96 @@ async fn without_a_folder_the_default_is_the_entities(
     let found: Organization = Repo::new(&conn).get(acme.id).await.unwrap();
     assert_eq!(found, acme);
 }
+
+/// A tenant's notes, for the tests below.
+#[derive(ordinance::Entity, Debug, Clone, PartialEq)]
+#[entity(tenant)]
+pub struct Memo {
+    pub id: ordinance::prelude::Uuid,
+    pub tenant_id: ordinance::prelude::Uuid,
+    #[column(max_len = 80)]
+    pub body: String,
+    pub created_at: ordinance::prelude::DateTime<ordinance::prelude::Utc>,
+    pub updated_at: ordinance::prelude::DateTime<ordinance::prelude::Utc>,
+    pub deleted_at: Option<ordinance::prelude::DateTime<ordinance::prelude::Utc>>,
+    pub version: i32,
+}
+
+const ACME: ordinance::prelude::Uuid = ordinance::prelude::Uuid::from_u128(0xac);
+const GLOBEX: ordinance::prelude::Uuid = ordinance::prelude::Uuid::from_u128(0x610be);
+
+/// A test runs as the application: no superuser, no `BYPASSRLS`, the
+/// generated grants; row-level security applies to it. Fixtures of tenant
+/// tables say whose they are.
+#[ordinance::test(entities)]
+async fn the_test_runs_as_the_application_role(
+    conn: Connection,
+    #[fixture(ordinance::testing::for_tenant(ACME, NewMemo { body: "acme's".into() }))] acme: Memo,
+    #[fixture(ordinance::testing::for_tenant(GLOBEX, vec![NewMemo { body: "globex 1".into() }, NewMemo { body: "globex 2".into() }]))]
+    globex: Vec<Memo>,
+) {
+    assert_eq!(acme.tenant_id, ACME);
+    assert!(globex.iter().all(|m| m.tenant_id == GLOBEX));
+    let row = conn
+        .query_one(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, bool>(0), row.get::<_, bool>(1)),
+        (false, false)
+    );
+    // No tenant set: row-level security shows nothing (a superuser would
+    // see all three memos).
+    assert_eq!(Repo::new(&conn).count::<Memo>().await.unwrap(), 0);
+    // The application role cannot change the schema.
+    let err = conn.batch_execute("DROP TABLE memos").await.unwrap_err();
+    assert!(matches!(
+        ordinance::Error::from(err),
+        ordinance::Error::PermissionDenied { .. }
+    ));
+    // In the tenant's transaction it sees the tenant's rows only.
+    let mut conn = conn;
+    let seen = ordinance::exec::transaction(&mut conn, async |tx| {
+        ordinance::exec::set_scope(&*tx, ordinance::exec::Scope::tenant(GLOBEX)).await?;
+        Repo::new(&*tx).count::<Memo>().await
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, 2);
+}
+
+/// The owner, for what the application cannot do, is one argument away.
+#[ordinance::test(entities)]
+async fn the_owner_is_the_database_handle(db: &ordinance::testing::TestDatabase) {
+    let owner = db.connect().await.unwrap();
+    let row = owner
+        .query_one(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0), "the throwaway server's owner");
+    let app = db.connect_as_app().await.unwrap();
+    assert_ne!(
+        app.query_one("SELECT current_user::text", &[])
+            .await
+            .unwrap()
+            .get::<_, String>(0),
+        "postgres"
+    );
+}
+
+/// A tenant table's fixture without a tenant fails, saying how to give one.
+#[ordinance::test(entities)]
+#[should_panic(
+    expected = "say whose the row is, #[fixture(ordinance::testing::for_tenant(tenant_id, ...))]"
+)]
+async fn a_tenant_fixture_without_its_tenant_says_how_to_give_one(
+    _conn: Connection,
+    #[fixture(NewMemo { body: "whose?".into() })] _memo: Memo,
+) {
+}

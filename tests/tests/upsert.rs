@@ -46,7 +46,10 @@ async fn accounts() -> TestDatabase {
 #[tokio::test]
 async fn the_conflict_path_updates_like_an_update() {
     let db = fixture_database().await;
-    let conn = db.connect().await.expect("connect");
+    let conn = db
+        .connect_as_app()
+        .await
+        .expect("connect as the application");
     let repo = Repo::new(&conn);
     let mut first = new_organization("Acme");
     first.settings = serde_json::json!({"plan": "free"});
@@ -99,7 +102,10 @@ async fn the_conflict_path_updates_like_an_update() {
 #[tokio::test]
 async fn soft_deleted_rows_never_conflict() {
     let db = fixture_database().await;
-    let conn = db.connect().await.expect("connect");
+    let conn = db
+        .connect_as_app()
+        .await
+        .expect("connect as the application");
     let repo = Repo::new(&conn);
     let old = repo
         .upsert(&new_organization("Gone"), OrganizationKey::Name)
@@ -126,7 +132,10 @@ async fn soft_deleted_rows_never_conflict() {
 #[tokio::test]
 async fn an_expected_version_guards_the_update() {
     let db = fixture_database().await;
-    let conn = db.connect().await.expect("connect");
+    let conn = db
+        .connect_as_app()
+        .await
+        .expect("connect as the application");
     let repo = Repo::new(&conn);
     // No row yet: the guarded upsert inserts.
     let v1 = repo
@@ -158,7 +167,10 @@ async fn an_expected_version_guards_the_update() {
 #[tokio::test]
 async fn function_and_partial_keys() {
     let db = accounts().await;
-    let conn = db.connect().await.expect("connect");
+    let conn = db
+        .connect_as_app()
+        .await
+        .expect("connect as the application");
     let repo = Repo::new(&conn);
     let ada = repo
         .upsert(&account("Ada", 1, true, 1), AccountKey::LowerHandle)
@@ -197,7 +209,10 @@ async fn function_and_partial_keys() {
 #[tokio::test]
 async fn the_builder_upserts_several_rows() {
     let db = fixture_database().await;
-    let conn = db.connect().await.expect("connect");
+    let conn = db
+        .connect_as_app()
+        .await
+        .expect("connect as the application");
     let repo = Repo::new(&conn);
     let existing = repo.insert(&new_organization("Old")).await.expect("insert");
     let rows = [new_organization("Old"), new_organization("New")];

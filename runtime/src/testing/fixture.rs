@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::Path;
 
 use super::TestDatabase;
-use crate::entity::NewEntity;
+use crate::entity::{Entity as _, NewEntity};
 use crate::error::Result;
 use crate::exec::Connection;
 use crate::pool::{Pool, PoolOptions};
@@ -46,6 +46,7 @@ where
     type Stored = N::Entity;
 
     async fn insert(&self, conn: &mut Connection) -> Result<N::Entity> {
+        needs_no_tenant(N::Entity::SCHEMA)?;
         Repo::new(&*conn).insert(self).await
     }
 }
@@ -58,7 +59,87 @@ where
     type Stored = Vec<N::Entity>;
 
     async fn insert(&self, conn: &mut Connection) -> Result<Vec<N::Entity>> {
+        needs_no_tenant(N::Entity::SCHEMA)?;
         crate::batch::insert_many(conn, self).await
+    }
+}
+
+/// A fixture of a tenant table says whose it is: [`for_tenant`].
+fn needs_no_tenant(schema: &'static crate::TableSchema) -> Result<()> {
+    if schema.tenant {
+        return Err(crate::Error::InvalidSetting {
+            setting: "fixture",
+            reason: format!(
+                "\"{}\" is a tenant table: say whose the row is, \
+                 #[fixture(ordinance::testing::for_tenant(tenant_id, ...))]",
+                schema.name
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A fixture of a tenant table, inserted for `tenant` (and the rows of a
+/// `Vec` all for it): what `#[fixture(...)]` takes for a tenant entity.
+///
+/// ```no_run
+/// # use ordinance::prelude::*;
+/// # #[derive(Entity, Debug)] #[entity(tenant)] pub struct Note { pub id: Uuid, pub tenant_id: Uuid, #[column(max_len = 40)] pub title: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+/// use ordinance::exec::Connection;
+/// use ordinance::testing::for_tenant;
+///
+/// const ACME: Uuid = Uuid::from_u128(1);
+///
+/// #[ordinance::test(entities)]
+/// async fn acme_sees_its_note(
+///     conn: Connection,
+///     #[fixture(for_tenant(ACME, NewNote { title: "plan".into() }))] note: Note,
+/// ) {
+///     assert_eq!(note.tenant_id, ACME);
+/// }
+/// ```
+pub fn for_tenant<F>(tenant: uuid::Uuid, fixture: F) -> ForTenant<F> {
+    ForTenant { tenant, fixture }
+}
+
+/// A fixture inserted for a tenant: see [`for_tenant`].
+#[derive(Debug, Clone)]
+pub struct ForTenant<F> {
+    tenant: uuid::Uuid,
+    fixture: F,
+}
+
+impl<N> Fixture for ForTenant<N>
+where
+    N: NewEntity + Send + Sync,
+    N::Entity: Send,
+{
+    type Stored = N::Entity;
+
+    async fn insert(&self, conn: &mut Connection) -> Result<N::Entity> {
+        let tenant = self.tenant;
+        crate::exec::transaction(conn, async |tx| {
+            crate::exec::set_scope(&*tx, crate::exec::Scope::tenant(tenant)).await?;
+            Repo::new(&*tx).insert(&self.fixture).await
+        })
+        .await
+    }
+}
+
+impl<N> Fixture for ForTenant<Vec<N>>
+where
+    N: NewEntity + Send + Sync,
+    N::Entity: Send,
+{
+    type Stored = Vec<N::Entity>;
+
+    async fn insert(&self, conn: &mut Connection) -> Result<Vec<N::Entity>> {
+        let tenant = self.tenant;
+        crate::exec::transaction(conn, async |tx| {
+            crate::exec::set_scope(&*tx, crate::exec::Scope::tenant(tenant)).await?;
+            crate::batch::insert_many(tx, &self.fixture).await
+        })
+        .await
     }
 }
 
@@ -68,26 +149,31 @@ pub trait TestHandle: Sized {
     fn open(db: &TestDatabase) -> impl Future<Output = Result<Self>> + Send;
 }
 
+/// A connection as the application's role
+/// ([`TestDatabase::connect_as_app`]): row-level security applies, and
+/// only the generated grants. Take `&TestDatabase` instead for the owner
+/// (`db.connect()`), to set things up the application cannot.
 impl TestHandle for Connection {
     async fn open(db: &TestDatabase) -> Result<Self> {
-        db.connect().await
+        db.connect_as_app().await
     }
 }
 
 impl TestHandle for Pool {
-    /// A pool of up to 4 connections.
+    /// A pool of up to 4 connections, as the application's role.
     async fn open(db: &TestDatabase) -> Result<Self> {
         let options = PoolOptions {
             max_size: 4,
             ..PoolOptions::default()
         };
-        Pool::connect(db.config().clone(), options).await
+        Pool::connect(db.app_config().await?, options).await
     }
 }
 
 impl TestHandle for tokio_postgres::Config {
+    /// Connection settings as the application's role.
     async fn open(db: &TestDatabase) -> Result<Self> {
-        Ok(db.config().clone())
+        db.app_config().await
     }
 }
 

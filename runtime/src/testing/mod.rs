@@ -50,12 +50,13 @@ mod fill;
 mod fixture;
 mod plan;
 mod rerun;
+mod roles;
 
 pub use explain::{Explain, PLANNER_SETTINGS};
 pub use fill::fill;
+pub use fixture::{for_tenant, Fixture, ForTenant, Template, TestHandle};
 #[doc(hidden)]
 pub use fixture::{open, run, seed, seeder};
-pub use fixture::{Fixture, Template, TestHandle};
 pub use plan::{Expect, Plan, PlanNode, Violation};
 pub(crate) use rerun::rerun_command;
 
@@ -663,6 +664,8 @@ pub struct TestDatabase {
     name: String,
     config: Config,
     server: &'static TestServer,
+    /// The application role, once made ([`TestDatabase::app_role`]).
+    app: tokio::sync::OnceCell<String>,
 }
 
 /// Templates already built in this process, by name.
@@ -763,6 +766,7 @@ impl TestDatabase {
             config: server.config_for(&name),
             name,
             server,
+            app: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -790,7 +794,15 @@ impl Drop for TestDatabase {
         // A server we do not own keeps nothing of ours. Drop runs outside any
         // async context guarantee, so use a private runtime on a thread.
         let server = self.server;
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let mut statements = vec![format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        )];
+        // Roles belong to the server, not the database: the application
+        // role goes too, once the database (and its grants) is gone.
+        if let Some(role) = self.app.get() {
+            statements.push(format!("DROP ROLE IF EXISTS \"{role}\""));
+        }
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -798,7 +810,10 @@ impl Drop for TestDatabase {
                 .ok()?;
             rt.block_on(async {
                 let admin = server.admin().await.ok()?;
-                admin.batch_execute(&sql).await.ok()
+                for sql in &statements {
+                    admin.batch_execute(sql).await.ok()?;
+                }
+                Some(())
             })
         })
         .join();

@@ -21,12 +21,15 @@
 //! migrate [...] down VERSION               revert migrations newer than VERSION (0: all)
 //! migrate diagram mermaid|dot              the entities as a Mermaid erDiagram or Graphviz DOT
 //! migrate document [FILE]                  the schema as Markdown, on stdout or written to FILE
+//! migrate grants APP [--read-only ROLE]    the generated grants for the application's roles, on stdout
+//! migrate [...] grants APP [...] --apply   the same, run against the database (as its owner)
 //! migrate [...] audit                      the database against the rule book; exit 1 on findings
 //! migrate [...] adopt                      entity structs for the database's tables, on stdout
 //! migrate [...] stats                      the entities' statements from pg_stat_statements, most total time first
 //! ```
 //!
-//! `diagram` and `document` need no database: they describe the entities given to
+//! `diagram`, `document` and `grants` (without `--apply`) need no database:
+//! they describe the entities given to
 //! [`main_with_entities`] (or, with [`main`], every entity linked into the
 //! program). `audit` and `adopt` need no migrations: the
 //! `ordinance-migrate` binary runs them against any database.
@@ -44,7 +47,8 @@ use crate::migrate::Migrations;
 use crate::schema::TableSchema;
 
 const USAGE: &str = "usage: migrate [--database-url URL] <status | up | contract | dry-run | plan \
-                     | down VERSION | diagram mermaid|dot | document [FILE] | audit | adopt | stats>";
+                     | down VERSION | diagram mermaid|dot | document [FILE] \
+                     | grants APP [--read-only ROLE] [--apply] | audit | adopt | stats>";
 
 /// The command line's parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,14 +76,88 @@ fn parse(raw: impl IntoIterator<Item = String>) -> std::result::Result<Args, Str
     Ok(args)
 }
 
+/// `grants APP [--read-only ROLE] [--apply]`: the generated grants
+/// ([`ddl::grants`](crate::ddl::grants)) on `entities` for the roles named,
+/// and whether to run them; `None` for another command.
+fn grants(
+    entities: &[&'static TableSchema],
+    command: &[&str],
+) -> Option<std::result::Result<(Vec<String>, bool), String>> {
+    let ["grants", rest @ ..] = command else {
+        return None;
+    };
+    let apply = rest.last() == Some(&"--apply");
+    let rest = if apply { &rest[..rest.len() - 1] } else { rest };
+    let (app, read_only) = match rest {
+        [app] => (*app, None),
+        [app, "--read-only", reader] => (*app, Some(*reader)),
+        _ => return Some(Err(USAGE.to_owned())),
+    };
+    for role in std::iter::once(app).chain(read_only) {
+        if role.is_empty() || role.starts_with('-') {
+            return Some(Err(format!("not a role name: {role}")));
+        }
+    }
+    let roles = crate::ddl::Roles { app, read_only };
+    Some(Ok((crate::ddl::grants(entities, &roles), apply)))
+}
+
+/// Runs `grants ...` (printing each statement, and running it with
+/// `--apply`); `None` for another command.
+async fn run_grants(
+    entities: &[&'static TableSchema],
+    client: &tokio_postgres::Client,
+    command: &[&str],
+    out: &(impl Fn(&str) + Send + Sync),
+) -> Option<std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>> {
+    let (statements, apply) = match grants(entities, command)? {
+        Ok(grants) => grants,
+        Err(usage) => return Some(Err(usage.into())),
+    };
+    for statement in &statements {
+        if apply {
+            if let Err(e) = client.batch_execute(statement).await {
+                return Some(Err(Box::new(crate::Error::from(e))));
+            }
+        }
+        out(&format!("{statement};"));
+    }
+    if apply {
+        out(&format!("{} grants applied", statements.len()));
+    }
+    Some(Ok(()))
+}
+
 /// Runs one command (`["up"]`, `["down", "0"]`, ...) against the database
 /// `client` is connected to, printing progress lines to `out` as it goes.
+/// `grants` covers every entity linked into the program.
 pub async fn run(
     migrations: Migrations,
     client: &mut tokio_postgres::Client,
     command: &[&str],
     out: impl Fn(&str) + Send + Sync + 'static,
 ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    run_with(
+        &crate::registered_schemas(),
+        migrations,
+        client,
+        command,
+        out,
+    )
+    .await
+}
+
+/// [`run`] with the entities `grants` covers.
+async fn run_with(
+    entities: &[&'static TableSchema],
+    migrations: Migrations,
+    client: &mut tokio_postgres::Client,
+    command: &[&str],
+    out: impl Fn(&str) + Send + Sync + 'static,
+) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if let Some(done) = run_grants(entities, client, command, &out).await {
+        return done;
+    }
     let out = std::sync::Arc::new(out);
     let print = {
         let out = out.clone();
@@ -255,8 +333,19 @@ fn main_with(
                 }
                 _ => {}
             }
+            // Grants need the entities, not the migrations.
+            if let Some(done) = run_grants(entities, &client, &command, &|line: &str| {
+                println!("{line}")
+            })
+            .await
+            {
+                return done.map(|()| false);
+            }
             let migrations = load(args.dir.as_deref())?;
-            run(migrations, &mut client, &command, |line| println!("{line}")).await?;
+            run_with(entities, migrations, &mut client, &command, |line| {
+                println!("{line}")
+            })
+            .await?;
             Ok(false)
         });
     match result {
@@ -278,6 +367,21 @@ fn main_with(
 /// `document [FILE]`; `None` for any other command.
 fn without_database(entities: &[&'static TableSchema], command: &[String]) -> Option<ExitCode> {
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
+    match grants(entities, &command) {
+        Some(Ok((statements, false))) => {
+            for statement in statements {
+                println!("{statement};");
+            }
+            return Some(ExitCode::SUCCESS);
+        }
+        Some(Err(usage)) => {
+            eprintln!("{usage}");
+            return Some(ExitCode::from(2));
+        }
+        // Applying them needs the database.
+        Some(Ok((_, true))) => return None,
+        None => {}
+    }
     if !matches!(
         command.as_slice(),
         ["diagram", _] | ["document"] | ["document", _]

@@ -247,3 +247,91 @@ async fn a_failure_prints_what_was_applied_and_what_postgresql_said() {
         Some("2 applied, 1 pending (0 of them contract)")
     );
 }
+
+/// `grants`: the generated grants for every entity of the program, printed,
+/// or run against the database with `--apply` — after which the roles can
+/// do what the application does, and nothing more.
+#[tokio::test]
+async fn grants_are_printed_or_applied_from_the_applications_binary() {
+    let db = ordinance_tests::fixture_database().await;
+    let mut owner = db.connect().await.expect("owner");
+    let (app, reader) = (format!("{}_svc", db.name()), format!("{}_rpt", db.name()));
+    owner
+        .batch_execute(&format!(
+            "CREATE ROLE \"{app}\" LOGIN NOBYPASSRLS; CREATE ROLE \"{reader}\" LOGIN NOBYPASSRLS"
+        ))
+        .await
+        .expect("roles");
+    let dir = Folder::new();
+    dir.write("20990101000000_nothing.up.sql", "SELECT 1;\n");
+
+    // Printed: nothing runs.
+    let (lines, result) =
+        migrate(&dir, &mut owner, &["grants", &app, "--read-only", &reader]).await;
+    result.expect("grants");
+    assert!(
+        has(
+            &lines,
+            &format!("GRANT USAGE ON SCHEMA \"public\" TO \"{app}\";")
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("GRANT SELECT ON TABLE ")
+            && l.contains("\"organizations\"")
+            && l.ends_with(&format!("TO \"{reader}\";"))),
+        "{lines:#?}"
+    );
+    let as_role = async |role: &str| {
+        let mut config = db.config().clone();
+        config.user(role);
+        ordinance::testing::connect(&config).await.expect("connect")
+    };
+    let err = as_role(&app)
+        .await
+        .batch_execute("SELECT count(*) FROM organizations")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&ordinance::deps::tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "printing granted nothing"
+    );
+
+    // Applied.
+    let (lines, result) = migrate(
+        &dir,
+        &mut owner,
+        &["grants", &app, "--read-only", &reader, "--apply"],
+    )
+    .await;
+    result.expect("grants --apply");
+    assert!(
+        lines.last().is_some_and(|l| l.ends_with("grants applied")),
+        "{lines:#?}"
+    );
+    let as_app = as_role(&app).await;
+    as_app
+        .batch_execute(
+            "INSERT INTO organizations (id, name) VALUES (gen_random_uuid(), 'acme'); \
+             DELETE FROM organizations",
+        )
+        .await
+        .expect("the application writes");
+    let err = as_role(&reader)
+        .await
+        .batch_execute("DELETE FROM organizations")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&ordinance::deps::tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "the reader only reads"
+    );
+
+    // A bad command line says how to write it.
+    let (_, result) = migrate(&dir, &mut owner, &["grants"]).await;
+    assert!(result
+        .unwrap_err()
+        .contains("grants APP [--read-only ROLE] [--apply]"));
+}

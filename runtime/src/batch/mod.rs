@@ -89,11 +89,8 @@ where
 /// rows other writers put inside it are skipped.
 async fn read_back<E: Entity>(tx: &crate::exec::Transaction<'_>, ids: &[Uuid]) -> Result<Vec<E>> {
     let schema = E::SCHEMA;
-    let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
     let low = ids.iter().min().copied().unwrap_or_default();
     let high = ids.iter().max().copied().unwrap_or_default();
-    let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut stored: Vec<Option<E>> = (0..ids.len()).map(|_| None).collect();
     let range = tx
         .rows(
             Access::Write,
@@ -103,8 +100,31 @@ async fn read_back<E: Entity>(tx: &crate::exec::Transaction<'_>, ids: &[Uuid]) -
         )
         .await
         .map_err(|e| Error::from_db(e, schema))?;
-    let mut range = pin!(range);
-    while let Some(row) = range.try_next().await.map_err(db)? {
+    in_order(range, ids, |id| Error::NotFound {
+        table: schema.name,
+        id,
+    })
+    .await
+}
+
+/// The entities among `rows` whose ids are `ids`, in the order of `ids`,
+/// each decoded as it arrives (its buffer freed); others are skipped. An
+/// id no row had is `missing(id)`.
+async fn in_order<E: Entity>(
+    rows: impl futures_util::Stream<
+        Item = std::result::Result<tokio_postgres::Row, tokio_postgres::Error>,
+    >,
+    ids: &[Uuid],
+    missing: impl Fn(Uuid) -> Error,
+) -> Result<Vec<E>> {
+    let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut stored: Vec<Option<E>> = (0..ids.len()).map(|_| None).collect();
+    let mut rows = pin!(rows);
+    while let Some(row) = rows
+        .try_next()
+        .await
+        .map_err(|e| Error::from_db(e, E::SCHEMA))?
+    {
         let entity = E::from_row(&row)?;
         if let Some(&i) = position.get(&entity.id()) {
             stored[i] = Some(entity);
@@ -113,12 +133,7 @@ async fn read_back<E: Entity>(tx: &crate::exec::Transaction<'_>, ids: &[Uuid]) -
     stored
         .into_iter()
         .zip(ids)
-        .map(|(entity, id)| {
-            entity.ok_or(Error::NotFound {
-                table: schema.name,
-                id: *id,
-            })
-        })
+        .map(|(entity, id)| entity.ok_or_else(|| missing(*id)))
         .collect()
 }
 

@@ -11,7 +11,6 @@
 //! again anyway, and an unnamed statement is what PgBouncer's transaction
 //! pooling accepts.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
 
@@ -107,25 +106,10 @@ async fn unnamed(
 /// back otherwise).
 pub(super) async fn insert_returning<E: Entity>(client: &Client, ids: &[Uuid]) -> Result<Vec<E>> {
     let schema = E::SCHEMA;
-    let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
-    let position: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut stored: Vec<Option<E>> = (0..ids.len()).map(|_| None).collect();
     let rows = unnamed(client, &E::statements().staged.insert)
         .await
-        .map_err(db)?;
-    let mut rows = pin!(rows);
-    // Each row is decoded as it arrives, and its buffer freed.
-    while let Some(row) = rows.try_next().await.map_err(db)? {
-        let entity = E::from_row(&row)?;
-        if let Some(&i) = position.get(&entity.id()) {
-            stored[i] = Some(entity);
-        }
-    }
-    stored
-        .into_iter()
-        .zip(ids)
-        .map(|(entity, id)| entity.ok_or_else(|| missing(schema, *id)))
-        .collect()
+        .map_err(|e| Error::from_db(e, schema))?;
+    super::in_order(rows, ids, |id| missing(schema, id)).await
 }
 
 /// Moves the staged rows into the table; how many. Fewer than `expected`

@@ -632,6 +632,30 @@ async fn take_lock(client: &Client) -> Result<()> {
 /// `(version, name, checksum)` of every applied migration; none when the
 /// bookkeeping table does not exist yet.
 async fn applied(client: &Client) -> Result<Vec<(i64, String, String)>> {
+    Ok(recorded(client)
+        .await?
+        .into_iter()
+        .filter(|r| r.3)
+        .map(|(version, name, checksum, _)| (version, name, checksum))
+        .collect())
+}
+
+/// `(version, name)` of every migration that ran outside a transaction and
+/// stopped part-way: started, never finished. `up` and `contract` run them
+/// again from the start (every generated statement outside a transaction
+/// can run twice); `down_to` reverts them with their down files.
+async fn unfinished(client: &Client) -> Result<Vec<(i64, String)>> {
+    Ok(recorded(client)
+        .await?
+        .into_iter()
+        .filter(|r| !r.3)
+        .map(|(version, name, _, _)| (version, name))
+        .collect())
+}
+
+/// `(version, name, checksum, finished)` of every migration on record, in
+/// version order; none when the bookkeeping table does not exist yet.
+async fn recorded(client: &Client) -> Result<Vec<(i64, String, String, bool)>> {
     use crate::row::read;
     let exists = client
         .query_one(
@@ -642,17 +666,18 @@ async fn applied(client: &Client) -> Result<Vec<(i64, String, String)>> {
     if !read::<bool>(&exists, 0, MIGRATIONS_TABLE, "to_regclass")? {
         return Ok(Vec::new());
     }
+    // A table made before `finished` existed holds finished migrations only.
+    let finished = if has_finished_column(client).await? {
+        "finished"
+    } else {
+        "true"
+    };
     // A bookkeeping table made by another tool may have other column types:
     // that is a typed error naming the column, not a panic.
-    let finished = if has_finished_column(client).await? {
-        " WHERE finished"
-    } else {
-        ""
-    };
     client
         .query(
             &format!(
-                "SELECT version, name, checksum FROM {MIGRATIONS_TABLE}{finished} ORDER BY version"
+                "SELECT version, name, checksum, {finished} FROM {MIGRATIONS_TABLE} ORDER BY version"
             ),
             &[],
         )
@@ -663,6 +688,7 @@ async fn applied(client: &Client) -> Result<Vec<(i64, String, String)>> {
                 read(r, 0, MIGRATIONS_TABLE, "version")?,
                 read(r, 1, MIGRATIONS_TABLE, "name")?,
                 read(r, 2, MIGRATIONS_TABLE, "checksum")?,
+                read(r, 3, MIGRATIONS_TABLE, "finished")?,
             ))
         })
         .collect()
@@ -692,33 +718,6 @@ async fn add_finished_column(client: &Client) -> Result<()> {
             .await?;
     }
     Ok(())
-}
-
-/// `(version, name)` of every migration that ran outside a transaction and
-/// stopped part-way: started, never finished. `up` and `contract` run them
-/// again from the start (every generated statement outside a transaction
-/// can run twice); `down_to` reverts them with their down files.
-async fn unfinished(client: &Client) -> Result<Vec<(i64, String)>> {
-    use crate::row::read;
-    if !has_finished_column(client).await? {
-        return Ok(Vec::new());
-    }
-    client
-        .query(
-            &format!(
-                "SELECT version, name FROM {MIGRATIONS_TABLE} WHERE NOT finished ORDER BY version"
-            ),
-            &[],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                read(r, 0, MIGRATIONS_TABLE, "version")?,
-                read(r, 1, MIGRATIONS_TABLE, "name")?,
-            ))
-        })
-        .collect()
 }
 
 /// Records that `m`, which runs outside a transaction, has started: until

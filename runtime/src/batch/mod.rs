@@ -27,7 +27,7 @@
 //! through PgBouncer's transaction pooling too. Run them in the tenant's
 //! transaction (`cluster.for_tenant(id).transaction(async |tx| insert_many(tx,
 //! &rows).await)`); with no tenant set every batch path is
-//! [`Error::TenantNotSet`](crate::Error::TenantNotSet), and nothing lands.
+//! [`Error::TenantNotSet`], and nothing lands.
 //! The staging table is the session's own temporary table, so the role
 //! needs PostgreSQL's `TEMPORARY` privilege on the database (every role has
 //! it unless it was revoked from `PUBLIC`).

@@ -63,7 +63,9 @@ impl ColumnTy<'_> {
 /// The last path segment of a plain type path (`chrono::DateTime<Utc>` -> `DateTime`).
 fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
-        Type::Path(TypePath { qself: None, path }) => path.segments.last(),
+        Type::Path(TypePath {
+            qself: None, path, ..
+        }) => path.segments.last(),
         Type::Group(g) => last_segment(&g.elem),
         Type::Paren(p) => last_segment(&p.elem),
         _ => None,

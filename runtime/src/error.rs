@@ -37,6 +37,7 @@ use crate::schema::TableSchema;
 pub enum CursorError {
     /// Longer than any cursor of this pager can be.
     #[error("the cursor is {len} characters long; at most {max} are accepted")]
+    #[non_exhaustive]
     TooLong {
         /// Its length.
         len: usize,
@@ -79,12 +80,34 @@ pub enum CursorError {
 }
 
 /// Everything that can go wrong, as cases a caller can act on.
+///
+/// The enum and each of its variants with fields are `#[non_exhaustive]`:
+/// a later release may add a case, or a field to a case, without breaking
+/// your code — so match the fields you use and end with `..`, and keep a
+/// `_` arm:
+///
+/// ```
+/// use ordinance::Error;
+///
+/// fn status(err: &Error) -> u16 {
+///     match err {
+///         Error::NotFound { .. } | Error::TenantNotSet { .. } => 404,
+///         Error::StaleVersion { expected, actual, .. } if actual > expected => 412,
+///         Error::UniqueViolation { column: Some(_), .. } => 409,
+///         Error::ValueDoesNotFit { .. } | Error::CheckViolation { .. } => 422,
+///         e if e.is_retryable() => 503,
+///         _ => 500,
+///     }
+/// }
+/// # let _ = status;
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A set of entities references each other in a cycle, so no creation
     /// order exists.
     #[error("foreign keys form a cycle: {}", .tables.join(" -> "))]
+    #[non_exhaustive]
     ReferenceCycle {
         /// The tables of the cycle, the first repeated at the end.
         tables: Vec<&'static str>,
@@ -93,6 +116,7 @@ pub enum Error {
     #[error(
         "table \"{table}\" references \"{references}\", which is not among the entities given"
     )]
+    #[non_exhaustive]
     MissingReference {
         /// The referencing table.
         table: &'static str,
@@ -101,6 +125,7 @@ pub enum Error {
     },
     /// Two entities of one set produce the same table, index or constraint name.
     #[error("the name \"{name}\" is used by both \"{first}\" and \"{second}\"")]
+    #[non_exhaustive]
     DuplicateName {
         /// The clashing name.
         name: &'static str,
@@ -118,6 +143,7 @@ pub enum Error {
     NoServerBinaries,
     /// The throwaway server could not be set up or started.
     #[error("throwaway PostgreSQL server: {step} failed: {detail}")]
+    #[non_exhaustive]
     ServerSetup {
         /// What was being done.
         step: &'static str,
@@ -127,6 +153,7 @@ pub enum Error {
     /// A PostgreSQL extension the call needs is not available in this
     /// database.
     #[error("the `{extension}` extension is not available: {hint}; PostgreSQL said: {source}")]
+    #[non_exhaustive]
     ExtensionMissing {
         /// The extension.
         extension: &'static str,
@@ -137,6 +164,7 @@ pub enum Error {
     },
     /// A file-system operation failed.
     #[error("{path}: {source}")]
+    #[non_exhaustive]
     Io {
         /// The path being worked on.
         path: PathBuf,
@@ -146,6 +174,7 @@ pub enum Error {
     },
     /// No live row has this id (it never existed, was purged, or is soft-deleted).
     #[error("no live row in \"{table}\" with id {id}")]
+    #[non_exhaustive]
     NotFound {
         /// The table searched.
         table: &'static str,
@@ -155,6 +184,7 @@ pub enum Error {
     /// The row exists but at another version: someone else changed it since
     /// it was read. Re-read it and retry.
     #[error("\"{table}\" row {id} is at version {actual}, not the expected {expected}: it was changed concurrently")]
+    #[non_exhaustive]
     StaleVersion {
         /// The table.
         table: &'static str,
@@ -167,6 +197,7 @@ pub enum Error {
     },
     /// `restore` was asked for a row that is not soft-deleted.
     #[error("\"{table}\" row {id} is not soft-deleted: there is nothing to restore")]
+    #[non_exhaustive]
     NotSoftDeleted {
         /// The table.
         table: &'static str,
@@ -175,12 +206,14 @@ pub enum Error {
     },
     /// Soft delete or restore was asked of an entity that waived soft delete.
     #[error("\"{table}\" does not soft-delete (its `soft_delete` rule is waived): use purge")]
+    #[non_exhaustive]
     NoSoftDelete {
         /// The table.
         table: &'static str,
     },
     /// A unique index or constraint rejected the row (SQLSTATE 23505).
     #[error("unique violation{}{}: {source}", subject(.constraint, .table), column_suffix(.column))]
+    #[non_exhaustive]
     UniqueViolation {
         /// The table.
         table: String,
@@ -193,6 +226,7 @@ pub enum Error {
     },
     /// A foreign key rejected the write (SQLSTATE 23503).
     #[error("foreign key violation{}{}: {source}", subject(.constraint, .table), column_suffix(.column))]
+    #[non_exhaustive]
     ForeignKeyViolation {
         /// The table.
         table: String,
@@ -205,6 +239,7 @@ pub enum Error {
     },
     /// A check constraint rejected the row (SQLSTATE 23514).
     #[error("check violation{}{}: {source}", subject(.constraint, .table), column_suffix(.column))]
+    #[non_exhaustive]
     CheckViolation {
         /// The table.
         table: String,
@@ -220,6 +255,7 @@ pub enum Error {
     /// row-level security refused the row (a write for another tenant, or
     /// with no tenant set).
     #[error("permission denied{}: {source}", .table.as_ref().map(|t| format!(" on \"{t}\"")).unwrap_or_default())]
+    #[non_exhaustive]
     PermissionDenied {
         /// The table, when known.
         table: Option<String>,
@@ -234,12 +270,14 @@ pub enum Error {
         "no tenant is set for this write to tenant table \"{table}\": use a handle from \
          `for_tenant(..)`, or call `set_scope(tx, Scope::tenant(..))` in the transaction first"
     )]
+    #[non_exhaustive]
     TenantNotSet {
         /// The tenant table.
         table: &'static str,
     },
     /// A NOT NULL column was given NULL (SQLSTATE 23502).
     #[error("{}cannot be NULL: {source}", null_subject(.column, .table))]
+    #[non_exhaustive]
     NotNullViolation {
         /// The table.
         table: String,
@@ -253,6 +291,7 @@ pub enum Error {
     /// (22008), a value that does not parse as its type (22P02), or any other
     /// data exception (class 22). Fix the value; retrying does not help.
     #[error("invalid value{}{}: {source}", column_suffix(.column), table_suffix(.table))]
+    #[non_exhaustive]
     InvalidValue {
         /// The table written or read (the entity's, where the kit knows it).
         table: Option<String>,
@@ -266,6 +305,7 @@ pub enum Error {
     /// the column's type drifted from the entity (a `version` widened to
     /// `BIGINT` by hand, say), or it holds a value the type cannot.
     #[error("cannot decode column \"{column}\" of \"{table}\": {reason}")]
+    #[non_exhaustive]
     Decode {
         /// The table.
         table: &'static str,
@@ -282,6 +322,7 @@ pub enum Error {
     /// longer than the column's `max_len`. The reason gives digit counts and
     /// lengths, never the value.
     #[error("value for column \"{column}\" of \"{table}\" does not fit: {reason}")]
+    #[non_exhaustive]
     ValueDoesNotFit {
         /// The table.
         table: &'static str,
@@ -295,6 +336,7 @@ pub enum Error {
     UnsupportedValue(String),
     /// No pooled connection became free within the acquire timeout.
     #[error("no database connection free after waiting {waited:?}: the pool is exhausted")]
+    #[non_exhaustive]
     PoolTimeout {
         /// How long the caller waited.
         waited: std::time::Duration,
@@ -307,12 +349,14 @@ pub enum Error {
     PoolSetup(String),
     /// The entity declares no keyset order (or not that many) to page by.
     #[error("`{table}` declares no such keyset order; add #[entity(keyset(created_at desc, id desc))] or pick a declared one")]
+    #[non_exhaustive]
     NoKeyset {
         /// The table.
         table: &'static str,
     },
     /// A page size of 0 or above the pager's maximum.
     #[error("page size {requested} is not allowed: ask for 1 to {max} rows")]
+    #[non_exhaustive]
     PageSize {
         /// The size asked for.
         requested: usize,
@@ -324,6 +368,7 @@ pub enum Error {
     InvalidCursor(#[from] CursorError),
     /// A file in the migrations folder that is not a well-formed migration.
     #[error("migration file {}: {reason}", path.display())]
+    #[non_exhaustive]
     MigrationFile {
         /// The file.
         path: std::path::PathBuf,
@@ -332,6 +377,7 @@ pub enum Error {
     },
     /// An applied migration's up file was edited since it ran.
     #[error("migration {version}_{name} was applied, and its file has changed since (checksum differs): restore the file and put the change in a new migration")]
+    #[non_exhaustive]
     MigrationChanged {
         /// Its version.
         version: i64,
@@ -341,6 +387,7 @@ pub enum Error {
     /// A migration still holds a mark where a person must write something
     /// (a backfill's value); nothing was applied.
     #[error("migration {version}_{name} is not filled in: replace FILL_IN with the value and delete the `ordinance:fill-in` line, then run again")]
+    #[non_exhaustive]
     MigrationNeedsFilling {
         /// Its version.
         version: i64,
@@ -349,6 +396,7 @@ pub enum Error {
     },
     /// An applied migration's file is gone.
     #[error("migration {version}_{name} was applied, and its file is missing from the migrations folder: restore it")]
+    #[non_exhaustive]
     MigrationMissing {
         /// Its version.
         version: i64,
@@ -358,6 +406,7 @@ pub enum Error {
     /// A statement of a migration failed; a transactional migration left
     /// nothing behind.
     #[error("migration {version}_{name} failed at statement {statement}: {source}\n  {sql}")]
+    #[non_exhaustive]
     MigrationFailed {
         /// Its version.
         version: i64,
@@ -440,6 +489,7 @@ pub enum Error {
     },
     /// Reverting needs a down file the migration does not have.
     #[error("migration {version}_{name} has no .down.sql file, so it cannot be reverted")]
+    #[non_exhaustive]
     NoDownMigration {
         /// Its version.
         version: i64,
@@ -471,6 +521,7 @@ pub enum Error {
     /// A statement would carry more bind parameters than PostgreSQL accepts;
     /// split the rows, or use [`crate::batch`], which never hits the limit.
     #[error("{parameters} bind parameters in one statement; PostgreSQL accepts at most {max} (use ordinance::batch for large batches)")]
+    #[non_exhaustive]
     TooManyParameters {
         /// Parameters the statement would carry.
         parameters: usize,
@@ -515,6 +566,7 @@ pub enum Error {
     #[error(
         "the transaction failed {attempts} times, the retries ran out; the last failure: {source}"
     )]
+    #[non_exhaustive]
     RetriesExhausted {
         /// How many times the closure ran.
         attempts: u32,
@@ -526,6 +578,7 @@ pub enum Error {
     /// again with [`Bulk::resume_after`](crate::bulk::Bulk::resume_after)
     /// that id to carry on.
     #[error("{operation} of \"{table}\" stopped after {rows} rows{}: {source}", resume_suffix(.resume_after))]
+    #[non_exhaustive]
     Interrupted {
         /// The table.
         table: &'static str,
@@ -541,6 +594,7 @@ pub enum Error {
     /// A locking read was asked for outside a transaction, where its lock
     /// would end with the statement; nothing ran.
     #[error("{operation} on \"{table}\" locks rows until the transaction ends, and runs outside one: call it inside repo::transaction")]
+    #[non_exhaustive]
     NotInTransaction {
         /// The table.
         table: &'static str,
@@ -549,6 +603,7 @@ pub enum Error {
     },
     /// A setting that cannot work, refused when it is set.
     #[error("invalid setting `{setting}`: {reason}")]
+    #[non_exhaustive]
     InvalidSetting {
         /// The setting.
         setting: &'static str,
@@ -558,6 +613,12 @@ pub enum Error {
     /// Any other error reported by PostgreSQL or the driver.
     #[error("{0}")]
     Postgres(PgError),
+    /// The work of a transaction gave up with an error of its own (a
+    /// domain rule, a failed call elsewhere): the transaction was rolled
+    /// back. Made with [`Error::rollback`]; the caller's error is the
+    /// [`source`](std::error::Error::source), to downcast.
+    #[error("rolled back: {0}")]
+    Rollback(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 fn resume_suffix(after: &Option<uuid::Uuid>) -> String {
@@ -606,6 +667,26 @@ impl Error {
     /// the entity column behind a constraint when the schema knows it.
     pub fn from_db(err: impl Into<Failure>, schema: &'static TableSchema) -> Self {
         classify(err, Some(schema), &[])
+    }
+
+    /// An error of the caller's own, to end a transaction's work with: the
+    /// transaction rolls back, and the error comes back as
+    /// [`Error::Rollback`].
+    ///
+    /// ```no_run
+    /// # async fn demo(conn: &mut ordinance::exec::Connection) {
+    /// use ordinance::exec::transaction;
+    /// use ordinance::Error;
+    ///
+    /// let out: ordinance::Result<()> = transaction(conn, async |_tx| {
+    ///     Err(Error::rollback("the order is already shipped"))
+    /// })
+    /// .await;
+    /// assert!(matches!(out, Err(Error::Rollback(_))));
+    /// # }
+    /// ```
+    pub fn rollback(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Error::Rollback(error.into())
     }
 
     /// Whether running the same work again (on a new connection, in a new

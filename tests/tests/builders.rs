@@ -149,7 +149,8 @@ async fn soft_delete_restore_and_purge_builders_follow_the_conventions() {
     assert!(matches!(
         query::soft_delete(&event),
         Err(Error::NoSoftDelete {
-            table: "audit_events"
+            table: "audit_events",
+            ..
         })
     ));
 }
@@ -285,7 +286,9 @@ fn an_insert_past_the_parameter_limit_is_refused_before_it_is_sent() {
         .map(|i| (Uuid::now_v7(), new_task(org, &format!("t{i}"))))
         .collect();
     match query::insert(rows.iter().map(|(id, t)| (*id, t))) {
-        Err(Error::TooManyParameters { parameters, max }) => {
+        Err(Error::TooManyParameters {
+            parameters, max, ..
+        }) => {
             assert_eq!(parameters, 7000 * 11);
             assert_eq!(max, 65_535);
         }

@@ -381,7 +381,7 @@ async fn a_write_on_a_soft_deleted_row_is_not_found_whatever_its_version() {
         repo.soft_delete(&org).await.expect_err("soft delete"),
     ] {
         assert!(
-            matches!(err, Error::NotFound { table: "organizations", id } if id == org.id),
+            matches!(err, Error::NotFound { table: "organizations", id, .. } if id == org.id),
             "{err:?}"
         );
     }

@@ -211,7 +211,7 @@ async fn pages_combine_with_scopes_and_sizes_are_bounded() {
     );
     assert!(matches!(
         Pager::<Entry>::new().expect("pager").size(MAX_PAGE_SIZE + 1),
-        Err(Error::PageSize { requested, max }) if requested == MAX_PAGE_SIZE + 1 && max == MAX_PAGE_SIZE
+        Err(Error::PageSize { requested, max, .. }) if requested == MAX_PAGE_SIZE + 1 && max == MAX_PAGE_SIZE
     ));
     assert!(matches!(
         Pager::<Entry>::new().expect("pager").size(0),
@@ -247,7 +247,10 @@ async fn pages_combine_with_scopes_and_sizes_are_bounded() {
     assert_eq!(small.page_size(), 20);
     assert!(matches!(
         Pager::<Entry>::new().expect("pager").order(6),
-        Err(Error::NoKeyset { table: "entries" })
+        Err(Error::NoKeyset {
+            table: "entries",
+            ..
+        })
     ));
 }
 

@@ -55,7 +55,7 @@ async fn an_exhausted_pool_times_out_with_a_typed_error() {
     let _b = p.get().await.expect("second");
     let started = Instant::now();
     match p.get().await {
-        Err(e @ Error::PoolTimeout { waited }) => {
+        Err(e @ Error::PoolTimeout { waited, .. }) => {
             assert_eq!(waited, wait);
             assert!(started.elapsed() >= wait);
             assert!(e.to_string().contains("pool is exhausted"), "{e}");

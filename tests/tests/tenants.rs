@@ -257,7 +257,7 @@ async fn tenants_are_isolated(setup: &Setup, app: &Cluster) {
     assert!(nobody.repo().find::<Note>(note.id).await.unwrap().is_none());
     let refused = nobody.repo().insert(&new_note("whose?")).await.unwrap_err();
     assert!(
-        matches!(refused, Error::TenantNotSet { table: "notes" }),
+        matches!(refused, Error::TenantNotSet { table: "notes", .. }),
         "{refused:?}"
     );
     let refused = nobody
@@ -266,7 +266,7 @@ async fn tenants_are_isolated(setup: &Setup, app: &Cluster) {
         .await
         .unwrap_err();
     assert!(
-        matches!(refused, Error::TenantNotSet { table: "notes" }),
+        matches!(refused, Error::TenantNotSet { table: "notes", .. }),
         "{refused:?}"
     );
     let refused = nobody
@@ -275,12 +275,12 @@ async fn tenants_are_isolated(setup: &Setup, app: &Cluster) {
         .await
         .unwrap_err();
     assert!(
-        matches!(refused, Error::TenantNotSet { table: "notes" }),
+        matches!(refused, Error::TenantNotSet { table: "notes", .. }),
         "{refused:?}"
     );
     let refused = nobody.repo().update(&edited).await.unwrap_err();
     assert!(
-        matches!(refused, Error::TenantNotSet { table: "notes" }),
+        matches!(refused, Error::TenantNotSet { table: "notes", .. }),
         "{refused:?}"
     );
 
@@ -387,7 +387,7 @@ async fn batches_stay_in_their_tenant(setup: &Setup, app: &Cluster) {
     ];
     for refused in refusals {
         assert!(
-            matches!(refused, Err(Error::TenantNotSet { table: "notes" })),
+            matches!(refused, Err(Error::TenantNotSet { table: "notes", .. })),
             "{refused:?}"
         );
     }
@@ -397,7 +397,7 @@ async fn batches_stay_in_their_tenant(setup: &Setup, app: &Cluster) {
     for _ in 0..2 {
         let refused = copy_in(&conn, &few).await;
         assert!(
-            matches!(refused, Err(Error::TenantNotSet { table: "notes" })),
+            matches!(refused, Err(Error::TenantNotSet { table: "notes", .. })),
             "{refused:?}"
         );
     }

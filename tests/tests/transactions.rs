@@ -215,7 +215,9 @@ async fn retries_are_bounded_and_only_for_conflicts() {
     let (result, runs) = failing(&mut conn, three, "40001", 10).await;
     assert_eq!(runs, 3, "three runs, no more");
     match result {
-        Err(Error::RetriesExhausted { attempts, source }) => {
+        Err(Error::RetriesExhausted {
+            attempts, source, ..
+        }) => {
             assert_eq!(attempts, 3);
             assert!(
                 matches!(*source, Error::SerializationFailure(_)),

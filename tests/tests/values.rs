@@ -509,6 +509,7 @@ fn refused(err: &Error, column: &str, says: &str) {
             table: "invoices",
             column: c,
             reason,
+            ..
         } if *c == column => {
             assert!(reason.contains(says), "{reason}");
             let shown = err.to_string();

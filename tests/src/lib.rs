@@ -411,3 +411,13 @@ impl Drop for Folder {
         discard_migrations(&self.0);
     }
 }
+
+/// The name the test harness knows test `name` of the module at
+/// `module_path` by (`module_path!()`): its path without the test binary's
+/// own name, as `--exact` wants it when a test runs its own binary again.
+pub fn test_path(module_path: &str, name: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_, module)) => format!("{module}::{name}"),
+        None => name.to_owned(),
+    }
+}

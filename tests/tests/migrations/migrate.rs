@@ -619,8 +619,8 @@ async fn the_drift_check_fails_on_a_new_field_and_passes_after_blessing() {
             // The exact command: this package, this test binary, this test.
             assert_eq!(
                 bless_command,
-                "ORDINANCE_BLESS=<name> cargo test -p ordinance-tests --test migrate \
-                 the_drift_check_fails_on_a_new_field_and_passes_after_blessing -- --exact"
+                "ORDINANCE_BLESS=<name> cargo test -p ordinance-tests --test migrations \
+                 migrate::the_drift_check_fails_on_a_new_field_and_passes_after_blessing -- --exact"
             );
         }
         other => panic!("expected drift, got {other:?}"),
@@ -659,7 +659,7 @@ async fn the_drift_check_fails_on_a_new_field_and_passes_after_blessing() {
         .map(|m| *m)
         .unwrap_or_default();
     assert!(
-        message.contains("ORDINANCE_BLESS=<name> cargo test -p ordinance-tests --test migrate"),
+        message.contains("ORDINANCE_BLESS=<name> cargo test -p ordinance-tests --test migrations"),
         "{message}"
     );
     assert!(message.contains("VALIDATE CONSTRAINT"), "{message}");
@@ -906,7 +906,10 @@ fn blessing_prints_what_it_wrote_even_when_the_test_passes() {
     let dir = Folder::new();
     // The test binary, as `cargo test` runs it: output of passing tests captured.
     let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args(["bless_in_a_child_process", "--exact"])
+        .args([
+            &ordinance_tests::test_path(module_path!(), "bless_in_a_child_process"),
+            "--exact",
+        ])
         .env("ORDINANCE_TEST_BLESS_INTO", &*dir)
         .output()
         .expect("run the child");

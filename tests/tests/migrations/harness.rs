@@ -86,7 +86,11 @@ async fn server_answers_queries() {
 #[test]
 fn server_and_directory_vanish_when_the_process_exits() {
     let out = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "server_answers_queries", "--nocapture"])
+        .args([
+            "--exact",
+            &ordinance_tests::test_path(module_path!(), "server_answers_queries"),
+            "--nocapture",
+        ])
         .env(CHILD_MARK, "1")
         .env_remove("DATABASE_URL")
         .output()

@@ -131,7 +131,8 @@ fn a_stale_document_is_reported_at_its_first_difference_and_can_be_rewritten() {
         .unwrap_or_default();
     assert!(
         message.contains(
-            "Rewrite it with:\n    ORDINANCE_BLESS=1 cargo test -p ordinance-tests --test document"
+            "Rewrite it with:\n    ORDINANCE_BLESS=1 cargo test -p ordinance-tests --test migrations \
+             document::a_stale_document_is_reported_at_its_first_difference_and_can_be_rewritten -- --exact"
         ),
         "{message}"
     );

@@ -220,13 +220,13 @@ fn generate(source: &Source, test: &TestFn) -> TokenStream {
             let (name, ty) = (&p.name, &p.ty);
             let label = name.to_string();
             Some(quote_spanned! {ty.span()=>
-                let #name: #ty = ::ordinance::testing::seed(&mut #seeder, #label, #expr).await;
+                let #name: #ty = ::ordinance::__private::test_seed(&mut #seeder, #label, #expr).await;
             })
         })
         .collect();
     let seeding = (!fixtures.is_empty()).then(|| {
         quote! {
-            let mut #seeder = ::ordinance::testing::seeder(#db).await;
+            let mut #seeder = ::ordinance::__private::test_seeder(#db).await;
             #(#fixtures)*
             ::core::mem::drop(#seeder);
         }
@@ -237,7 +237,7 @@ fn generate(source: &Source, test: &TestFn) -> TokenStream {
             quote!(let #name: #ty = #db;)
         } else {
             quote_spanned! {ty.span()=>
-                let #name: #ty = ::ordinance::testing::open::<#ty>(#db).await;
+                let #name: #ty = ::ordinance::__private::test_open::<#ty>(#db).await;
             }
         }
     });
@@ -258,7 +258,7 @@ fn generate(source: &Source, test: &TestFn) -> TokenStream {
         #(#attrs)*
         #vis fn #name() #output {
             async fn #name(#(#declared),*) #output #body
-            ::ordinance::testing::run(
+            ::ordinance::__private::test_run(
                 #template,
                 ::core::env!("CARGO_MANIFEST_DIR"),
                 async |#db: &::ordinance::testing::TestDatabase| {

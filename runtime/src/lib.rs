@@ -68,6 +68,7 @@ pub mod exec;
 pub mod inspect;
 pub mod migrate;
 pub mod page;
+mod params;
 mod pg_error;
 pub mod pool;
 pub mod query;
@@ -75,6 +76,7 @@ pub mod relation;
 pub mod repo;
 mod row;
 pub mod schema;
+mod sql;
 pub mod stats;
 #[cfg(any(feature = "testing", doc))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -92,8 +94,9 @@ pub mod tls;
 pub mod tls {}
 
 pub use column_type::{ColumnType, DbEnum, Json, ValueLimits};
-pub use entity::{Entity, NewEntity, Params, SqlParam, UniqueKey};
+pub use entity::{Entity, NewEntity, UniqueKey};
 pub use error::{CursorError, Error, Failure, Result};
+pub use params::{Params, SqlParam};
 pub use pg_error::PgError;
 pub use schema::{ColumnDefault, SqlType, TableSchema};
 
@@ -322,18 +325,24 @@ pub mod __private {
         check_field, enum_from_sql, enum_from_value, enum_value, enum_value_null, ColumnType,
     };
     pub use crate::entity::{column_name, decode};
+    pub use crate::params::{Params, SqlParam};
     pub use crate::query::Statements;
     pub use crate::schema::{
         Check, CheckKind, Column, ColumnDefault, ForeignKey, Index, IndexColumn, IndexCondition,
         IndexFunction, IndexMethod, OnDelete, SqlType, TableSchema, Waiver,
     };
     pub use crate::schema::{ACTOR_SETTING, TENANT_SETTING};
+    #[cfg(feature = "testing")]
+    pub use crate::testing::fixture::{
+        open as test_open, run as test_run, seed as test_seed, seeder as test_seeder,
+    };
     pub use crate::Result;
     pub use inventory;
     pub use sea_query;
     pub use std::borrow::Cow;
     pub use std::sync::OnceLock;
     pub use tokio_postgres::types as pg_types;
+    pub use uuid::Uuid;
 
     /// Whether a text constant (a default, a backfill, an index predicate)
     /// is a value a column of type `T` holds: one of its listed values (an

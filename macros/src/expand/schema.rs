@@ -384,14 +384,14 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
         fn from_row_at(row: &#p::Row, offset: usize) -> #p::Result<Self> {
             ::core::result::Result::Ok(Self { #(#decode,)* })
         }
-        fn id(&self) -> ::ordinance::prelude::Uuid {
+        fn id(&self) -> ::ordinance::__private::Uuid {
             self.id
         }
         fn version(&self) -> ::core::option::Option<i32> {
             #version
         }
-        fn bind_business<'a>(&'a self, out: &mut ::ordinance::Params<'a>) {
-            out.extend_from_slice(&[#(&self.#business as ::ordinance::SqlParam<'_>),*]);
+        fn bind_business<'a>(&'a self, out: &mut ::ordinance::__private::Params<'a>) {
+            out.extend_from_slice(&[#(&self.#business as ::ordinance::__private::SqlParam<'_>),*]);
         }
         #check
     }
@@ -501,8 +501,8 @@ pub(super) fn new_struct(
         quote! {
             impl ::ordinance::NewEntity for #new_ident {
                 type Entity = #ident;
-                fn bind_business<'a>(&'a self, out: &mut ::ordinance::Params<'a>) {
-                    out.extend_from_slice(&[#(&self.#idents as ::ordinance::SqlParam<'_>),*]);
+                fn bind_business<'a>(&'a self, out: &mut ::ordinance::__private::Params<'a>) {
+                    out.extend_from_slice(&[#(&self.#idents as ::ordinance::__private::SqlParam<'_>),*]);
                 }
                 #check
             }
@@ -527,7 +527,7 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
     quote! {
         impl ::ordinance::NewEntity for #new_ident {
             type Entity = #ident;
-            fn bind_business<'a>(&'a self, _: &mut ::ordinance::Params<'a>) {
+            fn bind_business<'a>(&'a self, _: &mut ::ordinance::__private::Params<'a>) {
                 ::core::unreachable!()
             }
         }
@@ -543,13 +543,13 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
             fn from_row_at(_: &#p::Row, _: usize) -> #p::Result<Self> {
                 ::core::unreachable!()
             }
-            fn id(&self) -> ::ordinance::prelude::Uuid {
+            fn id(&self) -> ::ordinance::__private::Uuid {
                 ::core::unreachable!()
             }
             fn version(&self) -> ::core::option::Option<i32> {
                 ::core::unreachable!()
             }
-            fn bind_business<'a>(&'a self, _: &mut ::ordinance::Params<'a>) {
+            fn bind_business<'a>(&'a self, _: &mut ::ordinance::__private::Params<'a>) {
                 ::core::unreachable!()
             }
         }

@@ -9,8 +9,9 @@ use tokio_postgres::types::IsNull;
 use tokio_postgres::{Client, CopyInSink};
 use uuid::Uuid;
 
-use crate::entity::{Entity, NewEntity, Params};
+use crate::entity::{Entity, NewEntity};
 use crate::error::{Error, Result};
+use crate::params::Params;
 
 /// Encoded rows are sent to the server in messages of about this size.
 const SEND_AT: usize = 64 * 1024;

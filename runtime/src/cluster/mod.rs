@@ -67,12 +67,12 @@ use futures_util::future::join3;
 use tokio_postgres::types::Type;
 use uuid::Uuid;
 
-use crate::entity::SqlParam;
 use crate::error::{is_unavailable, Error, Failure, Result};
 use crate::exec::{
     transaction_with, Access, Executor, Scope, Sql, Transaction, TxOptions, Unnamed, SET_SCOPE,
     SET_SCOPE_TYPES,
 };
+use crate::params::SqlParam;
 use crate::pool::Pool;
 use crate::repo::Repo;
 

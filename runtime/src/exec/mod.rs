@@ -22,8 +22,8 @@ use futures_util::{pin_mut, Stream, TryStreamExt as _};
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Row, RowStream, Statement};
 
-use crate::entity::SqlParam;
 use crate::error::{is_unavailable, Failure};
+use crate::params::SqlParam;
 use redact::{redacted, Redacted};
 
 pub use cache::{Sql, StatementCache, BARE_CLIENTS, BUILT_CAPACITY};

@@ -12,7 +12,7 @@ use std::fmt;
 use bytes::BytesMut;
 use tokio_postgres::types::{Format, IsNull, ToSql, Type};
 
-use crate::entity::SqlParam;
+use crate::params::SqlParam;
 
 /// A bound value: encoded as itself, formatted as `<redacted>`.
 #[derive(Clone, Copy)]

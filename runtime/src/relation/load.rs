@@ -8,9 +8,10 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::{sql, ChildrenOf, JoinEntity, One, ParentOf, Relation, IDS_PER_STATEMENT};
-use crate::entity::{Entity, SqlParam};
+use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::exec::{Access, Executor, Sql};
+use crate::params::SqlParam;
 use crate::repo::Repo;
 
 /// The children of a set of parents, grouped by parent id, each group in the

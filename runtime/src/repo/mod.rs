@@ -39,10 +39,11 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use crate::query::{Bound, ID_TYPES};
 use uuid::Uuid;
 
-use crate::entity::{Entity, NewEntity, Params};
+use crate::entity::{Entity, NewEntity};
 use crate::error::{classify, Error, Result};
 use crate::exec::{Access, Sql};
 use crate::page::{Page, Pager, Start};
+use crate::params::Params;
 
 pub use crate::exec::{transaction, Executor, Transactional, Unnamed};
 

@@ -3,9 +3,10 @@
 use uuid::Uuid;
 
 use super::Repo;
-use crate::entity::{Entity, NewEntity, Params};
+use crate::entity::{Entity, NewEntity};
 use crate::error::{Error, Result};
 use crate::exec::{Access, Executor, Sql};
+use crate::params::Params;
 use crate::query::upsert_statements;
 
 impl<X: Executor> Repo<'_, X> {

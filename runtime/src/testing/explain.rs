@@ -11,9 +11,9 @@ use tokio_postgres::Row;
 
 use super::plan::Plan;
 use crate::ddl::quote_ident;
-use crate::entity::SqlParam;
 use crate::error::{Error, Failure, Result};
 use crate::exec::{Access, Connection, Executor, Sql};
+use crate::params::SqlParam;
 
 /// The planner settings an [`Explain`] sets on its connection.
 ///

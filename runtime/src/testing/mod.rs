@@ -47,7 +47,7 @@ use crate::exec::Connection;
 
 mod explain;
 mod fill;
-mod fixture;
+pub(crate) mod fixture;
 mod plan;
 mod rerun;
 mod roles;
@@ -56,7 +56,6 @@ pub use explain::{Explain, PLANNER_SETTINGS};
 pub use fill::fill;
 pub use fixture::{for_tenant, Fixture, ForTenant, Template, TestHandle};
 #[doc(hidden)]
-pub use fixture::{open, run, seed, seeder};
 pub use plan::{Expect, Plan, PlanNode, Violation};
 pub(crate) use rerun::rerun_command;
 

@@ -7,7 +7,8 @@
 //! moved into the table with one `INSERT … SELECT`, which the policies
 //! check row by row and which returns the rows as stored.
 
-use super::{column_list, quote_ident};
+use super::statements::column_list;
+use crate::ddl::quote_ident;
 use crate::ddl::table_ident;
 use crate::schema::{SqlType, TableSchema};
 

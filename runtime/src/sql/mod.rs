@@ -1,0 +1,16 @@
+//! SQL text rendered from the static schema, below the entities: the fixed
+//! statements every entity runs, its upserts, its staged batch inserts and
+//! its row locks. Nothing here knows an entity type, a connection or a
+//! value: it reads a [`TableSchema`](crate::TableSchema) and writes text,
+//! once per entity, kept for the life of the process.
+
+mod lock;
+mod stage;
+mod statements;
+mod upsert;
+
+pub use lock::{LockStrength, LockWait, RowLock};
+pub use stage::{StagedInsert, DROP_STAGE};
+pub(crate) use statements::stamps;
+pub use statements::{Statements, ID_TYPES, MAX_PARAMETERS};
+pub use upsert::UpsertStatements;

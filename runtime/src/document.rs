@@ -165,7 +165,7 @@ pub fn assert_up_to_date(schemas: &[&TableSchema], path: impl AsRef<std::path::P
             path.display(),
             checked_in.as_deref().unwrap_or("(end of file)"),
             expected.as_deref().unwrap_or("(end of file)"),
-            crate::testing::rerun_command("ORDINANCE_BLESS=1"),
+            crate::rerun::rerun_command("ORDINANCE_BLESS=1"),
             path.display(),
         ),
         Err(e) => panic!("ordinance: could not read or write {}: {e}", path.display()),

@@ -74,6 +74,8 @@ pub mod pool;
 pub mod query;
 pub mod relation;
 pub mod repo;
+#[cfg(feature = "testing")]
+mod rerun;
 mod row;
 pub mod schema;
 mod sql;

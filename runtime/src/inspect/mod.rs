@@ -11,8 +11,8 @@ use tokio_postgres::Client;
 
 use crate::ddl::quote_ident;
 use crate::error::{Error, Result};
-use crate::migrate::MIGRATIONS_TABLE;
 use crate::row::read;
+use crate::sql::MIGRATIONS_TABLE;
 
 /// The tables of a database's own schemas, sorted by schema and name
 /// (the migration runner's bookkeeping left out).

@@ -64,8 +64,7 @@ pub struct Constraint {
     pub definition: String,
 }
 
-/// The name under which runners keep their bookkeeping.
-pub const MIGRATIONS_TABLE: &str = "schema_migrations";
+pub use crate::sql::MIGRATIONS_TABLE;
 
 impl Catalog {
     /// Reads the tables of every schema but PostgreSQL's own of the

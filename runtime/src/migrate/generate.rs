@@ -366,5 +366,5 @@ fn bless_command(permissions: Permissions) -> String {
     } else {
         "ORDINANCE_BLESS=<name>"
     };
-    crate::testing::rerun_command(env)
+    crate::rerun::rerun_command(env)
 }

@@ -14,3 +14,6 @@ pub use stage::{StagedInsert, DROP_STAGE};
 pub(crate) use statements::stamps;
 pub use statements::{Statements, ID_TYPES, MAX_PARAMETERS};
 pub use upsert::UpsertStatements;
+
+/// The table migration runners keep their bookkeeping in.
+pub const MIGRATIONS_TABLE: &str = "schema_migrations";

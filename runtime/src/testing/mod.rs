@@ -49,7 +49,6 @@ mod explain;
 mod fill;
 pub(crate) mod fixture;
 mod plan;
-mod rerun;
 mod roles;
 
 pub use explain::{Explain, PLANNER_SETTINGS};
@@ -57,7 +56,6 @@ pub use fill::fill;
 pub use fixture::{for_tenant, Fixture, ForTenant, Template, TestHandle};
 #[doc(hidden)]
 pub use plan::{Expect, Plan, PlanNode, Violation};
-pub(crate) use rerun::rerun_command;
 
 /// The server tests talk to: the one in `DATABASE_URL`, or a throwaway one.
 #[derive(Debug)]

@@ -157,16 +157,7 @@ impl<'a> Container<'a> {
     /// the application never sets it: `id`, the timestamps, `deleted_at`,
     /// `version`, the actor columns, and a tenant table's `tenant_id`.
     pub(crate) fn is_maintained(&self, column: &str) -> bool {
-        const MAINTAINED: [&str; 7] = [
-            "id",
-            "created_at",
-            "updated_at",
-            "deleted_at",
-            "version",
-            "created_by",
-            "updated_by",
-        ];
-        MAINTAINED.contains(&column) || (column == "tenant_id" && self.tenant())
+        crate::naming::is_maintained(column, self.tenant())
     }
 
     /// Whether rows are soft-deleted (a `deleted_at` column exists).

@@ -186,28 +186,6 @@ pub(crate) struct Field {
     pub(crate) doc: Option<String>,
 }
 
-const ENTITY_KEYS: &[&str] = &[
-    "table", "schema", "index", "unique", "keyset", "exempt", "tenant",
-];
-const COLUMN_KEYS: &[&str] = &[
-    "name",
-    "min_len",
-    "max_len",
-    "min",
-    "max",
-    "unique",
-    "index",
-    "index_name",
-    "references",
-    "on_delete",
-    "precision",
-    "scale",
-    "renamed_from",
-    "default",
-    "backfill",
-    "sensitive",
-    "exempt",
-];
 const ENTITY_WAIVERS: &[Symbol] = &[SOFT_DELETE, VERSION, PLURAL, JOIN_NAME];
 const FIELD_WAIVERS: &[Symbol] = &[FLOAT, FOREIGN_KEY, BOOLEAN_NAME, TENANT_REFERENCE];
 
@@ -417,14 +395,15 @@ pub(crate) fn doc_comment(attrs: &[Attribute]) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-fn unknown_key(meta: &ParseNestedMeta<'_>, attr: &str, valid: &[&str]) -> syn::Error {
+fn unknown_key(meta: &ParseNestedMeta<'_>, attr: &str, valid: &[Symbol]) -> syn::Error {
     let key = meta.path.to_token_stream().to_string().replace(' ', "");
+    let valid: Vec<&str> = valid.iter().map(|k| k.0).collect();
     let list = valid
         .iter()
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let help = match crate::naming::closest(&key, valid) {
+    let help = match crate::naming::closest(&key, &valid) {
         Some(near) => format!("did you mean `{near}`? the {attr} attributes are {list}"),
         None => format!("expected one of {list}"),
     };

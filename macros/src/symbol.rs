@@ -52,6 +52,30 @@ pub(crate) const FOREIGN_KEY: Symbol = Symbol("foreign_key");
 pub(crate) const BOOLEAN_NAME: Symbol = Symbol("boolean_name");
 pub(crate) const TENANT_REFERENCE: Symbol = Symbol("tenant_reference");
 
+/// Every key `#[entity(...)]` takes, in the order error messages list them.
+pub(crate) const ENTITY_KEYS: &[Symbol] = &[TABLE, SCHEMA, INDEX, UNIQUE, KEYSET, EXEMPT, TENANT];
+
+/// Every key `#[column(...)]` takes, in the order error messages list them.
+pub(crate) const COLUMN_KEYS: &[Symbol] = &[
+    NAME,
+    MIN_LEN,
+    MAX_LEN,
+    MIN,
+    MAX,
+    UNIQUE,
+    INDEX,
+    INDEX_NAME,
+    REFERENCES,
+    ON_DELETE,
+    PRECISION,
+    SCALE,
+    RENAMED_FROM,
+    DEFAULT,
+    BACKFILL,
+    SENSITIVE,
+    EXEMPT,
+];
+
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {
         self == word.0

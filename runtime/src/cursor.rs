@@ -325,14 +325,7 @@ impl<'a> Reader<'a> {
 /// FNV-1a, 32 bits: a fingerprint that stays the same across processes,
 /// builds and platforms (cursors outlive deployments).
 pub(crate) fn fingerprint(parts: &[&[u8]]) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for part in parts {
-        for byte in part.iter().chain(&[0xff]) {
-            hash ^= u32::from(*byte);
-            hash = hash.wrapping_mul(0x0100_0193);
-        }
-    }
-    hash
+    crate::fnv::fnv32(parts)
 }
 
 /// A decoded cursor: where the page starts and which way it runs.

@@ -65,6 +65,7 @@ pub mod document;
 mod entity;
 mod error;
 pub mod exec;
+mod fnv;
 pub mod inspect;
 pub mod migrate;
 pub mod page;

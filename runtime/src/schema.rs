@@ -452,10 +452,10 @@ pub const TENANT_SETTING: &str = "app.tenant_id";
 pub const ACTOR_SETTING: &str = "app.actor_id";
 
 /// `id` and the columns the database maintains.
-pub const AUDIT_COLUMNS: [&str; 5] = ["id", "created_at", "updated_at", "deleted_at", "version"];
+pub const AUDIT_COLUMNS: [&str; 5] = ordinance_naming::AUDIT_COLUMNS;
 
 /// The columns recording who made a change, from [`ACTOR_SETTING`].
-pub const ACTOR_COLUMNS: [&str; 2] = ["created_by", "updated_by"];
+pub const ACTOR_COLUMNS: [&str; 2] = ordinance_naming::ACTOR_COLUMNS;
 
 /// `NULLIF(current_setting('name', true), '')::uuid`: the setting's UUID, or
 /// NULL when it is not set (an unknown setting reads as NULL, and one set
@@ -521,9 +521,7 @@ impl TableSchema {
     /// the application never sets it: `id`, the audit columns, the actor
     /// columns, and a tenant table's `tenant_id`.
     pub fn is_maintained(&self, column: &str) -> bool {
-        AUDIT_COLUMNS.contains(&column)
-            || ACTOR_COLUMNS.contains(&column)
-            || (self.tenant && column == "tenant_id")
+        ordinance_naming::is_maintained(column, self.tenant)
     }
 
     /// Columns the application writes: all but the maintained ones (see

@@ -19,6 +19,23 @@ const HUNGARIAN_PREFIXES: &[&str] = &[
 /// Predicate prefixes a boolean column must start with.
 pub const BOOLEAN_PREFIXES: &[&str] = &["is_", "has_", "can_", "should_"];
 
+/// `id` and the columns the database maintains on every write.
+pub const AUDIT_COLUMNS: [&str; 5] = ["id", "created_at", "updated_at", "deleted_at", "version"];
+
+/// The columns recording who made a change, from the transaction's actor.
+pub const ACTOR_COLUMNS: [&str; 2] = ["created_by", "updated_by"];
+
+/// Whether the kit and the database fill `column` on every write, so the
+/// application never sets it: `id`, the audit columns, the actor columns,
+/// and a tenant table's `tenant_id`. The one list the derive (which leaves
+/// them out of `New…`) and the runtime (which leaves them out of inserts)
+/// share.
+pub fn is_maintained(column: &str, tenant: bool) -> bool {
+    AUDIT_COLUMNS.contains(&column)
+        || ACTOR_COLUMNS.contains(&column)
+        || (tenant && column == "tenant_id")
+}
+
 /// Converts a Rust identifier (`WorkflowStep`, `HTTPRequestLog`, `firstName`)
 /// to snake case (`workflow_step`, `http_request_log`, `first_name`).
 ///
@@ -352,19 +369,36 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The candidate closest to a misspelt key, if any is close enough to suggest.
+/// The candidate closest to a misspelt key, if any is close enough to
+/// suggest. A key that spells a candidate out (`max_length` for `max_len`)
+/// or cuts it short counts as close, the nearest such first.
 pub fn closest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (edit_distance(key, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        .map(|c| {
+            let distance = edit_distance(key, c);
+            let prefix = c.len().min(key.len()) >= 3 && (key.starts_with(c) || c.starts_with(key));
+            let score = if prefix { distance.min(2) } else { distance };
+            (score, distance, *c)
+        })
+        .filter(|(score, _, c)| *score <= 2.max(c.len() / 3))
+        .min_by_key(|(score, distance, _)| (*score, *distance))
+        .map(|(_, _, c)| c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_spelt_out_or_cut_short_is_suggested() {
+        let keys = ["min", "max", "min_len", "max_len", "unique", "index_name", "references"];
+        assert_eq!(closest("max_length", &keys), Some("max_len"));
+        assert_eq!(closest("min_length", &keys), Some("min_len"));
+        assert_eq!(closest("uniq", &keys), Some("unique"));
+        assert_eq!(closest("refrences", &keys), Some("references"));
+        assert_eq!(closest("colour", &keys), None);
+    }
 
     #[test]
     fn snake_cases_struct_names_and_acronyms() {

@@ -24,14 +24,14 @@ impl fmt::Display for Fingerprint {
 impl Fingerprint {
     /// The fingerprint of `sql`.
     pub fn of(sql: &str) -> Fingerprint {
-        let mut hash = Fnv::new();
+        let mut hash = crate::fnv::Fnv64::new();
         let bytes = sql.as_bytes();
         let mut i = 0;
         // Whether the last byte fed was a space (so runs collapse, and
         // leading or trailing space counts for nothing).
         let mut spaced = true;
         let mut pending_space = false;
-        let emit = |hash: &mut Fnv, piece: &[u8], pending_space: &mut bool| {
+        let emit = |hash: &mut crate::fnv::Fnv64, piece: &[u8], pending_space: &mut bool| {
             if *pending_space {
                 hash.feed(b" ");
                 *pending_space = false;
@@ -102,27 +102,12 @@ impl Fingerprint {
                 i += 1;
             }
         }
-        Fingerprint(hash.0)
+        Fingerprint(hash.finish())
     }
 }
 
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
-}
-
-/// 64-bit FNV-1a: stable across processes, builds and platforms.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    fn feed(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 #[cfg(test)]

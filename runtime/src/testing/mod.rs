@@ -678,7 +678,7 @@ impl TestDatabase {
     /// server, the SQL runs once per process into a template database that
     /// every later call clones.
     pub async fn with_schema(setup_sql: &str) -> Result<Self> {
-        let key = fnv1a(setup_sql.as_bytes());
+        let key = crate::fnv::Fnv64::of(setup_sql.as_bytes());
         Self::from_template(key, async |conn: &mut Connection| {
             Ok(conn.batch_execute(setup_sql).await?)
         })
@@ -700,9 +700,10 @@ impl TestDatabase {
         for m in migrations.list() {
             key.push_str(&format!("{}_{}\n{}\n", m.version, m.name, m.up));
         }
-        Self::from_template(fnv1a(key.as_bytes()), async |conn: &mut Connection| {
-            migrations.contract(conn).await.map(drop)
-        })
+        Self::from_template(
+            crate::fnv::Fnv64::of(key.as_bytes()),
+            async |conn: &mut Connection| migrations.contract(conn).await.map(drop),
+        )
         .await
     }
 
@@ -815,13 +816,6 @@ impl Drop for TestDatabase {
         })
         .join();
     }
-}
-
-/// A stable 64-bit hash of the setup SQL, naming its template database.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

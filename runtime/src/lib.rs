@@ -133,7 +133,7 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | `index(json(settings, "max_tokens") as i32)` | an index on a field of a JSONB column, as text (no `as`) or cast to `i16`, `i32`, `i64`, `Decimal` or `bool`; nested fields list their keys (`json(settings, "limits", "daily")`); [`query::json`] filters on the field use it |
 /// | `index(tags, using = "gin")` or `index(gin(tags))`, `index(a, include(b))` | GIN for JSONB and arrays (`gin(col)` for several, which clippy's `duplicated_attributes` does not flag); covering `INCLUDE` columns |
 /// | `keyset(created_at desc, id desc)` | a keyset order, backed by an index; `id` is appended when absent |
-/// | `exempt(soft_delete = "why")` | waive a rule: `soft_delete`, `version`, `plural` |
+/// | `exempt(soft_delete = "why")` | waive a rule: `soft_delete`, `version`, `plural`, `join_name` |
 /// | `tenant` | rows belong to tenants: needs `tenant_id: Uuid`, filled from the transaction's tenant (`app.tenant_id`); keyset orders lead with it; the DDL enables and forces row-level security with a policy on it |
 ///
 /// Field attributes, `#[column(...)]`:
@@ -150,7 +150,7 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | `sensitive` | personal data: the derive writes the entity's `Debug`, showing `<redacted>` for it (so do not also derive `Debug`), and the column comment records it |
 /// | `backfill = 0` | the value existing rows take when the column becomes `NOT NULL` (same constants) |
 /// | `renamed_from = "old"` | the column's previous name, for a migration that renames it |
-/// | `exempt(float = "why")` | waive a rule: `float`, `foreign_key`, `boolean_name` |
+/// | `exempt(float = "why")` | waive a rule: `float`, `foreign_key`, `boolean_name`, `tenant_reference` (a foreign key from a table that is not a tenant table into a tenant table) |
 ///
 /// Field types: `Uuid`, `String`, `bool`, `i16`, `i32`, `i64`, `Decimal`,
 /// `DateTime<Utc>`, `NaiveDate`, `serde_json::Value` and [`Json<T>`]

@@ -12,6 +12,8 @@ mod expand;
 use ordinance_naming as naming;
 mod pg_type;
 mod plan;
+#[cfg(test)]
+mod snapshot;
 mod symbol;
 mod test_attr;
 mod value;

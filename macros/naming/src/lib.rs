@@ -392,7 +392,15 @@ mod tests {
 
     #[test]
     fn a_key_spelt_out_or_cut_short_is_suggested() {
-        let keys = ["min", "max", "min_len", "max_len", "unique", "index_name", "references"];
+        let keys = [
+            "min",
+            "max",
+            "min_len",
+            "max_len",
+            "unique",
+            "index_name",
+            "references",
+        ];
         assert_eq!(closest("max_length", &keys), Some("max_len"));
         assert_eq!(closest("min_length", &keys), Some("min_len"));
         assert_eq!(closest("uniq", &keys), Some("unique"));

@@ -303,7 +303,9 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
     keyed.dedup();
     for i in keyed {
         let f = &cont.fields[i];
-        if f.attrs.max_len.is_some() || f.col.nullable {
+        // Only a type the derive does not know may be stored as TEXT
+        // (`String` fields are checked by name).
+        if f.attrs.max_len.is_some() || f.col.nullable || f.col.kind != Kind::Other {
             continue;
         }
         let ty = f.col.inner;

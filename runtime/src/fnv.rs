@@ -22,6 +22,7 @@ impl Fnv64 {
     }
 
     /// The hash of `bytes` alone.
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn of(bytes: &[u8]) -> u64 {
         let mut hash = Fnv64::new();
         hash.feed(bytes);

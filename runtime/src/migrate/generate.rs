@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::schema::TableSchema;
 use crate::testing::TestDatabase;
 
-use super::catalog::{diff, Catalog, Permissions, Phase, Step};
+use super::catalog::Catalog;
+use super::diff::{diff, Permissions, Phase, Step};
 use super::{split, Migrations, NO_TRANSACTION};
 
 /// The steps that would bring the schema the migrations in `dir` produce to

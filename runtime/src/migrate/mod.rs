@@ -33,11 +33,14 @@
 //! check for an application's test suite, and [`generate`] writes the next
 //! migration from the entities.
 
+mod alter;
 mod catalog;
 mod diagnose;
+mod diff;
 #[cfg(any(feature = "testing", doc))]
 mod generate;
 pub mod plan;
+mod row_security;
 mod split;
 
 use std::path::{Path, PathBuf};
@@ -46,10 +49,9 @@ use std::time::{Duration, Instant};
 use sha2::Digest as _;
 use tokio_postgres::Client;
 
-pub use catalog::{
-    diff, Catalog, Column, Constraint, Permissions, Phase, Step, Table, BACKFILL_BATCH,
-    MIGRATIONS_TABLE,
-};
+pub use alter::BACKFILL_BATCH;
+pub use catalog::{Catalog, Column, Constraint, Table, MIGRATIONS_TABLE};
+pub use diff::{diff, Permissions, Phase, Step};
 #[cfg(any(feature = "testing", doc))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub use generate::{

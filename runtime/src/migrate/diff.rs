@@ -1,0 +1,350 @@
+//! The difference between two catalogs as migration steps, split for
+//! rolling deploys: the expand phase the previous application version
+//! survives, and the contract phase for once it is gone.
+
+use super::alter::alter_table;
+use super::catalog::{Catalog, Column, Table};
+use super::row_security::row_security_switches;
+use crate::ddl::{self, quote_ident, quote_literal, SchemaDdl};
+use crate::error::{Error, Result};
+use crate::inspect::RowSecurity;
+use crate::schema::TableSchema;
+
+/// What may a generated migration do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Permissions {
+    /// Drop tables and columns the entities no longer have. Off by default:
+    /// without it, such a difference is [`Error::DestructiveChange`].
+    pub allow_destructive: bool,
+}
+
+/// When a migration may run in a rolling deploy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Phase {
+    /// Safe while the previous application version still runs: applied by
+    /// [`Migrations::up`](super::Migrations::up), before the new version
+    /// rolls out.
+    #[default]
+    Expand,
+    /// Only once no instance of the previous version runs (backfills,
+    /// validations, `SET NOT NULL`, drops): applied by
+    /// [`Migrations::contract`](super::Migrations::contract).
+    Contract,
+}
+
+/// One migration file to write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Step {
+    /// Statements of the `.up.sql` file.
+    pub up: Vec<String>,
+    /// Statements of the `.down.sql` file, in the order they run.
+    pub down: Vec<String>,
+    /// Runs outside a transaction (`CREATE INDEX CONCURRENTLY`, backfills).
+    pub transactional: bool,
+    /// When it may run.
+    pub phase: Phase,
+    /// A backfill: each statement runs in batches, one transaction each.
+    pub backfill: bool,
+    /// What the step does, for its file name.
+    pub label: &'static str,
+}
+
+/// The steps of one change, in the order they run. `expand` and `index`
+/// are safe while the previous application version runs; the rest wait for
+/// [`Phase::Contract`].
+pub(super) struct Steps {
+    /// New tables and columns, relaxed constraints, renames, comments.
+    pub(super) expand: Step,
+    /// New non-unique indexes, built concurrently.
+    pub(super) index: Step,
+    /// Rows given a value a NOT NULL column needs, in batches.
+    pub(super) backfill: Step,
+    /// New checks and foreign keys `NOT VALID`, drops.
+    pub(super) contract: Step,
+    /// `VALIDATE CONSTRAINT` and `SET NOT NULL`, in a later transaction so
+    /// no scan runs under the lock the constraint took.
+    pub(super) validate: Step,
+    /// Unique and changed indexes built, old ones dropped, concurrently.
+    pub(super) contract_index: Step,
+}
+
+impl Steps {
+    pub(super) fn new() -> Self {
+        let step = |label, transactional, phase, backfill| Step {
+            label,
+            transactional,
+            phase,
+            backfill,
+            ..Step::default()
+        };
+        Steps {
+            expand: step("expand", true, Phase::Expand, false),
+            index: step("index", false, Phase::Expand, false),
+            backfill: step("backfill", false, Phase::Contract, true),
+            contract: step("contract", true, Phase::Contract, false),
+            validate: step("validate", true, Phase::Contract, false),
+            contract_index: step("contract_index", false, Phase::Contract, false),
+        }
+    }
+}
+
+/// The migration steps that turn `current` into `desired`, in the order
+/// they must run, split for rolling deploys: an expand phase the previous
+/// application version survives (new tables, nullable or defaulted columns,
+/// relaxed constraints, concurrent index builds) and a contract phase for
+/// once it is gone (backfills in batches, constraints added `NOT VALID` then
+/// validated in a later transaction, `SET NOT NULL`, drops). Each phase has
+/// at most a transactional step and a non-transactional index step; empty
+/// steps are left out. `schemas` supplies what the catalogs cannot:
+/// `renamed_from`.
+pub fn diff(
+    current: &Catalog,
+    desired: &Catalog,
+    schemas: &[&'static TableSchema],
+    permissions: Permissions,
+) -> Result<Vec<Step>> {
+    let mut steps = Steps::new();
+    let mut refusals = Refusals::default();
+
+    // New tables: columns first, then every constraint, so the order of
+    // creation does not matter; on an empty table nothing needs NOT VALID.
+    let new_tables: Vec<(&String, &Table)> = desired
+        .tables
+        .iter()
+        .filter(|(name, _)| !current.tables.contains_key(*name))
+        .collect();
+    if !new_tables.is_empty() {
+        steps
+            .expand
+            .up
+            .extend(create_new_tables(&new_tables, schemas));
+        steps.expand.down.push(drop_tables(&new_tables));
+    }
+
+    for (name, old) in &current.tables {
+        match desired.tables.get(name) {
+            None => refusals.destructive.push(format!("drop table \"{name}\"")),
+            Some(new) => alter_table(
+                name,
+                old,
+                new,
+                schema_of(schemas, name),
+                &mut steps,
+                &mut refusals,
+            ),
+        }
+    }
+    let dropped_tables: Vec<&String> = current
+        .tables
+        .keys()
+        .filter(|n| !desired.tables.contains_key(*n))
+        .collect();
+    let Refusals {
+        destructive,
+        by_hand,
+        needs_value,
+    } = refusals;
+    if !by_hand.is_empty() {
+        return Err(Error::ManualMigration(by_hand));
+    }
+    if !needs_value.is_empty() {
+        return Err(Error::NotNullWithoutValue(needs_value));
+    }
+    if !destructive.is_empty() {
+        if !permissions.allow_destructive {
+            return Err(Error::DestructiveChange(destructive));
+        }
+        let dropped: Vec<(&String, &Table)> = dropped_tables
+            .iter()
+            .map(|name| (*name, &current.tables[*name]))
+            .collect();
+        if !dropped.is_empty() {
+            steps.contract.up.push(drop_tables(&dropped));
+            // The down re-creates the tables empty: their rows are gone.
+            // Downs are reversed below; keep this group in its own order.
+            steps
+                .contract
+                .down
+                .extend(create_tables(&dropped).into_iter().rev());
+        }
+    }
+    let Steps {
+        expand,
+        index,
+        backfill,
+        contract,
+        validate,
+        contract_index,
+    } = steps;
+    let mut all = [expand, index, backfill, contract, validate, contract_index];
+    // Downs undo in reverse order.
+    for step in &mut all {
+        step.down.reverse();
+    }
+    Ok(all.into_iter().filter(|s| !s.up.is_empty()).collect())
+}
+
+/// The entity whose table a catalog names `name` (`users`, `auth.sessions`).
+fn schema_of(schemas: &[&'static TableSchema], name: &str) -> Option<&'static TableSchema> {
+    schemas.iter().copied().find(|s| s.qualified_name() == name)
+}
+
+/// A catalog's table name as statements write it: `"users"`,
+/// `"auth"."sessions"`.
+pub(super) fn table_ident(name: &str) -> String {
+    match name.split_once('.') {
+        Some((schema, table)) => ddl::qualified(Some(schema), table),
+        None => quote_ident(name),
+    }
+}
+
+/// An index of the catalog's table `table`, qualified with the table's
+/// schema (an index lives beside its table).
+pub(super) fn index_ident(table: &str, index: &str) -> String {
+    ddl::qualified(table.split_once('.').map(|(s, _)| s), index)
+}
+
+/// Creates the new tables the way the first migration does, from the
+/// entities (their schemas first, referenced tables before referencing
+/// ones); from the catalog only for a table no entity describes.
+fn create_new_tables(
+    tables: &[(&String, &Table)],
+    schemas: &[&'static TableSchema],
+) -> Vec<String> {
+    let entities: Option<Vec<&'static TableSchema>> = tables
+        .iter()
+        .map(|(name, _)| schema_of(schemas, name))
+        .collect();
+    let ordered = entities.and_then(|new| {
+        let all = SchemaDdl::new(schemas).ok()?;
+        let tables: Vec<&'static TableSchema> = all
+            .tables()
+            .iter()
+            .copied()
+            .filter(|t| new.iter().any(|n| n.key() == t.key()))
+            .collect();
+        Some(tables)
+    });
+    match ordered {
+        Some(tables) if !tables.is_empty() => {
+            let mut out = Vec::new();
+            let mut created: Vec<&str> = Vec::new();
+            for t in &tables {
+                if let Some(s) = t.schema.filter(|s| !created.contains(s)) {
+                    created.push(s);
+                    out.push(format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)));
+                }
+            }
+            for t in tables {
+                out.extend(
+                    super::split::statements(&ddl::create_table(t))
+                        .into_iter()
+                        .map(str::to_owned),
+                );
+            }
+            out
+        }
+        _ => create_tables(tables),
+    }
+}
+
+/// Creates `tables` from the catalog (a down restoring dropped tables):
+/// every table first, then their constraints, indexes and comments, so
+/// foreign keys between them need no particular order.
+fn create_tables(tables: &[(&String, &Table)]) -> Vec<String> {
+    let mut out: Vec<String> = tables.iter().map(|(n, t)| create_table(n, t)).collect();
+    for (name, table) in tables {
+        for (cname, c) in &table.constraints {
+            if c.kind != 'p' {
+                out.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                    table_ident(name),
+                    quote_ident(cname),
+                    c.definition
+                ));
+            }
+        }
+        out.extend(table.indexes.values().cloned());
+        out.extend(comments(name, table));
+        let t = table_ident(name);
+        out.extend(table.policies.values().map(|p| p.create(&t)));
+        out.extend(row_security_switches(
+            &t,
+            RowSecurity::default(),
+            table.row_security,
+        ));
+    }
+    out
+}
+
+/// One `DROP TABLE` for all of `tables`, whatever references whatever.
+fn drop_tables(tables: &[(&String, &Table)]) -> String {
+    let names: Vec<String> = tables.iter().map(|(n, _)| table_ident(n)).collect();
+    format!("DROP TABLE {}", names.join(", "))
+}
+
+fn create_table(name: &str, table: &Table) -> String {
+    let mut columns: Vec<(&String, &Column)> = table.columns.iter().collect();
+    columns.sort_by_key(|(_, c)| c.position);
+    let mut lines: Vec<String> = columns
+        .iter()
+        .map(|(cname, c)| column_definition(cname, c))
+        .collect();
+    for (cname, c) in &table.constraints {
+        if c.kind == 'p' {
+            lines.push(format!(
+                "CONSTRAINT {} {}",
+                quote_ident(cname),
+                c.definition
+            ));
+        }
+    }
+    format!(
+        "CREATE TABLE {} (\n    {}\n)",
+        table_ident(name),
+        lines.join(",\n    ")
+    )
+}
+
+fn column_definition(name: &str, c: &Column) -> String {
+    let mut def = format!("{} {}", quote_ident(name), c.sql_type);
+    if c.not_null {
+        def.push_str(" NOT NULL");
+    }
+    if let Some(d) = &c.default {
+        def.push_str(" DEFAULT ");
+        def.push_str(d);
+    }
+    def
+}
+
+fn comments(name: &str, table: &Table) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(c) = &table.comment {
+        out.push(format!(
+            "COMMENT ON TABLE {} IS {}",
+            table_ident(name),
+            quote_literal(c)
+        ));
+    }
+    for (cname, col) in &table.columns {
+        if let Some(c) = &col.comment {
+            out.push(format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                table_ident(name),
+                quote_ident(cname),
+                quote_literal(c)
+            ));
+        }
+    }
+    out
+}
+
+/// What [`alter_table`] found it must not write: drops without
+/// permission, changes to write by hand, NOT NULL columns with no value.
+#[derive(Default)]
+pub(super) struct Refusals {
+    pub(super) destructive: Vec<String>,
+    pub(super) by_hand: Vec<String>,
+    pub(super) needs_value: Vec<String>,
+}

@@ -296,7 +296,7 @@ impl<E: Entity> Pager<E> {
             .build(sea_query::PostgresQueryBuilder);
         // Values by their wire encoding, which does not change between builds.
         let mut encoded = Vec::new();
-        for (param, ty) in crate::query::bind_values(values)? {
+        for (param, ty) in crate::exec::bind_values(values)? {
             let mut buf = bytes::BytesMut::new();
             match param.to_sql_checked(&ty, &mut buf) {
                 Ok(tokio_postgres::types::IsNull::No) => encoded.push(buf.to_vec()),

@@ -48,9 +48,9 @@ use uuid::Uuid;
 
 use crate::entity::Entity;
 use crate::error::{Error, Result};
+use crate::exec::run::{rows_of, DEFAULT_SLOW_STATEMENT};
 use crate::exec::{Access, Executor};
 use crate::query::{scope_condition, select_schema, Scope};
-use crate::repo::Repo;
 use crate::schema::TableSchema;
 
 /// Rows per chunk unless [`Bulk::chunk`] says otherwise.
@@ -248,6 +248,7 @@ impl Walk<'_> {
         S: sea_query::QueryStatementWriter,
     {
         let (schema, operation) = (self.schema, self.operation);
+        let slow = DEFAULT_SLOW_STATEMENT;
         if executor.in_transaction() {
             return Err(Error::InvalidSetting {
                 setting: "bulk",
@@ -257,7 +258,6 @@ impl Walk<'_> {
                 ),
             });
         }
-        let repo = Repo::new(executor);
         let id = || Expr::col((Alias::new(schema.name), Alias::new("id")));
         let mut progress = Progress {
             table: schema.name,
@@ -295,9 +295,7 @@ impl Walk<'_> {
                 .order_by(Alias::new("id"), Order::Desc)
                 .limit(1);
             let step = async {
-                let rows = repo
-                    .rows_of_schema(schema, &end, Access::Write, operation)
-                    .await?;
+                let rows = rows_of(executor, slow, schema, &end, Access::Write, operation).await?;
                 let upper: Option<Uuid> = match rows.first() {
                     Some(row) => crate::row::read(row, 0, schema.name, "id")?,
                     None => None,
@@ -309,9 +307,15 @@ impl Walk<'_> {
                     .add(matching.clone())
                     .add(after.clone())
                     .add(id().lte(upper));
-                let changed = repo
-                    .rows_of_schema(schema, &change(range)?, Access::Write, operation)
-                    .await?;
+                let changed = rows_of(
+                    executor,
+                    slow,
+                    schema,
+                    &change(range)?,
+                    Access::Write,
+                    operation,
+                )
+                .await?;
                 Ok(Some((upper, changed.len() as u64)))
             };
             match step.await {

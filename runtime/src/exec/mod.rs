@@ -8,10 +8,12 @@
 //! prepared in a [`StatementCache`]. Every executor binds values through
 //! [`redact::Redacted`], so the driver's debug log never shows them.
 
+pub(crate) mod bind;
 mod cache;
 mod connection;
 pub mod redact;
 mod retry;
+pub(crate) mod run;
 mod scope;
 mod transaction;
 
@@ -26,6 +28,7 @@ use crate::error::{is_unavailable, Failure};
 use crate::params::SqlParam;
 use redact::{redacted, Redacted};
 
+pub(crate) use bind::{bind_values, Bound};
 pub use cache::{Sql, StatementCache, BARE_CLIENTS, BUILT_CAPACITY};
 pub use connection::Connection;
 pub use retry::Retry;

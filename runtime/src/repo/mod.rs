@@ -27,20 +27,19 @@ mod lock;
 mod upsert;
 
 use std::future::Future;
-use std::time::{Duration, Instant};
-
-use tracing::Instrument as _;
+use std::time::Duration;
 
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
-use crate::query::{Bound, ID_TYPES};
+use crate::query::ID_TYPES;
 use uuid::Uuid;
 
 use crate::entity::{Entity, NewEntity};
 use crate::error::{classify, Error, Result};
+use crate::exec::run::RowCount;
 use crate::exec::{Access, Sql};
 use crate::page::{Page, Pager, Start};
 use crate::params::Params;
@@ -64,8 +63,7 @@ struct Write<'s> {
     parameters: &'s [&'static str],
 }
 
-/// Statements slower than this log a warning unless the repository is told otherwise.
-pub const DEFAULT_SLOW_STATEMENT: Duration = Duration::from_millis(500);
+pub use crate::exec::run::DEFAULT_SLOW_STATEMENT;
 
 /// Entity operations over one executor.
 ///
@@ -110,7 +108,8 @@ impl<'e, X: Executor> Repo<'e, X> {
         self.executor
     }
 
-    /// Runs one statement inside its span, recording rows and duration.
+    /// Runs one statement inside its span, recording rows and duration,
+    /// and warning when it is slower than this repository's threshold.
     pub(crate) async fn traced<T, Er, F>(
         &self,
         schema: &'static crate::TableSchema,
@@ -122,36 +121,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         F: Future<Output = Result<T, Er>>,
         T: RowCount,
     {
-        let table = schema.name;
-        let span = tracing::debug_span!(
-            "ordinance.statement",
-            table,
-            operation,
-            rows = tracing::field::Empty,
-            duration_us = tracing::field::Empty,
-        );
-        let started = Instant::now();
-        let result = run.instrument(span.clone()).await;
-        let elapsed = started.elapsed();
-        span.record("duration_us", elapsed.as_micros() as u64);
-        if let Some(rows) = result.as_ref().ok().and_then(RowCount::row_count) {
-            span.record("rows", rows);
-        }
-        if elapsed >= self.slow {
-            // Worked out only here, off the fast path.
-            let fingerprint = crate::query::Fingerprint::of(sql);
-            tracing::warn!(
-                parent: &span,
-                entity = schema.struct_name,
-                table,
-                operation,
-                fingerprint = %fingerprint,
-                duration_ms = elapsed.as_millis() as u64,
-                threshold_ms = self.slow.as_millis() as u64,
-                "slow statement"
-            );
-        }
-        result
+        crate::exec::run::traced(schema, operation, sql, self.slow, run).await
     }
 
     /// Inserts a row with a new UUIDv7 id (time-ordered, so index-friendly)
@@ -386,9 +356,15 @@ impl<'e, X: Executor> Repo<'e, X> {
         access: Access,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
-        let (sql, values) = statement.build(sea_query::PostgresQueryBuilder);
-        self.rows_of_built_schema(schema, &sql, values, access, operation)
-            .await
+        crate::exec::run::rows_of(
+            self.executor,
+            self.slow,
+            schema,
+            statement,
+            access,
+            operation,
+        )
+        .await
     }
 
     /// Runs SQL text with the values sea-query collected for it.
@@ -399,32 +375,18 @@ impl<'e, X: Executor> Repo<'e, X> {
         access: Access,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
-        self.rows_of_built_schema(E::SCHEMA, sql, values, access, operation)
-            .await
+        let run = crate::exec::run::Built {
+            schema: E::SCHEMA,
+            sql,
+            access,
+            operation,
+            slow: self.slow,
+        };
+        run.rows(self.executor, values).await
     }
 
-    async fn rows_of_built_schema(
-        &self,
-        schema: &'static crate::TableSchema,
-        sql: &str,
-        values: sea_query::Values,
-        access: Access,
-        operation: &'static str,
-    ) -> Result<Vec<Row>> {
-        self.run_built(schema, sql, values, access, operation, async |rows| {
-            rows.try_collect()
-                .await
-                .map_err(|e| Error::from_db(e, schema))
-        })
-        .await
-    }
-
-    /// Runs SQL text built for this call with the values sea-query
-    /// collected for it, and hands its rows to `read`, inside the
-    /// statement's span (so the span's duration and row count cover what
-    /// `read` consumed). A read whose server went away before `read` was
-    /// done runs once more when the executor
-    /// [`reads_again`](Executor::reads_again) (it goes to another server).
+    /// [`exec::run::Built::run`](crate::exec::run::Built::run) on this
+    /// repository's executor and threshold.
     async fn run_built<T: RowCount>(
         &self,
         schema: &'static crate::TableSchema,
@@ -434,23 +396,14 @@ impl<'e, X: Executor> Repo<'e, X> {
         operation: &'static str,
         read: impl AsyncFnOnce(X::Rows) -> Result<T> + Clone,
     ) -> Result<T> {
-        let bound = Bound::new(values)?;
-        let params = bound.params();
-        let mut again = crate::exec::may_read_again(self.executor, access);
-        self.traced(schema, operation, sql, async {
-            loop {
-                let rows = self
-                    .executor
-                    .rows(access, Sql::Built(sql), &params, &bound.types)
-                    .await
-                    .map_err(|e| Error::from_db(e, schema))?;
-                match read.clone()(rows).await {
-                    Err(Error::Unavailable(_)) if again => again = false,
-                    result => return result,
-                }
-            }
-        })
-        .await
+        let run = crate::exec::run::Built {
+            schema,
+            sql,
+            access,
+            operation,
+            slow: self.slow,
+        };
+        run.run(self.executor, values, read).await
     }
 
     /// The number of live rows.
@@ -616,24 +569,6 @@ impl<'e, X: Executor> Repo<'e, X> {
             },
             _ => Error::NotFound { table, id },
         }
-    }
-}
-
-/// How many rows a statement's result carries, for its span, when known
-/// as the statement ends.
-pub(crate) trait RowCount {
-    fn row_count(&self) -> Option<u64>;
-}
-
-impl<T> RowCount for Vec<T> {
-    fn row_count(&self) -> Option<u64> {
-        Some(self.len() as u64)
-    }
-}
-
-impl RowCount for Option<Row> {
-    fn row_count(&self) -> Option<u64> {
-        Some(u64::from(self.is_some()))
     }
 }
 

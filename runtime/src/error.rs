@@ -3,7 +3,7 @@
 //! Every error from PostgreSQL or the driver is classified once, by its
 //! SQLSTATE (or, for errors that never reached the server, by what failed),
 //! whichever path it took: a repository call, a `?` on a raw driver call, the
-//! `COMMIT` of [`transaction`](crate::repo::transaction). The table:
+//! `COMMIT` of [`transaction`](crate::exec::transaction). The table:
 //!
 //! | SQLSTATE / condition | variant | retryable |
 //! |---|---|---|
@@ -593,7 +593,7 @@ pub enum Error {
     },
     /// A locking read was asked for outside a transaction, where its lock
     /// would end with the statement; nothing ran.
-    #[error("{operation} on \"{table}\" locks rows until the transaction ends, and runs outside one: call it inside repo::transaction")]
+    #[error("{operation} on \"{table}\" locks rows until the transaction ends, and runs outside one: call it inside exec::transaction")]
     #[non_exhaustive]
     NotInTransaction {
         /// The table.

@@ -58,12 +58,11 @@ use tokio_postgres::Row;
 
 use crate::cursor::{fingerprint, Codec, Cursor, KeyColumn, KeyValue};
 use crate::entity::Entity;
-use crate::error::{Error, Result};
+use crate::error::{CursorError, Error, Result};
 use crate::query::Scope;
 use crate::schema::IndexColumn;
 
 pub use crate::cursor::Direction;
-pub use crate::error::CursorError;
 
 /// Rows per page unless [`Pager::size`] says otherwise.
 pub const DEFAULT_PAGE_SIZE: usize = 50;

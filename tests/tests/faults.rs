@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ordinance::exec::transaction;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
-use ordinance::repo::{transaction, Repo};
+use ordinance::repo::Repo;
 use ordinance::testing::TestServer;
 use ordinance::Error;
 use ordinance_tests::*;

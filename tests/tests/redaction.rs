@@ -8,9 +8,10 @@ use std::fmt::Write as _;
 use std::sync::{Mutex, OnceLock};
 
 use ordinance::deps::sea_query::{Expr, ExprTrait};
+use ordinance::exec::{transaction, Unnamed};
 use ordinance::page::Pager;
 use ordinance::pool::{Pool, PoolOptions};
-use ordinance::repo::{transaction, Repo, Unnamed};
+use ordinance::repo::Repo;
 use ordinance::{batch, query};
 use ordinance_tests::*;
 use tracing::field::{Field, Visit};

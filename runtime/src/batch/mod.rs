@@ -50,8 +50,6 @@ use crate::exec::{Access, Executor as _, Sql, Transactional};
 use crate::repo::Repo;
 use copy::copy_rows;
 
-pub use crate::query::MAX_PARAMETERS;
-
 /// Inserts every row with a new UUIDv7 id, in one transaction, and returns
 /// them as stored, in the order given. Any failure (a check, a unique key, a
 /// lost connection) leaves none of them.

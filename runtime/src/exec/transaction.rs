@@ -299,7 +299,8 @@ impl TxOptions {
 /// # use ordinance::prelude::*;
 /// # #[derive(Entity)] pub struct Tag { pub id: Uuid, #[column(max_len = 40)] pub name: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
 /// # async fn demo(pool: &ordinance::pool::Pool) -> ordinance::Result<()> {
-/// use ordinance::repo::{transaction, Repo};
+/// use ordinance::exec::transaction;
+/// use ordinance::repo::Repo;
 ///
 /// let mut conn = pool.get().await?;
 /// let (a, b) = transaction(&mut conn, async |tx| {

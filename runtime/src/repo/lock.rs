@@ -22,7 +22,8 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// # #[derive(Entity)] pub struct Seat { pub id: Uuid, pub is_taken: bool, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
     /// # async fn demo(conn: &mut ordinance::exec::Connection, id: Uuid) -> ordinance::Result<()> {
     /// use ordinance::query::RowLock;
-    /// use ordinance::repo::{transaction, Repo};
+    /// use ordinance::exec::transaction;
+    /// use ordinance::repo::Repo;
     ///
     /// transaction(conn, async |tx| {
     ///     let repo = Repo::new(&*tx);

@@ -44,7 +44,7 @@ use crate::exec::{Access, Sql};
 use crate::page::{Page, Pager, Start};
 use crate::params::Params;
 
-pub use crate::exec::{transaction, Executor, Transactional, Unnamed};
+use crate::exec::Executor;
 
 /// What a guarded write that matched no row was trying to do.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! Batch inserts past the bind-parameter limit, all or nothing.
 
-use ordinance::batch::{copy_in, insert_many, insert_many_count, MAX_PARAMETERS};
+use ordinance::batch::{copy_in, insert_many, insert_many_count};
 use ordinance::prelude::*;
+use ordinance::query::MAX_PARAMETERS;
 use ordinance::repo::Repo;
 use ordinance::{Entity, Error, Json};
 use ordinance_tests::*;

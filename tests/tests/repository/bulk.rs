@@ -317,7 +317,7 @@ async fn bulk_soft_delete_and_restore() {
 
     // Refusals: inside a transaction, or setting the kit's columns.
     let mut conn = conn;
-    let inside = ordinance::repo::transaction(&mut conn, async |tx| {
+    let inside = ordinance::exec::transaction(&mut conn, async |tx| {
         Bulk::<Item>::new().soft_delete(&*tx).await
     })
     .await;

@@ -5,10 +5,11 @@
 use std::collections::HashSet;
 
 use ordinance::deps::sea_query::{Expr, ExprTrait};
+use ordinance::exec::transaction;
 use ordinance::exec::Connection;
 use ordinance::prelude::*;
 use ordinance::query::{self, Claim, RowLock};
-use ordinance::repo::{transaction, Repo};
+use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
 use ordinance::{batch, Entity, Error};
 
@@ -218,7 +219,7 @@ async fn locking_reads_refuse_to_run_outside_a_transaction() {
         .await
         .expect_err("outside a transaction");
     assert!(matches!(err, Error::NotInTransaction { .. }), "{err:?}");
-    assert!(err.to_string().contains("repo::transaction"), "{err}");
+    assert!(err.to_string().contains("exec::transaction"), "{err}");
     let err = Repo::new(&conn)
         .list_locked::<Job>(&query::live::<Job>(), RowLock::UPDATE)
         .await

@@ -7,7 +7,8 @@
 
 use ordinance::batch::{insert_many, insert_many_count};
 use ordinance::deps::sea_query::{Expr, ExprTrait};
-use ordinance::repo::{transaction, Repo, Unnamed};
+use ordinance::exec::{transaction, Unnamed};
+use ordinance::repo::Repo;
 use ordinance::{query, Error};
 use ordinance_tests::bouncer::Bouncer;
 use ordinance_tests::*;

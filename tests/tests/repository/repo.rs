@@ -14,7 +14,7 @@ async fn setup() -> (ordinance::testing::TestDatabase, Connection) {
     (db, client)
 }
 
-async fn org<X: ordinance::repo::Executor>(repo: &Repo<'_, X>, name: &str) -> Organization {
+async fn org<X: ordinance::exec::Executor>(repo: &Repo<'_, X>, name: &str) -> Organization {
     repo.insert(&new_organization(name))
         .await
         .expect("insert organization")
@@ -590,7 +590,7 @@ async fn list_binds_the_callers_conditions_exactly() {
 
 #[tokio::test]
 async fn the_closure_form_commits_on_ok_and_rolls_back_on_err() {
-    use ordinance::repo::transaction;
+    use ordinance::exec::transaction;
     let (_db, mut client) = setup().await;
     let org_id = transaction(&mut client, async |tx| {
         let repo = Repo::new(tx);
@@ -671,7 +671,7 @@ async fn scoped_selects_join_other_entities_through_their_column_enums() {
 
 #[tokio::test]
 async fn transactions_nest_as_savepoints_with_the_same_helper() {
-    use ordinance::repo::transaction;
+    use ordinance::exec::transaction;
     let (_db, mut client) = setup().await;
     let outcome = transaction(&mut client, async |tx| {
         let kept = org(&Repo::new(&*tx), "Outer").await;
@@ -721,8 +721,8 @@ async fn transactions_nest_as_savepoints_with_the_same_helper() {
 
 #[tokio::test]
 async fn the_closure_form_runs_on_a_pooled_connection() {
+    use ordinance::exec::transaction;
     use ordinance::pool::{Pool, PoolOptions};
-    use ordinance::repo::transaction;
     let db = fixture_database().await;
     let pool = Pool::connect(db.config().clone(), PoolOptions::default())
         .await

@@ -6,11 +6,12 @@
 use std::sync::Arc;
 
 use ordinance::deps::sea_query::{Expr, ExprTrait};
+use ordinance::exec::{transaction, Unnamed};
 use ordinance::migrate::{Migrations, Permissions};
 use ordinance::page::Pager;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
-use ordinance::repo::{transaction, Repo, Unnamed};
+use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
 use ordinance::{batch, query, Entity};
 use ordinance_tests::*;

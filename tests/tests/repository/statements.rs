@@ -2,10 +2,11 @@
 //! once: counted on the server, in `pg_prepared_statements`.
 
 use ordinance::deps::sea_query::{Expr, ExprTrait};
+use ordinance::exec::transaction;
 use ordinance::exec::{Connection, BUILT_CAPACITY};
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::query;
-use ordinance::repo::{transaction, Repo};
+use ordinance::repo::Repo;
 use ordinance_tests::*;
 use tokio_postgres::SimpleQueryMessage;
 

@@ -324,7 +324,7 @@ async fn isolation_and_modes_reach_the_server() {
     assert_eq!(err.sqlstate().map(|c| c.code()), Some("25006"), "{err}");
 
     // A savepoint cannot change modes.
-    let result = ordinance::repo::transaction(&mut conn, async |tx| {
+    let result = ordinance::exec::transaction(&mut conn, async |tx| {
         transaction_with(tx, TxOptions::new().read_only(), async |_| Ok(())).await
     })
     .await;
@@ -333,7 +333,7 @@ async fn isolation_and_modes_reach_the_server() {
         "{result:?}"
     );
     // With default options, it is an ordinary savepoint.
-    ordinance::repo::transaction(&mut conn, async |tx| {
+    ordinance::exec::transaction(&mut conn, async |tx| {
         transaction_with(tx, TxOptions::new(), async |_| Ok(())).await
     })
     .await

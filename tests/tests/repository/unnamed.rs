@@ -2,7 +2,8 @@
 
 use ordinance::deps::sea_query::{Expr, ExprTrait};
 use ordinance::exec::Connection;
-use ordinance::repo::{Repo, Unnamed};
+use ordinance::exec::Unnamed;
+use ordinance::repo::Repo;
 use ordinance::testing::TestServer;
 use ordinance::{query, Error};
 use ordinance_tests::*;

@@ -9,10 +9,11 @@
 
 use ordinance::bulk::Bulk;
 use ordinance::deps::sea_query::{Expr, ExprTrait};
+use ordinance::exec::transaction;
 use ordinance::exec::{Connection, Transaction};
 use ordinance::prelude::*;
 use ordinance::query::{self, Claim};
-use ordinance::repo::{transaction, Repo};
+use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
 use ordinance::{batch, Entity};
 

@@ -1,28 +1,5 @@
-//! The kit's one error type, and how driver errors map onto it.
-//!
-//! Every error from PostgreSQL or the driver is classified once, by its
-//! SQLSTATE (or, for errors that never reached the server, by what failed),
-//! whichever path it took: a repository call, a `?` on a raw driver call, the
-//! `COMMIT` of [`transaction`](crate::exec::transaction). The table:
-//!
-//! | SQLSTATE / condition | variant | retryable |
-//! |---|---|---|
-//! | connection refused, reset or closed; I/O error mid-statement; class `08`; `57P01` admin shutdown, `57P02` crash shutdown, `57P03` cannot connect now; `53300` too many connections; `25P03` / `57P05` idle timeouts | [`Error::Unavailable`] | yes |
-//! | `40001` serialization failure | [`Error::SerializationFailure`] | yes |
-//! | `40P01` deadlock detected | [`Error::Deadlock`] | yes |
-//! | `55P03` lock not available (`NOWAIT`, `lock_timeout`) | [`Error::LockNotAvailable`] | yes |
-//! | `57014` query cancelled (`statement_timeout`, a cancel request) | [`Error::Cancelled`] | no |
-//! | class `22` data exception (`22021` NUL byte in text, `22003` numeric overflow, `22008` datetime out of range, `22P02` invalid text representation, ...) | [`Error::InvalidValue`] | no |
-//! | `23505` unique violation | [`Error::UniqueViolation`] | no |
-//! | `23503` foreign key violation | [`Error::ForeignKeyViolation`] | no |
-//! | `23514` check violation | [`Error::CheckViolation`] | no |
-//! | `23502` not-null violation | [`Error::NotNullViolation`] | no |
-//! | `42501` insufficient privilege (a role without the right, a write row-level security refuses) | [`Error::PermissionDenied`] | no |
-//! | anything else | [`Error::Postgres`] | no |
-//!
-//! Each of these carries a [`PgError`], whose `Display` is the server's
-//! report: SQLSTATE, message, detail, hint, table, column and constraint,
-//! with the values a statement carried redacted.
+//! The kit's one error type, and how driver errors map onto it: the table
+//! is on [`Error`].
 
 use std::path::PathBuf;
 
@@ -80,6 +57,35 @@ pub enum CursorError {
 }
 
 /// Everything that can go wrong, as cases a caller can act on.
+///
+/// Every error from PostgreSQL or the driver is classified once, by its
+/// SQLSTATE (or, for errors that never reached the server, by what failed),
+/// whichever path it took: a repository call, a `?` on a raw driver call,
+/// the `COMMIT` of [`transaction`](crate::exec::transaction):
+///
+/// | SQLSTATE / condition | variant | retryable |
+/// |---|---|---|
+/// | connection refused, reset or closed; I/O error mid-statement; class `08`; `57P01` admin shutdown, `57P02` crash shutdown, `57P03` cannot connect now; `53300` too many connections; `25P03` / `57P05` idle timeouts | [`Unavailable`](Error::Unavailable) | yes |
+/// | `40001` serialization failure | [`SerializationFailure`](Error::SerializationFailure) | yes |
+/// | `40P01` deadlock detected | [`Deadlock`](Error::Deadlock) | yes |
+/// | `55P03` lock not available (`NOWAIT`, `lock_timeout`) | [`LockNotAvailable`](Error::LockNotAvailable) | yes |
+/// | no pooled connection free in time | [`PoolTimeout`](Error::PoolTimeout) | yes |
+/// | `57014` query cancelled (`statement_timeout`, a cancel request) | [`Cancelled`](Error::Cancelled) | no |
+/// | class `22` data exception (`22021` NUL byte in text, `22003` numeric overflow, `22008` datetime out of range, `22P02` invalid text representation, ...) | [`InvalidValue`](Error::InvalidValue) | no |
+/// | `23505` / `23503` / `23514` / `23502` | [`UniqueViolation`](Error::UniqueViolation) / [`ForeignKeyViolation`](Error::ForeignKeyViolation) / [`CheckViolation`](Error::CheckViolation) / [`NotNullViolation`](Error::NotNullViolation), each with its constraint and the entity's column | no |
+/// | `42501` insufficient privilege (a role without the right, a write row-level security refuses) | [`PermissionDenied`](Error::PermissionDenied) | no |
+/// | a write to a tenant table with no tenant set | [`TenantNotSet`](Error::TenantNotSet) | no |
+/// | a column whose type drifted from the entity (a `version` widened to `BIGINT` by hand) | [`Decode`](Error::Decode) — never a panic | no |
+/// | a `Decimal` with more digits than its `NUMERIC(p,s)` keeps, text over `max_len` — refused before anything is sent | [`ValueDoesNotFit`](Error::ValueDoesNotFit) (digit counts and lengths, never the value) | no |
+/// | a locking read outside a transaction | [`NotInTransaction`](Error::NotInTransaction) | no |
+/// | `transaction_with` ran out of attempts | [`RetriesExhausted`](Error::RetriesExhausted) | no |
+/// | a bulk change or purge failed part-way | [`Interrupted`](Error::Interrupted) | as its source |
+/// | a guarded write that matched nothing | [`NotFound`](Error::NotFound) (missing or soft-deleted, whatever the version), [`StaleVersion`](Error::StaleVersion) (live, another version), [`NotSoftDeleted`](Error::NotSoftDeleted) (restore of a live row) — checked in that order | no |
+/// | anything else from the server | [`Postgres`](Error::Postgres) | no |
+///
+/// Each case from the server carries a [`PgError`], whose `Display` is the
+/// server's report: SQLSTATE, message, detail, hint, table, column and
+/// constraint, with the values a statement carried redacted.
 ///
 /// The enum and each of its variants with fields are `#[non_exhaustive]`:
 /// a later release may add a case, or a field to a case, without breaking

@@ -66,6 +66,7 @@ mod entity;
 mod error;
 pub mod exec;
 mod fnv;
+pub mod guide;
 pub mod inspect;
 pub mod migrate;
 pub mod page;

@@ -43,7 +43,7 @@ fn blocks(readme: &str) -> Vec<Block> {
             }
             let text = text.trim_end().trim_end_matches("-->");
             setup.extend(text.lines().map(str::to_owned));
-        } else if trimmed == "```rust" {
+        } else if trimmed == "```rust" || trimmed == "```rust,ignore" {
             let mut code = Vec::new();
             for (_, line) in lines.by_ref() {
                 if line.trim_start().starts_with("```") {
@@ -167,6 +167,51 @@ fn main() {
             }
             writeln!(doctests, "# Ok(())\n# }}\n# fn main() {{}}").unwrap();
             writeln!(doctests, "```\n").unwrap();
+        }
+    }
+    // The guide's chapters (rustdoc chapters of `ordinance`, whose own
+    // doctests compile their blocks): their blocks of items — tests, a
+    // binary's `main` — run here, against a real PostgreSQL, with the
+    // lines rustdoc hides left out.
+    let guide = dir.join("../../runtime/src/guide");
+    println!("cargo:rerun-if-changed={}", guide.display());
+    let mut chapters: Vec<PathBuf> = std::fs::read_dir(&guide)
+        .expect("runtime/src/guide")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    chapters.sort();
+    for chapter in chapters {
+        println!("cargo:rerun-if-changed={}", chapter.display());
+        let text = std::fs::read_to_string(&chapter).expect("chapter");
+        let stem = chapter
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("chapter name")
+            .to_owned();
+        for block in blocks(&text) {
+            let code: Vec<String> = block
+                .code
+                .into_iter()
+                .filter(|l| !(l.trim_start().starts_with("# ") || l.trim() == "#"))
+                .collect();
+            if !only_items(&code) {
+                continue;
+            }
+            let name = module_name(&code).unwrap_or_else(|| format!("line_{}", block.line));
+            writeln!(
+                modules,
+                "/// The guide's `{stem}` chapter, line {}.",
+                block.line
+            )
+            .unwrap();
+            writeln!(modules, "mod guide_{stem}_{name} {{").unwrap();
+            writeln!(modules, "#![allow(dead_code, unused_imports)]").unwrap();
+            writeln!(modules, "use ordinance_readme::*;").unwrap();
+            for l in &code {
+                writeln!(modules, "{l}").unwrap();
+            }
+            writeln!(modules, "}}").unwrap();
         }
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("out dir"));

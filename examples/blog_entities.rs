@@ -31,7 +31,7 @@ pub struct User {
 
 /// An article written by a user.
 #[derive(Entity, Debug, Clone)]
-#[entity(keyset(status asc, created_at desc))]
+#[entity(keyset(by_status = (status asc, created_at desc)))]
 pub struct Post {
     pub id: Uuid,
     #[column(references = User, on_delete = "cascade")]

@@ -134,6 +134,8 @@ pub(crate) struct PredicateItem {
 pub(crate) struct KeySpec {
     pub(crate) kind: Symbol,
     pub(crate) name: Option<Spanned<String>>,
+    /// A keyset order's name: `keyset(newest = (created_at desc))`.
+    pub(crate) order_name: Option<Ident>,
     pub(crate) columns: Vec<KeyColumn>,
     /// `using = "gin"`.
     pub(crate) using: Option<Spanned<String>>,
@@ -841,6 +843,28 @@ impl Parse for PredicateItem {
     }
 }
 
+/// The inside of `keyset(...)`: `name = (columns...)`, a named order, or
+/// the columns themselves.
+fn named_order(input: ParseStream<'_>) -> syn::Result<(Option<Ident>, TokenStream)> {
+    let named = input.peek(Ident) && input.peek2(Token![=]) && input.peek3(syn::token::Paren);
+    if !named {
+        return input.parse().map(|rest| (None, rest));
+    }
+    let name: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+    input.parse::<Token![=]>()?;
+    let columns: proc_macro2::Group = input.parse()?;
+    if !input.is_empty() {
+        let rest: TokenStream = input.parse()?;
+        return Err(syn::Error::new_spanned(
+            rest,
+            format_args!(
+                "`keyset(...)` declares one order\nhelp: write each order in its own `keyset({name} = (...))`"
+            ),
+        ));
+    }
+    Ok((Some(name), columns.stream()))
+}
+
 /// An optional `asc` / `desc` after a column.
 fn parse_direction(input: ParseStream<'_>, column: &Ident) -> syn::Result<bool> {
     if !input.peek(Ident) {
@@ -874,7 +898,12 @@ fn parse_key_spec(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: Symbol) -> syn::R
     }
     // Keep the real parenthesised group so errors point into the source.
     let group: proc_macro2::Group = meta.input.parse()?;
-    let items = Punctuated::<KeyItem, Token![,]>::parse_terminated.parse2(group.stream())?;
+    let (order_name, stream) = if kind == KEYSET {
+        named_order.parse2(group.stream())?
+    } else {
+        (None, group.stream())
+    };
+    let items = Punctuated::<KeyItem, Token![,]>::parse_terminated.parse2(stream)?;
     let mut name = Attr::none(cx, NAME);
     let mut using = Attr::none(cx, USING);
     let mut columns = Vec::new();
@@ -908,6 +937,7 @@ fn parse_key_spec(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: Symbol) -> syn::R
     Ok(KeySpec {
         kind,
         name: name.get(),
+        order_name,
         columns,
         using: using.get(),
         include,

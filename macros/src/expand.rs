@@ -5,6 +5,7 @@ mod column;
 mod db_enum;
 mod embed;
 mod key;
+mod order;
 mod relation;
 mod schema;
 
@@ -58,19 +59,20 @@ pub(crate) fn derive_entity(input: &DeriveInput) -> TokenStream {
     check::check(&cx, &cont, &plan);
     let columns = column::column_enum(input, &cont);
     let keys = key::key_enum(input, &cont, &plan);
+    let orders = order::order_enum(&cx, input, &cont);
     let debug = schema::redacted_debug(&cont);
     match cx.check() {
         Ok(()) => {
             let schema = schema::entity_impl(&cont, &plan);
             let new = schema::new_struct(input, &cont, true);
             let relations = relation::relations(input, &cont, &plan);
-            quote! { #columns #keys #schema #new #relations #debug }
+            quote! { #columns #keys #orders #schema #new #relations #debug }
         }
         Err(err) => {
             let errors = err.into_compile_error();
             let fallback = schema::fallback_impl(&cont);
             let new = schema::new_struct(input, &cont, false);
-            quote! { #errors #columns #keys #new #fallback #debug }
+            quote! { #errors #columns #keys #orders #new #fallback #debug }
         }
     }
 }

@@ -38,6 +38,10 @@ pub trait Entity: Sized + 'static {
     /// The generated unique keys (`UserKey`): one variant per unique index,
     /// what an upsert names as its conflict target.
     type Key: UniqueKey;
+    /// The generated keyset orders (`PostOrder`): one variant per
+    /// `keyset(...)`, what [`Pager::order`](crate::page::Pager::order)
+    /// takes.
+    type Order: KeysetOrder;
 
     /// The entity's fixed SQL text, rendered once per process.
     fn statements() -> &'static Statements;
@@ -77,6 +81,26 @@ pub trait Entity: Sized + 'static {
 pub trait UniqueKey: Copy + Send + Sync + std::fmt::Debug + 'static {
     /// The index's position in the entity's `SCHEMA.indexes`.
     fn index_position(self) -> usize;
+}
+
+/// One of an entity's keyset orders, as the generated `{Entity}Order` enum
+/// names it: `PostOrder::Newest` for `#[entity(keyset(newest = (created_at
+/// desc)))]`, `PostOrder::CreatedAtDesc` for an unnamed
+/// `keyset(created_at desc)`. An order the entity does not declare has no
+/// variant, so paging by it does not compile.
+pub trait KeysetOrder: Copy + Eq + Send + Sync + std::fmt::Debug + 'static {
+    /// Every declared order, in declaration order.
+    const ALL: &'static [Self];
+    /// The order's position in the entity's `SCHEMA.keysets`.
+    fn position(self) -> usize;
+    /// The order's name: the one declared (`newest`), or its columns as
+    /// written (`created_at_desc`). What a query string names it by.
+    fn name(self) -> &'static str;
+    /// The order with this [`name`](Self::name), if one is declared:
+    /// `?order=newest` to `PostOrder::Newest`.
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|o| o.name() == name)
+    }
 }
 
 /// The values of a row to insert; generated as `New{Entity}` by the derive.

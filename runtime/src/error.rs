@@ -353,8 +353,8 @@ pub enum Error {
     /// The pool could not be built.
     #[error("connection pool: {0}")]
     PoolSetup(String),
-    /// The entity declares no keyset order (or not that many) to page by.
-    #[error("`{table}` declares no such keyset order; add #[entity(keyset(created_at desc, id desc))] or pick a declared one")]
+    /// The entity declares no keyset order to page by.
+    #[error("`{table}` declares no keyset order to page by; add #[entity(keyset(newest = (created_at desc)))]")]
     #[non_exhaustive]
     NoKeyset {
         /// The table.

@@ -98,7 +98,7 @@ pub mod tls;
 pub mod tls {}
 
 pub use column_type::{ColumnType, DbEnum, Json, ValueLimits};
-pub use entity::{Entity, NewEntity, UniqueKey};
+pub use entity::{Entity, KeysetOrder, NewEntity, UniqueKey};
 pub use error::{CursorError, Error, Failure, Result};
 pub use params::{Params, SqlParam};
 pub use pg_error::PgError;
@@ -133,7 +133,7 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | `unique(lower(email))` | an index on `lower(col)` of a text column |
 /// | `index(json(settings, "max_tokens") as i32)` | an index on a field of a JSONB column, as text (no `as`) or cast to `i16`, `i32`, `i64`, `Decimal` or `bool`; nested fields list their keys (`json(settings, "limits", "daily")`); [`query::json`] filters on the field use it |
 /// | `index(tags, using = "gin")` or `index(gin(tags))`, `index(a, include(b))` | GIN for JSONB and arrays (`gin(col)` for several, which clippy's `duplicated_attributes` does not flag); covering `INCLUDE` columns |
-/// | `keyset(created_at desc, id desc)` | a keyset order, backed by an index; `id` is appended when absent |
+/// | `keyset(newest = (created_at desc))`, `keyset(created_at desc)` | a keyset order, backed by an index; `id` is appended when absent; [`Pager::order`](page::Pager::order) takes it by name, `PostOrder::Newest` (unnamed: after its columns, `PostOrder::CreatedAtDesc`) |
 /// | `exempt(soft_delete = "why")` | waive a rule: `soft_delete`, `version`, `plural`, `join_name` |
 /// | `tenant` | rows belong to tenants: needs `tenant_id: Uuid`, filled from the transaction's tenant (`app.tenant_id`); keyset orders lead with it; the DDL enables and forces row-level security with a policy on it |
 ///
@@ -304,7 +304,7 @@ pub use ordinance_macros::test;
 /// The names most entity code needs: the derives, their traits, and the id
 /// and time types of the required columns.
 pub mod prelude {
-    pub use crate::{DbEnum, Entity};
+    pub use crate::{DbEnum, Entity, KeysetOrder};
     pub use chrono::{DateTime, NaiveDate, Utc};
     pub use rust_decimal::Decimal;
     pub use uuid::Uuid;

@@ -1,9 +1,12 @@
 //! Keyset (seek) pagination with opaque cursors. No `OFFSET`, anywhere.
 //!
 //! An entity declares the orders it pages by:
-//! `#[entity(keyset(created_at desc, id desc))]`. Each declared order ends in
-//! `id` (the derive appends it), so the order is total, and each is backed by
-//! an index on exactly those columns and directions, partial on live rows.
+//! `#[entity(keyset(newest = (created_at desc, id desc)))]`. Each declared
+//! order ends in `id` (the derive appends it), so the order is total, and
+//! each is backed by an index on exactly those columns and directions,
+//! partial on live rows. A pager names its order through the generated
+//! `{Entity}Order` enum (`PostOrder::Newest`; an unnamed
+//! `keyset(created_at desc)` is `CreatedAtDesc`), never by position.
 //!
 //! A [`Pager`] names the order, the page size, the scope and the caller's
 //! filter; [`Repo::first_page`](crate::repo::Repo::first_page),
@@ -57,7 +60,7 @@ use sea_query::{Alias, Condition, Expr, ExprTrait, IntoCondition, Order, SelectS
 use tokio_postgres::Row;
 
 use crate::cursor::{fingerprint, Codec, Cursor, KeyColumn, KeyValue};
-use crate::entity::Entity;
+use crate::entity::{Entity, KeysetOrder as _};
 use crate::error::{CursorError, Error, Result};
 use crate::query::Scope;
 use crate::schema::IndexColumn;
@@ -158,14 +161,10 @@ impl<E: Entity> Pager<E> {
         self.with_filter_print()
     }
 
-    /// Uses the entity's `index`-th declared order (0 is the first).
-    pub fn order(self, index: usize) -> Result<Self> {
-        if index >= E::SCHEMA.keysets.len() {
-            return Err(Error::NoKeyset {
-                table: E::SCHEMA.name,
-            });
-        }
-        Ok(self.with_order(index))
+    /// Pages in one of the entity's declared orders, by the name the derive
+    /// gave it: `Pager::<Post>::new()?.order(PostOrder::Newest)`.
+    pub fn order(self, order: E::Order) -> Self {
+        self.with_order(order.position())
     }
 
     /// Raises or lowers the largest page size [`size`](Self::size) accepts.

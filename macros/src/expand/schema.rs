@@ -375,10 +375,12 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let key_ident = format_ident!("{}Key", cont.ident);
+    let order_ident = format_ident!("{}Order", cont.ident);
     let check = check_values(cont, quote!(Self));
     quote! {
         type New = #new_ident;
         type Key = #key_ident;
+        type Order = #order_ident;
         fn statements() -> &'static #p::Statements {
             static STATEMENTS: #p::OnceLock<#p::Statements> = #p::OnceLock::new();
             STATEMENTS.get_or_init(|| #p::Statements::new(<Self as ::ordinance::Entity>::SCHEMA))
@@ -525,6 +527,7 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
     let column_enum = format_ident!("{}Column", ident);
     let new_ident = format_ident!("New{}", ident);
     let key_ident = format_ident!("{}Key", ident);
+    let order_ident = format_ident!("{}Order", ident);
     let p = quote!(::ordinance::__private);
     quote! {
         impl ::ordinance::NewEntity for #new_ident {
@@ -539,6 +542,7 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
             const SCHEMA: &'static #p::TableSchema = &#p::FALLBACK_SCHEMA;
             type New = #new_ident;
             type Key = #key_ident;
+            type Order = #order_ident;
             fn statements() -> &'static #p::Statements {
                 ::core::unreachable!()
             }

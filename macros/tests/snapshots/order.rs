@@ -109,6 +109,33 @@ impl ::ordinance::UniqueKey for OrderKey {
         }
     }
 }
+#[doc = "The keyset orders of [`Order`], one per `keyset(...)`: what `Pager::order` takes."]
+#[allow(dead_code)]
+#[derive(
+    :: core :: fmt :: Debug,
+    :: core :: clone :: Clone,
+    :: core :: marker :: Copy,
+    :: core :: cmp :: PartialEq,
+    :: core :: cmp :: Eq,
+    :: core :: hash :: Hash,
+)]
+pub enum OrderOrder {
+    #[doc = "Pages by `created_at desc, id desc`, `id` breaking ties."]
+    CreatedAtDesc,
+}
+impl ::ordinance::KeysetOrder for OrderOrder {
+    const ALL: &'static [Self] = &[OrderOrder::CreatedAtDesc];
+    fn position(self) -> usize {
+        match self {
+            OrderOrder::CreatedAtDesc => 0usize,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            OrderOrder::CreatedAtDesc => "created_at_desc",
+        }
+    }
+}
 const _ : () = :: core :: assert ! (! < Customer as :: ordinance :: Entity > :: TENANT , "\"customer_id\" of \"orders\" references a tenant table, but \"orders\" is not one: row-level security keeps each tenant's rows apart, and a shared row pointing into one tenant's rows breaks that. Make \"orders\" a tenant table (#[entity(tenant)] and a `tenant_id: Uuid` field), or waive the rule with a reason: #[column(references = ..., exempt(tenant_reference = \"why\"))]") ;
 ::ordinance::__private::inventory::submit! { :: ordinance :: __private :: Registered (< Order as :: ordinance :: Entity > :: SCHEMA) }
 impl ::ordinance::Entity for Order {
@@ -414,6 +441,7 @@ impl ::ordinance::Entity for Order {
         };
     type New = NewOrder;
     type Key = OrderKey;
+    type Order = OrderOrder;
     fn statements() -> &'static ::ordinance::__private::Statements {
         static STATEMENTS: ::ordinance::__private::OnceLock<::ordinance::__private::Statements> =
             ::ordinance::__private::OnceLock::new();

@@ -96,6 +96,33 @@ impl ::ordinance::UniqueKey for TicketKey {
         match self {}
     }
 }
+#[doc = "The keyset orders of [`Ticket`], one per `keyset(...)`: what `Pager::order` takes."]
+#[allow(dead_code)]
+#[derive(
+    :: core :: fmt :: Debug,
+    :: core :: clone :: Clone,
+    :: core :: marker :: Copy,
+    :: core :: cmp :: PartialEq,
+    :: core :: cmp :: Eq,
+    :: core :: hash :: Hash,
+)]
+pub enum TicketOrder {
+    #[doc = "Pages by `created_at desc`, `id` breaking ties."]
+    CreatedAtDesc,
+}
+impl ::ordinance::KeysetOrder for TicketOrder {
+    const ALL: &'static [Self] = &[TicketOrder::CreatedAtDesc];
+    fn position(self) -> usize {
+        match self {
+            TicketOrder::CreatedAtDesc => 0usize,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            TicketOrder::CreatedAtDesc => "created_at_desc",
+        }
+    }
+}
 ::ordinance::__private::inventory::submit! { :: ordinance :: __private :: Registered (< Ticket as :: ordinance :: Entity > :: SCHEMA) }
 impl ::ordinance::Entity for Ticket {
     const TABLE: &'static str = "tickets";
@@ -370,6 +397,7 @@ impl ::ordinance::Entity for Ticket {
         };
     type New = NewTicket;
     type Key = TicketKey;
+    type Order = TicketOrder;
     fn statements() -> &'static ::ordinance::__private::Statements {
         static STATEMENTS: ::ordinance::__private::OnceLock<::ordinance::__private::Statements> =
             ::ordinance::__private::OnceLock::new();

@@ -170,7 +170,7 @@ proptest! {
                     let _ = repo.soft_delete(victim).await; // may already be deleted
                 }
             }
-            let mut pager = Pager::<Entry>::new().expect("pager").order(order).expect("order").size(size).expect("size");
+            let mut pager = Pager::<Entry>::new().expect("pager").order(EntryOrder::ALL[order]).size(size).expect("size");
             let mut filter = String::new();
             if let Some(b) = bucket_filter {
                 pager = pager.filter(Expr::col(EntryColumn::Bucket).eq(b));
@@ -246,13 +246,25 @@ async fn pages_combine_with_scopes_and_sizes_are_bounded() {
         .max_size(20)
         .expect("max");
     assert_eq!(small.page_size(), 20);
-    assert!(matches!(
-        Pager::<Entry>::new().expect("pager").order(6),
-        Err(Error::NoKeyset {
-            table: "entries",
-            ..
-        })
-    ));
+    // Orders are named by the derive, never by position: one per
+    // `keyset(...)`, named as declared or after its columns.
+    let names: Vec<&str> = EntryOrder::ALL.iter().map(|o| o.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "created_at_desc",
+            "created_at",
+            "bucket_created_at_desc",
+            "bucket_desc_rank_created_at",
+            "label_happened_on_desc",
+            "amount_desc_is_flagged",
+        ]
+    );
+    assert_eq!(
+        EntryOrder::from_name("bucket_created_at_desc"),
+        Some(EntryOrder::BucketCreatedAtDesc)
+    );
+    assert_eq!(EntryOrder::from_name("newest"), None);
 }
 
 #[tokio::test]
@@ -279,11 +291,10 @@ async fn a_walk_during_writes_sees_every_steady_row_exactly_once() {
     };
     let repo = Repo::new(&client);
     let mut walks = 0;
-    for order in 0..6 {
+    for &order in EntryOrder::ALL {
         let pager = Pager::<Entry>::new()
             .expect("pager")
             .order(order)
-            .expect("order")
             .size(7)
             .expect("size");
         let mut seen = Vec::new();
@@ -295,11 +306,15 @@ async fn a_walk_during_writes_sees_every_steady_row_exactly_once() {
             page = repo.page_at(&pager, &next).await.expect("next");
         }
         let unique: HashSet<Uuid> = seen.iter().copied().collect();
-        assert_eq!(unique.len(), seen.len(), "order {order}: no row seen twice");
+        assert_eq!(
+            unique.len(),
+            seen.len(),
+            "order {order:?}: no row seen twice"
+        );
         for e in &steady {
             assert!(
                 unique.contains(&e.id),
-                "order {order}: a steady row was skipped"
+                "order {order:?}: a steady row was skipped"
             );
         }
         walks += 1;
@@ -339,15 +354,20 @@ async fn pages_use_the_declared_index_on_a_hundred_thousand_rows() {
         .expect("analyze");
     let repo = Repo::new(&client);
     for (order, index) in [
-        (0, "idx_entries_created_at_id"),
-        (1, "idx_entries_created_at_id"),
-        (2, "idx_entries_bucket_created_at_id"),
-        (3, "idx_entries_bucket_rank_created_at_id"),
+        (EntryOrder::CreatedAtDesc, "idx_entries_created_at_id"),
+        (EntryOrder::CreatedAt, "idx_entries_created_at_id"),
+        (
+            EntryOrder::BucketCreatedAtDesc,
+            "idx_entries_bucket_created_at_id",
+        ),
+        (
+            EntryOrder::BucketDescRankCreatedAt,
+            "idx_entries_bucket_rank_created_at_id",
+        ),
     ] {
         let pager = Pager::<Entry>::new()
             .expect("pager")
             .order(order)
-            .expect("order")
             .size(50)
             .expect("size");
         // Deep into the table: the 200th page.
@@ -377,15 +397,15 @@ async fn pages_use_the_declared_index_on_a_hundred_thousand_rows() {
             assert!(
                 plan.contains(&format!("Index Scan using {index}"))
                     || plan.contains(&format!("Index Scan Backward using {index}")),
-                "order {order}, {what}: uses {index}\n{plan}"
+                "order {order:?}, {what}: uses {index}\n{plan}"
             );
             assert!(
                 !plan.contains("Sort"),
-                "order {order}, {what}: no sort\n{plan}"
+                "order {order:?}, {what}: no sort\n{plan}"
             );
             assert!(
                 !plan.contains("Seq Scan"),
-                "order {order}, {what}: no seq scan\n{plan}"
+                "order {order:?}, {what}: no seq scan\n{plan}"
             );
         }
     }
@@ -448,7 +468,7 @@ async fn each_kind_of_bad_cursor_is_named() {
         CursorError::TooLong { len: 5000, .. }
     ));
     assert_eq!(
-        invalid(&pager().order(1).expect("order"), cursor),
+        invalid(&pager().order(EntryOrder::CreatedAt), cursor),
         CursorError::OtherOrder
     );
     assert_eq!(
@@ -598,7 +618,10 @@ proptest! {
 
 /// Titles as long as their column allows, in characters of up to four bytes.
 #[derive(Entity, Debug, Clone, PartialEq)]
-#[entity(keyset(title asc, id asc), keyset(created_at desc, id desc))]
+#[entity(
+    keyset(by_title = (title asc, id asc)),
+    keyset(newest = (created_at desc, id desc))
+)]
 pub struct Headline {
     pub id: Uuid,
     #[column(max_len = 2000)]
@@ -672,12 +695,11 @@ async fn a_cursor_the_server_would_refuse_is_an_invalid_cursor() {
         })
         .collect();
     insert_many(&mut client, &rows).await.expect("rows");
-    // Order 1 is (created_at desc, id desc): the cursor ends with a
+    // `newest` is (created_at desc, id desc): the cursor ends with a
     // timestamp (tag 8, 8 bytes) and a uuid (tag 1, 16 bytes).
     let pager = Pager::<Headline>::new()
         .expect("pager")
-        .order(1)
-        .expect("order")
+        .order(HeadlineOrder::Newest)
         .size(1)
         .expect("size");
     let repo = Repo::new(&client);

@@ -65,9 +65,10 @@ pub trait Entity: Sized + 'static {
         out
     }
     /// Refuses business values their columns would change or reject
-    /// ([`Error::ValueDoesNotFit`](crate::Error::ValueDoesNotFit)): every
-    /// write path calls it before anything is sent. Generated for columns
-    /// with limits (`precision`/`scale`, `max_len`).
+    /// ([`Error::Invalid`](crate::Error::Invalid), every bad column at
+    /// once): every write path calls it before anything is sent. Generated
+    /// for columns with limits (`min_len`/`max_len`, `min`/`max`,
+    /// `precision`/`scale`).
     fn check_values(&self) -> Result<()> {
         Ok(())
     }

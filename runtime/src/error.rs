@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use tokio_postgres::error::SqlState;
 
+use crate::checks::Violation;
 use crate::pg_error::PgError;
 use crate::schema::TableSchema;
 
@@ -76,7 +77,7 @@ pub enum CursorError {
 /// | `42501` insufficient privilege (a role without the right, a write row-level security refuses) | [`PermissionDenied`](Error::PermissionDenied) | no |
 /// | a write to a tenant table with no tenant set | [`TenantNotSet`](Error::TenantNotSet) | no |
 /// | a column whose type drifted from the entity (a `version` widened to `BIGINT` by hand) | [`Decode`](Error::Decode) — never a panic | no |
-/// | a `Decimal` with more digits than its `NUMERIC(p,s)` keeps, text over `max_len` — refused before anything is sent | [`ValueDoesNotFit`](Error::ValueDoesNotFit) (digit counts and lengths, never the value) | no |
+/// | values that break their columns' `min_len` / `max_len`, `min` / `max` or `NUMERIC(p,s)` (which PostgreSQL would round) — refused before anything is sent | [`Invalid`](Error::Invalid): every bad column of the row at once, each with its rule and limit, never the value | no |
 /// | a locking read outside a transaction | [`NotInTransaction`](Error::NotInTransaction) | no |
 /// | `transaction_with` ran out of attempts | [`RetriesExhausted`](Error::RetriesExhausted) | no |
 /// | a bulk change or purge failed part-way | [`Interrupted`](Error::Interrupted) | as its source |
@@ -100,7 +101,7 @@ pub enum CursorError {
 ///         Error::NotFound { .. } | Error::TenantNotSet { .. } => 404,
 ///         Error::StaleVersion { expected, actual, .. } if actual > expected => 412,
 ///         Error::UniqueViolation { column: Some(_), .. } => 409,
-///         Error::ValueDoesNotFit { .. } | Error::CheckViolation { .. } => 422,
+///         Error::Invalid { .. } | Error::CheckViolation { .. } => 422,
 ///         e if e.is_retryable() => 503,
 ///         _ => 500,
 ///     }
@@ -322,20 +323,22 @@ pub enum Error {
         /// What the driver said.
         source: PgError,
     },
-    /// A value does not fit its column and was refused before anything was
-    /// written: a `Decimal` with more digits than the column's
-    /// `NUMERIC(p,s)` keeps (PostgreSQL would silently round it), or text
-    /// longer than the column's `max_len`. The reason gives digit counts and
-    /// lengths, never the value.
-    #[error("value for column \"{column}\" of \"{table}\" does not fit: {reason}")]
+    /// Values that break their columns' rules, refused before anything was
+    /// sent: text outside `min_len` / `max_len`, a number outside `min` /
+    /// `max`, a `Decimal` with more digits than the column's `NUMERIC(p,s)`
+    /// keeps (PostgreSQL would silently round it). Every bad column of the
+    /// row is listed, each with the rule and its limit and never the value:
+    /// ready to become a 422 response listing each field.
+    #[error("invalid values for \"{table}\"{}: {}", row_suffix(.row), list_violations(.violations))]
     #[non_exhaustive]
-    ValueDoesNotFit {
+    Invalid {
         /// The table.
         table: &'static str,
-        /// The column.
-        column: &'static str,
-        /// What does not fit, and what to do.
-        reason: String,
+        /// In a batch, the position (from 0) of the first row with a bad
+        /// value; the whole batch was refused. `None` for a single row.
+        row: Option<usize>,
+        /// Each bad column, in column order.
+        violations: Vec<Violation>,
     },
     /// A value in a caller's query has no exact PostgreSQL parameter type.
     #[error("cannot bind {0} as a query parameter")]
@@ -625,6 +628,16 @@ pub enum Error {
     /// [`source`](std::error::Error::source), to downcast.
     #[error("rolled back: {0}")]
     Rollback(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+fn row_suffix(row: &Option<usize>) -> String {
+    row.map(|row| format!(" in row {row} of the batch"))
+        .unwrap_or_default()
+}
+
+fn list_violations(violations: &[Violation]) -> String {
+    let items: Vec<String> = violations.iter().map(Violation::to_string).collect();
+    items.join("; ")
 }
 
 fn resume_suffix(after: &Option<uuid::Uuid>) -> String {

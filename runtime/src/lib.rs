@@ -55,6 +55,7 @@ pub mod adopt;
 pub mod audit;
 pub mod batch;
 pub mod bulk;
+mod checks;
 pub mod cli;
 pub mod cluster;
 mod column_type;
@@ -97,7 +98,8 @@ pub mod tls;
 #[cfg(all(doc, not(feature = "tls")))]
 pub mod tls {}
 
-pub use column_type::{ColumnType, DbEnum, Json, ValueLimits};
+pub use checks::{Rule, ValueLimits, Violation};
+pub use column_type::{ColumnType, DbEnum, Json};
 pub use entity::{Entity, KeysetOrder, NewEntity, UniqueKey};
 pub use error::{CursorError, Error, Failure, Result};
 pub use params::{Params, SqlParam};
@@ -142,11 +144,11 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | key | meaning |
 /// |---|---|
 /// | `name = "col"` | column name (default: the field name) |
-/// | `min_len = N`, `max_len = N` | text length checks; a value over `max_len` is refused before it is sent ([`Error::ValueDoesNotFit`]) |
-/// | `min = N`, `max = N` | numeric range checks |
+/// | `min_len = N`, `max_len = N` | text length checks; a value outside them is refused before it is sent ([`Error::Invalid`]) |
+/// | `min = N`, `max = N` | numeric range checks (integers, `Decimal`); a value outside them is refused before it is sent ([`Error::Invalid`]) |
 /// | `unique`, `index`, `index_name = "..."` | single-column (unique) index and its name |
 /// | `references = Entity`, `on_delete = "cascade"` | foreign key (`restrict` by default, or `set null`) |
-/// | `precision = P, scale = S` | `NUMERIC(P,S)` for `Decimal` (and `NUMERIC(P,S)[]` for `Vec<Decimal>`); a value with more digits is refused before it is sent, never rounded ([`Error::ValueDoesNotFit`]) |
+/// | `precision = P, scale = S` | `NUMERIC(P,S)` for `Decimal` (and `NUMERIC(P,S)[]` for `Vec<Decimal>`); a value with more digits is refused before it is sent, never rounded ([`Error::Invalid`]) |
 /// | `default = 0` | a constant default, checked against the type: a number, a string (an enum's stored value), `true`/`false`, `now`, `[]`, `{}` |
 /// | `sensitive` | personal data: the derive writes the entity's `Debug`, showing `<redacted>` for it (so do not also derive `Debug`), and the column comment records it |
 /// | `backfill = 0` | the value existing rows take when the column becomes `NOT NULL` (same constants) |
@@ -325,8 +327,9 @@ pub mod deps {
 /// change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::checks::{Checker, Limits};
     pub use crate::column_type::{
-        check_field, enum_from_sql, enum_from_value, enum_value, enum_value_null, ColumnType,
+        enum_from_sql, enum_from_value, enum_value, enum_value_null, ColumnType,
     };
     pub use crate::entity::{column_name, decode};
     pub use crate::params::{Params, SqlParam};

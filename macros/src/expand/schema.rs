@@ -402,34 +402,23 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
 }
 
 /// `check_values` for the business fields whose columns have limits
-/// (`precision`, `max_len`); nothing when none has, so the trait's no-op
-/// stays.
+/// (`min_len` / `max_len`, `min` / `max`, `precision`): every field is
+/// checked and every problem reported together. Nothing when no field has
+/// limits, so the trait's no-op stays.
 fn check_values(cont: &Container<'_>, entity: TokenStream) -> TokenStream {
     let p = quote!(::ordinance::__private);
-    let checks: Vec<TokenStream> = cont
-        .fields
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| !cont.is_maintained(&f.column))
-        .filter(|(_, f)| f.attrs.precision.is_some() || f.attrs.max_len.is_some())
+    let checks: Vec<TokenStream> = checked_fields(cont)
         .map(|(i, f)| {
             let ident = f.ident;
-            let schema = quote!(<#entity as ::ordinance::Entity>::SCHEMA);
-            let max_len = match &f.attrs.max_len {
-                Some(m) => {
-                    let m = m.value;
-                    quote!(::core::option::Option::Some(#m))
-                }
-                None => quote!(::core::option::Option::None),
-            };
+            let limits = field_limits(f);
             if f.col.nullable {
                 quote! {
                     if let ::core::option::Option::Some(value) = &self.#ident {
-                        #p::check_field(value, #schema, #i, #max_len)?;
+                        checker.field(value, #i, #limits);
                     }
                 }
             } else {
-                quote!(#p::check_field(&self.#ident, #schema, #i, #max_len)?;)
+                quote!(checker.field(&self.#ident, #i, #limits);)
             }
         })
         .collect();
@@ -438,8 +427,47 @@ fn check_values(cont: &Container<'_>, entity: TokenStream) -> TokenStream {
     }
     quote! {
         fn check_values(&self) -> #p::Result<()> {
+            let mut checker = #p::Checker::new(<#entity as ::ordinance::Entity>::SCHEMA);
             #(#checks)*
-            ::core::result::Result::Ok(())
+            checker.finish()
+        }
+    }
+}
+
+/// The business fields whose columns declare limits, with their positions.
+pub(super) fn checked_fields<'c, 'a>(
+    cont: &'c Container<'a>,
+) -> impl Iterator<Item = (usize, &'c Field<'a>)> {
+    cont.fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !cont.is_maintained(&f.column))
+        .filter(|(_, f)| {
+            let a = &f.attrs;
+            a.precision.is_some()
+                || a.min_len.is_some()
+                || a.max_len.is_some()
+                || a.min.is_some()
+                || a.max.is_some()
+        })
+}
+
+/// The bounds a field declares, as a `Limits` constant.
+pub(super) fn field_limits(f: &Field<'_>) -> TokenStream {
+    fn opt<T: quote::ToTokens>(v: Option<T>) -> TokenStream {
+        match v {
+            Some(v) => quote!(::core::option::Option::Some(#v)),
+            None => quote!(::core::option::Option::None),
+        }
+    }
+    let a = &f.attrs;
+    let min_len = opt(a.min_len.as_ref().map(|v| v.value));
+    let max_len = opt(a.max_len.as_ref().map(|v| v.value));
+    let min = opt(a.min.as_ref().map(|v| v.value));
+    let max = opt(a.max.as_ref().map(|v| v.value));
+    quote! {
+        ::ordinance::__private::Limits {
+            min_len: #min_len, max_len: #max_len, min: #min, max: #max,
         }
     }
 }

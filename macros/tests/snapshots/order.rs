@@ -120,7 +120,7 @@ impl ::ordinance::UniqueKey for OrderKey {
     :: core :: hash :: Hash,
 )]
 pub enum OrderOrder {
-    #[doc = "Pages by `created_at desc, id desc`, `id` breaking ties."]
+    #[doc = "Pages by `created_at desc, id desc`."]
     CreatedAtDesc,
 }
 impl ::ordinance::KeysetOrder for OrderOrder {
@@ -553,19 +553,29 @@ impl ::ordinance::Entity for Order {
         ]);
     }
     fn check_values(&self) -> ::ordinance::__private::Result<()> {
-        ::ordinance::__private::check_field(
+        let mut checker =
+            ::ordinance::__private::Checker::new(<Self as ::ordinance::Entity>::SCHEMA);
+        checker.field(
             &self.reference,
-            <Self as ::ordinance::Entity>::SCHEMA,
             2usize,
-            ::core::option::Option::Some(40u32),
-        )?;
-        ::ordinance::__private::check_field(
+            ::ordinance::__private::Limits {
+                min_len: ::core::option::Option::None,
+                max_len: ::core::option::Option::Some(40u32),
+                min: ::core::option::Option::None,
+                max: ::core::option::Option::None,
+            },
+        );
+        checker.field(
             &self.total,
-            <Self as ::ordinance::Entity>::SCHEMA,
             4usize,
-            ::core::option::Option::None,
-        )?;
-        ::core::result::Result::Ok(())
+            ::ordinance::__private::Limits {
+                min_len: ::core::option::Option::None,
+                max_len: ::core::option::Option::None,
+                min: ::core::option::Option::Some(0i64),
+                max: ::core::option::Option::None,
+            },
+        );
+        checker.finish()
     }
 }
 #[doc = "A [`Order`] to insert: its business columns. The id (UUIDv7 unless given), timestamps, version and soft-delete marker are filled in by the kit and the database."]
@@ -594,19 +604,29 @@ impl ::ordinance::NewEntity for NewOrder {
         ]);
     }
     fn check_values(&self) -> ::ordinance::__private::Result<()> {
-        ::ordinance::__private::check_field(
+        let mut checker =
+            ::ordinance::__private::Checker::new(<Order as ::ordinance::Entity>::SCHEMA);
+        checker.field(
             &self.reference,
-            <Order as ::ordinance::Entity>::SCHEMA,
             2usize,
-            ::core::option::Option::Some(40u32),
-        )?;
-        ::ordinance::__private::check_field(
+            ::ordinance::__private::Limits {
+                min_len: ::core::option::Option::None,
+                max_len: ::core::option::Option::Some(40u32),
+                min: ::core::option::Option::None,
+                max: ::core::option::Option::None,
+            },
+        );
+        checker.field(
             &self.total,
-            <Order as ::ordinance::Entity>::SCHEMA,
             4usize,
-            ::core::option::Option::None,
-        )?;
-        ::core::result::Result::Ok(())
+            ::ordinance::__private::Limits {
+                min_len: ::core::option::Option::None,
+                max_len: ::core::option::Option::None,
+                min: ::core::option::Option::Some(0i64),
+                max: ::core::option::Option::None,
+            },
+        );
+        checker.finish()
     }
 }
 impl Order {

@@ -492,13 +492,19 @@ impl ::ordinance::Entity for Ticket {
         ]);
     }
     fn check_values(&self) -> ::ordinance::__private::Result<()> {
-        ::ordinance::__private::check_field(
+        let mut checker =
+            ::ordinance::__private::Checker::new(<Self as ::ordinance::Entity>::SCHEMA);
+        checker.field(
             &self.title,
-            <Self as ::ordinance::Entity>::SCHEMA,
             3usize,
-            ::core::option::Option::Some(200u32),
-        )?;
-        ::core::result::Result::Ok(())
+            ::ordinance::__private::Limits {
+                min_len: ::core::option::Option::Some(1u32),
+                max_len: ::core::option::Option::Some(200u32),
+                min: ::core::option::Option::None,
+                max: ::core::option::Option::None,
+            },
+        );
+        checker.finish()
     }
 }
 #[doc = "A [`Ticket`] to insert: its business columns. The id (UUIDv7 unless given), timestamps, version and soft-delete marker are filled in by the kit and the database."]
@@ -517,13 +523,19 @@ impl ::ordinance::NewEntity for NewTicket {
         ]);
     }
     fn check_values(&self) -> ::ordinance::__private::Result<()> {
-        ::ordinance::__private::check_field(
+        let mut checker =
+            ::ordinance::__private::Checker::new(<Ticket as ::ordinance::Entity>::SCHEMA);
+        checker.field(
             &self.title,
-            <Ticket as ::ordinance::Entity>::SCHEMA,
             3usize,
-            ::core::option::Option::Some(200u32),
-        )?;
-        ::core::result::Result::Ok(())
+            ::ordinance::__private::Limits {
+                min_len: ::core::option::Option::Some(1u32),
+                max_len: ::core::option::Option::Some(200u32),
+                min: ::core::option::Option::None,
+                max: ::core::option::Option::None,
+            },
+        );
+        checker.finish()
     }
 }
 impl Ticket {

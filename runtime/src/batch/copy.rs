@@ -28,9 +28,7 @@ pub(super) async fn copy_rows<N: NewEntity>(
 ) -> Result<u64> {
     let schema = N::Entity::SCHEMA;
     let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
-    for row in rows {
-        row.check_values()?;
-    }
+    crate::checks::check_rows(rows)?;
     let statements = N::Entity::statements();
     let sink: CopyInSink<Bytes> = client.copy_in(copy).await.map_err(db)?;
     let mut sink = pin!(sink);

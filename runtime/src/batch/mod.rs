@@ -159,8 +159,9 @@ where
         return Ok(Vec::new());
     };
     let schema = N::Entity::SCHEMA;
-    // Each upsert checks its row's values before sending it; a refused
-    // row ends the transaction, so none of the rows before it land.
+    // Every row is checked before the first is sent: a bad value refuses
+    // the batch whole, naming its row.
+    crate::checks::check_rows(rows)?;
     let tx = conn.begin().await.map_err(|e| Error::from_db(e, schema))?;
     let mut stored = Vec::with_capacity(rows.len());
     {

@@ -268,29 +268,36 @@ pub(crate) fn operator(left: Expr, operator: &'static str, right: Expr) -> Expr 
 }
 
 /// A caller's value for column `position` against the column's limits
-/// (`NUMERIC(p,s)`, `max_len`), as an entity's own values are checked.
+/// (`NUMERIC(p,s)`, `min_len` / `max_len`, `min` / `max`), as an
+/// entity's own values are checked.
 fn check_query_value(
     schema: &'static TableSchema,
     position: usize,
     value: &sea_query::Value,
 ) -> crate::Result<()> {
-    use crate::column_type::{decimal_fits, does_not_fit, each_element, text_fits};
+    use crate::checks::{decimal_fits, each_element, invalid, number_fits, text_fits};
     use sea_query::Value as V;
     let Some(limits) = crate::ValueLimits::of(schema, position) else {
         return Ok(());
     };
-    let fits = |value: &V, sql_type: &SqlType| match value {
-        V::Decimal(Some(d)) => decimal_fits(d, sql_type),
-        V::String(Some(s)) => text_fits(s, limits.max_len),
-        _ => Ok(()),
-    };
-    let result = match (value, limits.sql_type.element()) {
-        (V::Array(_, Some(items)), Some(element)) => {
-            each_element(items.iter().map(Some), |item| fits(item, element))
+    let fits = |value: &V, limits: &crate::ValueLimits| {
+        let int = |n: i64| number_fits(&n, limits.min, limits.max, |n| n);
+        match value {
+            V::Decimal(Some(d)) => decimal_fits(d, limits),
+            V::String(Some(s)) => text_fits(s, limits),
+            V::SmallInt(Some(n)) => int(i64::from(*n)),
+            V::Int(Some(n)) => int(i64::from(*n)),
+            V::BigInt(Some(n)) => int(*n),
+            _ => Ok(()),
         }
-        (value, _) => fits(value, &limits.sql_type),
     };
-    result.map_err(|reason| does_not_fit(schema, position, reason))
+    let result = match (value, limits.of_elements()) {
+        (V::Array(_, Some(items)), Some(element)) => {
+            each_element(items.iter().map(Some), |item| fits(item, &element))
+        }
+        (value, _) => fits(value, &limits).map_err(|rule| (None, rule)),
+    };
+    result.map_err(|found| invalid(schema, position, found))
 }
 
 /// `updated_at = now()` and, when versioned, `version = version + 1`: what
@@ -350,7 +357,7 @@ pub fn insert<'n, N: NewEntity + 'n>(
     let mut width = 0;
     let mut rows_seen = 0;
     for (id, row) in rows {
-        row.check_values()?;
+        crate::checks::check_row(row, rows_seen)?;
         let mut values: Vec<Expr> = vec![sea_query::Value::Uuid(Some(id)).into()];
         values.extend(
             business_query_values(schema, row.business_values())?

@@ -114,18 +114,61 @@ async fn one_bad_row_inserts_nothing_and_names_the_constraint() {
     let mut client = application_connection(&db).await;
     let org = organization(&client).await;
     let mut rows: Vec<NewTask> = (0..ROWS).map(|i| task(org, i)).collect();
-    rows[ROWS - 1].priority = 9; // the last row: every earlier one was already sent
+    // The last row names an assignee who does not exist: only the server
+    // can tell, after every earlier row was sent.
+    rows[ROWS - 1].assignee_id = Some(Uuid::now_v7());
     match insert_many(&mut client, &rows).await {
-        Err(Error::CheckViolation {
+        Err(Error::ForeignKeyViolation {
             constraint, column, ..
         }) => {
-            assert_eq!(constraint, "tasks_priority_max");
-            assert_eq!(column, Some("priority"));
+            assert_eq!(constraint, "tasks_assignee_id_fkey");
+            assert_eq!(column, Some("assignee_id"));
         }
         other => panic!(
-            "expected a check violation, got {:?}",
+            "expected a foreign key violation, got {:?}",
             other.map(|v| v.len())
         ),
+    }
+    assert_eq!(Repo::new(&client).count::<Task>().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn a_batch_with_a_bad_value_is_refused_whole_naming_its_row() {
+    let db = fixture_database().await;
+    let mut client = application_connection(&db).await;
+    let org = organization(&client).await;
+    let mut rows: Vec<NewTask> = (0..1000).map(|i| task(org, i)).collect();
+    rows[737].priority = 9;
+    rows[737].title = String::new();
+    rows[900].order = -1;
+    let err = insert_many(&mut client, &rows).await.unwrap_err();
+    match &err {
+        Error::Invalid {
+            table: "tasks",
+            row: Some(737),
+            violations,
+            ..
+        } => {
+            let rules: Vec<_> = violations.iter().map(|v| (v.column, v.rule)).collect();
+            assert_eq!(
+                rules,
+                [
+                    ("title", ordinance::Rule::MinLen { min: 1 }),
+                    ("priority", ordinance::Rule::Max { max: 5 }),
+                ]
+            );
+        }
+        other => panic!("expected row 737 refused, got {other:?}"),
+    }
+    assert!(err.to_string().contains("in row 737 of the batch"), "{err}");
+    for refused in [
+        insert_many_count(&mut client, &rows).await.unwrap_err(),
+        copy_in(&client, &rows).await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(refused, Error::Invalid { row: Some(737), .. }),
+            "{refused:?}"
+        );
     }
     assert_eq!(Repo::new(&client).count::<Task>().await.expect("count"), 0);
 }
@@ -141,10 +184,10 @@ async fn inside_a_transaction_a_failed_batch_rolls_back_to_its_savepoint() {
         .await
         .expect("one task");
     let mut rows: Vec<NewTask> = (1..10).map(|i| task(org, i)).collect();
-    rows[5].title = String::new(); // below min_len
+    rows[5].assignee_id = Some(Uuid::now_v7()); // no such user
     assert!(matches!(
         insert_many(&mut tx, &rows).await,
-        Err(Error::CheckViolation { .. })
+        Err(Error::ForeignKeyViolation { .. })
     ));
     let good: Vec<NewTask> = (1..4).map(|i| task(org, i)).collect();
     insert_many(&mut tx, &good)
@@ -177,10 +220,10 @@ async fn binary_copy_writes_every_row_or_none() {
 
     let mut bad: Vec<NewTask> = (0..1000).map(|i| task(org, i)).collect();
     bad[999].status = TaskStatus::Done;
-    bad[999].priority = 0;
+    bad[999].assignee_id = Some(Uuid::now_v7());
     assert!(matches!(
         copy_in(&client, &bad).await,
-        Err(Error::CheckViolation { ref constraint, .. }) if constraint == "tasks_priority_min"
+        Err(Error::ForeignKeyViolation { ref constraint, .. }) if constraint == "tasks_assignee_id_fkey"
     ));
     assert_eq!(
         repo.count::<Task>().await.expect("count"),
@@ -248,19 +291,19 @@ async fn the_counting_batch_is_all_or_nothing_too() {
     let org = organization(&client).await;
     let n = 40_007;
     let mut rows: Vec<NewTask> = (0..n).map(|i| task(org, i)).collect();
-    rows[n - 1].order = -1; // below min, the last row sent
+    rows[n - 1].assignee_id = Some(Uuid::now_v7()); // no such user, the last row sent
     match insert_many_count(&mut client, &rows).await {
-        Err(Error::CheckViolation {
+        Err(Error::ForeignKeyViolation {
             constraint, column, ..
         }) => {
-            assert_eq!(constraint, "tasks_order_min");
-            assert_eq!(column, Some("order"));
+            assert_eq!(constraint, "tasks_assignee_id_fkey");
+            assert_eq!(column, Some("assignee_id"));
         }
-        other => panic!("expected a check violation, got {other:?}"),
+        other => panic!("expected a foreign key violation, got {other:?}"),
     }
     let repo = Repo::new(&client);
     assert_eq!(repo.count::<Task>().await.expect("count"), 0);
-    rows[n - 1].order = 0;
+    rows[n - 1].assignee_id = None;
     let written = insert_many_count(&mut client, &rows).await.expect("batch");
     assert_eq!(written, n as u64);
     assert_eq!(

@@ -77,8 +77,8 @@ async fn values_the_server_refuses_are_invalid_values_naming_the_column() {
         .expect_err("overflow");
     assert_eq!(
         err.to_string(),
-        "value for column \"amount\" of \"invoices\" does not fit: it has 13 digits before the point \
-         and NUMERIC(12,2) holds 10; raise `precision`"
+        "invalid values for \"invoices\": \"amount\" is more than 10 digits before the point \
+         (precision = 12, scale = 2)"
     );
     // The server's own numeric overflow (22003), from a statement the kit
     // did not write: an invalid value of the table, with the server's

@@ -344,11 +344,10 @@ async fn constraint_violations_are_typed_and_name_the_column() {
     too_long.email = "x".repeat(321);
     // The kit refuses it before the round trip, naming the column...
     match repo.update(&too_long).await {
-        Err(e @ Error::ValueDoesNotFit { .. }) => {
+        Err(e @ Error::Invalid { .. }) => {
             assert_eq!(
                 e.to_string(),
-                "value for column \"email\" of \"users\" does not fit: it is 321 characters long \
-                 and the column holds at most 320 (`max_len`)"
+                "invalid values for \"users\": \"email\" is longer than 320 characters (max_len = 320)"
             );
         }
         other => panic!("expected the value refused, got {other:?}"),

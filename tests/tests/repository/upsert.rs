@@ -274,7 +274,10 @@ async fn upsert_many_is_ordered_and_all_or_nothing() {
     let err = batch::upsert_many(&mut conn, &bad, AccountKey::LowerHandle)
         .await
         .expect_err("check");
-    assert!(matches!(err, Error::CheckViolation { .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Invalid { row: Some(150), .. }),
+        "{err:?}"
+    );
     assert_eq!(
         Repo::new(&conn).count::<Account>().await.expect("count"),
         before

@@ -9,7 +9,7 @@ use ordinance::prelude::*;
 use ordinance::query::array::array;
 use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
-use ordinance::Error;
+use ordinance::{Error, Rule};
 use std::str::FromStr;
 
 #[derive(DbEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -503,17 +503,23 @@ fn invoice(number: &str, amount: &str) -> NewInvoice {
     }
 }
 
-fn refused(err: &Error, column: &str, says: &str) {
+/// The error names exactly this bad column: its rule, and the array
+/// element that broke it.
+fn refused(err: &Error, column: &str, element: Option<u32>, rule: Rule) {
     match err {
-        Error::ValueDoesNotFit {
+        Error::Invalid {
             table: "invoices",
-            column: c,
-            reason,
+            violations,
             ..
-        } if *c == column => {
-            assert!(reason.contains(says), "{reason}");
+        } => {
+            let found: Vec<_> = violations
+                .iter()
+                .map(|v| (v.column, v.element, v.rule))
+                .collect();
+            assert_eq!(found, [(column, element, rule)]);
             let shown = err.to_string();
             assert!(shown.contains(&format!("\"{column}\"")), "{shown}");
+            assert!(shown.contains(rule.name()), "{shown}");
         }
         other => panic!("expected {column} refused, got {other:?}"),
     }
@@ -555,14 +561,22 @@ async fn money_that_would_be_rounded_is_refused_on_every_path() {
     // Single insert: too many fractional digits, too many whole digits,
     // in an optional column and in an array element; text over max_len.
     let err = repo.insert(&invoice("B-1", "1.23456")).await.unwrap_err();
-    refused(&err, "amount", "5 digits after the point");
-    assert!(err.to_string().contains("NUMERIC(10,2)"), "{err}");
+    refused(&err, "amount", None, Rule::Scale { scale: 2 });
+    assert!(err.to_string().contains("scale = 2"), "{err}");
     assert!(!err.to_string().contains("1.23456"), "no value in: {err}");
     let err = repo
         .insert(&invoice("B-2", "100000000.00"))
         .await
         .unwrap_err();
-    refused(&err, "amount", "9 digits before the point");
+    refused(
+        &err,
+        "amount",
+        None,
+        Rule::Precision {
+            precision: 10,
+            scale: 2,
+        },
+    );
     let err = repo
         .insert(&NewInvoice {
             discount: Some(dec("0.001")),
@@ -570,7 +584,7 @@ async fn money_that_would_be_rounded_is_refused_on_every_path() {
         })
         .await
         .unwrap_err();
-    refused(&err, "discount", "3 digits after the point");
+    refused(&err, "discount", None, Rule::Scale { scale: 2 });
     let err = repo
         .insert(&NewInvoice {
             fees: vec![dec("1"), dec("10000.00")],
@@ -578,12 +592,20 @@ async fn money_that_would_be_rounded_is_refused_on_every_path() {
         })
         .await
         .unwrap_err();
-    refused(&err, "fees", "element 2");
+    refused(
+        &err,
+        "fees",
+        Some(2),
+        Rule::Precision {
+            precision: 6,
+            scale: 2,
+        },
+    );
     let err = repo
         .insert(&invoice("ÄÄÄÄÄÄÄÄÄÄÄÄÄ", "1"))
         .await
         .unwrap_err();
-    refused(&err, "number", "13 characters");
+    refused(&err, "number", None, Rule::MaxLen { max: 12 });
     // Twelve two-byte characters fit: the limit counts characters.
     repo.insert(&invoice("ÄÄÄÄÄÄÄÄÄÄÄÄ", "1"))
         .await
@@ -596,7 +618,8 @@ async fn money_that_would_be_rounded_is_refused_on_every_path() {
     refused(
         &repo.update(&changed).await.unwrap_err(),
         "amount",
-        "3 digits",
+        None,
+        Rule::Scale { scale: 2 },
     );
 
     // Upsert, single and batch.
@@ -604,7 +627,7 @@ async fn money_that_would_be_rounded_is_refused_on_every_path() {
         .upsert(&invoice("A-1", "0.125"), InvoiceKey::Number)
         .await
         .unwrap_err();
-    refused(&err, "amount", "3 digits");
+    refused(&err, "amount", None, Rule::Scale { scale: 2 });
     let err = ordinance::batch::upsert_many(
         &mut client,
         &[invoice("C-1", "1"), invoice("C-2", "0.125")],
@@ -612,7 +635,7 @@ async fn money_that_would_be_rounded_is_refused_on_every_path() {
     )
     .await
     .unwrap_err();
-    refused(&err, "amount", "3 digits");
+    refused(&err, "amount", None, Rule::Scale { scale: 2 });
 
     // Batches through COPY: the first row would fit, the second not;
     // neither lands.
@@ -620,27 +643,27 @@ async fn money_that_would_be_rounded_is_refused_on_every_path() {
     let err = ordinance::batch::insert_many(&mut client, &batch)
         .await
         .unwrap_err();
-    refused(&err, "amount", "3 digits");
+    refused(&err, "amount", None, Rule::Scale { scale: 2 });
     let err = ordinance::batch::insert_many_count(&mut client, &batch)
         .await
         .unwrap_err();
-    refused(&err, "amount", "3 digits");
+    refused(&err, "amount", None, Rule::Scale { scale: 2 });
     let err = ordinance::batch::copy_in(&client, &batch)
         .await
         .unwrap_err();
-    refused(&err, "amount", "3 digits");
+    refused(&err, "amount", None, Rule::Scale { scale: 2 });
 
     // Builders: insert, update, upsert, and a caller's bulk `SET`.
     let err = ordinance::query::insert([(Uuid::now_v7(), &invoice("E-1", "0.125"))]).unwrap_err();
-    refused(&err, "amount", "3 digits");
+    refused(&err, "amount", None, Rule::Scale { scale: 2 });
     let err = ordinance::query::update(&changed).unwrap_err();
-    refused(&err, "amount", "3 digits");
+    refused(&err, "amount", None, Rule::Scale { scale: 2 });
     let err = ordinance::query::upsert(
         [(Uuid::now_v7(), &invoice("E-2", "0.125"))],
         InvoiceKey::Number,
     )
     .unwrap_err();
-    refused(&err, "amount", "3 digits");
+    refused(&err, "amount", None, Rule::Scale { scale: 2 });
     let err = ordinance::bulk::Bulk::<Invoice>::new()
         .update(
             &client,
@@ -648,7 +671,7 @@ async fn money_that_would_be_rounded_is_refused_on_every_path() {
         )
         .await
         .unwrap_err();
-    refused(&err, "amount", "3 digits");
+    refused(&err, "amount", None, Rule::Scale { scale: 2 });
     let err = ordinance::bulk::Bulk::<Invoice>::new()
         .update(
             &client,
@@ -656,7 +679,7 @@ async fn money_that_would_be_rounded_is_refused_on_every_path() {
         )
         .await
         .unwrap_err();
-    refused(&err, "number", "13 characters");
+    refused(&err, "number", None, Rule::MaxLen { max: 12 });
 
     // Nothing of the refused writes reached the table.
     assert_eq!(invoices(&client).await, 3);
@@ -666,4 +689,132 @@ async fn money_that_would_be_rounded_is_refused_on_every_path() {
         .expect("stored")
         .get(0);
     assert_eq!(amount, dec("99999999.99"));
+}
+
+/// Columns with every kind of limit a value is checked against.
+#[derive(Entity, Debug, Clone)]
+pub struct Listing {
+    pub id: Uuid,
+    #[column(min_len = 3, max_len = 40)]
+    pub title: String,
+    #[column(min = 1, max = 10)]
+    pub quantity: i32,
+    #[column(precision = 8, scale = 2, min = 0)]
+    pub price: Decimal,
+    #[column(max_len = 5)]
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+#[tokio::test]
+async fn every_bad_column_of_a_row_is_reported_at_once_and_nothing_is_sent() {
+    let db = TestDatabase::with_entities(&[Listing::SCHEMA])
+        .await
+        .expect("db");
+    let client = db.connect().await.expect("connect");
+    let repo = Repo::new(&client);
+    let bad = NewListing {
+        title: "zq".into(),
+        quantity: 0,
+        price: dec("-1.005"),
+        note: Some("toolong".into()),
+    };
+    let err = repo.insert(&bad).await.unwrap_err();
+    let Error::Invalid {
+        table, violations, ..
+    } = &err
+    else {
+        panic!("expected Invalid, got {err:?}");
+    };
+    assert_eq!(*table, "listings");
+    let found: Vec<_> = violations
+        .iter()
+        .map(|v| (v.column, v.field, v.element, v.rule))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("title", "title", None, Rule::MinLen { min: 3 }),
+            ("quantity", "quantity", None, Rule::Min { min: 1 }),
+            ("price", "price", None, Rule::Min { min: 0 }),
+            ("note", "note", None, Rule::MaxLen { max: 5 }),
+        ]
+    );
+    let shown = err.to_string();
+    assert_eq!(
+        shown,
+        "invalid values for \"listings\": \"title\" is shorter than 3 characters (min_len = 3); \
+         \"quantity\" is below 1 (min = 1); \"price\" is below 0 (min = 0); \
+         \"note\" is longer than 5 characters (max_len = 5)"
+    );
+    for value in ["zq", "-1.005", "toolong"] {
+        assert!(!shown.contains(value), "{value} in: {shown}");
+        assert!(!format!("{err:?}").contains(value), "{value} in: {err:?}");
+    }
+
+    // The upper bounds, and digits the column would round.
+    let err = repo
+        .insert(&NewListing {
+            title: "x".repeat(41),
+            quantity: 11,
+            price: dec("0.001"),
+            note: None,
+        })
+        .await
+        .unwrap_err();
+    let Error::Invalid { violations, .. } = &err else {
+        panic!("expected Invalid, got {err:?}");
+    };
+    let rules: Vec<Rule> = violations.iter().map(|v| v.rule).collect();
+    assert_eq!(
+        rules,
+        [
+            Rule::MaxLen { max: 40 },
+            Rule::Max { max: 10 },
+            Rule::Scale { scale: 2 }
+        ]
+    );
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM listings", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(count, 0, "nothing refused was written");
+
+    // What the kit refuses, the table's constraints refuse too: each
+    // rule is the constraint, checked earlier.
+    for (title, quantity, price, note) in [
+        ("'ab'", "1", "1", "NULL"),
+        ("'abc'", "0", "1", "NULL"),
+        ("'abc'", "11", "1", "NULL"),
+        ("'abc'", "1", "-1", "NULL"),
+        ("'abc'", "1", "1", "'toolong'"),
+    ] {
+        let sql = format!(
+            "INSERT INTO listings (title, quantity, price, note) \
+             VALUES ({title}, {quantity}, {price}, {note})"
+        );
+        let err = client.execute(&sql, &[]).await.expect_err(&sql);
+        assert!(
+            matches!(
+                Error::from_db(err, Listing::SCHEMA),
+                Error::CheckViolation { .. }
+            ),
+            "{sql}"
+        );
+    }
+    // A row within every bound is written.
+    let ok = repo
+        .insert(&NewListing {
+            title: "abc".into(),
+            quantity: 10,
+            price: dec("999999.99"),
+            note: Some("fine".into()),
+        })
+        .await
+        .expect("fits");
+    assert_eq!(ok.quantity, 10);
 }

@@ -3,7 +3,8 @@
 //!
 //! `cargo bench -p ordinance-examples --bench repo` prints medians and the
 //! ratio kit / baseline for every documented path: single-row operations on
-//! a pooled connection, on a plain `Connection`, inside a transaction, on a
+//! a pooled connection (get, insert, update, a one-column patch, soft
+//! delete), on a plain `Connection`, inside a transaction, on a
 //! bare `Client` and unnamed; reading 10,000 rows with `list` and `stream`;
 //! and the peak memory of streaming 1,000,000 rows. Batches are the
 //! `batches` bench's.
@@ -117,6 +118,7 @@ struct Prepared {
     get: tokio_postgres::Statement,
     insert: tokio_postgres::Statement,
     update: tokio_postgres::Statement,
+    patch: tokio_postgres::Statement,
     soft_delete: tokio_postgres::Statement,
     list: tokio_postgres::Statement,
 }
@@ -137,6 +139,12 @@ async fn prepare(base: &Client) -> Result<Prepared, tokio_postgres::Error> {
             .prepare(&format!(
                 "UPDATE accounts SET email = $3, display_name = $4, is_admin = $5, updated_at = now(), \
                  version = version + 1 WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
+            ))
+            .await?,
+        patch: base
+            .prepare(&format!(
+                "UPDATE accounts SET is_admin = $3, version = version + 1, updated_at = now() \
+                 WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
             ))
             .await?,
         soft_delete: base
@@ -239,6 +247,49 @@ async fn single_row<X: Executor>(
                     )
                     .await
                     .expect("update")
+                    .expect("not stale");
+                *base_row.borrow_mut() = decode(&row);
+            }
+        },
+    )
+    .await
+    {
+        return true;
+    }
+    // One column, with the version the caller holds.
+    let kit_row = RefCell::new(seeded[2].clone());
+    let base_row = RefCell::new(seeded[3].clone());
+    if pair(
+        &format!("patch-{place}"),
+        &format!("patch-{place}"),
+        "prepared UPDATE of one column",
+        SINGLE,
+        |i| {
+            let kit_row = &kit_row;
+            async move {
+                let (id, version) = {
+                    let a = kit_row.borrow();
+                    (a.id, a.version)
+                };
+                let patch = AccountPatch {
+                    is_admin: Some(i.is_multiple_of(2)),
+                    ..Default::default()
+                };
+                *kit_row.borrow_mut() = repo.patch(id, version, &patch).await.expect("patch");
+            }
+        },
+        |i| {
+            let base_row = &base_row;
+            async move {
+                let (id, version) = {
+                    let a = base_row.borrow();
+                    (a.id, a.version)
+                };
+                let admin = i.is_multiple_of(2);
+                let row = base
+                    .query_opt(&p.patch, &[&id, &version, &admin])
+                    .await
+                    .expect("patch")
                     .expect("not stale");
                 *base_row.borrow_mut() = decode(&row);
             }

@@ -155,6 +155,10 @@ pub(crate) struct Container {
     pub(crate) waivers: Vec<Waiver>,
     /// `tenant`: rows belong to tenants, isolated by row-level security.
     pub(crate) tenant: Option<Spanned<()>>,
+    /// `derive_new(...)`: more derives on the generated `New{Entity}`.
+    pub(crate) derive_new: Vec<syn::Path>,
+    /// `derive_patch(...)`: more derives on the generated `{Entity}Patch`.
+    pub(crate) derive_patch: Vec<syn::Path>,
     pub(crate) doc: Option<String>,
 }
 
@@ -198,6 +202,8 @@ impl Container {
         let mut keys = Vec::new();
         let mut waivers = Vec::new();
         let mut tenant = Attr::none(cx, TENANT);
+        let mut derive_new = Vec::new();
+        let mut derive_patch = Vec::new();
         for attr in attrs {
             if attr.path() == COLUMN {
                 cx.error_with_help(
@@ -230,6 +236,10 @@ impl Container {
                 } else if meta.path == TENANT {
                     expect_flag(&meta, TENANT)?;
                     tenant.set(&meta.path, ());
+                } else if meta.path == DERIVE_NEW {
+                    derive_new.extend(expect_derives(&meta, DERIVE_NEW)?);
+                } else if meta.path == DERIVE_PATCH {
+                    derive_patch.extend(expect_derives(&meta, DERIVE_PATCH)?);
                 } else {
                     return Err(unknown_key(&meta, "entity", ENTITY_KEYS));
                 }
@@ -245,9 +255,24 @@ impl Container {
             keys,
             waivers,
             tenant: tenant.get(),
+            derive_new,
+            derive_patch,
             doc: doc_comment(attrs),
         }
     }
+}
+
+/// `derive_new(PartialEq, serde::Serialize)`: the traits to derive.
+fn expect_derives(meta: &ParseNestedMeta<'_>, key: Symbol) -> syn::Result<Vec<syn::Path>> {
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format_args!(
+            "`{key}` lists the traits to derive\nhelp: write `{key}(PartialEq, Eq)`"
+        )));
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let list = Punctuated::<syn::Path, Token![,]>::parse_terminated(&content)?;
+    Ok(list.into_iter().collect())
 }
 
 impl Field {

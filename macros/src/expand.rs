@@ -4,6 +4,7 @@
 mod column;
 mod db_enum;
 mod embed;
+mod inputs;
 mod key;
 mod order;
 mod relation;
@@ -64,15 +65,17 @@ pub(crate) fn derive_entity(input: &DeriveInput) -> TokenStream {
     match cx.check() {
         Ok(()) => {
             let schema = schema::entity_impl(&cont, &plan);
-            let new = schema::new_struct(input, &cont, true);
+            let new = inputs::new_struct(input, &cont, true);
+            let patch = inputs::patch_struct(input, &cont, true);
             let relations = relation::relations(input, &cont, &plan);
-            quote! { #columns #keys #orders #schema #new #relations #debug }
+            quote! { #columns #keys #orders #schema #new #patch #relations #debug }
         }
         Err(err) => {
             let errors = err.into_compile_error();
             let fallback = schema::fallback_impl(&cont);
-            let new = schema::new_struct(input, &cont, false);
-            quote! { #errors #columns #keys #orders #new #fallback #debug }
+            let new = inputs::new_struct(input, &cont, false);
+            let patch = inputs::patch_struct(input, &cont, false);
+            quote! { #errors #columns #keys #orders #new #patch #fallback #debug }
         }
     }
 }

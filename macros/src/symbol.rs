@@ -21,6 +21,8 @@ pub(crate) const UNIQUE: Symbol = Symbol("unique");
 pub(crate) const KEYSET: Symbol = Symbol("keyset");
 pub(crate) const EXEMPT: Symbol = Symbol("exempt");
 pub(crate) const TENANT: Symbol = Symbol("tenant");
+pub(crate) const DERIVE_NEW: Symbol = Symbol("derive_new");
+pub(crate) const DERIVE_PATCH: Symbol = Symbol("derive_patch");
 
 // #[column(...)]
 pub(crate) const NAME: Symbol = Symbol("name");
@@ -53,7 +55,17 @@ pub(crate) const BOOLEAN_NAME: Symbol = Symbol("boolean_name");
 pub(crate) const TENANT_REFERENCE: Symbol = Symbol("tenant_reference");
 
 /// Every key `#[entity(...)]` takes, in the order error messages list them.
-pub(crate) const ENTITY_KEYS: &[Symbol] = &[TABLE, SCHEMA, INDEX, UNIQUE, KEYSET, EXEMPT, TENANT];
+pub(crate) const ENTITY_KEYS: &[Symbol] = &[
+    TABLE,
+    SCHEMA,
+    INDEX,
+    UNIQUE,
+    KEYSET,
+    EXEMPT,
+    TENANT,
+    DERIVE_NEW,
+    DERIVE_PATCH,
+];
 
 /// Every key `#[column(...)]` takes, in the order error messages list them.
 pub(crate) const COLUMN_KEYS: &[Symbol] = &[

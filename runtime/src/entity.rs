@@ -4,7 +4,7 @@ use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
 
 use crate::error::Result;
-use crate::params::Params;
+use crate::params::{ColumnSet, Params};
 use crate::schema::TableSchema;
 use crate::sql::Statements;
 
@@ -42,6 +42,9 @@ pub trait Entity: Sized + 'static {
     /// `keyset(...)`, what [`Pager::order`](crate::page::Pager::order)
     /// takes.
     type Order: KeysetOrder;
+    /// The generated partial update (`PostPatch`): each business column
+    /// optional, what [`Repo::patch`](crate::repo::Repo::patch) writes.
+    type Patch: Patch<Entity = Self>;
 
     /// The entity's fixed SQL text, rendered once per process.
     fn statements() -> &'static Statements;
@@ -123,17 +126,46 @@ pub trait NewEntity {
     }
 }
 
+/// A partial update of an entity; generated as `{Entity}Patch` by the
+/// derive: every business column as an `Option` (`None` leaves the column
+/// as it is; a nullable column's field is `Option<Option<T>>`, so
+/// `Some(None)` sets it to NULL), and no `id`, tenant, audit, `version` or
+/// `deleted_at` field — those the kit writes.
+///
+/// [`Repo::patch`](crate::repo::Repo::patch) writes the set columns of one
+/// row, checked against the caller's version;
+/// [`Bulk::patch`](crate::bulk::Bulk::patch) of every row a filter
+/// matches.
+pub trait Patch: Sync {
+    /// The entity this changes.
+    type Entity: Entity;
+    /// Marks the set columns in `set` and appends their values, in schema
+    /// order, to `out`.
+    #[doc(hidden)]
+    fn bind_set<'a>(&'a self, set: &mut ColumnSet, out: &mut Params<'a>);
+    /// Whether no column is set: the patch changes nothing.
+    fn is_empty(&self) -> bool;
+    /// Refuses set values their columns would change or reject, every bad
+    /// column at once, as [`Entity::check_values`] does.
+    fn check_values(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// Decodes the entity's column `position`, found at `offset + position` in
 /// the row, naming the column when it fails.
 #[doc(hidden)]
+#[inline]
 pub fn decode<'r, T: FromSql<'r>>(
     row: &'r Row,
     offset: usize,
     position: usize,
     schema: &'static TableSchema,
 ) -> Result<T> {
-    let column = schema.columns.get(position).map_or("?", |c| c.name);
-    crate::row::read(row, offset + position, schema.name, column)
+    row.try_get(offset + position).map_err(|source| {
+        let column = schema.columns.get(position).map_or("?", |c| c.name);
+        crate::row::decode_error(source, schema.name, column)
+    })
 }
 
 /// Looks a generated column enum's name up in the entity's schema; the enum's

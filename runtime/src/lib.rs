@@ -100,7 +100,7 @@ pub mod tls {}
 
 pub use checks::{Rule, ValueLimits, Violation};
 pub use column_type::{ColumnType, DbEnum, Json};
-pub use entity::{Entity, KeysetOrder, NewEntity, UniqueKey};
+pub use entity::{Entity, KeysetOrder, NewEntity, Patch, UniqueKey};
 pub use error::{CursorError, Error, Failure, Result};
 pub use params::{Params, SqlParam};
 pub use pg_error::PgError;
@@ -332,7 +332,7 @@ pub mod __private {
         enum_from_sql, enum_from_value, enum_value, enum_value_null, ColumnType,
     };
     pub use crate::entity::{column_name, decode};
-    pub use crate::params::{Params, SqlParam};
+    pub use crate::params::{patch_field, ColumnSet, Params, SqlParam};
     pub use crate::query::Statements;
     pub use crate::schema::{
         Check, CheckKind, Column, ColumnDefault, ForeignKey, Index, IndexColumn, IndexCondition,

@@ -47,3 +47,57 @@ impl std::fmt::Debug for Params<'_> {
         write!(f, "Params({} values)", self.0.len())
     }
 }
+
+/// Which of an entity's business columns a patch sets, by their position
+/// among the business columns: what picks the patch's statement. Up to
+/// 128 columns without allocating.
+#[doc(hidden)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ColumnSet(SmallVec<[u64; 2]>);
+
+impl ColumnSet {
+    /// No column yet.
+    pub fn new() -> Self {
+        ColumnSet(SmallVec::new())
+    }
+
+    /// Marks business column `k`.
+    #[inline]
+    pub fn insert(&mut self, k: usize) {
+        let (word, bit) = (k / 64, k % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    /// Whether no column is marked.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// The marked columns, in order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, word)| {
+            (0..64)
+                .filter(move |bit| word & (1 << bit) != 0)
+                .map(move |bit| i * 64 + bit)
+        })
+    }
+}
+
+/// One field of a patch: when it is set, marks business column `k` and
+/// binds its value (`Some(None)` of a nullable column binds NULL).
+#[doc(hidden)]
+#[inline]
+pub fn patch_field<'a, T: ToSql + Sync>(
+    value: &'a Option<T>,
+    k: usize,
+    set: &mut ColumnSet,
+    out: &mut Params<'a>,
+) {
+    if let Some(value) = value {
+        set.insert(k);
+        out.push(value);
+    }
+}

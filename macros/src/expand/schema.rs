@@ -369,18 +369,20 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
         let ident = f.ident;
         quote!(#ident: #p::decode(row, offset, #i, <Self as ::ordinance::Entity>::SCHEMA)?)
     });
-    let business = business_fields(cont).map(|f| f.ident);
+    let business = super::inputs::business_fields(cont).map(|f| f.ident);
     let version = match cont.field("version") {
         Some(_) => quote!(::core::option::Option::Some(self.version)),
         None => quote!(::core::option::Option::None),
     };
     let key_ident = format_ident!("{}Key", cont.ident);
     let order_ident = format_ident!("{}Order", cont.ident);
-    let check = check_values(cont, quote!(Self));
+    let patch_ident = format_ident!("{}Patch", cont.ident);
+    let check = super::inputs::check_values(cont, quote!(Self), super::inputs::Wrap::Plain);
     quote! {
         type New = #new_ident;
         type Key = #key_ident;
         type Order = #order_ident;
+        type Patch = #patch_ident;
         fn statements() -> &'static #p::Statements {
             static STATEMENTS: #p::OnceLock<#p::Statements> = #p::OnceLock::new();
             STATEMENTS.get_or_init(|| #p::Statements::new(<Self as ::ordinance::Entity>::SCHEMA))
@@ -399,85 +401,6 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
         }
         #check
     }
-}
-
-/// `check_values` for the business fields whose columns have limits
-/// (`min_len` / `max_len`, `min` / `max`, `precision`): every field is
-/// checked and every problem reported together. Nothing when no field has
-/// limits, so the trait's no-op stays.
-fn check_values(cont: &Container<'_>, entity: TokenStream) -> TokenStream {
-    let p = quote!(::ordinance::__private);
-    let checks: Vec<TokenStream> = checked_fields(cont)
-        .map(|(i, f)| {
-            let ident = f.ident;
-            let limits = field_limits(f);
-            if f.col.nullable {
-                quote! {
-                    if let ::core::option::Option::Some(value) = &self.#ident {
-                        checker.field(value, #i, #limits);
-                    }
-                }
-            } else {
-                quote!(checker.field(&self.#ident, #i, #limits);)
-            }
-        })
-        .collect();
-    if checks.is_empty() {
-        return TokenStream::new();
-    }
-    quote! {
-        fn check_values(&self) -> #p::Result<()> {
-            let mut checker = #p::Checker::new(<#entity as ::ordinance::Entity>::SCHEMA);
-            #(#checks)*
-            checker.finish()
-        }
-    }
-}
-
-/// The business fields whose columns declare limits, with their positions.
-pub(super) fn checked_fields<'c, 'a>(
-    cont: &'c Container<'a>,
-) -> impl Iterator<Item = (usize, &'c Field<'a>)> {
-    cont.fields
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| !cont.is_maintained(&f.column))
-        .filter(|(_, f)| {
-            let a = &f.attrs;
-            a.precision.is_some()
-                || a.min_len.is_some()
-                || a.max_len.is_some()
-                || a.min.is_some()
-                || a.max.is_some()
-        })
-}
-
-/// The bounds a field declares, as a `Limits` constant.
-pub(super) fn field_limits(f: &Field<'_>) -> TokenStream {
-    fn opt<T: quote::ToTokens>(v: Option<T>) -> TokenStream {
-        match v {
-            Some(v) => quote!(::core::option::Option::Some(#v)),
-            None => quote!(::core::option::Option::None),
-        }
-    }
-    let a = &f.attrs;
-    let min_len = opt(a.min_len.as_ref().map(|v| v.value));
-    let max_len = opt(a.max_len.as_ref().map(|v| v.value));
-    let min = opt(a.min.as_ref().map(|v| v.value));
-    let max = opt(a.max.as_ref().map(|v| v.value));
-    quote! {
-        ::ordinance::__private::Limits {
-            min_len: #min_len, max_len: #max_len, min: #min, max: #max,
-        }
-    }
-}
-
-/// Fields the application writes: all but `id` and the columns the kit
-/// and the database maintain.
-fn business_fields<'c, 'a>(cont: &'c Container<'a>) -> impl Iterator<Item = &'c Field<'a>> {
-    cont.fields
-        .iter()
-        .filter(|f| !cont.is_maintained(&f.column))
 }
 
 /// `Debug` for an entity with `#[column(sensitive)]` fields: like the
@@ -507,46 +430,6 @@ pub(super) fn redacted_debug(cont: &Container<'_>) -> TokenStream {
     }
 }
 
-/// `New{Entity}`: the business fields, what an insert takes.
-pub(super) fn new_struct(
-    input: &syn::DeriveInput,
-    cont: &Container<'_>,
-    with_impl: bool,
-) -> TokenStream {
-    let vis = &input.vis;
-    let ident = cont.ident;
-    let new_ident = format_ident!("New{}", ident);
-    let doc = format!(
-        "A [`{ident}`] to insert: its business columns. The id (UUIDv7 unless given), \
-         timestamps, version and soft-delete marker are filled in by the kit and the database."
-    );
-    let fields = business_fields(cont).map(|f| {
-        let fvis = &f.vis;
-        let fident = f.ident;
-        let ty = f.ty;
-        let doc = f.attrs.doc.iter();
-        quote!(#(#[doc = #doc])* #fvis #fident: #ty)
-    });
-    let idents = business_fields(cont).map(|f| f.ident);
-    let check = check_values(cont, quote!(#ident));
-    let imp = with_impl.then(|| {
-        quote! {
-            impl ::ordinance::NewEntity for #new_ident {
-                type Entity = #ident;
-                fn bind_business<'a>(&'a self, out: &mut ::ordinance::__private::Params<'a>) {
-                    out.extend_from_slice(&[#(&self.#idents as ::ordinance::__private::SqlParam<'_>),*]);
-                }
-                #check
-            }
-        }
-    });
-    quote! {
-        #[doc = #doc]
-        #vis struct #new_ident { #(#fields,)* }
-        #imp
-    }
-}
-
 /// Stands in for the real implementation when a convention is broken, so the
 /// only errors the user sees are the convention errors.
 pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
@@ -556,11 +439,21 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
     let new_ident = format_ident!("New{}", ident);
     let key_ident = format_ident!("{}Key", ident);
     let order_ident = format_ident!("{}Order", ident);
+    let patch_ident = format_ident!("{}Patch", ident);
     let p = quote!(::ordinance::__private);
     quote! {
         impl ::ordinance::NewEntity for #new_ident {
             type Entity = #ident;
             fn bind_business<'a>(&'a self, _: &mut ::ordinance::__private::Params<'a>) {
+                ::core::unreachable!()
+            }
+        }
+        impl ::ordinance::Patch for #patch_ident {
+            type Entity = #ident;
+            fn bind_set<'a>(&'a self, _: &mut #p::ColumnSet, _: &mut #p::Params<'a>) {
+                ::core::unreachable!()
+            }
+            fn is_empty(&self) -> bool {
                 ::core::unreachable!()
             }
         }
@@ -571,6 +464,7 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
             type New = #new_ident;
             type Key = #key_ident;
             type Order = #order_ident;
+            type Patch = #patch_ident;
             fn statements() -> &'static #p::Statements {
                 ::core::unreachable!()
             }

@@ -442,6 +442,7 @@ impl ::ordinance::Entity for Order {
     type New = NewOrder;
     type Key = OrderKey;
     type Order = OrderOrder;
+    type Patch = OrderPatch;
     fn statements() -> &'static ::ordinance::__private::Statements {
         static STATEMENTS: ::ordinance::__private::OnceLock<::ordinance::__private::Statements> =
             ::ordinance::__private::OnceLock::new();
@@ -589,6 +590,54 @@ pub struct NewOrder {
     pub is_gift: bool,
     pub shipped_on: Option<NaiveDate>,
 }
+impl ::core::clone::Clone for NewOrder
+where
+    for<'__o> Uuid: ::core::clone::Clone,
+    for<'__o> String: ::core::clone::Clone,
+    for<'__o> OrderStatus: ::core::clone::Clone,
+    for<'__o> Decimal: ::core::clone::Clone,
+    for<'__o> serde_json::Value: ::core::clone::Clone,
+    for<'__o> Vec<String>: ::core::clone::Clone,
+    for<'__o> bool: ::core::clone::Clone,
+    for<'__o> Option<NaiveDate>: ::core::clone::Clone,
+{
+    fn clone(&self) -> Self {
+        NewOrder {
+            customer_id: ::core::clone::Clone::clone(&self.customer_id),
+            reference: ::core::clone::Clone::clone(&self.reference),
+            status: ::core::clone::Clone::clone(&self.status),
+            total: ::core::clone::Clone::clone(&self.total),
+            lines: ::core::clone::Clone::clone(&self.lines),
+            tags: ::core::clone::Clone::clone(&self.tags),
+            is_gift: ::core::clone::Clone::clone(&self.is_gift),
+            shipped_on: ::core::clone::Clone::clone(&self.shipped_on),
+        }
+    }
+}
+impl ::core::fmt::Debug for NewOrder
+where
+    for<'__o> Uuid: ::core::fmt::Debug,
+    for<'__o> String: ::core::fmt::Debug,
+    for<'__o> OrderStatus: ::core::fmt::Debug,
+    for<'__o> Decimal: ::core::fmt::Debug,
+    for<'__o> serde_json::Value: ::core::fmt::Debug,
+    for<'__o> Vec<String>: ::core::fmt::Debug,
+    for<'__o> bool: ::core::fmt::Debug,
+    for<'__o> Option<NaiveDate>: ::core::fmt::Debug,
+{
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("NewOrder")
+            .field("customer_id", &self.customer_id)
+            .field("reference", &self.reference)
+            .field("status", &self.status)
+            .field("total", &self.total)
+            .field("lines", &self.lines)
+            .field("tags", &self.tags)
+            .field("is_gift", &self.is_gift)
+            .field("shipped_on", &self.shipped_on)
+            .finish()
+    }
+}
 impl ::ordinance::NewEntity for NewOrder {
     type Entity = Order;
     fn bind_business<'a>(&'a self, out: &mut ::ordinance::__private::Params<'a>) {
@@ -626,6 +675,138 @@ impl ::ordinance::NewEntity for NewOrder {
                 max: ::core::option::Option::None,
             },
         );
+        checker.finish()
+    }
+}
+#[doc = "Changes to a [`Order`]: each business column it sets (`Some`) is written by `Repo::patch`, checked against the version the caller saw; the others are left as they are. The id, timestamps, version and soft-delete marker are the kit's."]
+#[derive(:: core :: default :: Default)]
+pub struct OrderPatch {
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is."]
+    pub customer_id: ::core::option::Option<Uuid>,
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is."]
+    pub reference: ::core::option::Option<String>,
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is."]
+    pub status: ::core::option::Option<OrderStatus>,
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is."]
+    pub total: ::core::option::Option<Decimal>,
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is."]
+    pub lines: ::core::option::Option<serde_json::Value>,
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is."]
+    pub tags: ::core::option::Option<Vec<String>>,
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is."]
+    pub is_gift: ::core::option::Option<bool>,
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is; `Some(None)` sets it to NULL."]
+    pub shipped_on: ::core::option::Option<Option<NaiveDate>>,
+}
+impl ::core::clone::Clone for OrderPatch
+where
+    for<'__o> Uuid: ::core::clone::Clone,
+    for<'__o> String: ::core::clone::Clone,
+    for<'__o> OrderStatus: ::core::clone::Clone,
+    for<'__o> Decimal: ::core::clone::Clone,
+    for<'__o> serde_json::Value: ::core::clone::Clone,
+    for<'__o> Vec<String>: ::core::clone::Clone,
+    for<'__o> bool: ::core::clone::Clone,
+    for<'__o> Option<NaiveDate>: ::core::clone::Clone,
+{
+    fn clone(&self) -> Self {
+        OrderPatch {
+            customer_id: ::core::clone::Clone::clone(&self.customer_id),
+            reference: ::core::clone::Clone::clone(&self.reference),
+            status: ::core::clone::Clone::clone(&self.status),
+            total: ::core::clone::Clone::clone(&self.total),
+            lines: ::core::clone::Clone::clone(&self.lines),
+            tags: ::core::clone::Clone::clone(&self.tags),
+            is_gift: ::core::clone::Clone::clone(&self.is_gift),
+            shipped_on: ::core::clone::Clone::clone(&self.shipped_on),
+        }
+    }
+}
+impl ::core::fmt::Debug for OrderPatch
+where
+    for<'__o> Uuid: ::core::fmt::Debug,
+    for<'__o> String: ::core::fmt::Debug,
+    for<'__o> OrderStatus: ::core::fmt::Debug,
+    for<'__o> Decimal: ::core::fmt::Debug,
+    for<'__o> serde_json::Value: ::core::fmt::Debug,
+    for<'__o> Vec<String>: ::core::fmt::Debug,
+    for<'__o> bool: ::core::fmt::Debug,
+    for<'__o> Option<NaiveDate>: ::core::fmt::Debug,
+{
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("OrderPatch")
+            .field("customer_id", &self.customer_id)
+            .field("reference", &self.reference)
+            .field("status", &self.status)
+            .field("total", &self.total)
+            .field("lines", &self.lines)
+            .field("tags", &self.tags)
+            .field("is_gift", &self.is_gift)
+            .field("shipped_on", &self.shipped_on)
+            .finish()
+    }
+}
+impl ::ordinance::Patch for OrderPatch {
+    type Entity = Order;
+    fn bind_set<'a>(
+        &'a self,
+        set: &mut ::ordinance::__private::ColumnSet,
+        out: &mut ::ordinance::__private::Params<'a>,
+    ) {
+        ::ordinance::__private::patch_field(&self.customer_id, 0usize, set, out);
+        ::ordinance::__private::patch_field(&self.reference, 1usize, set, out);
+        ::ordinance::__private::patch_field(&self.status, 2usize, set, out);
+        ::ordinance::__private::patch_field(&self.total, 3usize, set, out);
+        ::ordinance::__private::patch_field(&self.lines, 4usize, set, out);
+        ::ordinance::__private::patch_field(&self.tags, 5usize, set, out);
+        ::ordinance::__private::patch_field(&self.is_gift, 6usize, set, out);
+        ::ordinance::__private::patch_field(&self.shipped_on, 7usize, set, out);
+    }
+    fn is_empty(&self) -> bool {
+        true && self.customer_id.is_none()
+            && self.reference.is_none()
+            && self.status.is_none()
+            && self.total.is_none()
+            && self.lines.is_none()
+            && self.tags.is_none()
+            && self.is_gift.is_none()
+            && self.shipped_on.is_none()
+    }
+    fn check_values(&self) -> ::ordinance::__private::Result<()> {
+        let mut checker =
+            ::ordinance::__private::Checker::new(<Order as ::ordinance::Entity>::SCHEMA);
+        if let ::core::option::Option::Some(value) = &self.reference {
+            checker.field(
+                value,
+                2usize,
+                ::ordinance::__private::Limits {
+                    min_len: ::core::option::Option::None,
+                    max_len: ::core::option::Option::Some(40u32),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                },
+            );
+        }
+        if let ::core::option::Option::Some(value) = &self.total {
+            checker.field(
+                value,
+                4usize,
+                ::ordinance::__private::Limits {
+                    min_len: ::core::option::Option::None,
+                    max_len: ::core::option::Option::None,
+                    min: ::core::option::Option::Some(0i64),
+                    max: ::core::option::Option::None,
+                },
+            );
+        }
         checker.finish()
     }
 }

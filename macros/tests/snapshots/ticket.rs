@@ -398,6 +398,7 @@ impl ::ordinance::Entity for Ticket {
     type New = NewTicket;
     type Key = TicketKey;
     type Order = TicketOrder;
+    type Patch = TicketPatch;
     fn statements() -> &'static ::ordinance::__private::Statements {
         static STATEMENTS: ::ordinance::__private::OnceLock<::ordinance::__private::Statements> =
             ::ordinance::__private::OnceLock::new();
@@ -513,6 +514,34 @@ pub struct NewTicket {
     pub title: String,
     pub reporter_email: String,
 }
+impl ::core::clone::Clone for NewTicket
+where
+    for<'__o> Uuid: ::core::clone::Clone,
+    for<'__o> String: ::core::clone::Clone,
+    for<'__o> String: ::core::clone::Clone,
+{
+    fn clone(&self) -> Self {
+        NewTicket {
+            queue_id: ::core::clone::Clone::clone(&self.queue_id),
+            title: ::core::clone::Clone::clone(&self.title),
+            reporter_email: ::core::clone::Clone::clone(&self.reporter_email),
+        }
+    }
+}
+impl ::core::fmt::Debug for NewTicket
+where
+    for<'__o> Uuid: ::core::fmt::Debug,
+    for<'__o> String: ::core::fmt::Debug,
+    for<'__o> String: ::core::fmt::Debug,
+{
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("NewTicket")
+            .field("queue_id", &self.queue_id)
+            .field("title", &self.title)
+            .field("reporter_email", &::ordinance::__private::RedactedValue)
+            .finish()
+    }
+}
 impl ::ordinance::NewEntity for NewTicket {
     type Entity = Ticket;
     fn bind_business<'a>(&'a self, out: &mut ::ordinance::__private::Params<'a>) {
@@ -535,6 +564,85 @@ impl ::ordinance::NewEntity for NewTicket {
                 max: ::core::option::Option::None,
             },
         );
+        checker.finish()
+    }
+}
+#[doc = "Changes to a [`Ticket`]: each business column it sets (`Some`) is written by `Repo::patch`, checked against the version the caller saw; the others are left as they are. The id, timestamps, version and soft-delete marker are the kit's."]
+#[derive(:: core :: default :: Default)]
+pub struct TicketPatch {
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is."]
+    pub queue_id: ::core::option::Option<Uuid>,
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is."]
+    pub title: ::core::option::Option<String>,
+    #[doc = ""]
+    #[doc = "`None` leaves the column as it is."]
+    pub reporter_email: ::core::option::Option<String>,
+}
+impl ::core::clone::Clone for TicketPatch
+where
+    for<'__o> Uuid: ::core::clone::Clone,
+    for<'__o> String: ::core::clone::Clone,
+    for<'__o> String: ::core::clone::Clone,
+{
+    fn clone(&self) -> Self {
+        TicketPatch {
+            queue_id: ::core::clone::Clone::clone(&self.queue_id),
+            title: ::core::clone::Clone::clone(&self.title),
+            reporter_email: ::core::clone::Clone::clone(&self.reporter_email),
+        }
+    }
+}
+impl ::core::fmt::Debug for TicketPatch
+where
+    for<'__o> Uuid: ::core::fmt::Debug,
+    for<'__o> String: ::core::fmt::Debug,
+    for<'__o> String: ::core::fmt::Debug,
+{
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("TicketPatch")
+            .field("queue_id", &self.queue_id)
+            .field("title", &self.title)
+            .field(
+                "reporter_email",
+                &self
+                    .reporter_email
+                    .as_ref()
+                    .map(|_| ::ordinance::__private::RedactedValue),
+            )
+            .finish()
+    }
+}
+impl ::ordinance::Patch for TicketPatch {
+    type Entity = Ticket;
+    fn bind_set<'a>(
+        &'a self,
+        set: &mut ::ordinance::__private::ColumnSet,
+        out: &mut ::ordinance::__private::Params<'a>,
+    ) {
+        ::ordinance::__private::patch_field(&self.queue_id, 0usize, set, out);
+        ::ordinance::__private::patch_field(&self.title, 1usize, set, out);
+        ::ordinance::__private::patch_field(&self.reporter_email, 2usize, set, out);
+    }
+    fn is_empty(&self) -> bool {
+        true && self.queue_id.is_none() && self.title.is_none() && self.reporter_email.is_none()
+    }
+    fn check_values(&self) -> ::ordinance::__private::Result<()> {
+        let mut checker =
+            ::ordinance::__private::Checker::new(<Ticket as ::ordinance::Entity>::SCHEMA);
+        if let ::core::option::Option::Some(value) = &self.title {
+            checker.field(
+                value,
+                3usize,
+                ::ordinance::__private::Limits {
+                    min_len: ::core::option::Option::Some(1u32),
+                    max_len: ::core::option::Option::Some(200u32),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                },
+            );
+        }
         checker.finish()
     }
 }

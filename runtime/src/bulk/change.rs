@@ -3,10 +3,10 @@
 use sea_query::{Alias, Condition, Expr, UpdateStatement};
 
 use super::{Bulk, Progress};
-use crate::entity::Entity;
+use crate::entity::{Entity, Patch};
 use crate::error::{Error, Result};
 use crate::exec::Executor;
-use crate::query::{caller_sets, table_ref, touch, Scope};
+use crate::query::{caller_sets, patch_sets, table_ref, touch, Scope};
 
 impl<E: Entity> Bulk<E> {
     /// Sets `sets` on every live row matching the filter, chunk by chunk,
@@ -27,6 +27,35 @@ impl<E: Entity> Bulk<E> {
         self.walk(
             executor,
             "bulk_update",
+            Scope::Live,
+            Condition::all(),
+            |range| Ok(change::<E>(sets.clone(), range)),
+        )
+        .await
+    }
+
+    /// Writes the columns `patch` sets on every live row matching the
+    /// filter, chunk by chunk, with `updated_at = now()` and `version + 1`:
+    /// [`update`](Self::update) with the entity's typed partial update, its
+    /// values checked first ([`Error::Invalid`], every column at once). No
+    /// version is compared: each row is changed as it is. A patch that
+    /// sets nothing is [`Error::InvalidSetting`].
+    pub async fn patch<X: Executor, P: Patch<Entity = E>>(
+        self,
+        executor: &X,
+        patch: &P,
+    ) -> Result<Progress> {
+        patch.check_values()?;
+        let sets = patch_sets(patch)?;
+        if sets.is_empty() {
+            return Err(Error::InvalidSetting {
+                setting: "bulk patch",
+                reason: "the patch sets no column".into(),
+            });
+        }
+        self.walk(
+            executor,
+            "bulk_patch",
             Scope::Live,
             Condition::all(),
             |range| Ok(change::<E>(sets.clone(), range)),

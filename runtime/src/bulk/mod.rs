@@ -62,7 +62,7 @@ pub const DEFAULT_CHUNK: u64 = 1_000;
 pub struct Progress {
     /// The table.
     pub table: &'static str,
-    /// What is being done: `bulk_update`, `bulk_soft_delete`,
+    /// What is being done: `bulk_update`, `bulk_patch`, `bulk_soft_delete`,
     /// `bulk_restore`, `purge_deleted`.
     pub operation: &'static str,
     /// Rows changed so far.

@@ -109,8 +109,13 @@ pub trait Executor: Sync {
     ) -> impl Future<Output = Result<Vec<Row>, Failure>> + Send + 'a {
         async move {
             match all_rows(self.rows(access, sql, params, types).await?).await {
+                // Boxed: the rare second run's state stays out of every
+                // call's future.
                 Err(e) if is_unavailable(&e) && may_read_again(self, access) => {
-                    Ok(all_rows(self.rows(access, sql, params, types).await?).await?)
+                    Box::pin(async move {
+                        Ok(all_rows(self.rows(access, sql, params, types).await?).await?)
+                    })
+                    .await
                 }
                 rows => Ok(rows?),
             }
@@ -129,7 +134,10 @@ pub trait Executor: Sync {
         async move {
             match first_row(self.rows(access, sql, params, types).await?).await {
                 Err(e) if is_unavailable(&e) && may_read_again(self, access) => {
-                    Ok(first_row(self.rows(access, sql, params, types).await?).await?)
+                    Box::pin(async move {
+                        Ok(first_row(self.rows(access, sql, params, types).await?).await?)
+                    })
+                    .await
                 }
                 row => Ok(row?),
             }
@@ -274,7 +282,7 @@ impl<S: Session> Executor for S {
         async move {
             Ok(match cache {
                 Some(cache) => cached(driver, &cache, sql, params, types).await?,
-                None => driver.query_unnamed(sql.text(), params, types).await?,
+                None => Box::pin(driver.query_unnamed(sql.text(), params, types)).await?,
             })
         }
     }
@@ -296,9 +304,11 @@ async fn cached<D: Driver>(
     params: &[SqlParam<'_>],
     types: &[Type],
 ) -> Result<RowStream, tokio_postgres::Error> {
+    // Preparing is boxed: the first use's state stays out of every
+    // call's future.
     let statement = match cache.get(sql, types) {
         Some(statement) => statement,
-        None => prepare(driver, cache, sql, types).await?,
+        None => Box::pin(prepare(driver, cache, sql, types)).await?,
     };
     match driver.query_prepared(&statement, params).await {
         Err(e) if is_stale(&e) => {
@@ -306,8 +316,8 @@ async fn cached<D: Driver>(
             if D::IN_TRANSACTION {
                 return Err(e);
             }
-            let statement = prepare(driver, cache, sql, types).await?;
-            driver.query_prepared(&statement, params).await
+            let statement = Box::pin(prepare(driver, cache, sql, types)).await?;
+            Box::pin(driver.query_prepared(&statement, params)).await
         }
         result => result,
     }

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt as _;
 use tokio_postgres::Row;
-use tracing::Instrument as _;
 
 use super::{Access, Bound, Executor, Sql};
 use crate::error::{Error, Result};
@@ -41,47 +40,115 @@ impl RowCount for Option<Row> {
 /// statement slower than `slow` also emits a warning naming the entity,
 /// the table, the operation and the statement's
 /// [`Fingerprint`](crate::query::Fingerprint), and never a value.
-pub(crate) async fn traced<T, Er, F>(
+///
+/// A combinator rather than an `async fn`, entering its span itself rather
+/// than through `Instrumented`: callers pass the statement's future pinned
+/// where it was made (`pin!(executor.query_opt(..))`), so the future (over
+/// a kilobyte) is never copied on its way to being polled.
+#[inline(always)]
+pub(crate) fn traced<'s, T, Er, F>(
     schema: &'static TableSchema,
     operation: &'static str,
-    sql: &str,
+    sql: &'s str,
     slow: Duration,
     run: F,
-) -> Result<T, Er>
+) -> Traced<'s, F>
 where
     F: Future<Output = Result<T, Er>>,
     T: RowCount,
 {
-    let table = schema.name;
     let span = tracing::debug_span!(
         "ordinance.statement",
-        table,
+        table = schema.name,
         operation,
         rows = tracing::field::Empty,
         duration_us = tracing::field::Empty,
     );
-    let started = Instant::now();
-    let result = run.instrument(span.clone()).await;
-    let elapsed = started.elapsed();
-    span.record("duration_us", elapsed.as_micros() as u64);
-    if let Some(rows) = result.as_ref().ok().and_then(RowCount::row_count) {
-        span.record("rows", rows);
+    Traced {
+        run,
+        span,
+        schema,
+        operation,
+        sql,
+        slow,
+        started: None,
     }
-    if elapsed >= slow {
-        // Worked out only here, off the fast path.
-        let fingerprint = crate::query::Fingerprint::of(sql);
-        tracing::warn!(
-            parent: &span,
-            entity = schema.struct_name,
-            table,
-            operation,
-            fingerprint = %fingerprint,
-            duration_ms = elapsed.as_millis() as u64,
-            threshold_ms = slow.as_millis() as u64,
-            "slow statement"
-        );
+}
+
+pin_project_lite::pin_project! {
+    /// A statement's future inside its span: see [`traced`].
+    pub(crate) struct Traced<'s, F> {
+        #[pin]
+        run: F,
+        span: tracing::Span,
+        schema: &'static TableSchema,
+        operation: &'static str,
+        sql: &'s str,
+        slow: Duration,
+        started: Option<Instant>,
     }
-    result
+}
+
+impl<T, Er, F> Future for Traced<'_, F>
+where
+    F: Future<Output = Result<T, Er>>,
+    T: RowCount,
+{
+    type Output = Result<T, Er>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        let started = *this.started.get_or_insert_with(Instant::now);
+        let result = {
+            // The statement runs inside its span, as `Instrumented` would.
+            let _entered = this.span.enter();
+            std::task::ready!(this.run.poll(cx))
+        };
+        let elapsed = started.elapsed();
+        let span = &*this.span;
+        span.record("duration_us", elapsed.as_micros() as u64);
+        if let Some(rows) = result.as_ref().ok().and_then(RowCount::row_count) {
+            span.record("rows", rows);
+        }
+        if elapsed >= *this.slow {
+            slow_statement(
+                span,
+                this.schema,
+                this.operation,
+                this.sql,
+                elapsed,
+                *this.slow,
+            );
+        }
+        std::task::Poll::Ready(result)
+    }
+}
+
+/// Warns of a statement slower than its threshold; worked out only here,
+/// off the fast path.
+#[cold]
+fn slow_statement(
+    span: &tracing::Span,
+    schema: &TableSchema,
+    operation: &str,
+    sql: &str,
+    elapsed: Duration,
+    slow: Duration,
+) {
+    let fingerprint = crate::query::Fingerprint::of(sql);
+    tracing::warn!(
+        parent: span,
+        entity = schema.struct_name,
+        table = schema.name,
+        operation,
+        fingerprint = %fingerprint,
+        duration_ms = elapsed.as_millis() as u64,
+        threshold_ms = slow.as_millis() as u64,
+        "slow statement"
+    );
 }
 
 /// A statement built for this call (a scoped select, a page, a join, a
@@ -111,7 +178,7 @@ impl Built<'_> {
         let bound = Bound::new(values)?;
         let params = bound.params();
         let mut again = super::may_read_again(executor, access);
-        traced(schema, self.operation, sql, self.slow, async {
+        let run = std::pin::pin!(async {
             loop {
                 let rows = executor
                     .rows(access, Sql::Built(sql), &params, &bound.types)
@@ -122,8 +189,8 @@ impl Built<'_> {
                     result => return result,
                 }
             }
-        })
-        .await
+        });
+        traced(schema, self.operation, sql, self.slow, run).await
     }
 
     /// [`run`](Self::run), collecting the rows.

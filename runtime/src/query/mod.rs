@@ -323,6 +323,21 @@ fn business_query_values<'a>(
         .collect()
 }
 
+/// The columns a patch sets, with their values as sea-query holds them:
+/// a `SET` list.
+pub(crate) fn patch_sets<P: crate::Patch>(patch: &P) -> crate::Result<Vec<(Alias, Expr)>> {
+    let schema = <P::Entity as Entity>::SCHEMA;
+    let mut set = crate::params::ColumnSet::new();
+    let mut values = crate::Params::new();
+    patch.bind_set(&mut set, &mut values);
+    let business: Vec<_> = schema.business_columns().collect();
+    set.iter()
+        .zip(values.iter().copied())
+        .filter_map(|(k, v)| business.get(k).map(|c| (c, v)))
+        .map(|(c, v)| Ok((Alias::new(c.name), query_value(v, c.sql_type)?.into())))
+        .collect()
+}
+
 fn all_columns(schema: &'static TableSchema) -> impl Iterator<Item = Alias> {
     schema.columns.iter().map(|c| Alias::new(c.name))
 }

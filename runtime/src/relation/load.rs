@@ -175,8 +175,12 @@ impl<X: Executor> Repo<'_, X> {
                     schema,
                     operation,
                     sql,
-                    self.executor()
-                        .query(Access::Read, Sql::Fixed(sql), &params, ID_ARRAY),
+                    std::pin::pin!(self.executor().query(
+                        Access::Read,
+                        Sql::Fixed(sql),
+                        &params,
+                        ID_ARRAY
+                    )),
                 )
                 .await
                 .map_err(|e| Error::from_db(e, schema))?;

@@ -37,12 +37,13 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use crate::query::ID_TYPES;
 use uuid::Uuid;
 
-use crate::entity::{Entity, NewEntity};
+use crate::entity::{Entity, NewEntity, Patch};
 use crate::error::{classify, Error, Result};
 use crate::exec::run::RowCount;
 use crate::exec::{Access, Sql};
 use crate::page::{Page, Pager, Start};
-use crate::params::Params;
+use crate::params::{ColumnSet, Params};
+use crate::sql::{patch_statement, Patched};
 
 use crate::exec::Executor;
 
@@ -58,7 +59,7 @@ enum Guard {
 /// A version-checked write: its statement and what its parameters are.
 struct Write<'s> {
     operation: &'static str,
-    sql: &'static str,
+    sql: Sql<'s>,
     types: &'s [Type],
     parameters: &'s [&'static str],
 }
@@ -110,18 +111,19 @@ impl<'e, X: Executor> Repo<'e, X> {
 
     /// Runs one statement inside its span, recording rows and duration,
     /// and warning when it is slower than this repository's threshold.
-    pub(crate) async fn traced<T, Er, F>(
+    #[inline(always)]
+    pub(crate) fn traced<'s, T, Er, F>(
         &self,
         schema: &'static crate::TableSchema,
         operation: &'static str,
-        sql: &str,
+        sql: &'s str,
         run: F,
-    ) -> Result<T, Er>
+    ) -> crate::exec::run::Traced<'s, F>
     where
         F: Future<Output = Result<T, Er>>,
         T: RowCount,
     {
-        crate::exec::run::traced(schema, operation, sql, self.slow, run).await
+        crate::exec::run::traced(schema, operation, sql, self.slow, run)
     }
 
     /// Inserts a row with a new UUIDv7 id (time-ordered, so index-friendly)
@@ -183,8 +185,9 @@ impl<'e, X: Executor> Repo<'e, X> {
             schema,
             operation,
             sql,
-            self.executor
-                .query_opt(Access::Write, Sql::Fixed(sql), params, types),
+            std::pin::pin!(self
+                .executor
+                .query_opt(Access::Write, Sql::Fixed(sql), params, types)),
         )
         .await
         .map_err(|e| classify(e, Some(schema), &E::statements().insert_parameters))
@@ -218,8 +221,9 @@ impl<'e, X: Executor> Repo<'e, X> {
             E::SCHEMA,
             operation,
             sql,
-            self.executor
-                .query_opt(access, Sql::Fixed(sql), &[&id], ID_TYPES),
+            std::pin::pin!(self
+                .executor
+                .query_opt(access, Sql::Fixed(sql), &[&id], ID_TYPES)),
         )
         .await
         .map_err(|e| Error::from_db(e, E::SCHEMA))
@@ -413,8 +417,12 @@ impl<'e, X: Executor> Repo<'e, X> {
                 E::SCHEMA,
                 "count",
                 &E::statements().count,
-                self.executor
-                    .query(Access::Read, Sql::Fixed(&E::statements().count), &[], &[]),
+                std::pin::pin!(self.executor.query(
+                    Access::Read,
+                    Sql::Fixed(&E::statements().count),
+                    &[],
+                    &[]
+                )),
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
@@ -430,7 +438,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         let s = E::statements();
         let write = Write {
             operation: "update",
-            sql: &s.update,
+            sql: Sql::Fixed(&s.update),
             types: &s.update_types,
             parameters: &s.update_parameters,
         };
@@ -465,7 +473,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         })?;
         let write = Write {
             operation,
-            sql,
+            sql: Sql::Fixed(sql),
             types: &E::statements().guard_types,
             parameters: &[],
         };
@@ -500,20 +508,100 @@ impl<'e, X: Executor> Repo<'e, X> {
             entity.check_values()?;
             entity.bind_business(&mut params);
         }
+        self.matched::<E>(write, &params, id, version, guard).await
+    }
+
+    /// Runs `sql`, a statement matching `id` (and `version`) that returns
+    /// the row, explaining a miss.
+    async fn matched<E: Entity>(
+        &self,
+        write: Write<'_>,
+        params: &Params<'_>,
+        id: Uuid,
+        version: Option<i32>,
+        guard: Guard,
+    ) -> Result<E> {
         let row = self
             .traced(
                 E::SCHEMA,
                 write.operation,
-                write.sql,
-                self.executor
-                    .query_opt(Access::Write, Sql::Fixed(write.sql), &params, write.types),
+                write.sql.text(),
+                std::pin::pin!(self.executor.query_opt(
+                    Access::Write,
+                    write.sql,
+                    params,
+                    write.types
+                )),
             )
             .await
             .map_err(|e| classify(e, Some(E::SCHEMA), write.parameters))?;
         match row {
             Some(row) => E::from_row(&row),
-            None => Err(self.explain_miss::<E>(id, version, guard).await),
+            // Boxed: the rare path's state stays out of every write's future.
+            None => Err(Box::pin(self.explain_miss::<E>(id, version, guard)).await),
         }
+    }
+
+    /// Writes the columns `patch` sets on the live row `id`, if it is still
+    /// at `version` — the version the caller last saw (an HTTP client's
+    /// `If-Match`, a form's hidden field), never one just read — stamping
+    /// `updated_at` (and `updated_by`) and bumping `version`; the row as
+    /// stored after. A miss is [`Error::NotFound`] (gone or soft-deleted)
+    /// or [`Error::StaleVersion`] (changed meanwhile), exactly as
+    /// [`update`](Self::update) reports it; bad values are
+    /// [`Error::Invalid`], every column at once, before anything is sent.
+    ///
+    /// Only the set columns are written, so two patches of different
+    /// columns never undo each other (each still needs the version it saw).
+    /// A patch that sets nothing writes nothing: it reads the row, still
+    /// checking `version`. On a table whose `version` rule is waived,
+    /// `version` is not compared (there is nothing to compare it with).
+    ///
+    /// ```no_run
+    /// # use ordinance::prelude::*;
+    /// # #[derive(Entity, Debug)] pub struct Issue { pub id: Uuid, #[column(max_len = 200)] pub title: String, pub closed_at: Option<DateTime<Utc>>, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+    /// # async fn demo(conn: &ordinance::exec::Connection, id: Uuid, if_match: i32) -> ordinance::Result<()> {
+    /// use ordinance::repo::Repo;
+    ///
+    /// let patch = IssuePatch {
+    ///     title: Some("Crash on start".into()), // set
+    ///     closed_at: Some(None),                // set to NULL
+    /// };
+    /// let issue = Repo::new(conn).patch(id, if_match, &patch).await?;
+    /// assert_eq!(issue.version, if_match + 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn patch<P: Patch>(&self, id: Uuid, version: i32, patch: &P) -> Result<P::Entity> {
+        patch.check_values()?;
+        let schema = <P::Entity as Entity>::SCHEMA;
+        let versioned = schema.versioned();
+        let mut params = Params::new();
+        params.push(&id);
+        if versioned {
+            params.push(&version);
+        }
+        let mut set = ColumnSet::new();
+        patch.bind_set(&mut set, &mut params);
+        let patched = patch_statement(schema, P::Entity::statements(), &set);
+        let statement = patched.statement();
+        let sql = match &patched {
+            Patched::Kept(kept) => Sql::Fixed(kept.sql.as_str()),
+            Patched::Rendered(rendered) => Sql::Built(rendered.sql.as_str()),
+        };
+        let write = Write {
+            operation: if statement.writes { "patch" } else { "get" },
+            sql,
+            types: &statement.types,
+            parameters: &statement.parameters,
+        };
+        self.matched::<P::Entity>(
+            write,
+            &params,
+            id,
+            versioned.then_some(version),
+            Guard::Live,
+        )
+        .await
     }
 
     /// Tells why a guarded write matched no row, from the row as it is

@@ -91,12 +91,12 @@ impl<X: Executor> Repo<'_, X> {
                 schema,
                 "probe",
                 &upsert.probe,
-                self.executor.query_opt(
+                std::pin::pin!(self.executor.query_opt(
                     Access::Write,
                     Sql::Fixed(&upsert.probe),
                     &probe,
                     &upsert.probe_types,
-                ),
+                )),
             )
             .await
             .map_err(|e| Error::from_db(e, schema))?;

@@ -5,11 +5,13 @@
 //! once per entity, kept for the life of the process.
 
 mod lock;
+mod patch;
 mod stage;
 mod statements;
 mod upsert;
 
 pub use lock::{LockStrength, LockWait, RowLock};
+pub(crate) use patch::{patch_statement, Patched};
 pub use stage::{StagedInsert, DROP_STAGE};
 pub(crate) use statements::stamps;
 pub use statements::{Statements, ID_TYPES, MAX_PARAMETERS};

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod json;
 pub mod locks;
 pub mod paging;
+pub mod patch;
 pub mod pgbouncer;
 pub mod plans;
 pub mod pool;

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use ordinance::cluster::{Cluster, ClusterOptions, WhenBehind};
-use ordinance::deps::sea_query::Expr;
+use ordinance::deps::sea_query::{Expr, ExprTrait};
 use ordinance::deps::tokio_postgres::Client;
 use ordinance::exec::{Access, Executor, Sql};
 use ordinance::pool::{Pool, PoolOptions};
@@ -126,6 +126,34 @@ async fn reads_go_to_the_standby_and_writes_to_the_primary() {
     let reader = cluster.session();
     assert_eq!(reader.repo().find::<Organization>(id).await.unwrap(), None);
     assert_eq!(reader.repo().count::<Organization>().await.unwrap(), 0);
+    let this_one = ordinance::query::live::<Organization>()
+        .and_where(Expr::col(OrganizationColumn::Id).eq(id))
+        .to_owned();
+    let repo = reader.repo();
+    assert_eq!(
+        repo.count_matching::<Organization>(&this_one)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(!repo
+        .exists_matching::<Organization>(&this_one)
+        .await
+        .unwrap());
+    let primary = cluster.on_primary();
+    assert_eq!(
+        primary
+            .repo()
+            .count_matching::<Organization>(&this_one)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(primary
+        .repo()
+        .exists_matching::<Organization>(&this_one)
+        .await
+        .unwrap());
     let page = ordinance::page::Pager::<User>::new().unwrap();
     assert!(reader
         .repo()

@@ -432,6 +432,71 @@ impl<'e, X: Executor> Repo<'e, X> {
         }
     }
 
+    /// The number of rows a select returns: start it from a scope —
+    /// [`query::live`](crate::query::live) (what [`count`](Self::count)
+    /// counts), [`with_deleted`](crate::query::with_deleted) or
+    /// [`only_deleted`](crate::query::only_deleted) — and add conditions
+    /// (and joins, or a `LIMIT` to stop counting early). Run as one
+    /// `SELECT count(*) FROM (…)`, values bound; on a tenant table only the
+    /// current tenant's rows are seen, as with every read.
+    ///
+    /// ```no_run
+    /// # use ordinance::prelude::*;
+    /// # #[derive(Entity, Debug)] pub struct User { pub id: Uuid, pub is_admin: bool, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+    /// # async fn demo(conn: &ordinance::exec::Connection) -> ordinance::Result<()> {
+    /// use ordinance::deps::sea_query::{Expr, ExprTrait};
+    /// use ordinance::{query, repo::Repo};
+    ///
+    /// let repo = Repo::new(conn);
+    /// let admins = query::live::<User>()
+    ///     .and_where(Expr::col(UserColumn::IsAdmin).eq(true))
+    ///     .to_owned();
+    /// let how_many: i64 = repo.count_matching::<User>(&admins).await?;
+    /// let any: bool = repo.exists_matching::<User>(&admins).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn count_matching<E: Entity>(
+        &self,
+        select: &sea_query::SelectStatement,
+    ) -> Result<i64> {
+        let count =
+            self.scalar::<E, i64>(select, "SELECT count(*) FROM (", ") AS matching", "count");
+        Ok(count.await?.unwrap_or(0))
+    }
+
+    /// Whether a select returns any row (`SELECT EXISTS (…)`, which stops
+    /// at the first): scoped and bound as in
+    /// [`count_matching`](Self::count_matching).
+    pub async fn exists_matching<E: Entity>(
+        &self,
+        select: &sea_query::SelectStatement,
+    ) -> Result<bool> {
+        let exists = self.scalar::<E, bool>(select, "SELECT EXISTS (", ")", "exists");
+        Ok(exists.await?.unwrap_or(false))
+    }
+
+    /// The one value of `before select after`, read at `E`'s table (`None`
+    /// if, against PostgreSQL's word, no row came back).
+    async fn scalar<E: Entity, T>(
+        &self,
+        select: &sea_query::SelectStatement,
+        before: &str,
+        after: &str,
+        operation: &'static str,
+    ) -> Result<Option<T>>
+    where
+        T: for<'r> tokio_postgres::types::FromSql<'r>,
+    {
+        let (inner, values) = select.build(sea_query::PostgresQueryBuilder);
+        let sql = format!("{before}{inner}{after}");
+        let rows = self
+            .rows_of_built::<E>(&sql, values, Access::Read, operation)
+            .await?;
+        rows.first()
+            .map(|row| crate::row::read(row, 0, E::SCHEMA.name, operation))
+            .transpose()
+    }
+
     /// Writes the entity's business columns, bumping `version` and setting
     /// `updated_at`, if the row is live and still at `entity`'s version.
     pub async fn update<E: Entity>(&self, entity: &E) -> Result<E> {

@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod builders;
 pub mod bulk;
+pub mod counting;
 pub mod errors;
 pub mod json;
 pub mod locks;

@@ -42,7 +42,7 @@ pub struct Case {
     pub version: i32,
 }
 
-fn new_case(title: &str) -> NewCase {
+pub(crate) fn new_case(title: &str) -> NewCase {
     NewCase {
         title: title.into(),
         body: Some("first words".into()),
@@ -52,19 +52,22 @@ fn new_case(title: &str) -> NewCase {
     }
 }
 
-struct Setup {
-    db: TestDatabase,
-    app: String,
+pub(crate) struct Setup {
+    pub(crate) db: TestDatabase,
+    pub(crate) app: String,
 }
 
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     let ddl = SchemaDdl::new(&[Case::SCHEMA]).expect("ddl");
     let db = TestDatabase::with_schema(&ddl.up()).await.expect("db");
     let (app, _) = least_privilege_roles(&db, &[Case::SCHEMA], false).await;
     Setup { db, app }
 }
 
-async fn cluster(config: ordinance::deps::tokio_postgres::Config, unnamed: bool) -> Cluster {
+pub(crate) async fn cluster(
+    config: ordinance::deps::tokio_postgres::Config,
+    unnamed: bool,
+) -> Cluster {
     let pool = Pool::connect(
         config,
         PoolOptions {
@@ -82,7 +85,7 @@ async fn cluster(config: ordinance::deps::tokio_postgres::Config, unnamed: bool)
     Cluster::new(pool, Vec::new(), options).expect("cluster")
 }
 
-async fn as_app(setup: &Setup) -> Cluster {
+pub(crate) async fn as_app(setup: &Setup) -> Cluster {
     let mut config = setup.db.config().clone();
     config.user(&setup.app);
     cluster(config, false).await

@@ -72,6 +72,25 @@ async fn every_public_operation_runs_in_a_spawned_task() {
     spawn_repo!("find", |repo| repo.find::<User>(user.id));
     spawn_repo!("exists", |repo| repo.exists::<User>(user.id));
     spawn_repo!("count", |repo| repo.count::<User>());
+    let counted: i64 = spawn_repo!("count_matching", |repo| async move {
+        let q = query::live::<User>()
+            .and_where(Expr::col(UserColumn::Email).eq("a@example.com"))
+            .to_owned();
+        repo.count_matching::<User>(&q).await
+    });
+    assert_eq!(counted, 1);
+    let any: bool = spawn_repo!("exists_matching", |repo| async move {
+        let q = query::live::<User>()
+            .and_where(Expr::col(UserColumn::Email).eq("a@example.com"))
+            .to_owned();
+        repo.exists_matching::<User>(&q).await
+    });
+    assert!(any);
+    spawn_repo!("patch", |repo| repo.patch(
+        user.id,
+        user.version,
+        &UserPatch::default()
+    ));
     let listed: Vec<User> = spawn_repo!("list", |repo| repo.list::<User>(
         &query::live::<User>()
             .and_where(Expr::col(UserColumn::Email).eq("a@example.com"))

@@ -9,6 +9,7 @@ mod key;
 mod order;
 mod relation;
 mod schema;
+mod serial;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -49,6 +50,11 @@ fn unit_enum(
 /// implementation, so the user sees the convention errors only and not a
 /// second wave of "`Entity` is not implemented" at every use.
 pub(crate) fn derive_entity(input: &DeriveInput) -> TokenStream {
+    derive_entity_with(input, cfg!(feature = "serde"))
+}
+
+/// [`derive_entity`], writing the serde impls or not.
+pub(crate) fn derive_entity_with(input: &DeriveInput, serde: bool) -> TokenStream {
     let cx = Ctxt::new();
     let Some(cont) = Container::from_ast(&cx, input) else {
         return match cx.check() {
@@ -65,16 +71,24 @@ pub(crate) fn derive_entity(input: &DeriveInput) -> TokenStream {
     match cx.check() {
         Ok(()) => {
             let schema = schema::entity_impl(&cont, &plan);
-            let new = inputs::new_struct(input, &cont, true);
-            let patch = inputs::patch_struct(input, &cont, true);
+            let new = inputs::new_struct(input, &cont, true, serde);
+            let patch = inputs::patch_struct(input, &cont, true, serde);
             let relations = relation::relations(input, &cont, &plan);
-            quote! { #columns #keys #orders #schema #new #patch #relations #debug }
+            let serde = serde.then(|| {
+                let fields: Vec<_> = cont.fields.iter().collect();
+                let order = quote::format_ident!("{}Order", cont.ident);
+                let ser = serial::serialize(cont.ident, &fields, inputs::Wrap::Plain);
+                let de = serial::deserialize_entity(cont.ident, &fields);
+                let order = serial::order(&order);
+                quote! { #ser #de #order }
+            });
+            quote! { #columns #keys #orders #schema #new #patch #relations #debug #serde }
         }
         Err(err) => {
             let errors = err.into_compile_error();
             let fallback = schema::fallback_impl(&cont);
-            let new = inputs::new_struct(input, &cont, false);
-            let patch = inputs::patch_struct(input, &cont, false);
+            let new = inputs::new_struct(input, &cont, false, false);
+            let patch = inputs::patch_struct(input, &cont, false, false);
             quote! { #errors #columns #keys #orders #new #patch #fallback #debug }
         }
     }

@@ -81,6 +81,8 @@ pub mod repo;
 mod rerun;
 mod row;
 pub mod schema;
+#[cfg(feature = "serde")]
+mod serial;
 mod sql;
 pub mod stats;
 #[cfg(any(feature = "testing", doc))]
@@ -105,6 +107,9 @@ pub use error::{CursorError, Error, Failure, Result};
 pub use params::{Params, SqlParam};
 pub use pg_error::PgError;
 pub use schema::{ColumnDefault, SqlType, TableSchema};
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub use serial::Reveal;
 
 /// Every entity linked into this program (each `#[derive(Entity)]`
 /// registers itself), ordered by table name: the list for
@@ -339,6 +344,11 @@ pub mod __private {
         IndexFunction, IndexMethod, OnDelete, SqlType, TableSchema, Waiver,
     };
     pub use crate::schema::{ACTOR_SETTING, TENANT_SETTING};
+    #[cfg(feature = "serde")]
+    pub use crate::serial::{
+        deserialize_order, json, json_or_null, serialize_order, set, set_json, set_json_or_null,
+        set_or_null, SerJson, SerializeFields,
+    };
     #[cfg(feature = "testing")]
     pub use crate::testing::fixture::{
         open as test_open, run as test_run, seed as test_seed, seeder as test_seeder,
@@ -346,6 +356,8 @@ pub mod __private {
     pub use crate::Result;
     pub use inventory;
     pub use sea_query;
+    #[cfg(feature = "serde")]
+    pub use serde;
     pub use std::borrow::Cow;
     pub use std::sync::OnceLock;
     pub use tokio_postgres::types as pg_types;

@@ -164,21 +164,23 @@ fn input_struct(
     doc: &str,
     wrap: Wrap,
     derives: &[syn::Path],
+    serde: bool,
 ) -> TokenStream {
     let fields = business_fields(cont).map(|f| {
         let fvis = &f.vis;
         let fident = f.ident;
         let ty = f.ty;
         let doc = f.attrs.doc.iter();
+        let serde = serde.then(|| super::serial::deserialize_field(f, wrap));
         match wrap {
-            Wrap::Plain => quote!(#(#[doc = #doc])* #fvis #fident: #ty),
+            Wrap::Plain => quote!(#(#[doc = #doc])* #serde #fvis #fident: #ty),
             Wrap::Optional => {
                 let leave = if f.col.nullable {
                     "`None` leaves the column as it is; `Some(None)` sets it to NULL."
                 } else {
                     "`None` leaves the column as it is."
                 };
-                quote!(#(#[doc = #doc])* #[doc = ""] #[doc = #leave] #fvis #fident: ::core::option::Option<#ty>)
+                quote!(#(#[doc = #doc])* #[doc = ""] #[doc = #leave] #serde #fvis #fident: ::core::option::Option<#ty>)
             }
         }
     });
@@ -186,13 +188,30 @@ fn input_struct(
     let clone = field_clone(cont, ident);
     let debug = redacting_debug(cont, ident, wrap);
     let extra = (!derives.is_empty()).then(|| quote!(#[derive(#(#derives),*)]));
+    let (deserialize, serialize) = if serde {
+        let business: Vec<&Field<'_>> = business_fields(cont).collect();
+        // A client's field the struct does not have is refused, not
+        // dropped; a patch's absent field is left alone.
+        let options = match wrap {
+            Wrap::Plain => quote!(, deny_unknown_fields),
+            Wrap::Optional => quote!(, deny_unknown_fields, default),
+        };
+        (
+            Some(super::serial::deserialize_container(&business, options)),
+            Some(super::serial::serialize(ident, &business, wrap)),
+        )
+    } else {
+        (None, None)
+    };
     quote! {
         #[doc = #doc]
         #default
         #extra
+        #deserialize
         #vis struct #ident { #(#fields,)* }
         #clone
         #debug
+        #serialize
     }
 }
 
@@ -201,6 +220,7 @@ pub(super) fn new_struct(
     input: &syn::DeriveInput,
     cont: &Container<'_>,
     with_impl: bool,
+    serde: bool,
 ) -> TokenStream {
     let ident = cont.ident;
     let new_ident = format_ident!("New{}", ident);
@@ -215,6 +235,7 @@ pub(super) fn new_struct(
         &doc,
         Wrap::Plain,
         &cont.attrs.derive_new,
+        serde && with_impl,
     );
     let idents = business_fields(cont).map(|f| f.ident);
     let check = check_values(cont, quote!(#ident), Wrap::Plain);
@@ -241,6 +262,7 @@ pub(super) fn patch_struct(
     input: &syn::DeriveInput,
     cont: &Container<'_>,
     with_impl: bool,
+    serde: bool,
 ) -> TokenStream {
     let ident = cont.ident;
     let patch_ident = format_ident!("{}Patch", ident);
@@ -256,6 +278,7 @@ pub(super) fn patch_struct(
         &doc,
         Wrap::Optional,
         &cont.attrs.derive_patch,
+        serde && with_impl,
     );
     let p = quote!(::ordinance::__private);
     let idents: Vec<&syn::Ident> = business_fields(cont).map(|f| f.ident).collect();

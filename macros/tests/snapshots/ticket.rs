@@ -509,6 +509,14 @@ impl ::ordinance::Entity for Ticket {
     }
 }
 #[doc = "A [`Ticket`] to insert: its business columns. The id (UUIDv7 unless given), timestamps, version and soft-delete marker are filled in by the kit and the database."]
+#[derive(:: ordinance :: __private :: serde :: Deserialize)]
+#[serde(
+    crate = "::ordinance::__private::serde",
+    bound(
+        deserialize = "for<'__o> Uuid: ::ordinance::__private::serde::Deserialize<'de>, for<'__o> String: ::ordinance::__private::serde::Deserialize<'de>"
+    ),
+    deny_unknown_fields
+)]
 pub struct NewTicket {
     pub queue_id: Uuid,
     pub title: String,
@@ -542,6 +550,42 @@ where
             .finish()
     }
 }
+impl ::ordinance::__private::SerializeFields for NewTicket
+where
+    for<'__o> Uuid: ::ordinance::__private::serde::Serialize,
+    for<'__o> String: ::ordinance::__private::serde::Serialize,
+{
+    fn serialize_fields<__S: ::ordinance::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+        reveal: bool,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        use ::ordinance::__private::serde::ser::SerializeStruct as _;
+        let _ = reveal;
+        let len = 2usize + usize::from(reveal);
+        let mut st = serializer.serialize_struct("NewTicket", len)?;
+        st.serialize_field("queue_id", &self.queue_id)?;
+        st.serialize_field("title", &self.title)?;
+        if reveal {
+            st.serialize_field("reporter_email", &self.reporter_email)?;
+        } else {
+            st.skip_field("reporter_email")?;
+        }
+        st.end()
+    }
+}
+impl ::ordinance::__private::serde::Serialize for NewTicket
+where
+    for<'__o> Uuid: ::ordinance::__private::serde::Serialize,
+    for<'__o> String: ::ordinance::__private::serde::Serialize,
+{
+    fn serialize<__S: ::ordinance::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        ::ordinance::__private::SerializeFields::serialize_fields(self, serializer, false)
+    }
+}
 impl ::ordinance::NewEntity for NewTicket {
     type Entity = Ticket;
     fn bind_business<'a>(&'a self, out: &mut ::ordinance::__private::Params<'a>) {
@@ -568,16 +612,27 @@ impl ::ordinance::NewEntity for NewTicket {
     }
 }
 #[doc = "Changes to a [`Ticket`]: each business column it sets (`Some`) is written by `Repo::patch`, checked against the version the caller saw; the others are left as they are. The id, timestamps, version and soft-delete marker are the kit's."]
-#[derive(:: core :: default :: Default)]
+#[derive(:: core :: default :: Default, :: ordinance :: __private :: serde :: Deserialize)]
+#[serde(
+    crate = "::ordinance::__private::serde",
+    bound(
+        deserialize = "for<'__o> Uuid: ::ordinance::__private::serde::Deserialize<'de>, for<'__o> String: ::ordinance::__private::serde::Deserialize<'de>"
+    ),
+    deny_unknown_fields,
+    default
+)]
 pub struct TicketPatch {
     #[doc = ""]
     #[doc = "`None` leaves the column as it is."]
+    #[serde(default, deserialize_with = "::ordinance::__private::set")]
     pub queue_id: ::core::option::Option<Uuid>,
     #[doc = ""]
     #[doc = "`None` leaves the column as it is."]
+    #[serde(default, deserialize_with = "::ordinance::__private::set")]
     pub title: ::core::option::Option<String>,
     #[doc = ""]
     #[doc = "`None` leaves the column as it is."]
+    #[serde(default, deserialize_with = "::ordinance::__private::set")]
     pub reporter_email: ::core::option::Option<String>,
 }
 impl ::core::clone::Clone for TicketPatch
@@ -612,6 +667,53 @@ where
                     .map(|_| ::ordinance::__private::RedactedValue),
             )
             .finish()
+    }
+}
+impl ::ordinance::__private::SerializeFields for TicketPatch
+where
+    for<'__o> Uuid: ::ordinance::__private::serde::Serialize,
+    for<'__o> String: ::ordinance::__private::serde::Serialize,
+{
+    fn serialize_fields<__S: ::ordinance::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+        reveal: bool,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        use ::ordinance::__private::serde::ser::SerializeStruct as _;
+        let _ = reveal;
+        let len = 0usize
+            + usize::from(self.queue_id.is_some())
+            + usize::from(self.title.is_some())
+            + usize::from(reveal && self.reporter_email.is_some());
+        let mut st = serializer.serialize_struct("TicketPatch", len)?;
+        if self.queue_id.is_some() {
+            st.serialize_field("queue_id", &self.queue_id)?;
+        } else {
+            st.skip_field("queue_id")?;
+        }
+        if self.title.is_some() {
+            st.serialize_field("title", &self.title)?;
+        } else {
+            st.skip_field("title")?;
+        }
+        if reveal && self.reporter_email.is_some() {
+            st.serialize_field("reporter_email", &self.reporter_email)?;
+        } else {
+            st.skip_field("reporter_email")?;
+        }
+        st.end()
+    }
+}
+impl ::ordinance::__private::serde::Serialize for TicketPatch
+where
+    for<'__o> Uuid: ::ordinance::__private::serde::Serialize,
+    for<'__o> String: ::ordinance::__private::serde::Serialize,
+{
+    fn serialize<__S: ::ordinance::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        ::ordinance::__private::SerializeFields::serialize_fields(self, serializer, false)
     }
 }
 impl ::ordinance::Patch for TicketPatch {
@@ -668,5 +770,124 @@ impl ::core::fmt::Debug for Ticket {
             .field("deleted_at", &self.deleted_at)
             .field("version", &self.version)
             .finish()
+    }
+}
+impl ::ordinance::__private::SerializeFields for Ticket
+where
+    for<'__o> Uuid: ::ordinance::__private::serde::Serialize,
+    for<'__o> String: ::ordinance::__private::serde::Serialize,
+    for<'__o> Option<Uuid>: ::ordinance::__private::serde::Serialize,
+    for<'__o> DateTime<Utc>: ::ordinance::__private::serde::Serialize,
+    for<'__o> Option<DateTime<Utc>>: ::ordinance::__private::serde::Serialize,
+    for<'__o> i32: ::ordinance::__private::serde::Serialize,
+{
+    fn serialize_fields<__S: ::ordinance::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+        reveal: bool,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        use ::ordinance::__private::serde::ser::SerializeStruct as _;
+        let _ = reveal;
+        let len = 10usize + usize::from(reveal);
+        let mut st = serializer.serialize_struct("Ticket", len)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("tenant_id", &self.tenant_id)?;
+        st.serialize_field("queue_id", &self.queue_id)?;
+        st.serialize_field("title", &self.title)?;
+        if reveal {
+            st.serialize_field("reporter_email", &self.reporter_email)?;
+        } else {
+            st.skip_field("reporter_email")?;
+        }
+        st.serialize_field("created_by", &self.created_by)?;
+        st.serialize_field("updated_by", &self.updated_by)?;
+        st.serialize_field("created_at", &self.created_at)?;
+        st.serialize_field("updated_at", &self.updated_at)?;
+        st.serialize_field("deleted_at", &self.deleted_at)?;
+        st.serialize_field("version", &self.version)?;
+        st.end()
+    }
+}
+impl ::ordinance::__private::serde::Serialize for Ticket
+where
+    for<'__o> Uuid: ::ordinance::__private::serde::Serialize,
+    for<'__o> String: ::ordinance::__private::serde::Serialize,
+    for<'__o> Option<Uuid>: ::ordinance::__private::serde::Serialize,
+    for<'__o> DateTime<Utc>: ::ordinance::__private::serde::Serialize,
+    for<'__o> Option<DateTime<Utc>>: ::ordinance::__private::serde::Serialize,
+    for<'__o> i32: ::ordinance::__private::serde::Serialize,
+{
+    fn serialize<__S: ::ordinance::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        ::ordinance::__private::SerializeFields::serialize_fields(self, serializer, false)
+    }
+}
+const _: () = {
+    #[derive(:: ordinance :: __private :: serde :: Deserialize)]
+    #[serde(
+        crate = "::ordinance::__private::serde",
+        bound(
+            deserialize = "for<'__o> Uuid: ::ordinance::__private::serde::Deserialize<'de>, for<'__o> String: ::ordinance::__private::serde::Deserialize<'de>, for<'__o> Option < Uuid >: ::ordinance::__private::serde::Deserialize<'de>, for<'__o> DateTime < Utc >: ::ordinance::__private::serde::Deserialize<'de>, for<'__o> Option < DateTime < Utc > >: ::ordinance::__private::serde::Deserialize<'de>, for<'__o> i32: ::ordinance::__private::serde::Deserialize<'de>"
+        ),
+        rename = "Ticket"
+    )]
+    struct Fields {
+        id: Uuid,
+        tenant_id: Uuid,
+        queue_id: Uuid,
+        title: String,
+        reporter_email: String,
+        created_by: Option<Uuid>,
+        updated_by: Option<Uuid>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        deleted_at: Option<DateTime<Utc>>,
+        version: i32,
+    }
+    impl<'de> ::ordinance::__private::serde::Deserialize<'de> for Ticket
+    where
+        for<'__o> Uuid: ::ordinance::__private::serde::Deserialize<'de>,
+        for<'__o> String: ::ordinance::__private::serde::Deserialize<'de>,
+        for<'__o> Option<Uuid>: ::ordinance::__private::serde::Deserialize<'de>,
+        for<'__o> DateTime<Utc>: ::ordinance::__private::serde::Deserialize<'de>,
+        for<'__o> Option<DateTime<Utc>>: ::ordinance::__private::serde::Deserialize<'de>,
+        for<'__o> i32: ::ordinance::__private::serde::Deserialize<'de>,
+    {
+        fn deserialize<__D: ::ordinance::__private::serde::Deserializer<'de>>(
+            deserializer: __D,
+        ) -> ::core::result::Result<Self, __D::Error> {
+            let fields =
+                <Fields as ::ordinance::__private::serde::Deserialize>::deserialize(deserializer)?;
+            ::core::result::Result::Ok(Ticket {
+                id: fields.id,
+                tenant_id: fields.tenant_id,
+                queue_id: fields.queue_id,
+                title: fields.title,
+                reporter_email: fields.reporter_email,
+                created_by: fields.created_by,
+                updated_by: fields.updated_by,
+                created_at: fields.created_at,
+                updated_at: fields.updated_at,
+                deleted_at: fields.deleted_at,
+                version: fields.version,
+            })
+        }
+    }
+};
+impl ::ordinance::__private::serde::Serialize for TicketOrder {
+    fn serialize<__S: ::ordinance::__private::serde::Serializer>(
+        &self,
+        serializer: __S,
+    ) -> ::core::result::Result<__S::Ok, __S::Error> {
+        ::ordinance::__private::serialize_order(*self, serializer)
+    }
+}
+impl<'de> ::ordinance::__private::serde::Deserialize<'de> for TicketOrder {
+    fn deserialize<__D: ::ordinance::__private::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::core::result::Result<Self, __D::Error> {
+        ::ordinance::__private::deserialize_order(deserializer)
     }
 }

@@ -17,6 +17,7 @@ pub mod pool;
 pub mod relations;
 pub mod repo;
 pub mod send;
+pub mod serialization;
 pub mod statements;
 pub mod stats;
 pub mod stream;

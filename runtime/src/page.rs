@@ -62,7 +62,7 @@ use tokio_postgres::Row;
 use crate::cursor::{fingerprint, Codec, Cursor, KeyColumn, KeyValue};
 use crate::entity::{Entity, KeysetOrder as _};
 use crate::error::{CursorError, Error, Result};
-use crate::query::Scope;
+use crate::query::Visibility;
 use crate::schema::IndexColumn;
 
 pub use crate::cursor::Direction;
@@ -81,7 +81,7 @@ pub struct Pager<E> {
     order: usize,
     size: usize,
     max_size: usize,
-    scope: Scope,
+    scope: Visibility,
     filter: Option<Condition>,
     /// The fingerprint of scope and filter, computed when they are set (an
     /// unsupported filter value is reported when a page runs).
@@ -139,7 +139,7 @@ impl<E: Entity> Pager<E> {
             order: 0,
             size: DEFAULT_PAGE_SIZE,
             max_size: MAX_PAGE_SIZE,
-            scope: Scope::Live,
+            scope: Visibility::Live,
             filter: None,
             filter_print: Ok(0),
             key: None,
@@ -221,9 +221,9 @@ impl<E: Entity> Pager<E> {
         self.with_filter_print()
     }
 
-    /// Which rows: [`Scope::Live`] (the default, served by the partial
-    /// keyset index), [`Scope::WithDeleted`] or [`Scope::OnlyDeleted`].
-    pub fn scope(mut self, scope: Scope) -> Self {
+    /// Which rows: [`Visibility::Live`] (the default, served by the partial
+    /// keyset index), [`Visibility::WithDeleted`] or [`Visibility::OnlyDeleted`].
+    pub fn visibility(mut self, scope: Visibility) -> Self {
         self.scope = scope;
         self.with_filter_print()
     }
@@ -282,9 +282,9 @@ impl<E: Entity> Pager<E> {
 
     fn compute_filter_print(&self) -> Result<u32> {
         let scope: &[u8] = match self.scope {
-            Scope::Live => b"live",
-            Scope::WithDeleted => b"with_deleted",
-            Scope::OnlyDeleted => b"only_deleted",
+            Visibility::Live => b"live",
+            Visibility::WithDeleted => b"with_deleted",
+            Visibility::OnlyDeleted => b"only_deleted",
         };
         let Some(filter) = &self.filter else {
             return Ok(fingerprint(&[scope]));

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 use crate::ddl::table_ident;
 use crate::error::{classify, Error, Result};
-use crate::query::{Fingerprint, Scope, Statements};
+use crate::query::{Fingerprint, Statements, Visibility};
 use crate::relation::sql as relation_sql;
 use crate::schema::TableSchema;
 
@@ -154,7 +154,11 @@ fn known_shapes(
             .entry(Fingerprint::of(sql))
             .or_insert((table, operation));
     };
-    const SCOPES: [Scope; 3] = [Scope::Live, Scope::WithDeleted, Scope::OnlyDeleted];
+    const SCOPES: [Visibility; 3] = [
+        Visibility::Live,
+        Visibility::WithDeleted,
+        Visibility::OnlyDeleted,
+    ];
     for &table in schemas {
         for (operation, sql) in Statements::new(table).by_operation() {
             add(sql, table, operation);

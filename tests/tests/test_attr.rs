@@ -97,11 +97,13 @@ async fn the_test_runs_as_the_application_role(
         ordinance::Error::from(err),
         ordinance::Error::PermissionDenied { .. }
     ));
-    // In the tenant's transaction it sees the tenant's rows only.
+    // In the tenant's transaction it sees the tenant's rows only (the
+    // closure's `&mut Transaction` taken by reference, as the guide writes
+    // it).
     let mut conn = conn;
     let seen = ordinance::exec::transaction(&mut conn, async |tx| {
-        ordinance::exec::set_scope(&*tx, ordinance::exec::Scope::tenant(GLOBEX)).await?;
-        Repo::new(&*tx).count::<Memo>().await
+        ordinance::exec::set_scope(&tx, ordinance::exec::Scope::tenant(GLOBEX)).await?;
+        Repo::new(&tx).count::<Memo>().await
     })
     .await
     .unwrap();

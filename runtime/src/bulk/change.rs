@@ -6,18 +6,24 @@ use super::{Bulk, Progress};
 use crate::entity::{Entity, Patch};
 use crate::error::{Error, Result};
 use crate::exec::Executor;
-use crate::query::{caller_sets, patch_sets, table_ref, touch, Scope};
+use crate::query::{caller_sets, patch_sets, table_ref, touch, Visibility};
 
 impl<E: Entity> Bulk<E> {
     /// Sets `sets` on every live row matching the filter, chunk by chunk,
-    /// with `updated_at = now()` and `version + 1`. The kit's own columns
-    /// cannot be set ([`Error::InvalidSetting`]).
-    pub async fn update<X: Executor>(
+    /// with `updated_at = now()` and `version + 1`. Each set takes a value
+    /// as written (`[(PostColumn::Status, PostStatus::Archived)]`) or an
+    /// expression (`Expr::col(..).add(1)`; mix them as `Expr`s). The kit's
+    /// own columns cannot be set ([`Error::InvalidSetting`]). For typed
+    /// values checked before sending, [`patch`](Self::patch).
+    pub async fn update<X: Executor, V: Into<Expr>>(
         self,
         executor: &X,
-        sets: Vec<(E::Column, Expr)>,
+        sets: impl IntoIterator<Item = (E::Column, V)>,
     ) -> Result<Progress> {
-        let sets = caller_sets(E::SCHEMA, sets)?;
+        let sets = caller_sets(
+            E::SCHEMA,
+            sets.into_iter().map(|(c, v)| (c, v.into())).collect(),
+        )?;
         if sets.is_empty() {
             return Err(Error::InvalidSetting {
                 setting: "bulk update",
@@ -27,7 +33,7 @@ impl<E: Entity> Bulk<E> {
         self.walk(
             executor,
             "bulk_update",
-            Scope::Live,
+            Visibility::Live,
             Condition::all(),
             |range| Ok(change::<E>(sets.clone(), range)),
         )
@@ -56,7 +62,7 @@ impl<E: Entity> Bulk<E> {
         self.walk(
             executor,
             "bulk_patch",
-            Scope::Live,
+            Visibility::Live,
             Condition::all(),
             |range| Ok(change::<E>(sets.clone(), range)),
         )
@@ -69,7 +75,7 @@ impl<E: Entity> Bulk<E> {
         self.mark(
             executor,
             "bulk_soft_delete",
-            Scope::Live,
+            Visibility::Live,
             Expr::cust("now()"),
         )
         .await
@@ -78,7 +84,7 @@ impl<E: Entity> Bulk<E> {
     /// Restores every soft-deleted row matching the filter, chunk by chunk.
     pub async fn restore<X: Executor>(self, executor: &X) -> Result<Progress> {
         let null = Expr::value(sea_query::Value::ChronoDateTimeUtc(None));
-        self.mark(executor, "bulk_restore", Scope::OnlyDeleted, null)
+        self.mark(executor, "bulk_restore", Visibility::OnlyDeleted, null)
             .await
     }
 
@@ -86,7 +92,7 @@ impl<E: Entity> Bulk<E> {
         self,
         executor: &X,
         operation: &'static str,
-        scope: Scope,
+        scope: Visibility,
         deleted_at: Expr,
     ) -> Result<Progress> {
         if !E::SCHEMA.soft_deletes() {

@@ -50,7 +50,7 @@ use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::exec::run::{rows_of, DEFAULT_SLOW_STATEMENT};
 use crate::exec::{Access, Executor};
-use crate::query::{scope_condition, select_schema, Scope};
+use crate::query::{scope_condition, select_schema, Visibility};
 use crate::schema::TableSchema;
 
 /// Rows per chunk unless [`Bulk::chunk`] says otherwise.
@@ -199,7 +199,7 @@ impl<E: Entity> Bulk<E> {
         mut self,
         executor: &X,
         operation: &'static str,
-        scope: Scope,
+        scope: Visibility,
         extra: Condition,
         change: impl Fn(Condition) -> Result<S>,
     ) -> Result<Progress>
@@ -224,7 +224,7 @@ impl<E: Entity> Bulk<E> {
 pub(crate) struct Walk<'p> {
     pub(crate) schema: &'static TableSchema,
     pub(crate) operation: &'static str,
-    pub(crate) scope: Scope,
+    pub(crate) scope: Visibility,
     pub(crate) filter: Condition,
     pub(crate) after: Option<Uuid>,
     /// What earlier walks of the same run did: its rows and chunks are
@@ -280,7 +280,7 @@ impl Walk<'_> {
                 after = after.add(id().gt(last));
             }
             // The id that ends the next chunk.
-            let mut chunk = select_schema(schema, Scope::WithDeleted);
+            let mut chunk = select_schema(schema, Visibility::WithDeleted);
             chunk
                 .clear_selects()
                 .expr_as(id(), Alias::new("id"))

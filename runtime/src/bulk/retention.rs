@@ -44,7 +44,7 @@ use crate::ddl::SchemaDdl;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::exec::{Access, Executor, Sql};
-use crate::query::{table_ref, Scope};
+use crate::query::{table_ref, Visibility};
 use crate::schema::{OnDelete, TableSchema};
 
 /// The database clock's `now()` minus `$1` seconds: the cutoff of a purge.
@@ -174,7 +174,7 @@ impl Retention {
             let walk = Walk {
                 schema,
                 operation: "purge_deleted",
-                scope: Scope::OnlyDeleted,
+                scope: Visibility::OnlyDeleted,
                 filter: expired.clone(),
                 after: None,
                 so_far: so_far.clone(),

@@ -366,6 +366,19 @@ impl<'c> Session for Transaction<'c> {
     }
 }
 
+/// The `&mut Transaction` a [`transaction`] closure is given runs
+/// statements as the transaction: `Repo::new(&tx)` and `set_scope(&tx,
+/// ...)` work as written there, as `&*tx` does.
+impl<'c> Session for &mut Transaction<'c> {
+    type Driver = tokio_postgres::Transaction<'c>;
+    fn driver(&self) -> &tokio_postgres::Transaction<'c> {
+        (**self).driver()
+    }
+    fn cache(&self) -> Option<CacheRef<'_>> {
+        (**self).cache()
+    }
+}
+
 /// A bare client keeps its statements in a process-wide registry, used
 /// outside transactions only: see [`cache::for_bare_client`].
 impl Session for Client {

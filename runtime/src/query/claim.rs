@@ -8,7 +8,7 @@ use sea_query::{
     UpdateStatement,
 };
 
-use super::{all_columns, caller_sets, select_schema, table_ref, touch, RowLock, Scope};
+use super::{all_columns, caller_sets, select_schema, table_ref, touch, RowLock, Visibility};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 
@@ -115,7 +115,7 @@ impl<E: Entity> Claim<E> {
                     .into(),
             });
         }
-        let mut pick = select_schema(schema, Scope::Live);
+        let mut pick = select_schema(schema, Visibility::Live);
         pick.clear_selects();
         pick.column((Alias::new(schema.name), Alias::new("id")))
             .cond_where(self.filter.clone());

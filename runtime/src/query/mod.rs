@@ -70,7 +70,7 @@ use crate::schema::{SqlType, TableSchema};
 
 /// Which rows a read sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
+pub enum Visibility {
     /// Live rows only: the default everywhere.
     Live,
     /// Live and soft-deleted rows.
@@ -81,7 +81,7 @@ pub enum Scope {
 
 /// `SELECT` of every column of `E`, restricted to `scope`, ready for the
 /// caller's conditions, ordering and joins.
-pub fn select<E: Entity>(scope: Scope) -> SelectStatement {
+pub fn select<E: Entity>(scope: Visibility) -> SelectStatement {
     select_schema(E::SCHEMA, scope)
 }
 
@@ -97,7 +97,7 @@ pub fn table_ref(schema: &'static TableSchema) -> sea_query::TableRef {
 }
 
 /// [`select`] from a schema rather than an entity type.
-pub(crate) fn select_schema(schema: &'static TableSchema, scope: Scope) -> SelectStatement {
+pub(crate) fn select_schema(schema: &'static TableSchema, scope: Visibility) -> SelectStatement {
     let table = || Alias::new(schema.name);
     let mut q = sea_query::Query::select();
     // Qualified by the table, so a join with another entity (which has its
@@ -112,15 +112,15 @@ pub(crate) fn select_schema(schema: &'static TableSchema, scope: Scope) -> Selec
 
 /// The condition rows of `scope` meet, qualified by the table name; `None`
 /// when every row is in scope.
-pub(crate) fn scope_condition(schema: &'static TableSchema, scope: Scope) -> Option<Expr> {
+pub(crate) fn scope_condition(schema: &'static TableSchema, scope: Visibility) -> Option<Expr> {
     if schema.soft_deletes() {
         let deleted_at = Expr::col((Alias::new(schema.name), Alias::new("deleted_at")));
         match scope {
-            Scope::Live => Some(deleted_at.is_null()),
-            Scope::OnlyDeleted => Some(deleted_at.is_not_null()),
-            Scope::WithDeleted => None,
+            Visibility::Live => Some(deleted_at.is_null()),
+            Visibility::OnlyDeleted => Some(deleted_at.is_not_null()),
+            Visibility::WithDeleted => None,
         }
-    } else if scope == Scope::OnlyDeleted {
+    } else if scope == Visibility::OnlyDeleted {
         // Nothing is ever soft-deleted in a table without `deleted_at`.
         Some(Expr::val(false))
     } else {
@@ -130,17 +130,17 @@ pub(crate) fn scope_condition(schema: &'static TableSchema, scope: Scope) -> Opt
 
 /// Live rows of `E` (soft-deleted rows excluded).
 pub fn live<E: Entity>() -> SelectStatement {
-    select::<E>(Scope::Live)
+    select::<E>(Visibility::Live)
 }
 
 /// Every row of `E`, soft-deleted ones included.
 pub fn with_deleted<E: Entity>() -> SelectStatement {
-    select::<E>(Scope::WithDeleted)
+    select::<E>(Visibility::WithDeleted)
 }
 
 /// Only the soft-deleted rows of `E`.
 pub fn only_deleted<E: Entity>() -> SelectStatement {
-    select::<E>(Scope::OnlyDeleted)
+    select::<E>(Visibility::OnlyDeleted)
 }
 
 /// An array column's value, read back as a sea-query array of its

@@ -44,7 +44,7 @@ use std::marker::PhantomData;
 
 use uuid::Uuid;
 
-use crate::query::Scope;
+use crate::query::Visibility;
 
 pub use join::{
     join_children, join_parent, left_join_children, left_join_parent, JoinSelect, Joined, JOINED,
@@ -72,7 +72,7 @@ pub enum One {}
 pub struct Relation<C, P, K = Many> {
     column: &'static str,
     key: fn(&C) -> Option<Uuid>,
-    scope: Scope,
+    scope: Visibility,
     marker: PhantomData<fn() -> (P, K)>,
 }
 
@@ -103,7 +103,7 @@ impl<C, P, K> Relation<C, P, K> {
         Relation {
             column,
             key,
-            scope: Scope::Live,
+            scope: Visibility::Live,
             marker: PhantomData,
         }
     }
@@ -119,17 +119,17 @@ impl<C, P, K> Relation<C, P, K> {
         (self.key)(child)
     }
 
-    /// Which rows of the loaded side are loaded: [`Scope::Live`] (the
-    /// default), [`Scope::WithDeleted`] or [`Scope::OnlyDeleted`]. It
+    /// Which rows of the loaded side are loaded: [`Visibility::Live`] (the
+    /// default), [`Visibility::WithDeleted`] or [`Visibility::OnlyDeleted`]. It
     /// applies to the rows a load returns (the children, the parents, or the
     /// far side of a many-to-many); the join rows of a many-to-many are
     /// always live ones.
-    pub fn scope(mut self, scope: Scope) -> Self {
+    pub fn visibility(mut self, scope: Visibility) -> Self {
         self.scope = scope;
         self
     }
 
-    pub(crate) fn current_scope(&self) -> Scope {
+    pub(crate) fn current_scope(&self) -> Visibility {
         self.scope
     }
 }

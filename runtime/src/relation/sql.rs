@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
 use crate::ddl::{quote_ident, table_ident};
-use crate::query::Scope;
+use crate::query::Visibility;
 use crate::schema::TableSchema;
 
 /// What a statement loads.
@@ -29,7 +29,7 @@ type Table = (Option<&'static str>, &'static str);
 /// No second table.
 const NONE: Table = (None, "");
 
-type Key = (Shape, Table, &'static str, &'static str, Table, Scope);
+type Key = (Shape, Table, &'static str, &'static str, Table, Visibility);
 
 fn cached(key: Key, render: impl FnOnce() -> String) -> &'static str {
     static CACHE: OnceLock<RwLock<HashMap<Key, &'static str>>> = OnceLock::new();
@@ -58,11 +58,11 @@ fn aliased(schema: &TableSchema, alias: &str) -> String {
 }
 
 /// `AND` condition restricting `alias` (a table of `schema`) to `scope`.
-fn scope_condition(schema: &TableSchema, alias: &str, scope: Scope) -> String {
+fn scope_condition(schema: &TableSchema, alias: &str, scope: Visibility) -> String {
     match (schema.soft_deletes(), scope) {
-        (true, Scope::Live) => format!(" AND {alias}.\"deleted_at\" IS NULL"),
-        (true, Scope::OnlyDeleted) => format!(" AND {alias}.\"deleted_at\" IS NOT NULL"),
-        (false, Scope::OnlyDeleted) => " AND false".to_owned(),
+        (true, Visibility::Live) => format!(" AND {alias}.\"deleted_at\" IS NULL"),
+        (true, Visibility::OnlyDeleted) => format!(" AND {alias}.\"deleted_at\" IS NOT NULL"),
+        (false, Visibility::OnlyDeleted) => " AND false".to_owned(),
         _ => String::new(),
     }
 }
@@ -112,7 +112,7 @@ fn order(schema: &TableSchema, alias: &str) -> String {
 pub(crate) fn children(
     child: &'static TableSchema,
     column: &'static str,
-    scope: Scope,
+    scope: Visibility,
 ) -> &'static str {
     cached(
         (Shape::Children, child.key(), column, "", NONE, scope),
@@ -131,7 +131,7 @@ pub(crate) fn children(
 }
 
 /// `SELECT` of the rows of `parent` whose id is in `$1`.
-pub(crate) fn by_id(parent: &'static TableSchema, scope: Scope) -> &'static str {
+pub(crate) fn by_id(parent: &'static TableSchema, scope: Visibility) -> &'static str {
     cached((Shape::ById, parent.key(), "id", "", NONE, scope), || {
         let t = "\"t\"";
         format!(
@@ -151,7 +151,7 @@ pub(crate) fn related(
     from: &'static str,
     to: &'static str,
     target: &'static TableSchema,
-    scope: Scope,
+    scope: Visibility,
 ) -> &'static str {
     cached(
         (Shape::Related, join.key(), from, to, target.key(), scope),
@@ -165,7 +165,7 @@ pub(crate) fn related(
                 table_ident(join),
                 quote_ident(to),
                 same_tenant(join, j, target, t),
-                scope_condition(join, j, Scope::Live),
+                scope_condition(join, j, Visibility::Live),
                 scope_condition(target, t, scope),
                 order(target, t),
                 from_q = quote_ident(from),
@@ -204,7 +204,7 @@ pub(crate) fn join(
     joined: &'static TableSchema,
     column: &'static str,
     kind: JoinKind,
-    scope: Scope,
+    scope: Visibility,
 ) -> &'static str {
     cached(
         (
@@ -236,7 +236,7 @@ pub(crate) fn join(
                 }
             };
             // The caller's conditions follow with AND, so WHERE always has one.
-            let live = match scope_condition(from, &f, Scope::Live) {
+            let live = match scope_condition(from, &f, Visibility::Live) {
                 c if c.is_empty() => "true".to_owned(),
                 c => c.trim_start_matches(" AND ").to_owned(),
             };

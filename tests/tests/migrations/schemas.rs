@@ -155,7 +155,7 @@ async fn every_statement_path_reaches_the_right_schema() {
     assert_eq!(repo.count::<Session>().await.expect("count"), 3);
     let listed: Vec<Session> = repo
         .list(&ordinance::query::select::<Session>(
-            ordinance::query::Scope::Live,
+            ordinance::query::Visibility::Live,
         ))
         .await
         .expect("list");

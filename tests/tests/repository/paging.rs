@@ -8,7 +8,7 @@ use ordinance::deps::sea_query::{Expr, ExprTrait, PostgresQueryBuilder};
 use ordinance::exec::Connection;
 use ordinance::page::{Direction, Pager, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use ordinance::prelude::*;
-use ordinance::query::Scope;
+use ordinance::query::Visibility;
 use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
 use ordinance::CursorError;
@@ -203,8 +203,14 @@ async fn pages_combine_with_scopes_and_sizes_are_bounded() {
     };
     let pager = Pager::<Entry>::new().expect("pager").size(4).expect("size");
     assert_eq!(count(pager.clone()).await, 23);
-    assert_eq!(count(pager.clone().scope(Scope::WithDeleted)).await, 30);
-    assert_eq!(count(pager.clone().scope(Scope::OnlyDeleted)).await, 7);
+    assert_eq!(
+        count(pager.clone().visibility(Visibility::WithDeleted)).await,
+        30
+    );
+    assert_eq!(
+        count(pager.clone().visibility(Visibility::OnlyDeleted)).await,
+        7
+    );
 
     assert_eq!(
         Pager::<Entry>::new().expect("pager").page_size(),
@@ -479,7 +485,7 @@ async fn each_kind_of_bad_cursor_is_named() {
         CursorError::OtherFilter
     );
     assert_eq!(
-        invalid(&pager().scope(Scope::WithDeleted), cursor),
+        invalid(&pager().visibility(Visibility::WithDeleted), cursor),
         CursorError::OtherFilter
     );
     // The same filter with another value is another filter.

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use ordinance::deps::sea_query::{Expr, ExprTrait as _};
 use ordinance::page::Pager;
 use ordinance::prelude::*;
-use ordinance::query::{self, Scope};
+use ordinance::query::{self, Visibility};
 use ordinance::relation::{join_children, join_parent, ChildrenOf, ParentOf};
 use ordinance::repo::Repo;
 use ordinance::testing::{Expect, Explain, Plan};
@@ -136,9 +136,9 @@ impl Covered {
     {
         let child = <R::Child as ordinance::Entity>::SCHEMA;
         let relation = via.relation();
-        for scope in [Scope::Live, Scope::WithDeleted] {
+        for scope in [Visibility::Live, Visibility::WithDeleted] {
             let loaded = Repo::new(explain)
-                .children(parents, relation.scope(scope))
+                .children(parents, relation.visibility(scope))
                 .await
                 .expect("explained");
             assert!(loaded.is_empty(), "an explained load returns nothing");

@@ -12,7 +12,7 @@ use ordinance::exec::Connection;
 use ordinance::exec::Unnamed;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
-use ordinance::query::Scope;
+use ordinance::query::Visibility;
 use ordinance::relation::{join_parent, left_join_children, left_join_parent, JOINED};
 use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
@@ -459,7 +459,7 @@ async fn has_one_many_to_many_self_references_and_two_keys_to_one_table() {
         .with_related(
             vec![unreviewed.clone()],
             ArticleLabel::ARTICLE,
-            ArticleLabel::LABEL.scope(Scope::WithDeleted),
+            ArticleLabel::LABEL.visibility(Visibility::WithDeleted),
         )
         .await
         .expect("labels");
@@ -592,12 +592,18 @@ async fn soft_deleted_rows_are_left_out_on_both_sides_unless_asked_for() {
         .expect("live");
     assert_eq!(loaded[0].1, std::slice::from_ref(&kept));
     let everything = repo
-        .with_children(vec![ada.clone()], Article::AUTHOR.scope(Scope::WithDeleted))
+        .with_children(
+            vec![ada.clone()],
+            Article::AUTHOR.visibility(Visibility::WithDeleted),
+        )
         .await
         .expect("with deleted");
     assert_eq!(everything[0].1.len(), 2);
     let only = repo
-        .with_children(vec![ada.clone()], Article::AUTHOR.scope(Scope::OnlyDeleted))
+        .with_children(
+            vec![ada.clone()],
+            Article::AUTHOR.visibility(Visibility::OnlyDeleted),
+        )
         .await
         .expect("only deleted");
     assert_eq!(only[0].1, std::slice::from_ref(&gone));
@@ -612,7 +618,7 @@ async fn soft_deleted_rows_are_left_out_on_both_sides_unless_asked_for() {
     let authors = repo
         .with_parent(
             vec![kept.clone()],
-            Article::AUTHOR.scope(Scope::WithDeleted),
+            Article::AUTHOR.visibility(Visibility::WithDeleted),
         )
         .await
         .expect("authors");

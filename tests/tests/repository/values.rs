@@ -101,6 +101,13 @@ async fn enums_are_values_in_filters_lists_updates_and_pages() {
     let moved = repo.list::<Ticket>(&select).await.expect("moved");
     assert_eq!(moved.len(), 10);
     assert!(moved.iter().all(|t| t.status == TicketStatus::Closed));
+    // One set, the value as written.
+    let progress = ordinance::bulk::Bulk::<Ticket>::new()
+        .filter(Expr::col(TicketColumn::Title).eq("t1"))
+        .update(&client, [(TicketColumn::Status, TicketStatus::Open)])
+        .await
+        .expect("bulk update with a value");
+    assert_eq!(progress.rows, 1);
 
     // A hand-built update: the value is bound as text, like the column.
     let mut update = Query::update();
@@ -344,6 +351,11 @@ async fn array_columns_round_trip_through_every_path() {
         count(array(ReadingColumn::Labels).has("even")).await.len(),
         1_000
     );
+    // Lists of `&str` bind as `TEXT[]`, as `has` does.
+    let labels = array(ReadingColumn::Labels);
+    assert_eq!(count(labels.overlaps(["odd", "even"])).await.len(), 1_000);
+    assert_eq!(count(labels.contains(["even"])).await.len(), 1_000);
+    assert_eq!(count(labels.contained_by(["odd"])).await.len(), 0);
     assert_eq!(
         count(scores.length().eq(4)).await.len(),
         1,

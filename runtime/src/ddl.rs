@@ -183,7 +183,8 @@ pub struct Roles<'a> {
 
 /// `GRANT`s for least privilege: `USAGE` on each schema the tables live in,
 /// `SELECT, INSERT, UPDATE, DELETE` on each table for the application role,
-/// `SELECT` for the read-only role. Run them as the tables' owner (the
+/// `SELECT` for the read-only role, one statement per table and role (in
+/// table name order). Run them as the tables' owner (the
 /// role migrations run as), after the migrations. Neither role may own the
 /// tables, be a superuser, or have `BYPASSRLS`: each would bypass row-level
 /// security.
@@ -210,11 +211,10 @@ pub fn grants(schemas: &[&TableSchema], roles: &Roles<'_>) -> Vec<String> {
                 quote_ident(ns)
             ));
         }
-        if !tables.is_empty() {
-            out.push(format!(
-                "GRANT {rights} ON TABLE {} TO {role}",
-                tables.join(", ")
-            ));
+        // One statement per table: a diff shows the table that gained or
+        // lost a right, and a missing table fails its own line only.
+        for table in &tables {
+            out.push(format!("GRANT {rights} ON TABLE {table} TO {role}"));
         }
     }
     out

@@ -277,10 +277,22 @@ async fn grants_are_printed_or_applied_from_the_applications_binary() {
         "{lines:#?}"
     );
     assert!(
-        lines.iter().any(|l| l.starts_with("GRANT SELECT ON TABLE ")
-            && l.contains("\"organizations\"")
-            && l.ends_with(&format!("TO \"{reader}\";"))),
+        has(
+            &lines,
+            &format!("GRANT SELECT ON TABLE \"organizations\" TO \"{reader}\";")
+        ),
         "{lines:#?}"
+    );
+    // One table per statement, every table of the program, for each role.
+    let on_tables: Vec<&String> = lines.iter().filter(|l| l.contains(" ON TABLE ")).collect();
+    assert!(
+        on_tables.iter().all(|l| !l.contains(", \"")),
+        "{on_tables:#?}"
+    );
+    assert_eq!(
+        on_tables.len(),
+        2 * ordinance::registered_schemas().len(),
+        "{on_tables:#?}"
     );
     let as_role = async |role: &str| {
         let mut config = db.config().clone();

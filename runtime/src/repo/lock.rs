@@ -75,6 +75,11 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// Outside a transaction the marks commit at once and each worker then
     /// owns its rows; inside one, the rows stay locked until it ends.
     ///
+    /// The claim's order chooses *which* rows are taken; the rows come
+    /// back in no particular order (PostgreSQL returns an `UPDATE`'s rows
+    /// in the order it updated them, not the subquery's), so sort them
+    /// when order matters: `jobs.sort_by_key(|j| j.id)` for oldest first.
+    ///
     /// ```no_run
     /// # use ordinance::prelude::*;
     /// # #[derive(Entity)] pub struct Job { pub id: Uuid, #[column(max_len = 20)] pub state: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }

@@ -10,7 +10,7 @@ use ordinance::prelude::*;
 use ordinance::query::json::json;
 use ordinance::repo::Repo;
 use ordinance::testing::{Expect, Explain, TestDatabase};
-use ordinance::Json;
+use ordinance::{Error, Json};
 use serde_json::json as doc;
 
 /// Language-model agents and their settings.
@@ -235,6 +235,36 @@ async fn fields_containment_keys_and_merges_run_on_postgres() {
         matches!(err, ordinance::Error::InvalidValue { .. }),
         "{err:?}"
     );
+}
+
+/// The `as i32` index is computed for every row written, so it holds the
+/// documents to its type, as the guide says: a key that is not an
+/// integer fails the write; a missing key or `null` passes.
+#[tokio::test]
+async fn a_typed_field_index_refuses_documents_its_cast_fails_on() {
+    let db = TestDatabase::with_entities(&[Agent::SCHEMA])
+        .await
+        .expect("db");
+    let conn = db.connect().await.expect("connect");
+    let repo = Repo::new(&conn);
+    let with = |max_tokens: serde_json::Value| NewAgent {
+        configuration: doc!({ "max_tokens": max_tokens }),
+        ..agent(1)
+    };
+    for bad in [doc!("lots"), doc!(1.5), doc!(3_000_000_000_i64)] {
+        let err = repo.insert(&with(bad.clone())).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidValue { .. }), "{bad}: {err:?}");
+    }
+    repo.insert(&with(doc!(null)))
+        .await
+        .expect("null indexes as NULL");
+    repo.insert(&NewAgent {
+        configuration: doc!({}),
+        ..agent(2)
+    })
+    .await
+    .expect("a missing key indexes as NULL");
+    assert_eq!(repo.count::<Agent>().await.unwrap(), 2);
 }
 
 #[tokio::test]

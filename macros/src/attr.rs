@@ -425,18 +425,25 @@ pub(crate) fn doc_comment(attrs: &[Attribute]) -> Option<String> {
 fn unknown_key(meta: &ParseNestedMeta<'_>, attr: &str, valid: &[Symbol]) -> syn::Error {
     let key = meta.path.to_token_stream().to_string().replace(' ', "");
     let valid: Vec<&str> = valid.iter().map(|k| k.0).collect();
-    let list = valid
-        .iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let help = match crate::naming::closest(&key, &valid) {
-        Some(near) => format!("did you mean `{near}`? the {attr} attributes are {list}"),
-        None => format!("expected one of {list}"),
-    };
+    let help = one_of(&key, &valid, &format!("the {attr} attributes are"), "`");
     meta.error(format_args!(
         "unknown {attr} attribute `{key}`\nhelp: {help}"
     ))
+}
+
+/// The help for a misspelt word: "did you mean `near`? {what} `a`, `b`"
+/// when one is close, else "expected one of `a`, `b`". `quote` wraps each
+/// word (a backtick for keys, `"` for string values).
+pub(crate) fn one_of(word: &str, valid: &[&str], what: &str, quote: &str) -> String {
+    let list = valid
+        .iter()
+        .map(|k| format!("{quote}{k}{quote}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match crate::naming::closest(word, valid) {
+        Some(near) => format!("did you mean {quote}{near}{quote}? {what} {list}"),
+        None => format!("expected one of {list}"),
+    }
 }
 
 fn expect_str(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<LitStr> {
@@ -604,8 +611,13 @@ fn expect_on_delete(meta: &ParseNestedMeta<'_>) -> syn::Result<(OnDelete, LitStr
         other => Err(syn::Error::new_spanned(
             &s,
             format_args!(
-                "unknown `on_delete` action \"{other}\"\n\
-                 help: expected \"restrict\" (the default), \"cascade\" or \"set null\""
+                "unknown `on_delete` action \"{other}\"\nhelp: {} (\"restrict\" is the default)",
+                one_of(
+                    other,
+                    &["restrict", "cascade", "set null"],
+                    "the actions are",
+                    "\""
+                )
             ),
         )),
     }
@@ -617,11 +629,6 @@ fn parse_waivers(
     valid: &[Symbol],
     out: &mut Vec<Waiver>,
 ) -> syn::Result<()> {
-    let list = valid
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
     if !meta.input.peek(syn::token::Paren) {
         return Err(meta.error(format_args!(
             "`exempt` lists the waived rules with a reason each\n\
@@ -632,8 +639,10 @@ fn parse_waivers(
     meta.parse_nested_meta(|inner| {
         let Some(rule) = valid.iter().copied().find(|s| inner.path == *s) else {
             let key = inner.path.to_token_stream().to_string().replace(' ', "");
+            let names: Vec<&str> = valid.iter().map(|s| s.0).collect();
+            let help = one_of(&key, &names, "the rules waivable here are", "`");
             return Err(inner.error(format_args!(
-                "`{key}` is not a rule that can be waived here\nhelp: expected one of {list}"
+                "`{key}` is not a rule that can be waived here\nhelp: {help}"
             )));
         };
         let example = format!("{rule} = \"why this rule does not apply\"");
@@ -698,10 +707,14 @@ impl Parse for KeyItem {
         if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
             if ident != NAME && ident != USING {
+                let near = match crate::naming::closest(&ident.to_string(), &[NAME.0, USING.0]) {
+                    Some(near) => format!("did you mean `{near}`? "),
+                    None => String::new(),
+                };
                 return Err(syn::Error::new_spanned(
                     &ident,
                     format_args!(
-                        "unknown setting `{ident}`\nhelp: the settings here are `name = \"...\"` and `using = \"gin\"`"
+                        "unknown setting `{ident}`\nhelp: {near}the settings here are `name = \"...\"` and `using = \"gin\"`"
                     ),
                 ));
             }

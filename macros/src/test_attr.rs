@@ -29,11 +29,17 @@ impl Parse for Source {
             input.parse::<Token![=]>()?;
             Source::Migrations(input.parse()?)
         } else {
+            let near = match crate::naming::closest(&key.to_string(), &["entities", "migrations"]) {
+                Some(near) => format!("did you mean `{near}`? "),
+                None => String::new(),
+            };
             return Err(syn::Error::new(
                 key.span(),
-                "expected `migrations = \"folder\"` or `entities`\n\
-                 help: without arguments the test uses `migrations/` when the crate has it, \
-                 else every entity linked into the test",
+                format_args!(
+                    "expected `migrations = \"folder\"` or `entities`\n\
+                     help: {near}without arguments the test uses `migrations/` when the crate has \
+                     it, else every entity linked into the test"
+                ),
             ));
         };
         if !input.is_empty() {

@@ -9,12 +9,13 @@
 //! join entity (two foreign keys and a unique pair, e.g. `PostTag`), whose
 //! two relations name both sides.
 //!
-//! Loading is one statement per level, whatever the number of parents: fixed
+//! Loading is one statement per level for up to [`IDS_PER_STATEMENT`]
+//! distinct ids (one more per further 20,000, the rows grouped as one load):
+//! fixed
 //! SQL text with `= ANY($1)` over the ids (so the statement cache holds one
 //! entry per relation), grouped in memory, children in the child's first
 //! declared keyset order (else by id). Soft-deleted rows are left out on
-//! both sides unless asked for with [`Relation::scope`]. Very long id lists
-//! are split into statements of [`IDS_PER_STATEMENT`] ids.
+//! both sides unless asked for with [`Relation::visibility`].
 //!
 //! ```no_run
 //! # use ordinance::prelude::*;

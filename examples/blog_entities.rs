@@ -5,8 +5,10 @@
 use ordinance::prelude::*;
 use ordinance::TableSchema;
 
-/// Where a post stands in its life.
-#[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a post stands in its life (in JSON as in the database:
+/// `"draft"`, `"published"`, `"archived"`).
+#[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PostStatus {
     Draft,
     Published,

@@ -1,0 +1,282 @@
+//! The service over HTTP: started on 127.0.0.1 against a real PostgreSQL,
+//! as the application's least-privileged role, and called with plain
+//! HTTP/1.0 requests.
+
+use std::net::SocketAddr;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A response: status, headers (lower-case names) and JSON body (`Null`
+/// when empty).
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Value,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+async fn call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Reply {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut request = format!(
+        "{method} {path} HTTP/1.0\r\nhost: {addr}\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    if !body.is_empty() {
+        request.push_str("content-type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let text = String::from_utf8(raw).expect("utf-8");
+    let (head, body) = text.split_once("\r\n\r\n").expect("a head");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .expect("status line")
+        .split(' ')
+        .nth(1)
+        .expect("code")
+        .parse()
+        .expect("number");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(body).unwrap_or(Value::String(body.to_owned()))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers_with_its_status() {
+    let db = ordinance::testing::TestDatabase::create()
+        .await
+        .expect("db");
+    let mut owner = db.connect().await.expect("owner");
+    ordinance::embed_migrations!("migrations")
+        .expect("migrations")
+        .up(&mut owner)
+        .await
+        .expect("up");
+    let app = super::cluster(db.app_config().await.expect("app role"))
+        .await
+        .expect("cluster");
+    let addr = super::serve(app, ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("serve");
+
+    // 201: a user, then a post by them, with its version as the ETag.
+    let user = call(
+        addr,
+        "POST",
+        "/users",
+        &[],
+        Some(json!({"email": "ada@example.com", "display_name": "Ada", "is_admin": false})),
+    )
+    .await;
+    assert_eq!(user.status, 201, "{}", user.body);
+    let author = user.body["id"].as_str().unwrap().to_owned();
+    // 409: the same email again.
+    let again = call(
+        addr,
+        "POST",
+        "/users",
+        &[],
+        Some(json!({"email": "ada@example.com", "display_name": null, "is_admin": false})),
+    )
+    .await;
+    assert_eq!(
+        (again.status, &again.body["field"]),
+        (409, &json!("email")),
+        "{}",
+        again.body
+    );
+
+    let new_post =
+        |title: &str| json!({"author_id": author, "title": title, "body": "…", "status": "draft"});
+    let created = call(addr, "POST", "/posts", &[], Some(new_post("First"))).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.header("etag"), Some("\"1\""));
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let at = format!("/posts/{id}");
+
+    // 200 / 404.
+    let got = call(addr, "GET", &at, &[], None).await;
+    assert_eq!((got.status, &got.body["title"]), (200, &json!("First")));
+    let missing = call(
+        addr,
+        "GET",
+        &format!("/posts/{}", uuid::Uuid::now_v7()),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+
+    // PATCH with If-Match: one field changes, the version moves on.
+    let patched = call(
+        addr,
+        "PATCH",
+        &at,
+        &[("if-match", "\"1\"")],
+        Some(json!({"title": "First, edited"})),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(
+        (&patched.body["title"], &patched.body["body"]),
+        (&json!("First, edited"), &json!("…"))
+    );
+    assert_eq!(patched.header("etag"), Some("\"2\""));
+    // 412: a stale If-Match; 409: a stale `?version=`; 428 with neither.
+    let stale = call(
+        addr,
+        "PATCH",
+        &at,
+        &[("if-match", "\"1\"")],
+        Some(json!({"title": "lost"})),
+    )
+    .await;
+    assert_eq!(stale.status, 412);
+    let stale = call(
+        addr,
+        "PATCH",
+        &format!("{at}?version=1"),
+        &[],
+        Some(json!({"title": "lost"})),
+    )
+    .await;
+    assert_eq!(stale.status, 409);
+    let blind = call(addr, "PATCH", &at, &[], Some(json!({"title": "lost"}))).await;
+    assert_eq!(blind.status, 428);
+    // 422: every bad field at once, without the values.
+    let bad = call(
+        addr,
+        "PATCH",
+        &at,
+        &[("if-match", "\"2\"")],
+        Some(json!({"title": ""})),
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let bad = call(
+        addr,
+        "POST",
+        "/posts",
+        &[],
+        Some(json!({"author_id": author, "title": "x".repeat(300), "body": "", "status": "draft"})),
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(bad.body["fields"][0]["field"], "title");
+    assert_eq!(bad.body["fields"][0]["rule"], "max_len");
+    assert!(!bad.body.to_string().contains("xxxx"));
+    // 422 as well from axum for a field the body must not have.
+    let unknown = call(
+        addr,
+        "PATCH",
+        &at,
+        &[("if-match", "\"2\"")],
+        Some(json!({"version": 9})),
+    )
+    .await;
+    assert_eq!(unknown.status, 422);
+    assert_eq!(
+        call(addr, "GET", &at, &[], None).await.body["version"],
+        2,
+        "nothing changed"
+    );
+
+    // Lists with cursors: 3 posts, pages of 2, in the named order.
+    for title in ["Second", "Third"] {
+        assert_eq!(
+            call(addr, "POST", "/posts", &[], Some(new_post(title)))
+                .await
+                .status,
+            201
+        );
+    }
+    let first = call(addr, "GET", "/posts?order=by_status&size=2", &[], None).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+    let next = first.body["next"]
+        .as_str()
+        .expect("a next cursor")
+        .to_owned();
+    let second = call(
+        addr,
+        "GET",
+        &format!("/posts?order=by_status&size=2&cursor={next}"),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(second.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(second.body["next"], Value::Null);
+    // 400: a forged cursor; an unknown order is axum's 400.
+    let forged = call(addr, "GET", "/posts?cursor=AAAAforged", &[], None).await;
+    assert_eq!(forged.status, 400, "{}", forged.body);
+    let order = call(addr, "GET", "/posts?order=oldest", &[], None).await;
+    assert_eq!(order.status, 400);
+
+    // Soft delete with If-Match: 204, then 404; restore: 200 again.
+    assert_eq!(
+        call(addr, "DELETE", &at, &[("if-match", "\"1\"")], None)
+            .await
+            .status,
+        412
+    );
+    assert_eq!(
+        call(addr, "DELETE", &at, &[("if-match", "\"2\"")], None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(call(addr, "GET", &at, &[], None).await.status, 404);
+    assert_eq!(
+        call(
+            addr,
+            "PATCH",
+            &at,
+            &[("if-match", "\"3\"")],
+            Some(json!({"title": "x"}))
+        )
+        .await
+        .status,
+        404
+    );
+    let restored = call(addr, "POST", &format!("{at}/restore"), &[], None).await;
+    assert_eq!(
+        (restored.status, &restored.body["title"]),
+        (200, &json!("First, edited"))
+    );
+    assert_eq!(call(addr, "GET", &at, &[], None).await.status, 200);
+}

@@ -127,6 +127,13 @@ pub(crate) fn is_json(ty: &Type) -> bool {
     })
 }
 
+/// Whether the type is `Json<T>` (or `Option<Json<T>>`): a JSON document
+/// typed by the application, where `serde_json::Value` is untyped.
+pub(crate) fn is_json_wrapper(ty: &Type) -> bool {
+    let ty = option_inner(ty).unwrap_or(ty);
+    last_segment(ty).is_some_and(|s| s.ident == "Json" && single_type_arg(s).is_some())
+}
+
 /// The `T` of `Vec<T>` when the vector is an array column (every `Vec`
 /// but `Vec<u8>`, which is `BYTEA`).
 pub(crate) fn array_element(ty: &Type) -> Option<&Type> {

@@ -32,7 +32,7 @@ pub(super) fn serialize(ident: &syn::Ident, fields: &[&Field<'_>], wrap: Wrap) -
     for f in fields {
         let fident = f.ident;
         let label = f.ident.unraw().to_string();
-        let json = is_json_wrapper(f);
+        let json = pg_type::is_json_wrapper(f.ty);
         let value = match (json, wrap, f.col.nullable) {
             (false, _, _) => quote!(&self.#fident),
             (true, Wrap::Plain, false) => quote!(&#p::SerJson(&self.#fident)),
@@ -133,22 +133,10 @@ impl<'a> Bounds<'a> {
 
 fn deserialize_bounds<'a>(fields: &[&'a Field<'_>]) -> Bounds<'a> {
     let mut bounds = Bounds::default();
-    for f in fields.iter().filter(|f| !is_json_wrapper(f)) {
+    for f in fields.iter().filter(|f| !pg_type::is_json_wrapper(f.ty)) {
         bounds.add(f.ty);
     }
     bounds
-}
-
-/// Whether the JSON type is `serde_json::Value` (serde already knows it),
-/// rather than `Json<T>`.
-fn is_value(ty: &syn::Type) -> bool {
-    let inner = pg_type::option_inner(ty).unwrap_or(ty);
-    matches!(inner, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Value"))
-}
-
-/// Whether the field is a `Json<T>` column (not a `serde_json::Value`).
-fn is_json_wrapper(f: &Field<'_>) -> bool {
-    pg_type::is_json(f.ty) && !is_value(f.ty)
 }
 
 /// The `#[serde(crate, bound, ...)]` attribute on a struct that derives
@@ -167,7 +155,7 @@ pub(super) fn deserialize_container(fields: &[&Field<'_>], extra: TokenStream) -
 /// `Deserialize`: a patch's field is set when present (`null` setting a
 /// nullable column to NULL), a `Json<T>` column reads its document as `T`.
 pub(super) fn deserialize_field(f: &Field<'_>, wrap: Wrap) -> TokenStream {
-    let json = is_json_wrapper(f);
+    let json = pg_type::is_json_wrapper(f.ty);
     let with = match (wrap, json, f.col.nullable) {
         (Wrap::Plain, false, _) => return TokenStream::new(),
         (Wrap::Plain, true, false) => "json",

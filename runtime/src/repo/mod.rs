@@ -426,10 +426,7 @@ impl<'e, X: Executor> Repo<'e, X> {
             )
             .await
             .map_err(|e| Error::from_db(e, E::SCHEMA))?;
-        match rows.first() {
-            Some(row) => crate::row::read(row, 0, E::SCHEMA.name, "count"),
-            None => Ok(0),
-        }
+        Ok(first_value(&rows, E::SCHEMA.name, "count")?.unwrap_or(0))
     }
 
     /// The number of rows a select returns: start it from a scope —
@@ -475,8 +472,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         Ok(exists.await?.unwrap_or(false))
     }
 
-    /// The one value of `before select after`, read at `E`'s table (`None`
-    /// if, against PostgreSQL's word, no row came back).
+    /// The one value of `before select after`, read at `E`'s table.
     async fn scalar<E: Entity, T>(
         &self,
         select: &sea_query::SelectStatement,
@@ -492,9 +488,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         let rows = self
             .rows_of_built::<E>(&sql, values, Access::Read, operation)
             .await?;
-        rows.first()
-            .map(|row| crate::row::read(row, 0, E::SCHEMA.name, operation))
-            .transpose()
+        first_value(&rows, E::SCHEMA.name, operation)
     }
 
     /// Writes the entity's business columns, bumping `version` and setting
@@ -732,4 +726,15 @@ impl<S> RowCount for Unread<S> {
     fn row_count(&self) -> Option<u64> {
         None
     }
+}
+
+/// The first column of the first row, as `what` of `table`; `None` when no
+/// row came back (an aggregate always returns one, so only in theory).
+fn first_value<T>(rows: &[Row], table: &'static str, what: &'static str) -> Result<Option<T>>
+where
+    T: for<'r> tokio_postgres::types::FromSql<'r>,
+{
+    rows.first()
+        .map(|row| crate::row::read(row, 0, table, what))
+        .transpose()
 }

@@ -17,7 +17,7 @@ use crate::sql::Statements;
     label = "`{Self}` does not derive `Entity`",
     note = "`references = ...` and the repository take a struct with `#[derive(Entity)]`"
 )]
-pub trait Entity: Sized + 'static {
+pub trait Entity: Sized + Send + Sync + 'static {
     /// The table name, e.g. `users`.
     const TABLE: &'static str;
     /// The PostgreSQL schema of the table (`#[entity(schema = "auth")]`);

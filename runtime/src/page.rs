@@ -63,7 +63,7 @@ use crate::cursor::{fingerprint, Codec, Cursor, KeyColumn, KeyValue};
 use crate::entity::{Entity, KeysetOrder as _};
 use crate::error::{CursorError, Error, Result};
 use crate::query::Visibility;
-use crate::schema::IndexColumn;
+use crate::schema::{IndexColumn, TableSchema};
 
 pub use crate::cursor::Direction;
 
@@ -78,6 +78,16 @@ pub const MAX_PAGE_SIZE: usize = 500;
 /// Cursors are only valid with a pager of the same entity, order, scope and
 /// filter (the filter's values included); the page size may differ.
 pub struct Pager<E> {
+    keyset: Keyset,
+    entity: PhantomData<fn() -> E>,
+}
+
+/// A pager's settings and the work on them, the same code for every
+/// entity (driven by its static schema), so an application with many
+/// entities compiles it once.
+#[derive(Clone)]
+struct Keyset {
+    schema: &'static TableSchema,
     order: usize,
     size: usize,
     max_size: usize,
@@ -92,21 +102,12 @@ pub struct Pager<E> {
     /// Whether [`Pager::size`] was called (else [`Pager::max_size`] may
     /// lower the default size to fit).
     size_chosen: bool,
-    entity: PhantomData<fn() -> E>,
 }
 
 impl<E> Clone for Pager<E> {
     fn clone(&self) -> Self {
         Pager {
-            order: self.order,
-            size: self.size,
-            max_size: self.max_size,
-            scope: self.scope,
-            filter: self.filter.clone(),
-            filter_print: self.filter_print.clone(),
-            key: self.key.clone(),
-            key_columns: self.key_columns.clone(),
-            size_chosen: self.size_chosen,
+            keyset: self.keyset.clone(),
             entity: PhantomData,
         }
     }
@@ -114,13 +115,15 @@ impl<E> Clone for Pager<E> {
 
 impl<E> std::fmt::Debug for Pager<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let k = &self.keyset;
         f.debug_struct("Pager")
-            .field("order", &self.order)
-            .field("size", &self.size)
-            .field("max_size", &self.max_size)
-            .field("scope", &self.scope)
-            .field("filtered", &self.filter.is_some())
-            .field("signed", &self.key.is_some())
+            .field("table", &k.schema.name)
+            .field("order", &k.order)
+            .field("size", &k.size)
+            .field("max_size", &k.max_size)
+            .field("scope", &k.scope)
+            .field("filtered", &k.filter.is_some())
+            .field("signed", &k.key.is_some())
             .finish()
     }
 }
@@ -130,12 +133,122 @@ impl<E: Entity> Pager<E> {
     /// [`DEFAULT_PAGE_SIZE`] rows each. [`Error::NoKeyset`] if the entity
     /// declares no `keyset(...)`.
     pub fn new() -> Result<Self> {
-        if E::SCHEMA.keysets.is_empty() {
-            return Err(Error::NoKeyset {
-                table: E::SCHEMA.name,
-            });
+        Keyset::new(E::SCHEMA).map(|keyset| Pager {
+            keyset,
+            entity: PhantomData,
+        })
+    }
+
+    /// Pages in one of the entity's declared orders, by the name the derive
+    /// gave it: `Pager::<Post>::new()?.order(PostOrder::Newest)`.
+    pub fn order(self, order: E::Order) -> Self {
+        Pager {
+            keyset: self.keyset.with_order(order.position()),
+            entity: PhantomData,
         }
-        Ok(Pager {
+    }
+
+    /// Raises or lowers the largest page size [`size`](Self::size) accepts.
+    /// A maximum of 0, which no page could meet, is [`Error::InvalidSetting`];
+    /// so is one below a size already chosen. The default size shrinks to
+    /// fit a lower maximum.
+    pub fn max_size(mut self, max: usize) -> Result<Self> {
+        self.keyset = self.keyset.max_size(max)?;
+        Ok(self)
+    }
+
+    /// Rows per page: from 1 to the maximum ([`MAX_PAGE_SIZE`] by default).
+    /// A size outside that range is [`Error::PageSize`], not silently clamped,
+    /// so a client asking for too much learns it.
+    pub fn size(mut self, size: usize) -> Result<Self> {
+        self.keyset = self.keyset.size(size)?;
+        Ok(self)
+    }
+
+    /// Only rows matching `condition`, ANDed with any earlier filter and
+    /// with the scope: each call narrows, none replaces (an ownership check
+    /// written first stays). Part of the cursor's fingerprint: a cursor made
+    /// under another filter is refused.
+    pub fn filter(mut self, condition: impl IntoCondition) -> Self {
+        self.keyset = self.keyset.filter(condition.into_condition());
+        self
+    }
+
+    /// Which rows: [`Visibility::Live`] (the default, served by the partial
+    /// keyset index), [`Visibility::WithDeleted`] or [`Visibility::OnlyDeleted`].
+    pub fn visibility(mut self, scope: Visibility) -> Self {
+        self.keyset = self.keyset.visibility(scope);
+        self
+    }
+
+    /// Signs cursors with HMAC-SHA256 under `key`, and accepts only cursors
+    /// signed with it.
+    pub fn signing_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.keyset = self.keyset.signing_key(key.into());
+        self
+    }
+
+    /// The page size.
+    pub fn page_size(&self) -> usize {
+        self.keyset.size
+    }
+
+    /// The order's columns, `id` last.
+    pub fn columns(&self) -> &'static [IndexColumn] {
+        self.keyset.columns()
+    }
+
+    /// The longest cursor this pager makes or accepts, in characters: it
+    /// follows from the order's columns (a text key's `max_len`, an enum's
+    /// longest value), and from whether cursors are signed.
+    pub fn max_cursor_len(&self) -> usize {
+        self.keyset.max_cursor_len()
+    }
+
+    /// Checks a cursor without running anything: `Ok` with its direction if
+    /// this pager would accept it.
+    pub fn check_cursor(&self, cursor: &str) -> Result<Direction> {
+        self.keyset.check_cursor(cursor)
+    }
+
+    /// The SQL of the first page (for `EXPLAIN` and logs). Values, if any,
+    /// are bound separately when the page runs.
+    pub fn first_page_statement(&self) -> SelectStatement {
+        self.keyset.first_page_statement()
+    }
+
+    /// The statement of the page a cursor points to (for `EXPLAIN` and logs);
+    /// [`Error::InvalidCursor`] for a cursor this pager cannot use.
+    pub fn cursor_statement(&self, cursor: &str) -> Result<SelectStatement> {
+        self.keyset.cursor_statement(cursor)
+    }
+
+    /// The statement of a page and how to read its rows.
+    pub(crate) fn plan(&self, start: Start<'_>) -> Result<Plan> {
+        self.keyset.plan(start)
+    }
+
+    /// Builds the page from the rows `plan` fetched.
+    pub(crate) fn page(&self, plan: Plan, rows: Vec<Row>) -> Result<Page<E>> {
+        let page = self.keyset.page(plan, rows)?;
+        Ok(Page {
+            items: page.items.iter().map(E::from_row).collect::<Result<_>>()?,
+            next: page.next,
+            previous: page.previous,
+            has_next: page.has_next,
+            has_previous: page.has_previous,
+        })
+    }
+}
+
+impl Keyset {
+    /// Live rows of `schema`'s table in its first declared order.
+    fn new(schema: &'static TableSchema) -> Result<Self> {
+        if schema.keysets.is_empty() {
+            return Err(Error::NoKeyset { table: schema.name });
+        }
+        Ok(Keyset {
+            schema,
             order: 0,
             size: DEFAULT_PAGE_SIZE,
             max_size: MAX_PAGE_SIZE,
@@ -145,14 +258,14 @@ impl<E: Entity> Pager<E> {
             key: None,
             key_columns: Vec::new(),
             size_chosen: false,
-            entity: PhantomData,
         }
         .with_order(0))
     }
 
+    /// Pages in the declared order at `index`.
     fn with_order(mut self, index: usize) -> Self {
         self.order = index;
-        let schema = E::SCHEMA;
+        let schema = self.schema;
         self.key_columns = self
             .positions()
             .into_iter()
@@ -161,17 +274,7 @@ impl<E: Entity> Pager<E> {
         self.with_filter_print()
     }
 
-    /// Pages in one of the entity's declared orders, by the name the derive
-    /// gave it: `Pager::<Post>::new()?.order(PostOrder::Newest)`.
-    pub fn order(self, order: E::Order) -> Self {
-        self.with_order(order.position())
-    }
-
-    /// Raises or lowers the largest page size [`size`](Self::size) accepts.
-    /// A maximum of 0, which no page could meet, is [`Error::InvalidSetting`];
-    /// so is one below a size already chosen. The default size shrinks to
-    /// fit a lower maximum.
-    pub fn max_size(mut self, max: usize) -> Result<Self> {
+    fn max_size(mut self, max: usize) -> Result<Self> {
         if max == 0 {
             return Err(Error::InvalidSetting {
                 setting: "Pager::max_size",
@@ -191,10 +294,7 @@ impl<E: Entity> Pager<E> {
         Ok(self)
     }
 
-    /// Rows per page: from 1 to the maximum ([`MAX_PAGE_SIZE`] by default).
-    /// A size outside that range is [`Error::PageSize`], not silently clamped,
-    /// so a client asking for too much learns it.
-    pub fn size(mut self, size: usize) -> Result<Self> {
+    fn size(mut self, size: usize) -> Result<Self> {
         if size == 0 || size > self.max_size {
             return Err(Error::PageSize {
                 requested: size,
@@ -206,12 +306,7 @@ impl<E: Entity> Pager<E> {
         Ok(self)
     }
 
-    /// Only rows matching `condition`, ANDed with any earlier filter and
-    /// with the scope: each call narrows, none replaces (an ownership check
-    /// written first stays). Part of the cursor's fingerprint: a cursor made
-    /// under another filter is refused.
-    pub fn filter(mut self, condition: impl IntoCondition) -> Self {
-        let condition = condition.into_condition();
+    fn filter(mut self, condition: Condition) -> Self {
         self.filter = Some(match self.filter.take() {
             // A single filter keeps its own rendering, so the fingerprints
             // of cursors made under one filter do not change.
@@ -221,9 +316,7 @@ impl<E: Entity> Pager<E> {
         self.with_filter_print()
     }
 
-    /// Which rows: [`Visibility::Live`] (the default, served by the partial
-    /// keyset index), [`Visibility::WithDeleted`] or [`Visibility::OnlyDeleted`].
-    pub fn visibility(mut self, scope: Visibility) -> Self {
+    fn visibility(mut self, scope: Visibility) -> Self {
         self.scope = scope;
         self.with_filter_print()
     }
@@ -237,28 +330,20 @@ impl<E: Entity> Pager<E> {
         self.filter_print.clone().map_err(Error::UnsupportedValue)
     }
 
-    /// Signs cursors with HMAC-SHA256 under `key`, and accepts only cursors
-    /// signed with it.
-    pub fn signing_key(mut self, key: impl Into<Vec<u8>>) -> Self {
-        self.key = Some(key.into());
+    fn signing_key(mut self, key: Vec<u8>) -> Self {
+        self.key = Some(key);
         self
     }
 
-    /// The page size.
-    pub fn page_size(&self) -> usize {
-        self.size
-    }
-
-    /// The order's columns, `id` last.
-    pub fn columns(&self) -> &'static [IndexColumn] {
-        E::SCHEMA.keysets[self.order]
+    fn columns(&self) -> &'static [IndexColumn] {
+        self.schema.keysets[self.order]
     }
 
     fn positions(&self) -> Vec<usize> {
         self.columns()
             .iter()
             .map(|c| {
-                E::SCHEMA
+                self.schema
                     .columns
                     .iter()
                     .position(|s| s.name == c.name)
@@ -268,11 +353,11 @@ impl<E: Entity> Pager<E> {
     }
 
     fn entity_print(&self) -> u32 {
-        fingerprint(&[E::SCHEMA.name.as_bytes()])
+        fingerprint(&[self.schema.name.as_bytes()])
     }
 
     fn order_print(&self) -> u32 {
-        let mut parts: Vec<&[u8]> = vec![E::SCHEMA.name.as_bytes()];
+        let mut parts: Vec<&[u8]> = vec![self.schema.name.as_bytes()];
         for c in self.columns() {
             parts.push(c.name.as_bytes());
             parts.push(if c.descending { b"desc" } else { b"asc" });
@@ -317,10 +402,7 @@ impl<E: Entity> Pager<E> {
         })
     }
 
-    /// The longest cursor this pager makes or accepts, in characters: it
-    /// follows from the order's columns (a text key's `max_len`, an enum's
-    /// longest value), and from whether cursors are signed.
-    pub fn max_cursor_len(&self) -> usize {
+    fn max_cursor_len(&self) -> usize {
         Codec {
             entity: 0,
             order: 0,
@@ -341,9 +423,7 @@ impl<E: Entity> Pager<E> {
         codec.decode(text)
     }
 
-    /// Checks a cursor without running anything: `Ok` with its direction if
-    /// this pager would accept it.
-    pub fn check_cursor(&self, cursor: &str) -> Result<Direction> {
+    fn check_cursor(&self, cursor: &str) -> Result<Direction> {
         self.decode(cursor)
             .map(|c| c.direction)
             .map_err(Error::InvalidCursor)
@@ -353,7 +433,7 @@ impl<E: Entity> Pager<E> {
     /// boundary, running `direction`, `size + 1` rows.
     fn statement(&self, from: Option<&[KeyValue]>, direction: Direction) -> SelectStatement {
         let columns = self.columns();
-        let mut q = crate::query::select::<E>(self.scope);
+        let mut q = crate::query::select_schema(self.schema, self.scope);
         if let Some(filter) = &self.filter {
             q.cond_where(filter.clone());
         }
@@ -372,15 +452,11 @@ impl<E: Entity> Pager<E> {
         q
     }
 
-    /// The SQL of the first page (for `EXPLAIN` and logs). Values, if any,
-    /// are bound separately when the page runs.
-    pub fn first_page_statement(&self) -> SelectStatement {
+    fn first_page_statement(&self) -> SelectStatement {
         self.statement(None, Direction::Forward)
     }
 
-    /// The statement of the page a cursor points to (for `EXPLAIN` and logs);
-    /// [`Error::InvalidCursor`] for a cursor this pager cannot use.
-    pub fn cursor_statement(&self, cursor: &str) -> Result<SelectStatement> {
+    fn cursor_statement(&self, cursor: &str) -> Result<SelectStatement> {
         self.plan(Start::Cursor(cursor)).map(|plan| plan.statement)
     }
 }
@@ -463,8 +539,8 @@ pub(crate) struct Plan {
     from_end: bool,
 }
 
-impl<E: Entity> Pager<E> {
-    pub(crate) fn plan(&self, start: Start<'_>) -> Result<Plan> {
+impl Keyset {
+    fn plan(&self, start: Start<'_>) -> Result<Plan> {
         let (direction, boundary, from_end) = match start {
             Start::First => (Direction::Forward, None, false),
             Start::Last => (Direction::Backward, None, true),
@@ -482,7 +558,7 @@ impl<E: Entity> Pager<E> {
     }
 
     /// Builds the page from the rows `plan` fetched.
-    pub(crate) fn page(&self, plan: Plan, mut rows: Vec<Row>) -> Result<Page<E>> {
+    fn page(&self, plan: Plan, mut rows: Vec<Row>) -> Result<Page<Row>> {
         let more = rows.len() > self.size;
         rows.truncate(self.size);
         let backward = plan.direction == Direction::Backward;
@@ -501,7 +577,7 @@ impl<E: Entity> Pager<E> {
         let keys_of = |row: &Row| -> Result<Vec<KeyValue>> {
             positions
                 .iter()
-                .map(|p| KeyValue::read(row, *p, E::SCHEMA))
+                .map(|p| KeyValue::read(row, *p, self.schema))
                 .collect()
         };
         // An empty page past a cursor links back through the cursor's own key.
@@ -530,7 +606,7 @@ impl<E: Entity> Pager<E> {
             },
             has_next,
             has_previous,
-            items: rows.iter().map(E::from_row).collect::<Result<_>>()?,
+            items: rows,
         })
     }
 }

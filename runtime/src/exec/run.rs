@@ -163,17 +163,18 @@ pub(crate) struct Built<'s> {
 
 impl Built<'_> {
     /// Runs the text with the values sea-query collected for it and hands
-    /// its rows to `read`, inside the statement's span (so the span's
-    /// duration and row count cover what `read` consumed). A read whose
-    /// server went away before `read` was done runs once more when the
-    /// executor [`reads_again`](Executor::reads_again) (it goes to another
-    /// server).
-    pub(crate) async fn run<X: Executor, T: RowCount>(
+    /// each row to `sink` as it arrives (its buffer is freed before the
+    /// next is read), inside the statement's span (so the span's duration
+    /// and row count cover the whole read). A read whose server went away
+    /// half-way runs once more when the executor
+    /// [`reads_again`](Executor::reads_again) (it goes to another server),
+    /// the sink cleared first.
+    pub(crate) async fn run_into<X: Executor>(
         &self,
         executor: &X,
         values: sea_query::Values,
-        read: impl AsyncFnOnce(X::Rows) -> Result<T> + Clone,
-    ) -> Result<T> {
+        sink: &mut dyn RowSink,
+    ) -> Result<()> {
         let (schema, sql, access) = (self.schema, self.sql, self.access);
         let bound = Bound::new(values)?;
         let params = bound.params();
@@ -184,28 +185,107 @@ impl Built<'_> {
                     .rows(access, Sql::Built(sql), &params, &bound.types)
                     .await
                     .map_err(|e| Error::from_db(e, schema))?;
-                match read.clone()(rows).await {
+                sink.clear();
+                match read_into(rows, schema, &mut *sink).await {
                     Err(Error::Unavailable(_)) if again => again = false,
                     result => return result,
                 }
             }
         });
-        traced(schema, self.operation, sql, self.slow, run).await
+        traced(schema, self.operation, sql, self.slow, run)
+            .await
+            .map(|_| ())
     }
 
-    /// [`run`](Self::run), collecting the rows.
+    /// Runs the text and returns its rows unread, for a caller that reads
+    /// them as a stream (the span ends when they start arriving).
+    pub(crate) async fn open<X: Executor>(
+        &self,
+        executor: &X,
+        values: sea_query::Values,
+    ) -> Result<X::Rows> {
+        let (schema, sql, access) = (self.schema, self.sql, self.access);
+        let bound = Bound::new(values)?;
+        let params = bound.params();
+        let run = std::pin::pin!(async {
+            executor
+                .rows(access, Sql::Built(sql), &params, &bound.types)
+                .await
+                .map(Unread)
+                .map_err(|e| Error::from_db(e, schema))
+        });
+        Ok(traced(schema, self.operation, sql, self.slow, run).await?.0)
+    }
+
+    /// [`run_into`](Self::run_into), collecting the rows.
     pub(crate) async fn rows<X: Executor>(
         &self,
         executor: &X,
         values: sea_query::Values,
     ) -> Result<Vec<Row>> {
-        let schema = self.schema;
-        self.run(executor, values, async |rows| {
-            rows.try_collect()
-                .await
-                .map_err(|e| Error::from_db(e, schema))
-        })
+        let mut rows = Vec::new();
+        self.run_into(executor, values, &mut rows).await?;
+        Ok(rows)
+    }
+}
+
+/// Reads every row of `rows` into `sink`; how many.
+async fn read_into<S>(
+    rows: S,
+    schema: &'static TableSchema,
+    sink: &mut dyn RowSink,
+) -> Result<Taken>
+where
+    S: futures_util::Stream<Item = Result<Row, tokio_postgres::Error>>,
+{
+    let mut rows = std::pin::pin!(rows);
+    let mut taken = 0;
+    while let Some(row) = rows
+        .try_next()
         .await
+        .map_err(|e| Error::from_db(e, schema))?
+    {
+        sink.take(row)?;
+        taken += 1;
+    }
+    Ok(Taken(taken))
+}
+
+/// Where a built statement's rows go as they arrive: the same code reads
+/// for every entity, and only decoding is the entity's.
+pub(crate) trait RowSink: Send {
+    /// Forgets the rows taken so far (the read starts over).
+    fn clear(&mut self);
+    /// Takes one row.
+    fn take(&mut self, row: Row) -> Result<()>;
+}
+
+impl RowSink for Vec<Row> {
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
+
+    fn take(&mut self, row: Row) -> Result<()> {
+        self.push(row);
+        Ok(())
+    }
+}
+
+/// How many rows a sink took.
+struct Taken(u64);
+
+impl RowCount for Taken {
+    fn row_count(&self) -> Option<u64> {
+        Some(self.0)
+    }
+}
+
+/// Rows not read yet: counted by their reader.
+struct Unread<S>(S);
+
+impl<S> RowCount for Unread<S> {
+    fn row_count(&self) -> Option<u64> {
+        None
     }
 }
 

@@ -229,7 +229,7 @@ impl<X: Executor> Repo<'_, X> {
     {
         let (sql, values) = select.build()?;
         let rows = self
-            .rows_of_built::<L>(&sql, values, Access::Read, "list_joined")
+            .rows_of_built(L::SCHEMA, &sql, values, Access::Read, "list_joined")
             .await?;
         let offset = L::SCHEMA.columns.len();
         rows.iter()

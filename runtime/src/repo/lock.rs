@@ -39,7 +39,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         self.require_transaction(E::SCHEMA.name, "find_locked")?;
         let sql = &E::statements().get_locked[lock.position()];
         let row = self
-            .by_id::<E>("get_locked", Access::Write, sql, id)
+            .by_id(E::SCHEMA, "get_locked", Access::Write, sql, id)
             .await?;
         row.as_ref().map(E::from_row).transpose()
     }

@@ -39,11 +39,12 @@ use uuid::Uuid;
 
 use crate::entity::{Entity, NewEntity, Patch};
 use crate::error::{classify, Error, Result};
-use crate::exec::run::RowCount;
+use crate::exec::run::{RowCount, RowSink};
 use crate::exec::{Access, Sql};
 use crate::page::{Page, Pager, Start};
 use crate::params::{ColumnSet, Params};
-use crate::sql::{patch_statement, Patched};
+use crate::schema::TableSchema;
+use crate::sql::{patch_statement, Patched, Statements};
 
 use crate::exec::Executor;
 
@@ -152,35 +153,52 @@ impl<'e, X: Executor> Repo<'e, X> {
         let mut params = Params::new();
         params.push(&id);
         new.bind_business(&mut params);
-        let types = &N::Entity::statements().insert_types;
+        let (schema, statements) = (N::Entity::SCHEMA, N::Entity::statements());
         let row = self
-            .insert_row::<N::Entity>(sql, types, operation, &params)
+            .inserted(schema, statements, sql, operation, id, &params)
+            .await?;
+        N::Entity::from_row(&row)
+    }
+
+    /// [`insert_row`](Self::insert_row) with the insert's types, whose
+    /// row must come back.
+    async fn inserted(
+        &self,
+        schema: &'static TableSchema,
+        statements: &'static Statements,
+        sql: &'static str,
+        operation: &'static str,
+        id: Uuid,
+        params: &Params<'_>,
+    ) -> Result<Row> {
+        let types = &statements.insert_types;
+        let row = self
+            .insert_row(schema, statements, sql, types, operation, params)
             .await?;
         // INSERT ... RETURNING (upserts too) always yields a row, but into
         // a tenant table with no tenant set, whose condition holds it back.
-        let schema = N::Entity::SCHEMA;
-        let row = row.ok_or(if schema.tenant {
+        row.ok_or(if schema.tenant {
             Error::TenantNotSet { table: schema.name }
         } else {
             Error::NotFound {
                 table: schema.name,
                 id,
             }
-        })?;
-        N::Entity::from_row(&row)
+        })
     }
 
     /// Runs an `INSERT` whose first parameters are the insert's (the id,
     /// then the business columns), reporting a refused value with its
     /// column; its row, if it returned one.
-    pub(crate) async fn insert_row<E: Entity>(
+    pub(crate) async fn insert_row(
         &self,
+        schema: &'static TableSchema,
+        statements: &'static Statements,
         sql: &'static str,
         types: &[Type],
         operation: &'static str,
         params: &Params<'_>,
     ) -> Result<Option<Row>> {
-        let schema = E::SCHEMA;
         self.traced(
             schema,
             operation,
@@ -190,7 +208,7 @@ impl<'e, X: Executor> Repo<'e, X> {
                 .query_opt(Access::Write, Sql::Fixed(sql), params, types)),
         )
         .await
-        .map_err(|e| classify(e, Some(schema), &E::statements().insert_parameters))
+        .map_err(|e| classify(e, Some(schema), &statements.insert_parameters))
     }
 
     /// The live row with this id, or [`Error::NotFound`].
@@ -204,21 +222,22 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// The live row with this id, if any.
     pub async fn find<E: Entity>(&self, id: Uuid) -> Result<Option<E>> {
         let sql = &E::statements().get;
-        let row = self.by_id::<E>("get", Access::Read, sql, id).await?;
+        let row = self.by_id(E::SCHEMA, "get", Access::Read, sql, id).await?;
         row.as_ref().map(E::from_row).transpose()
     }
 
     /// Runs one of the entity's fixed statements whose only parameter is
     /// the id, inside its span; its row, if any.
-    pub(crate) async fn by_id<E: Entity>(
+    pub(crate) async fn by_id(
         &self,
+        schema: &'static TableSchema,
         operation: &'static str,
         access: Access,
         sql: &'static str,
         id: Uuid,
     ) -> Result<Option<Row>> {
         self.traced(
-            E::SCHEMA,
+            schema,
             operation,
             sql,
             std::pin::pin!(self
@@ -226,7 +245,7 @@ impl<'e, X: Executor> Repo<'e, X> {
                 .query_opt(access, Sql::Fixed(sql), &[&id], ID_TYPES)),
         )
         .await
-        .map_err(|e| Error::from_db(e, E::SCHEMA))
+        .map_err(|e| Error::from_db(e, schema))
     }
 
     /// Whether a live row has this id.
@@ -266,16 +285,25 @@ impl<'e, X: Executor> Repo<'e, X> {
         operation: &'static str,
     ) -> Result<Vec<E>> {
         let (sql, values) = statement.build(sea_query::PostgresQueryBuilder);
-        self.run_built(E::SCHEMA, &sql, values, access, operation, async |rows| {
-            let mut rows = std::pin::pin!(rows.map_err(|e| Error::from_db(e, E::SCHEMA)));
-            let mut out = Vec::new();
-            // Each row is decoded as it arrives, and its buffer freed.
-            while let Some(row) = rows.try_next().await? {
-                out.push(E::from_row(&row)?);
-            }
-            Ok(out)
-        })
-        .await
+        let mut out = Decoded::<E>(Vec::new());
+        self.rows_into(E::SCHEMA, &sql, values, access, operation, &mut out)
+            .await?;
+        Ok(out.0)
+    }
+
+    /// Runs a built statement, handing each row to `sink` as it arrives.
+    async fn rows_into(
+        &self,
+        schema: &'static TableSchema,
+        sql: &str,
+        values: sea_query::Values,
+        access: Access,
+        operation: &'static str,
+        sink: &mut dyn RowSink,
+    ) -> Result<()> {
+        self.built(schema, sql, access, operation)
+            .run_into(self.executor, values, sink)
+            .await
     }
 
     /// The rows of a select, decoded one by one as they arrive, for results
@@ -305,25 +333,27 @@ impl<'e, X: Executor> Repo<'e, X> {
         &self,
         select: &sea_query::SelectStatement,
     ) -> impl futures_util::Stream<Item = Result<E>> + Send + 'e {
-        let (sql, values) = select.build(sea_query::PostgresQueryBuilder);
-        let repo = *self;
-        let open = async move {
-            let rows = repo
-                .run_built(
-                    E::SCHEMA,
-                    &sql,
-                    values,
-                    Access::Read,
-                    "stream",
-                    async |rows| Ok(Unread(rows)),
-                )
-                .await?
-                .0;
-            Ok::<_, Error>(rows.map_err(|e| Error::from_db(e, E::SCHEMA)))
-        };
-        futures_util::stream::once(open)
+        futures_util::stream::once(self.open_rows(E::SCHEMA, select))
             .try_flatten()
             .map(|row| row.and_then(|row| E::from_row(&row)))
+    }
+
+    /// The rows of a select, not read yet: what [`stream`](Self::stream)
+    /// decodes.
+    fn open_rows(
+        &self,
+        schema: &'static TableSchema,
+        select: &sea_query::SelectStatement,
+    ) -> impl Future<Output = Result<impl futures_util::Stream<Item = Result<Row>> + Send + 'e>>
+           + Send
+           + 'e {
+        let (sql, values) = select.build(sea_query::PostgresQueryBuilder);
+        let repo = *self;
+        async move {
+            let built = repo.built(schema, &sql, Access::Read, "stream");
+            let rows = built.open(repo.executor, values).await?;
+            Ok(rows.map_err(move |e| Error::from_db(e, schema)))
+        }
     }
 
     /// The first page in the pager's order.
@@ -372,15 +402,16 @@ impl<'e, X: Executor> Repo<'e, X> {
     }
 
     /// Runs SQL text with the values sea-query collected for it.
-    pub(crate) async fn rows_of_built<E: Entity>(
+    pub(crate) async fn rows_of_built(
         &self,
+        schema: &'static TableSchema,
         sql: &str,
         values: sea_query::Values,
         access: Access,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
         let run = crate::exec::run::Built {
-            schema: E::SCHEMA,
+            schema,
             sql,
             access,
             operation,
@@ -389,44 +420,45 @@ impl<'e, X: Executor> Repo<'e, X> {
         run.rows(self.executor, values).await
     }
 
-    /// [`exec::run::Built::run`](crate::exec::run::Built::run) on this
-    /// repository's executor and threshold.
-    async fn run_built<T: RowCount>(
+    /// A statement built for this call, run on this repository's
+    /// threshold.
+    fn built<'s>(
         &self,
-        schema: &'static crate::TableSchema,
-        sql: &str,
-        values: sea_query::Values,
+        schema: &'static TableSchema,
+        sql: &'s str,
         access: Access,
         operation: &'static str,
-        read: impl AsyncFnOnce(X::Rows) -> Result<T> + Clone,
-    ) -> Result<T> {
-        let run = crate::exec::run::Built {
+    ) -> crate::exec::run::Built<'s> {
+        crate::exec::run::Built {
             schema,
             sql,
             access,
             operation,
             slow: self.slow,
-        };
-        run.run(self.executor, values, read).await
+        }
     }
 
     /// The number of live rows.
     pub async fn count<E: Entity>(&self) -> Result<i64> {
+        self.count_live(E::SCHEMA, E::statements()).await
+    }
+
+    async fn count_live(
+        &self,
+        schema: &'static TableSchema,
+        statements: &'static Statements,
+    ) -> Result<i64> {
+        let sql = &statements.count;
         let rows = self
             .traced(
-                E::SCHEMA,
+                schema,
                 "count",
-                &E::statements().count,
-                std::pin::pin!(self.executor.query(
-                    Access::Read,
-                    Sql::Fixed(&E::statements().count),
-                    &[],
-                    &[]
-                )),
+                sql,
+                std::pin::pin!(self.executor.query(Access::Read, Sql::Fixed(sql), &[], &[])),
             )
             .await
-            .map_err(|e| Error::from_db(e, E::SCHEMA))?;
-        Ok(first_value(&rows, E::SCHEMA.name, "count")?.unwrap_or(0))
+            .map_err(|e| Error::from_db(e, schema))?;
+        Ok(first_value(&rows, schema.name, "count")?.unwrap_or(0))
     }
 
     /// The number of rows a select returns: start it from a scope —
@@ -486,7 +518,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         let (inner, values) = select.build(sea_query::PostgresQueryBuilder);
         let sql = format!("{before}{inner}{after}");
         let rows = self
-            .rows_of_built::<E>(&sql, values, Access::Read, operation)
+            .rows_of_built(E::SCHEMA, &sql, values, Access::Read, operation)
             .await?;
         first_value(&rows, E::SCHEMA.name, operation)
     }
@@ -543,7 +575,9 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// was removed.
     pub async fn purge<E: Entity>(&self, id: Uuid) -> Result<bool> {
         let sql = &E::statements().purge;
-        let removed = self.by_id::<E>("purge", Access::Write, sql, id).await?;
+        let removed = self
+            .by_id(E::SCHEMA, "purge", Access::Write, sql, id)
+            .await?;
         Ok(removed.is_some())
     }
 
@@ -567,22 +601,36 @@ impl<'e, X: Executor> Repo<'e, X> {
             entity.check_values()?;
             entity.bind_business(&mut params);
         }
-        self.matched::<E>(write, &params, id, version, guard).await
+        let row = self
+            .matched(
+                E::SCHEMA,
+                E::statements(),
+                write,
+                &params,
+                id,
+                version,
+                guard,
+            )
+            .await?;
+        E::from_row(&row)
     }
 
     /// Runs `sql`, a statement matching `id` (and `version`) that returns
     /// the row, explaining a miss.
-    async fn matched<E: Entity>(
+    #[allow(clippy::too_many_arguments)]
+    async fn matched(
         &self,
+        schema: &'static TableSchema,
+        statements: &'static Statements,
         write: Write<'_>,
         params: &Params<'_>,
         id: Uuid,
         version: Option<i32>,
         guard: Guard,
-    ) -> Result<E> {
+    ) -> Result<Row> {
         let row = self
             .traced(
-                E::SCHEMA,
+                schema,
                 write.operation,
                 write.sql.text(),
                 std::pin::pin!(self.executor.query_opt(
@@ -593,11 +641,14 @@ impl<'e, X: Executor> Repo<'e, X> {
                 )),
             )
             .await
-            .map_err(|e| classify(e, Some(E::SCHEMA), write.parameters))?;
+            .map_err(|e| classify(e, Some(schema), write.parameters))?;
         match row {
-            Some(row) => E::from_row(&row),
+            Some(row) => Ok(row),
             // Boxed: the rare path's state stays out of every write's future.
-            None => Err(Box::pin(self.explain_miss::<E>(id, version, guard)).await),
+            None => {
+                let miss = self.explain_miss(schema, statements, id, version, guard);
+                Err(Box::pin(miss).await)
+            }
         }
     }
 
@@ -641,7 +692,25 @@ impl<'e, X: Executor> Repo<'e, X> {
         }
         let mut set = ColumnSet::new();
         patch.bind_set(&mut set, &mut params);
-        let patched = patch_statement(schema, P::Entity::statements(), &set);
+        let statements = P::Entity::statements();
+        let version = versioned.then_some(version);
+        let row = self
+            .patch_row(schema, statements, &set, &params, id, version)
+            .await?;
+        P::Entity::from_row(&row)
+    }
+
+    /// Runs the patch statement of the columns in `set`.
+    async fn patch_row(
+        &self,
+        schema: &'static TableSchema,
+        statements: &'static Statements,
+        set: &ColumnSet,
+        params: &Params<'_>,
+        id: Uuid,
+        version: Option<i32>,
+    ) -> Result<Row> {
+        let patched = patch_statement(schema, statements, set);
         let statement = patched.statement();
         let sql = match &patched {
             Patched::Kept(kept) => Sql::Fixed(kept.sql.as_str()),
@@ -653,14 +722,8 @@ impl<'e, X: Executor> Repo<'e, X> {
             types: &statement.types,
             parameters: &statement.parameters,
         };
-        self.matched::<P::Entity>(
-            write,
-            &params,
-            id,
-            versioned.then_some(version),
-            Guard::Live,
-        )
-        .await
+        self.matched(schema, statements, write, params, id, version, Guard::Live)
+            .await
     }
 
     /// Tells why a guarded write matched no row, from the row as it is
@@ -676,19 +739,21 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// 5. otherwise (it changed and changed back between the write and this
     ///    read, which a version bump on every write rules out for versioned
     ///    tables): [`Error::NotFound`].
-    async fn explain_miss<E: Entity>(
+    async fn explain_miss(
         &self,
+        schema: &'static TableSchema,
+        statements: &'static Statements,
         id: Uuid,
         expected: Option<i32>,
         guard: Guard,
     ) -> Error {
-        let table = E::SCHEMA.name;
-        let sql = &E::statements().probe;
-        let row = match self.by_id::<E>("probe", Access::Write, sql, id).await {
+        let table = schema.name;
+        let sql = &statements.probe;
+        let row = match self.by_id(schema, "probe", Access::Write, sql, id).await {
             Ok(Some(row)) => row,
             Ok(None) => {
                 let gone = Error::NotFound { table, id };
-                return crate::exec::unless_tenant_missing(self.executor, E::SCHEMA, gone).await;
+                return crate::exec::unless_tenant_missing(self.executor, schema, gone).await;
             }
             Err(e) => return e,
         };
@@ -719,12 +784,17 @@ impl<'e, X: Executor> Repo<'e, X> {
     }
 }
 
-/// Rows not read yet: counted by their reader.
-struct Unread<S>(S);
+/// Rows decoded into entities.
+struct Decoded<E>(Vec<E>);
 
-impl<S> RowCount for Unread<S> {
-    fn row_count(&self) -> Option<u64> {
-        None
+impl<E: Entity> RowSink for Decoded<E> {
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn take(&mut self, row: Row) -> Result<()> {
+        self.0.push(E::from_row(&row)?);
+        Ok(())
     }
 }
 

@@ -76,7 +76,14 @@ impl<X: Executor> Repo<'_, X> {
         new.bind_business(&mut params);
         params.push(&expected);
         let row = self
-            .insert_row::<N::Entity>(guarded, &upsert.guarded_types, "upsert", &params)
+            .insert_row(
+                schema,
+                N::Entity::statements(),
+                guarded,
+                &upsert.guarded_types,
+                "upsert",
+                &params,
+            )
             .await?;
         if let Some(row) = row {
             return N::Entity::from_row(&row);

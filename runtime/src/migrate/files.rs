@@ -216,7 +216,7 @@ impl Migrations {
         self
     }
 
-    /// How long backfills pause between batches ([`BACKFILL_PAUSE`] unless
+    /// How long backfills pause between batches ([`BACKFILL_PAUSE`](super::BACKFILL_PAUSE) unless
     /// set).
     pub fn backfill_pause(mut self, pause: Duration) -> Self {
         self.backfill_pause = Some(pause);

@@ -74,7 +74,7 @@ pub const CONTRACT: &str = "-- ordinance:contract";
 pub const BACKFILL: &str = "-- ordinance:backfill";
 /// A mark left where a generated migration needs a value only a person can
 /// give; the runner refuses a file holding it
-/// ([`Error::MigrationNeedsFilling`]).
+/// ([`Error::MigrationNeedsFilling`](crate::Error::MigrationNeedsFilling)).
 pub const FILL_IN: &str = "ordinance:fill-in";
 
 /// How long a backfill pauses between batches unless told otherwise, so

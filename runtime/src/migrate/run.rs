@@ -91,7 +91,7 @@ impl Migrations {
     /// [`Error::MigrationMissing`] before running anything when an applied
     /// migration's file was edited or removed, and with
     /// [`Error::MigrationNeedsFilling`] when one it would run still holds a
-    /// [`FILL_IN`] mark. A failing statement is [`Error::MigrationFailed`],
+    /// [`FILL_IN`](super::FILL_IN) mark. A failing statement is [`Error::MigrationFailed`],
     /// naming it; its transaction leaves nothing behind.
     pub async fn up(&self, client: &mut Client) -> Result<Vec<Applied>> {
         self.apply(client, Through::Expand).await

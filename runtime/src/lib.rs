@@ -44,6 +44,7 @@
 //! | [`page`] | keyset pagination with opaque, optionally signed cursors |
 //! | [`relation`] | relations from foreign keys: loads one statement per level, typed joins |
 //! | `tls` | TLS connections with rustls (feature `tls`) |
+//! | [`audit`], [`adopt`], [`document`], [`diagram`], [`stats`], [`cli`] | tools around the runtime (feature `tools`, on by default; `default-features = false` leaves them out) |
 //! | [`Error`] | the one error type; its module docs map each SQLSTATE to a variant |
 
 #![warn(missing_docs)]
@@ -51,17 +52,27 @@
 // its feature; every build of the documentation shows them (`cfg(doc)`).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "tools", doc))]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub mod adopt;
+#[cfg(any(feature = "tools", doc))]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub mod audit;
 pub mod batch;
 pub mod bulk;
 mod checks;
+#[cfg(any(feature = "tools", doc))]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub mod cli;
 pub mod cluster;
 mod column_type;
 mod cursor;
 pub mod ddl;
+#[cfg(any(feature = "tools", doc))]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub mod diagram;
+#[cfg(any(feature = "tools", doc))]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub mod document;
 mod entity;
 mod error;
@@ -84,6 +95,8 @@ pub mod schema;
 #[cfg(feature = "serde")]
 mod serial;
 mod sql;
+#[cfg(any(feature = "tools", doc))]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub mod stats;
 #[cfg(any(feature = "testing", doc))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

@@ -6,6 +6,10 @@
 //! Everything here is plain string logic with no spans, unit-tested below, so
 //! the conventions can be checked without a compiler in the loop.
 
+mod templates;
+
+pub use templates::{check_template, NameKind, Naming};
+
 /// PostgreSQL truncates identifiers longer than this many bytes (NAMEDATALEN - 1)
 /// with only a NOTICE, so two long generated names could silently collide.
 pub const MAX_IDENT_BYTES: usize = 63;
@@ -306,32 +310,27 @@ pub fn fits(name: &str) -> bool {
     name.len() <= MAX_IDENT_BYTES
 }
 
-/// Generated name of the primary key constraint.
+/// Generated name of the primary key constraint under the default policy
+/// ([`Naming::POSTGRES`]).
 pub fn primary_key_name(table: &str) -> String {
-    format!("{table}_pkey")
+    Naming::POSTGRES.primary_key(table)
 }
 
-/// Generated name of a foreign key constraint.
+/// Generated name of a foreign key constraint under the default policy.
 pub fn foreign_key_name(table: &str, column: &str) -> String {
-    format!("{table}_{column}_fkey")
+    Naming::POSTGRES.foreign_key(table, column, "")
 }
 
-/// Generated name of a check constraint: `{table}_{column}_{what}`.
+/// Generated name of a check constraint under the default policy:
+/// `{table}_{column}_{what}`.
 pub fn check_name(table: &str, column: &str, what: &str) -> String {
-    format!("{table}_{column}_{what}")
+    Naming::POSTGRES.check(table, column, what)
 }
 
-/// Generated name of an index: `idx_{table}_{col1}_{col2}[_unique]`.
+/// Generated name of an index under the default policy:
+/// `idx_{table}_{col1}_{col2}[_unique]`.
 pub fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
-    let mut name = format!("idx_{table}");
-    for c in columns {
-        name.push('_');
-        name.push_str(c);
-    }
-    if unique {
-        name.push_str("_unique");
-    }
-    name
+    Naming::POSTGRES.index(table, columns, unique)
 }
 
 /// `display_name` -> `DisplayName`: a generated variant's name.

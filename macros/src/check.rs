@@ -13,9 +13,11 @@ use crate::ctxt::Ctxt;
 use crate::naming;
 use crate::pg_type::Kind;
 use crate::plan::{CheckKind, Plan};
+use crate::policy::Policy;
 use crate::symbol::*;
+use ordinance_naming::NameKind;
 
-pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
+pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan, policy: &Policy) {
     check_table_name(cx, cont);
     check_schema_name(cx, cont);
     check_column_names(cx, cont);
@@ -30,7 +32,7 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
     check_join_entity(cx, cont);
     check_renames(cx, cont);
     crate::value::check(cx, cont);
-    check_generated_names(cx, cont, plan);
+    check_generated_names(cx, cont, plan, policy);
 }
 
 /// A PostgreSQL schema is a snake_case name of its own, not `pg_*` (those
@@ -929,30 +931,50 @@ fn check_join_entity(cx: &Ctxt, cont: &Container<'_>) {
     }
 }
 
-/// Every generated name fits in 63 bytes and no two objects share a name.
-fn check_generated_names(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
+/// Every generated name fits in 63 bytes and no two objects share a name;
+/// an error names the template the name was rendered from.
+fn check_generated_names(cx: &Ctxt, cont: &Container<'_>, plan: &Plan, policy: &Policy) {
     if !naming::fits(&cont.table) {
         // Already reported on the table name; every derived name would repeat it.
         return;
     }
-    let constraint_help =
-        "shorten the table name (`#[entity(table = \"...\")]`) or the column name \
-                           (`#[column(name = \"...\")]`)";
+    let constraint_help = |kind: NameKind| {
+        format!(
+            "shorten the table name (`#[entity(table = \"...\")]`) or the column name \
+             (`#[column(name = \"...\")]`); the name is rendered from {}",
+            policy.describe(kind)
+        )
+    };
     check_fits(
         cx,
         cont.table_tokens(),
         "primary key name",
         &plan.primary_key,
-        constraint_help,
+        &constraint_help(NameKind::PrimaryKey),
     );
-    let mut seen: HashMap<String, ()> = HashMap::new();
-    seen.insert(plan.primary_key.clone(), ());
-    let mut unique_name = |name: &str, tokens: &TokenStream| {
-        if seen.insert(name.to_owned(), ()).is_some() {
+    // Each name, and where it came from: a template, or the entity's own.
+    let mut seen: HashMap<String, Option<NameKind>> = HashMap::new();
+    seen.insert(plan.primary_key.clone(), Some(NameKind::PrimaryKey));
+    let mut unique_name = |name: &str, kind: Option<NameKind>, tokens: &TokenStream| {
+        if let Some(first) = seen.insert(name.to_owned(), kind) {
+            let from = |k: Option<NameKind>| match k {
+                Some(k) => policy.describe(k),
+                None => "a name given in the entity".to_owned(),
+            };
+            let help = if first == kind {
+                "remove the duplicate, or give one of them another name".to_owned()
+            } else {
+                format!(
+                    "one comes from {}, the other from {}: make the templates differ \
+                     (a prefix of their own), or give one object another name",
+                    from(first),
+                    from(kind)
+                )
+            };
             cx.error_with_help(
                 tokens,
                 format_args!("the generated name \"{name}\" is used by two objects of this table"),
-                "remove the duplicate, or give one of them another name",
+                help,
             );
         }
     };
@@ -962,9 +984,9 @@ fn check_generated_names(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
             &fk.tokens,
             "foreign key name",
             &fk.name,
-            constraint_help,
+            &constraint_help(NameKind::ForeignKey),
         );
-        unique_name(&fk.name, &fk.tokens);
+        unique_name(&fk.name, Some(NameKind::ForeignKey), &fk.tokens);
     }
     for c in &plan.checks {
         if !matches!(c.kind, CheckKind::OneOf) {
@@ -973,19 +995,30 @@ fn check_generated_names(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
                 &c.tokens,
                 "check constraint name",
                 &c.name,
-                constraint_help,
+                &constraint_help(NameKind::Check),
             );
         }
-        unique_name(&c.name, &c.tokens);
+        unique_name(&c.name, Some(NameKind::Check), &c.tokens);
     }
     for ix in &plan.indexes {
-        let short = format!("idx_{}", cont.table);
+        let kind = if ix.unique {
+            NameKind::Unique
+        } else {
+            NameKind::Index
+        };
+        let short = policy.naming.index(&cont.table, &["..."], ix.unique);
         let help = if ix.named {
             "choose a shorter name".to_owned()
         } else if ix.in_list {
-            format!("give it a shorter name inside the list: `name = \"{short}_...\"`")
+            format!(
+                "give it a shorter name inside the list: `name = \"{short}\"`; the name is rendered from {}",
+                policy.describe(kind)
+            )
         } else {
-            format!("give it a shorter name: `#[column(index_name = \"{short}_...\")]`")
+            format!(
+                "give it a shorter name: `#[column(index_name = \"{short}\")]`; the name is rendered from {}",
+                policy.describe(kind)
+            )
         };
         if !naming::is_snake_ident(&ix.name) {
             cx.error_with_help(
@@ -995,7 +1028,7 @@ fn check_generated_names(cx: &Ctxt, cont: &Container<'_>, plan: &Plan) {
             );
         }
         check_fits(cx, &ix.tokens, "index name", &ix.name, &help);
-        unique_name(&ix.name, &ix.tokens);
+        unique_name(&ix.name, (!ix.named).then_some(kind), &ix.tokens);
     }
 }
 

@@ -44,17 +44,32 @@ fn unit_enum(
     }
 }
 
+/// The policy used when the team's cannot be read (its error is reported).
+static DEFAULT_POLICY: std::sync::LazyLock<crate::policy::Policy> =
+    std::sync::LazyLock::new(crate::policy::Policy::default);
+
+/// Makes the crate depend on the manifests the policy was read from, so
+/// that changing the policy compiles the entities again.
+fn track(files: &[std::path::PathBuf]) -> TokenStream {
+    let files = files.iter().filter_map(|f| f.to_str());
+    quote! { #( const _: &[u8] = ::core::include_bytes!(#files); )* }
+}
+
 /// `#[derive(Entity)]`: checks every convention, then writes the schema and glue.
 ///
 /// When any rule is broken, the errors are emitted together with a fallback
 /// implementation, so the user sees the convention errors only and not a
 /// second wave of "`Entity` is not implemented" at every use.
 pub(crate) fn derive_entity(input: &DeriveInput) -> TokenStream {
-    derive_entity_with(input, cfg!(feature = "serde"))
+    derive_entity_with(input, cfg!(feature = "serde"), crate::policy::current())
 }
 
-/// [`derive_entity`], writing the serde impls or not.
-pub(crate) fn derive_entity_with(input: &DeriveInput, serde: bool) -> TokenStream {
+/// [`derive_entity`] under `policy`, writing the serde impls or not.
+pub(crate) fn derive_entity_with(
+    input: &DeriveInput,
+    serde: bool,
+    policy: &Result<crate::policy::Policy, crate::policy::PolicyError>,
+) -> TokenStream {
     let cx = Ctxt::new();
     let Some(cont) = Container::from_ast(&cx, input) else {
         return match cx.check() {
@@ -62,8 +77,15 @@ pub(crate) fn derive_entity_with(input: &DeriveInput, serde: bool) -> TokenStrea
             Ok(()) => TokenStream::new(),
         };
     };
-    let plan = Plan::new(&cx, &cont);
-    check::check(&cx, &cont, &plan);
+    let (policy, tracked) = match policy {
+        Ok(policy) => (policy, track(&policy.files)),
+        Err(e) => {
+            cx.error_with_help(cont.ident, &e.message, &e.help);
+            (&*DEFAULT_POLICY, track(&e.files))
+        }
+    };
+    let plan = Plan::new(&cx, &cont, &policy.naming);
+    check::check(&cx, &cont, &plan, policy);
     let columns = column::column_enum(input, &cont);
     let keys = key::key_enum(input, &cont, &plan);
     let orders = order::order_enum(&cx, input, &cont);
@@ -82,14 +104,14 @@ pub(crate) fn derive_entity_with(input: &DeriveInput, serde: bool) -> TokenStrea
                 let order = serial::order(&order);
                 quote! { #ser #de #order }
             });
-            quote! { #columns #keys #orders #schema #new #patch #relations #debug #serde }
+            quote! { #tracked #columns #keys #orders #schema #new #patch #relations #debug #serde }
         }
         Err(err) => {
             let errors = err.into_compile_error();
             let fallback = schema::fallback_impl(&cont);
             let new = inputs::new_struct(input, &cont, false, false);
             let patch = inputs::patch_struct(input, &cont, false, false);
-            quote! { #errors #columns #keys #orders #new #patch #fallback #debug }
+            quote! { #errors #tracked #columns #keys #orders #new #patch #fallback #debug }
         }
     }
 }

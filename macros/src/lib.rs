@@ -12,6 +12,7 @@ mod expand;
 use ordinance_naming as naming;
 mod pg_type;
 mod plan;
+mod policy;
 #[cfg(test)]
 mod snapshot;
 mod symbol;

@@ -7,11 +7,12 @@
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
+use syn::ext::IdentExt as _;
 
 use crate::ast::Container;
 use crate::attr::{OnDelete, Value};
 use crate::ctxt::Ctxt;
-use crate::naming;
+use crate::naming::{self, Naming};
 use crate::pg_type::Kind;
 use crate::symbol::{INDEX, KEYSET, UNIQUE};
 
@@ -40,6 +41,10 @@ pub(crate) struct ForeignKeyPlan {
     pub(crate) name: String,
     pub(crate) field: usize,
     pub(crate) references: syn::Path,
+    /// The referenced table's name as derived from its struct's name, when
+    /// the foreign key's name uses it (checked against the entity's table
+    /// at compile time).
+    pub(crate) referenced_table: Option<String>,
     pub(crate) on_delete: OnDelete,
     pub(crate) tokens: TokenStream,
 }
@@ -112,7 +117,7 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    pub(crate) fn new(cx: &Ctxt, cont: &Container<'_>) -> Self {
+    pub(crate) fn new(cx: &Ctxt, cont: &Container<'_>, names: &Naming) -> Self {
         let table = cont.table.as_str();
         let live_only = cont.soft_deletes();
         let mut checks = Vec::new();
@@ -123,7 +128,7 @@ impl Plan {
             let col = f.column.as_str();
             let mut check = |what: &str, kind: CheckKind, tokens: TokenStream| {
                 checks.push(CheckPlan {
-                    name: naming::check_name(table, col, what),
+                    name: names.check(table, col, what),
                     field: i,
                     kind,
                     tokens,
@@ -164,8 +169,21 @@ impl Plan {
             }
 
             if let Some(r) = &f.attrs.references {
+                // The referenced table as its struct name derives it; a
+                // name that uses it is checked against the entity's own
+                // table at compile time.
+                let referenced_table = r
+                    .value
+                    .segments
+                    .last()
+                    .map(|s| naming::table_name_for(&s.ident.unraw().to_string()))
+                    .unwrap_or_default();
                 foreign_keys.push(ForeignKeyPlan {
-                    name: naming::foreign_key_name(table, col),
+                    name: names.foreign_key(table, col, &referenced_table),
+                    referenced_table: names
+                        .foreign_key
+                        .contains("{referenced_table}")
+                        .then_some(referenced_table),
                     field: i,
                     references: r.value.clone(),
                     on_delete: f
@@ -180,7 +198,7 @@ impl Plan {
             let single = |unique: bool, tokens: &TokenStream| {
                 let (name, named) = match &f.attrs.index_name {
                     Some(n) => (n.value.clone(), true),
-                    None => (naming::index_name(table, &[col], unique), false),
+                    None => (names.index(table, &[col], unique), false),
                 };
                 IndexPlan {
                     name,
@@ -323,7 +341,7 @@ impl Plan {
             functions.resize(columns.len(), KeyFn::Plain);
             // The generated name lists what is keyed (`lower_email`), then
             // the predicate's values (`idx_tickets_created_at_open`).
-            let mut names: Vec<String> = columns
+            let mut words: Vec<String> = columns
                 .iter()
                 .zip(&functions)
                 .map(|((i, _), function)| {
@@ -339,17 +357,16 @@ impl Plan {
                     }
                 })
                 .collect();
-            names.extend(predicate.iter().map(|(i, v, _)| match v {
+            words.extend(predicate.iter().map(|(i, v, _)| match v {
                 Value::Str(s) => naming::snake_case(s),
                 Value::Bool(false) => format!("not_{}", cont.fields[*i].column),
                 _ => cont.fields[*i].column.clone(),
             }));
-            let words = names;
             let (name, named) = match &spec.name {
                 Some(n) => (n.value.clone(), true),
                 None => {
                     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-                    (naming::index_name(table, &words, unique), false)
+                    (names.index(table, &words, unique), false)
                 }
             };
             // An index serves its own order and, scanned backward, the exact
@@ -403,7 +420,7 @@ impl Plan {
                 .find(|(_, f)| f.column == "id")
             {
                 indexes.push(IndexPlan {
-                    name: naming::index_name(table, &["tenant_id", "id"], true),
+                    name: names.index(table, &["tenant_id", "id"], true),
                     named: false,
                     words: vec!["tenant_id".to_owned(), "id".to_owned()],
                     in_list: false,
@@ -421,7 +438,7 @@ impl Plan {
         }
 
         Plan {
-            primary_key: naming::primary_key_name(table),
+            primary_key: names.primary_key(table),
             checks,
             foreign_keys,
             indexes,

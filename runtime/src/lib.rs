@@ -394,7 +394,9 @@ pub mod __private {
         false
     }
 
-    const fn const_str_eq(a: &str, b: &str) -> bool {
+    /// Whether two strings are equal, in a `const` (a referenced table's
+    /// name checked against the one a foreign key's name was built with).
+    pub const fn const_str_eq(a: &str, b: &str) -> bool {
         let (a, b) = (a.as_bytes(), b.as_bytes());
         if a.len() != b.len() {
             return false;

@@ -185,6 +185,17 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
             OnDelete::SetNull => quote!(SetNull),
         };
         let references = quote_spanned!(target.span()=> <#target as ::ordinance::Entity>::TABLE);
+        if let Some(derived) = &fk.referenced_table {
+            let msg = format!(
+                "the foreign key name \"{name}\" of \"{column}\" uses the referenced table's name as \
+                 derived from its struct (\"{derived}\"), but that entity's table is named otherwise: \
+                 leave `{{referenced_table}}` out of the `foreign_key` naming template, or give the \
+                 referenced entity its derived table name"
+            );
+            assertions.push(quote_spanned! {target.span()=>
+                const _: () = ::core::assert!(#p::const_str_eq(#references, #derived), #msg);
+            });
+        }
         let references_schema =
             quote_spanned!(target.span()=> <#target as ::ordinance::Entity>::SCHEMA_NAME);
         quote! {

@@ -1,0 +1,438 @@
+//! The team's policy: `[workspace.metadata.ordinance]` in the workspace's
+//! `Cargo.toml`, overridden key by key by `[package.metadata.ordinance]` in
+//! the entity's own package. Read once per compilation, from
+//! `CARGO_MANIFEST_DIR` up to the workspace root; every key and value is
+//! checked, and a wrong one is an error at each entity naming the file, the
+//! line, the key and what is accepted.
+//!
+//! ```toml
+//! [workspace.metadata.ordinance.naming]
+//! preset = "prefixed"               # or "postgres" (the default), "sqlalchemy"
+//! check = "chk_{table}_{column}_{rule}"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ordinance_naming::{check_template, NameKind, Naming};
+
+/// The keys `[…metadata.ordinance]` accepts.
+const TOP_KEYS: &[&str] = &["naming"];
+/// The keys `[…metadata.ordinance.naming]` accepts.
+const NAMING_KEYS: &[&str] = &[
+    "preset",
+    "primary_key",
+    "index",
+    "unique",
+    "check",
+    "foreign_key",
+];
+
+/// The policy an entity is checked and generated under.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    pub(crate) naming: Naming,
+    /// Where each template came from, for messages.
+    origins: BTreeMap<&'static str, String>,
+    /// The manifests read: the crate is rebuilt when one changes.
+    pub(crate) files: Vec<PathBuf>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            naming: Naming::POSTGRES,
+            origins: BTreeMap::new(),
+            files: Vec::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// Where the template of `kind` was set: a key in a file, a preset, or
+    /// the kit's default.
+    pub(crate) fn origin(&self, kind: NameKind) -> String {
+        match self.origins.get(kind.key()) {
+            Some(origin) => origin.clone(),
+            None => "the kit's default, preset \"postgres\"".to_owned(),
+        }
+    }
+
+    /// The template of `kind` and where it came from, for a message.
+    pub(crate) fn describe(&self, kind: NameKind) -> String {
+        format!(
+            "the template \"{}\" (from {})",
+            self.naming.template(kind),
+            self.origin(kind)
+        )
+    }
+}
+
+/// A policy that cannot be used: what, where, and what to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PolicyError {
+    pub(crate) message: String,
+    pub(crate) help: String,
+    /// The manifests read (they are still tracked, so fixing one rebuilds).
+    pub(crate) files: Vec<PathBuf>,
+}
+
+/// The policy of the crate being compiled, read once.
+pub(crate) fn current() -> &'static Result<Policy, PolicyError> {
+    static POLICY: OnceLock<Result<Policy, PolicyError>> = OnceLock::new();
+    POLICY.get_or_init(|| match std::env::var_os("CARGO_MANIFEST_DIR") {
+        Some(dir) => load(Path::new(&dir)),
+        None => Ok(Policy::default()),
+    })
+}
+
+/// Reads the package's manifest in `dir` and its workspace's.
+pub(crate) fn load(dir: &Path) -> Result<Policy, PolicyError> {
+    let mut sources = Vec::new();
+    let package_file = dir.join("Cargo.toml");
+    let Ok(package_text) = std::fs::read_to_string(&package_file) else {
+        return Ok(Policy::default());
+    };
+    let package_is_root = declares_workspace(&package_text);
+    let workspace = if package_is_root {
+        None
+    } else {
+        dir.ancestors().skip(1).find_map(|d| {
+            let file = d.join("Cargo.toml");
+            let text = std::fs::read_to_string(&file).ok()?;
+            declares_workspace(&text).then_some((file, text))
+        })
+    };
+    // Workspace first, so the package's keys override it.
+    if package_is_root {
+        sources.push(Source {
+            file: package_file.clone(),
+            text: package_text.clone(),
+            table: &["workspace", "metadata", "ordinance"],
+        });
+    } else if let Some((file, text)) = workspace {
+        sources.push(Source {
+            file,
+            text,
+            table: &["workspace", "metadata", "ordinance"],
+        });
+    }
+    sources.push(Source {
+        file: package_file,
+        text: package_text,
+        table: &["package", "metadata", "ordinance"],
+    });
+    from_sources(&sources)
+}
+
+/// One manifest and the table in it that holds a policy.
+pub(crate) struct Source {
+    pub(crate) file: PathBuf,
+    pub(crate) text: String,
+    pub(crate) table: &'static [&'static str],
+}
+
+/// Whether a manifest has a `[workspace]` table (checked by parsing, so a
+/// comment mentioning it does not count).
+fn declares_workspace(text: &str) -> bool {
+    toml::de::DeTable::parse(text).is_ok_and(|t| t.get_ref().get("workspace").is_some())
+}
+
+/// The policy the sources give, later sources overriding earlier ones key
+/// by key.
+pub(crate) fn from_sources(sources: &[Source]) -> Result<Policy, PolicyError> {
+    let files: Vec<PathBuf> = sources.iter().map(|s| s.file.clone()).collect();
+    let fail = |file: &Path,
+                text: &str,
+                at: Option<std::ops::Range<usize>>,
+                message: String,
+                help: String| {
+        let place = match at {
+            Some(span) => format!("{}:{}", file.display(), line_of(text, span.start)),
+            None => file.display().to_string(),
+        };
+        PolicyError {
+            message: format!("{place}: {message}"),
+            help,
+            files: files.clone(),
+        }
+    };
+    // key -> (value, where it was set)
+    let mut preset: Option<(String, String)> = None;
+    let mut templates: BTreeMap<&'static str, (String, String)> = BTreeMap::new();
+    for source in sources {
+        let (file, text) = (&source.file, source.text.as_str());
+        let doc = match toml::de::DeTable::parse(text) {
+            Ok(doc) => doc,
+            // Cargo reports a manifest it cannot parse; nothing to add.
+            Err(_) => continue,
+        };
+        let mut table = doc.get_ref();
+        let mut found = true;
+        for key in source.table {
+            match table.get(*key).map(|v| v.get_ref()) {
+                Some(toml::de::DeValue::Table(t)) => table = t,
+                _ => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if !found {
+            continue;
+        }
+        let path = source.table.join(".");
+        for (key, value) in table.iter() {
+            let key_name = key.get_ref().as_ref();
+            if !TOP_KEYS.contains(&key_name) {
+                return Err(fail(
+                    file,
+                    text,
+                    Some(key.span()),
+                    format!("`{path}` has no key `{key_name}`"),
+                    crate::attr::one_of(key_name, TOP_KEYS, "the keys are", "`"),
+                ));
+            }
+            let toml::de::DeValue::Table(naming) = value.get_ref() else {
+                return Err(fail(
+                    file,
+                    text,
+                    Some(value.span()),
+                    format!("`{path}.naming` is a table, not {}", a(value.get_ref().type_str())),
+                    format!("write it as `[{path}.naming]` with `preset = \"postgres\"` and templates under it"),
+                ));
+            };
+            for (key, value) in naming.iter() {
+                let name = key.get_ref().as_ref();
+                let full = format!("{path}.naming.{name}");
+                let Some(known) = NAMING_KEYS.iter().find(|k| **k == name) else {
+                    return Err(fail(
+                        file,
+                        text,
+                        Some(key.span()),
+                        format!("`{path}.naming` has no key `{name}`"),
+                        crate::attr::one_of(name, NAMING_KEYS, "the keys are", "`"),
+                    ));
+                };
+                let Some(string) = value.get_ref().as_str() else {
+                    return Err(fail(
+                        file,
+                        text,
+                        Some(value.span()),
+                        format!(
+                            "`{full}` takes a string, not {}",
+                            a(value.get_ref().type_str())
+                        ),
+                        if *known == "preset" {
+                            "write it as `preset = \"postgres\"`".to_owned()
+                        } else {
+                            format!(
+                                "write it as a template in quotes, e.g. `{name} = \"{}\"`",
+                                Naming::PREFIXED
+                                    .template(NameKind::from_key(name).unwrap_or(NameKind::Index))
+                            )
+                        },
+                    ));
+                };
+                let origin = format!("`{full}` in {}", file.display());
+                if *known == "preset" {
+                    if Naming::preset(string).is_none() {
+                        return Err(fail(
+                            file,
+                            text,
+                            Some(value.span()),
+                            format!("`{full}` has no preset \"{string}\""),
+                            crate::attr::one_of(string, &Naming::PRESETS, "the presets are", "\""),
+                        ));
+                    }
+                    preset = Some((string.to_owned(), origin));
+                } else {
+                    let kind = NameKind::from_key(known).expect("a template key names a kind");
+                    if let Err(reason) = check_template(kind, string) {
+                        return Err(fail(
+                            file,
+                            text,
+                            Some(value.span()),
+                            format!("`{full}` = \"{string}\" is not a usable template: {reason}"),
+                            format!(
+                                "a {} template takes {}; e.g. \"{}\"",
+                                kind.key(),
+                                kind.placeholders()
+                                    .iter()
+                                    .map(|p| format!("{{{p}}}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                Naming::PREFIXED.template(kind)
+                            ),
+                        ));
+                    }
+                    templates.insert(known, (string.to_owned(), origin));
+                }
+            }
+        }
+    }
+    let mut policy = Policy {
+        files,
+        ..Policy::default()
+    };
+    if let Some((name, origin)) = preset {
+        policy.naming = Naming::preset(&name).expect("checked above");
+        for kind in NameKind::ALL {
+            policy
+                .origins
+                .insert(kind.key(), format!("preset \"{name}\" of {origin}"));
+        }
+    }
+    for (key, (template, origin)) in templates {
+        let kind = NameKind::from_key(key).expect("a template key names a kind");
+        policy
+            .naming
+            .set(kind, template)
+            .expect("templates are checked as they are read");
+        policy.origins.insert(kind.key(), origin);
+    }
+    Ok(policy)
+}
+
+/// A TOML type's name with its article: "an integer", "a string".
+fn a(kind: &str) -> String {
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(file: &str, text: &str, workspace: bool) -> Source {
+        Source {
+            file: PathBuf::from(file),
+            text: text.to_owned(),
+            table: if workspace {
+                &["workspace", "metadata", "ordinance"]
+            } else {
+                &["package", "metadata", "ordinance"]
+            },
+        }
+    }
+
+    #[test]
+    fn no_policy_is_the_default() {
+        let p = from_sources(&[source("/w/Cargo.toml", "[package]\nname = \"x\"\n", false)])
+            .expect("valid");
+        assert_eq!(p.naming, Naming::POSTGRES);
+        assert!(p.origin(NameKind::Index).contains("default"));
+    }
+
+    #[test]
+    fn the_package_overrides_the_workspace_key_by_key() {
+        let ws = source(
+            "/w/Cargo.toml",
+            "[workspace]\n[workspace.metadata.ordinance.naming]\npreset = \"prefixed\"\ncheck = \"chk_{table}_{column}_{rule}\"\n",
+            true,
+        );
+        let pkg = source(
+            "/w/app/Cargo.toml",
+            "[package]\nname = \"app\"\n[package.metadata.ordinance.naming]\nindex = \"i_{table}_{columns}\"\n",
+            false,
+        );
+        let p = from_sources(&[ws, pkg]).expect("valid");
+        assert_eq!(p.naming.primary_key("users"), "pk_users");
+        assert_eq!(
+            p.naming.check("users", "email", "max_length"),
+            "chk_users_email_max_length"
+        );
+        assert_eq!(p.naming.index("users", &["email"], false), "i_users_email");
+        assert_eq!(p.naming.index("users", &["email"], true), "uq_users_email");
+        assert!(
+            p.origin(NameKind::Index).contains("/w/app/Cargo.toml"),
+            "{}",
+            p.origin(NameKind::Index)
+        );
+        assert!(p.origin(NameKind::Check).contains("/w/Cargo.toml"));
+        assert!(p
+            .origin(NameKind::PrimaryKey)
+            .contains("preset \"prefixed\""));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_file_the_line_and_the_choices() {
+        let err =
+            |text: &str| from_sources(&[source("/w/Cargo.toml", text, false)]).expect_err(text);
+        let e = err("[package]\nname = \"x\"\n\n[package.metadata.ordinance.naming]\nindx = \"ix_{table}_{columns}\"\n");
+        assert_eq!(
+            e.message,
+            "/w/Cargo.toml:5: `package.metadata.ordinance.naming` has no key `indx`"
+        );
+        assert!(e.help.starts_with("did you mean `index`?"), "{}", e.help);
+        let e = err("[package.metadata.ordinance]\nnamign = {}\n");
+        assert!(e.message.ends_with("has no key `namign`"), "{}", e.message);
+        assert!(e.help.contains("did you mean `naming`?"), "{}", e.help);
+        let e = err("[package.metadata.ordinance.naming]\npreset = \"prefix\"\n");
+        assert!(
+            e.message.contains(
+                ":2: `package.metadata.ordinance.naming.preset` has no preset \"prefix\""
+            ),
+            "{}",
+            e.message
+        );
+        assert!(e.help.contains("did you mean \"prefixed\"?"), "{}", e.help);
+        let e = err("[package.metadata.ordinance.naming]\nindex = 3\n");
+        assert!(
+            e.message.contains("takes a string, not an integer"),
+            "{}",
+            e.message
+        );
+        let e = err("[package.metadata.ordinance.naming]\nindex = \"ix_{table}\"\n");
+        assert!(
+            e.message.contains("leaves out `{columns}`"),
+            "{}",
+            e.message
+        );
+        assert!(e.help.contains("{table}, {columns}"), "{}", e.help);
+        let e = err("[package.metadata.ordinance]\nnaming = \"prefixed\"\n");
+        assert!(
+            e.message.contains("is a table, not a string"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn a_comment_naming_the_workspace_table_is_not_a_workspace() {
+        assert!(!declares_workspace(
+            "# [workspace]\n[package]\nname = \"x\"\n"
+        ));
+        assert!(declares_workspace("[workspace]\nmembers = []\n"));
+    }
+
+    #[test]
+    fn the_manifests_are_found_from_the_package_up() {
+        let root = std::env::temp_dir().join(format!("ordinance-policy-{}", std::process::id()));
+        let pkg = root.join("crates/app");
+        std::fs::create_dir_all(&pkg).expect("mkdir");
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/app\"]\n[workspace.metadata.ordinance.naming]\npreset = \"sqlalchemy\"\n",
+        )
+        .expect("write");
+        std::fs::write(pkg.join("Cargo.toml"), "[package]\nname = \"app\"\n").expect("write");
+        let p = load(&pkg).expect("valid");
+        assert_eq!(p.naming, Naming::SQLALCHEMY);
+        assert_eq!(
+            p.files,
+            vec![root.join("Cargo.toml"), pkg.join("Cargo.toml")]
+        );
+        std::fs::remove_dir_all(&root).expect("clean up");
+    }
+}

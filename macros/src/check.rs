@@ -23,7 +23,7 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan, policy: &Polic
     check_column_names(cx, cont);
     check_boolean_predicates(cx, cont);
     check_required_columns(cx, cont);
-    check_tenant_and_actor(cx, cont);
+    check_tenant_and_actor(cx, cont, policy);
     check_types(cx, cont);
     check_foreign_keys(cx, cont);
     check_attribute_fit(cx, cont);
@@ -289,7 +289,7 @@ fn check_required_columns(cx: &Ctxt, cont: &Container<'_>) {
 
 /// A tenant table has `tenant_id: Uuid`; the actor columns hold the id of
 /// whoever made the change, from the transaction's actor setting.
-fn check_tenant_and_actor(cx: &Ctxt, cont: &Container<'_>) {
+fn check_tenant_and_actor(cx: &Ctxt, cont: &Container<'_>, policy: &Policy) {
     if let Some(tenant) = &cont.attrs.tenant {
         match cont.field("tenant_id") {
             None => cx.error_with_help(
@@ -304,6 +304,22 @@ fn check_tenant_and_actor(cx: &Ctxt, cont: &Container<'_>) {
                 "UUID NOT NULL: every row belongs to exactly one tenant",
             ),
             Some(_) => {}
+        }
+    }
+    for name in &policy.required_columns {
+        if cont.field(name).is_none() {
+            cx.error_with_help(
+                cont.ident,
+                format_args!(
+                    "`{}` has no `{name}` column, which the team's policy requires of every entity ({})",
+                    cont.ident,
+                    policy.required_origin()
+                ),
+                format_args!(
+                    "add the field `pub {name}: Option<Uuid>,` (who made the change, from the \
+                     transaction's actor; `Uuid` to refuse writes without one)"
+                ),
+            );
         }
     }
     for name in ["created_by", "updated_by"] {

@@ -9,6 +9,9 @@
 //! [workspace.metadata.ordinance.naming]
 //! preset = "prefixed"               # or "postgres" (the default), "sqlalchemy"
 //! check = "chk_{table}_{column}_{rule}"
+//!
+//! [workspace.metadata.ordinance.columns]
+//! required = ["created_by", "updated_by"]   # on every entity
 //! ```
 
 use std::collections::BTreeMap;
@@ -18,7 +21,12 @@ use std::sync::OnceLock;
 use ordinance_naming::{check_template, NameKind, Naming};
 
 /// The keys `[…metadata.ordinance]` accepts.
-const TOP_KEYS: &[&str] = &["naming"];
+const TOP_KEYS: &[&str] = &["naming", "columns"];
+/// The keys `[…metadata.ordinance.columns]` accepts.
+const COLUMNS_KEYS: &[&str] = &["required"];
+/// The optional columns the kit maintains, which a policy can require of
+/// every entity.
+const REQUIRABLE_COLUMNS: &[&str] = &["created_by", "updated_by"];
 /// The keys `[…metadata.ordinance.naming]` accepts.
 const NAMING_KEYS: &[&str] = &[
     "preset",
@@ -33,7 +41,9 @@ const NAMING_KEYS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
     pub(crate) naming: Naming,
-    /// Where each template came from, for messages.
+    /// Optional maintained columns every entity must have.
+    pub(crate) required_columns: Vec<String>,
+    /// Where each template (and the required columns) came from, for messages.
     origins: BTreeMap<&'static str, String>,
     /// The manifests read: the crate is rebuilt when one changes.
     pub(crate) files: Vec<PathBuf>,
@@ -43,6 +53,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             naming: Naming::POSTGRES,
+            required_columns: Vec::new(),
             origins: BTreeMap::new(),
             files: Vec::new(),
         }
@@ -57,6 +68,13 @@ impl Policy {
             Some(origin) => origin.clone(),
             None => "the kit's default, preset \"postgres\"".to_owned(),
         }
+    }
+
+    /// Where the required columns were set.
+    pub(crate) fn required_origin(&self) -> &str {
+        self.origins
+            .get("columns.required")
+            .map_or("the team's policy", String::as_str)
     }
 
     /// The template of `kind` and where it came from, for a message.
@@ -142,31 +160,16 @@ fn declares_workspace(text: &str) -> bool {
 /// The policy the sources give, later sources overriding earlier ones key
 /// by key.
 pub(crate) fn from_sources(sources: &[Source]) -> Result<Policy, PolicyError> {
-    let files: Vec<PathBuf> = sources.iter().map(|s| s.file.clone()).collect();
-    let fail = |file: &Path,
-                text: &str,
-                at: Option<std::ops::Range<usize>>,
-                message: String,
-                help: String| {
-        let place = match at {
-            Some(span) => format!("{}:{}", file.display(), line_of(text, span.start)),
-            None => file.display().to_string(),
-        };
-        PolicyError {
-            message: format!("{place}: {message}"),
-            help,
-            files: files.clone(),
-        }
+    let mut reader = Reader {
+        files: sources.iter().map(|s| s.file.clone()).collect(),
+        preset: None,
+        templates: BTreeMap::new(),
+        required: None,
     };
-    // key -> (value, where it was set)
-    let mut preset: Option<(String, String)> = None;
-    let mut templates: BTreeMap<&'static str, (String, String)> = BTreeMap::new();
     for source in sources {
-        let (file, text) = (&source.file, source.text.as_str());
-        let doc = match toml::de::DeTable::parse(text) {
-            Ok(doc) => doc,
+        let Ok(doc) = toml::de::DeTable::parse(&source.text) else {
             // Cargo reports a manifest it cannot parse; nothing to add.
-            Err(_) => continue,
+            continue;
         };
         let mut table = doc.get_ref();
         let mut found = true;
@@ -179,120 +182,234 @@ pub(crate) fn from_sources(sources: &[Source]) -> Result<Policy, PolicyError> {
                 }
             }
         }
-        if !found {
-            continue;
+        if found {
+            reader.read(source, table)?;
         }
+    }
+    Ok(reader.finish())
+}
+
+/// What the sources set so far, each value with where it was set.
+struct Reader {
+    files: Vec<PathBuf>,
+    preset: Option<(String, String)>,
+    templates: BTreeMap<&'static str, (String, String)>,
+    required: Option<(Vec<String>, String)>,
+}
+
+type Entry<'a, 'i> = (
+    &'a toml::Spanned<toml::de::DeString<'i>>,
+    &'a toml::Spanned<toml::de::DeValue<'i>>,
+);
+
+impl Reader {
+    /// An error at `span` of `source`.
+    fn fail(
+        &self,
+        source: &Source,
+        span: std::ops::Range<usize>,
+        message: String,
+        help: String,
+    ) -> PolicyError {
+        PolicyError {
+            message: format!(
+                "{}:{}: {message}",
+                source.file.display(),
+                line_of(&source.text, span.start)
+            ),
+            help,
+            files: self.files.clone(),
+        }
+    }
+
+    /// Where a key was set, for messages.
+    fn origin(source: &Source, key: &str) -> String {
+        format!(
+            "`{}.{key}` in {}",
+            source.table.join("."),
+            source.file.display()
+        )
+    }
+
+    /// The table `[…metadata.ordinance]` of one source.
+    fn read(&mut self, source: &Source, table: &toml::de::DeTable<'_>) -> Result<(), PolicyError> {
         let path = source.table.join(".");
         for (key, value) in table.iter() {
-            let key_name = key.get_ref().as_ref();
-            if !TOP_KEYS.contains(&key_name) {
-                return Err(fail(
-                    file,
-                    text,
-                    Some(key.span()),
-                    format!("`{path}` has no key `{key_name}`"),
-                    crate::attr::one_of(key_name, TOP_KEYS, "the keys are", "`"),
-                ));
-            }
-            let toml::de::DeValue::Table(naming) = value.get_ref() else {
-                return Err(fail(
-                    file,
-                    text,
-                    Some(value.span()),
-                    format!("`{path}.naming` is a table, not {}", a(value.get_ref().type_str())),
-                    format!("write it as `[{path}.naming]` with `preset = \"postgres\"` and templates under it"),
+            let name = key.get_ref().as_ref();
+            let Some(known) = TOP_KEYS.iter().find(|k| **k == name) else {
+                return Err(self.fail(
+                    source,
+                    key.span(),
+                    format!("`{path}` has no key `{name}`"),
+                    crate::attr::one_of(name, TOP_KEYS, "the keys are", "`"),
                 ));
             };
-            for (key, value) in naming.iter() {
-                let name = key.get_ref().as_ref();
-                let full = format!("{path}.naming.{name}");
-                let Some(known) = NAMING_KEYS.iter().find(|k| **k == name) else {
-                    return Err(fail(
-                        file,
-                        text,
-                        Some(key.span()),
-                        format!("`{path}.naming` has no key `{name}`"),
-                        crate::attr::one_of(name, NAMING_KEYS, "the keys are", "`"),
-                    ));
-                };
-                let Some(string) = value.get_ref().as_str() else {
-                    return Err(fail(
-                        file,
-                        text,
-                        Some(value.span()),
-                        format!(
-                            "`{full}` takes a string, not {}",
-                            a(value.get_ref().type_str())
-                        ),
-                        if *known == "preset" {
-                            "write it as `preset = \"postgres\"`".to_owned()
-                        } else {
-                            format!(
-                                "write it as a template in quotes, e.g. `{name} = \"{}\"`",
-                                Naming::PREFIXED
-                                    .template(NameKind::from_key(name).unwrap_or(NameKind::Index))
-                            )
-                        },
-                    ));
-                };
-                let origin = format!("`{full}` in {}", file.display());
-                if *known == "preset" {
-                    if Naming::preset(string).is_none() {
-                        return Err(fail(
-                            file,
-                            text,
-                            Some(value.span()),
-                            format!("`{full}` has no preset \"{string}\""),
-                            crate::attr::one_of(string, &Naming::PRESETS, "the presets are", "\""),
-                        ));
-                    }
-                    preset = Some((string.to_owned(), origin));
-                } else {
-                    let kind = NameKind::from_key(known).expect("a template key names a kind");
-                    if let Err(reason) = check_template(kind, string) {
-                        return Err(fail(
-                            file,
-                            text,
-                            Some(value.span()),
-                            format!("`{full}` = \"{string}\" is not a usable template: {reason}"),
-                            format!(
-                                "a {} template takes {}; e.g. \"{}\"",
-                                kind.key(),
-                                kind.placeholders()
-                                    .iter()
-                                    .map(|p| format!("{{{p}}}"))
-                                    .collect::<Vec<_>>()
-                                    .join(", "),
-                                Naming::PREFIXED.template(kind)
-                            ),
-                        ));
-                    }
-                    templates.insert(known, (string.to_owned(), origin));
+            let toml::de::DeValue::Table(inner) = value.get_ref() else {
+                return Err(self.fail(
+                    source,
+                    value.span(),
+                    format!(
+                        "`{path}.{name}` is a table, not {}",
+                        a(value.get_ref().type_str())
+                    ),
+                    format!(
+                        "write it as a table of its own, `[{path}.{name}]`, with its keys under it"
+                    ),
+                ));
+            };
+            for entry in inner.iter() {
+                match *known {
+                    "naming" => self.naming(source, entry)?,
+                    _ => self.columns(source, entry)?,
                 }
             }
         }
+        Ok(())
     }
-    let mut policy = Policy {
-        files,
-        ..Policy::default()
-    };
-    if let Some((name, origin)) = preset {
-        policy.naming = Naming::preset(&name).expect("checked above");
-        for kind in NameKind::ALL {
-            policy
-                .origins
-                .insert(kind.key(), format!("preset \"{name}\" of {origin}"));
+
+    /// One key of `[…ordinance.naming]`.
+    fn naming(&mut self, source: &Source, (key, value): Entry<'_, '_>) -> Result<(), PolicyError> {
+        let name = key.get_ref().as_ref();
+        let full = format!("{}.naming.{name}", source.table.join("."));
+        let Some(known) = NAMING_KEYS.iter().find(|k| **k == name) else {
+            return Err(self.fail(
+                source,
+                key.span(),
+                format!("`{}.naming` has no key `{name}`", source.table.join(".")),
+                crate::attr::one_of(name, NAMING_KEYS, "the keys are", "`"),
+            ));
+        };
+        let kind = NameKind::from_key(known);
+        let Some(string) = value.get_ref().as_str() else {
+            let example = match kind {
+                Some(kind) => format!("{name} = \"{}\"", Naming::PREFIXED.template(kind)),
+                None => "preset = \"postgres\"".to_owned(),
+            };
+            return Err(self.fail(
+                source,
+                value.span(),
+                format!(
+                    "`{full}` takes a string, not {}",
+                    a(value.get_ref().type_str())
+                ),
+                format!("write it like `{example}`"),
+            ));
+        };
+        let origin = Self::origin(source, &format!("naming.{name}"));
+        match kind {
+            None => {
+                if Naming::preset(string).is_none() {
+                    return Err(self.fail(
+                        source,
+                        value.span(),
+                        format!("`{full}` has no preset \"{string}\""),
+                        crate::attr::one_of(string, &Naming::PRESETS, "the presets are", "\""),
+                    ));
+                }
+                self.preset = Some((string.to_owned(), origin));
+            }
+            Some(kind) => {
+                if let Err(reason) = check_template(kind, string) {
+                    return Err(self.fail(
+                        source,
+                        value.span(),
+                        format!("`{full}` = \"{string}\" is not a usable template: {reason}"),
+                        format!(
+                            "write it like `{} = \"{}\"`",
+                            kind.key(),
+                            Naming::PREFIXED.template(kind)
+                        ),
+                    ));
+                }
+                self.templates
+                    .insert(kind.key(), (string.to_owned(), origin));
+            }
         }
+        Ok(())
     }
-    for (key, (template, origin)) in templates {
-        let kind = NameKind::from_key(key).expect("a template key names a kind");
+
+    /// One key of `[…ordinance.columns]`.
+    fn columns(&mut self, source: &Source, (key, value): Entry<'_, '_>) -> Result<(), PolicyError> {
+        let name = key.get_ref().as_ref();
+        let full = format!("{}.columns.{name}", source.table.join("."));
+        if !COLUMNS_KEYS.contains(&name) {
+            return Err(self.fail(
+                source,
+                key.span(),
+                format!("`{}.columns` has no key `{name}`", source.table.join(".")),
+                crate::attr::one_of(name, COLUMNS_KEYS, "the keys are", "`"),
+            ));
+        }
+        let example = "write it like `required = [\"created_by\", \"updated_by\"]`";
+        let toml::de::DeValue::Array(items) = value.get_ref() else {
+            return Err(self.fail(
+                source,
+                value.span(),
+                format!(
+                    "`{full}` takes a list of column names, not {}",
+                    a(value.get_ref().type_str())
+                ),
+                example.to_owned(),
+            ));
+        };
+        let mut required = Vec::new();
+        for item in items.iter() {
+            let Some(column) = item.get_ref().as_str() else {
+                return Err(self.fail(
+                    source,
+                    item.span(),
+                    format!(
+                        "`{full}` lists column names, not {}",
+                        a(item.get_ref().type_str())
+                    ),
+                    example.to_owned(),
+                ));
+            };
+            if !REQUIRABLE_COLUMNS.contains(&column) {
+                return Err(self.fail(
+                    source,
+                    item.span(),
+                    format!(
+                        "`{full}` cannot require \"{column}\": the kit maintains only some optional columns"
+                    ),
+                    crate::attr::one_of(column, REQUIRABLE_COLUMNS, "the columns are", "\""),
+                ));
+            }
+            if !required.iter().any(|c| c == column) {
+                required.push(column.to_owned());
+            }
+        }
+        self.required = Some((required, Self::origin(source, "columns.required")));
+        Ok(())
+    }
+
+    fn finish(self) -> Policy {
+        let mut policy = Policy {
+            files: self.files,
+            ..Policy::default()
+        };
+        if let Some((name, origin)) = self.preset {
+            policy.naming = Naming::preset(&name).expect("checked as read");
+            for kind in NameKind::ALL {
+                policy
+                    .origins
+                    .insert(kind.key(), format!("preset \"{name}\" of {origin}"));
+            }
+        }
+        for (key, (template, origin)) in self.templates {
+            let kind = NameKind::from_key(key).expect("a template key names a kind");
+            policy
+                .naming
+                .set(kind, template)
+                .expect("templates are checked as they are read");
+            policy.origins.insert(kind.key(), origin);
+        }
+        if let Some((columns, origin)) = self.required {
+            policy.required_columns = columns;
+            policy.origins.insert("columns.required", origin);
+        }
         policy
-            .naming
-            .set(kind, template)
-            .expect("templates are checked as they are read");
-        policy.origins.insert(kind.key(), origin);
     }
-    Ok(policy)
 }
 
 /// A TOML type's name with its article: "an integer", "a string".
@@ -399,13 +516,47 @@ mod tests {
             "{}",
             e.message
         );
-        assert!(e.help.contains("{table}, {columns}"), "{}", e.help);
+        assert_eq!(e.help, "write it like `index = \"ix_{table}_{columns}\"`");
         let e = err("[package.metadata.ordinance]\nnaming = \"prefixed\"\n");
         assert!(
             e.message.contains("is a table, not a string"),
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn required_columns_are_the_maintained_optional_ones() {
+        let ok = from_sources(&[source(
+            "/w/Cargo.toml",
+            "[package.metadata.ordinance.columns]\nrequired = [\"created_by\", \"updated_by\", \"created_by\"]\n",
+            false,
+        )])
+        .expect("valid");
+        assert_eq!(ok.required_columns, ["created_by", "updated_by"]);
+        assert!(ok.required_origin().contains("columns.required"));
+        let err =
+            |text: &str| from_sources(&[source("/w/Cargo.toml", text, false)]).expect_err(text);
+        let e = err("[package.metadata.ordinance.columns]\nrequired = [\"created_bye\"]\n");
+        assert!(
+            e.message.contains("cannot require \"created_bye\""),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.help.starts_with("did you mean \"created_by\"?"),
+            "{}",
+            e.help
+        );
+        let e = err("[package.metadata.ordinance.columns]\nrequired = \"created_by\"\n");
+        assert!(
+            e.message
+                .contains("takes a list of column names, not a string"),
+            "{}",
+            e.message
+        );
+        let e = err("[package.metadata.ordinance.columns]\nrequire = []\n");
+        assert!(e.help.starts_with("did you mean `required`?"), "{}", e.help);
     }
 
     #[test]

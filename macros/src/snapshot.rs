@@ -62,7 +62,8 @@ pub struct Ticket {
 /// The derive's output for `source`, formatted by rustfmt.
 fn expansion(source: &str, serde: bool) -> String {
     let input: syn::DeriveInput = syn::parse_str(source).expect("the entity parses");
-    let tokens = crate::expand::derive_entity_with(&input, serde, &Ok(Default::default())).to_string();
+    let tokens =
+        crate::expand::derive_entity_with(&input, serde, &Ok(Default::default())).to_string();
     let mut rustfmt = Command::new(std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into()))
         .args(["--edition", "2021", "--emit", "stdout"])
         .stdin(Stdio::piped())

@@ -192,6 +192,8 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
                  leave `{{referenced_table}}` out of the `foreign_key` naming template, or give the \
                  referenced entity its derived table name"
             );
+            // `assert!` reads its message as a format string.
+            let msg = msg.replace('{', "{{").replace('}', "}}");
             assertions.push(quote_spanned! {target.span()=>
                 const _: () = ::core::assert!(#p::const_str_eq(#references, #derived), #msg);
             });

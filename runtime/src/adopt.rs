@@ -32,7 +32,7 @@ use tokio_postgres::Client;
 use crate::ddl::{comment_text, quote_ident, quote_literal};
 use crate::error::Result;
 use crate::inspect::{Column, Database, Index, RowSecurity, Table};
-use crate::schema::split_waivers;
+use crate::schema::{split_waivers, Naming};
 
 /// What [`adopt`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,9 +50,16 @@ pub struct Adopted {
     pub notes: Vec<(String, String)>,
 }
 
-/// Reads the database `client` is connected to and writes its entities.
+/// Reads the database `client` is connected to and writes its entities,
+/// expecting the kit's default names ([`Naming::POSTGRES`]).
 pub async fn adopt(client: &Client) -> Result<Adopted> {
-    Ok(entities(&Database::read(client).await?))
+    adopt_under(client, &Naming::POSTGRES).await
+}
+
+/// [`adopt`] for a team whose naming policy is `naming`: names that follow
+/// it need no `index_name` / `name` attribute and no note.
+pub async fn adopt_under(client: &Client, naming: &Naming) -> Result<Adopted> {
+    Ok(entities_under(&Database::read(client).await?, naming))
 }
 
 /// The Rust type for a column type as `format_type` writes it, and the
@@ -232,8 +239,14 @@ fn default_attr(column: &Column, enum_values: Option<&[String]>) -> Option<Strin
     }
 }
 
-/// Turns the tables of `database` into entity code.
+/// Turns the tables of `database` into entity code, expecting the kit's
+/// default names.
 pub fn entities(database: &Database) -> Adopted {
+    entities_under(database, &Naming::POSTGRES)
+}
+
+/// [`entities`] under the naming policy `naming`.
+pub fn entities_under(database: &Database, naming: &Naming) -> Adopted {
     let mut adopted = Adopted::default();
     let mut tables: Vec<&Table> = Vec::new();
     for table in &database.tables {
@@ -250,7 +263,7 @@ pub fn entities(database: &Database) -> Adopted {
     let mut enums = String::new();
     let mut bodies = String::new();
     for table in &tables {
-        let (body, enum_code, notes) = entity(table, &structs, &mut adopted.sql);
+        let (body, enum_code, notes) = entity(table, &structs, naming, &mut adopted.sql);
         enums.push_str(&enum_code);
         bodies.push_str(&body);
         for note in notes {
@@ -317,6 +330,8 @@ fn waive(waivers: &mut Vec<(String, String)>, rule: &str, why: &str) {
 /// What one table's entity is written from, filled part by part.
 struct Writer<'a> {
     table: &'a Table,
+    /// The naming policy names are compared with.
+    naming: &'a Naming,
     structs: &'a BTreeMap<(String, String), String>,
     /// The struct's name.
     name: &'a str,
@@ -355,10 +370,12 @@ fn is_tenant(table: &Table) -> bool {
 fn entity(
     table: &Table,
     structs: &BTreeMap<(String, String), String>,
+    naming: &Naming,
     sql: &mut String,
 ) -> (String, String, Vec<String>) {
     let mut w = Writer {
         table,
+        naming,
         structs,
         name: &structs[&(table.schema.clone(), table.name.clone())],
         sql,
@@ -432,13 +449,13 @@ impl<'a> Writer<'a> {
                     fk.name
                 )),
             }
-            if fk.name != naming::foreign_key_name(&table.name, column) {
+            if fk.name != self.naming.foreign_key(&table.name, column, &fk.references) {
                 self.notes.push(format!(
-                    "foreign key {} has another name than the kit's",
+                    "foreign key {} has another name than the naming policy gives",
                     fk.name
                 ));
             }
-            let fk_index = naming::index_name(&table.name, &[column], false);
+            let fk_index = self.naming.index(&table.name, &[column], false);
             match table.indexes.iter().find(|i| i.name == fk_index) {
                 Some(index) => {
                     if index.predicate.is_some() {
@@ -534,7 +551,7 @@ impl<'a> Writer<'a> {
                 continue;
             }
             let kind = if index.unique { "unique" } else { "index" };
-            let generated = naming::index_name(&table.name, &columns, index.unique);
+            let generated = self.naming.index(&table.name, &columns, index.unique);
             let name_attr = (index.name != generated).then(|| rust_string(&index.name));
             if let [column] = columns.as_slice() {
                 let attrs = self.column_attrs.entry(column).or_default();
@@ -570,9 +587,9 @@ impl<'a> Writer<'a> {
                 ));
                 continue;
             };
-            if check.name != naming::check_name(&table.name, column, what) {
+            if check.name != self.naming.check(&table.name, column, what) {
                 self.notes.push(format!(
-                    "check {} has another name than the kit's",
+                    "check {} has another name than the naming policy gives",
                     check.name
                 ));
             }

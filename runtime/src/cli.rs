@@ -298,7 +298,12 @@ fn main_with(
             tokio::spawn(connection);
             match command.as_slice() {
                 ["audit"] => {
-                    let options = crate::audit::AuditOptions::default();
+                    // Names are checked against the policy the entities were
+                    // compiled under.
+                    let options = crate::audit::AuditOptions {
+                        naming: naming_of(entities),
+                        ..crate::audit::AuditOptions::default()
+                    };
                     let findings = crate::audit::audit(&client, &options).await?;
                     print!("{}", crate::audit::render(&findings));
                     return Ok(!findings.is_empty());
@@ -318,7 +323,7 @@ fn main_with(
                     return Ok(false);
                 }
                 ["adopt"] => {
-                    let adopted = crate::adopt::adopt(&client).await?;
+                    let adopted = crate::adopt::adopt_under(&client, naming_of(entities)).await?;
                     print!("{}", adopted.code);
                     if !adopted.sql.is_empty() {
                         eprintln!(
@@ -434,6 +439,14 @@ fn without_database(entities: &[&'static TableSchema], command: &[String]) -> Op
     })
 }
 
+/// The naming policy the application's entities were compiled under (the
+/// first entity's; one crate has one policy), or the kit's default.
+fn naming_of(entities: &[&'static TableSchema]) -> &'static crate::schema::Naming {
+    entities
+        .first()
+        .map_or(&crate::schema::Naming::POSTGRES, |s| s.naming)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,6 +479,7 @@ mod tests {
             keysets: &[],
             waivers: &[],
             tenant: false,
+            naming: &crate::schema::Naming::POSTGRES,
         };
         let dir = std::env::temp_dir().join(format!("ordinance-cli-doc-{}", std::process::id()));
         let file = dir.join("DATABASE.md").display().to_string();

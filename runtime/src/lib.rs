@@ -354,7 +354,7 @@ pub mod __private {
     pub use crate::query::Statements;
     pub use crate::schema::{
         Check, CheckKind, Column, ColumnDefault, ForeignKey, Index, IndexColumn, IndexCondition,
-        IndexFunction, IndexMethod, OnDelete, SqlType, TableSchema, Waiver,
+        IndexFunction, IndexMethod, Naming, OnDelete, SqlType, TableSchema, Waiver,
     };
     pub use crate::schema::{ACTOR_SETTING, TENANT_SETTING};
     #[cfg(feature = "serde")]
@@ -447,5 +447,6 @@ pub mod __private {
         keysets: &[],
         waivers: &[],
         tenant: false,
+        naming: &crate::schema::Naming::POSTGRES,
     };
 }

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+pub use ordinance_naming::{NameKind, Naming};
+
 /// A table: its columns and the constraints and indexes the conventions imply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableSchema {
@@ -37,6 +39,10 @@ pub struct TableSchema {
     /// comes from the transaction's tenant, and row-level security shows
     /// and accepts only that tenant's rows.
     pub tenant: bool,
+    /// The naming policy the entity's names were generated under (the
+    /// team's `[…metadata.ordinance.naming]`, [`Naming::POSTGRES`] without
+    /// one): what the audit and `adopt` expect of a live database's names.
+    pub naming: &'static Naming,
 }
 
 /// One column.

@@ -97,6 +97,7 @@ async fn a_messy_schema_gives_its_known_findings() {
 
     let options = AuditOptions {
         unused_after_reads: Some(10),
+        ..AuditOptions::default()
     };
     let findings = audit(&conn, &options).await.unwrap();
     let mut got: Vec<(String, Option<String>, Rule)> = findings
@@ -158,6 +159,14 @@ async fn a_messy_schema_gives_its_known_findings() {
         ),
         t("tbl_invoices", Some("version"), Rule::RequiredColumnType), // no CHECK
         t("workspaces", None, Rule::TenantIsolation),
+        // Names PostgreSQL or a hand gave, not the naming policy's.
+        t("accounts", Some("accounts_email_key"), Rule::ObjectName),
+        t("accounts", Some("accounts_version_check"), Rule::ObjectName),
+        t(
+            "workspaces",
+            Some("workspaces_version_check"),
+            Rule::ObjectName,
+        ),
     ];
     expected.sort();
     assert_eq!(got, expected, "\n{}", render(&findings));
@@ -183,6 +192,13 @@ async fn a_messy_schema_gives_its_known_findings() {
     conn.batch_execute(&fix(Rule::RequiredColumnType, "version"))
         .await
         .unwrap();
+    // Renames, in place: an index and a constraint.
+    conn.batch_execute(&fix(Rule::ObjectName, "accounts_email_key"))
+        .await
+        .unwrap();
+    conn.batch_execute(&fix(Rule::ObjectName, "accounts_version_check"))
+        .await
+        .unwrap();
     let isolation = findings
         .iter()
         .find(|f| f.rule == Rule::TenantIsolation)
@@ -195,12 +211,20 @@ async fn a_messy_schema_gives_its_known_findings() {
     let statements = isolation.fix.split("; then").next().unwrap();
     conn.batch_execute(statements).await.unwrap();
     let after = audit(&conn, &options).await.unwrap();
-    assert_eq!(after.len(), findings.len() - 5, "\n{}", render(&after));
+    assert_eq!(after.len(), findings.len() - 7, "\n{}", render(&after));
     let report = render(&findings);
     assert!(
         report.contains("table name \"order_item\" is not plural: did you mean \"order_items\"?")
     );
-    assert!(report.ends_with("26 findings\n"), "{report}");
+    assert!(report.ends_with("29 findings\n"), "{report}");
+    assert_eq!(
+        fix(Rule::ObjectName, "accounts_email_key"),
+        "ALTER INDEX \"accounts_email_key\" RENAME TO \"idx_accounts_email_unique\";"
+    );
+    assert_eq!(
+        fix(Rule::ObjectName, "accounts_version_check"),
+        "ALTER TABLE \"accounts\" RENAME CONSTRAINT \"accounts_version_check\" TO \"accounts_version_min\";"
+    );
 }
 
 #[tokio::test]

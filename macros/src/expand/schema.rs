@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Container, Field};
 use crate::attr::{OnDelete, Waiver};
-use crate::naming;
+use crate::naming::{self, NameKind, Naming};
 use crate::pg_type::Kind;
 use crate::plan::{CheckKind, KeyFn, Plan};
 use crate::symbol::{BACKFILL, DEFAULT};
@@ -122,7 +122,7 @@ fn index_columns(cont: &Container<'_>, cols: &[(usize, bool)], functions: &[KeyF
     quote!(&[ #(#items),* ])
 }
 
-pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
+pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, naming: &Naming) -> TokenStream {
     let p = quote!(::ordinance::__private);
     let ident = cont.ident;
     let table = &cont.table;
@@ -341,6 +341,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
         .map(|k| index_columns(cont, &k.columns, &[]));
     let table_waivers = waivers(&cont.attrs.waivers);
     let glue = row_glue(cont);
+    let naming = naming_tokens(naming);
 
     quote! {
         #(#assertions)*
@@ -367,6 +368,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan) -> TokenStream {
                 keysets: &[ #(#keysets),* ],
                 waivers: #table_waivers,
                 tenant: #tenant,
+                naming: #naming,
             };
             #glue
         }
@@ -493,6 +495,31 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
             fn bind_business<'a>(&'a self, _: &mut ::ordinance::__private::Params<'a>) {
                 ::core::unreachable!()
             }
+        }
+    }
+}
+
+/// The policy's naming as a constant: a preset by name, else its templates.
+fn naming_tokens(naming: &Naming) -> TokenStream {
+    let p = quote!(::ordinance::__private);
+    for (name, preset) in [
+        ("POSTGRES", Naming::POSTGRES),
+        ("PREFIXED", Naming::PREFIXED),
+        ("SQLALCHEMY", Naming::SQLALCHEMY),
+    ] {
+        if *naming == preset {
+            let name = format_ident!("{name}");
+            return quote!(&#p::Naming::#name);
+        }
+    }
+    let [pk, index, unique, check, fk] = NameKind::ALL.map(|k| naming.template(k).to_owned());
+    quote! {
+        &#p::Naming {
+            primary_key: #p::Cow::Borrowed(#pk),
+            index: #p::Cow::Borrowed(#index),
+            unique: #p::Cow::Borrowed(#unique),
+            check: #p::Cow::Borrowed(#check),
+            foreign_key: #p::Cow::Borrowed(#fk),
         }
     }
 }

@@ -438,6 +438,7 @@ impl ::ordinance::Entity for Order {
             ]],
             waivers: &[],
             tenant: false,
+            naming: &::ordinance::__private::Naming::POSTGRES,
         };
     type New = NewOrder;
     type Key = OrderKey;

@@ -394,6 +394,7 @@ impl ::ordinance::Entity for Ticket {
             ]],
             waivers: &[],
             tenant: true,
+            naming: &::ordinance::__private::Naming::POSTGRES,
         };
     type New = NewTicket;
     type Key = TicketKey;

@@ -13,6 +13,7 @@
 //! with status 1 when there is any finding, so CI can run it against a
 //! staging database.
 
+mod names;
 mod rules;
 
 use std::fmt;
@@ -30,12 +31,18 @@ pub struct AuditOptions {
     /// (a fresh database reads nothing and reports nothing). `None` skips
     /// the check.
     pub unused_after_reads: Option<i64>,
+    /// The naming policy names are checked against (rule `object-name`):
+    /// [`Naming::POSTGRES`](crate::schema::Naming::POSTGRES), the kit's
+    /// default, unless told otherwise; the `migrate audit` command uses the
+    /// policy the application's entities were compiled under.
+    pub naming: &'static crate::schema::Naming,
 }
 
 impl Default for AuditOptions {
     fn default() -> Self {
         AuditOptions {
             unused_after_reads: Some(1_000),
+            naming: &crate::schema::Naming::POSTGRES,
         }
     }
 }
@@ -86,6 +93,9 @@ pub enum Rule {
     /// A table with `tenant_id` keeps tenants apart with row-level
     /// security, forced on the owner too, and a policy.
     TenantIsolation,
+    /// A primary key, foreign key, check or index is named as the naming
+    /// policy says (the fix renames it in place).
+    ObjectName,
 }
 
 impl Rule {
@@ -112,6 +122,7 @@ impl Rule {
             Rule::UnusedIndex => "unused-index",
             Rule::UniqueOnDeletedRows => "unique-on-deleted-rows",
             Rule::TenantIsolation => "tenant-isolation",
+            Rule::ObjectName => "object-name",
         }
     }
 }
@@ -163,6 +174,7 @@ pub fn check(database: &Database, options: &AuditOptions) -> Vec<Finding> {
     let mut findings = Vec::new();
     for table in &database.tables {
         rules::table(table, options, &mut findings);
+        names::check(table, options.naming, &mut findings);
     }
     findings
 }

@@ -210,6 +210,7 @@ mod tests {
         keysets: &[],
         waivers: &[],
         tenant: false,
+        naming: &crate::schema::Naming::POSTGRES,
     };
 
     fn set(columns: &[usize]) -> ColumnSet {

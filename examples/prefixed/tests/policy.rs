@@ -1,0 +1,136 @@
+//! The catalogue under the `prefixed` policy: its DDL names every object as
+//! the policy says, its migrations build exactly that on a real PostgreSQL
+//! (the drift test), and the audit agrees — under `prefixed` it finds
+//! nothing, under the kit's default it lists each name with a rename.
+
+use ordinance::audit::{audit, render, AuditOptions, Rule};
+use ordinance::ddl::SchemaDdl;
+use ordinance::schema::Naming;
+use ordinance::testing::TestDatabase;
+use ordinance::Entity as _;
+use ordinance_example_prefixed::{schemas, Author, Book};
+
+/// Every name the policy gives, by table.
+const EXPECTED: &[(&str, &[&str])] = &[
+    (
+        "authors",
+        &[
+            "pk_authors",
+            "uq_authors_email",
+            "ix_authors_created_at_id",
+            "ck_authors_email_max_length",
+            "ck_authors_name_min_length",
+            "ck_authors_name_max_length",
+            "ck_authors_version_min",
+        ],
+    ),
+    (
+        "books",
+        &[
+            "pk_books",
+            "fk_books_author_id",
+            "ix_books_author_id",
+            "ck_books_title_min_length",
+            "ck_books_title_max_length",
+            "ck_books_pages_min",
+            "ck_books_version_min",
+        ],
+    ),
+];
+
+#[test]
+fn the_schemas_carry_the_policy_and_its_names() {
+    assert_eq!(*Author::SCHEMA.naming, Naming::PREFIXED);
+    assert_eq!(Author::SCHEMA.primary_key, "pk_authors");
+    assert_eq!(Book::SCHEMA.foreign_keys[0].name, "fk_books_author_id");
+    let ddl = SchemaDdl::new(&schemas()).unwrap().up();
+    for (_, names) in EXPECTED {
+        for name in *names {
+            assert!(
+                ddl.contains(&format!("\"{name}\"")),
+                "{name} missing from:\n{ddl}"
+            );
+        }
+    }
+    for default_name in [
+        "\"authors_pkey\"",
+        "\"idx_",
+        "_fkey\"",
+        "\"authors_email_max_length\"",
+    ] {
+        assert!(!ddl.contains(default_name), "{default_name} in:\n{ddl}");
+    }
+}
+
+#[tokio::test]
+async fn the_migrations_build_the_policys_names() {
+    ordinance::migrate::assert_up_to_date(&schemas(), "migrations").await;
+    let db = TestDatabase::migrated("migrations").await.unwrap();
+    let conn = db.connect().await.unwrap();
+    for (table, expected) in EXPECTED {
+        let rows = conn
+            .query(
+                "SELECT conname::text FROM pg_constraint WHERE conrelid = $1::text::regclass \
+                 UNION SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = $1::text::regclass",
+                &[table],
+            )
+            .await
+            .unwrap();
+        let mut got: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        got.sort();
+        // The primary key's index shares its constraint's name.
+        got.dedup();
+        let mut expected: Vec<String> = expected.iter().map(|n| n.to_string()).collect();
+        expected.sort();
+        assert_eq!(got, expected, "{table}");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_reads_the_same_policy() {
+    let db = TestDatabase::migrated("migrations").await.unwrap();
+    let conn = db.connect().await.unwrap();
+    let prefixed = AuditOptions {
+        naming: &Naming::PREFIXED,
+        ..AuditOptions::default()
+    };
+    let findings = audit(&conn, &prefixed).await.unwrap();
+    assert!(findings.is_empty(), "{}", render(&findings));
+
+    // Under the kit's default every name is reported, with a rename.
+    let findings = audit(&conn, &AuditOptions::default()).await.unwrap();
+    let mut renamed: Vec<String> = findings
+        .iter()
+        .filter(|f| f.rule == Rule::ObjectName)
+        .filter_map(|f| f.object.clone())
+        .collect();
+    renamed.sort();
+    let mut every: Vec<String> = EXPECTED
+        .iter()
+        .flat_map(|(_, names)| names.iter().map(|n| n.to_string()))
+        .collect();
+    every.sort();
+    assert_eq!(renamed, every, "{}", render(&findings));
+    assert_eq!(findings.len(), every.len(), "{}", render(&findings));
+    let fix = |object: &str| {
+        findings
+            .iter()
+            .find(|f| f.object.as_deref() == Some(object))
+            .map(|f| f.fix.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        fix("uq_authors_email"),
+        "ALTER INDEX \"uq_authors_email\" RENAME TO \"idx_authors_email_unique\";"
+    );
+    assert_eq!(
+        fix("fk_books_author_id"),
+        "ALTER TABLE \"books\" RENAME CONSTRAINT \"fk_books_author_id\" TO \"books_author_id_fkey\";"
+    );
+    // The renames run as written, and then the default finds nothing.
+    for f in &findings {
+        conn.batch_execute(&f.fix).await.unwrap();
+    }
+    let after = audit(&conn, &AuditOptions::default()).await.unwrap();
+    assert!(after.is_empty(), "{}", render(&after));
+}

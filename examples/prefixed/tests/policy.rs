@@ -134,3 +134,61 @@ async fn the_audit_reads_the_same_policy() {
     let after = audit(&conn, &AuditOptions::default()).await.unwrap();
     assert!(after.is_empty(), "{}", render(&after));
 }
+
+#[tokio::test]
+async fn adopting_the_policy_on_an_existing_schema_renames_in_place() {
+    // A database built under the kit's default names: the prefixed
+    // migrations, renamed back by the default audit's own fixes.
+    let db = TestDatabase::migrated("migrations").await.unwrap();
+    let conn = db.connect().await.unwrap();
+    for f in audit(&conn, &AuditOptions::default()).await.unwrap() {
+        conn.batch_execute(&f.fix).await.unwrap();
+    }
+    conn.batch_execute("INSERT INTO authors (email, name) VALUES ('a@example.com', 'A')")
+        .await
+        .unwrap();
+    // The team adopts `prefixed`: the migration renames every object.
+    let steps = ordinance::migrate::live_drift(&conn, &schemas())
+        .await
+        .unwrap();
+    let sql = ordinance::migrate::render_steps(&steps);
+    let statements: Vec<&str> = sql
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("ALTER") || l.starts_with("CREATE") || l.starts_with("DROP"))
+        .collect();
+    assert_eq!(
+        statements.len(),
+        EXPECTED.iter().map(|(_, n)| n.len()).sum::<usize>(),
+        "one rename per object:\n{sql}"
+    );
+    for s in &statements {
+        assert!(
+            s.starts_with("ALTER INDEX") && s.contains(" RENAME TO ")
+                || s.starts_with("ALTER TABLE") && s.contains(" RENAME CONSTRAINT "),
+            "not a rename: {s}\n{sql}"
+        );
+    }
+    // Applied, the database is the entities' again, its row untouched.
+    for step in &steps {
+        for statement in &step.up {
+            conn.batch_execute(statement).await.unwrap();
+        }
+    }
+    let prefixed = AuditOptions {
+        naming: &Naming::PREFIXED,
+        ..AuditOptions::default()
+    };
+    let findings = audit(&conn, &prefixed).await.unwrap();
+    assert!(findings.is_empty(), "{}", render(&findings));
+    let again = ordinance::migrate::live_drift(&conn, &schemas())
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "{}",
+        ordinance::migrate::render_steps(&again)
+    );
+    let rows = conn.query("SELECT email FROM authors", &[]).await.unwrap();
+    assert_eq!(rows.len(), 1);
+}

@@ -92,7 +92,7 @@ pub(crate) fn derive_entity_with(
     let debug = schema::redacted_debug(&cont);
     match cx.check() {
         Ok(()) => {
-            let schema = schema::entity_impl(&cont, &plan, &policy.naming);
+            let schema = schema::entity_impl(&cont, &plan, policy);
             let new = inputs::new_struct(input, &cont, true, serde);
             let patch = inputs::patch_struct(input, &cont, true, serde);
             let relations = relation::relations(input, &cont, &plan);

@@ -21,7 +21,11 @@ use std::sync::OnceLock;
 use ordinance_naming::{check_template, NameKind, Naming};
 
 /// The keys `[…metadata.ordinance]` accepts.
-const TOP_KEYS: &[&str] = &["naming", "columns"];
+const TOP_KEYS: &[&str] = &["naming", "columns", "ids"];
+/// The keys `[…metadata.ordinance.ids]` accepts.
+const IDS_KEYS: &[&str] = &["generate"];
+/// How ids can be made: `ids.generate`.
+const ID_VERSIONS: &[&str] = &["v7", "v4"];
 /// The keys `[…metadata.ordinance.columns]` accepts.
 const COLUMNS_KEYS: &[&str] = &["required"];
 /// The optional columns the kit maintains, which a policy can require of
@@ -43,6 +47,8 @@ pub(crate) struct Policy {
     pub(crate) naming: Naming,
     /// Optional maintained columns every entity must have.
     pub(crate) required_columns: Vec<String>,
+    /// How new ids are made: "v7" (the default) or "v4".
+    pub(crate) ids: &'static str,
     /// Where each template (and the required columns) came from, for messages.
     origins: BTreeMap<&'static str, String>,
     /// The manifests read: the crate is rebuilt when one changes.
@@ -54,6 +60,7 @@ impl Default for Policy {
         Policy {
             naming: Naming::POSTGRES,
             required_columns: Vec::new(),
+            ids: "v7",
             origins: BTreeMap::new(),
             files: Vec::new(),
         }
@@ -165,6 +172,7 @@ pub(crate) fn from_sources(sources: &[Source]) -> Result<Policy, PolicyError> {
         preset: None,
         templates: BTreeMap::new(),
         required: None,
+        ids: None,
     };
     for source in sources {
         let Ok(doc) = toml::de::DeTable::parse(&source.text) else {
@@ -195,6 +203,7 @@ struct Reader {
     preset: Option<(String, String)>,
     templates: BTreeMap<&'static str, (String, String)>,
     required: Option<(Vec<String>, String)>,
+    ids: Option<&'static str>,
 }
 
 type Entry<'a, 'i> = (
@@ -260,6 +269,7 @@ impl Reader {
             for entry in inner.iter() {
                 match *known {
                     "naming" => self.naming(source, entry)?,
+                    "ids" => self.ids(source, entry)?,
                     _ => self.columns(source, entry)?,
                 }
             }
@@ -383,6 +393,31 @@ impl Reader {
         Ok(())
     }
 
+    /// One key of `[…ordinance.ids]`.
+    fn ids(&mut self, source: &Source, (key, value): Entry<'_, '_>) -> Result<(), PolicyError> {
+        let name = key.get_ref().as_ref();
+        let full = format!("{}.ids.{name}", source.table.join("."));
+        if !IDS_KEYS.contains(&name) {
+            return Err(self.fail(
+                source,
+                key.span(),
+                format!("`{}.ids` has no key `{name}`", source.table.join(".")),
+                crate::attr::one_of(name, IDS_KEYS, "the keys are", "`"),
+            ));
+        }
+        let given = value.get_ref().as_str().unwrap_or_default();
+        let Some(version) = ID_VERSIONS.iter().find(|v| **v == given) else {
+            return Err(self.fail(
+                source,
+                value.span(),
+                format!("`{full}` takes \"v7\" or \"v4\""),
+                crate::attr::one_of(given, ID_VERSIONS, "the choices are", "\""),
+            ));
+        };
+        self.ids = Some(version);
+        Ok(())
+    }
+
     fn finish(self) -> Policy {
         let mut policy = Policy {
             files: self.files,
@@ -403,6 +438,9 @@ impl Reader {
                 .set(kind, template)
                 .expect("templates are checked as they are read");
             policy.origins.insert(kind.key(), origin);
+        }
+        if let Some(ids) = self.ids {
+            policy.ids = ids;
         }
         if let Some((columns, origin)) = self.required {
             policy.required_columns = columns;
@@ -557,6 +595,32 @@ mod tests {
         );
         let e = err("[package.metadata.ordinance.columns]\nrequire = []\n");
         assert!(e.help.starts_with("did you mean `required`?"), "{}", e.help);
+    }
+
+    #[test]
+    fn ids_are_v7_unless_the_policy_says_v4() {
+        let default =
+            from_sources(&[source("/w/Cargo.toml", "[package]\n", false)]).expect("valid");
+        assert_eq!(default.ids, "v7");
+        let v4 = from_sources(&[source(
+            "/w/Cargo.toml",
+            "[package.metadata.ordinance.ids]\ngenerate = \"v4\"\n",
+            false,
+        )])
+        .expect("valid");
+        assert_eq!(v4.ids, "v4");
+        let e = from_sources(&[source(
+            "/w/Cargo.toml",
+            "[package.metadata.ordinance.ids]\ngenerate = \"uuid4\"\n",
+            false,
+        )])
+        .expect_err("no such version");
+        assert!(
+            e.message
+                .ends_with("`package.metadata.ordinance.ids.generate` takes \"v7\" or \"v4\""),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -480,6 +480,7 @@ mod tests {
             waivers: &[],
             tenant: false,
             naming: &crate::schema::Naming::POSTGRES,
+            ids: crate::schema::IdGeneration::V7,
         };
         let dir = std::env::temp_dir().join(format!("ordinance-cli-doc-{}", std::process::id()));
         let file = dir.join("DATABASE.md").display().to_string();

@@ -353,8 +353,8 @@ pub mod __private {
     pub use crate::params::{patch_field, ColumnSet, Params, SqlParam};
     pub use crate::query::Statements;
     pub use crate::schema::{
-        Check, CheckKind, Column, ColumnDefault, ForeignKey, Index, IndexColumn, IndexCondition,
-        IndexFunction, IndexMethod, Naming, OnDelete, SqlType, TableSchema, Waiver,
+        Check, CheckKind, Column, ColumnDefault, ForeignKey, IdGeneration, Index, IndexColumn,
+        IndexCondition, IndexFunction, IndexMethod, Naming, OnDelete, SqlType, TableSchema, Waiver,
     };
     pub use crate::schema::{ACTOR_SETTING, TENANT_SETTING};
     #[cfg(feature = "serde")]
@@ -448,5 +448,6 @@ pub mod __private {
         waivers: &[],
         tenant: false,
         naming: &crate::schema::Naming::POSTGRES,
+        ids: crate::schema::IdGeneration::V7,
     };
 }

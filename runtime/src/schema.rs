@@ -43,6 +43,33 @@ pub struct TableSchema {
     /// team's `[…metadata.ordinance.naming]`, [`Naming::POSTGRES`] without
     /// one): what the audit and `adopt` expect of a live database's names.
     pub naming: &'static Naming,
+    /// How the kit makes the ids of new rows (the team's `ids.generate`).
+    pub ids: IdGeneration,
+}
+
+/// How the kit makes a new row's id, application-side (the column's
+/// `DEFAULT gen_random_uuid()` serves rows inserted by hand).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum IdGeneration {
+    /// UUIDv7 (the default): time-ordered, so new rows land at the end of
+    /// the primary key's index instead of on random pages, and an id tells
+    /// when its row was made.
+    #[default]
+    V7,
+    /// UUIDv4: random, for teams whose ids must not reveal when a row was
+    /// made (at the cost of index locality on large tables).
+    V4,
+}
+
+impl IdGeneration {
+    /// A new id.
+    pub fn new_id(self) -> uuid::Uuid {
+        match self {
+            IdGeneration::V7 => uuid::Uuid::now_v7(),
+            IdGeneration::V4 => uuid::Uuid::new_v4(),
+        }
+    }
 }
 
 /// One column.

@@ -192,3 +192,32 @@ async fn adopting_the_policy_on_an_existing_schema_renames_in_place() {
     let rows = conn.query("SELECT email FROM authors", &[]).await.unwrap();
     assert_eq!(rows.len(), 1);
 }
+
+#[tokio::test]
+async fn ids_are_made_as_the_policy_says() {
+    use ordinance::repo::Repo;
+    use ordinance_example_prefixed::{NewAuthor, NewBook};
+
+    assert_eq!(Author::SCHEMA.ids, ordinance::schema::IdGeneration::V4);
+    let db = TestDatabase::migrated("migrations").await.unwrap();
+    let mut conn = db.connect().await.unwrap();
+    let author = Repo::new(&conn)
+        .insert(&NewAuthor {
+            email: "ids@example.com".into(),
+            name: "Ids".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(author.id.get_version_num(), 4);
+    let books: Vec<NewBook> = (1..=3)
+        .map(|pages| NewBook {
+            author_id: author.id,
+            title: format!("Volume {pages}"),
+            pages,
+        })
+        .collect();
+    let stored = ordinance::batch::insert_many(&mut conn, &books)
+        .await
+        .unwrap();
+    assert!(stored.iter().all(|b| b.id.get_version_num() == 4));
+}

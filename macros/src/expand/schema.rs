@@ -9,6 +9,7 @@ use crate::attr::{OnDelete, Waiver};
 use crate::naming::{self, NameKind, Naming};
 use crate::pg_type::Kind;
 use crate::plan::{CheckKind, KeyFn, Plan};
+use crate::policy::Policy;
 use crate::symbol::{BACKFILL, DEFAULT};
 use crate::value;
 
@@ -122,7 +123,7 @@ fn index_columns(cont: &Container<'_>, cols: &[(usize, bool)], functions: &[KeyF
     quote!(&[ #(#items),* ])
 }
 
-pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, naming: &Naming) -> TokenStream {
+pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) -> TokenStream {
     let p = quote!(::ordinance::__private);
     let ident = cont.ident;
     let table = &cont.table;
@@ -341,7 +342,11 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, naming: &Naming) ->
         .map(|k| index_columns(cont, &k.columns, &[]));
     let table_waivers = waivers(&cont.attrs.waivers);
     let glue = row_glue(cont);
-    let naming = naming_tokens(naming);
+    let naming = naming_tokens(&policy.naming);
+    let ids = match policy.ids {
+        "v4" => quote!(V4),
+        _ => quote!(V7),
+    };
 
     quote! {
         #(#assertions)*
@@ -369,6 +374,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, naming: &Naming) ->
                 waivers: #table_waivers,
                 tenant: #tenant,
                 naming: #naming,
+                ids: #p::IdGeneration::#ids,
             };
             #glue
         }

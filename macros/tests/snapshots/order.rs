@@ -439,6 +439,7 @@ impl ::ordinance::Entity for Order {
             waivers: &[],
             tenant: false,
             naming: &::ordinance::__private::Naming::POSTGRES,
+            ids: ::ordinance::__private::IdGeneration::V7,
         };
     type New = NewOrder;
     type Key = OrderKey;

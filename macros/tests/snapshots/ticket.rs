@@ -395,6 +395,7 @@ impl ::ordinance::Entity for Ticket {
             waivers: &[],
             tenant: true,
             naming: &::ordinance::__private::Naming::POSTGRES,
+            ids: ::ordinance::__private::IdGeneration::V7,
         };
     type New = NewTicket;
     type Key = TicketKey;

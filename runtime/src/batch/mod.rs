@@ -63,7 +63,8 @@ where
     }
     let schema = N::Entity::SCHEMA;
     let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
-    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let make = schema.ids;
+    let ids: Vec<Uuid> = rows.iter().map(|_| make.new_id()).collect();
     let tx = conn.begin().await.map_err(db)?;
     let stored = if schema.tenant {
         let insert = stage::insert_returning::<N::Entity>(tx.client(), &ids);
@@ -207,7 +208,8 @@ where
 }
 
 /// Streams every row into the table with binary `COPY ... FROM STDIN`, with
-/// new UUIDv7 ids; timestamps, version and `deleted_at` take their defaults.
+/// new ids (as [`Repo::insert`](crate::repo::Repo::insert) makes them);
+/// timestamps, version and `deleted_at` take their defaults.
 /// All rows land or none. Returns the number of rows written. Inside a
 /// transaction, pass its client (`tx.client()`): the copy is part of the
 /// transaction.
@@ -219,7 +221,8 @@ pub async fn copy_in<N: NewEntity + Sync>(client: &Client, rows: &[N]) -> Result
     if rows.is_empty() {
         return Ok(0);
     }
-    let ids = std::iter::repeat_with(Uuid::now_v7);
+    let make = N::Entity::SCHEMA.ids;
+    let ids = std::iter::repeat_with(move || make.new_id());
     if N::Entity::SCHEMA.tenant {
         let insert = stage::insert_count::<N::Entity>(client, rows.len() as u64);
         stage::staged(client, rows, ids, insert).await

@@ -127,11 +127,13 @@ impl<'e, X: Executor> Repo<'e, X> {
         crate::exec::run::traced(schema, operation, sql, self.slow, run)
     }
 
-    /// Inserts a row with a new UUIDv7 id (time-ordered, so index-friendly)
-    /// and returns it as stored: timestamps from the database clock,
-    /// version 1, not deleted.
+    /// Inserts a row with a new id — UUIDv7 (time-ordered, so
+    /// index-friendly) unless the team's policy says v4
+    /// ([`IdGeneration`](crate::schema::IdGeneration)) — and returns it as
+    /// stored: timestamps from the database clock, version 1, not deleted.
     pub async fn insert<N: NewEntity>(&self, new: &N) -> Result<N::Entity> {
-        self.insert_with_id(Uuid::now_v7(), new).await
+        let id = N::Entity::SCHEMA.ids.new_id();
+        self.insert_with_id(id, new).await
     }
 
     /// Inserts a row with the caller's id.

@@ -38,7 +38,8 @@ impl<X: Executor> Repo<'_, X> {
         new: &N,
         key: <N::Entity as Entity>::Key,
     ) -> Result<N::Entity> {
-        self.upsert_with_id(Uuid::now_v7(), new, key).await
+        let id = N::Entity::SCHEMA.ids.new_id();
+        self.upsert_with_id(id, new, key).await
     }
 
     /// [`upsert`](Self::upsert) whose insert uses the caller's id.
@@ -70,7 +71,7 @@ impl<X: Executor> Repo<'_, X> {
             reason: format!("\"{}\" has no version column to compare", schema.name),
         })?;
         new.check_values()?;
-        let id = Uuid::now_v7();
+        let id = schema.ids.new_id();
         let mut params = Params::new();
         params.push(&id);
         new.bind_business(&mut params);

@@ -211,6 +211,7 @@ mod tests {
         waivers: &[],
         tenant: false,
         naming: &crate::schema::Naming::POSTGRES,
+        ids: crate::schema::IdGeneration::V7,
     };
 
     fn set(columns: &[usize]) -> ColumnSet {

@@ -307,7 +307,9 @@ fn check_tenant_and_actor(cx: &Ctxt, cont: &Container<'_>, policy: &Policy) {
         }
     }
     for name in &policy.required_columns {
-        if cont.field(name).is_none() {
+        // Who soft-deleted a row only means something where rows are.
+        let applies = name != "deleted_by" || cont.soft_deletes();
+        if applies && cont.field(name).is_none() {
             cx.error_with_help(
                 cont.ident,
                 format_args!(
@@ -315,16 +317,38 @@ fn check_tenant_and_actor(cx: &Ctxt, cont: &Container<'_>, policy: &Policy) {
                     cont.ident,
                     policy.required_origin()
                 ),
-                format_args!(
-                    "add the field `pub {name}: Option<Uuid>,` (who made the change, from the \
-                     transaction's actor; `Uuid` to refuse writes without one)"
-                ),
+                if name == "deleted_by" {
+                    "add the field `pub deleted_by: Option<Uuid>,` (who soft-deleted the row, from \
+                     the transaction's actor; NULL while the row is live)"
+                        .to_owned()
+                } else {
+                    format!(
+                        "add the field `pub {name}: Option<Uuid>,` (who made the change, from the \
+                         transaction's actor; `Uuid` to refuse writes without one)"
+                    )
+                },
             );
         }
     }
-    for name in ["created_by", "updated_by"] {
+    if let Some(f) = cont.field("deleted_by") {
+        if !cont.soft_deletes() {
+            cx.error_with_help(
+                column_tokens(f),
+                "`deleted_by` records who soft-deleted a row, but this entity does not soft-delete",
+                "remove the field, or let the entity soft-delete: a `deleted_at: Option<DateTime<Utc>>` field (and no `soft_delete` waiver)",
+            );
+        } else if !f.col.is(Kind::Uuid) || !f.col.nullable {
+            wrong_type(
+                cx,
+                f,
+                "Option<Uuid>",
+                "UUID, NULL while the row is live, the actor's id once soft-deleted",
+            );
+        }
+    }
+    for name in ["created_by", "updated_by", "deleted_by"] {
         if let Some(f) = cont.field(name) {
-            if !f.col.is(Kind::Uuid) {
+            if name != "deleted_by" && !f.col.is(Kind::Uuid) {
                 cx.error_with_help(
                     f.ty,
                     format_args!("`{name}` records who made the change and must hold their id"),

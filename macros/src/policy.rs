@@ -30,7 +30,7 @@ const ID_VERSIONS: &[&str] = &["v7", "v4"];
 const COLUMNS_KEYS: &[&str] = &["required"];
 /// The optional columns the kit maintains, which a policy can require of
 /// every entity.
-const REQUIRABLE_COLUMNS: &[&str] = &["created_by", "updated_by"];
+const REQUIRABLE_COLUMNS: &[&str] = &["created_by", "updated_by", "deleted_by"];
 /// The keys `[…metadata.ordinance.naming]` accepts.
 const NAMING_KEYS: &[&str] = &[
     "preset",

@@ -303,6 +303,7 @@ fn column_rules(t: &TableSchema, c: &Column) -> Vec<String> {
         "version" => notes.push("optimistic lock".to_owned()),
         "tenant_id" if t.tenant => notes.push("tenant (row-level security)".to_owned()),
         "created_by" | "updated_by" => notes.push("actor of the change".to_owned()),
+        "deleted_by" => notes.push("actor who soft-deleted the row".to_owned()),
         _ => {}
     }
     for check in t

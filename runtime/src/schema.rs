@@ -487,8 +487,9 @@ pub const ACTOR_SETTING: &str = "app.actor_id";
 /// `id` and the columns the database maintains.
 pub const AUDIT_COLUMNS: [&str; 5] = ordinance_naming::AUDIT_COLUMNS;
 
-/// The columns recording who made a change, from [`ACTOR_SETTING`].
-pub const ACTOR_COLUMNS: [&str; 2] = ordinance_naming::ACTOR_COLUMNS;
+/// The columns recording who made a change, from [`ACTOR_SETTING`]: who
+/// created the row, who last changed it, who soft-deleted it.
+pub const ACTOR_COLUMNS: [&str; 3] = ordinance_naming::ACTOR_COLUMNS;
 
 /// `NULLIF(current_setting('name', true), '')::uuid`: the setting's UUID, or
 /// NULL when it is not set (an unknown setting reads as NULL, and one set

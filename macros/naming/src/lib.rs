@@ -26,8 +26,9 @@ pub const BOOLEAN_PREFIXES: &[&str] = &["is_", "has_", "can_", "should_"];
 /// `id` and the columns the database maintains on every write.
 pub const AUDIT_COLUMNS: [&str; 5] = ["id", "created_at", "updated_at", "deleted_at", "version"];
 
-/// The columns recording who made a change, from the transaction's actor.
-pub const ACTOR_COLUMNS: [&str; 2] = ["created_by", "updated_by"];
+/// The columns recording who made a change, from the transaction's actor:
+/// who created the row, who last changed it, who soft-deleted it.
+pub const ACTOR_COLUMNS: [&str; 3] = ["created_by", "updated_by", "deleted_by"];
 
 /// Whether the kit and the database fill `column` on every write, so the
 /// application never sets it: `id`, the audit columns, the actor columns,

@@ -72,19 +72,13 @@ impl<E: Entity> Bulk<E> {
     /// Soft-deletes every live row matching the filter (`deleted_at =
     /// now()`), chunk by chunk.
     pub async fn soft_delete<X: Executor>(self, executor: &X) -> Result<Progress> {
-        self.mark(
-            executor,
-            "bulk_soft_delete",
-            Visibility::Live,
-            Expr::cust("now()"),
-        )
-        .await
+        self.mark(executor, "bulk_soft_delete", Visibility::Live, true)
+            .await
     }
 
     /// Restores every soft-deleted row matching the filter, chunk by chunk.
     pub async fn restore<X: Executor>(self, executor: &X) -> Result<Progress> {
-        let null = Expr::value(sea_query::Value::ChronoDateTimeUtc(None));
-        self.mark(executor, "bulk_restore", Visibility::OnlyDeleted, null)
+        self.mark(executor, "bulk_restore", Visibility::OnlyDeleted, false)
             .await
     }
 
@@ -93,14 +87,14 @@ impl<E: Entity> Bulk<E> {
         executor: &X,
         operation: &'static str,
         scope: Visibility,
-        deleted_at: Expr,
+        delete: bool,
     ) -> Result<Progress> {
         if !E::SCHEMA.soft_deletes() {
             return Err(Error::NoSoftDelete {
                 table: E::SCHEMA.name,
             });
         }
-        let sets = vec![(Alias::new("deleted_at"), deleted_at)];
+        let sets = crate::query::deletion_sets(E::SCHEMA, delete);
         self.walk(executor, operation, scope, Condition::all(), |range| {
             Ok(change::<E>(sets.clone(), range))
         })

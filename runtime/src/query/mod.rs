@@ -424,16 +424,16 @@ fn soft_delete_marker<E: Entity>(
             table: E::SCHEMA.name,
         });
     }
-    let marker = if delete {
-        Expr::cust("now()")
-    } else {
-        Expr::value(sea_query::Value::ChronoDateTimeUtc(None))
-    };
-    Ok(guarded::<E>(
-        entity,
-        vec![(Alias::new("deleted_at"), marker)],
-        delete,
-    ))
+    let marks = deletion_sets(E::SCHEMA, delete);
+    Ok(guarded::<E>(entity, marks, delete))
+}
+
+/// [`deletion_marks`](crate::sql::deletion_marks) as sea-query `SET`s: SQL
+/// expressions of the clock and the actor setting, no value.
+pub(crate) fn deletion_sets(schema: &'static TableSchema, delete: bool) -> Vec<(Alias, Expr)> {
+    crate::sql::deletion_marks(schema, delete)
+        .map(|(column, sql)| (Alias::new(column), Expr::cust(sql)))
+        .collect()
 }
 
 /// A version-checked `UPDATE`: sets `sets`, bumps `updated_at` and

@@ -13,7 +13,7 @@ mod upsert;
 pub use lock::{LockStrength, LockWait, RowLock};
 pub(crate) use patch::{patch_statement, Patched};
 pub use stage::{StagedInsert, DROP_STAGE};
-pub(crate) use statements::stamps;
+pub(crate) use statements::{deletion_marks, stamps};
 pub use statements::{Statements, ID_TYPES, MAX_PARAMETERS};
 pub use upsert::UpsertStatements;
 

@@ -156,12 +156,14 @@ impl Statements {
         let (soft_delete, restore) = if schema.soft_deletes() {
             (
                 Some(format!(
-                    "UPDATE {t} SET \"deleted_at\" = now(), {stamped}{bump} \
-                     WHERE \"id\" = $1{version_check} AND \"deleted_at\" IS NULL RETURNING {columns}"
+                    "UPDATE {t} SET {}, {stamped}{bump} \
+                     WHERE \"id\" = $1{version_check} AND \"deleted_at\" IS NULL RETURNING {columns}",
+                    deletion_list(schema, true)
                 )),
                 Some(format!(
-                    "UPDATE {t} SET \"deleted_at\" = NULL, {stamped}{bump} \
-                     WHERE \"id\" = $1{version_check} AND \"deleted_at\" IS NOT NULL RETURNING {columns}"
+                    "UPDATE {t} SET {}, {stamped}{bump} \
+                     WHERE \"id\" = $1{version_check} AND \"deleted_at\" IS NOT NULL RETURNING {columns}",
+                    deletion_list(schema, false)
                 )),
             )
         } else {
@@ -263,6 +265,35 @@ pub(crate) fn stamps(schema: &'static TableSchema) -> impl Iterator<Item = (&'st
         )
     });
     std::iter::once(("updated_at", "now()".to_owned())).chain(actor)
+}
+
+/// What marking a row deleted (`delete`) or restoring it sets:
+/// `deleted_at` from the database clock (or NULL) and, when the table
+/// records it, `deleted_by` from the transaction's actor (or NULL). The one
+/// list every soft-delete path writes: the repository, the builders, bulk
+/// changes.
+pub(crate) fn deletion_marks(
+    schema: &'static TableSchema,
+    delete: bool,
+) -> impl Iterator<Item = (&'static str, String)> {
+    let at = if delete { "now()" } else { "NULL" };
+    let by = schema.column("deleted_by").map(move |_| {
+        let actor = if delete {
+            crate::schema::setting_uuid(crate::schema::ACTOR_SETTING)
+        } else {
+            "NULL".to_owned()
+        };
+        ("deleted_by", actor)
+    });
+    std::iter::once(("deleted_at", at.to_owned())).chain(by)
+}
+
+/// [`deletion_marks`] as a `SET` list.
+fn deletion_list(schema: &'static TableSchema, delete: bool) -> String {
+    deletion_marks(schema, delete)
+        .map(|(column, value)| format!("{} = {value}", quote_ident(column)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The rows an `INSERT` of one row takes: `VALUES ($1, $2)`, or, into a

@@ -26,6 +26,8 @@ pub struct Note {
     pub title: String,
     pub created_by: Option<Uuid>,
     pub updated_by: Option<Uuid>,
+    /// Who soft-deleted the note.
+    pub deleted_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
@@ -288,6 +290,89 @@ async fn tenants_are_isolated(setup: &Setup, app: &Cluster) {
     // so "nothing" above was the policy, not an empty table.
     let owner = setup.db.connect().await.unwrap();
     assert_eq!(Repo::new(&owner).count::<Note>().await.unwrap(), 2);
+}
+
+/// Who soft-deleted a row is recorded on every soft-delete path — the
+/// repository, the builder, bulk changes — and cleared by every restore,
+/// as the application role, from the transaction's actor.
+async fn deletions_record_their_actor(app: &Cluster) {
+    use ordinance::bulk::Bulk;
+    use ordinance::deps::sea_query::{Expr, ExprTrait};
+    use ordinance::query;
+
+    let tenant = Uuid::now_v7();
+    let [alice, dave, erin, frank, gina] = [(); 5].map(|_| Uuid::now_v7());
+    let as_actor = |actor| app.for_tenant(tenant).as_actor(actor);
+    let note = as_actor(alice)
+        .repo()
+        .insert(&new_note("to go"))
+        .await
+        .unwrap();
+    assert_eq!(note.deleted_by, None);
+
+    let deleted = as_actor(dave).repo().soft_delete(&note).await.unwrap();
+    assert_eq!(
+        (deleted.deleted_by, deleted.updated_by),
+        (Some(dave), Some(dave))
+    );
+    let restored = as_actor(erin).repo().restore(&deleted).await.unwrap();
+    assert_eq!(
+        (restored.deleted_by, restored.updated_by),
+        (None, Some(erin))
+    );
+
+    // The builder, run by the caller.
+    let built = query::soft_delete(&restored).unwrap();
+    let rows: Vec<Note> = as_actor(frank).repo().fetch(&built).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].deleted_by, Some(frank));
+    let rows: Vec<Note> = as_actor(frank)
+        .repo()
+        .fetch(&query::restore(&rows[0]).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rows[0].deleted_by, None);
+
+    // Bulk, chunk by chunk.
+    for i in 0..5 {
+        as_actor(alice)
+            .repo()
+            .insert(&new_note(&format!("bulk {i}")))
+            .await
+            .unwrap();
+    }
+    let bulk = || {
+        Bulk::<Note>::new()
+            .filter(Expr::col(NoteColumn::Title).like("bulk %"))
+            .chunk(2)
+    };
+    let done = bulk().soft_delete(&as_actor(gina)).await.unwrap();
+    assert_eq!(done.rows, 5);
+    let owner_view = |title: &'static str| {
+        let select = query::with_deleted::<Note>()
+            .and_where(Expr::col(NoteColumn::Title).like(title))
+            .to_owned();
+        async move { as_actor(alice).repo().list::<Note>(&select).await.unwrap() }
+    };
+    let gone = owner_view("bulk %").await;
+    assert_eq!(gone.len(), 5);
+    assert!(gone
+        .iter()
+        .all(|n| n.deleted_by == Some(gina) && n.deleted_at.is_some()));
+    bulk().restore(&as_actor(erin)).await.unwrap();
+    assert!(owner_view("bulk %")
+        .await
+        .iter()
+        .all(|n| n.deleted_by.is_none()));
+
+    // No actor set: nobody is recorded, and nothing fails.
+    let anonymous = app.for_tenant(tenant);
+    let gone = anonymous
+        .repo()
+        .soft_delete(&as_actor(alice).repo().get::<Note>(note.id).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(gone.deleted_by, None);
 }
 
 /// Every batch path into a tenant table, as the application role, in the
@@ -557,6 +642,23 @@ async fn foreign_keys_stay_inside_a_tenant_for_the_application_role() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletions_record_their_actor_for_the_application_role() {
+    let setup = setup().await;
+    let app = cluster_as(as_role(&setup, &setup.app), false).await;
+    deletions_record_their_actor(&app).await;
+}
+
+#[tokio::test]
+async fn deletions_record_their_actor_through_pgbouncer() {
+    let setup = setup().await;
+    let Some(bouncer) = Bouncer::start_for(&setup.db, 2, &[&setup.app, &setup.reader]) else {
+        return;
+    };
+    let app = cluster_as(bouncer.config_as(&setup.db, &setup.app), true).await;
+    deletions_record_their_actor(&app).await;
+}
+
+#[tokio::test]
 async fn tenants_are_isolated_for_the_application_role() {
     let setup = setup().await;
     let app = cluster_as(as_role(&setup, &setup.app), false).await;

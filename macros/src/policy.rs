@@ -21,7 +21,11 @@ use std::sync::OnceLock;
 use ordinance_naming::{check_template, NameKind, Naming};
 
 /// The keys `[…metadata.ordinance]` accepts.
-const TOP_KEYS: &[&str] = &["naming", "columns", "ids"];
+const TOP_KEYS: &[&str] = &["naming", "columns", "ids", "types"];
+/// The keys `[…metadata.ordinance.types]` accepts.
+const TYPES_KEYS: &[&str] = &["bounded_text"];
+/// How bounded text can be stored: `types.bounded_text`.
+const BOUNDED_TEXT: &[&str] = &["check", "varchar"];
 /// The keys `[…metadata.ordinance.ids]` accepts.
 const IDS_KEYS: &[&str] = &["generate"];
 /// How ids can be made: `ids.generate`.
@@ -49,6 +53,8 @@ pub(crate) struct Policy {
     pub(crate) required_columns: Vec<String>,
     /// How new ids are made: "v7" (the default) or "v4".
     pub(crate) ids: &'static str,
+    /// How text with a `max_len` is stored: "check" (the default) or "varchar".
+    pub(crate) bounded_text: &'static str,
     /// Where each template (and the required columns) came from, for messages.
     origins: BTreeMap<&'static str, String>,
     /// The manifests read: the crate is rebuilt when one changes.
@@ -61,6 +67,7 @@ impl Default for Policy {
             naming: Naming::POSTGRES,
             required_columns: Vec::new(),
             ids: "v7",
+            bounded_text: "check",
             origins: BTreeMap::new(),
             files: Vec::new(),
         }
@@ -173,6 +180,7 @@ pub(crate) fn from_sources(sources: &[Source]) -> Result<Policy, PolicyError> {
         templates: BTreeMap::new(),
         required: None,
         ids: None,
+        bounded_text: None,
     };
     for source in sources {
         let Ok(doc) = toml::de::DeTable::parse(&source.text) else {
@@ -204,6 +212,7 @@ struct Reader {
     templates: BTreeMap<&'static str, (String, String)>,
     required: Option<(Vec<String>, String)>,
     ids: Option<&'static str>,
+    bounded_text: Option<&'static str>,
 }
 
 type Entry<'a, 'i> = (
@@ -270,6 +279,7 @@ impl Reader {
                 match *known {
                     "naming" => self.naming(source, entry)?,
                     "ids" => self.ids(source, entry)?,
+                    "types" => self.types(source, entry)?,
                     _ => self.columns(source, entry)?,
                 }
             }
@@ -418,6 +428,31 @@ impl Reader {
         Ok(())
     }
 
+    /// One key of `[…ordinance.types]`.
+    fn types(&mut self, source: &Source, (key, value): Entry<'_, '_>) -> Result<(), PolicyError> {
+        let name = key.get_ref().as_ref();
+        let full = format!("{}.types.{name}", source.table.join("."));
+        if !TYPES_KEYS.contains(&name) {
+            return Err(self.fail(
+                source,
+                key.span(),
+                format!("`{}.types` has no key `{name}`", source.table.join(".")),
+                crate::attr::one_of(name, TYPES_KEYS, "the keys are", "`"),
+            ));
+        }
+        let given = value.get_ref().as_str().unwrap_or_default();
+        let Some(choice) = BOUNDED_TEXT.iter().find(|v| **v == given) else {
+            return Err(self.fail(
+                source,
+                value.span(),
+                format!("`{full}` takes \"check\" (TEXT with a length check) or \"varchar\" (VARCHAR(n))"),
+                crate::attr::one_of(given, BOUNDED_TEXT, "the choices are", "\""),
+            ));
+        };
+        self.bounded_text = Some(choice);
+        Ok(())
+    }
+
     fn finish(self) -> Policy {
         let mut policy = Policy {
             files: self.files,
@@ -441,6 +476,9 @@ impl Reader {
         }
         if let Some(ids) = self.ids {
             policy.ids = ids;
+        }
+        if let Some(text) = self.bounded_text {
+            policy.bounded_text = text;
         }
         if let Some((columns, origin)) = self.required {
             policy.required_columns = columns;
@@ -621,6 +659,24 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn bounded_text_is_a_check_unless_the_policy_says_varchar() {
+        let one = |text: &str| from_sources(&[source("/w/Cargo.toml", text, false)]);
+        assert_eq!(one("[package]\n").expect("valid").bounded_text, "check");
+        let varchar = one("[package.metadata.ordinance.types]\nbounded_text = \"varchar\"\n");
+        assert_eq!(varchar.expect("valid").bounded_text, "varchar");
+        let e = one("[package.metadata.ordinance.types]\nbounded_text = \"varchr\"\n")
+            .expect_err("no such");
+        assert!(
+            e.help.starts_with("did you mean \"varchar\"?"),
+            "{}",
+            e.help
+        );
+        let e = one("[package.metadata.ordinance.types]\ntext = \"varchar\"\n")
+            .expect_err("no such key");
+        assert!(e.message.ends_with("has no key `text`"), "{}", e.message);
     }
 
     #[test]

@@ -32,7 +32,7 @@ use tokio_postgres::Client;
 use crate::ddl::{comment_text, quote_ident, quote_literal};
 use crate::error::Result;
 use crate::inspect::{Column, Database, Index, RowSecurity, Table};
-use crate::schema::{split_waivers, Naming};
+use crate::schema::{split_waivers, Conventions, Naming};
 
 /// What [`adopt`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,13 +53,13 @@ pub struct Adopted {
 /// Reads the database `client` is connected to and writes its entities,
 /// expecting the kit's default names ([`Naming::POSTGRES`]).
 pub async fn adopt(client: &Client) -> Result<Adopted> {
-    adopt_under(client, &Naming::POSTGRES).await
+    adopt_under(client, &Conventions::DEFAULT).await
 }
 
-/// [`adopt`] for a team whose naming policy is `naming`: names that follow
-/// it need no `index_name` / `name` attribute and no note.
-pub async fn adopt_under(client: &Client, naming: &Naming) -> Result<Adopted> {
-    Ok(entities_under(&Database::read(client).await?, naming))
+/// [`adopt`] for a team whose conventions are `conventions`: names that
+/// follow its naming need no `index_name` / `name` attribute and no note.
+pub async fn adopt_under(client: &Client, conventions: &Conventions) -> Result<Adopted> {
+    Ok(entities_under(&Database::read(client).await?, conventions))
 }
 
 /// The Rust type for a column type as `format_type` writes it, and the
@@ -242,11 +242,12 @@ fn default_attr(column: &Column, enum_values: Option<&[String]>) -> Option<Strin
 /// Turns the tables of `database` into entity code, expecting the kit's
 /// default names.
 pub fn entities(database: &Database) -> Adopted {
-    entities_under(database, &Naming::POSTGRES)
+    entities_under(database, &Conventions::DEFAULT)
 }
 
-/// [`entities`] under the naming policy `naming`.
-pub fn entities_under(database: &Database, naming: &Naming) -> Adopted {
+/// [`entities`] under the team's `conventions`.
+pub fn entities_under(database: &Database, conventions: &Conventions) -> Adopted {
+    let naming = &conventions.naming;
     let mut adopted = Adopted::default();
     let mut tables: Vec<&Table> = Vec::new();
     for table in &database.tables {

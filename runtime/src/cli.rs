@@ -301,7 +301,7 @@ fn main_with(
                     // Names are checked against the policy the entities were
                     // compiled under.
                     let options = crate::audit::AuditOptions {
-                        naming: naming_of(entities),
+                        conventions: conventions_of(entities),
                         ..crate::audit::AuditOptions::default()
                     };
                     let findings = crate::audit::audit(&client, &options).await?;
@@ -323,7 +323,8 @@ fn main_with(
                     return Ok(false);
                 }
                 ["adopt"] => {
-                    let adopted = crate::adopt::adopt_under(&client, naming_of(entities)).await?;
+                    let adopted =
+                        crate::adopt::adopt_under(&client, conventions_of(entities)).await?;
                     print!("{}", adopted.code);
                     if !adopted.sql.is_empty() {
                         eprintln!(
@@ -439,12 +440,12 @@ fn without_database(entities: &[&'static TableSchema], command: &[String]) -> Op
     })
 }
 
-/// The naming policy the application's entities were compiled under (the
-/// first entity's; one crate has one policy), or the kit's default.
-fn naming_of(entities: &[&'static TableSchema]) -> &'static crate::schema::Naming {
+/// The conventions the application's entities were compiled under (the
+/// first entity's; one crate has one policy), or the kit's own.
+fn conventions_of(entities: &[&'static TableSchema]) -> &'static crate::schema::Conventions {
     entities
         .first()
-        .map_or(&crate::schema::Naming::POSTGRES, |s| s.naming)
+        .map_or(&crate::schema::Conventions::DEFAULT, |s| s.conventions)
 }
 
 #[cfg(test)]
@@ -479,8 +480,7 @@ mod tests {
             keysets: &[],
             waivers: &[],
             tenant: false,
-            naming: &crate::schema::Naming::POSTGRES,
-            ids: crate::schema::IdGeneration::V7,
+            conventions: &crate::schema::Conventions::DEFAULT,
         };
         let dir = std::env::temp_dir().join(format!("ordinance-cli-doc-{}", std::process::id()));
         let file = dir.join("DATABASE.md").display().to_string();

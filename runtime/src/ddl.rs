@@ -69,7 +69,11 @@ pub fn create_table(schema: &TableSchema) -> String {
     let mut out = String::new();
     let t = table_ident(schema);
     let _ = writeln!(out, "CREATE TABLE {t} (");
-    let mut lines: Vec<String> = schema.columns.iter().map(column_definition).collect();
+    let mut lines: Vec<String> = schema
+        .columns
+        .iter()
+        .map(|c| column_definition(schema, c))
+        .collect();
     // A tenant table referencing itself references its own `(tenant_id,
     // id)` index, which exists only once the table does: that key is added
     // after the indexes.
@@ -256,9 +260,11 @@ pub fn column_comment(schema: &TableSchema, c: &Column) -> Option<String> {
 pub const SENSITIVE_COMMENT: &str =
     "Sensitive: personal data, kept out of logs, errors and Debug output.";
 
-/// A column as `CREATE TABLE` writes it: `"name" TYPE [NOT NULL] [DEFAULT ...]`.
-pub fn column_definition(c: &Column) -> String {
-    let mut line = format!("{} {}", quote_ident(c.name), c.sql_type.sql());
+/// A column of `schema` as `CREATE TABLE` writes it: `"name" TYPE [NOT
+/// NULL] [DEFAULT ...]`, its type as the table stores it
+/// ([`TableSchema::column_type`]).
+pub fn column_definition(schema: &TableSchema, c: &Column) -> String {
+    let mut line = format!("{} {}", quote_ident(c.name), schema.column_type(c));
     if !c.nullable {
         line.push_str(" NOT NULL");
     }
@@ -274,7 +280,7 @@ pub fn column_definition(c: &Column) -> String {
 /// migration generator's `ADD CONSTRAINT` both write these.
 pub fn constraints(schema: &TableSchema) -> Vec<(&'static str, String)> {
     let mut out = vec![(schema.primary_key, "PRIMARY KEY (\"id\")".to_owned())];
-    for check in schema.checks.iter().filter(|c| c.is_rendered()) {
+    for check in schema.rendered_checks() {
         out.push((check.name, check_definition(check)));
     }
     for fk in schema.foreign_keys {

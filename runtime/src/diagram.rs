@@ -222,7 +222,7 @@ pub fn dot(schemas: &[&TableSchema]) -> String {
                 out,
                 "        <tr><td port=\"{port}\" align=\"left\">{name}</td><td align=\"left\">{ty}</td><td align=\"left\">{about}</td></tr>",
                 port = html(column.name),
-                ty = html(&column.sql_type.sql().to_lowercase()),
+                ty = html(&table.column_type(column).to_lowercase()),
                 about = html(&about.join(", ")),
             );
         }

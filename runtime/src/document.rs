@@ -194,7 +194,7 @@ fn table(out: &mut String, t: &TableSchema, all: &[&TableSchema]) {
             out,
             "| `{}` | `{}` | {} | {} | {} | {} |",
             c.name,
-            c.sql_type.sql(),
+            t.column_type(c),
             if c.nullable { "yes" } else { "no" },
             c.default
                 .map(|d| format!("`{}`", d.sql()))
@@ -216,7 +216,7 @@ fn table(out: &mut String, t: &TableSchema, all: &[&TableSchema]) {
             fk.on_delete.sql()
         );
     }
-    for check in t.checks.iter().filter(|c| c.is_rendered()) {
+    for check in t.rendered_checks() {
         let _ = writeln!(
             out,
             "- Check `{}`: `{}`.",
@@ -306,11 +306,7 @@ fn column_rules(t: &TableSchema, c: &Column) -> Vec<String> {
         "deleted_by" => notes.push("actor who soft-deleted the row".to_owned()),
         _ => {}
     }
-    for check in t
-        .checks
-        .iter()
-        .filter(|k| k.column == c.name && k.is_rendered())
-    {
+    for check in t.rendered_checks().filter(|k| k.column == c.name) {
         notes.push(format!("`{}`", unquoted(&ddl::check_predicate(check))));
     }
     if c.sensitive {

@@ -353,8 +353,9 @@ pub mod __private {
     pub use crate::params::{patch_field, ColumnSet, Params, SqlParam};
     pub use crate::query::Statements;
     pub use crate::schema::{
-        Check, CheckKind, Column, ColumnDefault, ForeignKey, IdGeneration, Index, IndexColumn,
-        IndexCondition, IndexFunction, IndexMethod, Naming, OnDelete, SqlType, TableSchema, Waiver,
+        BoundedText, Check, CheckKind, Column, ColumnDefault, Conventions, ForeignKey,
+        IdGeneration, Index, IndexColumn, IndexCondition, IndexFunction, IndexMethod, Naming,
+        OnDelete, SqlType, TableSchema, Waiver,
     };
     pub use crate::schema::{ACTOR_SETTING, TENANT_SETTING};
     #[cfg(feature = "serde")]
@@ -447,7 +448,6 @@ pub mod __private {
         keysets: &[],
         waivers: &[],
         tenant: false,
-        naming: &crate::schema::Naming::POSTGRES,
-        ids: crate::schema::IdGeneration::V7,
+        conventions: &crate::schema::Conventions::DEFAULT,
     };
 }

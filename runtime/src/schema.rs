@@ -39,12 +39,63 @@ pub struct TableSchema {
     /// comes from the transaction's tenant, and row-level security shows
     /// and accepts only that tenant's rows.
     pub tenant: bool,
-    /// The naming policy the entity's names were generated under (the
-    /// team's `[…metadata.ordinance.naming]`, [`Naming::POSTGRES`] without
-    /// one): what the audit and `adopt` expect of a live database's names.
-    pub naming: &'static Naming,
-    /// How the kit makes the ids of new rows (the team's `ids.generate`).
+    /// The team's conventions the entity was compiled under
+    /// (`[…metadata.ordinance]`; [`Conventions::DEFAULT`] without a
+    /// policy): its names, how its ids are made, how bounded text is
+    /// stored — and what the audit and `adopt` expect of a live database.
+    pub conventions: &'static Conventions,
+}
+
+/// The parts of the rule book a team sets for itself in Cargo's metadata
+/// (`[workspace.metadata.ordinance]`, overridden by
+/// `[package.metadata.ordinance]`), as the derive read them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Conventions {
+    /// Templates of every generated name (`naming`).
+    pub naming: Naming,
+    /// How new rows' ids are made (`ids.generate`).
     pub ids: IdGeneration,
+    /// How text with a `max_len` is stored (`types.bounded_text`).
+    pub bounded_text: BoundedText,
+}
+
+impl Conventions {
+    /// The kit's own rule book: PostgreSQL-style names, UUIDv7 ids, `TEXT`
+    /// with a length check.
+    pub const DEFAULT: Conventions = Conventions {
+        naming: Naming::POSTGRES,
+        ids: IdGeneration::V7,
+        bounded_text: BoundedText::Check,
+    };
+
+    /// Conventions of the parts given.
+    pub const fn new(naming: Naming, ids: IdGeneration, bounded_text: BoundedText) -> Self {
+        Conventions {
+            naming,
+            ids,
+            bounded_text,
+        }
+    }
+}
+
+impl Default for Conventions {
+    fn default() -> Self {
+        Conventions::DEFAULT
+    }
+}
+
+/// How a text column with a `max_len` is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum BoundedText {
+    /// `TEXT` with `CHECK (char_length(col) <= n)` (the default): changing
+    /// the limit swaps a constraint instead of rewriting the table.
+    #[default]
+    Check,
+    /// `VARCHAR(n)`, for teams whose guidelines store bounded text so
+    /// (`min_len` stays a check).
+    Varchar,
 }
 
 /// How the kit makes a new row's id, application-side (the column's
@@ -358,6 +409,41 @@ pub enum CheckKind {
     /// `array_position(col, NULL) IS NULL`: an array column of `Vec<T>`
     /// holds no NULL element (`Vec<Option<T>>` columns may).
     NoNullElements,
+}
+
+impl TableSchema {
+    /// A column's type as the table stores it: its [`SqlType`], or
+    /// `VARCHAR(n)` for text with a `max_len` under
+    /// [`BoundedText::Varchar`].
+    pub fn column_type(&self, c: &Column) -> std::borrow::Cow<'static, str> {
+        match self.varchar_limit(c) {
+            Some(n) => format!("VARCHAR({n})").into(),
+            None => c.sql_type.sql(),
+        }
+    }
+
+    /// The checks the database holds: not a `OneOf` that lists no values,
+    /// and not a `max_len` the column's `VARCHAR(n)` already enforces.
+    pub fn rendered_checks(&self) -> impl Iterator<Item = &'static Check> + '_ {
+        self.checks.iter().filter(move |k| {
+            k.is_rendered()
+                && !(matches!(k.kind, CheckKind::MaxLength(_))
+                    && self
+                        .column(k.column)
+                        .is_some_and(|c| self.varchar_limit(c).is_some()))
+        })
+    }
+
+    /// The `n` of a text column stored as `VARCHAR(n)`.
+    fn varchar_limit(&self, c: &Column) -> Option<u32> {
+        if self.conventions.bounded_text != BoundedText::Varchar || c.sql_type != SqlType::Text {
+            return None;
+        }
+        self.checks.iter().find_map(|k| match k.kind {
+            CheckKind::MaxLength(n) if k.column == c.name => Some(n),
+            _ => None,
+        })
+    }
 }
 
 impl Check {

@@ -1,11 +1,13 @@
-//! The catalogue under the `prefixed` policy: its DDL names every object as
-//! the policy says, its migrations build exactly that on a real PostgreSQL
-//! (the drift test), and the audit agrees — under `prefixed` it finds
-//! nothing, under the kit's default it lists each name with a rename.
+//! The catalogue under its team policy (`prefixed` names, bounded text as
+//! `VARCHAR(n)`, v4 ids, actor columns required): its DDL says so, its
+//! migrations build exactly that on a real PostgreSQL (the drift test), and
+//! the audit agrees — under the entities' conventions it finds nothing,
+//! under the kit's default it lists each name with a rename and each
+//! `VARCHAR(n)` with its `TEXT` and check.
 
 use ordinance::audit::{audit, render, AuditOptions, Rule};
 use ordinance::ddl::SchemaDdl;
-use ordinance::schema::Naming;
+use ordinance::schema::{BoundedText, Naming};
 use ordinance::testing::TestDatabase;
 use ordinance::Entity as _;
 use ordinance_example_prefixed::{schemas, Author, Book};
@@ -18,9 +20,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "pk_authors",
             "uq_authors_email",
             "ix_authors_created_at_id",
-            "ck_authors_email_max_length",
             "ck_authors_name_min_length",
-            "ck_authors_name_max_length",
             "ck_authors_version_min",
         ],
     ),
@@ -31,7 +31,6 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "fk_books_author_id",
             "ix_books_author_id",
             "ck_books_title_min_length",
-            "ck_books_title_max_length",
             "ck_books_pages_min",
             "ck_books_version_min",
         ],
@@ -40,7 +39,11 @@ const EXPECTED: &[(&str, &[&str])] = &[
 
 #[test]
 fn the_schemas_carry_the_policy_and_its_names() {
-    assert_eq!(*Author::SCHEMA.naming, Naming::PREFIXED);
+    assert_eq!(Author::SCHEMA.conventions.naming, Naming::PREFIXED);
+    assert_eq!(
+        Author::SCHEMA.conventions.bounded_text,
+        BoundedText::Varchar
+    );
     assert_eq!(Author::SCHEMA.primary_key, "pk_authors");
     assert_eq!(Book::SCHEMA.foreign_keys[0].name, "fk_books_author_id");
     let ddl = SchemaDdl::new(&schemas()).unwrap().up();
@@ -90,14 +93,15 @@ async fn the_migrations_build_the_policys_names() {
 async fn the_audit_reads_the_same_policy() {
     let db = TestDatabase::migrated("migrations").await.unwrap();
     let conn = db.connect().await.unwrap();
-    let prefixed = AuditOptions {
-        naming: &Naming::PREFIXED,
+    let ours = AuditOptions {
+        conventions: Author::SCHEMA.conventions,
         ..AuditOptions::default()
     };
-    let findings = audit(&conn, &prefixed).await.unwrap();
+    let findings = audit(&conn, &ours).await.unwrap();
     assert!(findings.is_empty(), "{}", render(&findings));
 
-    // Under the kit's default every name is reported, with a rename.
+    // Under the kit's default every name is reported, with a rename, and
+    // every VARCHAR(n) with its TEXT and check.
     let findings = audit(&conn, &AuditOptions::default()).await.unwrap();
     let mut renamed: Vec<String> = findings
         .iter()
@@ -111,7 +115,14 @@ async fn the_audit_reads_the_same_policy() {
         .collect();
     every.sort();
     assert_eq!(renamed, every, "{}", render(&findings));
-    assert_eq!(findings.len(), every.len(), "{}", render(&findings));
+    let mut limited: Vec<String> = findings
+        .iter()
+        .filter(|f| f.rule == Rule::LimitedText)
+        .filter_map(|f| f.object.clone())
+        .collect();
+    limited.sort();
+    assert_eq!(limited, ["email", "name", "title"], "{}", render(&findings));
+    assert_eq!(findings.len(), every.len() + 3, "{}", render(&findings));
     let fix = |object: &str| {
         findings
             .iter()
@@ -127,7 +138,7 @@ async fn the_audit_reads_the_same_policy() {
         fix("fk_books_author_id"),
         "ALTER TABLE \"books\" RENAME CONSTRAINT \"fk_books_author_id\" TO \"books_author_id_fkey\";"
     );
-    // The renames run as written, and then the default finds nothing.
+    // The fixes run as written, and then the default finds nothing.
     for f in &findings {
         conn.batch_execute(&f.fix).await.unwrap();
     }
@@ -142,7 +153,9 @@ async fn adopting_the_policy_on_an_existing_schema_renames_in_place() {
     let db = TestDatabase::migrated("migrations").await.unwrap();
     let conn = db.connect().await.unwrap();
     for f in audit(&conn, &AuditOptions::default()).await.unwrap() {
-        conn.batch_execute(&f.fix).await.unwrap();
+        if f.rule == Rule::ObjectName {
+            conn.batch_execute(&f.fix).await.unwrap();
+        }
     }
     conn.batch_execute("INSERT INTO authors (email, name) VALUES ('a@example.com', 'A')")
         .await
@@ -175,11 +188,11 @@ async fn adopting_the_policy_on_an_existing_schema_renames_in_place() {
             conn.batch_execute(statement).await.unwrap();
         }
     }
-    let prefixed = AuditOptions {
-        naming: &Naming::PREFIXED,
+    let ours = AuditOptions {
+        conventions: Author::SCHEMA.conventions,
         ..AuditOptions::default()
     };
-    let findings = audit(&conn, &prefixed).await.unwrap();
+    let findings = audit(&conn, &ours).await.unwrap();
     assert!(findings.is_empty(), "{}", render(&findings));
     let again = ordinance::migrate::live_drift(&conn, &schemas())
         .await
@@ -198,7 +211,10 @@ async fn ids_are_made_as_the_policy_says() {
     use ordinance::repo::Repo;
     use ordinance_example_prefixed::{NewAuthor, NewBook};
 
-    assert_eq!(Author::SCHEMA.ids, ordinance::schema::IdGeneration::V4);
+    assert_eq!(
+        Author::SCHEMA.conventions.ids,
+        ordinance::schema::IdGeneration::V4
+    );
     let db = TestDatabase::migrated("migrations").await.unwrap();
     let mut conn = db.connect().await.unwrap();
     let author = Repo::new(&conn)
@@ -220,4 +236,40 @@ async fn ids_are_made_as_the_policy_says() {
         .await
         .unwrap();
     assert!(stored.iter().all(|b| b.id.get_version_num() == 4));
+}
+
+#[tokio::test]
+async fn varchar_columns_refuse_long_text_before_and_in_the_database() {
+    use ordinance::repo::Repo;
+    use ordinance_example_prefixed::NewAuthor;
+
+    let db = TestDatabase::migrated("migrations").await.unwrap();
+    let conn = db.connect().await.unwrap();
+    let long = NewAuthor {
+        email: format!("{}@example.com", "a".repeat(320)),
+        name: "Long".into(),
+    };
+    // The kit refuses it before sending, naming the column and the limit.
+    let err = Repo::new(&conn).insert(&long).await.unwrap_err();
+    assert!(matches!(err, ordinance::Error::Invalid { .. }), "{err:?}");
+    assert!(err.to_string().contains("email"), "{err}");
+    // The database refuses it too, as VARCHAR(320).
+    let sent = conn
+        .execute(
+            "INSERT INTO authors (email, name) VALUES ($1, 'x')",
+            &[&long.email],
+        )
+        .await
+        .unwrap_err();
+    let typed = ordinance::Error::from_db(sent, Author::SCHEMA);
+    assert!(
+        matches!(
+            typed,
+            ordinance::Error::InvalidValue {
+                column: Some("email"),
+                ..
+            }
+        ),
+        "{typed:?}"
+    );
 }

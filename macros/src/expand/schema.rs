@@ -342,11 +342,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
         .map(|k| index_columns(cont, &k.columns, &[]));
     let table_waivers = waivers(&cont.attrs.waivers);
     let glue = row_glue(cont);
-    let naming = naming_tokens(&policy.naming);
-    let ids = match policy.ids {
-        "v4" => quote!(V4),
-        _ => quote!(V7),
-    };
+    let conventions = conventions_tokens(policy);
 
     quote! {
         #(#assertions)*
@@ -373,8 +369,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
                 keysets: &[ #(#keysets),* ],
                 waivers: #table_waivers,
                 tenant: #tenant,
-                naming: #naming,
-                ids: #p::IdGeneration::#ids,
+                conventions: #conventions,
             };
             #glue
         }
@@ -505,6 +500,27 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
     }
 }
 
+/// The policy's conventions as a constant: the kit's own by name, else
+/// built from their parts.
+fn conventions_tokens(policy: &Policy) -> TokenStream {
+    let p = quote!(::ordinance::__private);
+    if policy.naming == Naming::POSTGRES && policy.ids == "v7" && policy.bounded_text == "check" {
+        return quote!(&#p::Conventions::DEFAULT);
+    }
+    let naming = naming_tokens(&policy.naming);
+    let ids = match policy.ids {
+        "v4" => quote!(V4),
+        _ => quote!(V7),
+    };
+    let text = match policy.bounded_text {
+        "varchar" => quote!(Varchar),
+        _ => quote!(Check),
+    };
+    quote! {
+        &#p::Conventions::new(#naming, #p::IdGeneration::#ids, #p::BoundedText::#text)
+    }
+}
+
 /// The policy's naming as a constant: a preset by name, else its templates.
 fn naming_tokens(naming: &Naming) -> TokenStream {
     let p = quote!(::ordinance::__private);
@@ -515,12 +531,12 @@ fn naming_tokens(naming: &Naming) -> TokenStream {
     ] {
         if *naming == preset {
             let name = format_ident!("{name}");
-            return quote!(&#p::Naming::#name);
+            return quote!(#p::Naming::#name);
         }
     }
     let [pk, index, unique, check, fk] = NameKind::ALL.map(|k| naming.template(k).to_owned());
     quote! {
-        &#p::Naming {
+        #p::Naming {
             primary_key: #p::Cow::Borrowed(#pk),
             index: #p::Cow::Borrowed(#index),
             unique: #p::Cow::Borrowed(#unique),

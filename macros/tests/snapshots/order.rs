@@ -438,8 +438,7 @@ impl ::ordinance::Entity for Order {
             ]],
             waivers: &[],
             tenant: false,
-            naming: &::ordinance::__private::Naming::POSTGRES,
-            ids: ::ordinance::__private::IdGeneration::V7,
+            conventions: &::ordinance::__private::Conventions::DEFAULT,
         };
     type New = NewOrder;
     type Key = OrderKey;

@@ -394,8 +394,7 @@ impl ::ordinance::Entity for Ticket {
             ]],
             waivers: &[],
             tenant: true,
-            naming: &::ordinance::__private::Naming::POSTGRES,
-            ids: ::ordinance::__private::IdGeneration::V7,
+            conventions: &::ordinance::__private::Conventions::DEFAULT,
         };
     type New = NewTicket;
     type Key = TicketKey;

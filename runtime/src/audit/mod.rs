@@ -31,18 +31,20 @@ pub struct AuditOptions {
     /// (a fresh database reads nothing and reports nothing). `None` skips
     /// the check.
     pub unused_after_reads: Option<i64>,
-    /// The naming policy names are checked against (rule `object-name`):
-    /// [`Naming::POSTGRES`](crate::schema::Naming::POSTGRES), the kit's
-    /// default, unless told otherwise; the `migrate audit` command uses the
-    /// policy the application's entities were compiled under.
-    pub naming: &'static crate::schema::Naming,
+    /// The team's conventions the database is checked against: names
+    /// (rule `object-name`), bounded text as `VARCHAR(n)` or `TEXT` with a
+    /// check (rule `limited-text`). The kit's own
+    /// ([`Conventions::DEFAULT`](crate::schema::Conventions::DEFAULT))
+    /// unless told otherwise; the `migrate audit` command uses those the
+    /// application's entities were compiled under.
+    pub conventions: &'static crate::schema::Conventions,
 }
 
 impl Default for AuditOptions {
     fn default() -> Self {
         AuditOptions {
             unused_after_reads: Some(1_000),
-            naming: &crate::schema::Naming::POSTGRES,
+            conventions: &crate::schema::Conventions::DEFAULT,
         }
     }
 }
@@ -174,7 +176,7 @@ pub fn check(database: &Database, options: &AuditOptions) -> Vec<Finding> {
     let mut findings = Vec::new();
     for table in &database.tables {
         rules::table(table, options, &mut findings);
-        names::check(table, options.naming, &mut findings);
+        names::check(table, &options.conventions.naming, &mut findings);
     }
     findings
 }

@@ -45,6 +45,8 @@ struct Out<'a> {
     ident: String,
     /// Rules the table's comment records as waived.
     waived: Vec<String>,
+    /// The team stores bounded text as `VARCHAR(n)`.
+    varchar: bool,
     findings: &'a mut Vec<Finding>,
 }
 
@@ -82,6 +84,7 @@ pub(super) fn table(table: &Table, options: &AuditOptions, findings: &mut Vec<Fi
         table,
         ident: table.ident(),
         waived: waived(table.comment.as_ref()),
+        varchar: options.conventions.bounded_text == crate::schema::BoundedText::Varchar,
         findings,
     };
     names(&mut out);
@@ -383,8 +386,9 @@ fn column(out: &mut Out<'_>, column: &Column) {
             format!("{fix} (with the zone the values were written in)"),
         );
     }
-    if let Some(limit) = ty
-        .strip_prefix("character varying(")
+    let varchar = ty.strip_prefix("character varying(");
+    if let Some(limit) = varchar
+        .filter(|_| !out.varchar)
         .or_else(|| ty.strip_prefix("character("))
         .and_then(|rest| rest.strip_suffix(')'))
     {

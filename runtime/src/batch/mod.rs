@@ -63,7 +63,7 @@ where
     }
     let schema = N::Entity::SCHEMA;
     let db = |e: tokio_postgres::Error| Error::from_db(e, schema);
-    let make = schema.ids;
+    let make = schema.conventions.ids;
     let ids: Vec<Uuid> = rows.iter().map(|_| make.new_id()).collect();
     let tx = conn.begin().await.map_err(db)?;
     let stored = if schema.tenant {
@@ -221,7 +221,7 @@ pub async fn copy_in<N: NewEntity + Sync>(client: &Client, rows: &[N]) -> Result
     if rows.is_empty() {
         return Ok(0);
     }
-    let make = N::Entity::SCHEMA.ids;
+    let make = N::Entity::SCHEMA.conventions.ids;
     let ids = std::iter::repeat_with(move || make.new_id());
     if N::Entity::SCHEMA.tenant {
         let insert = stage::insert_count::<N::Entity>(client, rows.len() as u64);

@@ -130,6 +130,35 @@ fn overflowing_numeric(
     candidates.next().is_none().then_some(*only)
 }
 
+/// The column a `value too long for type character varying(n)` (22001) was
+/// for: the server names no column, but when exactly one of the
+/// statement's columns (the parameters' or, unknown, the table's) is
+/// stored as `VARCHAR(n)`, it is that one.
+fn overlong_varchar(
+    source: &PgError,
+    schema: &'static TableSchema,
+    parameters: &[&'static str],
+) -> Option<&'static str> {
+    let db = source.db_error()?;
+    if *db.code() != SqlState::STRING_DATA_RIGHT_TRUNCATION {
+        return None;
+    }
+    let limit = db
+        .message()
+        .split("character varying(")
+        .nth(1)?
+        .split(')')
+        .next()?;
+    let stored = format!("VARCHAR({limit})");
+    let mut candidates = schema
+        .columns
+        .iter()
+        .filter(|c| parameters.is_empty() || parameters.contains(&c.name))
+        .filter(|c| schema.column_type(c) == stored);
+    let only = candidates.next()?;
+    candidates.next().is_none().then_some(only.name)
+}
+
 /// Maps a driver error to a typed case. `schema` names the entity's table and
 /// the column behind a constraint; `parameters` names the column each bound
 /// parameter of the statement was for (`$1` first), so a refused value is
@@ -203,7 +232,8 @@ pub(crate) fn classify(
                 let n = source.parameter()?;
                 parameters.get(n.checked_sub(1)?).copied()
             })
-            .or_else(|| overflowing_numeric(&source, schema?, parameters));
+            .or_else(|| overflowing_numeric(&source, schema?, parameters))
+            .or_else(|| overlong_varchar(&source, schema?, parameters));
         Error::InvalidValue {
             table: known_table,
             column,

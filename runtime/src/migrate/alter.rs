@@ -259,7 +259,10 @@ impl<'a> Alter<'a> {
     ) {
         let (t, name) = (&self.t, self.name);
         let q = quote_ident(cname);
-        let sql_type = entity.map_or(col.sql_type.clone(), |c| c.sql_type.sql().into_owned());
+        let sql_type = match (self.schema, entity) {
+            (Some(schema), Some(c)) => schema.column_type(c).into_owned(),
+            _ => col.sql_type.clone(),
+        };
         let mut def = format!("{q} {sql_type}");
         let default = rendered_default(entity, col);
         // A default read from the session (`tenant_id`) leaves the rows

@@ -132,7 +132,7 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// ([`IdGeneration`](crate::schema::IdGeneration)) — and returns it as
     /// stored: timestamps from the database clock, version 1, not deleted.
     pub async fn insert<N: NewEntity>(&self, new: &N) -> Result<N::Entity> {
-        let id = N::Entity::SCHEMA.ids.new_id();
+        let id = N::Entity::SCHEMA.conventions.ids.new_id();
         self.insert_with_id(id, new).await
     }
 

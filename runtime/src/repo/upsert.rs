@@ -38,7 +38,7 @@ impl<X: Executor> Repo<'_, X> {
         new: &N,
         key: <N::Entity as Entity>::Key,
     ) -> Result<N::Entity> {
-        let id = N::Entity::SCHEMA.ids.new_id();
+        let id = N::Entity::SCHEMA.conventions.ids.new_id();
         self.upsert_with_id(id, new, key).await
     }
 
@@ -71,7 +71,7 @@ impl<X: Executor> Repo<'_, X> {
             reason: format!("\"{}\" has no version column to compare", schema.name),
         })?;
         new.check_values()?;
-        let id = schema.ids.new_id();
+        let id = schema.conventions.ids.new_id();
         let mut params = Params::new();
         params.push(&id);
         new.bind_business(&mut params);

@@ -210,8 +210,7 @@ mod tests {
         keysets: &[],
         waivers: &[],
         tenant: false,
-        naming: &crate::schema::Naming::POSTGRES,
-        ids: crate::schema::IdGeneration::V7,
+        conventions: &crate::schema::Conventions::DEFAULT,
     };
 
     fn set(columns: &[usize]) -> ColumnSet {

@@ -5,8 +5,8 @@ SET LOCAL statement_timeout = '1min';
 
 CREATE TABLE "authors" (
     "id" UUID NOT NULL DEFAULT gen_random_uuid(),
-    "email" TEXT NOT NULL,
-    "name" TEXT NOT NULL,
+    "email" VARCHAR(320) NOT NULL,
+    "name" VARCHAR(200) NOT NULL,
     "created_by" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid,
     "updated_by" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid,
     "created_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -14,9 +14,7 @@ CREATE TABLE "authors" (
     "deleted_at" TIMESTAMPTZ,
     "version" INTEGER NOT NULL DEFAULT 1,
     CONSTRAINT "pk_authors" PRIMARY KEY ("id"),
-    CONSTRAINT "ck_authors_email_max_length" CHECK (char_length("email") <= 320),
     CONSTRAINT "ck_authors_name_min_length" CHECK (char_length("name") >= 1),
-    CONSTRAINT "ck_authors_name_max_length" CHECK (char_length("name") <= 200),
     CONSTRAINT "ck_authors_version_min" CHECK ("version" >= 1)
 );
 
@@ -31,7 +29,7 @@ COMMENT ON COLUMN "authors"."email" IS 'Unique among live authors.';
 CREATE TABLE "books" (
     "id" UUID NOT NULL DEFAULT gen_random_uuid(),
     "author_id" UUID NOT NULL,
-    "title" TEXT NOT NULL,
+    "title" VARCHAR(300) NOT NULL,
     "pages" INTEGER NOT NULL,
     "created_by" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid,
     "updated_by" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid,
@@ -41,7 +39,6 @@ CREATE TABLE "books" (
     "version" INTEGER NOT NULL DEFAULT 1,
     CONSTRAINT "pk_books" PRIMARY KEY ("id"),
     CONSTRAINT "ck_books_title_min_length" CHECK (char_length("title") >= 1),
-    CONSTRAINT "ck_books_title_max_length" CHECK (char_length("title") <= 300),
     CONSTRAINT "ck_books_pages_min" CHECK ("pages" >= 1),
     CONSTRAINT "ck_books_version_min" CHECK ("version" >= 1),
     CONSTRAINT "fk_books_author_id" FOREIGN KEY ("author_id") REFERENCES "authors" ("id") ON DELETE CASCADE

@@ -404,53 +404,54 @@ impl Reader {
     }
 
     /// One key of `[…ordinance.ids]`.
-    fn ids(&mut self, source: &Source, (key, value): Entry<'_, '_>) -> Result<(), PolicyError> {
-        let name = key.get_ref().as_ref();
-        let full = format!("{}.ids.{name}", source.table.join("."));
-        if !IDS_KEYS.contains(&name) {
-            return Err(self.fail(
-                source,
-                key.span(),
-                format!("`{}.ids` has no key `{name}`", source.table.join(".")),
-                crate::attr::one_of(name, IDS_KEYS, "the keys are", "`"),
-            ));
-        }
-        let given = value.get_ref().as_str().unwrap_or_default();
-        let Some(version) = ID_VERSIONS.iter().find(|v| **v == given) else {
-            return Err(self.fail(
-                source,
-                value.span(),
-                format!("`{full}` takes \"v7\" or \"v4\""),
-                crate::attr::one_of(given, ID_VERSIONS, "the choices are", "\""),
-            ));
-        };
-        self.ids = Some(version);
+    fn ids(&mut self, source: &Source, entry: Entry<'_, '_>) -> Result<(), PolicyError> {
+        let what = "\"v7\" or \"v4\"";
+        self.ids = Some(self.choice(source, entry, "ids", IDS_KEYS, ID_VERSIONS, what)?);
         Ok(())
     }
 
     /// One key of `[…ordinance.types]`.
-    fn types(&mut self, source: &Source, (key, value): Entry<'_, '_>) -> Result<(), PolicyError> {
+    fn types(&mut self, source: &Source, entry: Entry<'_, '_>) -> Result<(), PolicyError> {
+        let what = "\"check\" (TEXT with a length check) or \"varchar\" (VARCHAR(n))";
+        let choice = self.choice(source, entry, "types", TYPES_KEYS, BOUNDED_TEXT, what)?;
+        self.bounded_text = Some(choice);
+        Ok(())
+    }
+
+    /// A key of `[…ordinance.{table}]` among `keys` whose value is one of
+    /// `choices` (said in words as `what`).
+    fn choice(
+        &self,
+        source: &Source,
+        (key, value): Entry<'_, '_>,
+        table: &str,
+        keys: &[&str],
+        choices: &[&'static str],
+        what: &str,
+    ) -> Result<&'static str, PolicyError> {
         let name = key.get_ref().as_ref();
-        let full = format!("{}.types.{name}", source.table.join("."));
-        if !TYPES_KEYS.contains(&name) {
+        let path = format!("{}.{table}", source.table.join("."));
+        if !keys.contains(&name) {
             return Err(self.fail(
                 source,
                 key.span(),
-                format!("`{}.types` has no key `{name}`", source.table.join(".")),
-                crate::attr::one_of(name, TYPES_KEYS, "the keys are", "`"),
+                format!("`{path}` has no key `{name}`"),
+                crate::attr::one_of(name, keys, "the keys are", "`"),
             ));
         }
         let given = value.get_ref().as_str().unwrap_or_default();
-        let Some(choice) = BOUNDED_TEXT.iter().find(|v| **v == given) else {
-            return Err(self.fail(
-                source,
-                value.span(),
-                format!("`{full}` takes \"check\" (TEXT with a length check) or \"varchar\" (VARCHAR(n))"),
-                crate::attr::one_of(given, BOUNDED_TEXT, "the choices are", "\""),
-            ));
-        };
-        self.bounded_text = Some(choice);
-        Ok(())
+        choices
+            .iter()
+            .find(|c| **c == given)
+            .copied()
+            .ok_or_else(|| {
+                self.fail(
+                    source,
+                    value.span(),
+                    format!("`{path}.{name}` takes {what}"),
+                    crate::attr::one_of(given, choices, "the choices are", "\""),
+                )
+            })
     }
 
     fn finish(self) -> Policy {

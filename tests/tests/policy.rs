@@ -2,7 +2,8 @@
 //!
 //! trybuild writes a `Cargo.toml` of its own for each case, without the
 //! package's metadata, so each case here is a small crate in
-//! `tests/policy/<case>/` with the policy in its manifest. Each is copied to
+//! `tests/policy/<case>/` with the policy in its manifest (and the
+//! entities of `tests/policy/entities.rs` unless it has its own). Each is copied to
 //! `target/policy-tests/`, given the workspace's `Cargo.lock` (the same
 //! dependency versions, nothing to download) and checked with `cargo check`;
 //! the errors must match `expected.stderr` beside it, read by eye when
@@ -61,7 +62,11 @@ fn copy_case(case: &str) -> PathBuf {
             &format!("path = {:?}", root().join("runtime").display().to_string()),
         );
     std::fs::write(to.join("Cargo.toml"), manifest).expect("write");
-    std::fs::copy(from.join("src/lib.rs"), to.join("src/lib.rs")).expect("copy");
+    // A case's own entities, or the ones every case shares.
+    let entities = Some(from.join("src/lib.rs"))
+        .filter(|own| own.is_file())
+        .unwrap_or_else(|| root().join("tests/policy/entities.rs"));
+    std::fs::copy(entities, to.join("src/lib.rs")).expect("copy");
     std::fs::copy(root().join("Cargo.lock"), to.join("Cargo.lock")).expect("copy the lock file");
     to
 }
@@ -132,7 +137,7 @@ fn changing_the_workspace_policy_compiles_the_entities_again() {
     )
     .expect("write");
     std::fs::copy(
-        root().join("tests/policy/bad-key/src/lib.rs"),
+        root().join("tests/policy/entities.rs"),
         member.join("src/lib.rs"),
     )
     .expect("copy");

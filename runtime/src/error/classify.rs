@@ -117,7 +117,7 @@ fn overflowing_numeric(
             .ok()
     };
     let (precision, scale) = (number_after("precision")?, number_after("scale")?);
-    let mut candidates = parameters.iter().filter(|name| {
+    let candidates = parameters.iter().filter(|name| {
         schema.column(name).is_some_and(|c| {
             c.sql_type
                 == crate::schema::SqlType::Numeric {
@@ -126,8 +126,7 @@ fn overflowing_numeric(
                 }
         })
     });
-    let only = candidates.next()?;
-    candidates.next().is_none().then_some(*only)
+    the_only(candidates).copied()
 }
 
 /// The column a `value too long for type character varying(n)` (22001) was
@@ -150,13 +149,18 @@ fn overlong_varchar(
         .split(')')
         .next()?;
     let stored = format!("VARCHAR({limit})");
-    let mut candidates = schema
+    let candidates = schema
         .columns
         .iter()
         .filter(|c| parameters.is_empty() || parameters.contains(&c.name))
         .filter(|c| schema.column_type(c) == stored);
-    let only = candidates.next()?;
-    candidates.next().is_none().then_some(only.name)
+    the_only(candidates).map(|c| c.name)
+}
+
+/// The one item `items` holds; `None` for none or several.
+fn the_only<T>(mut items: impl Iterator<Item = T>) -> Option<T> {
+    let only = items.next()?;
+    items.next().is_none().then_some(only)
 }
 
 /// Maps a driver error to a typed case. `schema` names the entity's table and

@@ -127,7 +127,12 @@ pub(crate) fn load(dir: &Path) -> Result<Policy, PolicyError> {
         return Ok(Policy::default());
     };
     let package_is_root = declares_workspace(&package_text);
-    let workspace = if package_is_root {
+    // A package cargo packaged (a registry or vendored copy, which keeps
+    // the original manifest beside it as `Cargo.toml.orig`) left its
+    // workspace behind: only its own table applies, never a manifest that
+    // happens to sit above the registry.
+    let packaged = dir.join("Cargo.toml.orig").is_file();
+    let workspace = if package_is_root || packaged {
         None
     } else {
         dir.ancestors().skip(1).find_map(|d| {
@@ -678,6 +683,36 @@ mod tests {
         let e = one("[package.metadata.ordinance.types]\ntext = \"varchar\"\n")
             .expect_err("no such key");
         assert!(e.message.ends_with("has no key `text`"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_packaged_crate_does_not_look_above_itself() {
+        let root = std::env::temp_dir().join(format!("ordinance-packaged-{}", std::process::id()));
+        let pkg = root.join("registry/src/entities-1.0.0");
+        std::fs::create_dir_all(&pkg).expect("mkdir");
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\n[workspace.metadata.ordinance.naming]\npreset = \"sqlalchemy\"\n",
+        )
+        .expect("write");
+        std::fs::write(
+            pkg.join("Cargo.toml"),
+            "[package]\nname = \"entities\"\n[package.metadata.ordinance.naming]\npreset = \"prefixed\"\n",
+        )
+        .expect("write");
+        std::fs::write(
+            pkg.join("Cargo.toml.orig"),
+            "[package]\nname = \"entities\"\n",
+        )
+        .expect("write");
+        let p = load(&pkg).expect("valid");
+        assert_eq!(
+            p.naming,
+            Naming::PREFIXED,
+            "its own table, not the manifest above"
+        );
+        assert_eq!(p.files, vec![pkg.join("Cargo.toml")]);
+        std::fs::remove_dir_all(&root).expect("clean up");
     }
 
     #[test]

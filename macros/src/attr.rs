@@ -192,7 +192,7 @@ pub(crate) struct Field {
     pub(crate) doc: Option<String>,
 }
 
-const ENTITY_WAIVERS: &[Symbol] = &[SOFT_DELETE, VERSION, PLURAL, JOIN_NAME];
+const ENTITY_WAIVERS: &[Symbol] = &[SOFT_DELETE, VERSION, PLURAL, JOIN_NAME, ACTOR_COLUMNS];
 const FIELD_WAIVERS: &[Symbol] = &[FLOAT, FOREIGN_KEY, BOOLEAN_NAME, TENANT_REFERENCE];
 
 impl Container {

@@ -306,10 +306,29 @@ fn check_tenant_and_actor(cx: &Ctxt, cont: &Container<'_>, policy: &Policy) {
             Some(_) => {}
         }
     }
-    for name in &policy.required_columns {
+    // The team's required actor columns, unless waived with a reason.
+    let required: Vec<&String> = policy
+        .required_columns
+        .iter()
         // Who soft-deleted a row only means something where rows are.
-        let applies = name != "deleted_by" || cont.soft_deletes();
-        if applies && cont.field(name).is_none() {
+        .filter(|name| *name != "deleted_by" || cont.soft_deletes())
+        .collect();
+    if let Some(w) = cont.waiver(ACTOR_COLUMNS) {
+        if required.is_empty() {
+            cx.error_with_help(
+                &w.tokens,
+                "`actor_columns` is waived, but the team's policy requires no actor column of this entity",
+                "remove the waiver",
+            );
+        } else if required.iter().all(|name| cont.field(name).is_some()) {
+            waived_but_present(cx, w, "actor_columns", required[0]);
+        }
+    }
+    for name in required
+        .iter()
+        .filter(|_| cont.waiver(ACTOR_COLUMNS).is_none())
+    {
+        if cont.field(name).is_none() {
             cx.error_with_help(
                 cont.ident,
                 format_args!(
@@ -317,7 +336,7 @@ fn check_tenant_and_actor(cx: &Ctxt, cont: &Container<'_>, policy: &Policy) {
                     cont.ident,
                     policy.required_origin()
                 ),
-                if name == "deleted_by" {
+                if name.as_str() == "deleted_by" {
                     "add the field `pub deleted_by: Option<Uuid>,` (who soft-deleted the row, from \
                      the transaction's actor; NULL while the row is live)"
                         .to_owned()

@@ -48,6 +48,7 @@ pub(crate) const SOFT_DELETE: Symbol = Symbol("soft_delete");
 pub(crate) const VERSION: Symbol = Symbol("version");
 pub(crate) const PLURAL: Symbol = Symbol("plural");
 pub(crate) const JOIN_NAME: Symbol = Symbol("join_name");
+pub(crate) const ACTOR_COLUMNS: Symbol = Symbol("actor_columns");
 // exempt(...) rules, on a field
 pub(crate) const FLOAT: Symbol = Symbol("float");
 pub(crate) const FOREIGN_KEY: Symbol = Symbol("foreign_key");

@@ -154,7 +154,7 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 /// | `index(json(settings, "max_tokens") as i32)` | an index on a field of a JSONB column, as text (no `as`) or cast to `i16`, `i32`, `i64`, `Decimal` or `bool`; nested fields list their keys (`json(settings, "limits", "daily")`); [`query::json`] filters on the field use it |
 /// | `index(tags, using = "gin")` or `index(gin(tags))`, `index(a, include(b))` | GIN for JSONB and arrays (`gin(col)` for several, which clippy's `duplicated_attributes` does not flag); covering `INCLUDE` columns |
 /// | `keyset(newest = (created_at desc))`, `keyset(created_at desc)` | a keyset order, backed by an index; `id` is appended when absent; [`Pager::order`](page::Pager::order) takes it by name, `PostOrder::Newest` (unnamed: after its columns, `PostOrder::CreatedAtDesc`) |
-/// | `exempt(soft_delete = "why")` | waive a rule: `soft_delete`, `version`, `plural`, `join_name` |
+/// | `exempt(soft_delete = "why")` | waive a rule: `soft_delete`, `version`, `plural`, `join_name`, `actor_columns` (the actor columns the team's policy requires) |
 /// | `tenant` | rows belong to tenants: needs `tenant_id: Uuid`, filled from the transaction's tenant (`app.tenant_id`); keyset orders lead with it; the DDL enables and forces row-level security with a policy on it |
 ///
 /// Field attributes, `#[column(...)]`:

@@ -46,6 +46,7 @@ pub fn markdown(schemas: &[&TableSchema]) -> String {
          `updated_at` set by the database clock; names are snake_case, tables plural.\n",
         tables.len()
     );
+    conventions(&mut out, &tables);
     out.push_str("| Table | Entity | Markers | Description |\n|---|---|---|---|\n");
     for t in &tables {
         let _ = writeln!(
@@ -65,6 +66,45 @@ pub fn markdown(schemas: &[&TableSchema]) -> String {
         table(&mut out, t, &tables);
     }
     out
+}
+
+/// The team's conventions the tables were generated under, when they are
+/// not the kit's own: how objects are named, how ids are made, how bounded
+/// text is stored (one paragraph per set of conventions in use).
+fn conventions(out: &mut String, tables: &[&TableSchema]) {
+    let mut seen: Vec<&crate::schema::Conventions> = Vec::new();
+    for t in tables {
+        if !seen.contains(&t.conventions) {
+            seen.push(t.conventions);
+        }
+    }
+    if seen
+        .iter()
+        .all(|c| **c == crate::schema::Conventions::DEFAULT)
+    {
+        return;
+    }
+    for c in seen {
+        let n = &c.naming;
+        let _ = writeln!(
+            out,
+            "Names: primary keys `{}`, indexes `{}`, unique indexes `{}`, checks `{}`, \
+             foreign keys `{}`. Ids: {}. Bounded text: {}.\n",
+            n.primary_key,
+            n.index,
+            n.unique,
+            n.check,
+            n.foreign_key,
+            match c.ids {
+                crate::schema::IdGeneration::V4 => "UUIDv4 (random)",
+                _ => "UUIDv7 (time-ordered)",
+            },
+            match c.bounded_text {
+                crate::schema::BoundedText::Varchar => "`VARCHAR(n)`",
+                _ => "`TEXT` with a length check",
+            },
+        );
+    }
 }
 
 /// How a checked-in document compares with the entities.

@@ -273,3 +273,17 @@ async fn varchar_columns_refuse_long_text_before_and_in_the_database() {
         "{typed:?}"
     );
 }
+
+#[test]
+fn the_schema_document_states_the_conventions() {
+    let doc = ordinance::document::markdown(&schemas());
+    assert!(
+        doc.contains(
+            "Names: primary keys `pk_{table}`, indexes `ix_{table}_{columns}`, unique indexes \
+             `uq_{table}_{columns}`, checks `ck_{table}_{column}_{rule}`, foreign keys \
+             `fk_{table}_{column}`. Ids: UUIDv4 (random). Bounded text: `VARCHAR(n)`."
+        ),
+        "{doc}"
+    );
+    assert!(doc.contains("| `email` | `VARCHAR(320)` |"), "{doc}");
+}

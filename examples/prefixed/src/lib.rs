@@ -43,7 +43,26 @@ pub struct Book {
     pub version: i32,
 }
 
+/// A reader's shelf, kept per library (tenant): its books are the
+/// library's own.
+#[derive(Entity, Debug, Clone)]
+#[entity(tenant, keyset(created_at desc, id desc))]
+pub struct Shelf {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// Unique within a library.
+    #[column(min_len = 1, max_len = 100, unique)]
+    pub label: String,
+    pub created_by: Option<Uuid>,
+    pub updated_by: Option<Uuid>,
+    pub deleted_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
 /// Every entity of the catalogue.
 pub fn schemas() -> Vec<&'static TableSchema> {
-    vec![Author::SCHEMA, Book::SCHEMA]
+    vec![Author::SCHEMA, Book::SCHEMA, Shelf::SCHEMA]
 }

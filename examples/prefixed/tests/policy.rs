@@ -35,6 +35,19 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "ck_books_version_min",
         ],
     ),
+    (
+        "shelves",
+        &[
+            "pk_shelves",
+            "ck_shelves_label_min_length",
+            "ck_shelves_version_min",
+            // A tenant's unique key leads with tenant_id; its name keeps
+            // the declared column.
+            "uq_shelves_label",
+            "ix_shelves_tenant_id_created_at_id",
+            "uq_shelves_tenant_id_id",
+        ],
+    ),
 ];
 
 #[test]
@@ -121,8 +134,13 @@ async fn the_audit_reads_the_same_policy() {
         .filter_map(|f| f.object.clone())
         .collect();
     limited.sort();
-    assert_eq!(limited, ["email", "name", "title"], "{}", render(&findings));
-    assert_eq!(findings.len(), every.len() + 3, "{}", render(&findings));
+    assert_eq!(
+        limited,
+        ["email", "label", "name", "title"],
+        "{}",
+        render(&findings)
+    );
+    assert_eq!(findings.len(), every.len() + 4, "{}", render(&findings));
     let fix = |object: &str| {
         findings
             .iter()

@@ -535,7 +535,16 @@ fn index(out: &mut Out<'_>, index: &Index, options: &AuditOptions) {
         }
     }
     let soft_deletes = table.column("deleted_at").is_some();
-    if soft_deletes && index.unique && !index.backs_constraint && index.predicate.is_none() {
+    // A key that holds `id` is unique anyway: no deleted row can block a
+    // new one (a tenant table's `(tenant_id, id)`, which foreign keys need
+    // over every row).
+    let holds_id = index.columns.iter().any(|c| c.as_deref() == Some("id"));
+    if soft_deletes
+        && index.unique
+        && !index.backs_constraint
+        && index.predicate.is_none()
+        && !holds_id
+    {
         out.push(
             Some(&index.name),
             Rule::UniqueOnDeletedRows,
@@ -544,7 +553,10 @@ fn index(out: &mut Out<'_>, index: &Index, options: &AuditOptions) {
             {
                 let columns: Vec<&str> =
                     index.columns.iter().flatten().map(String::as_str).collect();
-                let live = naming::index_name(&table.name, &columns, true);
+                let live = options
+                    .conventions
+                    .naming
+                    .index(&table.name, &columns, true);
                 let definition = index.definition.replacen(
                     &format!("CREATE UNIQUE INDEX {} ON", index.name),
                     &format!("CREATE UNIQUE INDEX CONCURRENTLY {} ON", quote_ident(&live)),

@@ -47,3 +47,36 @@ CREATE TABLE "books" (
 CREATE INDEX "ix_books_author_id" ON "books" ("author_id");
 
 COMMENT ON TABLE "books" IS 'A book by one author.';
+
+CREATE TABLE "shelves" (
+    "id" UUID NOT NULL DEFAULT gen_random_uuid(),
+    "tenant_id" UUID NOT NULL DEFAULT NULLIF(current_setting('app.tenant_id', true), '')::uuid,
+    "label" VARCHAR(100) NOT NULL,
+    "created_by" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid,
+    "updated_by" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid,
+    "deleted_by" UUID,
+    "created_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "updated_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "deleted_at" TIMESTAMPTZ,
+    "version" INTEGER NOT NULL DEFAULT 1,
+    CONSTRAINT "pk_shelves" PRIMARY KEY ("id"),
+    CONSTRAINT "ck_shelves_label_min_length" CHECK (char_length("label") >= 1),
+    CONSTRAINT "ck_shelves_version_min" CHECK ("version" >= 1)
+);
+
+CREATE UNIQUE INDEX "uq_shelves_label" ON "shelves" ("tenant_id", "label") WHERE "deleted_at" IS NULL;
+
+CREATE INDEX "ix_shelves_tenant_id_created_at_id" ON "shelves" ("tenant_id" DESC, "created_at" DESC, "id" DESC) WHERE "deleted_at" IS NULL;
+
+CREATE UNIQUE INDEX "uq_shelves_tenant_id_id" ON "shelves" ("tenant_id", "id");
+
+COMMENT ON TABLE "shelves" IS 'A reader''s shelf, kept per library (tenant): its books are the
+library''s own.';
+
+COMMENT ON COLUMN "shelves"."label" IS 'Unique within a library.';
+
+ALTER TABLE "shelves" ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE "shelves" FORCE ROW LEVEL SECURITY;
+
+CREATE POLICY "tenant_isolation" ON "shelves" USING ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid);

@@ -3,6 +3,8 @@
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '1min';
 
+DROP TABLE "shelves";
+
 DROP TABLE "books";
 
 DROP TABLE "authors";

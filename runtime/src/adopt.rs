@@ -32,7 +32,7 @@ use tokio_postgres::Client;
 use crate::ddl::{comment_text, quote_ident, quote_literal};
 use crate::error::Result;
 use crate::inspect::{Column, Database, Index, RowSecurity, Table};
-use crate::schema::{split_waivers, Conventions, Naming};
+use crate::schema::{split_waivers, BoundedText, Conventions, Naming};
 
 /// What [`adopt`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,11 +64,11 @@ pub async fn adopt_under(client: &Client, conventions: &Conventions) -> Result<A
 
 /// The Rust type for a column type as `format_type` writes it, and the
 /// column attributes the type needs.
-fn rust_type(sql_type: &str) -> Option<(String, String)> {
+fn rust_type(sql_type: &str, varchar: bool) -> Option<(String, String)> {
     if let Some(element) = sql_type.strip_suffix("[]") {
         // Arrays of the scalar types, elements not NULL (`Vec<Option<T>>`
         // is the hand edit when the data holds NULL elements).
-        let (inner, attrs) = rust_type(element)?;
+        let (inner, attrs) = rust_type(element, false)?;
         let storable = !element.ends_with("[]")
             && !matches!(element, "bytea" | "jsonb" | "real" | "double precision");
         return storable.then(|| (format!("Vec<{inner}>"), attrs));
@@ -91,6 +91,14 @@ fn rust_type(sql_type: &str) -> Option<(String, String)> {
     };
     if !simple.is_empty() {
         return Some((simple.to_owned(), String::new()));
+    }
+    // Under a team's `varchar` policy, how it stores bounded text.
+    if let Some(n) = sql_type
+        .strip_prefix("character varying(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .filter(|_| varchar)
+    {
+        return Some(("String".to_owned(), format!("max_len = {n}")));
     }
     let inner = sql_type.strip_prefix("numeric(")?.strip_suffix(')')?;
     let attrs = match inner.split_once(',') {
@@ -124,7 +132,7 @@ fn rust_string(text: &str) -> String {
 }
 
 /// Why the rule book cannot describe this table, if it cannot.
-fn unadoptable(table: &Table) -> Option<String> {
+fn unadoptable(table: &Table, varchar: bool) -> Option<String> {
     if !naming::is_snake_ident(&table.name) {
         return Some("its name is not snake_case".into());
     }
@@ -146,7 +154,7 @@ fn unadoptable(table: &Table) -> Option<String> {
         if !naming::is_snake_ident(&column.name) {
             return Some(format!("column {:?} is not snake_case", column.name));
         }
-        if rust_type(&column.sql_type).is_none() {
+        if rust_type(&column.sql_type, varchar).is_none() {
             return Some(format!(
                 "column {:?} is {}, which the kit does not store",
                 column.name, column.sql_type
@@ -170,6 +178,8 @@ enum ColumnCheck {
 
 fn parse_check(column: &str, definition: &str) -> Option<(ColumnCheck, &'static str)> {
     let body = definition.strip_prefix("CHECK ((")?.strip_suffix("))")?;
+    // A VARCHAR(n) column's checks read it as text.
+    let body = &body.replace(&format!("({column})::text"), column);
     if body.starts_with(&format!("array_position({column}, NULL")) && body.ends_with(") IS NULL") {
         return Some((ColumnCheck::NoNullElements, "no_nulls"));
     }
@@ -248,10 +258,11 @@ pub fn entities(database: &Database) -> Adopted {
 /// [`entities`] under the team's `conventions`.
 pub fn entities_under(database: &Database, conventions: &Conventions) -> Adopted {
     let naming = &conventions.naming;
+    let varchar = conventions.bounded_text == BoundedText::Varchar;
     let mut adopted = Adopted::default();
     let mut tables: Vec<&Table> = Vec::new();
     for table in &database.tables {
-        match unadoptable(table) {
+        match unadoptable(table, varchar) {
             Some(why) => adopted.skipped.push((table.qualified_name(), why)),
             None => tables.push(table),
         }
@@ -264,7 +275,7 @@ pub fn entities_under(database: &Database, conventions: &Conventions) -> Adopted
     let mut enums = String::new();
     let mut bodies = String::new();
     for table in &tables {
-        let (body, enum_code, notes) = entity(table, &structs, naming, &mut adopted.sql);
+        let (body, enum_code, notes) = entity(table, &structs, naming, varchar, &mut adopted.sql);
         enums.push_str(&enum_code);
         bodies.push_str(&body);
         for note in notes {
@@ -333,6 +344,8 @@ struct Writer<'a> {
     table: &'a Table,
     /// The naming policy names are compared with.
     naming: &'a Naming,
+    /// The team stores bounded text as `VARCHAR(n)`.
+    varchar: bool,
     structs: &'a BTreeMap<(String, String), String>,
     /// The struct's name.
     name: &'a str,
@@ -372,11 +385,13 @@ fn entity(
     table: &Table,
     structs: &BTreeMap<(String, String), String>,
     naming: &Naming,
+    varchar: bool,
     sql: &mut String,
 ) -> (String, String, Vec<String>) {
     let mut w = Writer {
         table,
         naming,
+        varchar,
         structs,
         name: &structs[&(table.schema.clone(), table.name.clone())],
         sql,
@@ -623,7 +638,7 @@ impl<'a> Writer<'a> {
     /// One field: its doc, attributes and type.
     fn field(&mut self, column: &Column, fields: &mut String) {
         let cname = column.name.as_str();
-        let Some((mut ty, type_attrs)) = rust_type(&column.sql_type) else {
+        let Some((mut ty, type_attrs)) = rust_type(&column.sql_type, self.varchar) else {
             return;
         };
         let mut attrs = self.column_attrs.remove(cname).unwrap_or_default();
@@ -639,6 +654,7 @@ impl<'a> Writer<'a> {
         }
         let enum_values = implied.as_ref().map(|(_, values)| values.as_slice());
         let fixed = matches!(cname, "id" | "created_at" | "updated_at" | "version")
+            || crate::schema::ACTOR_COLUMNS.contains(&cname)
             || (self.tenant && cname == "tenant_id");
         if !fixed {
             if let Some(d) = default_attr(column, enum_values) {

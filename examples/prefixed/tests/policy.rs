@@ -305,3 +305,38 @@ fn the_schema_document_states_the_conventions() {
     );
     assert!(doc.contains("| `email` | `VARCHAR(320)` |"), "{doc}");
 }
+
+#[tokio::test]
+async fn adopt_writes_no_names_that_follow_the_policy() {
+    let db = TestDatabase::migrated("migrations").await.unwrap();
+    let conn = db.connect().await.unwrap();
+    let database = ordinance::inspect::Database::read(&conn).await.unwrap();
+    let ours = ordinance::adopt::entities_under(&database, Author::SCHEMA.conventions);
+    assert!(!ours.code.contains("index_name"), "{}", ours.code);
+    assert!(!ours.code.contains("name = \""), "{}", ours.code);
+    let about_names = |notes: &[(String, String)]| {
+        notes
+            .iter()
+            .filter(|(_, n)| n.contains("another name"))
+            .count()
+    };
+    assert_eq!(about_names(&ours.notes), 0, "{:?}", ours.notes);
+    assert!(ours.code.contains("max_len = 320"), "{}", ours.code);
+    assert!(
+        ours.notes.is_empty() || !ours.notes.iter().any(|(_, n)| n.contains("cannot")),
+        "{:?}",
+        ours.notes
+    );
+    assert!(ours.skipped.is_empty(), "{:?}", ours.skipped);
+    // Under the kit's default a VARCHAR(n) column is not one it stores:
+    // those tables are left out, saying why.
+    let default = ordinance::adopt::entities(&database);
+    assert!(
+        default
+            .skipped
+            .iter()
+            .any(|(t, why)| t == "authors" && why.contains("character varying(320)")),
+        "{:?}",
+        default.skipped
+    );
+}

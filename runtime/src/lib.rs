@@ -142,6 +142,12 @@ pub fn registered_schemas() -> Vec<&'static TableSchema> {
 
 /// Derives [`Entity`] for a struct, enforcing every convention at compile time.
 ///
+/// The parts of the rule book a team sets for itself — generated names,
+/// required actor columns, how ids are made, how bounded text is stored —
+/// come from `[workspace.metadata.ordinance]` / `[package.metadata.ordinance]`
+/// in `Cargo.toml` ([the guide](crate::guide::conventions)); the entity's
+/// [`TableSchema::conventions`] records them.
+///
 /// Struct attributes, `#[entity(...)]`:
 ///
 /// | key | meaning |

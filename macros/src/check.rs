@@ -324,10 +324,8 @@ fn check_tenant_and_actor(cx: &Ctxt, cont: &Container<'_>, policy: &Policy) {
             waived_but_present(cx, w, "actor_columns", required[0]);
         }
     }
-    for name in required
-        .iter()
-        .filter(|_| cont.waiver(ACTOR_COLUMNS).is_none())
-    {
+    let waived = cont.waiver(ACTOR_COLUMNS).is_some();
+    for name in required.iter().filter(|_| !waived) {
         if cont.field(name).is_none() {
             cx.error_with_help(
                 cont.ident,

@@ -412,14 +412,9 @@ impl<'e, X: Executor> Repo<'e, X> {
         access: Access,
         operation: &'static str,
     ) -> Result<Vec<Row>> {
-        let run = crate::exec::run::Built {
-            schema,
-            sql,
-            access,
-            operation,
-            slow: self.slow,
-        };
-        run.rows(self.executor, values).await
+        self.built(schema, sql, access, operation)
+            .rows(self.executor, values)
+            .await
     }
 
     /// A statement built for this call, run on this repository's

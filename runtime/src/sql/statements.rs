@@ -290,8 +290,12 @@ pub(crate) fn deletion_marks(
 
 /// [`deletion_marks`] as a `SET` list.
 fn deletion_list(schema: &'static TableSchema, delete: bool) -> String {
-    deletion_marks(schema, delete)
-        .map(|(column, value)| format!("{} = {value}", quote_ident(column)))
+    set_list(deletion_marks(schema, delete))
+}
+
+/// `(column, SQL)` pairs as a `SET` list: `"updated_at" = now(), ...`.
+fn set_list(sets: impl Iterator<Item = (&'static str, String)>) -> String {
+    sets.map(|(column, value)| format!("{} = {value}", quote_ident(column)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -312,8 +316,5 @@ pub(crate) fn insert_source(schema: &'static TableSchema, placeholders: &[String
 
 /// [`stamps`] as a `SET` list: `"updated_at" = now(), ...`.
 pub(crate) fn stamp_list(schema: &'static TableSchema) -> String {
-    stamps(schema)
-        .map(|(column, value)| format!("{} = {value}", quote_ident(column)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    set_list(stamps(schema))
 }

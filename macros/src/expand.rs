@@ -50,7 +50,7 @@ static DEFAULT_POLICY: std::sync::LazyLock<crate::policy::Policy> =
 
 /// Makes the crate depend on the manifests the policy was read from, so
 /// that changing the policy compiles the entities again.
-fn track(files: &[std::path::PathBuf]) -> TokenStream {
+pub(crate) fn track(files: &[std::path::PathBuf]) -> TokenStream {
     let files = files.iter().filter_map(|f| f.to_str());
     quote! { #( const _: &[u8] = ::core::include_bytes!(#files); )* }
 }

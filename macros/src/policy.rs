@@ -23,9 +23,11 @@ use ordinance_naming::{check_template, NameKind, Naming};
 /// The keys `[…metadata.ordinance]` accepts.
 const TOP_KEYS: &[&str] = &["naming", "columns", "ids", "types"];
 /// The keys `[…metadata.ordinance.types]` accepts.
-const TYPES_KEYS: &[&str] = &["bounded_text"];
+const TYPES_KEYS: &[&str] = &["bounded_text", "enums"];
 /// How bounded text can be stored: `types.bounded_text`.
 const BOUNDED_TEXT: &[&str] = &["check", "varchar"];
+/// How a `DbEnum` can be stored: `types.enums`.
+const ENUM_STORAGE: &[&str] = &["check", "native"];
 /// The keys `[…metadata.ordinance.ids]` accepts.
 const IDS_KEYS: &[&str] = &["generate"];
 /// How ids can be made: `ids.generate`.
@@ -55,6 +57,8 @@ pub(crate) struct Policy {
     pub(crate) ids: &'static str,
     /// How text with a `max_len` is stored: "check" (the default) or "varchar".
     pub(crate) bounded_text: &'static str,
+    /// How a `DbEnum` is stored: "check" (the default) or "native".
+    pub(crate) enums: &'static str,
     /// Where each template (and the required columns) came from, for messages.
     origins: BTreeMap<&'static str, String>,
     /// The manifests read: the crate is rebuilt when one changes.
@@ -68,6 +72,7 @@ impl Default for Policy {
             required_columns: Vec::new(),
             ids: "v7",
             bounded_text: "check",
+            enums: "check",
             origins: BTreeMap::new(),
             files: Vec::new(),
         }
@@ -186,6 +191,7 @@ pub(crate) fn from_sources(sources: &[Source]) -> Result<Policy, PolicyError> {
         required: None,
         ids: None,
         bounded_text: None,
+        enums: None,
     };
     for source in sources {
         let Ok(doc) = toml::de::DeTable::parse(&source.text) else {
@@ -218,6 +224,7 @@ struct Reader {
     required: Option<(Vec<String>, String)>,
     ids: Option<&'static str>,
     bounded_text: Option<&'static str>,
+    enums: Option<&'static str>,
 }
 
 type Entry<'a, 'i> = (
@@ -417,9 +424,15 @@ impl Reader {
 
     /// One key of `[…ordinance.types]`.
     fn types(&mut self, source: &Source, entry: Entry<'_, '_>) -> Result<(), PolicyError> {
-        let what = "\"check\" (TEXT with a length check) or \"varchar\" (VARCHAR(n))";
-        let choice = self.choice(source, entry, "types", TYPES_KEYS, BOUNDED_TEXT, what)?;
-        self.bounded_text = Some(choice);
+        if entry.0.get_ref().as_ref() == "enums" {
+            let what = "\"check\" (TEXT with CHECK (col IN (...))) or \"native\" (CREATE TYPE ... AS ENUM)";
+            let choice = self.choice(source, entry, "types", TYPES_KEYS, ENUM_STORAGE, what)?;
+            self.enums = Some(choice);
+        } else {
+            let what = "\"check\" (TEXT with a length check) or \"varchar\" (VARCHAR(n))";
+            let choice = self.choice(source, entry, "types", TYPES_KEYS, BOUNDED_TEXT, what)?;
+            self.bounded_text = Some(choice);
+        }
         Ok(())
     }
 
@@ -482,6 +495,9 @@ impl Reader {
         }
         if let Some(ids) = self.ids {
             policy.ids = ids;
+        }
+        if let Some(enums) = self.enums {
+            policy.enums = enums;
         }
         if let Some(text) = self.bounded_text {
             policy.bounded_text = text;

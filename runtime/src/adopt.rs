@@ -32,7 +32,7 @@ use tokio_postgres::Client;
 use crate::ddl::{comment_text, quote_ident, quote_literal};
 use crate::error::Result;
 use crate::inspect::{Column, Database, Index, RowSecurity, Table};
-use crate::schema::{split_waivers, BoundedText, Conventions, Naming};
+use crate::schema::{split_waivers, BoundedText, Conventions, EnumStorage, Naming};
 
 /// What [`adopt`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,11 +64,15 @@ pub async fn adopt_under(client: &Client, conventions: &Conventions) -> Result<A
 
 /// The Rust type for a column type as `format_type` writes it, and the
 /// column attributes the type needs.
-fn rust_type(sql_type: &str, varchar: bool) -> Option<(String, String)> {
+fn rust_type(sql_type: &str, types: &Types<'_>) -> Option<(String, String)> {
     if let Some(element) = sql_type.strip_suffix("[]") {
         // Arrays of the scalar types, elements not NULL (`Vec<Option<T>>`
         // is the hand edit when the data holds NULL elements).
-        let (inner, attrs) = rust_type(element, false)?;
+        let plain = Types {
+            varchar: false,
+            enums: &BTreeMap::new(),
+        };
+        let (inner, attrs) = rust_type(element, &plain)?;
         let storable = !element.ends_with("[]")
             && !matches!(element, "bytea" | "jsonb" | "real" | "double precision");
         return storable.then(|| (format!("Vec<{inner}>"), attrs));
@@ -92,11 +96,18 @@ fn rust_type(sql_type: &str, varchar: bool) -> Option<(String, String)> {
     if !simple.is_empty() {
         return Some((simple.to_owned(), String::new()));
     }
+    // A native enum type whose values a `DbEnum` stores as they are.
+    if let Some(values) = types.enums.get(sql_type) {
+        let round_trips = values
+            .iter()
+            .all(|v| naming::snake_case(&naming::pascal_case(v)) == *v);
+        return round_trips.then(|| (naming::pascal_case(sql_type), String::new()));
+    }
     // Under a team's `varchar` policy, how it stores bounded text.
     if let Some(n) = sql_type
         .strip_prefix("character varying(")
         .and_then(|rest| rest.strip_suffix(')'))
-        .filter(|_| varchar)
+        .filter(|_| types.varchar)
     {
         return Some(("String".to_owned(), format!("max_len = {n}")));
     }
@@ -131,8 +142,16 @@ fn rust_string(text: &str) -> String {
     format!("{text:?}")
 }
 
+/// What the team stores besides the kit's own types.
+struct Types<'a> {
+    /// Bounded text as `VARCHAR(n)`.
+    varchar: bool,
+    /// The database's native enum types on the search path, by name.
+    enums: &'a BTreeMap<String, Vec<String>>,
+}
+
 /// Why the rule book cannot describe this table, if it cannot.
-fn unadoptable(table: &Table, varchar: bool) -> Option<String> {
+fn unadoptable(table: &Table, types: &Types<'_>) -> Option<String> {
     if !naming::is_snake_ident(&table.name) {
         return Some("its name is not snake_case".into());
     }
@@ -154,7 +173,7 @@ fn unadoptable(table: &Table, varchar: bool) -> Option<String> {
         if !naming::is_snake_ident(&column.name) {
             return Some(format!("column {:?} is not snake_case", column.name));
         }
-        if rust_type(&column.sql_type, varchar).is_none() {
+        if rust_type(&column.sql_type, types).is_none() {
             return Some(format!(
                 "column {:?} is {}, which the kit does not store",
                 column.name, column.sql_type
@@ -230,8 +249,12 @@ fn default_attr(column: &Column, enum_values: Option<&[String]>) -> Option<Strin
     if default.parse::<i64>().is_ok() || default.parse::<f64>().is_ok() {
         return Some(default.into());
     }
-    if let Some(text) = default
-        .strip_suffix("::text")
+    // `'open'::text`, or `'open'::ticket_status` of a native enum.
+    let cast = match enum_values {
+        Some(_) => default.rsplit_once("::").map(|(value, _)| value),
+        None => default.strip_suffix("::text"),
+    };
+    if let Some(text) = cast
         .and_then(|d| d.strip_prefix('\''))
         .and_then(|d| d.strip_suffix('\''))
     {
@@ -258,11 +281,20 @@ pub fn entities(database: &Database) -> Adopted {
 /// [`entities`] under the team's `conventions`.
 pub fn entities_under(database: &Database, conventions: &Conventions) -> Adopted {
     let naming = &conventions.naming;
-    let varchar = conventions.bounded_text == BoundedText::Varchar;
+    let native: BTreeMap<String, Vec<String>> = database
+        .enums
+        .iter()
+        .filter(|e| e.schema == "public")
+        .map(|e| (e.name.clone(), e.values.clone()))
+        .collect();
+    let types = Types {
+        varchar: conventions.bounded_text == BoundedText::Varchar,
+        enums: &native,
+    };
     let mut adopted = Adopted::default();
     let mut tables: Vec<&Table> = Vec::new();
     for table in &database.tables {
-        match unadoptable(table, varchar) {
+        match unadoptable(table, &types) {
             Some(why) => adopted.skipped.push((table.qualified_name(), why)),
             None => tables.push(table),
         }
@@ -273,9 +305,35 @@ pub fn entities_under(database: &Database, conventions: &Conventions) -> Adopted
         .collect();
 
     let mut enums = String::new();
+    // Each native enum type the tables use, once.
+    let mut used: Vec<&String> = tables
+        .iter()
+        .flat_map(|t| &t.columns)
+        .filter_map(|c| native.get_key_value(&c.sql_type).map(|(name, _)| name))
+        .collect();
+    used.sort();
+    used.dedup();
+    for name in used {
+        let _ = writeln!(
+            enums,
+            "/// The native enum type `{name}`{}.\n\
+             #[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]\n\
+             pub enum {} {{",
+            if conventions.enums == EnumStorage::Native {
+                ""
+            } else {
+                " (kept native only under `types.enums = \"native\"` in the team's policy)"
+            },
+            naming::pascal_case(name)
+        );
+        for v in &native[name] {
+            let _ = writeln!(enums, "    {},", naming::pascal_case(v));
+        }
+        enums.push_str("}\n\n");
+    }
     let mut bodies = String::new();
     for table in &tables {
-        let (body, enum_code, notes) = entity(table, &structs, naming, varchar, &mut adopted.sql);
+        let (body, enum_code, notes) = entity(table, &structs, naming, &types, &mut adopted.sql);
         enums.push_str(&enum_code);
         bodies.push_str(&body);
         for note in notes {
@@ -344,8 +402,8 @@ struct Writer<'a> {
     table: &'a Table,
     /// The naming policy names are compared with.
     naming: &'a Naming,
-    /// The team stores bounded text as `VARCHAR(n)`.
-    varchar: bool,
+    /// What the team stores besides the kit's own types.
+    types: &'a Types<'a>,
     structs: &'a BTreeMap<(String, String), String>,
     /// The struct's name.
     name: &'a str,
@@ -381,17 +439,17 @@ fn is_tenant(table: &Table) -> bool {
 }
 
 /// One table's struct, the enums its checks imply, and its notes.
-fn entity(
-    table: &Table,
-    structs: &BTreeMap<(String, String), String>,
+fn entity<'a>(
+    table: &'a Table,
+    structs: &'a BTreeMap<(String, String), String>,
     naming: &Naming,
-    varchar: bool,
+    types: &'a Types<'a>,
     sql: &mut String,
 ) -> (String, String, Vec<String>) {
     let mut w = Writer {
         table,
         naming,
-        varchar,
+        types,
         structs,
         name: &structs[&(table.schema.clone(), table.name.clone())],
         sql,
@@ -638,14 +696,17 @@ impl<'a> Writer<'a> {
     /// One field: its doc, attributes and type.
     fn field(&mut self, column: &Column, fields: &mut String) {
         let cname = column.name.as_str();
-        let Some((mut ty, type_attrs)) = rust_type(&column.sql_type, self.varchar) else {
+        let Some((mut ty, type_attrs)) = rust_type(&column.sql_type, self.types) else {
             return;
         };
         let mut attrs = self.column_attrs.remove(cname).unwrap_or_default();
         if !type_attrs.is_empty() {
             attrs.push(type_attrs);
         }
-        let (implied, no_nulls) = self.checks(cname, &mut attrs);
+        let (mut implied, no_nulls) = self.checks(cname, &mut attrs);
+        if let Some(values) = self.types.enums.get(&column.sql_type) {
+            implied = Some((ty.clone(), values.clone()));
+        }
         // An array without the kit's check may hold NULL elements.
         if let Some(element) = ty.strip_prefix("Vec<").filter(|_| !no_nulls) {
             if ty != "Vec<u8>" {

@@ -192,7 +192,9 @@ impl<T> ColumnType for Json<T> {
     const DEFAULT: Option<ColumnDefault> = Some(ColumnDefault::EmptyJsonObject);
 }
 
-/// A Rust enum stored as `TEXT`, restricted by a `CHECK (col IN (...))`.
+/// A Rust enum stored as `TEXT`, restricted by a `CHECK (col IN (...))` —
+/// or, when its crate's policy sets `types.enums = "native"`, as a native
+/// `CREATE TYPE … AS ENUM` named after the enum in snake_case.
 ///
 /// Derive it with `#[derive(DbEnum, Clone, Copy, Debug)]`: each unit variant is
 /// stored as its name in snake_case (`InReview` as `in_review`). The derive
@@ -218,6 +220,48 @@ pub fn enum_from_sql<E: DbEnum>(
         .ok_or_else(|| format!("\"{text}\" is not one of the stored values {:?}", E::VALUES).into())
 }
 
+/// Whether a `DbEnum`'s values can travel as PostgreSQL type `ty`: the
+/// text types, and any native enum type (whose binary form is its label).
+#[doc(hidden)]
+pub fn enum_accepts(ty: &tokio_postgres::types::Type) -> bool {
+    <&str as tokio_postgres::types::FromSql>::accepts(ty)
+        || matches!(ty.kind(), tokio_postgres::types::Kind::Enum(_))
+}
+
+/// The label of a native enum value (or a text value), read as text.
+pub(crate) struct EnumLabel(pub(crate) String);
+
+impl<'a> tokio_postgres::types::FromSql<'a> for EnumLabel {
+    fn from_sql(
+        ty: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        <String as tokio_postgres::types::FromSql>::from_sql(ty, raw).map(EnumLabel)
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        enum_accepts(ty)
+    }
+}
+
+/// A natively stored `DbEnum` as a sea-query value: its stored text, cast
+/// to its type (`$1::"ticket_status"`), so a caller's
+/// `Expr::col(TicketColumn::Status).eq(TicketStatus::Open)` compares enum
+/// with enum.
+#[doc(hidden)]
+pub fn native_enum_value(type_name: &'static str, stored: &'static str) -> sea_query::Value {
+    sea_query::Value::Enum(sea_query::OptionEnum::Some(Box::new(sea_query::Enum {
+        type_name: type_name.into(),
+        value: stored.into(),
+    })))
+}
+
+/// The NULL of a natively stored `DbEnum` column.
+#[doc(hidden)]
+pub fn native_enum_value_null(type_name: &'static str) -> sea_query::Value {
+    sea_query::Value::Enum(sea_query::OptionEnum::None(type_name.into()))
+}
+
 /// A `DbEnum` as a sea-query value: its stored text, bound as `TEXT` like
 /// the column, so `Expr::col(TicketColumn::Status).eq(TicketStatus::Open)`
 /// and `is_in([...])` work as written.
@@ -239,6 +283,9 @@ pub fn enum_from_value<E: DbEnum>(value: sea_query::Value) -> Result<E, sea_quer
     match value {
         sea_query::Value::String(Some(text)) => {
             E::from_str_value(&text).ok_or(sea_query::ValueTypeErr)
+        }
+        sea_query::Value::Enum(sea_query::OptionEnum::Some(e)) => {
+            E::from_str_value(&e.value).ok_or(sea_query::ValueTypeErr)
         }
         _ => Err(sea_query::ValueTypeErr),
     }

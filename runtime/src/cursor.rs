@@ -22,7 +22,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::error::{CursorError, Error, Result};
-use crate::schema::{CheckKind, Column, SqlType, TableSchema};
+use crate::schema::{CheckKind, Column, EnumType, SqlType, TableSchema};
 
 const VERSION: u8 = 1;
 const FLAG_BACKWARD: u8 = 1;
@@ -92,6 +92,9 @@ impl KeyValue {
         Ok(match column.sql_type {
             SqlType::Uuid => KeyValue::Uuid(decode(row, 0, p, schema)?),
             SqlType::Text => KeyValue::Text(decode(row, 0, p, schema)?),
+            SqlType::Enum(_) => {
+                KeyValue::Text(decode::<crate::column_type::EnumLabel>(row, 0, p, schema)?.0)
+            }
             SqlType::Boolean => KeyValue::Bool(decode(row, 0, p, schema)?),
             SqlType::SmallInt => KeyValue::SmallInt(decode(row, 0, p, schema)?),
             SqlType::Integer => KeyValue::Integer(decode(row, 0, p, schema)?),
@@ -112,10 +115,18 @@ impl KeyValue {
         })
     }
 
-    /// The value as sea-query binds it.
-    pub(crate) fn value(&self) -> sea_query::Value {
+    /// The value as sea-query binds it; a key of a native enum column
+    /// (`native`) as that enum, so it compares in the type's order.
+    pub(crate) fn value(&self, native: Option<&'static EnumType>) -> sea_query::Value {
         use sea_query::Value as V;
         match self {
+            KeyValue::Text(v) if native.is_some() => {
+                let e = native.map_or("", |e| e.name);
+                V::Enum(sea_query::OptionEnum::Some(Box::new(sea_query::Enum {
+                    type_name: e.into(),
+                    value: v.clone().into(),
+                })))
+            }
             KeyValue::Uuid(v) => V::Uuid(Some(*v)),
             KeyValue::Text(v) => V::String(Some(v.clone())),
             KeyValue::Bool(v) => V::Bool(Some(*v)),
@@ -210,7 +221,7 @@ impl KeyValue {
         let same_type = matches!(
             (self, column.sql_type),
             (KeyValue::Uuid(_), SqlType::Uuid)
-                | (KeyValue::Text(_), SqlType::Text)
+                | (KeyValue::Text(_), SqlType::Text | SqlType::Enum(_))
                 | (KeyValue::Bool(_), SqlType::Boolean)
                 | (KeyValue::SmallInt(_), SqlType::SmallInt)
                 | (KeyValue::Integer(_), SqlType::Integer)
@@ -287,7 +298,7 @@ impl KeyColumn {
         1 + match self.sql_type {
             SqlType::Uuid => 16,
             // Without a bound (a schema written by hand), allow a generous one.
-            SqlType::Text => 4 + self.max_chars.map_or(2048, |chars| chars * 4),
+            SqlType::Text | SqlType::Enum(_) => 4 + self.max_chars.map_or(2048, |chars| chars * 4),
             SqlType::Boolean => 1,
             SqlType::SmallInt => 2,
             SqlType::Integer | SqlType::Date => 4,

@@ -36,8 +36,8 @@ use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
 use crate::schema::{
-    setting_uuid, Check, CheckKind, Column, ForeignKey, Index, IndexColumn, IndexFunction,
-    IndexMethod, OnDelete, SqlType, TableSchema, TENANT_SETTING, WAIVER_LINE,
+    setting_uuid, Check, CheckKind, Column, EnumType, ForeignKey, Index, IndexColumn,
+    IndexFunction, IndexMethod, OnDelete, SqlType, TableSchema, TENANT_SETTING, WAIVER_LINE,
 };
 
 /// A double-quoted SQL identifier.
@@ -479,6 +479,7 @@ impl SchemaDdl {
     /// is missing from the set, or when two entities clash on a name.
     pub fn new(schemas: &[&'static TableSchema]) -> Result<Self> {
         check_names(schemas)?;
+        check_enum_types(schemas)?;
         type Key = (Option<&'static str>, &'static str);
         let by_key: HashMap<Key, &'static TableSchema> =
             schemas.iter().map(|s| (s.key(), *s)).collect();
@@ -552,19 +553,89 @@ impl SchemaDdl {
         &self.tables
     }
 
+    /// The native enum types the tables' columns use, by name.
+    pub fn enum_types(&self) -> Vec<&'static EnumType> {
+        enum_types(&self.tables)
+    }
+
     /// Everything needed to create the schema, referenced tables first.
     pub fn up(&self) -> String {
         let schemas = self.create_schemas().into_iter().map(|s| s + ";\n");
+        let types = self
+            .enum_types()
+            .into_iter()
+            .map(|e| create_type(e) + ";\n");
         schemas
+            .chain(types)
             .chain(self.tables.iter().map(|t| create_table(t)))
             .collect::<Vec<_>>()
             .join("\n")
     }
 
-    /// Drops every table, referencing tables first: the inverse of [`up`](Self::up).
+    /// Drops every table, referencing tables first, then the enum types:
+    /// the inverse of [`up`](Self::up).
     pub fn down(&self) -> String {
-        self.tables.iter().rev().map(|t| drop_table(t)).collect()
+        let types = self.enum_types();
+        let mut out: String = self.tables.iter().rev().map(|t| drop_table(t)).collect();
+        if !types.is_empty() {
+            let names: Vec<String> = types.iter().map(|e| quote_ident(e.name)).collect();
+            out.push_str(&format!("DROP TYPE {};\n", names.join(", ")));
+        }
+        out
     }
+}
+
+/// `CREATE TYPE "name" AS ENUM ('a', 'b')`: a native enum type, its values
+/// in sort order.
+pub fn create_type(e: &EnumType) -> String {
+    let values: Vec<String> = e.values.iter().map(|v| quote_literal(v)).collect();
+    format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        quote_ident(e.name),
+        values.join(", ")
+    )
+}
+
+/// The native enum types of `schemas`' columns, each once, by name.
+fn enum_types(schemas: &[&'static TableSchema]) -> Vec<&'static EnumType> {
+    let mut out: Vec<&'static EnumType> = schemas.iter().flat_map(|s| s.enum_types()).collect();
+    out.sort_by_key(|e| e.name);
+    out.dedup_by_key(|e| e.name);
+    out
+}
+
+/// Two enums stored as one type name must be one type: the same values in
+/// the same order; and a type must not take a table's name (PostgreSQL
+/// gives every table a type of its name).
+fn check_enum_types(schemas: &[&'static TableSchema]) -> Result<()> {
+    let mut seen: HashMap<&'static str, (&'static EnumType, &'static str)> = HashMap::new();
+    for s in schemas {
+        for e in s.enum_types() {
+            match seen.get(e.name) {
+                Some((first, table)) if first.values != e.values => {
+                    return Err(Error::DuplicateName {
+                        name: e.name,
+                        first: table,
+                        second: s.name,
+                    })
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(e.name, (e, s.name));
+                }
+            }
+        }
+    }
+    for s in schemas.iter().filter(|s| s.schema.is_none()) {
+        if let Some((_, table)) = seen.get(s.name) {
+            return Err(Error::DuplicateName {
+                name: s.name,
+                first: table,
+                second: s.name,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Tables, indexes and primary keys share one namespace per schema in

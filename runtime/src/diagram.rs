@@ -120,6 +120,7 @@ fn mermaid_type(sql_type: &SqlType) -> String {
     sql_type
         .sql()
         .to_lowercase()
+        .replace('"', "")
         .replace(' ', "_")
         .replace(',', "-")
 }

@@ -349,6 +349,10 @@ fn column_rules(t: &TableSchema, c: &Column) -> Vec<String> {
     for check in t.rendered_checks().filter(|k| k.column == c.name) {
         notes.push(format!("`{}`", unquoted(&ddl::check_predicate(check))));
     }
+    if let Some(e) = c.sql_type.native_enum() {
+        let values: Vec<String> = e.values.iter().map(|v| format!("`{v}`")).collect();
+        notes.push(format!("native enum, one of {}", values.join(", ")));
+    }
     if c.sensitive {
         notes.push("**sensitive** (personal data: never logged)".to_owned());
     }

@@ -353,15 +353,16 @@ pub mod deps {
 pub mod __private {
     pub use crate::checks::{Checker, Limits};
     pub use crate::column_type::{
-        enum_from_sql, enum_from_value, enum_value, enum_value_null, ColumnType,
+        enum_accepts, enum_from_sql, enum_from_value, enum_value, enum_value_null,
+        native_enum_value, native_enum_value_null, ColumnType,
     };
     pub use crate::entity::{column_name, decode};
     pub use crate::params::{patch_field, ColumnSet, Params, SqlParam};
     pub use crate::query::Statements;
     pub use crate::schema::{
-        BoundedText, Check, CheckKind, Column, ColumnDefault, Conventions, ForeignKey,
-        IdGeneration, Index, IndexColumn, IndexCondition, IndexFunction, IndexMethod, Naming,
-        OnDelete, SqlType, TableSchema, Waiver,
+        BoundedText, Check, CheckKind, Column, ColumnDefault, Conventions, EnumStorage, EnumType,
+        ForeignKey, IdGeneration, Index, IndexColumn, IndexCondition, IndexFunction, IndexMethod,
+        Naming, OnDelete, SqlType, TableSchema, Waiver,
     };
     pub use crate::schema::{ACTOR_SETTING, TENANT_SETTING};
     #[cfg(feature = "serde")]
@@ -387,9 +388,12 @@ pub mod __private {
     /// is a value a column of type `T` holds: one of its listed values (an
     /// enum), or anything when `T` is plain `TEXT`.
     pub const fn text_value_allowed<T: ColumnType>(value: &str) -> bool {
-        let values = T::ALLOWED_VALUES;
+        let mut values = T::ALLOWED_VALUES;
         if values.is_empty() {
             return matches!(T::SQL_TYPE, SqlType::Text);
+        }
+        if let SqlType::Enum(e) = T::SQL_TYPE {
+            values = e.values;
         }
         let mut i = 0;
         while i < values.len() {

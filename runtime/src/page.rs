@@ -439,7 +439,7 @@ impl Keyset {
         }
         let backward = direction == Direction::Backward;
         if let Some(keys) = from {
-            q.and_where(boundary(columns, keys, backward));
+            q.and_where(boundary(self.schema, columns, keys, backward));
         }
         for c in columns {
             let descending = c.descending != backward;
@@ -463,14 +463,24 @@ impl Keyset {
 
 /// `WHERE` condition for rows strictly after (`backward` false) or before
 /// the boundary `keys` in the order `columns`.
-fn boundary(columns: &[IndexColumn], keys: &[KeyValue], backward: bool) -> Expr {
+fn boundary(
+    schema: &'static TableSchema,
+    columns: &[IndexColumn],
+    keys: &[KeyValue],
+    backward: bool,
+) -> Expr {
     // For each column: does "after" mean greater?
     let greater: Vec<bool> = columns.iter().map(|c| c.descending == backward).collect();
     let col = |c: &IndexColumn| Expr::col(Alias::new(c.name));
-    let val = |k: &KeyValue| Expr::val(k.value());
+    // A key of a native enum column is compared as the enum (its order).
+    let enums: Vec<Option<&'static crate::schema::EnumType>> = columns
+        .iter()
+        .map(|c| schema.column(c.name).and_then(|c| c.sql_type.native_enum()))
+        .collect();
+    let val = |i: usize| Expr::val(keys[i].value(enums.get(i).copied().flatten()));
     if greater.iter().all(|g| *g == greater[0]) {
         let left = Expr::tuple(columns.iter().map(col));
-        let right = Expr::tuple(keys.iter().map(val));
+        let right = Expr::tuple((0..keys.len()).map(val));
         return if greater[0] {
             left.gt(right)
         } else {
@@ -481,23 +491,23 @@ fn boundary(columns: &[IndexColumn], keys: &[KeyValue], backward: bool) -> Expr 
     // so an index scan can start at the boundary.
     let strictly = |i: usize| {
         if greater[i] {
-            col(&columns[i]).gt(val(&keys[i]))
+            col(&columns[i]).gt(val(i))
         } else {
-            col(&columns[i]).lt(val(&keys[i]))
+            col(&columns[i]).lt(val(i))
         }
     };
     let mut any = Condition::any();
     for i in 0..columns.len() {
         let mut all = Condition::all();
-        for j in 0..i {
-            all = all.add(col(&columns[j]).eq(val(&keys[j])));
+        for (j, column) in columns.iter().enumerate().take(i) {
+            all = all.add(col(column).eq(val(j)));
         }
         any = any.add(all.add(strictly(i)));
     }
     let lead = if greater[0] {
-        col(&columns[0]).gte(val(&keys[0]))
+        col(&columns[0]).gte(val(0))
     } else {
-        col(&columns[0]).lte(val(&keys[0]))
+        col(&columns[0]).lte(val(0))
     };
     Expr::from(Condition::all().add(lead).add(any))
 }

@@ -58,6 +58,8 @@ pub struct Conventions {
     pub ids: IdGeneration,
     /// How text with a `max_len` is stored (`types.bounded_text`).
     pub bounded_text: BoundedText,
+    /// How the crate's `DbEnum`s are stored (`types.enums`).
+    pub enums: EnumStorage,
 }
 
 impl Conventions {
@@ -67,6 +69,7 @@ impl Conventions {
         naming: Naming::POSTGRES,
         ids: IdGeneration::V7,
         bounded_text: BoundedText::Check,
+        enums: EnumStorage::Check,
     };
 
     /// Conventions of the parts given.
@@ -75,7 +78,14 @@ impl Conventions {
             naming,
             ids,
             bounded_text,
+            enums: EnumStorage::Check,
         }
+    }
+
+    /// These conventions with `DbEnum`s stored as `enums` says.
+    pub const fn with_enums(mut self, enums: EnumStorage) -> Self {
+        self.enums = enums;
+        self
     }
 }
 
@@ -96,6 +106,22 @@ pub enum BoundedText {
     /// `VARCHAR(n)`, for teams whose guidelines store bounded text so
     /// (`min_len` stays a check).
     Varchar,
+}
+
+/// How a `DbEnum` is stored (`types.enums`); the policy of the crate
+/// that defines the enum decides, so an enum is one type in the database
+/// whichever entities use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum EnumStorage {
+    /// `TEXT` with `CHECK (col IN (...))` (the default): adding or
+    /// removing a value swaps a constraint.
+    #[default]
+    Check,
+    /// A native `CREATE TYPE … AS ENUM`, named after the Rust enum in
+    /// snake_case: a value is added with `ALTER TYPE … ADD VALUE` (which
+    /// the generated migrations write); removing one is a migration by hand.
+    Native,
 }
 
 /// How the kit makes a new row's id, application-side (the column's
@@ -192,6 +218,21 @@ pub enum SqlType {
     Array(&'static SqlType),
     /// `BYTEA`
     Bytea,
+    /// A native enum type (`CREATE TYPE … AS ENUM`), for a `DbEnum` whose
+    /// crate's policy sets `types.enums = "native"`. Values travel as text
+    /// and the kit's statements cast them to the type.
+    Enum(&'static EnumType),
+}
+
+/// A native enum type: its name and its values in sort order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EnumType {
+    /// The type's name: the Rust enum's name in snake_case
+    /// (`TicketStatus` is `ticket_status`), created on the search path
+    /// (`public`), where every table's columns can name it.
+    pub name: &'static str,
+    /// The stored values, in declaration order: the type's sort order.
+    pub values: &'static [&'static str],
 }
 
 impl SqlType {
@@ -221,6 +262,26 @@ impl SqlType {
             SqlType::Jsonb => Borrowed("JSONB"),
             SqlType::Array(element) => Owned(format!("{}[]", element.sql())),
             SqlType::Bytea => Borrowed("BYTEA"),
+            // A snake_case identifier the derive checked: quoted as is.
+            SqlType::Enum(e) => Owned(format!("\"{}\"", e.name)),
+        }
+    }
+
+    /// The native enum type, for [`SqlType::Enum`].
+    pub fn native_enum(&self) -> Option<&'static EnumType> {
+        match self {
+            SqlType::Enum(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Parameter `$n` of a statement, bound at [`wire_type`](Self::wire_type):
+    /// cast to the column's type where the wire type is not it (a native
+    /// enum travels as text).
+    pub(crate) fn param(&self, n: usize) -> String {
+        match self.native_enum() {
+            Some(_) => format!("${n}::{}", self.sql()),
+            None => format!("${n}"),
         }
     }
 }
@@ -243,9 +304,12 @@ impl SqlType {
             SqlType::Date => Type::DATE,
             SqlType::Jsonb => Type::JSONB,
             SqlType::Bytea => Type::BYTEA,
+            // Sent as its text (the type's oid differs per database); the
+            // statement casts it.
+            SqlType::Enum(_) => Type::TEXT,
             SqlType::Array(element) => match element {
                 SqlType::Uuid => Type::UUID_ARRAY,
-                SqlType::Text => Type::TEXT_ARRAY,
+                SqlType::Text | SqlType::Enum(_) => Type::TEXT_ARRAY,
                 SqlType::Boolean => Type::BOOL_ARRAY,
                 SqlType::SmallInt => Type::INT2_ARRAY,
                 SqlType::Integer => Type::INT4_ARRAY,
@@ -422,16 +486,32 @@ impl TableSchema {
         }
     }
 
-    /// The checks the database holds: not a `OneOf` that lists no values,
-    /// and not a `max_len` the column's `VARCHAR(n)` already enforces.
+    /// The checks the database holds: not a `OneOf` that lists no values
+    /// or whose column's native enum type holds the list, and not a
+    /// `max_len` the column's `VARCHAR(n)` already enforces.
     pub fn rendered_checks(&self) -> impl Iterator<Item = &'static Check> + '_ {
         self.checks.iter().filter(move |k| {
+            let column = self.column(k.column);
             k.is_rendered()
                 && !(matches!(k.kind, CheckKind::MaxLength(_))
-                    && self
-                        .column(k.column)
-                        .is_some_and(|c| self.varchar_limit(c).is_some()))
+                    && column.is_some_and(|c| self.varchar_limit(c).is_some()))
+                && !(matches!(k.kind, CheckKind::OneOf(_))
+                    && column.is_some_and(|c| c.sql_type.native_enum().is_some()))
         })
+    }
+
+    /// The native enum types the table's columns use, each once, in column
+    /// order.
+    pub fn enum_types(&self) -> Vec<&'static EnumType> {
+        let mut out: Vec<&'static EnumType> = Vec::new();
+        for c in self.columns {
+            if let Some(e) = c.sql_type.native_enum() {
+                if !out.iter().any(|o| o.name == e.name) {
+                    out.push(e);
+                }
+            }
+        }
+        out
     }
 
     /// The `n` of a text column stored as `VARCHAR(n)`.

@@ -1,8 +1,9 @@
 //! A library catalogue written under the `prefixed` naming policy (see
 //! this crate's `Cargo.toml`): primary keys `pk_{table}`, indexes
 //! `ix_{table}_{columns}`, unique indexes `uq_{table}_{columns}`, checks
-//! `ck_{table}_{column}_{rule}`, foreign keys `fk_{table}_{column}`; and
-//! every entity records who created and last changed it.
+//! `ck_{table}_{column}_{rule}`, foreign keys `fk_{table}_{column}`;
+//! every entity records who created and last changed it; and enums are
+//! native PostgreSQL enum types (`book_format`, `shelf_kind`).
 
 use ordinance::prelude::*;
 use ordinance::TableSchema;
@@ -25,8 +26,26 @@ pub struct Author {
     pub version: i32,
 }
 
+/// How a book is bound: the native enum type `book_format`, its values
+/// in this order (the type sorts by it).
+#[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BookFormat {
+    Hardcover,
+    Paperback,
+    Ebook,
+}
+
+/// What a shelf holds: the native enum type `shelf_kind`.
+#[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShelfKind {
+    Reading,
+    Wishlist,
+    Finished,
+}
+
 /// A book by one author.
 #[derive(Entity, Debug, Clone)]
+#[entity(keyset(format, id))]
 pub struct Book {
     pub id: Uuid,
     #[column(references = Author, on_delete = "cascade")]
@@ -35,6 +54,8 @@ pub struct Book {
     pub title: String,
     #[column(min = 1)]
     pub pages: i32,
+    #[column(default = "paperback")]
+    pub format: BookFormat,
     pub created_by: Option<Uuid>,
     pub updated_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -53,6 +74,7 @@ pub struct Shelf {
     /// Unique within a library.
     #[column(min_len = 1, max_len = 100, unique)]
     pub label: String,
+    pub kind: ShelfKind,
     pub created_by: Option<Uuid>,
     pub updated_by: Option<Uuid>,
     pub deleted_by: Option<Uuid>,

@@ -30,6 +30,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "pk_books",
             "fk_books_author_id",
             "ix_books_author_id",
+            "ix_books_format_id",
             "ck_books_title_min_length",
             "ck_books_pages_min",
             "ck_books_version_min",
@@ -248,6 +249,7 @@ async fn ids_are_made_as_the_policy_says() {
             author_id: author.id,
             title: format!("Volume {pages}"),
             pages,
+            format: ordinance_example_prefixed::BookFormat::Ebook,
         })
         .collect();
     let stored = ordinance::batch::insert_many(&mut conn, &books)
@@ -322,6 +324,32 @@ async fn adopt_writes_no_names_that_follow_the_policy() {
     };
     assert_eq!(about_names(&ours.notes), 0, "{:?}", ours.notes);
     assert!(ours.code.contains("max_len = 320"), "{}", ours.code);
+    // Native enum types come back as one `DbEnum` each, with their values
+    // in order and a column's default.
+    assert!(
+        ours.code.contains(
+            "/// The native enum type `book_format`.\n#[derive(DbEnum, Clone, Copy, Debug, PartialEq, Eq)]\n\
+             pub enum BookFormat {\n    Hardcover,\n    Paperback,\n    Ebook,\n}"
+        ),
+        "{}",
+        ours.code
+    );
+    assert_eq!(
+        ours.code.matches("pub enum ShelfKind").count(),
+        1,
+        "{}",
+        ours.code
+    );
+    assert!(
+        ours.code.contains("    pub format: BookFormat,"),
+        "{}",
+        ours.code
+    );
+    assert!(
+        ours.code.contains("default = \"paperback\""),
+        "{}",
+        ours.code
+    );
     assert!(
         ours.notes.is_empty() || !ours.notes.iter().any(|(_, n)| n.contains("cannot")),
         "{:?}",

@@ -1,4 +1,6 @@
-//! `#[derive(DbEnum)]`: a Rust enum stored as snake_case `TEXT` values.
+//! `#[derive(DbEnum)]`: a Rust enum stored as snake_case `TEXT` values
+//! with a check, or — under a policy of `types.enums = "native"` — as a
+//! native enum type named after the enum.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -8,8 +10,35 @@ use crate::ctxt::Ctxt;
 use crate::naming;
 
 pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
+    derive_db_enum_with(input, crate::policy::current())
+}
+
+/// [`derive_db_enum`] under `policy`.
+pub(crate) fn derive_db_enum_with(
+    input: &DeriveInput,
+    policy: &Result<crate::policy::Policy, crate::policy::PolicyError>,
+) -> TokenStream {
     let cx = Ctxt::new();
     let ident = &input.ident;
+    let (native, tracked) = match policy {
+        Ok(policy) => (policy.enums == "native", super::track(&policy.files)),
+        Err(e) => {
+            cx.error_with_help(ident, &e.message, &e.help);
+            (false, super::track(&e.files))
+        }
+    };
+    // The native type's name: the enum's, in snake_case.
+    let type_name = naming::snake_case(&syn::ext::IdentExt::unraw(ident).to_string());
+    if native && type_name.len() > 63 {
+        cx.error_with_help(
+            ident,
+            format_args!(
+                "the enum type \"{type_name}\" is {} bytes; PostgreSQL truncates names to 63",
+                type_name.len()
+            ),
+            "give the enum a shorter name (its type is the name in snake_case, under `types.enums = \"native\"`)",
+        );
+    }
     let mut variants = Vec::new();
     match &input.data {
         Data::Enum(e) => {
@@ -60,12 +89,35 @@ pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
         );
     }
     if let Err(err) = cx.check() {
-        return err.into_compile_error();
+        let err = err.into_compile_error();
+        return quote!(#err #tracked);
     }
     let p = quote!(::ordinance::__private);
     let idents: Vec<_> = variants.iter().map(|(i, _)| *i).collect();
     let values: Vec<_> = variants.iter().map(|(_, v)| v.as_str()).collect();
+    // Natively stored values carry their type, so a caller's filter
+    // compares enum with enum.
+    let (value, null, array, sql_type) = if native {
+        (
+            quote!(#p::native_enum_value(#type_name, ::ordinance::DbEnum::as_str(&value))),
+            quote!(#p::native_enum_value_null(#type_name)),
+            quote!(#p::sea_query::ArrayType::Enum(::std::boxed::Box::new(#type_name.into()))),
+            quote!(#p::SqlType::Enum(&#p::EnumType {
+                name: #type_name,
+                values: <#ident as ::ordinance::DbEnum>::VALUES,
+            })),
+        )
+    } else {
+        (
+            quote!(#p::enum_value(::ordinance::DbEnum::as_str(&value))),
+            quote!(#p::enum_value_null()),
+            quote!(#p::sea_query::ArrayType::String),
+            quote!(#p::SqlType::Text),
+        )
+    };
     quote! {
+        #tracked
+
         impl ::ordinance::DbEnum for #ident {
             const VALUES: &'static [&'static str] = &[ #(#values),* ];
             fn as_str(&self) -> &'static str {
@@ -88,7 +140,7 @@ pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
                 #p::pg_types::ToSql::to_sql(&::ordinance::DbEnum::as_str(self), ty, out)
             }
             fn accepts(ty: &#p::pg_types::Type) -> bool {
-                <&str as #p::pg_types::ToSql>::accepts(ty)
+                #p::enum_accepts(ty)
             }
             #p::pg_types::to_sql_checked!();
         }
@@ -101,19 +153,19 @@ pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
                 #p::enum_from_sql(ty, raw)
             }
             fn accepts(ty: &#p::pg_types::Type) -> bool {
-                <&str as #p::pg_types::FromSql>::accepts(ty)
+                #p::enum_accepts(ty)
             }
         }
 
         impl ::core::convert::From<#ident> for #p::sea_query::Value {
             fn from(value: #ident) -> Self {
-                #p::enum_value(::ordinance::DbEnum::as_str(&value))
+                #value
             }
         }
 
         impl #p::sea_query::Nullable for #ident {
             fn null() -> #p::sea_query::Value {
-                #p::enum_value_null()
+                #null
             }
         }
 
@@ -125,7 +177,7 @@ pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
                 ::std::string::String::from(::core::stringify!(#ident))
             }
             fn array_type() -> #p::sea_query::ArrayType {
-                #p::sea_query::ArrayType::String
+                #array
             }
             fn column_type() -> #p::sea_query::ColumnType {
                 #p::sea_query::ColumnType::Text
@@ -133,7 +185,7 @@ pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
         }
 
         impl #p::ColumnType for #ident {
-            const SQL_TYPE: #p::SqlType = #p::SqlType::Text;
+            const SQL_TYPE: #p::SqlType = #sql_type;
             const ALLOWED_VALUES: &'static [&'static str] = <#ident as ::ordinance::DbEnum>::VALUES;
         }
     }

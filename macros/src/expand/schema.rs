@@ -504,7 +504,11 @@ pub(super) fn fallback_impl(cont: &Container<'_>) -> TokenStream {
 /// built from their parts.
 fn conventions_tokens(policy: &Policy) -> TokenStream {
     let p = quote!(::ordinance::__private);
-    if policy.naming == Naming::POSTGRES && policy.ids == "v7" && policy.bounded_text == "check" {
+    if policy.naming == Naming::POSTGRES
+        && policy.ids == "v7"
+        && policy.bounded_text == "check"
+        && policy.enums == "check"
+    {
         return quote!(&#p::Conventions::DEFAULT);
     }
     let naming = naming_tokens(&policy.naming);
@@ -516,8 +520,12 @@ fn conventions_tokens(policy: &Policy) -> TokenStream {
         "varchar" => quote!(Varchar),
         _ => quote!(Check),
     };
+    let enums = match policy.enums {
+        "native" => quote!(.with_enums(#p::EnumStorage::Native)),
+        _ => quote!(),
+    };
     quote! {
-        &#p::Conventions::new(#naming, #p::IdGeneration::#ids, #p::BoundedText::#text)
+        &#p::Conventions::new(#naming, #p::IdGeneration::#ids, #p::BoundedText::#text)#enums
     }
 }
 

@@ -20,6 +20,20 @@ use crate::sql::MIGRATIONS_TABLE;
 pub struct Database {
     /// Every table.
     pub tables: Vec<Table>,
+    /// Every native enum type (`CREATE TYPE … AS ENUM`), sorted by schema
+    /// and name.
+    pub enums: Vec<Enum>,
+}
+
+/// A native enum type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enum {
+    /// Its PostgreSQL schema (`public`, ...).
+    pub schema: String,
+    /// Its name.
+    pub name: String,
+    /// Its values, in sort order.
+    pub values: Vec<String>,
 }
 
 /// One table.
@@ -416,6 +430,29 @@ impl Database {
 
         let mut tables: Vec<Table> = tables.into_values().collect();
         tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
-        Ok(Database { tables })
+
+        const E: &str = "pg_enum";
+        let mut enums = Vec::new();
+        for row in client
+            .query(
+                "SELECT n.nspname::text, t.typname::text, \
+                        array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
+                 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+                 JOIN pg_enum e ON e.enumtypid = t.oid \
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND n.nspname NOT LIKE 'pg\\_%' \
+                 GROUP BY 1, 2 ORDER BY 1, 2",
+                &[],
+            )
+            .await
+            .map_err(db)?
+        {
+            enums.push(Enum {
+                schema: read(&row, 0, E, "nspname")?,
+                name: read(&row, 1, E, "typname")?,
+                values: read(&row, 2, E, "enumlabel")?,
+            });
+        }
+        Ok(Database { tables, enums })
     }
 }

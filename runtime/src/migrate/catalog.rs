@@ -20,6 +20,9 @@ pub struct Catalog {
     /// Tables by name: `users` in `public`, `auth.sessions` in another
     /// schema.
     pub tables: BTreeMap<String, Table>,
+    /// Native enum types by name (qualified like tables outside
+    /// `public`): their values in sort order.
+    pub enums: BTreeMap<String, Vec<String>>,
 }
 
 /// One table as the database has it.
@@ -139,6 +142,14 @@ impl From<&Database> for Catalog {
                     .collect(),
             };
             catalog.tables.insert(t.qualified_name(), table);
+        }
+        for e in &database.enums {
+            let name = if e.schema == "public" {
+                e.name.clone()
+            } else {
+                format!("{}.{}", e.schema, e.name)
+            };
+            catalog.enums.insert(name, e.values.clone());
         }
         catalog
     }

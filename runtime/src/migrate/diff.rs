@@ -53,6 +53,9 @@ pub struct Step {
 /// are safe while the previous application version runs; the rest wait for
 /// [`Phase::Contract`].
 pub(super) struct Steps {
+    /// Values added to native enum types, committed before anything uses
+    /// them (PostgreSQL refuses a value added in the same transaction).
+    pub(super) types: Step,
     /// New tables and columns, relaxed constraints, renames, comments.
     pub(super) expand: Step,
     /// New non-unique indexes, built concurrently.
@@ -78,6 +81,7 @@ impl Steps {
             ..Step::default()
         };
         Steps {
+            types: step("types", true, Phase::Expand, false),
             expand: step("expand", true, Phase::Expand, false),
             index: step("index", false, Phase::Expand, false),
             backfill: step("backfill", false, Phase::Contract, true),
@@ -105,6 +109,7 @@ pub fn diff(
 ) -> Result<Vec<Step>> {
     let mut steps = Steps::new();
     let mut refusals = Refusals::default();
+    enum_types(current, desired, &mut steps, &mut refusals);
 
     // New tables: columns first, then every constraint, so the order of
     // creation does not matter; on an empty table nothing needs NOT VALID.
@@ -167,8 +172,19 @@ pub fn diff(
                 .down
                 .extend(create_tables(&dropped).into_iter().rev());
         }
+        // Types last: after the tables and columns that used them.
+        for (name, values) in &current.enums {
+            if !desired.enums.contains_key(name) {
+                steps
+                    .contract
+                    .up
+                    .push(format!("DROP TYPE {}", table_ident(name)));
+                steps.contract.down.push(create_enum(name, values));
+            }
+        }
     }
     let Steps {
+        types,
         expand,
         index,
         backfill,
@@ -176,12 +192,83 @@ pub fn diff(
         validate,
         contract_index,
     } = steps;
-    let mut all = [expand, index, backfill, contract, validate, contract_index];
+    let mut all = [
+        types,
+        expand,
+        index,
+        backfill,
+        contract,
+        validate,
+        contract_index,
+    ];
     // Downs undo in reverse order.
     for step in &mut all {
         step.down.reverse();
     }
     Ok(all.into_iter().filter(|s| !s.up.is_empty()).collect())
+}
+
+/// Native enum types: new ones created first in the expand phase, values
+/// added in a step of their own before it (in their sort position);
+/// removed or reordered values refused (PostgreSQL cannot), and dropped
+/// types are destructive.
+fn enum_types(current: &Catalog, desired: &Catalog, steps: &mut Steps, refusals: &mut Refusals) {
+    for (name, values) in &desired.enums {
+        let Some(old) = current.enums.get(name) else {
+            steps.expand.up.push(create_enum(name, values));
+            // Downs run reversed: this drop comes after the tables'.
+            steps
+                .expand
+                .down
+                .push(format!("DROP TYPE {}", table_ident(name)));
+            continue;
+        };
+        if old == values {
+            continue;
+        }
+        let kept: Vec<&String> = values.iter().filter(|v| old.contains(v)).collect();
+        if kept.len() != old.len() || !kept.iter().zip(old).all(|(a, b)| *a == b) {
+            refusals.by_hand.push(format!(
+                "change the values of enum type \"{name}\" from ({}) to ({}): PostgreSQL cannot remove or \
+                 reorder an enum's values (write it by hand: create the new type, move each column with \
+                 ALTER COLUMN ... TYPE new_type USING column::text::new_type, drop the old type and rename the new)",
+                old.join(", "),
+                values.join(", ")
+            ));
+            continue;
+        }
+        for (i, value) in values.iter().enumerate() {
+            if old.contains(value) {
+                continue;
+            }
+            // Left to right, the value before is there already; a value
+            // added first goes before the first old one.
+            let place = match i.checked_sub(1).map(|p| &values[p]) {
+                Some(before) => format!("AFTER {}", quote_literal(before)),
+                None => format!("BEFORE {}", quote_literal(&old[0])),
+            };
+            steps.types.up.push(format!(
+                "ALTER TYPE {} ADD VALUE IF NOT EXISTS {} {place}",
+                table_ident(name),
+                quote_literal(value)
+            ));
+        }
+    }
+    for name in current.enums.keys() {
+        if !desired.enums.contains_key(name) {
+            refusals.destructive.push(format!("drop type \"{name}\""));
+        }
+    }
+}
+
+/// `CREATE TYPE` of a catalog's enum type.
+fn create_enum(name: &str, values: &[String]) -> String {
+    let values: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
+    format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        table_ident(name),
+        values.join(", ")
+    )
 }
 
 /// The entity whose table a catalog names `name` (`users`, `auth.sessions`).

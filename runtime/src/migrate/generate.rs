@@ -170,6 +170,7 @@ fn file_text(step: &Step, statements: &[String]) -> String {
         text.push_str("-- Contract phase: `up` stops before it; `contract` applies it once no instance of\n-- the previous application version runs.\n");
     }
     match step.label {
+        "types" => text.push_str("-- Values added to enum types, committed before the next migration uses them.\n-- PostgreSQL cannot remove a value: the down leaves them in place.\n"),
         "validate" => text.push_str("-- Runs after the previous migration committed: constraints added NOT VALID are\n-- validated here, without blocking writes for the whole scan.\n"),
         "backfill" => text.push_str(&format!("-- Each statement runs in batches of {} rows in primary-key order, each batch its\n-- own transaction, until no row is left.\n", super::BACKFILL_BATCH)),
         "index" | "contract_index" => text.push_str(
@@ -185,7 +186,10 @@ fn file_text(step: &Step, statements: &[String]) -> String {
     } else {
         "SET"
     };
-    let statement_timeout = if matches!(step.label, "create" | "expand" | "contract" | "backfill") {
+    let statement_timeout = if matches!(
+        step.label,
+        "create" | "types" | "expand" | "contract" | "backfill"
+    ) {
         "'1min'"
     } else {
         "0"

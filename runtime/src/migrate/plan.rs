@@ -126,6 +126,22 @@ pub fn plan_statement(sql: &str, earlier: &[String]) -> StatementPlan {
     let (lock, rewrites, scans, note): (Option<LockLevel>, bool, bool, Option<&'static str>) =
         if starts("SET ") || starts("RESET ") || starts("CREATE SCHEMA") {
             (None, false, false, None)
+        } else if starts("CREATE TYPE") {
+            (None, false, false, Some("a new type: nothing waits for it"))
+        } else if starts("ALTER TYPE") && has(" ADD VALUE ") {
+            (
+                None,
+                false,
+                false,
+                Some("locks the type only; the value is usable once committed"),
+            )
+        } else if starts("DROP TYPE") {
+            (
+                None,
+                false,
+                false,
+                Some("fails while a column still uses it"),
+            )
         } else if starts("CREATE TABLE") {
             (
                 None,

@@ -134,7 +134,11 @@ pub(crate) fn render(schema: &'static TableSchema, set: &ColumnSet) -> PatchStat
         };
         types.push(column.sql_type.wire_type());
         parameters.push(column.name);
-        sets.push(format!("{} = ${}", quote_ident(column.name), types.len()));
+        sets.push(format!(
+            "{} = {}",
+            quote_ident(column.name),
+            column.sql_type.param(types.len())
+        ));
     }
     if sets.is_empty() {
         return PatchStatement {

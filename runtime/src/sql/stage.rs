@@ -69,7 +69,8 @@ impl StagedInsert {
 }
 
 /// A column's type in the staging table: its type on the wire, without
-/// the precision and scale the table's column applies.
+/// the precision and scale the table's column applies (a native enum is
+/// staged as itself: binary `COPY` reads its text label).
 fn staged_type(sql_type: &SqlType) -> String {
     match sql_type {
         SqlType::Numeric { .. } => "NUMERIC".to_owned(),

@@ -107,10 +107,6 @@ impl Statements {
     pub fn new(schema: &'static TableSchema) -> Self {
         let t = crate::ddl::table_ident(schema);
         let columns = column_list(schema);
-        let business: Vec<String> = schema
-            .business_columns()
-            .map(|c| quote_ident(c.name))
-            .collect();
         let live = if schema.soft_deletes() {
             " AND \"deleted_at\" IS NULL"
         } else {
@@ -134,16 +130,26 @@ impl Statements {
             .insert_columns()
             .map(|c| quote_ident(c.name))
             .collect();
-        let placeholders: Vec<String> = (1..=insert_cols.len()).map(|i| format!("${i}")).collect();
+        let placeholders: Vec<String> = schema
+            .insert_columns()
+            .enumerate()
+            .map(|(i, c)| c.sql_type.param(i + 1))
+            .collect();
         let insert_columns = insert_cols.join(", ");
         let insert = format!(
             "INSERT INTO {t} ({insert_columns}) {} RETURNING {columns}",
             insert_source(schema, &placeholders)
         );
-        let sets: Vec<String> = business
-            .iter()
+        let sets: Vec<String> = schema
+            .business_columns()
             .enumerate()
-            .map(|(i, c)| format!("{c} = ${}", i + first_value))
+            .map(|(i, c)| {
+                format!(
+                    "{} = {}",
+                    quote_ident(c.name),
+                    c.sql_type.param(i + first_value)
+                )
+            })
             .collect();
         let stamped = stamp_list(schema);
         let mut set_list = sets.join(", ");

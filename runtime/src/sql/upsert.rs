@@ -66,8 +66,10 @@ impl UpsertStatements {
             .collect();
         let t = table_ident(schema);
         let columns = column_list(schema);
-        let placeholders: Vec<String> = (1..=insert_columns.len())
-            .map(|i| format!("${i}"))
+        let placeholders: Vec<String> = schema
+            .insert_columns()
+            .enumerate()
+            .map(|(i, c)| c.sql_type.param(i + 1))
             .collect();
         let keys: Vec<String> = index.columns.iter().map(index_key).collect();
         let target_where = index_predicate(index)
@@ -118,7 +120,10 @@ impl UpsertStatements {
                     KeyValue::Setting(sql) => return format!("{} = {sql}", index_key(c)),
                     KeyValue::Bound(_) => {
                         bound += 1;
-                        format!("${bound}")
+                        match schema.column(c.name) {
+                            Some(column) => column.sql_type.param(bound),
+                            None => format!("${bound}"),
+                        }
                     }
                 };
                 match c.function {

@@ -134,7 +134,11 @@ fn value(table: &TableSchema, column: &Column) -> String {
         _ => None,
     }) {
         let list: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
-        return format!("(ARRAY[{}])[1 + g.i % {}]", list.join(", "), values.len());
+        let pick = format!("(ARRAY[{}])[1 + g.i % {}]", list.join(", "), values.len());
+        return match column.sql_type.native_enum() {
+            Some(_) => format!("({pick})::{}", column.sql_type),
+            None => pick,
+        };
     }
     let (mut min, mut max) = (None, None);
     let (mut min_len, mut max_len) = (None, None);
@@ -189,5 +193,12 @@ fn value(table: &TableSchema, column: &Column) -> String {
             format!("ARRAY[{}]", value(table, &one))
         }
         SqlType::Bytea => format!("decode({seed}, 'hex')"),
+        // Its values come from the enum's check above; a type with none
+        // takes its first value.
+        SqlType::Enum(e) => format!(
+            "{}::{}",
+            quote_literal(e.values.first().copied().unwrap_or_default()),
+            column.sql_type
+        ),
     }
 }

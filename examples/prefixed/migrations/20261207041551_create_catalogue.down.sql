@@ -8,3 +8,5 @@ DROP TABLE "shelves";
 DROP TABLE "books";
 
 DROP TABLE "authors";
+
+DROP TYPE "book_format", "shelf_kind";

@@ -3,6 +3,10 @@
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '1min';
 
+CREATE TYPE "book_format" AS ENUM ('hardcover', 'paperback', 'ebook');
+
+CREATE TYPE "shelf_kind" AS ENUM ('reading', 'wishlist', 'finished');
+
 CREATE TABLE "authors" (
     "id" UUID NOT NULL DEFAULT gen_random_uuid(),
     "email" VARCHAR(320) NOT NULL,
@@ -31,6 +35,7 @@ CREATE TABLE "books" (
     "author_id" UUID NOT NULL,
     "title" VARCHAR(300) NOT NULL,
     "pages" INTEGER NOT NULL,
+    "format" "book_format" NOT NULL DEFAULT 'paperback',
     "created_by" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid,
     "updated_by" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid,
     "created_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -46,12 +51,15 @@ CREATE TABLE "books" (
 
 CREATE INDEX "ix_books_author_id" ON "books" ("author_id");
 
+CREATE INDEX "ix_books_format_id" ON "books" ("format", "id") WHERE "deleted_at" IS NULL;
+
 COMMENT ON TABLE "books" IS 'A book by one author.';
 
 CREATE TABLE "shelves" (
     "id" UUID NOT NULL DEFAULT gen_random_uuid(),
     "tenant_id" UUID NOT NULL DEFAULT NULLIF(current_setting('app.tenant_id', true), '')::uuid,
     "label" VARCHAR(100) NOT NULL,
+    "kind" "shelf_kind" NOT NULL,
     "created_by" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid,
     "updated_by" UUID DEFAULT NULLIF(current_setting('app.actor_id', true), '')::uuid,
     "deleted_by" UUID,

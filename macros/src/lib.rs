@@ -31,7 +31,8 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
     expand::derive_entity(&input).into()
 }
 
-/// Stores a fieldless enum as snake_case `TEXT` with a `CHECK (col IN (...))`.
+/// Stores a fieldless enum as snake_case `TEXT` with a `CHECK (col IN (...))`,
+/// or as a native enum type under the policy's `types.enums = "native"`.
 #[proc_macro_derive(DbEnum)]
 pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -31,7 +31,7 @@ use tokio_postgres::Client;
 
 use crate::ddl::{comment_text, quote_ident, quote_literal};
 use crate::error::Result;
-use crate::inspect::{Column, Database, Index, RowSecurity, Table};
+use crate::inspect::{Column, Database, Index, Key, RowSecurity, Table};
 use crate::schema::{split_waivers, BoundedText, Conventions, EnumStorage, Naming};
 
 /// What [`adopt`] wrote.
@@ -195,8 +195,14 @@ enum ColumnCheck {
     NoNullElements,
 }
 
-fn parse_check(column: &str, definition: &str) -> Option<(ColumnCheck, &'static str)> {
-    let body = definition.strip_prefix("CHECK ((")?.strip_suffix("))")?;
+fn parse_check(column: &str, check: &Key) -> Option<(ColumnCheck, &'static str)> {
+    if let Some(values) = check.allowed_values() {
+        return Some((ColumnCheck::OneOf(values), "valid"));
+    }
+    let body = check
+        .definition
+        .strip_prefix("CHECK ((")?
+        .strip_suffix("))")?;
     // A VARCHAR(n) column's checks read it as text.
     let body = &body.replace(&format!("({column})::text"), column);
     if body.starts_with(&format!("array_position({column}, NULL")) && body.ends_with(") IS NULL") {
@@ -217,21 +223,6 @@ fn parse_check(column: &str, definition: &str) -> Option<(ColumnCheck, &'static 
         }
         if let Some(n) = rest.strip_prefix("<= ") {
             return Some((ColumnCheck::Max(n.into()), "max"));
-        }
-        if let Some(list) = rest
-            .strip_prefix("= ANY (ARRAY[")
-            .and_then(|l| l.strip_suffix("])"))
-        {
-            let values = list
-                .split(", ")
-                .map(|v| {
-                    v.strip_suffix("::text")
-                        .and_then(|v| v.strip_prefix('\''))
-                        .and_then(|v| v.strip_suffix('\''))
-                        .map(str::to_owned)
-                })
-                .collect::<Option<Vec<_>>>()?;
-            return Some((ColumnCheck::OneOf(values), "valid"));
         }
     }
     None
@@ -654,7 +645,7 @@ impl<'a> Writer<'a> {
             if column == "version" && check.definition == "CHECK ((version >= 1))" {
                 continue;
             }
-            let Some((parsed, what)) = parse_check(column, &check.definition) else {
+            let Some((parsed, what)) = parse_check(column, check) else {
                 self.notes.push(format!(
                     "check {} cannot be said with attributes",
                     check.name

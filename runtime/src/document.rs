@@ -70,7 +70,7 @@ pub fn markdown(schemas: &[&TableSchema]) -> String {
 
 /// The team's conventions the tables were generated under, when they are
 /// not the kit's own: how objects are named, how ids are made, how bounded
-/// text is stored (one paragraph per set of conventions in use).
+/// text and enums are stored (one paragraph per set of conventions in use).
 fn conventions(out: &mut String, tables: &[&TableSchema]) {
     let mut seen: Vec<&crate::schema::Conventions> = Vec::new();
     for t in tables {
@@ -89,7 +89,7 @@ fn conventions(out: &mut String, tables: &[&TableSchema]) {
         let _ = writeln!(
             out,
             "Names: primary keys `{}`, indexes `{}`, unique indexes `{}`, checks `{}`, \
-             foreign keys `{}`. Ids: {}. Bounded text: {}.\n",
+             foreign keys `{}`. Ids: {}. Bounded text: {}. Enums: {}.\n",
             n.primary_key,
             n.index,
             n.unique,
@@ -102,6 +102,10 @@ fn conventions(out: &mut String, tables: &[&TableSchema]) {
             match c.bounded_text {
                 crate::schema::BoundedText::Varchar => "`VARCHAR(n)`",
                 _ => "`TEXT` with a length check",
+            },
+            match c.enums {
+                crate::schema::EnumStorage::Native => "native enum types",
+                _ => "`TEXT` with a check of the values",
             },
         );
     }

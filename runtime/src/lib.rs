@@ -242,6 +242,12 @@ pub use ordinance_macros::Entity;
 /// assert!(sql.contains(r#""status" = $1"#));
 /// assert_eq!(values.0[0], "open".into());
 /// ```
+///
+/// Under a policy of `types.enums = "native"` (in the crate's or its
+/// workspace's `Cargo.toml`), the enum is a PostgreSQL enum type instead,
+/// named after it in snake_case (`"ticket_status"`), and a variant as a
+/// sea-query value carries the cast (`"status" = $1::"ticket_status"`);
+/// see the conventions chapter of the guide.
 pub use ordinance_macros::DbEnum;
 
 /// Builds a migrations folder into the binary, as a

@@ -253,6 +253,13 @@ async fn a_tenant_table_takes_the_type_in_single_staged_and_upserted_writes() {
         .unwrap();
     assert_eq!(moved.kind, ShelfKind::Reading);
     assert_eq!(moved.version, 2);
+    // A batch upsert, through the staging table too.
+    let again = [shelf("Done", ShelfKind::Wishlist)];
+    let upserted = mine
+        .transaction(async |tx| ordinance::batch::upsert_many(tx, &again, ShelfKey::Label).await)
+        .await
+        .unwrap();
+    assert_eq!(upserted[0].kind, ShelfKind::Wishlist);
     // The other tenant sees none of them, by kind or at all.
     let theirs = app
         .for_tenant(other)
@@ -275,6 +282,24 @@ async fn a_tenant_table_takes_the_type_in_single_staged_and_upserted_writes() {
         .await
         .unwrap();
     assert_eq!(ours, 2);
+}
+
+#[tokio::test]
+async fn generated_rows_take_each_value_of_the_type() {
+    let db = TestDatabase::migrated("migrations").await.unwrap();
+    let owner = db.connect().await.unwrap();
+    ordinance::testing::fill(&owner, &schemas(), 30)
+        .await
+        .unwrap();
+    let rows = owner
+        .query(
+            "SELECT format::text, count(*) FROM books GROUP BY 1 ORDER BY min(format)",
+            &[],
+        )
+        .await
+        .unwrap();
+    let formats: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(formats, ["hardcover", "paperback", "ebook"]);
 }
 
 #[tokio::test]

@@ -141,7 +141,20 @@ async fn the_audit_reads_the_same_policy() {
         "{}",
         render(&findings)
     );
-    assert_eq!(findings.len(), every.len() + 4, "{}", render(&findings));
+    // And each native enum column with its TEXT and check.
+    let mut enums: Vec<String> = findings
+        .iter()
+        .filter(|f| f.rule == Rule::EnumStorage)
+        .map(|f| format!("{}.{}", f.table, f.object.as_deref().unwrap_or("")))
+        .collect();
+    enums.sort();
+    assert_eq!(
+        enums,
+        ["books.format", "shelves.kind"],
+        "{}",
+        render(&findings)
+    );
+    assert_eq!(findings.len(), every.len() + 6, "{}", render(&findings));
     let fix = |object: &str| {
         findings
             .iter()
@@ -154,6 +167,12 @@ async fn the_audit_reads_the_same_policy() {
         "ALTER INDEX \"uq_authors_email\" RENAME TO \"idx_authors_email_unique\";"
     );
     assert_eq!(
+        fix("format"),
+        "ALTER TABLE \"books\" ALTER COLUMN \"format\" TYPE text USING \"format\"::text, \
+         ADD CONSTRAINT \"books_format_valid\" CHECK (\"format\" IN ('hardcover', 'paperback', 'ebook')); \
+         -- rewrites the table; or keep the type with types.enums = \"native\" in the team's policy"
+    );
+    assert_eq!(
         fix("fk_books_author_id"),
         "ALTER TABLE \"books\" RENAME CONSTRAINT \"fk_books_author_id\" TO \"books_author_id_fkey\";"
     );
@@ -163,6 +182,47 @@ async fn the_audit_reads_the_same_policy() {
     }
     let after = audit(&conn, &AuditOptions::default()).await.unwrap();
     assert!(after.is_empty(), "{}", render(&after));
+
+    // The other way: under the team's policy those checks are enums to
+    // make native, each fix moving the values into a type of the name the
+    // entity's DbEnum gives it.
+    let native: Vec<_> = audit(&conn, &ours)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.rule == Rule::EnumStorage)
+        .collect();
+    assert_eq!(native.len(), 2, "{}", render(&native));
+    for f in &native {
+        conn.batch_execute(&f.fix).await.unwrap();
+    }
+    let left = audit(&conn, &ours).await.unwrap();
+    assert!(
+        !left.iter().any(|f| f.rule == Rule::EnumStorage),
+        "{}",
+        render(&left)
+    );
+    let types = conn
+        .query(
+            "SELECT typname::text FROM pg_type WHERE typtype = 'e' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let types: Vec<String> = types.iter().map(|r| r.get(0)).collect();
+    assert_eq!(types, ["book_format", "shelf_kind"]);
+    // The enum columns, their types and defaults are the entities' again:
+    // the drift left is the VARCHAR(n) columns the default's fixes made
+    // TEXT (and the names).
+    let drift = ordinance::migrate::live_drift(&conn, &schemas()).await;
+    let Err(ordinance::Error::ManualMigration(by_hand)) = drift else {
+        panic!("{drift:?}");
+    };
+    assert_eq!(by_hand.len(), 4, "{by_hand:?}");
+    assert!(
+        by_hand.iter().all(|c| c.contains("to character varying(")),
+        "{by_hand:?}"
+    );
 }
 
 #[tokio::test]
@@ -301,8 +361,13 @@ fn the_schema_document_states_the_conventions() {
         doc.contains(
             "Names: primary keys `pk_{table}`, indexes `ix_{table}_{columns}`, unique indexes \
              `uq_{table}_{columns}`, checks `ck_{table}_{column}_{rule}`, foreign keys \
-             `fk_{table}_{column}`. Ids: UUIDv4 (random). Bounded text: `VARCHAR(n)`."
+             `fk_{table}_{column}`. Ids: UUIDv4 (random). Bounded text: `VARCHAR(n)`. \
+             Enums: native enum types."
         ),
+        "{doc}"
+    );
+    assert!(
+        doc.contains("native enum, one of `hardcover`, `paperback`, `ebook`"),
         "{doc}"
     );
     assert!(doc.contains("| `email` | `VARCHAR(320)` |"), "{doc}");

@@ -13,6 +13,7 @@
 //! with status 1 when there is any finding, so CI can run it against a
 //! staging database.
 
+mod enums;
 mod names;
 mod rules;
 
@@ -98,6 +99,9 @@ pub enum Rule {
     /// A primary key, foreign key, check or index is named as the naming
     /// policy says (the fix renames it in place).
     ObjectName,
+    /// Enum-like values are stored as the policy says: `TEXT` with a
+    /// `CHECK (col IN (...))`, or a native enum type (`types.enums`).
+    EnumStorage,
 }
 
 impl Rule {
@@ -125,6 +129,7 @@ impl Rule {
             Rule::UniqueOnDeletedRows => "unique-on-deleted-rows",
             Rule::TenantIsolation => "tenant-isolation",
             Rule::ObjectName => "object-name",
+            Rule::EnumStorage => "enum-storage",
         }
     }
 }
@@ -177,6 +182,13 @@ pub fn check(database: &Database, options: &AuditOptions) -> Vec<Finding> {
     for table in &database.tables {
         rules::table(table, options, &mut findings);
         names::check(table, &options.conventions.naming, &mut findings);
+        enums::check(
+            table,
+            &database.enums,
+            options.conventions.enums,
+            &options.conventions.naming,
+            &mut findings,
+        );
     }
     findings
 }

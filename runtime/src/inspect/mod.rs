@@ -36,6 +36,18 @@ pub struct Enum {
     pub values: Vec<String>,
 }
 
+impl Enum {
+    /// `name`, or `schema.name` outside `public`: as `format_type` names
+    /// it where its schema is not on the search path.
+    pub fn qualified_name(&self) -> String {
+        if self.schema == "public" {
+            self.name.clone()
+        } else {
+            format!("{}.{}", self.schema, self.name)
+        }
+    }
+}
+
 /// One table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Table {
@@ -151,6 +163,52 @@ pub struct Key {
     pub columns: Vec<String>,
     /// As `pg_get_constraintdef` writes it.
     pub definition: String,
+}
+
+impl Key {
+    /// The values a check of the form `CHECK (col IN ('a', 'b'))` allows
+    /// its one column (as the server normalises it: `col = ANY
+    /// (ARRAY['a'::text, ...])`, the column read as text when it is a
+    /// `VARCHAR(n)`); `None` for any other constraint.
+    pub fn allowed_values(&self) -> Option<Vec<String>> {
+        let [column] = self.columns.as_slice() else {
+            return None;
+        };
+        let column = quote_ident_if_needed(column);
+        let body = self
+            .definition
+            .strip_prefix("CHECK ((")?
+            .strip_suffix("))")?
+            .replace(&format!("({column})::text"), &column);
+        let list = body
+            .strip_prefix(&format!("{column} = ANY (ARRAY["))?
+            .strip_suffix("])")?;
+        list.split(", ")
+            .map(|v| {
+                v.strip_suffix("::text")
+                    .and_then(|v| v.strip_prefix('\''))
+                    .and_then(|v| v.strip_suffix('\''))
+                    .map(|v| v.replace("''", "'"))
+            })
+            .collect()
+    }
+}
+
+/// A column as the server writes it in a definition: bare when it is a
+/// plain lower-case name, else quoted.
+fn quote_ident_if_needed(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_owned()
+    } else {
+        quote_ident(name)
+    }
 }
 
 /// A foreign key.

@@ -144,12 +144,7 @@ impl From<&Database> for Catalog {
             catalog.tables.insert(t.qualified_name(), table);
         }
         for e in &database.enums {
-            let name = if e.schema == "public" {
-                e.name.clone()
-            } else {
-                format!("{}.{}", e.schema, e.name)
-            };
-            catalog.enums.insert(name, e.values.clone());
+            catalog.enums.insert(e.qualified_name(), e.values.clone());
         }
         catalog
     }

@@ -39,6 +39,13 @@ async fn author(repo: &Repo<'_, impl ordinance::exec::Executor>, email: &str) ->
     .unwrap()
 }
 
+/// How many live books match `condition`.
+async fn count_where(repo: &Repo<'_, impl ordinance::exec::Executor>, condition: Expr) -> i64 {
+    repo.count_matching::<Book>(&query::live::<Book>().and_where(condition).to_owned())
+        .await
+        .unwrap()
+}
+
 #[test]
 fn the_ddl_creates_the_types_and_no_value_checks() {
     let ddl = ordinance::ddl::SchemaDdl::new(&schemas()).unwrap();
@@ -126,18 +133,9 @@ async fn every_write_and_read_path_takes_the_native_type_as_the_application_role
         .await
         .unwrap();
     assert_eq!(ebooks.len(), 2);
-    let either = repo
-        .count_matching::<Book>(
-            &query::live::<Book>()
-                .and_where(
-                    Expr::col(BookColumn::Format)
-                        .is_in([BookFormat::Hardcover, BookFormat::Paperback]),
-                )
-                .to_owned(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(either, 2);
+    let either =
+        Expr::col(BookColumn::Format).is_in([BookFormat::Hardcover, BookFormat::Paperback]);
+    assert_eq!(count_where(&repo, either).await, 2);
 
     // A bulk change sets the type's value.
     let progress = ordinance::bulk::Bulk::<Book>::new()
@@ -147,15 +145,8 @@ async fn every_write_and_read_path_takes_the_native_type_as_the_application_role
         .unwrap();
     assert_eq!(progress.rows, 2);
     let repo = Repo::new(&conn);
-    let hardcovers = repo
-        .count_matching::<Book>(
-            &query::live::<Book>()
-                .and_where(Expr::col(BookColumn::Format).eq(BookFormat::Hardcover))
-                .to_owned(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(hardcovers, 3);
+    let hardcovers = Expr::col(BookColumn::Format).eq(BookFormat::Hardcover);
+    assert_eq!(count_where(&repo, hardcovers).await, 3);
     let gone = repo.soft_delete(&patched).await.unwrap();
     assert_eq!(gone.format, BookFormat::Paperback);
 }

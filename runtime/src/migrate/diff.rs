@@ -183,23 +183,14 @@ pub fn diff(
             }
         }
     }
-    let Steps {
-        types,
-        expand,
-        index,
-        backfill,
-        contract,
-        validate,
-        contract_index,
-    } = steps;
     let mut all = [
-        types,
-        expand,
-        index,
-        backfill,
-        contract,
-        validate,
-        contract_index,
+        steps.types,
+        steps.expand,
+        steps.index,
+        steps.backfill,
+        steps.contract,
+        steps.validate,
+        steps.contract_index,
     ];
     // Downs undo in reverse order.
     for step in &mut all {

@@ -89,6 +89,77 @@ pub mod v3 {
     }
 }
 
+pub mod other {
+    use ordinance::prelude::*;
+
+    /// Another table whose enum is stored under the same type name, with
+    /// other values.
+    #[derive(Entity, Debug, Clone)]
+    pub struct Pamphlet {
+        pub id: Uuid,
+        pub binding: super::v3::Binding,
+        pub created_by: Option<Uuid>,
+        pub updated_by: Option<Uuid>,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        pub deleted_at: Option<DateTime<Utc>>,
+        pub version: i32,
+    }
+
+    /// An enum named like a table: its type would take the table's name.
+    #[derive(DbEnum, Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Pamphlets {
+        Folded,
+    }
+
+    #[derive(Entity, Debug, Clone)]
+    #[entity(table = "leaflets")]
+    pub struct Leaflet {
+        pub id: Uuid,
+        pub fold: Pamphlets,
+        pub created_by: Option<Uuid>,
+        pub updated_by: Option<Uuid>,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        pub deleted_at: Option<DateTime<Utc>>,
+        pub version: i32,
+    }
+}
+
+#[test]
+fn one_type_name_means_one_type() {
+    use ordinance::ddl::SchemaDdl;
+    // Two enums stored as "binding" with different values.
+    let err = SchemaDdl::new(&[v2::Volume::SCHEMA, other::Pamphlet::SCHEMA]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::DuplicateName {
+                name: "binding",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // The same enum in two tables is one type, created once.
+    let ddl = SchemaDdl::new(&[v3::Volume::SCHEMA, other::Pamphlet::SCHEMA])
+        .unwrap()
+        .up();
+    assert_eq!(ddl.matches("CREATE TYPE \"binding\"").count(), 1, "{ddl}");
+    // A type named like a table.
+    let err = SchemaDdl::new(&[other::Pamphlet::SCHEMA, other::Leaflet::SCHEMA]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::DuplicateName {
+                name: "pamphlets",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
 pub mod v4 {
     use ordinance::prelude::*;
 

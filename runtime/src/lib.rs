@@ -85,6 +85,9 @@ pub mod page;
 mod params;
 mod pg_error;
 pub mod pool;
+#[cfg(any(feature = "tools", feature = "testing"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tools", feature = "testing"))))]
+pub mod proof;
 pub mod query;
 pub mod relation;
 pub mod repo;

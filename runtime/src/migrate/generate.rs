@@ -11,6 +11,7 @@ use crate::testing::TestDatabase;
 use super::catalog::Catalog;
 use super::diff::{diff, Permissions, Phase, Step};
 use super::{split, Migrations, NO_TRANSACTION};
+use crate::proof::StatementCatalog;
 
 /// The steps that would bring the schema the migrations in `dir` produce to
 /// the one `schemas` imply; empty when they agree.
@@ -98,8 +99,11 @@ pub fn render_steps(steps: &[Step]) -> String {
 }
 
 /// Writes the next migration(s) for `schemas` into `dir` (created if
-/// missing) and returns the files written; none when the migrations already
-/// match. Destructive changes need `permissions.allow_destructive`.
+/// missing), and the statement catalog
+/// ([`proof::CATALOG_FILE`](crate::proof::CATALOG_FILE)) when it is not
+/// the entities' statements, and returns the files written; none when
+/// both already match. Destructive changes need
+/// `permissions.allow_destructive`.
 ///
 /// Each step is a file `<version>_<name>[_<step>].{up,down}.sql`: the
 /// expand phase first (the plain name, then `_index`), then the contract
@@ -118,9 +122,6 @@ pub async fn generate(
 ) -> Result<Vec<PathBuf>> {
     let dir = dir.as_ref();
     let steps = pending_steps(schemas, dir, permissions).await?;
-    if steps.is_empty() {
-        return Ok(Vec::new());
-    }
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,
@@ -148,7 +149,35 @@ pub async fn generate(
         }
         version = next_version(version);
     }
+    // The statement catalog, as the schema the migrations now build
+    // describes it.
+    let (described, on_disk, path) = catalogs(schemas, dir).await?;
+    if on_disk.as_ref() != Some(&described) {
+        std::fs::write(&path, described.to_string()).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        written.push(path);
+    }
     Ok(written)
+}
+
+/// The statement catalog of `schemas` (described on their schema, against
+/// the newest migration in `dir`), the one in `dir` if any, and its path.
+async fn catalogs(
+    schemas: &[&'static TableSchema],
+    dir: &Path,
+) -> Result<(StatementCatalog, Option<StatementCatalog>, PathBuf)> {
+    let newest = Migrations::load(dir)?.list().last().map(|m| m.version);
+    let database = TestDatabase::with_schema(&SchemaDdl::new(schemas)?.up()).await?;
+    let described = crate::proof::describe(&*database.connect().await?, schemas, newest).await?;
+    let path = dir.join(crate::proof::CATALOG_FILE);
+    let on_disk = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(StatementCatalog::parse(&text)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => return Err(Error::Io { path, source }),
+    };
+    Ok((described, on_disk, path))
 }
 
 fn file_text(step: &Step, statements: &[String]) -> String {
@@ -237,13 +266,26 @@ fn sanitize(name: &str) -> String {
 
 /// What [`check_drift`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 ///
 /// *Requires the `testing` feature.*
 pub enum Drift {
-    /// The migrations produce exactly the entities' schema.
+    /// The migrations produce exactly the entities' schema, and the
+    /// statement catalog holds exactly their statements.
     UpToDate,
-    /// They did not; the missing migration was written to these files.
+    /// They did not; the missing migration (or the statement catalog) was
+    /// written to these files.
     Blessed(Vec<PathBuf>),
+    /// The migrations are up to date but the statement catalog
+    /// ([`proof::CATALOG_FILE`](crate::proof::CATALOG_FILE)) is missing or
+    /// holds other statements than the entities send.
+    StaleCatalog {
+        /// What differs, entry by entry (`+` only the entities have, `-`
+        /// only the file, `~` changed).
+        differences: Vec<String>,
+        /// The command that writes it.
+        bless_command: String,
+    },
     /// They do not.
     Missing {
         /// The SQL of the missing migration, step by step.
@@ -277,20 +319,33 @@ pub async fn check_drift(
         });
     }
     let steps = pending_steps(schemas, dir, permissions).await?;
-    Ok(if steps.is_empty() {
-        Drift::UpToDate
-    } else {
-        Drift::Missing {
+    if !steps.is_empty() {
+        return Ok(Drift::Missing {
             sql: render_steps(&steps),
             bless_command: bless_command(permissions),
-        }
-    })
+        });
+    }
+    let (described, on_disk, path) = catalogs(schemas, dir).await?;
+    if on_disk.as_ref() != Some(&described) {
+        let differences = match &on_disk {
+            Some(old) => described.differences(old),
+            None => vec![format!("{} is missing", path.display())],
+        };
+        return Ok(Drift::StaleCatalog {
+            differences,
+            bless_command: bless_command(permissions),
+        });
+    }
+    Ok(Drift::UpToDate)
 }
 
 /// The drift check for an application's test suite: passes when the
 /// migrations in `dir` (relative to the package being tested) produce
-/// exactly the schema of `schemas`; otherwise fails printing the SQL of the
-/// missing migration and the command that writes it.
+/// exactly the schema of `schemas` and the statement catalog beside them
+/// ([`proof::CATALOG_FILE`](crate::proof::CATALOG_FILE)) holds exactly
+/// their statements; otherwise fails printing the SQL of the missing
+/// migration (or what differs in the catalog) and the command that writes
+/// it.
 ///
 /// With `ORDINANCE_BLESS=<name>` set, it writes the missing migration as
 /// `<name>` instead (with `ORDINANCE_ALLOW_DESTRUCTIVE=1`, also when it drops
@@ -351,6 +406,16 @@ pub async fn assert_up_to_date_with(
              Write it with:\n    {bless_command}\n\
              then review the new files and commit them.",
             dir.display(),
+        ),
+        Ok(Drift::StaleCatalog {
+            differences,
+            bless_command,
+        }) => panic!(
+            "the statement catalog in {} is not the entities' statements:\n  {}\n\
+             Write it with:\n    {bless_command}\n\
+             then review it and commit it: `migrate verify` proves the next deploy against it.",
+            dir.display(),
+            differences.join("\n  "),
         ),
         Err(e @ Error::DestructiveChange(_)) => panic!(
             "the entities and the migrations in {} disagree, and the fix drops data: {e}\n\

@@ -33,6 +33,9 @@ enum Through {
     /// Every pending migration, backfills recorded without running (an
     /// empty scratch database has no rows to fill), unfilled ones included.
     Schema,
+    /// Pending migrations up to and including this version, contract ones
+    /// included.
+    Version(i64),
 }
 
 impl Migrations {
@@ -105,6 +108,14 @@ impl Migrations {
         self.apply(client, Through::Contract).await
     }
 
+    /// Applies pending migrations up to and including `version`, contract
+    /// ones included, as [`contract`](Self::contract) does: one step of a
+    /// deploy at a time (how [`proof::verify`](crate::proof::verify)
+    /// walks the phases).
+    pub async fn up_to(&self, client: &mut Client, version: i64) -> Result<Vec<Applied>> {
+        self.apply(client, Through::Version(version)).await
+    }
+
     /// Every pending migration's schema, on a database without rows: how
     /// the generator builds the schema the migrations produce.
     #[cfg(any(feature = "testing", doc))]
@@ -120,7 +131,11 @@ impl Migrations {
                 .list
                 .iter()
                 .filter(|m| !applied.iter().any(|a| a.0 == m.version))
-                .take_while(|m| through != Through::Expand || !m.contract)
+                .take_while(|m| match through {
+                    Through::Expand => !m.contract,
+                    Through::Version(v) => m.version <= v,
+                    _ => true,
+                })
                 .collect();
             let needs_filling = to_run.iter().find(|m| m.needs_filling);
             if let (Some(m), false) = (needs_filling, through == Through::Schema) {

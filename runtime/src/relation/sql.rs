@@ -116,31 +116,44 @@ pub(crate) fn children(
 ) -> &'static str {
     cached(
         (Shape::Children, child.key(), column, "", NONE, scope),
-        || {
-            let t = "\"t\"";
-            format!(
-                "SELECT {} FROM {} AS {t} WHERE {t}.{} = ANY($1){} ORDER BY {}",
-                columns(child, t),
-                table_ident(child),
-                quote_ident(column),
-                scope_condition(child, t, scope),
-                order(child, t),
-            )
-        },
+        || render_children(child, column, scope),
+    )
+}
+
+/// [`children`], rendered afresh (the statement catalog's: two versions of
+/// one table in a process share the cache's key).
+pub(crate) fn render_children(
+    child: &'static TableSchema,
+    column: &'static str,
+    scope: Visibility,
+) -> String {
+    let t = "\"t\"";
+    format!(
+        "SELECT {} FROM {} AS {t} WHERE {t}.{} = ANY($1){} ORDER BY {}",
+        columns(child, t),
+        table_ident(child),
+        quote_ident(column),
+        scope_condition(child, t, scope),
+        order(child, t),
     )
 }
 
 /// `SELECT` of the rows of `parent` whose id is in `$1`.
 pub(crate) fn by_id(parent: &'static TableSchema, scope: Visibility) -> &'static str {
     cached((Shape::ById, parent.key(), "id", "", NONE, scope), || {
-        let t = "\"t\"";
-        format!(
-            "SELECT {} FROM {} AS {t} WHERE {t}.\"id\" = ANY($1){}",
-            columns(parent, t),
-            table_ident(parent),
-            scope_condition(parent, t, scope),
-        )
+        render_by_id(parent, scope)
     })
+}
+
+/// [`by_id`], rendered afresh.
+pub(crate) fn render_by_id(parent: &'static TableSchema, scope: Visibility) -> String {
+    let t = "\"t\"";
+    format!(
+        "SELECT {} FROM {} AS {t} WHERE {t}.\"id\" = ANY($1){}",
+        columns(parent, t),
+        table_ident(parent),
+        scope_condition(parent, t, scope),
+    )
 }
 
 /// `SELECT` of the rows of `target` linked to the parents in `$1` through

@@ -11,7 +11,8 @@ mod statements;
 mod upsert;
 
 pub use lock::{LockStrength, LockWait, RowLock};
-pub(crate) use patch::{patch_statement, Patched};
+pub(crate) use patch::{patch_statement, render as render_patch, Patched};
+pub(crate) use stage::DROP_STAGE_IF_EXISTS;
 pub use stage::{StagedInsert, DROP_STAGE};
 pub(crate) use statements::{deletion_marks, stamps};
 pub use statements::{Statements, ID_TYPES, MAX_PARAMETERS};

@@ -21,6 +21,10 @@ const STAGE: &str = "pg_temp.\"ordinance_batch\"";
 /// afresh.
 pub const DROP_STAGE: &str = "DROP TABLE pg_temp.\"ordinance_batch\"";
 
+/// [`DROP_STAGE`] when there may be none: before a statement catalog
+/// creates it to prove a batch's insert.
+pub(crate) const DROP_STAGE_IF_EXISTS: &str = "DROP TABLE IF EXISTS pg_temp.\"ordinance_batch\"";
+
 /// The fixed statements of a staged batch insert into one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StagedInsert {

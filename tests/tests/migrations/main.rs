@@ -10,6 +10,7 @@ pub mod document;
 pub mod harness;
 pub mod indexes;
 pub mod migrate;
+pub mod proof;
 pub mod rolling;
 pub mod schemas;
 pub mod tenant_migrations;

@@ -9,3 +9,32 @@ use ordinance_examples::blog_entities::schemas;
 async fn blog_migrations_match_the_entities() {
     ordinance::migrate::assert_up_to_date(&schemas(), "migrations").await;
 }
+
+/// The deploy proof of the blog's migrations against its own checked-in
+/// catalog: every statement of the release prepared on the schema the
+/// migrations build. (A release's CI runs `migrate verify --previous
+/// <last release's tag>`.)
+#[tokio::test]
+async fn blog_migrations_pass_the_deploy_proof() {
+    let db = ordinance::testing::TestDatabase::create().await.unwrap();
+    let migrations = ordinance::migrate::Migrations::load("migrations").unwrap();
+    let proof = ordinance::cli::verify(
+        db.config(),
+        &migrations,
+        "migrations/statements.catalog",
+        "migrations",
+    )
+    .await
+    .unwrap();
+    println!("{proof}");
+    assert!(proof.passed(), "{proof}");
+    // Every statement of the release was proven.
+    let statements = ordinance::proof::StatementCatalog::read("migrations/statements.catalog")
+        .unwrap()
+        .entries
+        .len();
+    assert_eq!(
+        proof.phases,
+        [("before".to_owned(), statements, statements)]
+    );
+}

@@ -26,6 +26,10 @@
 //! migrate [...] audit                      the database against the rule book; exit 1 on findings
 //! migrate [...] adopt                      entity structs for the database's tables, on stdout
 //! migrate [...] stats                      the entities' statements from pg_stat_statements, most total time first
+//! migrate [...] verify --previous CATALOG   prove the deploy: each pending migration applied in a scratch
+//!                                           database, both releases' statements prepared after each;
+//!                                           CATALOG is the previous release's statements.catalog, or a
+//!                                           git ref holding it (`main`, `v1.4.0`); exit 1 on a failure
 //! ```
 //!
 //! `diagram`, `document` and `grants` (without `--apply`) need no database:
@@ -48,7 +52,8 @@ use crate::schema::TableSchema;
 
 const USAGE: &str = "usage: migrate [--database-url URL] <status | up | contract | dry-run | plan \
                      | down VERSION | diagram mermaid|dot | document [FILE] \
-                     | grants APP [--read-only ROLE] [--apply] | audit | adopt | stats>";
+                     | grants APP [--read-only ROLE] [--apply] | audit | adopt | stats \
+                     | verify --previous CATALOG_OR_GIT_REF>";
 
 /// The command line's parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,6 +232,47 @@ async fn run_with(
     Ok(())
 }
 
+/// `verify --previous CATALOG`: proves the deploy of `migrations` (their
+/// own statement catalog is the new release's) from the release whose
+/// catalog is the file `previous`, or, when no such file exists, the one
+/// git holds at ref `previous` in the migrations folder `dir`
+/// (`git -C <dir> show <ref>:./statements.catalog`), in a scratch database
+/// on the server `config` points at.
+pub async fn verify(
+    config: &tokio_postgres::Config,
+    migrations: &Migrations,
+    previous: &str,
+    dir: &str,
+) -> std::result::Result<crate::proof::Proof, Box<dyn std::error::Error + Send + Sync>> {
+    use crate::migrate::CATALOG_FILE;
+    use crate::proof::StatementCatalog;
+    let new = migrations.statement_catalog().ok_or_else(|| {
+        format!(
+            "the migrations have no {CATALOG_FILE}: bless them (ORDINANCE_BLESS) so the release's \
+             statements are written beside them"
+        )
+    })?;
+    let new = StatementCatalog::parse(new)?;
+    let previous = if std::path::Path::new(previous).is_file() {
+        StatementCatalog::read(previous)?
+    } else {
+        let spec = format!("{previous}:./{CATALOG_FILE}");
+        let shown = std::process::Command::new("git")
+            .args(["-C", dir, "show", &spec])
+            .output()
+            .map_err(|e| format!("`{previous}` is no file, and git cannot run: {e}"))?;
+        if !shown.status.success() {
+            return Err(format!(
+                "`{previous}` is neither a catalog file nor a git ref holding {dir}/{CATALOG_FILE}: {}",
+                String::from_utf8_lossy(&shown.stderr).trim()
+            )
+            .into());
+        }
+        StatementCatalog::parse(&String::from_utf8_lossy(&shown.stdout))?
+    };
+    Ok(crate::proof::verify_on(config, migrations, &previous, &new).await?)
+}
+
 /// The whole program for an application's `src/bin/migrate.rs`: reads the
 /// command line (`--database-url`, then the command), connects, runs the
 /// command on `migrations`, prints as it goes, and returns the exit code
@@ -321,6 +367,13 @@ fn main_with(
                         );
                     }
                     return Ok(false);
+                }
+                ["verify", "--previous", previous] => {
+                    let migrations = load(args.dir.as_deref())?;
+                    let dir = args.dir.as_deref().unwrap_or("migrations");
+                    let proof = verify(&config, &migrations, previous, dir).await?;
+                    print!("{proof}");
+                    return Ok(!proof.passed());
                 }
                 ["adopt"] => {
                     let adopted =

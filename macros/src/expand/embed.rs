@@ -20,7 +20,12 @@ pub(crate) fn embed_migrations(dir: &syn::LitStr) -> TokenStream {
     };
     let mut files: Vec<(String, String)> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        // The migrations, and the statement catalog bless writes beside
+        // them (what `migrate verify` proves the next deploy with).
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "sql")
+                || p.file_name().is_some_and(|f| f == "statements.catalog")
+        })
         .filter_map(|p| {
             let name = p.file_name()?.to_str()?.to_owned();
             Some((name, p.to_str()?.to_owned()))

@@ -69,6 +69,9 @@ pub type Progress = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 pub struct Migrations {
     pub(super) dir: PathBuf,
     pub(super) list: Vec<Migration>,
+    /// The text of the statement catalog beside the migrations
+    /// ([`CATALOG_FILE`](super::CATALOG_FILE)), when there is one.
+    pub(super) catalog: Option<String>,
     pub(super) progress: Option<Progress>,
     pub(super) backfill_pause: Option<Duration>,
 }
@@ -131,7 +134,8 @@ impl Migrations {
         };
         let mut files = Vec::new();
         for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-            if path.extension().is_some_and(|x| x == "sql") {
+            let catalog = path.file_name().is_some_and(|f| f == super::CATALOG_FILE);
+            if catalog || path.extension().is_some_and(|x| x == "sql") {
                 let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
                     path: path.clone(),
                     source,
@@ -160,7 +164,12 @@ impl Migrations {
         files.sort();
         let mut list: Vec<Migration> = Vec::new();
         let mut downs = Vec::new();
+        let mut catalog = None;
         for (file, text) in files {
+            if file == super::CATALOG_FILE {
+                catalog = Some(text);
+                continue;
+            }
             let path = dir.join(&file);
             let Some((version, name, up)) = parse_file_name(&file) else {
                 return Err(file_error(
@@ -204,9 +213,19 @@ impl Migrations {
         Ok(Migrations {
             dir: dir.to_path_buf(),
             list,
+            catalog,
             progress: None,
             backfill_pause: None,
         })
+    }
+
+    /// The text of the statement catalog blessed beside the migrations
+    /// ([`CATALOG_FILE`](super::CATALOG_FILE), read by
+    /// [`load`](Self::load) and built in by
+    /// [`embed_migrations!`](crate::embed_migrations)), if there is one:
+    /// this release's statements, for proving the next deploy.
+    pub fn statement_catalog(&self) -> Option<&str> {
+        self.catalog.as_deref()
     }
 
     /// Reports each migration applied, and each backfill batch, to `report`

@@ -100,7 +100,7 @@ pub fn render_steps(steps: &[Step]) -> String {
 
 /// Writes the next migration(s) for `schemas` into `dir` (created if
 /// missing), and the statement catalog
-/// ([`proof::CATALOG_FILE`](crate::proof::CATALOG_FILE)) when it is not
+/// ([`CATALOG_FILE`](super::CATALOG_FILE)) when it is not
 /// the entities' statements, and returns the files written; none when
 /// both already match. Destructive changes need
 /// `permissions.allow_destructive`.
@@ -171,7 +171,7 @@ async fn catalogs(
     let newest = Migrations::load(dir)?.list().last().map(|m| m.version);
     let database = TestDatabase::with_schema(&SchemaDdl::new(schemas)?.up()).await?;
     let described = crate::proof::describe(&*database.connect().await?, schemas, newest).await?;
-    let path = dir.join(crate::proof::CATALOG_FILE);
+    let path = dir.join(super::CATALOG_FILE);
     let on_disk = match std::fs::read_to_string(&path) {
         Ok(text) => Some(StatementCatalog::parse(&text)?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -277,7 +277,7 @@ pub enum Drift {
     /// written to these files.
     Blessed(Vec<PathBuf>),
     /// The migrations are up to date but the statement catalog
-    /// ([`proof::CATALOG_FILE`](crate::proof::CATALOG_FILE)) is missing or
+    /// ([`CATALOG_FILE`](super::CATALOG_FILE)) is missing or
     /// holds other statements than the entities send.
     StaleCatalog {
         /// What differs, entry by entry (`+` only the entities have, `-`
@@ -342,7 +342,7 @@ pub async fn check_drift(
 /// The drift check for an application's test suite: passes when the
 /// migrations in `dir` (relative to the package being tested) produce
 /// exactly the schema of `schemas` and the statement catalog beside them
-/// ([`proof::CATALOG_FILE`](crate::proof::CATALOG_FILE)) holds exactly
+/// ([`CATALOG_FILE`](super::CATALOG_FILE)) holds exactly
 /// their statements; otherwise fails printing the SQL of the missing
 /// migration (or what differs in the catalog) and the command that writes
 /// it.

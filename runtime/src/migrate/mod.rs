@@ -62,6 +62,11 @@ pub use generate::{
 pub use files::{Migration, Migrations, Progress};
 pub use run::{Applied, ROWS_LEFT};
 
+/// The statement catalog's file, beside the migrations: every statement
+/// the entities send, written by bless, proven against by
+/// [`proof::verify`](crate::proof::verify).
+pub const CATALOG_FILE: &str = "statements.catalog";
+
 /// A first line that makes a migration run outside a transaction.
 pub const NO_TRANSACTION: &str = "-- ordinance:no-transaction";
 /// A first line that makes a migration part of the contract phase: applied

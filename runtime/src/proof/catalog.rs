@@ -24,9 +24,6 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 
-/// The file name of the catalog, in the migrations folder.
-pub const CATALOG_FILE: &str = "statements.catalog";
-
 /// Every statement a release's entities can send.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatementCatalog {

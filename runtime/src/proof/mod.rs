@@ -23,6 +23,6 @@ mod catalog;
 mod collect;
 mod verify;
 
-pub use catalog::{Entry, StatementCatalog, CATALOG_FILE};
+pub use catalog::{Entry, StatementCatalog};
 pub use collect::describe;
-pub use verify::{verify, Failure, Proof, Release};
+pub use verify::{verify, verify_on, Failure, Proof, Release};

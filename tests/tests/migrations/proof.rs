@@ -7,9 +7,9 @@
 //! defaulted column, a `NOT NULL` column with a backfill, a new index, a
 //! new check, a dropped column) do not.
 
-use ordinance::migrate::{generate, Migrations, Permissions};
+use ordinance::migrate::{generate, Migrations, Permissions, CATALOG_FILE};
 use ordinance::prelude::*;
-use ordinance::proof::{describe, verify, Proof, Release, StatementCatalog, CATALOG_FILE};
+use ordinance::proof::{describe, verify, Proof, Release, StatementCatalog};
 use ordinance::testing::TestDatabase;
 
 /// Release 1.
@@ -331,5 +331,100 @@ async fn a_widened_column_fails_what_reads_it() {
         get.problem, "column 6 is int8 now; the release reads int4",
         "{report}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `git` in `dir`, which must succeed.
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=ordinance",
+            "-c",
+            "user.email=ci@example.com",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_command_proves_against_a_file_or_a_git_ref_and_says_why_not() {
+    let dir = scratch_dir("cli");
+    let migrations_dir = dir.join("migrations");
+    std::fs::create_dir_all(&migrations_dir).unwrap();
+    // Release 1, committed; release 2 renames a column.
+    generate(
+        &[GadgetV1::SCHEMA],
+        &migrations_dir,
+        "gadgets",
+        Permissions::default(),
+    )
+    .await
+    .unwrap();
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-q", "-m", "release 1"]);
+    git(&dir, &["tag", "v1"]);
+    let saved = dir.join("release1.catalog");
+    std::fs::copy(migrations_dir.join(CATALOG_FILE), &saved).unwrap();
+    generate(
+        &[GadgetRenamed::SCHEMA],
+        &migrations_dir,
+        "rename",
+        Permissions::default(),
+    )
+    .await
+    .unwrap();
+    let migrations = Migrations::load(&migrations_dir).unwrap();
+    let db = TestDatabase::create().await.unwrap();
+    let where_ = migrations_dir.to_str().unwrap();
+    for previous in [saved.to_str().unwrap(), "v1"] {
+        let proof = ordinance::cli::verify(db.config(), &migrations, previous, where_)
+            .await
+            .unwrap();
+        assert!(!proof.passed(), "{previous}: {proof}");
+        assert!(
+            proof
+                .failures
+                .iter()
+                .all(|f| f.release == Release::Previous),
+            "{proof}"
+        );
+    }
+    // Once release 2 is committed, against HEAD nothing is pending and
+    // nothing fails.
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-q", "-m", "release 2"]);
+    let proof = ordinance::cli::verify(db.config(), &migrations, "HEAD", where_)
+        .await
+        .unwrap();
+    assert!(proof.passed(), "{proof}");
+    // A ref without the catalog, or no ref at all, says so.
+    let err = ordinance::cli::verify(db.config(), &migrations, "no-such-ref", where_)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("`no-such-ref` is neither a catalog file nor a git ref holding"),
+        "{err}"
+    );
+    // No database is left behind on the server.
+    let client = db.connect().await.unwrap();
+    let left = client
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'ordinance_verify_%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(left.get::<_, i64>(0), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }

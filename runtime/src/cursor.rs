@@ -79,6 +79,24 @@ impl KeyValue {
         }
     }
 
+    /// A key of a column of `sql_type`, standing in for a cursor's (the
+    /// statement catalog's page); `None` for a type no key holds.
+    #[cfg(any(feature = "tools", feature = "testing"))]
+    pub(crate) fn sample(sql_type: SqlType) -> Option<KeyValue> {
+        Some(match sql_type {
+            SqlType::Uuid => KeyValue::Uuid(Uuid::nil()),
+            SqlType::Text | SqlType::Enum(_) => KeyValue::Text(String::new()),
+            SqlType::Boolean => KeyValue::Bool(false),
+            SqlType::SmallInt => KeyValue::SmallInt(0),
+            SqlType::Integer => KeyValue::Integer(0),
+            SqlType::BigInt => KeyValue::BigInt(0),
+            SqlType::Numeric { .. } => KeyValue::Numeric(Decimal::ZERO),
+            SqlType::Timestamptz => KeyValue::Timestamptz(0),
+            SqlType::Date => KeyValue::Date(pg_min_date().num_days_from_ce()),
+            _ => return None,
+        })
+    }
+
     /// The value of column `position` of `row`.
     pub(crate) fn read(row: &Row, position: usize, schema: &'static TableSchema) -> Result<Self> {
         use crate::entity::decode;

@@ -432,23 +432,18 @@ impl Keyset {
     /// The statement of one page: from the start (`None`) or from a
     /// boundary, running `direction`, `size + 1` rows.
     fn statement(&self, from: Option<&[KeyValue]>, direction: Direction) -> SelectStatement {
-        let columns = self.columns();
         let mut q = crate::query::select_schema(self.schema, self.scope);
         if let Some(filter) = &self.filter {
             q.cond_where(filter.clone());
         }
-        let backward = direction == Direction::Backward;
-        if let Some(keys) = from {
-            q.and_where(boundary(self.schema, columns, keys, backward));
-        }
-        for c in columns {
-            let descending = c.descending != backward;
-            q.order_by(
-                Alias::new(c.name),
-                if descending { Order::Desc } else { Order::Asc },
-            );
-        }
-        q.limit(self.size as u64 + 1);
+        order_page(
+            &mut q,
+            self.schema,
+            self.columns(),
+            from,
+            direction,
+            self.size,
+        );
         q
     }
 
@@ -459,6 +454,52 @@ impl Keyset {
     fn cursor_statement(&self, cursor: &str) -> Result<SelectStatement> {
         self.plan(Start::Cursor(cursor)).map(|plan| plan.statement)
     }
+}
+
+/// A page's boundary (when it starts at a cursor), order and limit on the
+/// select `q`: `size + 1` rows running `direction` in the order `columns`.
+fn order_page(
+    q: &mut SelectStatement,
+    schema: &'static TableSchema,
+    columns: &[IndexColumn],
+    from: Option<&[KeyValue]>,
+    direction: Direction,
+    size: usize,
+) {
+    let backward = direction == Direction::Backward;
+    if let Some(keys) = from {
+        q.and_where(boundary(schema, columns, keys, backward));
+    }
+    for c in columns {
+        let descending = c.descending != backward;
+        q.order_by(
+            Alias::new(c.name),
+            if descending { Order::Desc } else { Order::Asc },
+        );
+    }
+    q.limit(size as u64 + 1);
+}
+
+/// The page after a cursor in the order `columns` of `schema`'s live rows,
+/// with a key of each column's type standing in for the cursor's: the
+/// fixed part of every page statement, for the statement catalog. `None`
+/// when a column has no such key.
+#[cfg(any(feature = "tools", feature = "testing"))]
+pub(crate) fn catalog_statement(
+    schema: &'static TableSchema,
+    columns: &[IndexColumn],
+) -> Option<SelectStatement> {
+    let keys: Vec<KeyValue> = columns
+        .iter()
+        .map(|c| {
+            schema
+                .column(c.name)
+                .and_then(|c| KeyValue::sample(c.sql_type))
+        })
+        .collect::<Option<_>>()?;
+    let mut q = crate::query::select_schema(schema, Visibility::Live);
+    order_page(&mut q, schema, columns, Some(&keys), Direction::Forward, 20);
+    Some(q)
 }
 
 /// `WHERE` condition for rows strictly after (`backward` false) or before

@@ -123,6 +123,24 @@ fn entries(schema: &'static TableSchema) -> Vec<Entry> {
         &[Type::UUID_ARRAY],
         &[],
     );
+    // Built at run time around a caller's filter: their fixed parts, the
+    // page after a cursor in each declared order, a claim.
+    fn built((sql, values): (String, sea_query::Values)) -> Option<(String, Vec<Type>)> {
+        let bound = crate::exec::bind::bind_values(values).ok()?;
+        Some((sql, bound.into_iter().map(|(_, t)| t).collect()))
+    }
+    for keyset in schema.keysets {
+        if let Some((sql, types)) = crate::page::catalog_statement(schema, keyset)
+            .and_then(|q| built(q.build(sea_query::PostgresQueryBuilder)))
+        {
+            push("page", &sql, &types, &[]);
+        }
+    }
+    let claim =
+        crate::query::claim_statement(schema, 100, sea_query::Condition::all(), &[], Vec::new());
+    if let Some((sql, types)) = built(claim.build(sea_query::PostgresQueryBuilder)) {
+        push("claim", &sql, &types, &[]);
+    }
     for fk in schema.foreign_keys {
         push(
             "load_children",

@@ -11,6 +11,7 @@ use sea_query::{
 use super::{all_columns, caller_sets, select_schema, table_ref, touch, RowLock, Visibility};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
+use crate::schema::TableSchema;
 
 /// Up to `limit` live rows matching a filter, taken by one worker: the
 /// rows are locked with `FOR UPDATE SKIP LOCKED` (so concurrent workers
@@ -115,26 +116,53 @@ impl<E: Entity> Claim<E> {
                     .into(),
             });
         }
-        let mut pick = select_schema(schema, Visibility::Live);
-        pick.clear_selects();
-        pick.column((Alias::new(schema.name), Alias::new("id")))
-            .cond_where(self.filter.clone());
-        for (column, order) in &self.order {
-            pick.order_by(*column, order.clone());
-        }
-        pick.order_by(Alias::new("id"), Order::Asc)
-            .limit(self.limit);
-        RowLock::UPDATE.skip_locked().apply(&mut pick);
-        let ids = Func::cust("ARRAY").arg(Expr::SubQuery(
-            None,
-            Box::new(SubQueryStatement::SelectStatement(pick)),
-        ));
-        let mut q = sea_query::Query::update();
-        q.table(table_ref(schema))
-            .values(caller_sets(schema, self.sets.clone())?);
-        touch(schema, &mut q);
-        q.and_where(Expr::col(Alias::new("id")).eq(Func::cust("ANY").arg(ids)))
-            .returning(sea_query::Query::returning().columns(all_columns(schema)));
-        Ok(q)
+        let order: Vec<(Alias, Order)> = self
+            .order
+            .iter()
+            .map(|(column, order)| {
+                (
+                    Alias::new(sea_query::Iden::to_string(column)),
+                    order.clone(),
+                )
+            })
+            .collect();
+        Ok(claim_statement(
+            schema,
+            self.limit,
+            self.filter.clone(),
+            &order,
+            caller_sets(schema, self.sets.clone())?,
+        ))
     }
+}
+
+/// A claim's statement on `schema`: what [`Claim::statement`] renders,
+/// and (with no filter, order or sets) the fixed part the statement
+/// catalog proves.
+pub(crate) fn claim_statement(
+    schema: &'static TableSchema,
+    limit: u64,
+    filter: Condition,
+    order: &[(Alias, Order)],
+    sets: Vec<(Alias, Expr)>,
+) -> UpdateStatement {
+    let mut pick = select_schema(schema, Visibility::Live);
+    pick.clear_selects();
+    pick.column((Alias::new(schema.name), Alias::new("id")))
+        .cond_where(filter);
+    for (column, order) in order {
+        pick.order_by(column.clone(), order.clone());
+    }
+    pick.order_by(Alias::new("id"), Order::Asc).limit(limit);
+    RowLock::UPDATE.skip_locked().apply(&mut pick);
+    let ids = Func::cust("ARRAY").arg(Expr::SubQuery(
+        None,
+        Box::new(SubQueryStatement::SelectStatement(pick)),
+    ));
+    let mut q = sea_query::Query::update();
+    q.table(table_ref(schema)).values(sets);
+    touch(schema, &mut q);
+    q.and_where(Expr::col(Alias::new("id")).eq(Func::cust("ANY").arg(ids)))
+        .returning(sea_query::Query::returning().columns(all_columns(schema)));
+    q
 }

@@ -59,6 +59,8 @@ pub use crate::sql::{
     LockStrength, LockWait, RowLock, StagedInsert, Statements, UpsertStatements, DROP_STAGE,
     ID_TYPES, MAX_PARAMETERS,
 };
+#[cfg(any(feature = "tools", feature = "testing"))]
+pub(crate) use claim::claim_statement;
 pub use claim::Claim;
 pub use fingerprint::Fingerprint;
 pub use upsert::upsert;

@@ -11,7 +11,10 @@ mod statements;
 mod upsert;
 
 pub use lock::{LockStrength, LockWait, RowLock};
-pub(crate) use patch::{patch_statement, render as render_patch, Patched};
+#[cfg(any(feature = "tools", feature = "testing"))]
+pub(crate) use patch::render as render_patch;
+pub(crate) use patch::{patch_statement, Patched};
+#[cfg(any(feature = "tools", feature = "testing"))]
 pub(crate) use stage::DROP_STAGE_IF_EXISTS;
 pub use stage::{StagedInsert, DROP_STAGE};
 pub(crate) use statements::{deletion_marks, stamps};

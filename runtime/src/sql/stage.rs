@@ -23,6 +23,7 @@ pub const DROP_STAGE: &str = "DROP TABLE pg_temp.\"ordinance_batch\"";
 
 /// [`DROP_STAGE`] when there may be none: before a statement catalog
 /// creates it to prove a batch's insert.
+#[cfg(any(feature = "tools", feature = "testing"))]
 pub(crate) const DROP_STAGE_IF_EXISTS: &str = "DROP TABLE IF EXISTS pg_temp.\"ordinance_batch\"";
 
 /// The fixed statements of a staged batch insert into one table.

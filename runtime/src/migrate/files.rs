@@ -74,6 +74,29 @@ pub struct Migrations {
     pub(super) catalog: Option<String>,
     pub(super) progress: Option<Progress>,
     pub(super) backfill_pause: Option<Duration>,
+    /// How a migration that timed out waiting for a lock is tried again.
+    pub(super) lock_retries: LockRetries,
+}
+
+/// How many times a migration that gave up waiting for a lock
+/// (`lock_timeout`, SQLSTATE 55P03) is run again, and how long the runner
+/// waits before the first retry (doubling each time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockRetries {
+    /// Runs in all, the first included; 1 never retries.
+    pub attempts: u32,
+    /// The wait before the first retry.
+    pub first_wait: Duration,
+}
+
+impl Default for LockRetries {
+    /// Five runs, waiting 1, 2, 4 and 8 seconds between them.
+    fn default() -> Self {
+        LockRetries {
+            attempts: 5,
+            first_wait: Duration::from_secs(1),
+        }
+    }
 }
 
 impl std::fmt::Debug for Migrations {
@@ -216,6 +239,7 @@ impl Migrations {
             catalog,
             progress: None,
             backfill_pause: None,
+            lock_retries: LockRetries::default(),
         })
     }
 
@@ -239,6 +263,13 @@ impl Migrations {
     /// set).
     pub fn backfill_pause(mut self, pause: Duration) -> Self {
         self.backfill_pause = Some(pause);
+        self
+    }
+
+    /// How migrations that time out waiting for a lock are retried
+    /// ([`LockRetries::default`] unless set).
+    pub fn lock_retries(mut self, retries: LockRetries) -> Self {
+        self.lock_retries = retries;
         self
     }
 

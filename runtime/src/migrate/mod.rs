@@ -59,7 +59,7 @@ pub use generate::{
     render_steps, Drift,
 };
 
-pub use files::{Migration, Migrations, Progress};
+pub use files::{LockRetries, Migration, Migrations, Progress};
 pub use run::{Applied, ROWS_LEFT};
 
 /// The statement catalog's file, beside the migrations: every statement

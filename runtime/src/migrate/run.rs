@@ -147,11 +147,19 @@ impl Migrations {
             let mut done = Vec::new();
             for m in to_run {
                 let ran = if m.backfill && through == Through::Schema {
-                    run(client, m, &[], false, Record::Insert).await?
+                    run(this, client, m, &[], false, Record::Insert).await?
                 } else if m.backfill {
                     this.backfill(client, m).await?
                 } else {
-                    run(client, m, &m.statements(), m.transactional, Record::Insert).await?
+                    run(
+                        this,
+                        client,
+                        m,
+                        &m.statements(),
+                        m.transactional,
+                        Record::Insert,
+                    )
+                    .await?
                 };
                 this.report(&format!(
                     "applied {}_{} in {} ms",
@@ -260,7 +268,7 @@ impl Migrations {
                 let down = m.down.as_deref().unwrap_or_default();
                 let statements = split::statements(down);
                 let transactional = !directives(down).contains(&NO_TRANSACTION);
-                done.push(run(client, m, &statements, transactional, Record::Delete).await?);
+                done.push(run(this, client, m, &statements, transactional, Record::Delete).await?);
             }
             Ok(done)
         })
@@ -463,20 +471,58 @@ enum Record {
 }
 
 /// Runs a migration's statements one by one (in a transaction when
-/// `transactional`) and records it applied or reverted.
+/// `transactional`) and records it applied or reverted. A statement that
+/// gave up waiting for a lock (`lock_timeout`) runs the migration again
+/// from its start, after a wait that doubles each time, as
+/// [`LockRetries`](super::LockRetries) says, each wait reported: its
+/// transaction left nothing, and a migration outside a transaction is
+/// written to run again from the start.
 async fn run(
+    this: &Migrations,
     client: &mut Client,
     m: &Migration,
     statements: &[&str],
     transactional: bool,
     record: Record,
 ) -> Result<Applied> {
-    let duration = run_statements(client, m, statements, transactional, record).await?;
+    let retries = this.lock_retries;
+    let mut attempt = 1;
+    let duration = loop {
+        match run_statements(client, m, statements, transactional, record).await {
+            Err(e) if attempt < retries.attempts && waited_for_lock(&e) => {
+                let wait = retries.first_wait * 2u32.saturating_pow(attempt - 1);
+                this.report(&format!(
+                    "{}_{}: a statement gave up waiting for a lock ({}); running it again in {} ms \
+                     (attempt {} of {})",
+                    m.version,
+                    m.name,
+                    e,
+                    wait.as_millis(),
+                    attempt + 1,
+                    retries.attempts
+                ));
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            other => break other?,
+        }
+    };
     Ok(Applied {
         version: m.version,
         name: m.name.clone(),
         duration,
     })
+}
+
+/// Whether a migration failed because a statement waited longer than
+/// `lock_timeout` for its lock.
+fn waited_for_lock(e: &Error) -> bool {
+    match e {
+        Error::MigrationFailed { source, .. } => {
+            source.sqlstate() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+        }
+        _ => false,
+    }
 }
 
 async fn run_statements(

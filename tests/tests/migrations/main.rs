@@ -9,6 +9,7 @@ pub mod defaults;
 pub mod document;
 pub mod harness;
 pub mod indexes;
+pub mod lock_waits;
 pub mod migrate;
 pub mod proof;
 pub mod rolling;

@@ -30,6 +30,11 @@
 //!                                           database, both releases' statements prepared after each;
 //!                                           CATALOG is the previous release's statements.catalog, or a
 //!                                           git ref holding it (`main`, `v1.4.0`); exit 1 on a failure
+//! migrate [...] rehearse --previous CATALOG [--rows N] [--max-exclusive-ms N]
+//!                                           the pending migrations on the previous release's schema filled
+//!                                           with rows (10,000 a table), readers and writers trying each
+//!                                           table; the locks held, the waits, the rewrites; exit 1 on an
+//!                                           ACCESS EXCLUSIVE lock held longer (1,000 ms) or a rewrite
 //! ```
 //!
 //! `diagram`, `document` and `grants` (without `--apply`) need no database:
@@ -53,7 +58,8 @@ use crate::schema::TableSchema;
 const USAGE: &str = "usage: migrate [--database-url URL] <status | up | contract | dry-run | plan \
                      | down VERSION | diagram mermaid|dot | document [FILE] \
                      | grants APP [--read-only ROLE] [--apply] | audit | adopt | stats \
-                     | verify --previous CATALOG_OR_GIT_REF>";
+                     | verify --previous CATALOG_OR_GIT_REF \
+                     | rehearse --previous CATALOG_OR_GIT_REF [--rows N] [--max-exclusive-ms N]>";
 
 /// The command line's parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,9 +240,7 @@ async fn run_with(
 
 /// `verify --previous CATALOG`: proves the deploy of `migrations` (their
 /// own statement catalog is the new release's) from the release whose
-/// catalog is the file `previous`, or, when no such file exists, the one
-/// git holds at ref `previous` in the migrations folder `dir`
-/// (`git -C <dir> show <ref>:./statements.catalog`), in a scratch database
+/// catalog is `previous` (see [`previous_catalog`]), in a scratch database
 /// on the server `config` points at.
 pub async fn verify(
     config: &tokio_postgres::Config,
@@ -253,24 +257,76 @@ pub async fn verify(
         )
     })?;
     let new = StatementCatalog::parse(new)?;
-    let previous = if std::path::Path::new(previous).is_file() {
-        StatementCatalog::read(previous)?
-    } else {
-        let spec = format!("{previous}:./{CATALOG_FILE}");
-        let shown = std::process::Command::new("git")
-            .args(["-C", dir, "show", &spec])
-            .output()
-            .map_err(|e| format!("`{previous}` is no file, and git cannot run: {e}"))?;
-        if !shown.status.success() {
-            return Err(format!(
-                "`{previous}` is neither a catalog file nor a git ref holding {dir}/{CATALOG_FILE}: {}",
-                String::from_utf8_lossy(&shown.stderr).trim()
-            )
-            .into());
-        }
-        StatementCatalog::parse(&String::from_utf8_lossy(&shown.stdout))?
-    };
+    let previous = previous_catalog(previous, dir)?;
     Ok(crate::proof::verify_on(config, migrations, &previous, &new).await?)
+}
+
+/// `rehearse --previous CATALOG [--rows N] [--max-exclusive-ms N]`:
+/// rehearses the deploy of `migrations` from the release whose catalog is
+/// `previous` (see [`previous_catalog`]: its schema is where the pending
+/// migrations start), with `entities` filling the tables, in a scratch
+/// database on the server `config` points at.
+pub async fn rehearse(
+    config: &tokio_postgres::Config,
+    migrations: Migrations,
+    previous: &str,
+    dir: &str,
+    entities: &[&'static TableSchema],
+    options: &crate::proof::RehearsalOptions,
+) -> std::result::Result<crate::proof::Rehearsal, Box<dyn std::error::Error + Send + Sync>> {
+    let previous = previous_catalog(previous, dir)?;
+    Ok(crate::proof::rehearse_on(config, migrations, previous.schema, entities, options).await?)
+}
+
+/// The previous release's statement catalog: the file `previous`, or,
+/// when no such file exists, the one git holds at ref `previous` in the
+/// migrations folder `dir` (`git -C <dir> show <ref>:./statements.catalog`).
+pub fn previous_catalog(
+    previous: &str,
+    dir: &str,
+) -> std::result::Result<crate::proof::StatementCatalog, Box<dyn std::error::Error + Send + Sync>> {
+    use crate::migrate::CATALOG_FILE;
+    use crate::proof::StatementCatalog;
+    if std::path::Path::new(previous).is_file() {
+        return Ok(StatementCatalog::read(previous)?);
+    }
+    let spec = format!("{previous}:./{CATALOG_FILE}");
+    let shown = std::process::Command::new("git")
+        .args(["-C", dir, "show", &spec])
+        .output()
+        .map_err(|e| format!("`{previous}` is no file, and git cannot run: {e}"))?;
+    if !shown.status.success() {
+        return Err(format!(
+            "`{previous}` is neither a catalog file nor a git ref holding {dir}/{CATALOG_FILE}: {}",
+            String::from_utf8_lossy(&shown.stderr).trim()
+        )
+        .into());
+    }
+    Ok(StatementCatalog::parse(&String::from_utf8_lossy(
+        &shown.stdout,
+    ))?)
+}
+
+/// `[--rows N] [--max-exclusive-ms N]` of `rehearse`.
+fn rehearsal_options(
+    rest: &[&str],
+) -> std::result::Result<crate::proof::RehearsalOptions, Box<dyn std::error::Error + Send + Sync>> {
+    let mut options = crate::proof::RehearsalOptions::default();
+    let mut rest = rest.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest
+            .next()
+            .ok_or_else(|| format!("{flag} needs a number"))?;
+        let n: u64 = value
+            .parse()
+            .map_err(|_| format!("{flag} needs a number, not {value}"))?;
+        match *flag {
+            "--rows" => options.rows = u32::try_from(n).map_err(|_| "--rows is too large")?,
+            "--max-exclusive-ms" => options.max_exclusive = std::time::Duration::from_millis(n),
+            _ => return Err(USAGE.into()),
+        }
+    }
+    Ok(options)
 }
 
 /// The whole program for an application's `src/bin/migrate.rs`: reads the
@@ -374,6 +430,15 @@ fn main_with(
                     let proof = verify(&config, &migrations, previous, dir).await?;
                     print!("{proof}");
                     return Ok(!proof.passed());
+                }
+                ["rehearse", "--previous", previous, rest @ ..] => {
+                    let options = rehearsal_options(rest)?;
+                    let migrations = load(args.dir.as_deref())?;
+                    let dir = args.dir.as_deref().unwrap_or("migrations");
+                    let rehearsal =
+                        rehearse(&config, migrations, previous, dir, entities, &options).await?;
+                    print!("{rehearsal}");
+                    return Ok(!rehearsal.passed());
                 }
                 ["adopt"] => {
                     let adopted =

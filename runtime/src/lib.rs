@@ -77,6 +77,8 @@ pub mod document;
 mod entity;
 mod error;
 pub mod exec;
+#[cfg(any(feature = "tools", feature = "testing"))]
+mod fill;
 mod fnv;
 pub mod guide;
 pub mod inspect;

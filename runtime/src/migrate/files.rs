@@ -43,6 +43,19 @@ impl Migration {
         split::statements(&self.up)
     }
 
+    /// The reason a `-- ordinance:allow-lock <reason>` line at the top of
+    /// the file gives for holding a lock long or rewriting a table: what a
+    /// rehearsal then accepts.
+    pub fn lock_waiver(&self) -> Option<&str> {
+        self.up
+            .lines()
+            .map(str::trim)
+            .take_while(|l| l.starts_with("-- ordinance:"))
+            .find_map(|l| l.strip_prefix(super::ALLOW_LOCK))
+            .map(str::trim)
+            .filter(|reason| !reason.is_empty())
+    }
+
     /// Statement `index` (from 0) of this migration failed.
     pub(super) fn failed(
         &self,
@@ -76,6 +89,8 @@ pub struct Migrations {
     pub(super) backfill_pause: Option<Duration>,
     /// How a migration that timed out waiting for a lock is tried again.
     pub(super) lock_retries: LockRetries,
+    /// Where a rehearsal collects what each statement did.
+    pub(crate) observer: Option<super::run::Observer>,
 }
 
 /// How many times a migration that gave up waiting for a lock
@@ -240,6 +255,7 @@ impl Migrations {
             progress: None,
             backfill_pause: None,
             lock_retries: LockRetries::default(),
+            observer: None,
         })
     }
 

@@ -61,11 +61,18 @@ pub use generate::{
 
 pub use files::{LockRetries, Migration, Migrations, Progress};
 pub use run::{Applied, ROWS_LEFT};
+#[cfg(feature = "tools")]
+pub(crate) use run::{Observer, Seen};
 
 /// The statement catalog's file, beside the migrations: every statement
 /// the entities send, written by bless, proven against by
 /// [`proof::verify`](crate::proof::verify).
 pub const CATALOG_FILE: &str = "statements.catalog";
+
+/// A first line, followed by a reason, that lets a migration hold an
+/// `ACCESS EXCLUSIVE` lock long or rewrite a table in a rehearsal
+/// (`-- ordinance:allow-lock the table is small in production`).
+pub const ALLOW_LOCK: &str = "-- ordinance:allow-lock";
 
 /// A first line that makes a migration run outside a transaction.
 pub const NO_TRANSACTION: &str = "-- ordinance:no-transaction";

@@ -488,7 +488,8 @@ async fn run(
     let retries = this.lock_retries;
     let mut attempt = 1;
     let duration = loop {
-        match run_statements(client, m, statements, transactional, record).await {
+        let observer = this.observer.as_ref();
+        match run_statements(client, m, statements, transactional, record, observer).await {
             Err(e) if attempt < retries.attempts && waited_for_lock(&e) => {
                 let wait = retries.first_wait * 2u32.saturating_pow(attempt - 1);
                 this.report(&format!(
@@ -514,6 +515,67 @@ async fn run(
     })
 }
 
+/// What a rehearsal learns of each statement the runner ran: when it ran,
+/// and the table locks its session held right after it.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "tools"), allow(dead_code))]
+pub(crate) struct Seen {
+    pub(crate) version: i64,
+    pub(crate) sql: String,
+    pub(crate) started: Instant,
+    pub(crate) finished: Instant,
+    pub(crate) in_transaction: bool,
+    /// `(table, lock mode)` held by the runner's session after it.
+    pub(crate) locks: Vec<(String, String)>,
+}
+
+/// Where the runner writes what it saw.
+pub(crate) type Observer = std::sync::Arc<std::sync::Mutex<Vec<Seen>>>;
+
+/// The table locks the session holds (a rehearsal's view, after each
+/// statement).
+const HELD_LOCKS: &str = "SELECT CASE WHEN n.nspname = 'public' THEN c.relname::text \
+     ELSE n.nspname || '.' || c.relname END, l.mode \
+     FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted \
+       AND c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+       AND c.relname <> 'schema_migrations'";
+
+/// Records a statement of `m` for the observer, with the locks held.
+async fn observe(
+    observer: Option<&Observer>,
+    client: &impl tokio_postgres::GenericClient,
+    m: &Migration,
+    sql: &str,
+    started: Instant,
+    in_transaction: bool,
+) -> Result<()> {
+    let Some(observer) = observer else {
+        return Ok(());
+    };
+    let finished = Instant::now();
+    let mut locks = Vec::new();
+    for row in client.query(HELD_LOCKS, &[]).await? {
+        locks.push((
+            crate::row::read(&row, 0, "pg_locks", "relname")?,
+            crate::row::read(&row, 1, "pg_locks", "mode")?,
+        ));
+    }
+    observer
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(Seen {
+            version: m.version,
+            sql: sql.to_owned(),
+            started,
+            finished,
+            in_transaction,
+            locks,
+        });
+    Ok(())
+}
+
 /// Whether a migration failed because a statement waited longer than
 /// `lock_timeout` for its lock.
 fn waited_for_lock(e: &Error) -> bool {
@@ -531,12 +593,15 @@ async fn run_statements(
     statements: &[&str],
     transactional: bool,
     record: Record,
+    observer: Option<&Observer>,
 ) -> Result<Duration> {
     let started = Instant::now();
     if transactional {
         let tx = client.transaction().await?;
         for (i, s) in statements.iter().enumerate() {
+            let at = Instant::now();
             tx.batch_execute(s).await.map_err(|e| m.failed(i, s, e))?;
+            observe(observer, &tx, m, s, at, true).await?;
         }
         let elapsed = started.elapsed();
         record_row(&tx, m, elapsed, record).await?;
@@ -547,10 +612,12 @@ async fn run_statements(
             record_started(client, m).await?;
         }
         for (i, s) in statements.iter().enumerate() {
+            let at = Instant::now();
             client
                 .batch_execute(s)
                 .await
                 .map_err(|e| m.failed(i, s, e))?;
+            observe(observer, &*client, m, s, at, false).await?;
         }
         finish_outside_transaction(client, m, started, record).await
     }

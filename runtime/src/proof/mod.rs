@@ -21,8 +21,15 @@
 
 mod catalog;
 mod collect;
+#[cfg(feature = "tools")]
+mod rehearse;
+mod scratch;
 mod verify;
 
 pub use catalog::{Entry, StatementCatalog};
 pub use collect::describe;
+#[cfg(feature = "tools")]
+pub use rehearse::{
+    rehearse, rehearse_on, LockHeld, Rehearsal, RehearsalOptions, Rehearsed, Waits,
+};
 pub use verify::{verify, verify_on, Failure, Proof, Release};

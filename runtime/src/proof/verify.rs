@@ -239,38 +239,19 @@ pub async fn verify_on(
     previous: &StatementCatalog,
     new: &StatementCatalog,
 ) -> Result<Proof> {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "ordinance_verify_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let quoted = crate::ddl::quote_ident(&name);
-    let (admin, connection) = config.connect(tokio_postgres::NoTls).await?;
-    let admin_task = tokio::spawn(connection);
-    admin
-        .batch_execute(&format!("CREATE DATABASE {quoted}"))
-        .await?;
-    let proof = async {
-        let mut scratch_config = config.clone();
-        scratch_config.dbname(&name);
-        let (mut client, connection) = scratch_config.connect(tokio_postgres::NoTls).await?;
-        let task = tokio::spawn(connection);
-        let proof = verify(&mut client, migrations, previous, new).await;
-        drop(client);
-        let _ = task.await;
-        proof
-    }
-    .await;
-    let dropped = admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
-        .await;
-    drop(admin);
-    let _ = admin_task.await;
-    let proof = proof?;
-    dropped?;
-    Ok(proof)
+    super::scratch::in_scratch_database(
+        config,
+        "verify",
+        async |scratch: tokio_postgres::Config| {
+            let (mut client, connection) = scratch.connect(tokio_postgres::NoTls).await?;
+            let task = tokio::spawn(connection);
+            let proof = verify(&mut client, migrations, previous, new).await;
+            drop(client);
+            let _ = task.await;
+            proof
+        },
+    )
+    .await
 }
 
 fn version(v: Option<i64>) -> String {

@@ -32,15 +32,14 @@
 
 mod database;
 mod explain;
-mod fill;
 pub(crate) mod fixture;
 mod plan;
 mod roles;
 mod server;
 
+pub use crate::fill::fill;
 pub use database::TestDatabase;
 pub use explain::{Explain, PLANNER_SETTINGS};
-pub use fill::fill;
 pub use fixture::{for_tenant, Fixture, ForTenant, Template, TestHandle};
 #[doc(hidden)]
 pub use plan::{Expect, Plan, PlanNode, Violation};

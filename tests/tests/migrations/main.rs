@@ -12,6 +12,7 @@ pub mod indexes;
 pub mod lock_waits;
 pub mod migrate;
 pub mod proof;
+pub mod rehearsal;
 pub mod rolling;
 pub mod schemas;
 pub mod tenant_migrations;

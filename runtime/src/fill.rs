@@ -35,6 +35,7 @@ use crate::schema::{CheckKind, Column, SqlType, TableSchema};
 /// ordinance::testing::fill(&conn, &[Tag::SCHEMA], 10_000).await?;
 /// # Ok(()) }
 /// ```
+#[cfg(any(feature = "testing", doc))]
 pub async fn fill(
     client: &tokio_postgres::Client,
     schemas: &[&'static TableSchema],
@@ -43,7 +44,7 @@ pub async fn fill(
     let ordered = SchemaDdl::new(schemas)?;
     for table in ordered.tables() {
         client
-            .batch_execute(&insert(table, rows))
+            .batch_execute(&insert(table, rows, None))
             .await
             .map_err(|e| classify(e, Some(table), &[]))?;
     }
@@ -55,8 +56,75 @@ pub async fn fill(
     Ok(())
 }
 
-/// `INSERT INTO t (...) SELECT ... FROM generate_series(...)` for one table.
-fn insert(table: &TableSchema, rows: u32) -> String {
+/// [`fill`] on a database whose tables may be another release's: each
+/// entity's table the database has is filled through the columns it has
+/// there — the entity's values for the columns they share, a value of the
+/// column's type for one only the database has (`NOT NULL` without a
+/// default), nothing for one only the entity has. How a rehearsal fills
+/// the running release's schema from the new release's entities.
+#[cfg(any(feature = "tools", doc))]
+pub(crate) async fn fill_live(
+    client: &tokio_postgres::Client,
+    schemas: &[&'static TableSchema],
+    rows: u32,
+) -> Result<Vec<String>> {
+    let database = crate::inspect::Database::read(client).await?;
+    let ordered = SchemaDdl::new(schemas)?;
+    let mut filled = Vec::new();
+    for table in ordered.tables() {
+        let name = table.qualified_name();
+        let Some(live) = database.tables.iter().find(|t| t.qualified_name() == name) else {
+            continue;
+        };
+        client
+            .batch_execute(&insert(table, rows, Some(live)))
+            .await
+            .map_err(|e| classify(e, Some(table), &[]))?;
+        filled.push(name);
+    }
+    if !filled.is_empty() {
+        let names: Vec<String> = filled
+            .iter()
+            .map(|n| match n.split_once('.') {
+                Some((s, t)) => crate::ddl::qualified(Some(s), t),
+                None => quote_ident(n),
+            })
+            .collect();
+        client
+            .batch_execute(&format!("ANALYZE {}", names.join(", ")))
+            .await
+            .map_err(|e| classify(e, None, &[]))?;
+    }
+    Ok(filled)
+}
+
+/// A value of a column only the database has (`NOT NULL`, no default),
+/// by its type as `format_type` writes it.
+#[cfg(any(feature = "tools", doc))]
+fn value_of_type(sql_type: &str) -> String {
+    let seed = "md5(g.i::text)";
+    match sql_type {
+        "uuid" => "gen_random_uuid()".to_owned(),
+        "boolean" => "false".to_owned(),
+        "smallint" | "integer" | "bigint" => format!("(g.i % 1000)::{sql_type}"),
+        "timestamp with time zone" | "timestamp without time zone" => "now()".to_owned(),
+        "date" => "current_date".to_owned(),
+        "jsonb" | "json" => "'{}'".to_owned(),
+        t if t.starts_with("numeric") => "0".to_owned(),
+        t if t.ends_with("[]") => "'{}'".to_owned(),
+        t if t.starts_with("character varying(") => {
+            let n = t
+                .trim_start_matches("character varying(")
+                .trim_end_matches(')');
+            format!("left({seed}, {n})")
+        }
+        _ => seed.to_owned(),
+    }
+}
+
+/// `INSERT INTO t (...) SELECT ... FROM generate_series(...)` for one
+/// table; through the columns `live` has, when given.
+fn insert(table: &TableSchema, rows: u32, live: Option<&crate::inspect::Table>) -> String {
     let mut from = format!(
         "(SELECT i, gen_random_uuid() AS id FROM generate_series(0, {}) AS s(i)) AS g",
         rows.saturating_sub(1)
@@ -65,9 +133,10 @@ fn insert(table: &TableSchema, rows: u32) -> String {
     // row i takes the (i mod n)-th. With as many rows in every table, each
     // key is spread over all its parents and a row's keys differ from any
     // other row's, so unique pairs (join entities) stay unique.
+    let has = |name: &str| live.is_none_or(|t| t.column(name).is_some());
     let mut parents = Vec::new();
     for (k, fk) in table.foreign_keys.iter().enumerate() {
-        if (fk.references_schema, fk.references) == table.key() {
+        if (fk.references_schema, fk.references) == table.key() || !has(fk.column) {
             continue;
         }
         let alias = format!("p{k}");
@@ -81,7 +150,7 @@ fn insert(table: &TableSchema, rows: u32) -> String {
     }
     let mut columns = Vec::new();
     let mut values = Vec::new();
-    for column in table.columns {
+    for column in table.columns.iter().filter(|c| has(c.name)) {
         let value = if column.name == "id" {
             "g.id".to_owned()
         } else if let Some(fk) = table.foreign_keys.iter().find(|f| f.column == column.name) {
@@ -110,6 +179,13 @@ fn insert(table: &TableSchema, rows: u32) -> String {
         };
         columns.push(quote_ident(column.name));
         values.push(value);
+    }
+    #[cfg(any(feature = "tools", doc))]
+    for extra in live.iter().flat_map(|t| &t.columns) {
+        if table.column(&extra.name).is_none() && extra.not_null && extra.default.is_none() {
+            columns.push(quote_ident(&extra.name));
+            values.push(value_of_type(&extra.sql_type));
+        }
     }
     format!(
         "INSERT INTO {} ({}) SELECT {} FROM {from} ON CONFLICT DO NOTHING",

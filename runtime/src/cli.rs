@@ -30,6 +30,10 @@
 //!                                           database, both releases' statements prepared after each;
 //!                                           CATALOG is the previous release's statements.catalog, or a
 //!                                           git ref holding it (`main`, `v1.4.0`); exit 1 on a failure
+//! migrate lint                             every migration against the kit's rules (concurrent index builds,
+//!                                           NOT VALID then VALIDATE, no volatile defaults, SET NOT NULL
+//!                                           through a validated check, no type changes, lock_timeout set),
+//!                                           each finding with its fix; exit 1 on findings
 //! migrate [...] rehearse --previous CATALOG [--rows N] [--max-exclusive-ms N]
 //!                                           the pending migrations on the previous release's schema filled
 //!                                           with rows (10,000 a table), readers and writers trying each
@@ -58,7 +62,7 @@ use crate::schema::TableSchema;
 const USAGE: &str = "usage: migrate [--database-url URL] <status | up | contract | dry-run | plan \
                      | down VERSION | diagram mermaid|dot | document [FILE] \
                      | grants APP [--read-only ROLE] [--apply] | audit | adopt | stats \
-                     | verify --previous CATALOG_OR_GIT_REF \
+                     | lint | verify --previous CATALOG_OR_GIT_REF \
                      | rehearse --previous CATALOG_OR_GIT_REF [--rows N] [--max-exclusive-ms N]>";
 
 /// The command line's parts.
@@ -375,6 +379,34 @@ fn main_with(
     };
     if let Some(exit) = without_database(entities, &args.command) {
         return exit;
+    }
+    if args.command == ["lint"] {
+        return match load(args.dir.as_deref()) {
+            Ok(migrations) => {
+                let lints: Vec<crate::migrate::Lint> = migrations
+                    .list()
+                    .iter()
+                    .flat_map(crate::migrate::lint)
+                    .collect();
+                for l in &lints {
+                    println!("{l}");
+                }
+                match lints.len() {
+                    0 => {
+                        println!("no findings: every migration follows the kit's rules");
+                        ExitCode::SUCCESS
+                    }
+                    n => {
+                        println!("{n} findings");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("migrate: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

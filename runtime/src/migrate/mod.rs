@@ -40,6 +40,7 @@ mod diff;
 mod files;
 #[cfg(any(feature = "testing", doc))]
 mod generate;
+mod lint;
 pub mod plan;
 mod row_security;
 mod run;
@@ -60,6 +61,7 @@ pub use generate::{
 };
 
 pub use files::{LockRetries, Migration, Migrations, Progress};
+pub use lint::{lint, Lint, LintRule};
 pub use run::{Applied, ROWS_LEFT};
 #[cfg(feature = "tools")]
 pub(crate) use run::{Observer, Seen};

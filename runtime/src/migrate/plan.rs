@@ -103,7 +103,7 @@ pub fn plan(pending: &[&Migration]) -> Vec<MigrationPlan> {
 }
 
 /// Upper-case text without comments, whitespace collapsed, literals kept.
-fn normalize(sql: &str) -> String {
+pub(super) fn normalize(sql: &str) -> String {
     let code: Vec<&str> = sql
         .lines()
         .map(|l| l.trim())

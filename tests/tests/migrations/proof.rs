@@ -428,3 +428,57 @@ async fn the_command_proves_against_a_file_or_a_git_ref_and_says_why_not() {
     assert_eq!(left.get::<_, i64>(0), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn every_generated_recipe_follows_the_lint_rules_and_a_hand_written_one_is_told_the_fix() {
+    let dir = scratch_dir("lint");
+    // Each release after the first drops what the one before added.
+    let drops = Permissions {
+        allow_destructive: true,
+    };
+    for (name, release) in [
+        ("gadgets", vec![GadgetV1::SCHEMA]),
+        ("note", vec![GadgetWithNote::SCHEMA]),
+        ("priority", vec![GadgetWithPriority::SCHEMA]),
+        ("rename", vec![GadgetRenamed::SCHEMA]),
+        ("drop", vec![GadgetWithoutName::SCHEMA]),
+        ("widgets", vec![GadgetWithoutName::SCHEMA, Widget::SCHEMA]),
+    ] {
+        generate(&release, &dir, name, drops).await.unwrap();
+    }
+    let migrations = Migrations::load(&dir).unwrap();
+    assert!(migrations.list().len() >= 8);
+    let lints: Vec<_> = migrations
+        .list()
+        .iter()
+        .flat_map(ordinance::migrate::lint)
+        .collect();
+    assert!(lints.is_empty(), "{lints:#?}");
+    // The kit's own examples too.
+    for folder in ["../examples/migrations", "../examples/prefixed/migrations"] {
+        let lints: Vec<_> = Migrations::load(folder)
+            .unwrap()
+            .list()
+            .iter()
+            .flat_map(ordinance::migrate::lint)
+            .collect();
+        assert!(lints.is_empty(), "{folder}: {lints:#?}");
+    }
+    // A hand-written one, told what to write instead.
+    let hand = dir.join("29990101000000_hand.up.sql");
+    std::fs::write(
+        &hand,
+        "ALTER TABLE \"gadgets\" ADD COLUMN \"code\" UUID DEFAULT gen_random_uuid();\n\
+         CREATE INDEX \"gadgets_code\" ON \"gadgets\" (\"code\");\n",
+    )
+    .unwrap();
+    let migrations = Migrations::load(&dir).unwrap();
+    let lints = ordinance::migrate::lint(migrations.list().last().unwrap());
+    let rules: Vec<&str> = lints.iter().map(|l| l.rule.name()).collect();
+    assert_eq!(
+        rules,
+        ["volatile-default", "concurrent-index", "lock-timeout"],
+        "{lints:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -90,6 +90,7 @@ async fn a_rewrite_that_sits_on_its_lock_is_caught_with_the_readers_and_writers_
     .await
     .unwrap();
     let report = rehearsal.to_string();
+    println!("{report}");
     assert!(!rehearsal.passed(), "{report}");
     assert_eq!(
         rehearsal.filled,

@@ -194,10 +194,8 @@ pub fn lint(migration: &Migration) -> Vec<Lint> {
                 .and_then(|rest| rest.split(' ').next())
                 .unwrap_or("")
                 .trim_matches('"')
-                .to_owned();
-            let proven = normalized[..i].iter().any(|e| {
-                e.contains(" VALIDATE CONSTRAINT ") && !column.is_empty() && e.contains(&column)
-            });
+                .to_lowercase();
+            let proven = super::plan::not_null_proven(s, &normalized[..i]);
             if !proven {
                 push(
                     n,
@@ -207,7 +205,7 @@ pub fn lint(migration: &Migration) -> Vec<Lint> {
                         "first `ADD CONSTRAINT {c}_not_null CHECK ({c} IS NOT NULL) NOT VALID`, then \
                          `VALIDATE CONSTRAINT` in a later transaction; `SET NOT NULL` then trusts it \
                          (no scan) and the check can go",
-                        c = column.to_lowercase()
+                        c = column
                     ),
                 );
             }

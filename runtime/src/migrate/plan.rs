@@ -229,17 +229,7 @@ fn alter_table(s: &str, earlier: &[String]) -> Plan {
     if has(" SET NOT NULL") {
         // SET NOT NULL trusts a valid CHECK (col IS NOT NULL) instead of
         // scanning: the generated steps validate one just before.
-        let column = s
-            .split(" ALTER COLUMN ")
-            .nth(1)
-            .and_then(|rest| rest.split(' ').next())
-            .unwrap_or("")
-            .trim_matches('"')
-            .to_owned();
-        let proven = !column.is_empty()
-            && earlier.iter().any(|e| {
-                e.contains(" VALIDATE CONSTRAINT ") && e.contains(&format!("{column}_NOT_NULL"))
-            });
+        let proven = not_null_proven(s, earlier);
         return (
             Some(AccessExclusive),
             false,
@@ -273,6 +263,23 @@ fn alter_table(s: &str, earlier: &[String]) -> Plan {
         );
     }
     (Some(AccessExclusive), false, false, Some("brief"))
+}
+
+/// Whether the normalized `SET NOT NULL` statement `s` follows the
+/// validation of a `CHECK (col IS NOT NULL)` among `earlier` (named
+/// `..._{col}_not_null`, as the generator names it), which PostgreSQL
+/// trusts instead of scanning the table.
+pub(super) fn not_null_proven(s: &str, earlier: &[String]) -> bool {
+    let column = s
+        .split(" ALTER COLUMN ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or("")
+        .trim_matches('"');
+    !column.is_empty()
+        && earlier.iter().any(|e| {
+            e.contains(" VALIDATE CONSTRAINT ") && e.contains(&format!("{column}_NOT_NULL"))
+        })
 }
 
 /// The plans as the `plan` command prints them.

@@ -113,6 +113,16 @@ fn scratch_dir(case: &str) -> std::path::PathBuf {
     dir
 }
 
+/// A folder holding release 1's migrations, and release 1's catalog.
+async fn release1(case: &str) -> (std::path::PathBuf, StatementCatalog) {
+    let dir = scratch_dir(case);
+    generate(&[GadgetV1::SCHEMA], &dir, "gadgets", Permissions::default())
+        .await
+        .unwrap();
+    let previous = StatementCatalog::read(dir.join(CATALOG_FILE)).unwrap();
+    (dir, previous)
+}
+
 /// Release 1 blessed, then release 2 blessed on top, and the proof of the
 /// deploy between them.
 async fn prove(
@@ -120,11 +130,7 @@ async fn prove(
     release2: &[&'static ordinance::TableSchema],
     permissions: Permissions,
 ) -> Proof {
-    let dir = scratch_dir(case);
-    generate(&[GadgetV1::SCHEMA], &dir, "gadgets", Permissions::default())
-        .await
-        .unwrap();
-    let previous = StatementCatalog::read(dir.join(CATALOG_FILE)).unwrap();
+    let (dir, previous) = release1(case).await;
     generate(release2, &dir, case, permissions).await.unwrap();
     let new = StatementCatalog::read(dir.join(CATALOG_FILE)).unwrap();
     assert_ne!(previous, new);
@@ -213,11 +219,7 @@ async fn a_renamed_column_fails_the_previous_release_at_the_rename() {
 
 #[tokio::test]
 async fn a_hand_written_not_null_column_fails_the_previous_releases_inserts() {
-    let dir = scratch_dir("not_null");
-    generate(&[GadgetV1::SCHEMA], &dir, "gadgets", Permissions::default())
-        .await
-        .unwrap();
-    let previous = StatementCatalog::read(dir.join(CATALOG_FILE)).unwrap();
+    let (dir, previous) = release1("not_null").await;
     let first = previous.schema.unwrap();
     // Written by hand: the generator refuses a NOT NULL column without a
     // value (Error::NotNullWithoutValue).
@@ -301,11 +303,7 @@ async fn the_documented_recipes_pass() {
 
 #[tokio::test]
 async fn a_widened_column_fails_what_reads_it() {
-    let dir = scratch_dir("widen");
-    generate(&[GadgetV1::SCHEMA], &dir, "gadgets", Permissions::default())
-        .await
-        .unwrap();
-    let previous = StatementCatalog::read(dir.join(CATALOG_FILE)).unwrap();
+    let (dir, previous) = release1("widen").await;
     let version = previous.schema.unwrap() + 1;
     std::fs::write(
         dir.join(format!("{version}_wide.up.sql")),

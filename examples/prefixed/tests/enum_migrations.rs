@@ -329,3 +329,39 @@ async fn types_are_created_grown_in_place_and_never_shrunk_silently() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The catalogue's statements — native enum casts, a tenant table, VARCHAR
+/// columns — prove against the schema its migrations build, and its
+/// migrations follow the kit's rules.
+#[tokio::test]
+async fn the_catalogue_passes_the_deploy_proof_and_the_lint() {
+    let db = TestDatabase::create().await.unwrap();
+    let migrations = Migrations::load("migrations").unwrap();
+    let proof = ordinance::cli::verify(
+        db.config(),
+        &migrations,
+        "migrations/statements.catalog",
+        "migrations",
+    )
+    .await
+    .unwrap();
+    assert!(proof.passed(), "{proof}");
+    let catalog =
+        ordinance::proof::StatementCatalog::read("migrations/statements.catalog").unwrap();
+    let insert = catalog
+        .entries
+        .iter()
+        .find(|e| e.entity == "Book" && e.operation == "insert")
+        .unwrap();
+    assert!(insert.sql.contains("::\"book_format\""), "{}", insert.sql);
+    assert!(
+        insert.returns.iter().any(|t| t == "book_format"),
+        "{insert:?}"
+    );
+    let lints: Vec<_> = migrations
+        .list()
+        .iter()
+        .flat_map(ordinance::migrate::lint)
+        .collect();
+    assert!(lints.is_empty(), "{lints:#?}");
+}

@@ -153,6 +153,11 @@ impl<'a> Container<'a> {
         self.attrs.tenant.is_some()
     }
 
+    /// Whether every version of every row is kept (`#[entity(history)]`).
+    pub(crate) fn history(&self) -> bool {
+        self.attrs.history.is_some()
+    }
+
     /// Whether the kit and the database fill the column on every write, so
     /// the application never sets it: `id`, the timestamps, `deleted_at`,
     /// `version`, the actor columns, and a tenant table's `tenant_id`.

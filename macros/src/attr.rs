@@ -155,6 +155,8 @@ pub(crate) struct Container {
     pub(crate) waivers: Vec<Waiver>,
     /// `tenant`: rows belong to tenants, isolated by row-level security.
     pub(crate) tenant: Option<Spanned<()>>,
+    /// `history`: every version of every row kept in `{table}_history`.
+    pub(crate) history: Option<Spanned<()>>,
     /// `derive_new(...)`: more derives on the generated `New{Entity}`.
     pub(crate) derive_new: Vec<syn::Path>,
     /// `derive_patch(...)`: more derives on the generated `{Entity}Patch`.
@@ -202,6 +204,7 @@ impl Container {
         let mut keys = Vec::new();
         let mut waivers = Vec::new();
         let mut tenant = Attr::none(cx, TENANT);
+        let mut history = Attr::none(cx, HISTORY);
         let mut derive_new = Vec::new();
         let mut derive_patch = Vec::new();
         for attr in attrs {
@@ -236,6 +239,9 @@ impl Container {
                 } else if meta.path == TENANT {
                     expect_flag(&meta, TENANT)?;
                     tenant.set(&meta.path, ());
+                } else if meta.path == HISTORY {
+                    expect_flag(&meta, HISTORY)?;
+                    history.set(&meta.path, ());
                 } else if meta.path == DERIVE_NEW {
                     derive_new.extend(expect_derives(&meta, DERIVE_NEW)?);
                 } else if meta.path == DERIVE_PATCH {
@@ -255,6 +261,7 @@ impl Container {
             keys,
             waivers,
             tenant: tenant.get(),
+            history: history.get(),
             derive_new,
             derive_patch,
             doc: doc_comment(attrs),

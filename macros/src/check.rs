@@ -122,11 +122,22 @@ fn check_table_name(cx: &Ctxt, cont: &Container<'_>) {
     }
     check_fits(
         cx,
-        tokens,
+        tokens.clone(),
         "table name",
         table,
         "choose a shorter `#[entity(table = \"...\")]`",
     );
+    if cont.history() {
+        // Its history table, and the trigger function named after it.
+        check_fits(
+            cx,
+            tokens,
+            "history function name",
+            &format!("{table}_history_write"),
+            "`#[entity(history)]` keeps `{table}_history` written by `{table}_history_write()`: \
+             choose a shorter `#[entity(table = \"...\")]`",
+        );
+    }
 }
 
 /// Columns are snake_case without type prefixes, within 63 bytes, and unique.

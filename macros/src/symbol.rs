@@ -21,6 +21,7 @@ pub(crate) const UNIQUE: Symbol = Symbol("unique");
 pub(crate) const KEYSET: Symbol = Symbol("keyset");
 pub(crate) const EXEMPT: Symbol = Symbol("exempt");
 pub(crate) const TENANT: Symbol = Symbol("tenant");
+pub(crate) const HISTORY: Symbol = Symbol("history");
 pub(crate) const DERIVE_NEW: Symbol = Symbol("derive_new");
 pub(crate) const DERIVE_PATCH: Symbol = Symbol("derive_patch");
 
@@ -64,6 +65,7 @@ pub(crate) const ENTITY_KEYS: &[Symbol] = &[
     KEYSET,
     EXEMPT,
     TENANT,
+    HISTORY,
     DERIVE_NEW,
     DERIVE_PATCH,
 ];

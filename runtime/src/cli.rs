@@ -630,6 +630,7 @@ mod tests {
             keysets: &[],
             waivers: &[],
             tenant: false,
+            history: false,
             conventions: &crate::schema::Conventions::DEFAULT,
         };
         let dir = std::env::temp_dir().join(format!("ordinance-cli-doc-{}", std::process::id()));

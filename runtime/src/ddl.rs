@@ -203,6 +203,14 @@ pub fn grants(schemas: &[&TableSchema], roles: &Roles<'_>) -> Vec<String> {
     let mut tables: Vec<String> = schemas.iter().map(|s| table_ident(s)).collect();
     tables.sort_unstable();
     tables.dedup();
+    // History is read, never written, by the roles: its trigger writes it.
+    let mut histories: Vec<String> = schemas
+        .iter()
+        .filter(|s| s.history)
+        .map(|s| crate::sql::history::history_ident(s))
+        .collect();
+    histories.sort_unstable();
+    histories.dedup();
     let grantees: Vec<(&str, &str)> =
         std::iter::once((roles.app, "SELECT, INSERT, UPDATE, DELETE"))
             .chain(roles.read_only.map(|r| (r, "SELECT")))
@@ -219,6 +227,9 @@ pub fn grants(schemas: &[&TableSchema], roles: &Roles<'_>) -> Vec<String> {
         // lost a right, and a missing table fails its own line only.
         for table in &tables {
             out.push(format!("GRANT {rights} ON TABLE {table} TO {role}"));
+        }
+        for history in &histories {
+            out.push(format!("GRANT SELECT ON TABLE {history} TO {role}"));
         }
     }
     out
@@ -567,7 +578,13 @@ impl SchemaDdl {
             .map(|e| create_type(e) + ";\n");
         schemas
             .chain(types)
-            .chain(self.tables.iter().map(|t| create_table(t)))
+            .chain(self.tables.iter().map(|t| {
+                let mut table = create_table(t);
+                for statement in crate::sql::history::create_history(t) {
+                    let _ = writeln!(table, "\n{statement};");
+                }
+                table
+            }))
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -576,7 +593,19 @@ impl SchemaDdl {
     /// the inverse of [`up`](Self::up).
     pub fn down(&self) -> String {
         let types = self.enum_types();
-        let mut out: String = self.tables.iter().rev().map(|t| drop_table(t)).collect();
+        let mut out: String = self
+            .tables
+            .iter()
+            .rev()
+            .map(|t| {
+                let mut drop: String = crate::sql::history::drop_history(t)
+                    .into_iter()
+                    .map(|s| s + ";\n")
+                    .collect();
+                drop.push_str(&drop_table(t));
+                drop
+            })
+            .collect();
         if !types.is_empty() {
             let names: Vec<String> = types.iter().map(|e| quote_ident(e.name)).collect();
             out.push_str(&format!("DROP TYPE {};\n", names.join(", ")));

@@ -81,6 +81,7 @@ pub mod exec;
 mod fill;
 mod fnv;
 pub mod guide;
+pub mod history;
 pub mod inspect;
 pub mod migrate;
 pub mod page;
@@ -469,6 +470,7 @@ pub mod __private {
         keysets: &[],
         waivers: &[],
         tenant: false,
+        history: false,
         conventions: &crate::schema::Conventions::DEFAULT,
     };
 }

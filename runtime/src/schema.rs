@@ -39,6 +39,10 @@ pub struct TableSchema {
     /// comes from the transaction's tenant, and row-level security shows
     /// and accepts only that tenant's rows.
     pub tenant: bool,
+    /// Whether every version of every row is kept (`#[entity(history)]`)
+    /// in the table [`history::table_of`](crate::history) describes,
+    /// written by a trigger on every change, whoever makes it.
+    pub history: bool,
     /// The team's conventions the entity was compiled under
     /// (`[…metadata.ordinance]`; [`Conventions::DEFAULT`] without a
     /// policy): its names, how its ids are made, how bounded text is

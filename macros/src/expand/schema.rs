@@ -140,6 +140,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
     let column_enum = format_ident!("{}Column", ident);
 
     let tenant = cont.tenant();
+    let history = cont.history();
     let fks: Vec<TokenStream> = plan.foreign_keys.iter().map(|fk| {
         let name = &fk.name;
         let field = &cont.fields[fk.field];
@@ -369,6 +370,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
                 keysets: &[ #(#keysets),* ],
                 waivers: #table_waivers,
                 tenant: #tenant,
+                history: #history,
                 conventions: #conventions,
             };
             #glue

@@ -438,6 +438,7 @@ impl ::ordinance::Entity for Order {
             ]],
             waivers: &[],
             tenant: false,
+            history: false,
             conventions: &::ordinance::__private::Conventions::DEFAULT,
         };
     type New = NewOrder;

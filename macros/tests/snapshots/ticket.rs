@@ -394,6 +394,7 @@ impl ::ordinance::Entity for Ticket {
             ]],
             waivers: &[],
             tenant: true,
+            history: false,
             conventions: &::ordinance::__private::Conventions::DEFAULT,
         };
     type New = NewTicket;

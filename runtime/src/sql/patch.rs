@@ -214,6 +214,7 @@ mod tests {
         keysets: &[],
         waivers: &[],
         tenant: false,
+        history: false,
         conventions: &crate::schema::Conventions::DEFAULT,
     };
 

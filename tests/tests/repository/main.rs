@@ -7,6 +7,7 @@ pub mod builders;
 pub mod bulk;
 pub mod counting;
 pub mod errors;
+pub mod history;
 pub mod json;
 pub mod locks;
 pub mod paging;

@@ -284,7 +284,8 @@ pub fn entities_under(database: &Database, conventions: &Conventions) -> Adopted
     };
     let mut adopted = Adopted::default();
     let mut tables: Vec<&Table> = Vec::new();
-    for table in &database.tables {
+    // A history table comes back with `#[entity(history)]` on its table.
+    for table in database.tables.iter().filter(|t| !t.is_history()) {
         match unadoptable(table, &types) {
             Some(why) => adopted.skipped.push((table.qualified_name(), why)),
             None => tables.push(table),

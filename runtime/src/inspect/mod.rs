@@ -23,6 +23,28 @@ pub struct Database {
     /// Every native enum type (`CREATE TYPE … AS ENUM`), sorted by schema
     /// and name.
     pub enums: Vec<Enum>,
+    /// Every function of the database's own (not an extension's), sorted
+    /// by signature.
+    pub functions: Vec<Function>,
+}
+
+/// A function.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Function {
+    /// Its signature as `regprocedure` writes it (`posts_history_write()`,
+    /// schema-qualified outside the search path).
+    pub signature: String,
+    /// `CREATE OR REPLACE FUNCTION …`, as `pg_get_functiondef` writes it.
+    pub definition: String,
+}
+
+/// A trigger on a table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trigger {
+    /// Its name.
+    pub name: String,
+    /// `CREATE TRIGGER …`, as `pg_get_triggerdef` writes it.
+    pub definition: String,
 }
 
 /// A native enum type.
@@ -77,6 +99,8 @@ pub struct Table {
     pub row_security: RowSecurity,
     /// Row-level security policies, by name.
     pub policies: Vec<Policy>,
+    /// Triggers the table's owner made (not the ones constraints make).
+    pub triggers: Vec<Trigger>,
 }
 
 /// Row-level security as a table has it.
@@ -253,6 +277,14 @@ pub struct Index {
 }
 
 impl Table {
+    /// Whether the kit keeps this table as another's row history
+    /// (`#[entity(history)]`): its comment says whose.
+    pub fn is_history(&self) -> bool {
+        self.comment
+            .as_deref()
+            .is_some_and(|c| c.starts_with(crate::sql::history::HISTORY_COMMENT))
+    }
+
     /// The name messages use: `users`, or `auth.users` outside `public`.
     pub fn qualified_name(&self) -> String {
         if self.schema == "public" {
@@ -486,8 +518,51 @@ impl Database {
             }
         }
 
+        const T: &str = "pg_trigger";
+        for row in client
+            .query(
+                "SELECT t.tgrelid, t.tgname::text, pg_get_triggerdef(t.oid) FROM pg_trigger t \
+                 WHERE NOT t.tgisinternal AND t.tgrelid = ANY($1) ORDER BY 2",
+                &[&oids],
+            )
+            .await
+            .map_err(db)?
+        {
+            let oid: u32 = read(&row, 0, T, "tgrelid")?;
+            let trigger = Trigger {
+                name: read(&row, 1, T, "tgname")?,
+                definition: read(&row, 2, T, "pg_get_triggerdef")?,
+            };
+            if let Some(table) = tables.get_mut(&oid) {
+                table.triggers.push(trigger);
+            }
+        }
+
         let mut tables: Vec<Table> = tables.into_values().collect();
         tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+
+        const F: &str = "pg_proc";
+        let mut functions = Vec::new();
+        for row in client
+            .query(
+                "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) \
+                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND n.nspname NOT LIKE 'pg\\_%' AND p.prokind = 'f' \
+                   AND NOT EXISTS (SELECT 1 FROM pg_depend d \
+                                   WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid \
+                                     AND d.deptype = 'e') \
+                 ORDER BY 1",
+                &[],
+            )
+            .await
+            .map_err(db)?
+        {
+            functions.push(Function {
+                signature: read(&row, 0, F, "regprocedure")?,
+                definition: read(&row, 1, F, "pg_get_functiondef")?,
+            });
+        }
 
         const E: &str = "pg_enum";
         let mut enums = Vec::new();
@@ -511,6 +586,10 @@ impl Database {
                 values: read(&row, 2, E, "enumlabel")?,
             });
         }
-        Ok(Database { tables, enums })
+        Ok(Database {
+            tables,
+            enums,
+            functions,
+        })
     }
 }

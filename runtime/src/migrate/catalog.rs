@@ -23,6 +23,9 @@ pub struct Catalog {
     /// Native enum types by name (qualified like tables outside
     /// `public`): their values in sort order.
     pub enums: BTreeMap<String, Vec<String>>,
+    /// Functions by signature (`posts_history_write()`): their `CREATE OR
+    /// REPLACE FUNCTION`.
+    pub functions: BTreeMap<String, String>,
 }
 
 /// One table as the database has it.
@@ -40,6 +43,8 @@ pub struct Table {
     pub row_security: RowSecurity,
     /// Row-level security policies by name.
     pub policies: BTreeMap<String, Policy>,
+    /// Triggers by name: their `CREATE TRIGGER`.
+    pub triggers: BTreeMap<String, String>,
 }
 
 /// One column as the database has it.
@@ -55,6 +60,8 @@ pub struct Column {
     pub default: Option<String>,
     /// `COMMENT ON COLUMN`.
     pub comment: Option<String>,
+    /// `GENERATED ALWAYS AS IDENTITY` (a history's `history_id`).
+    pub identity: bool,
 }
 
 /// One constraint as the database has it.
@@ -91,6 +98,7 @@ impl From<&Database> for Catalog {
                         not_null: c.not_null,
                         default: c.default.clone(),
                         comment: c.comment.clone(),
+                        identity: c.identity,
                     };
                     (c.name.clone(), column)
                 })
@@ -140,11 +148,21 @@ impl From<&Database> for Catalog {
                     .iter()
                     .map(|p| (p.name.clone(), p.clone()))
                     .collect(),
+                triggers: t
+                    .triggers
+                    .iter()
+                    .map(|tr| (tr.name.clone(), tr.definition.clone()))
+                    .collect(),
             };
             catalog.tables.insert(t.qualified_name(), table);
         }
         for e in &database.enums {
             catalog.enums.insert(e.qualified_name(), e.values.clone());
+        }
+        for f in &database.functions {
+            catalog
+                .functions
+                .insert(f.signature.clone(), f.definition.clone());
         }
         catalog
     }

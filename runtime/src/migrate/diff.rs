@@ -139,6 +139,7 @@ pub fn diff(
             ),
         }
     }
+    functions_and_triggers(current, desired, &mut steps);
     let dropped_tables: Vec<&String> = current
         .tables
         .keys()
@@ -252,6 +253,72 @@ fn enum_types(current: &Catalog, desired: &Catalog, steps: &mut Steps, refusals:
     }
 }
 
+/// Functions and triggers (a history's): new and changed functions
+/// replaced in the expand phase, then new and changed triggers made (a
+/// changed one dropped first), triggers gone dropped — all in the expand
+/// phase, once their tables and columns are there; functions gone dropped
+/// in the contract phase, after their triggers.
+fn functions_and_triggers(current: &Catalog, desired: &Catalog, steps: &mut Steps) {
+    for (signature, definition) in &desired.functions {
+        match current.functions.get(signature) {
+            Some(old) if old == definition => {}
+            old => {
+                steps.expand.up.push(definition.trim_end().to_owned());
+                // Downs run reversed: put back the old body, or drop it
+                // once its triggers are gone.
+                steps.expand.down.push(match old {
+                    Some(old) => old.trim_end().to_owned(),
+                    None => format!("DROP FUNCTION {signature}"),
+                });
+            }
+        }
+    }
+    for (name, table) in &desired.tables {
+        let old = current.tables.get(name);
+        for (trigger, definition) in &table.triggers {
+            let before = old.and_then(|t| t.triggers.get(trigger));
+            if before == Some(definition) {
+                continue;
+            }
+            let drop = format!(
+                "DROP TRIGGER {} ON {}",
+                quote_ident(trigger),
+                table_ident(name)
+            );
+            if let Some(before) = before {
+                steps.expand.up.push(drop.clone());
+                steps.expand.up.push(definition.clone());
+                steps.expand.down.push(before.clone());
+                steps.expand.down.push(drop);
+            } else {
+                steps.expand.up.push(definition.clone());
+                steps.expand.down.push(drop);
+            }
+        }
+    }
+    for (name, table) in &current.tables {
+        let Some(new) = desired.tables.get(name) else {
+            continue;
+        };
+        for (trigger, definition) in &table.triggers {
+            if !new.triggers.contains_key(trigger) {
+                steps.expand.up.push(format!(
+                    "DROP TRIGGER {} ON {}",
+                    quote_ident(trigger),
+                    table_ident(name)
+                ));
+                steps.expand.down.push(definition.clone());
+            }
+        }
+    }
+    for (signature, definition) in &current.functions {
+        if !desired.functions.contains_key(signature) {
+            steps.contract.up.push(format!("DROP FUNCTION {signature}"));
+            steps.contract.down.push(definition.trim_end().to_owned());
+        }
+    }
+}
+
 /// `CREATE TYPE` of a catalog's enum type.
 fn create_enum(name: &str, values: &[String]) -> String {
     let values: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
@@ -282,48 +349,51 @@ pub(super) fn index_ident(table: &str, index: &str) -> String {
     ddl::qualified(table.split_once('.').map(|(s, _)| s), index)
 }
 
-/// Creates the new tables the way the first migration does, from the
-/// entities (their schemas first, referenced tables before referencing
-/// ones); from the catalog only for a table no entity describes.
+/// Creates the new tables the way the first migration does: the entities'
+/// from the entities (their schemas first, referenced tables before
+/// referencing ones), then the others (a history's table) from the
+/// catalog.
 fn create_new_tables(
     tables: &[(&String, &Table)],
     schemas: &[&'static TableSchema],
 ) -> Vec<String> {
-    let entities: Option<Vec<&'static TableSchema>> = tables
+    let (with_entity, without): (Vec<_>, Vec<_>) = tables
         .iter()
-        .map(|(name, _)| schema_of(schemas, name))
-        .collect();
-    let ordered = entities.and_then(|new| {
-        let all = SchemaDdl::new(schemas).ok()?;
-        let tables: Vec<&'static TableSchema> = all
-            .tables()
+        .copied()
+        .partition(|(name, _)| schema_of(schemas, name).is_some());
+    let ordered = SchemaDdl::new(schemas).ok().map(|all| {
+        all.tables()
             .iter()
             .copied()
-            .filter(|t| new.iter().any(|n| n.key() == t.key()))
-            .collect();
-        Some(tables)
+            .filter(|t| {
+                with_entity
+                    .iter()
+                    .any(|(name, _)| t.qualified_name() == **name)
+            })
+            .collect::<Vec<&'static TableSchema>>()
     });
+    let mut out = Vec::new();
     match ordered {
-        Some(tables) if !tables.is_empty() => {
-            let mut out = Vec::new();
+        Some(ordered) if ordered.len() == with_entity.len() => {
             let mut created: Vec<&str> = Vec::new();
-            for t in &tables {
+            for t in &ordered {
                 if let Some(s) = t.schema.filter(|s| !created.contains(s)) {
                     created.push(s);
                     out.push(format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)));
                 }
             }
-            for t in tables {
+            for t in ordered {
                 out.extend(
                     super::split::statements(&ddl::create_table(t))
                         .into_iter()
                         .map(str::to_owned),
                 );
             }
-            out
         }
-        _ => create_tables(tables),
+        _ => out.extend(create_tables(&with_entity)),
     }
+    out.extend(create_tables(&without));
+    out
 }
 
 /// Creates `tables` from the catalog (a down restoring dropped tables):
@@ -386,6 +456,9 @@ fn create_table(name: &str, table: &Table) -> String {
 
 fn column_definition(name: &str, c: &Column) -> String {
     let mut def = format!("{} {}", quote_ident(name), c.sql_type);
+    if c.identity {
+        def.push_str(" GENERATED ALWAYS AS IDENTITY");
+    }
     if c.not_null {
         def.push_str(" NOT NULL");
     }

@@ -126,6 +126,25 @@ pub fn plan_statement(sql: &str, earlier: &[String]) -> StatementPlan {
     let (lock, rewrites, scans, note): (Option<LockLevel>, bool, bool, Option<&'static str>) =
         if starts("SET ") || starts("RESET ") || starts("CREATE SCHEMA") {
             (None, false, false, None)
+        } else if starts("CREATE OR REPLACE FUNCTION")
+            || starts("CREATE FUNCTION")
+            || starts("DROP FUNCTION")
+        {
+            (
+                None,
+                false,
+                false,
+                Some("a function: no table waits for it"),
+            )
+        } else if starts("CREATE TRIGGER") {
+            (
+                Some(ShareRowExclusive),
+                false,
+                false,
+                Some("brief: writes wait while the trigger is added"),
+            )
+        } else if starts("DROP TRIGGER") {
+            (Some(AccessExclusive), false, false, Some("brief"))
         } else if starts("CREATE TYPE") {
             (None, false, false, Some("a new type: nothing waits for it"))
         } else if starts("ALTER TYPE") && has(" ADD VALUE ") {

@@ -8,6 +8,7 @@ pub mod ddl_order;
 pub mod defaults;
 pub mod document;
 pub mod harness;
+pub mod history_migrations;
 pub mod indexes;
 pub mod lock_waits;
 pub mod migrate;

@@ -289,3 +289,40 @@ async fn an_entity_without_history_says_how_to_keep_one() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_audit_and_the_drift_check_take_the_history_as_the_kits() {
+    let (db, _) = setup().await;
+    let owner = db.connect().await.unwrap();
+    let findings = ordinance::audit::audit(&owner, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        !findings.iter().any(|f| f.table.ends_with("_history")),
+        "{}",
+        ordinance::audit::render(&findings)
+    );
+    let drift = ordinance::migrate::live_drift(&owner, &[Contract::SCHEMA, LedgerLine::SCHEMA])
+        .await
+        .unwrap();
+    assert!(
+        drift.is_empty(),
+        "{}",
+        ordinance::migrate::render_steps(&drift)
+    );
+    // Dropping the trigger by hand is drift the check reports.
+    owner
+        .batch_execute("DROP TRIGGER contracts_history ON contracts")
+        .await
+        .unwrap();
+    let drift = ordinance::migrate::live_drift(&owner, &[Contract::SCHEMA, LedgerLine::SCHEMA])
+        .await
+        .unwrap();
+    let sql = ordinance::migrate::render_steps(&drift);
+    assert!(
+        sql.contains(
+            "CREATE TRIGGER contracts_history AFTER INSERT OR DELETE OR UPDATE ON public.contracts"
+        ),
+        "{sql}"
+    );
+}

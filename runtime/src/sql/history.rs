@@ -85,6 +85,12 @@ pub(crate) fn create_history(schema: &TableSchema) -> Vec<String> {
             "CREATE INDEX {} ON {h} (\"id\", \"history_id\")",
             quote_ident(&naming.index(&name, &["id", "history_id"], false))
         ),
+        // The one current version of each row: what each change closes,
+        // found at once however long the row's history.
+        format!(
+            "CREATE UNIQUE INDEX {} ON {h} (\"id\") WHERE upper_inf(\"valid\")",
+            quote_ident(&naming.index(&name, &["id"], true))
+        ),
         format!(
             "COMMENT ON TABLE {h} IS {}",
             quote_literal(&format!(

@@ -33,7 +33,7 @@ pub struct User {
 
 /// An article written by a user.
 #[derive(Entity, Debug, Clone)]
-#[entity(keyset(by_status = (status asc, created_at desc)))]
+#[entity(history, keyset(by_status = (status asc, created_at desc)))]
 pub struct Post {
     pub id: Uuid,
     #[column(references = User, on_delete = "cascade")]

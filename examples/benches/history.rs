@@ -46,10 +46,15 @@ const RUNS: (usize, usize) = (200, 2_000);
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let ddl = SchemaDdl::new(&[Plain::SCHEMA, Kept::SCHEMA]).expect("ddl");
-    let db = TestDatabase::with_schema(&ddl.up()).await.expect("database");
+    let db = TestDatabase::with_schema(&ddl.up())
+        .await
+        .expect("database");
     let conn = db.connect().await.expect("connect");
     let repo = Repo::new(&conn);
-    println!("history: one row, with #[entity(history)] against without, medians of {}", RUNS.1);
+    println!(
+        "history: one row, with #[entity(history)] against without, medians of {}",
+        RUNS.1
+    );
 
     let done = common::pair(
         "insert",

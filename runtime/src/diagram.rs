@@ -83,7 +83,7 @@ fn notes(table: &TableSchema, column: &Column) -> Vec<&'static str> {
     notes
 }
 
-/// The table's markers: soft delete, version, tenant.
+/// The table's markers: soft delete, version, tenant, history.
 pub(crate) fn markers(table: &TableSchema) -> Vec<&'static str> {
     let mut markers = Vec::new();
     if table.soft_deletes() {
@@ -94,6 +94,9 @@ pub(crate) fn markers(table: &TableSchema) -> Vec<&'static str> {
     }
     if table.tenant {
         markers.push("tenant");
+    }
+    if table.history {
+        markers.push("history");
     }
     markers
 }

@@ -326,6 +326,14 @@ fn table_markers(t: &TableSchema) -> Vec<String> {
             crate::schema::TENANT_SETTING
         ));
     }
+    if t.history {
+        lines.push(format!(
+            "History: every version of every row is kept in `{}` (its columns, then `history_id`, \
+             `valid` as a `tstzrange`, `operation`, `actor_id`, `transaction_id`), written by a \
+             trigger on every change; the application's role may read it, never write it.",
+            crate::sql::history::history_name(t)
+        ));
+    }
     lines
 }
 

@@ -108,6 +108,69 @@ impl Retention {
             .await
     }
 
+    /// Deletes the versions of `E`'s history (`#[entity(history)]`) that
+    /// ended more than `older_than` ago — a row's current version always
+    /// stays, so `as_of` answers for any instant still kept — in chunks of
+    /// the oldest first, each chunk its own statement. The history is
+    /// append-only for the application's role: run it as the tables'
+    /// owner (a maintenance job). [`Error::InvalidSetting`] for an entity
+    /// without history.
+    pub async fn purge_history<E: Entity>(mut self, executor: &impl Executor) -> Result<Progress> {
+        let schema = E::SCHEMA;
+        if !schema.history {
+            return Err(Error::InvalidSetting {
+                setting: "retention",
+                reason: format!(
+                    "\"{}\" keeps no history: add #[entity(history)] to {}",
+                    schema.name, schema.struct_name
+                ),
+            });
+        }
+        let cutoff = cutoff(executor, self.older_than).await?;
+        let h = crate::sql::history::history_ident(schema);
+        // Oldest first, by the history's own order: the cursor only grows.
+        let sql = format!(
+            "DELETE FROM {h} WHERE \"history_id\" IN (SELECT \"history_id\" FROM {h} \
+             WHERE \"history_id\" > $1 AND upper(\"valid\") < $2 \
+             ORDER BY \"history_id\" LIMIT $3) RETURNING \"history_id\""
+        );
+        let mut progress = Progress {
+            table: schema.name,
+            operation: "purge_history",
+            rows: 0,
+            chunks: 0,
+            resume_after: None,
+        };
+        let mut after: i64 = 0;
+        let chunk = i64::try_from(self.pace.chunk).unwrap_or(i64::MAX);
+        loop {
+            let rows = executor
+                .query(
+                    Access::Write,
+                    Sql::Built(&sql),
+                    &[&after, &cutoff, &chunk],
+                    &[Type::INT8, Type::TIMESTAMPTZ, Type::INT8],
+                )
+                .await
+                .map_err(|e| Error::from_db(e, schema))?;
+            if rows.is_empty() {
+                return Ok(progress);
+            }
+            for row in &rows {
+                let id: i64 = crate::row::read(row, 0, schema.name, "history_id")?;
+                after = Ord::max(after, id);
+            }
+            progress.rows += rows.len() as u64;
+            progress.chunks += 1;
+            if let Some(report) = self.pace.progress.as_mut() {
+                report(&progress);
+            }
+            if !self.pace.pause.is_zero() {
+                tokio::time::sleep(self.pace.pause).await;
+            }
+        }
+    }
+
     /// Purges the expired rows of every soft-deleting table among
     /// `schemas`, dependants before the tables they reference; one report
     /// per table, in the order purged. One cutoff, taken at the start,

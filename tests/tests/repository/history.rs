@@ -326,3 +326,56 @@ async fn the_audit_and_the_drift_check_take_the_history_as_the_kits() {
         "{sql}"
     );
 }
+
+#[tokio::test]
+async fn retention_deletes_versions_that_ended_long_enough_ago_as_the_owner() {
+    use ordinance::bulk::retention::Retention;
+    let (db, app) = setup().await;
+    let row = app
+        .repo()
+        .insert(&NewContract {
+            title: "Kept".into(),
+            amount: 1,
+        })
+        .await
+        .unwrap();
+    let mut current = row.clone();
+    for amount in 2..=5 {
+        current.amount = amount;
+        current = app.repo().update(&current).await.unwrap();
+    }
+    assert_eq!(
+        app.repo().history::<Contract>(row.id).await.unwrap().len(),
+        5
+    );
+
+    // The application's role may not delete history.
+    let err = Retention::new(Duration::ZERO)
+        .purge_history::<Contract>(&app)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.sqlstate(),
+        Some(&SqlState::INSUFFICIENT_PRIVILEGE),
+        "{err}"
+    );
+
+    let owner = db.connect().await.unwrap();
+    // Nothing ended an hour ago.
+    let none = Retention::new(Duration::from_secs(3600))
+        .purge_history::<Contract>(&owner)
+        .await
+        .unwrap();
+    assert_eq!(none.rows, 0);
+    // Everything that ended, in chunks of two; the current version stays.
+    let purged = Retention::new(Duration::ZERO)
+        .chunk(2)
+        .purge_history::<Contract>(&owner)
+        .await
+        .unwrap();
+    assert_eq!((purged.rows, purged.chunks), (4, 2));
+    let left = app.repo().history::<Contract>(row.id).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].row.amount, 5);
+    assert_eq!(left[0].valid_to, None);
+}

@@ -39,18 +39,19 @@ async fn blog_migrations_pass_the_deploy_proof() {
     );
 }
 
-/// The rehearsal of the blog's migrations from an empty database, with
-/// rows filled in every table the running release has (none: the first
-/// deploy creates them): the locks each statement takes are reported and
-/// none is refused.
+/// The rehearsal of the blog's latest deploy — post history — on the
+/// previous release's schema with 10,000 rows in every table: the locks it
+/// takes are reported and none is refused.
 #[tokio::test]
 async fn blog_migrations_pass_the_rehearsal() {
     let db = ordinance::testing::TestDatabase::create().await.unwrap();
     let migrations = ordinance::migrate::Migrations::load("migrations").unwrap();
+    let list = migrations.list();
+    let previous = list[list.len() - 2].version;
     let rehearsal = ordinance::proof::rehearse(
         db.config(),
         migrations,
-        None,
+        Some(previous),
         &schemas(),
         &ordinance::proof::RehearsalOptions::default(),
     )
@@ -58,6 +59,11 @@ async fn blog_migrations_pass_the_rehearsal() {
     .unwrap();
     println!("{rehearsal}");
     assert!(rehearsal.passed(), "{rehearsal}");
-    assert_eq!(rehearsal.migrations.len(), 1, "{rehearsal}");
-    assert!(rehearsal.migrations[0].rewritten.is_empty(), "{rehearsal}");
+    assert_eq!(rehearsal.filled.len(), 5, "{rehearsal}");
+    assert!(rehearsal.filled.iter().all(|(_, rows)| *rows == 10_000), "{rehearsal}");
+    let deploy = &rehearsal.migrations[..];
+    assert_eq!(deploy.len(), 1, "{rehearsal}");
+    assert!(deploy[0].migration.ends_with("_post_history"), "{rehearsal}");
+    assert_eq!(deploy[0].created, ["posts_history"], "{rehearsal}");
+    assert!(deploy[0].rewritten.is_empty(), "{rehearsal}");
 }

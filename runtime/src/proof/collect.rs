@@ -141,6 +141,20 @@ fn entries(schema: &'static TableSchema) -> Vec<Entry> {
     if let Some((sql, types)) = built(claim.build(sea_query::PostgresQueryBuilder)) {
         push("claim", &sql, &types, &[]);
     }
+    if schema.history {
+        push(
+            "history",
+            &crate::sql::history::versions(schema),
+            &[Type::UUID],
+            &[],
+        );
+        push(
+            "as_of",
+            &crate::sql::history::as_of(schema),
+            &[Type::UUID, Type::TIMESTAMPTZ],
+            &[],
+        );
+    }
     for fk in schema.foreign_keys {
         push(
             "load_children",

@@ -60,10 +60,16 @@ async fn blog_migrations_pass_the_rehearsal() {
     println!("{rehearsal}");
     assert!(rehearsal.passed(), "{rehearsal}");
     assert_eq!(rehearsal.filled.len(), 5, "{rehearsal}");
-    assert!(rehearsal.filled.iter().all(|(_, rows)| *rows == 10_000), "{rehearsal}");
+    assert!(
+        rehearsal.filled.iter().all(|(_, rows)| *rows == 10_000),
+        "{rehearsal}"
+    );
     let deploy = &rehearsal.migrations[..];
     assert_eq!(deploy.len(), 1, "{rehearsal}");
-    assert!(deploy[0].migration.ends_with("_post_history"), "{rehearsal}");
+    assert!(
+        deploy[0].migration.ends_with("_post_history"),
+        "{rehearsal}"
+    );
     assert_eq!(deploy[0].created, ["posts_history"], "{rehearsal}");
     assert!(deploy[0].rewritten.is_empty(), "{rehearsal}");
 }

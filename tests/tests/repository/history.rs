@@ -265,6 +265,29 @@ async fn a_tenants_history_is_the_tenants_only() {
         .await
         .unwrap();
     assert!(theirs.is_empty());
+    // A batch (staged COPY, then one INSERT … SELECT) in the tenant's
+    // transaction: each row has its first version, the tenant's.
+    let lines: Vec<NewLedgerLine> = (0..3)
+        .map(|i| NewLedgerLine {
+            memo: format!("batch {i}"),
+        })
+        .collect();
+    let stored = app
+        .for_tenant(a)
+        .transaction(async |tx| ordinance::batch::insert_many(tx, &lines).await)
+        .await
+        .unwrap();
+    for row in &stored {
+        let versions = app
+            .for_tenant(a)
+            .repo()
+            .history::<LedgerLine>(row.id)
+            .await
+            .unwrap();
+        assert_eq!(versions.len(), 1);
+        assert_eq!(versions[0].operation, Operation::Insert);
+        assert_eq!(versions[0].row.tenant_id, a);
+    }
 }
 
 #[tokio::test]

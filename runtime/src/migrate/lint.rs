@@ -98,10 +98,10 @@ pub fn lint(migration: &Migration) -> Vec<Lint> {
         .filter_map(|s| s.strip_prefix("CREATE TABLE "))
         .filter_map(|rest| {
             let rest = rest.strip_prefix("IF NOT EXISTS ").unwrap_or(rest);
-            rest.split([' ', '(']).next().map(str::to_owned)
+            rest.split([' ', '(']).next().map(bare)
         })
         .collect();
-    let existing = |table: Option<String>| table.is_some_and(|t| !created.contains(&t));
+    let existing = |table: Option<String>| table.is_some_and(|t| !created.contains(&bare(&t)));
     let mut out = Vec::new();
     let mut push = |statement: usize, rule: LintRule, problem: &str, fix: String| {
         out.push(Lint {
@@ -242,6 +242,13 @@ pub fn lint(migration: &Migration) -> Vec<Lint> {
     out
 }
 
+/// A normalized table name without its quotes or `PUBLIC.`: how the
+/// generator and the server's own definitions (unquoted) compare.
+fn bare(name: &str) -> String {
+    let name = name.replace('"', "");
+    name.strip_prefix("PUBLIC.").unwrap_or(&name).to_owned()
+}
+
 /// The table of `ALTER TABLE [IF EXISTS] [ONLY] t ...`, as normalized.
 fn altered_table(s: &str) -> Option<String> {
     let rest = s.strip_prefix("ALTER TABLE ")?;
@@ -321,7 +328,12 @@ mod tests {
             ["column-type"]
         );
         assert_eq!(rules("ALTER TABLE t ADD COLUMN n int;"), ["lock-timeout"]);
-        // A table made in the same migration is nobody's yet.
+        // A table made in the same migration is nobody's yet, however its
+        // name is written.
+        assert!(rules(
+            "CREATE TABLE \"t\" (id uuid, a int);\nCREATE INDEX i ON public.t USING btree (a);"
+        )
+        .is_empty());
         assert!(rules(
             "CREATE TABLE t (id uuid, a int);\nCREATE INDEX i ON t (a);\n\
              ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);\nALTER TABLE t ALTER COLUMN a SET NOT NULL;"

@@ -598,11 +598,13 @@ impl SchemaDdl {
             .iter()
             .rev()
             .map(|t| {
-                let mut drop: String = crate::sql::history::drop_history(t)
-                    .into_iter()
-                    .map(|s| s + ";\n")
-                    .collect();
-                drop.push_str(&drop_table(t));
+                // The table first: its history's trigger goes with it, and
+                // then nothing uses the history's function.
+                let mut drop = drop_table(t);
+                for statement in crate::sql::history::drop_history(t) {
+                    drop.push_str(&statement);
+                    drop.push_str(";\n");
+                }
                 drop
             })
             .collect();

@@ -116,7 +116,8 @@ pub(crate) fn create_history(schema: &TableSchema) -> Vec<String> {
     out
 }
 
-/// Drops what [`create_history`] made (the trigger goes with the table).
+/// Drops what [`create_history`] made, once the table is gone (its
+/// trigger goes with it).
 pub(crate) fn drop_history(schema: &TableSchema) -> Vec<String> {
     if !schema.history {
         return Vec::new();

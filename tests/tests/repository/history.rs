@@ -291,6 +291,23 @@ async fn a_tenants_history_is_the_tenants_only() {
 }
 
 #[tokio::test]
+async fn the_schema_goes_down_as_it_came_up() {
+    let (db, _) = setup().await;
+    let owner = db.connect().await.unwrap();
+    let ddl = SchemaDdl::new(&[Contract::SCHEMA, LedgerLine::SCHEMA]).unwrap();
+    owner.batch_execute(&ddl.down()).await.unwrap();
+    let left = owner
+        .query_one(
+            "SELECT (SELECT count(*) FROM pg_class WHERE relname LIKE '%history%') \
+                  + (SELECT count(*) FROM pg_proc WHERE proname LIKE '%history_write')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(left.get::<_, i64>(0), 0);
+}
+
+#[tokio::test]
 async fn an_entity_without_history_says_how_to_keep_one() {
     #[derive(Entity, Debug, Clone)]
     pub struct Memo {

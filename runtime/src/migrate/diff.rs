@@ -139,7 +139,7 @@ pub fn diff(
             ),
         }
     }
-    functions_and_triggers(current, desired, &mut steps);
+    let dropped_functions = functions_and_triggers(current, desired, &mut steps);
     let dropped_tables: Vec<&String> = current
         .tables
         .keys()
@@ -183,6 +183,11 @@ pub fn diff(
                 steps.contract.down.push(create_enum(name, values));
             }
         }
+    }
+    // Functions after the tables whose triggers called them.
+    for (signature, definition) in &dropped_functions {
+        steps.contract.up.push(format!("DROP FUNCTION {signature}"));
+        steps.contract.down.push(definition.trim_end().to_owned());
     }
     let mut all = [
         steps.types,
@@ -256,9 +261,14 @@ fn enum_types(current: &Catalog, desired: &Catalog, steps: &mut Steps, refusals:
 /// Functions and triggers (a history's): new and changed functions
 /// replaced in the expand phase, then new and changed triggers made (a
 /// changed one dropped first), triggers gone dropped — all in the expand
-/// phase, once their tables and columns are there; functions gone dropped
-/// in the contract phase, after their triggers.
-fn functions_and_triggers(current: &Catalog, desired: &Catalog, steps: &mut Steps) {
+/// phase, once their tables and columns are there. Returns the functions
+/// gone, which the contract phase drops after the tables (and triggers)
+/// that called them.
+fn functions_and_triggers<'c>(
+    current: &'c Catalog,
+    desired: &Catalog,
+    steps: &mut Steps,
+) -> Vec<(&'c String, &'c String)> {
     for (signature, definition) in &desired.functions {
         match current.functions.get(signature) {
             Some(old) if old == definition => {}
@@ -311,12 +321,11 @@ fn functions_and_triggers(current: &Catalog, desired: &Catalog, steps: &mut Step
             }
         }
     }
-    for (signature, definition) in &current.functions {
-        if !desired.functions.contains_key(signature) {
-            steps.contract.up.push(format!("DROP FUNCTION {signature}"));
-            steps.contract.down.push(definition.trim_end().to_owned());
-        }
-    }
+    current
+        .functions
+        .iter()
+        .filter(|(signature, _)| !desired.functions.contains_key(*signature))
+        .collect()
 }
 
 /// `CREATE TYPE` of a catalog's enum type.

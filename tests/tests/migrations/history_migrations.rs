@@ -143,3 +143,50 @@ async fn history_switched_on_then_grown_by_migrations() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn history_switched_off_drops_its_trigger_then_its_table_and_function() {
+    let dir = Folder::new();
+    let none = Permissions::default();
+    generate(&[v2::Invoice::SCHEMA], &*dir, "invoices", none)
+        .await
+        .unwrap();
+    // Dropping the history is destructive: asked for.
+    let err = pending_steps(&[v1::Invoice::SCHEMA], &*dir, none)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("invoices_history"), "{err}");
+    let drops = Permissions {
+        allow_destructive: true,
+    };
+    generate(&[v1::Invoice::SCHEMA], &*dir, "no_history", drops)
+        .await
+        .unwrap();
+    let db = TestDatabase::create().await.unwrap();
+    let mut client = db.connect().await.unwrap();
+    Migrations::load(&*dir)
+        .unwrap()
+        .contract(&mut client)
+        .await
+        .unwrap();
+    let left = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM pg_class WHERE relname = 'invoices_history') \
+                  + (SELECT count(*) FROM pg_proc WHERE proname = 'invoices_history_write') \
+                  + (SELECT count(*) FROM pg_trigger WHERE tgname = 'invoices_history')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(left.get::<_, i64>(0), 0);
+    assert!(pending_steps(&[v1::Invoice::SCHEMA], &*dir, none)
+        .await
+        .unwrap()
+        .is_empty());
+    // And back down, the history and its trigger restored.
+    Migrations::load(&*dir)
+        .unwrap()
+        .down_to(&mut client, 0)
+        .await
+        .unwrap();
+}

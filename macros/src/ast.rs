@@ -153,6 +153,12 @@ impl<'a> Container<'a> {
         self.attrs.tenant.is_some()
     }
 
+    /// Whether writes to its `aggregate` children bump its version
+    /// (`#[entity(aggregate_root)]`).
+    pub(crate) fn aggregate_root(&self) -> bool {
+        self.attrs.aggregate_root.is_some()
+    }
+
     /// Whether every version of every row is kept (`#[entity(history)]`).
     pub(crate) fn history(&self) -> bool {
         self.attrs.history.is_some()

@@ -157,6 +157,8 @@ pub(crate) struct Container {
     pub(crate) tenant: Option<Spanned<()>>,
     /// `history`: every version of every row kept in `{table}_history`.
     pub(crate) history: Option<Spanned<()>>,
+    /// `aggregate_root`: writes to its `aggregate` children bump its version.
+    pub(crate) aggregate_root: Option<Spanned<()>>,
     /// `derive_new(...)`: more derives on the generated `New{Entity}`.
     pub(crate) derive_new: Vec<syn::Path>,
     /// `derive_patch(...)`: more derives on the generated `{Entity}Patch`.
@@ -179,6 +181,8 @@ pub(crate) struct Field {
     /// foreign-key rules then stay quiet instead of repeating the error.
     pub(crate) references_written: bool,
     pub(crate) on_delete: Option<Spanned<OnDelete>>,
+    /// `aggregate`: a write to this row bumps the referenced root's version.
+    pub(crate) aggregate: Option<Spanned<()>>,
     pub(crate) precision: Option<Spanned<u16>>,
     pub(crate) scale: Option<Spanned<u16>>,
     /// The column's previous name, for a migration that renames it.
@@ -205,6 +209,7 @@ impl Container {
         let mut waivers = Vec::new();
         let mut tenant = Attr::none(cx, TENANT);
         let mut history = Attr::none(cx, HISTORY);
+        let mut aggregate_root = Attr::none(cx, AGGREGATE_ROOT);
         let mut derive_new = Vec::new();
         let mut derive_patch = Vec::new();
         for attr in attrs {
@@ -242,6 +247,9 @@ impl Container {
                 } else if meta.path == HISTORY {
                     expect_flag(&meta, HISTORY)?;
                     history.set(&meta.path, ());
+                } else if meta.path == AGGREGATE_ROOT {
+                    expect_flag(&meta, AGGREGATE_ROOT)?;
+                    aggregate_root.set(&meta.path, ());
                 } else if meta.path == DERIVE_NEW {
                     derive_new.extend(expect_derives(&meta, DERIVE_NEW)?);
                 } else if meta.path == DERIVE_PATCH {
@@ -262,6 +270,7 @@ impl Container {
             waivers,
             tenant: tenant.get(),
             history: history.get(),
+            aggregate_root: aggregate_root.get(),
             derive_new,
             derive_patch,
             doc: doc_comment(attrs),
@@ -294,6 +303,7 @@ impl Field {
         let mut index_name = Attr::none(cx, INDEX_NAME);
         let mut references = Attr::none(cx, REFERENCES);
         let mut on_delete = Attr::none(cx, ON_DELETE);
+        let mut aggregate = Attr::none(cx, AGGREGATE);
         let mut precision = Attr::none(cx, PRECISION);
         let mut scale = Attr::none(cx, SCALE);
         let mut renamed_from = Attr::none(cx, RENAMED_FROM);
@@ -349,6 +359,9 @@ impl Field {
                 } else if path == ON_DELETE {
                     let (action, lit) = expect_on_delete(&meta)?;
                     on_delete.set(whole(&lit), action);
+                } else if path == AGGREGATE {
+                    expect_flag(&meta, AGGREGATE)?;
+                    aggregate.set(&path, ());
                 } else if path == PRECISION {
                     let (v, e) = expect_int(&meta, PRECISION, "precision = 12")?;
                     precision.set(whole(&e), v);
@@ -390,6 +403,7 @@ impl Field {
             references: references.get(),
             references_written,
             on_delete: on_delete.get(),
+            aggregate: aggregate.get(),
             precision: precision.get(),
             scale: scale.get(),
             renamed_from: renamed_from.get(),

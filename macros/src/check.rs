@@ -31,8 +31,43 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan, policy: &Polic
     check_index_shapes(cx, cont);
     check_join_entity(cx, cont);
     check_renames(cx, cont);
+    check_aggregates(cx, cont);
     crate::value::check(cx, cont);
     check_generated_names(cx, cont, plan, policy);
+}
+
+/// `aggregate` marks a reference, and an aggregate root carries the
+/// `version` and `updated_at` its children's writes bump.
+fn check_aggregates(cx: &Ctxt, cont: &Container<'_>) {
+    for f in &cont.fields {
+        if let (Some(aggregate), None) = (&f.attrs.aggregate, &f.attrs.references) {
+            cx.error_with_help(
+                &aggregate.tokens,
+                format_args!(
+                    "`aggregate` on \"{}\" marks a reference to an aggregate root, but it references nothing",
+                    f.column
+                ),
+                "write `#[column(references = Root, aggregate)]`, `Root` carrying `#[entity(aggregate_root)]`",
+            );
+        }
+    }
+    if let Some(root) = &cont.attrs.aggregate_root {
+        for required in ["version", "updated_at"] {
+            if !cont.fields.iter().any(|f| f.column == required) {
+                cx.error_with_help(
+                    &root.tokens,
+                    format_args!(
+                        "an aggregate root has `{required}`: every write to one of its children bumps it"
+                    ),
+                    if required == "version" {
+                        "add `pub version: i32`, or drop `aggregate_root`"
+                    } else {
+                        "add `pub updated_at: DateTime<Utc>`, or drop `aggregate_root`"
+                    },
+                );
+            }
+        }
+    }
 }
 
 /// A PostgreSQL schema is a snake_case name of its own, not `pg_*` (those

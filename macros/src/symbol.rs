@@ -22,6 +22,8 @@ pub(crate) const KEYSET: Symbol = Symbol("keyset");
 pub(crate) const EXEMPT: Symbol = Symbol("exempt");
 pub(crate) const TENANT: Symbol = Symbol("tenant");
 pub(crate) const HISTORY: Symbol = Symbol("history");
+pub(crate) const AGGREGATE_ROOT: Symbol = Symbol("aggregate_root");
+pub(crate) const AGGREGATE: Symbol = Symbol("aggregate");
 pub(crate) const DERIVE_NEW: Symbol = Symbol("derive_new");
 pub(crate) const DERIVE_PATCH: Symbol = Symbol("derive_patch");
 
@@ -66,6 +68,7 @@ pub(crate) const ENTITY_KEYS: &[Symbol] = &[
     EXEMPT,
     TENANT,
     HISTORY,
+    AGGREGATE_ROOT,
     DERIVE_NEW,
     DERIVE_PATCH,
 ];
@@ -82,6 +85,7 @@ pub(crate) const COLUMN_KEYS: &[Symbol] = &[
     INDEX_NAME,
     REFERENCES,
     ON_DELETE,
+    AGGREGATE,
     PRECISION,
     SCALE,
     RENAMED_FROM,

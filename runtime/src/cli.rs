@@ -631,6 +631,7 @@ mod tests {
             waivers: &[],
             tenant: false,
             history: false,
+            aggregate_root: false,
             conventions: &crate::schema::Conventions::DEFAULT,
         };
         let dir = std::env::temp_dir().join(format!("ordinance-cli-doc-{}", std::process::id()));

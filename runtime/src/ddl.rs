@@ -580,7 +580,10 @@ impl SchemaDdl {
             .chain(types)
             .chain(self.tables.iter().map(|t| {
                 let mut table = create_table(t);
-                for statement in crate::sql::history::create_history(t) {
+                for statement in crate::sql::history::create_history(t)
+                    .into_iter()
+                    .chain(crate::sql::aggregate::create_aggregate(t))
+                {
                     let _ = writeln!(table, "\n{statement};");
                 }
                 table
@@ -601,7 +604,10 @@ impl SchemaDdl {
                 // The table first: its history's trigger goes with it, and
                 // then nothing uses the history's function.
                 let mut drop = drop_table(t);
-                for statement in crate::sql::history::drop_history(t) {
+                for statement in crate::sql::history::drop_history(t)
+                    .into_iter()
+                    .chain(crate::sql::aggregate::drop_aggregate(t))
+                {
                     drop.push_str(&statement);
                     drop.push_str(";\n");
                 }

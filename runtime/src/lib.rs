@@ -471,6 +471,7 @@ pub mod __private {
         waivers: &[],
         tenant: false,
         history: false,
+        aggregate_root: false,
         conventions: &crate::schema::Conventions::DEFAULT,
     };
 }

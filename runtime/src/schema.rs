@@ -43,6 +43,10 @@ pub struct TableSchema {
     /// in the table [`history::table_of`](crate::history) describes,
     /// written by a trigger on every change, whoever makes it.
     pub history: bool,
+    /// Whether it is an aggregate root (`#[entity(aggregate_root)]`): a
+    /// write to a row of a table whose foreign key to it is `aggregate`
+    /// bumps its `version` and `updated_at`, in the same transaction.
+    pub aggregate_root: bool,
     /// The team's conventions the entity was compiled under
     /// (`[…metadata.ordinance]`; [`Conventions::DEFAULT`] without a
     /// policy): its names, how its ids are made, how bounded text is
@@ -424,6 +428,10 @@ pub struct ForeignKey {
     /// empties `column` alone (`ON DELETE SET NULL (column)`), keeping the
     /// row's tenant.
     pub within_tenant: bool,
+    /// The referenced table is this row's aggregate root
+    /// (`#[column(references = Root, aggregate)]`): a trigger bumps its
+    /// `version` and `updated_at` on every write to the row.
+    pub aggregate: bool,
 }
 
 /// The `ON DELETE` action of a foreign key.

@@ -141,6 +141,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
 
     let tenant = cont.tenant();
     let history = cont.history();
+    let aggregate_root = cont.aggregate_root();
     let fks: Vec<TokenStream> = plan.foreign_keys.iter().map(|fk| {
         let name = &fk.name;
         let field = &cont.fields[fk.field];
@@ -186,6 +187,16 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
             OnDelete::Cascade => quote!(Cascade),
             OnDelete::SetNull => quote!(SetNull),
         };
+        let aggregate = field.attrs.aggregate.is_some();
+        if aggregate {
+            let msg = format!(
+                "\"{column}\" of \"{table}\" is marked `aggregate`, but what it references is not an \
+                 aggregate root: add #[entity(aggregate_root)] to it, or drop `aggregate`"
+            );
+            assertions.push(quote_spanned! {target.span()=>
+                const _: () = ::core::assert!(<#target as ::ordinance::Entity>::SCHEMA.aggregate_root, #msg);
+            });
+        }
         let references = quote_spanned!(target.span()=> <#target as ::ordinance::Entity>::TABLE);
         if let Some(derived) = &fk.referenced_table {
             let msg = format!(
@@ -210,6 +221,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
                 references_schema: #references_schema,
                 on_delete: #p::OnDelete::#on_delete,
                 within_tenant: #within_tenant,
+                aggregate: #aggregate,
             }
         }
     }).collect();
@@ -371,6 +383,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
                 waivers: #table_waivers,
                 tenant: #tenant,
                 history: #history,
+                aggregate_root: #aggregate_root,
                 conventions: #conventions,
             };
             #glue

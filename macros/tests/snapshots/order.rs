@@ -326,6 +326,7 @@ impl ::ordinance::Entity for Order {
                 references_schema: <Customer as ::ordinance::Entity>::SCHEMA_NAME,
                 on_delete: ::ordinance::__private::OnDelete::Cascade,
                 within_tenant: false,
+                aggregate: false,
             }],
             checks: &[
                 ::ordinance::__private::Check {
@@ -439,6 +440,7 @@ impl ::ordinance::Entity for Order {
             waivers: &[],
             tenant: false,
             history: false,
+            aggregate_root: false,
             conventions: &::ordinance::__private::Conventions::DEFAULT,
         };
     type New = NewOrder;

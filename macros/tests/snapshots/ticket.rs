@@ -297,6 +297,7 @@ impl ::ordinance::Entity for Ticket {
                 references_schema: <Queue as ::ordinance::Entity>::SCHEMA_NAME,
                 on_delete: ::ordinance::__private::OnDelete::Restrict,
                 within_tenant: <Queue as ::ordinance::Entity>::TENANT,
+                aggregate: false,
             }],
             checks: &[
                 ::ordinance::__private::Check {
@@ -395,6 +396,7 @@ impl ::ordinance::Entity for Ticket {
             waivers: &[],
             tenant: true,
             history: false,
+            aggregate_root: false,
             conventions: &::ordinance::__private::Conventions::DEFAULT,
         };
     type New = NewTicket;

@@ -52,6 +52,56 @@ impl<'e, X: Executor> Repo<'e, X> {
         })
     }
 
+    /// Locks the aggregate root `root` (`#[entity(aggregate_root)]`) until
+    /// the transaction ends and checks it is at the version the caller
+    /// read: the start of a change to the aggregate's children made from a
+    /// copy of the aggregate. Every write to a child bumps the root, so a
+    /// second writer holding a copy as stale as the first's waits for the
+    /// first to commit, then gets [`Error::StaleVersion`] here — before it
+    /// writes anything. Only inside a transaction; [`Error::NotFound`] for
+    /// a root gone or soft-deleted.
+    ///
+    /// ```no_run
+    /// # use ordinance::prelude::*;
+    /// # #[derive(Entity, Clone)] #[entity(aggregate_root)] pub struct Order { pub id: Uuid, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+    /// # #[derive(Entity, Clone)] pub struct OrderLine { pub id: Uuid, #[column(references = Order, aggregate)] pub order_id: Uuid, pub quantity: i32, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }
+    /// # async fn demo(conn: &mut ordinance::exec::Connection, order: Order, mut line: OrderLine) -> ordinance::Result<()> {
+    /// use ordinance::exec::transaction;
+    /// use ordinance::repo::Repo;
+    ///
+    /// transaction(conn, async |tx| {
+    ///     let repo = Repo::new(&*tx);
+    ///     repo.lock_aggregate(&order).await?; // StaleVersion if the order changed
+    ///     line.quantity += 1;
+    ///     repo.update(&line).await?; // bumps the order's version
+    ///     Ok(())
+    /// })
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn lock_aggregate<R: Entity>(&self, root: &R) -> Result<R> {
+        let schema = R::SCHEMA;
+        if !schema.aggregate_root {
+            return Err(Error::InvalidSetting {
+                setting: "lock_aggregate",
+                reason: format!(
+                    "\"{}\" is not an aggregate root: add #[entity(aggregate_root)] to {}",
+                    schema.name, schema.struct_name
+                ),
+            });
+        }
+        let locked: R = self.get_locked(root.id(), RowLock::NO_KEY_UPDATE).await?;
+        match (root.version(), locked.version()) {
+            (Some(expected), Some(actual)) if expected != actual => Err(Error::StaleVersion {
+                table: schema.name,
+                id: root.id(),
+                expected,
+                actual,
+            }),
+            _ => Ok(locked),
+        }
+    }
+
     /// The rows of a scoped select, locked as `lock` says until the
     /// transaction ends. With [`RowLock::skip_locked`], workers sharing a
     /// table each get rows the others do not hold. Only inside a

@@ -4,6 +4,7 @@
 //! value: it reads a [`TableSchema`](crate::TableSchema) and writes text,
 //! once per entity, kept for the life of the process.
 
+pub(crate) mod aggregate;
 pub(crate) mod history;
 mod lock;
 mod patch;

@@ -215,6 +215,7 @@ mod tests {
         waivers: &[],
         tenant: false,
         history: false,
+        aggregate_root: false,
         conventions: &crate::schema::Conventions::DEFAULT,
     };
 

@@ -2,6 +2,7 @@
 //! relations, locks, transactions, tenants, pools, TLS, PgBouncer, spans —
 //! against real PostgreSQL servers, as one test binary.
 
+pub mod aggregates;
 pub mod batch;
 pub mod builders;
 pub mod bulk;

@@ -44,8 +44,41 @@ pub struct OrderLine {
     pub version: i32,
 }
 
+/// A tenant's basket, an aggregate root under row-level security.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(tenant, aggregate_root)]
+pub struct Basket {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// An item of a basket, the tenant's too.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(tenant)]
+pub struct BasketItem {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(references = Basket, aggregate, on_delete = "cascade")]
+    pub basket_id: Uuid,
+    #[column(max_len = 50)]
+    pub sku: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
 async fn setup() -> (TestDatabase, Cluster) {
-    let schemas = [Order::SCHEMA, OrderLine::SCHEMA];
+    let schemas = [
+        Order::SCHEMA,
+        OrderLine::SCHEMA,
+        Basket::SCHEMA,
+        BasketItem::SCHEMA,
+    ];
     let db = TestDatabase::with_schema(&SchemaDdl::new(&schemas).unwrap().up())
         .await
         .unwrap();
@@ -227,4 +260,34 @@ async fn lock_aggregate_wants_a_root() {
             .contains("\"order_lines\" is not an aggregate root"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_tenants_child_writes_bump_its_root_under_row_level_security() {
+    let (_db, app) = setup().await;
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let mine = app.for_tenant(a);
+    let basket = mine.repo().insert(&NewBasket {}).await.unwrap();
+    // A batch of items in the tenant's transaction: one bump each.
+    let items: Vec<NewBasketItem> = (0..3)
+        .map(|i| NewBasketItem {
+            basket_id: basket.id,
+            sku: format!("sku-{i}"),
+        })
+        .collect();
+    mine.transaction(async |tx| ordinance::batch::insert_many(tx, &items).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        mine.repo().get::<Basket>(basket.id).await.unwrap().version,
+        4
+    );
+    // Another tenant sees neither the basket nor its bumps.
+    assert!(app
+        .for_tenant(b)
+        .repo()
+        .find::<Basket>(basket.id)
+        .await
+        .unwrap()
+        .is_none());
 }

@@ -131,7 +131,7 @@ fn main() {
             // above the block.
             let name = module_name(&block.code).unwrap_or_else(|| format!("line_{line}"));
             writeln!(modules, "/// README line {line}.").unwrap();
-            writeln!(modules, "mod readme_{name} {{").unwrap();
+            writeln!(modules, "pub mod readme_{name} {{").unwrap();
             writeln!(modules, "#![allow(dead_code, unused_imports)]").unwrap();
             writeln!(modules, "use ordinance_readme::*;").unwrap();
             for l in &block.code {
@@ -205,7 +205,7 @@ fn main() {
                 block.line
             )
             .unwrap();
-            writeln!(modules, "mod guide_{stem}_{name} {{").unwrap();
+            writeln!(modules, "pub mod guide_{stem}_{name} {{").unwrap();
             writeln!(modules, "#![allow(dead_code, unused_imports)]").unwrap();
             writeln!(modules, "use ordinance_readme::*;").unwrap();
             for l in &code {

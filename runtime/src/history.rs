@@ -106,25 +106,31 @@ struct Statements {
 }
 
 fn statements(schema: &'static TableSchema) -> &'static Statements {
-    type Cache = HashMap<(Option<&'static str>, &'static str), &'static Statements>;
+    // By the schema's address: each entity's own, even two versions of
+    // one table in a process (a test of a migration).
+    type Cache = HashMap<usize, &'static Statements>;
     static CACHE: OnceLock<RwLock<Cache>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(found) = cache
         .read()
         .unwrap_or_else(PoisonError::into_inner)
-        .get(&schema.key())
+        .get(&address(schema))
     {
         return found;
     }
     let mut cache = cache.write().unwrap_or_else(PoisonError::into_inner);
     // One pair per entity, kept for the life of the process like the
     // entity's own statements.
-    cache.entry(schema.key()).or_insert_with(|| {
+    cache.entry(address(schema)).or_insert_with(|| {
         Box::leak(Box::new(Statements {
             versions: Box::leak(crate::sql::history::versions(schema).into_boxed_str()),
             as_of: Box::leak(crate::sql::history::as_of(schema).into_boxed_str()),
         }))
     })
+}
+
+fn address(schema: &'static TableSchema) -> usize {
+    std::ptr::from_ref(schema) as usize
 }
 
 /// A version from a history row: the entity's columns, then the

@@ -33,6 +33,7 @@ pub(super) fn alter_table(
     old: &Table,
     new: &Table,
     schema: Option<&'static TableSchema>,
+    history_of: Option<&'static TableSchema>,
     steps: &mut Steps,
     refusals: &mut Refusals,
 ) {
@@ -42,6 +43,7 @@ pub(super) fn alter_table(
         old,
         new,
         schema,
+        history_of,
         renamed: BTreeMap::new(),
         renamed_objects: Vec::new(),
         tightened: Vec::new(),
@@ -75,6 +77,9 @@ struct Alter<'a> {
     new: &'a Table,
     /// The entity, when one describes the table: it renders what is added.
     schema: Option<&'static TableSchema>,
+    /// The entity whose row history the table is: its renames are the
+    /// history's too.
+    history_of: Option<&'static TableSchema>,
     /// Columns renamed with `renamed_from`: old name -> new name.
     renamed: BTreeMap<&'static str, &'static str>,
     /// Constraints and indexes renamed rather than rebuilt.
@@ -98,7 +103,9 @@ impl<'a> Alter<'a> {
     /// Renames declared with `renamed_from`.
     fn rename_columns(&mut self, change: &mut Step) {
         let (t, old, new) = (&self.t, self.old, self.new);
-        let Some(schema) = self.schema else { return };
+        let Some(schema) = self.schema.or(self.history_of) else {
+            return;
+        };
         for c in schema.columns {
             let Some(from) = c.renamed_from else { continue };
             if old.columns.contains_key(from)

@@ -134,6 +134,7 @@ pub fn diff(
                 old,
                 new,
                 schema_of(schemas, name),
+                history_of(schemas, name),
                 &mut steps,
                 &mut refusals,
             ),
@@ -341,6 +342,19 @@ fn create_enum(name: &str, values: &[String]) -> String {
 /// The entity whose table a catalog names `name` (`users`, `auth.sessions`).
 fn schema_of(schemas: &[&'static TableSchema], name: &str) -> Option<&'static TableSchema> {
     schemas.iter().copied().find(|s| s.qualified_name() == name)
+}
+
+/// The entity whose row history the catalog's table `name` is.
+fn history_of(schemas: &[&'static TableSchema], name: &str) -> Option<&'static TableSchema> {
+    schemas.iter().copied().find(|s| {
+        s.history
+            && match s.schema {
+                Some(schema) => {
+                    name == format!("{schema}.{}", crate::sql::history::history_name(s))
+                }
+                None => name == crate::sql::history::history_name(s),
+            }
+    })
 }
 
 /// A catalog's table name as statements write it: `"users"`,

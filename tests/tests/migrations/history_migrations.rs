@@ -60,6 +60,71 @@ pub mod v3 {
     }
 }
 
+pub mod v4 {
+    use ordinance::prelude::*;
+
+    #[derive(Entity, Debug, Clone)]
+    #[entity(table = "invoices", history)]
+    pub struct Invoice {
+        pub id: Uuid,
+        #[column(min = 0, renamed_from = "total")]
+        pub amount: i32,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        pub deleted_at: Option<DateTime<Utc>>,
+        pub version: i32,
+    }
+}
+
+#[tokio::test]
+async fn a_renamed_column_is_renamed_in_the_history_too() {
+    let dir = Folder::new();
+    let none = Permissions::default();
+    generate(&[v2::Invoice::SCHEMA], &*dir, "invoices", none)
+        .await
+        .unwrap();
+    let db = TestDatabase::create().await.unwrap();
+    let mut client = db.connect().await.unwrap();
+    Migrations::load(&*dir)
+        .unwrap()
+        .contract(&mut client)
+        .await
+        .unwrap();
+    let invoice = Repo::new(&client)
+        .insert(&v2::NewInvoice { total: 7 })
+        .await
+        .unwrap();
+    // No drop and add (which would lose the history's values): renames.
+    let steps = pending_steps(&[v4::Invoice::SCHEMA], &*dir, none)
+        .await
+        .unwrap();
+    let sql = render_steps(&steps);
+    let up = steps[0].up.join(";\n");
+    assert!(
+        up.contains("ALTER TABLE \"invoices\" RENAME COLUMN \"total\" TO \"amount\""),
+        "{sql}"
+    );
+    assert!(
+        up.contains("ALTER TABLE \"invoices_history\" RENAME COLUMN \"total\" TO \"amount\""),
+        "{sql}"
+    );
+    assert!(!sql.contains("DROP COLUMN"), "{sql}");
+    generate(&[v4::Invoice::SCHEMA], &*dir, "amount", none)
+        .await
+        .unwrap();
+    Migrations::load(&*dir)
+        .unwrap()
+        .contract(&mut client)
+        .await
+        .unwrap();
+    let history = Repo::new(&client)
+        .history::<v4::Invoice>(invoice.id)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].row.amount, 7);
+}
+
 #[tokio::test]
 async fn history_switched_on_then_grown_by_migrations() {
     let dir = Folder::new();

@@ -49,6 +49,10 @@ pub struct LedgerLine {
 }
 
 async fn setup() -> (TestDatabase, Cluster) {
+    setup_with(ClusterOptions::default(), 2).await
+}
+
+async fn setup_with(options: ClusterOptions, connections: usize) -> (TestDatabase, Cluster) {
     let schemas = [Contract::SCHEMA, LedgerLine::SCHEMA];
     let db = TestDatabase::with_schema(&SchemaDdl::new(&schemas).unwrap().up())
         .await
@@ -59,14 +63,14 @@ async fn setup() -> (TestDatabase, Cluster) {
     let pool = Pool::connect(
         config,
         PoolOptions {
-            max_size: 2,
+            max_size: connections,
             acquire_timeout: Duration::from_secs(5),
             ..PoolOptions::default()
         },
     )
     .await
     .unwrap();
-    let cluster = Cluster::new(pool, Vec::new(), ClusterOptions::default()).unwrap();
+    let cluster = Cluster::new(pool, Vec::new(), options).unwrap();
     (db, cluster)
 }
 
@@ -418,4 +422,49 @@ async fn retention_deletes_versions_that_ended_long_enough_ago_as_the_owner() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].row.amount, 5);
     assert_eq!(left[0].valid_to, None);
+}
+
+#[tokio::test]
+async fn history_reads_keep_no_statement_in_pgbouncers_transaction_mode() {
+    // Unnamed statements: what the kit sends through PgBouncer in
+    // transaction mode, where a prepared statement would not survive.
+    // One connection: every statement below ran on the one checked.
+    let (_db, app) = setup_with(
+        ClusterOptions {
+            unnamed_statements: true,
+            ..ClusterOptions::default()
+        },
+        1,
+    )
+    .await;
+    let tenant = app.for_tenant(Uuid::now_v7());
+    let line = tenant
+        .repo()
+        .insert(&NewLedgerLine { memo: "a".into() })
+        .await
+        .unwrap();
+    let mut changed = line.clone();
+    changed.memo = "b".into();
+    tenant.repo().update(&changed).await.unwrap();
+    let versions = tenant.repo().history::<LedgerLine>(line.id).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    let then = tenant
+        .repo()
+        .as_of::<LedgerLine>(line.id, versions[0].valid_from)
+        .await
+        .unwrap();
+    assert_eq!(then.unwrap().memo, "a");
+    let client = app.primary().get().await.unwrap();
+    // A simple query prepares nothing itself.
+    let kept = client
+        .simple_query("SELECT count(*) FROM pg_prepared_statements")
+        .await
+        .unwrap();
+    let count = kept.iter().find_map(|m| match m {
+        ordinance::deps::tokio_postgres::SimpleQueryMessage::Row(row) => {
+            row.get(0).map(str::to_owned)
+        }
+        _ => None,
+    });
+    assert_eq!(count.as_deref(), Some("0"));
 }

@@ -155,17 +155,16 @@ fn version<E: Entity>(row: &Row) -> Result<Version<E>> {
     })
 }
 
-/// Refuses an entity that keeps no history.
-fn kept<E: Entity>() -> Result<()> {
-    if E::SCHEMA.history {
+/// Refuses, for `setting`, an entity that keeps no history.
+pub(crate) fn require_history(schema: &TableSchema, setting: &'static str) -> Result<()> {
+    if schema.history {
         Ok(())
     } else {
         Err(Error::InvalidSetting {
-            setting: "history",
+            setting,
             reason: format!(
                 "\"{}\" keeps no history: add #[entity(history)] to {}",
-                E::SCHEMA.name,
-                E::SCHEMA.struct_name
+                schema.name, schema.struct_name
             ),
         })
     }
@@ -178,7 +177,7 @@ impl<X: Executor> Repo<'_, X> {
     /// purged rows keep their history. [`Error::InvalidSetting`] for an
     /// entity without `#[entity(history)]`.
     pub async fn history<E: Entity>(&self, id: Uuid) -> Result<Vec<Version<E>>> {
-        kept::<E>()?;
+        require_history(E::SCHEMA, "history")?;
         let sql = statements(E::SCHEMA).versions;
         let rows = self
             .traced(
@@ -201,7 +200,7 @@ impl<X: Executor> Repo<'_, X> {
     /// when it did not exist yet or had been purged. A soft-deleted row is
     /// returned as it was (its `deleted_at` set).
     pub async fn as_of<E: Entity>(&self, id: Uuid, at: DateTime<Utc>) -> Result<Option<E>> {
-        kept::<E>()?;
+        require_history(E::SCHEMA, "history")?;
         let sql = statements(E::SCHEMA).as_of;
         let rows = self
             .traced(

@@ -117,15 +117,7 @@ impl Retention {
     /// without history.
     pub async fn purge_history<E: Entity>(mut self, executor: &impl Executor) -> Result<Progress> {
         let schema = E::SCHEMA;
-        if !schema.history {
-            return Err(Error::InvalidSetting {
-                setting: "retention",
-                reason: format!(
-                    "\"{}\" keeps no history: add #[entity(history)] to {}",
-                    schema.name, schema.struct_name
-                ),
-            });
-        }
+        crate::history::require_history(schema, "retention")?;
         let cutoff = cutoff(executor, self.older_than).await?;
         let h = crate::sql::history::history_ident(schema);
         // Oldest first, by the history's own order: the cursor only grows.

@@ -270,6 +270,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     repo.purge::<Post>(post.id).await?;
+    // Posts keep their history (#[entity(history)]): every version, the
+    // purge included, written by a trigger.
+    let versions = repo.history::<Post>(post.id).await?;
+    let operations: Vec<_> = versions.iter().map(|v| v.operation).collect();
+    println!("the post's history: {operations:?}");
     println!(
         "purged the post; its tag links went with it (ON DELETE CASCADE): post links = {}",
         repo.count::<PostTag>().await?

@@ -77,7 +77,7 @@ fn parse(raw: impl IntoIterator<Item = String>) -> std::result::Result<Args, Str
     let mut raw = raw.into_iter();
     let mut args = Args {
         dir: None,
-        url: std::env::var("DATABASE_URL").ok(),
+        url: std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()),
         command: Vec::new(),
     };
     while let Some(arg) = raw.next() {

@@ -110,7 +110,8 @@ impl TestServer {
     }
 
     fn start() -> Result<TestServer> {
-        if let Ok(url) = std::env::var("DATABASE_URL") {
+        // Set but empty (`DATABASE_URL= cargo run ...`) means unset.
+        if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             let config = url
                 .parse::<Config>()
                 .map_err(setup_failed("parsing DATABASE_URL"))?;

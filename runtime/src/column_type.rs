@@ -250,16 +250,26 @@ impl<'a> tokio_postgres::types::FromSql<'a> for EnumLabel {
 /// with enum.
 #[doc(hidden)]
 pub fn native_enum_value(type_name: &'static str, stored: &'static str) -> sea_query::Value {
-    sea_query::Value::Enum(sea_query::OptionEnum::Some(Box::new(sea_query::Enum {
-        type_name: type_name.into(),
-        value: stored.into(),
-    })))
+    enum_label(type_name, Some(stored.to_owned()))
 }
 
 /// The NULL of a natively stored `DbEnum` column.
 #[doc(hidden)]
 pub fn native_enum_value_null(type_name: &'static str) -> sea_query::Value {
-    sea_query::Value::Enum(sea_query::OptionEnum::None(type_name.into()))
+    enum_label(type_name, None)
+}
+
+/// A label (or NULL) of the native enum type `type_name` as a sea-query
+/// value, which binds it as text cast to the type.
+pub(crate) fn enum_label(type_name: &str, label: Option<String>) -> sea_query::Value {
+    use sea_query::{Enum, OptionEnum, Value};
+    Value::Enum(match label {
+        Some(label) => OptionEnum::Some(Box::new(Enum {
+            type_name: type_name.into(),
+            value: label.into(),
+        })),
+        None => OptionEnum::None(type_name.into()),
+    })
 }
 
 /// A `DbEnum` as a sea-query value: its stored text, bound as `TEXT` like

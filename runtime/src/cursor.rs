@@ -137,14 +137,10 @@ impl KeyValue {
     /// (`native`) as that enum, so it compares in the type's order.
     pub(crate) fn value(&self, native: Option<&'static EnumType>) -> sea_query::Value {
         use sea_query::Value as V;
+        if let (KeyValue::Text(v), Some(e)) = (self, native) {
+            return crate::column_type::enum_label(e.name, Some(v.clone()));
+        }
         match self {
-            KeyValue::Text(v) if native.is_some() => {
-                let e = native.map_or("", |e| e.name);
-                V::Enum(sea_query::OptionEnum::Some(Box::new(sea_query::Enum {
-                    type_name: e.into(),
-                    value: v.clone().into(),
-                })))
-            }
             KeyValue::Uuid(v) => V::Uuid(Some(*v)),
             KeyValue::Text(v) => V::String(Some(v.clone())),
             KeyValue::Bool(v) => V::Bool(Some(*v)),

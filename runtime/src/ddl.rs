@@ -625,12 +625,23 @@ impl SchemaDdl {
 /// `CREATE TYPE "name" AS ENUM ('a', 'b')`: a native enum type, its values
 /// in sort order.
 pub fn create_type(e: &EnumType) -> String {
-    let values: Vec<String> = e.values.iter().map(|v| quote_literal(v)).collect();
-    format!(
-        "CREATE TYPE {} AS ENUM ({})",
-        quote_ident(e.name),
-        values.join(", ")
-    )
+    create_enum_sql(&quote_ident(e.name), e.values)
+}
+
+/// `CREATE TYPE <ident> AS ENUM (...)` for a type as SQL writes it (an
+/// entity's, a catalog's, the audit's fix).
+pub(crate) fn create_enum_sql(ident: &str, values: &[impl AsRef<str>]) -> String {
+    let values: Vec<String> = values.iter().map(|v| quote_literal(v.as_ref())).collect();
+    format!("CREATE TYPE {ident} AS ENUM ({})", values.join(", "))
+}
+
+/// A table or type named as a catalog names it (`users`, `auth.sessions`)
+/// as SQL writes it: `"users"`, `"auth"."sessions"`.
+pub(crate) fn catalog_ident(name: &str) -> String {
+    match name.split_once('.') {
+        Some((schema, table)) => qualified(Some(schema), table),
+        None => quote_ident(name),
+    }
 }
 
 /// The native enum types of `schemas`' columns, each once, by name.

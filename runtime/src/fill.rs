@@ -85,10 +85,7 @@ pub(crate) async fn fill_live(
     if !filled.is_empty() {
         let names: Vec<String> = filled
             .iter()
-            .map(|n| match n.split_once('.') {
-                Some((s, t)) => crate::ddl::qualified(Some(s), t),
-                None => quote_ident(n),
-            })
+            .map(|n| crate::ddl::catalog_ident(n))
             .collect();
         client
             .batch_execute(&format!("ANALYZE {}", names.join(", ")))

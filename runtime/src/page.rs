@@ -514,11 +514,11 @@ fn boundary(
     let greater: Vec<bool> = columns.iter().map(|c| c.descending == backward).collect();
     let col = |c: &IndexColumn| Expr::col(Alias::new(c.name));
     // A key of a native enum column is compared as the enum (its order).
-    let enums: Vec<Option<&'static crate::schema::EnumType>> = columns
-        .iter()
-        .map(|c| schema.column(c.name).and_then(|c| c.sql_type.native_enum()))
-        .collect();
-    let val = |i: usize| Expr::val(keys[i].value(enums.get(i).copied().flatten()));
+    let native = |i: usize| {
+        let column = columns.get(i).and_then(|c| schema.column(c.name))?;
+        column.sql_type.native_enum()
+    };
+    let val = |i: usize| Expr::val(keys[i].value(native(i)));
     if greater.iter().all(|g| *g == greater[0]) {
         let left = Expr::tuple(columns.iter().map(col));
         let right = Expr::tuple((0..keys.len()).map(val));

@@ -45,7 +45,7 @@ pub(super) fn check(
                 // (another column's): the column joins it.
                 let create = match enums.iter().find(|e| e.qualified_name() == type_name) {
                     Some(e) if e.values == values => String::new(),
-                    _ => format!("CREATE TYPE {t} AS ENUM ({}); ", list(&values)),
+                    _ => format!("{}; ", crate::ddl::create_enum_sql(&t, &values)),
                 };
                 // A text default does not cast to the type by itself: it is
                 // dropped around the change and set again as the value.

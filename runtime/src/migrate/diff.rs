@@ -331,12 +331,7 @@ fn functions_and_triggers<'c>(
 
 /// `CREATE TYPE` of a catalog's enum type.
 fn create_enum(name: &str, values: &[String]) -> String {
-    let values: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
-    format!(
-        "CREATE TYPE {} AS ENUM ({})",
-        table_ident(name),
-        values.join(", ")
-    )
+    ddl::create_enum_sql(&table_ident(name), values)
 }
 
 /// The entity whose table a catalog names `name` (`users`, `auth.sessions`).
@@ -359,12 +354,7 @@ fn history_of(schemas: &[&'static TableSchema], name: &str) -> Option<&'static T
 
 /// A catalog's table name as statements write it: `"users"`,
 /// `"auth"."sessions"`.
-pub(super) fn table_ident(name: &str) -> String {
-    match name.split_once('.') {
-        Some((schema, table)) => ddl::qualified(Some(schema), table),
-        None => quote_ident(name),
-    }
-}
+pub(super) use crate::ddl::catalog_ident as table_ident;
 
 /// An index of the catalog's table `table`, qualified with the table's
 /// schema (an index lives beside its table).

@@ -188,13 +188,7 @@ pub fn lint(migration: &Migration) -> Vec<Lint> {
             );
         }
         if has(" SET NOT NULL") {
-            let column = s
-                .split(" ALTER COLUMN ")
-                .nth(1)
-                .and_then(|rest| rest.split(' ').next())
-                .unwrap_or("")
-                .trim_matches('"')
-                .to_lowercase();
+            let column = super::plan::altered_column(s).to_lowercase();
             let proven = super::plan::not_null_proven(s, &normalized[..i]);
             if !proven {
                 push(

@@ -284,17 +284,22 @@ fn alter_table(s: &str, earlier: &[String]) -> Plan {
     (Some(AccessExclusive), false, false, Some("brief"))
 }
 
+/// The column of a normalized `ALTER TABLE … ALTER COLUMN c …`, unquoted
+/// (empty when there is none).
+pub(super) fn altered_column(s: &str) -> &str {
+    s.split(" ALTER COLUMN ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or("")
+        .trim_matches('"')
+}
+
 /// Whether the normalized `SET NOT NULL` statement `s` follows the
 /// validation of a `CHECK (col IS NOT NULL)` among `earlier` (named
 /// `..._{col}_not_null`, as the generator names it), which PostgreSQL
 /// trusts instead of scanning the table.
 pub(super) fn not_null_proven(s: &str, earlier: &[String]) -> bool {
-    let column = s
-        .split(" ALTER COLUMN ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or("")
-        .trim_matches('"');
+    let column = altered_column(s);
     !column.is_empty()
         && earlier.iter().any(|e| {
             e.contains(" VALIDATE CONSTRAINT ") && e.contains(&format!("{column}_NOT_NULL"))

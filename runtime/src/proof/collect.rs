@@ -176,14 +176,6 @@ pub(super) fn copy_probe(entry: &Entry, schema_table: &str) -> String {
     )
 }
 
-/// A catalog table name (`posts`, `auth.sessions`) as SQL writes it.
-pub(super) fn table_sql(table: &str) -> String {
-    match table.split_once('.') {
-        Some((schema, name)) => format!("{}.{}", quote_ident(schema), quote_ident(name)),
-        None => quote_ident(table),
-    }
-}
-
 /// The catalog of `schemas` as the database `client` is connected to
 /// describes it: each statement prepared there, its parameter and column
 /// types read back. `schema` is the version of the newest migration the

@@ -198,7 +198,7 @@ pub async fn rehearse(
     schemas: &[&'static TableSchema],
     options: &RehearsalOptions,
 ) -> Result<Rehearsal> {
-    let mut client = connect(config).await?;
+    let mut client = super::scratch::connect(config).await?;
     let observer: crate::migrate::Observer = Arc::default();
     let mut migrations = migrations;
     migrations.observer = Some(observer.clone());
@@ -209,7 +209,7 @@ pub async fn rehearse(
     for table in crate::fill::fill_live(&client, schemas, options.rows).await? {
         let count = client
             .query_one(
-                &format!("SELECT count(*) FROM {}", super::collect::table_sql(&table)),
+                &format!("SELECT count(*) FROM {}", crate::ddl::catalog_ident(&table)),
                 &[],
             )
             .await?;
@@ -225,7 +225,7 @@ pub async fn rehearse(
     let tries: Arc<Mutex<Vec<Try>>> = Arc::default();
     let mut probes = Vec::new();
     for writer in [false, true] {
-        let probe = connect(config).await?;
+        let probe = super::scratch::connect(config).await?;
         let (stop, tries, tables) = (stop.clone(), tries.clone(), tables.clone());
         probes.push(tokio::spawn(async move {
             let mode = if writer {
@@ -239,7 +239,7 @@ pub async fn rehearse(
                     let locked = probe
                         .batch_execute(&format!(
                             "BEGIN; LOCK TABLE {} IN {mode} MODE; ROLLBACK",
-                            super::collect::table_sql(table)
+                            crate::ddl::catalog_ident(table)
                         ))
                         .await;
                     if locked.is_err() {
@@ -378,12 +378,6 @@ pub async fn rehearse_on(
         rehearse(&scratch, migrations, previous, schemas, options).await
     })
     .await
-}
-
-async fn connect(config: &Config) -> Result<Client> {
-    let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
 }
 
 /// Each table's storage file, to tell a rewrite.

@@ -39,3 +39,11 @@ pub(super) async fn in_scratch_database<T>(
     dropped?;
     Ok(value)
 }
+
+/// A connection to `config`'s database, its task spawned; it ends when the
+/// client is dropped.
+pub(super) async fn connect(config: &Config) -> Result<tokio_postgres::Client> {
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}

@@ -12,7 +12,7 @@ use std::fmt;
 use tokio_postgres::Client;
 
 use super::catalog::{Entry, StatementCatalog};
-use super::collect::{copy_probe, declared_types, table_sql};
+use super::collect::{copy_probe, declared_types};
 use crate::error::{Error, Result};
 use crate::migrate::Migrations;
 use crate::sql::DROP_STAGE_IF_EXISTS;
@@ -243,12 +243,8 @@ pub async fn verify_on(
         config,
         "verify",
         async |scratch: tokio_postgres::Config| {
-            let (mut client, connection) = scratch.connect(tokio_postgres::NoTls).await?;
-            let task = tokio::spawn(connection);
-            let proof = verify(&mut client, migrations, previous, new).await;
-            drop(client);
-            let _ = task.await;
-            proof
+            let mut client = super::scratch::connect(&scratch).await?;
+            verify(&mut client, migrations, previous, new).await
         },
     )
     .await
@@ -301,7 +297,10 @@ async fn prove(
             .map(|e| crate::pg_error::PgError::from(e).to_string()));
     }
     let (sql, declared) = if entry.is_copy() {
-        (copy_probe(entry, &table_sql(&entry.table)), Vec::new())
+        (
+            copy_probe(entry, &crate::ddl::catalog_ident(&entry.table)),
+            Vec::new(),
+        )
     } else {
         (entry.sql.clone(), declared_types(&entry.declared)?)
     };

@@ -229,13 +229,7 @@ fn query_value(value: SqlParam<'_>, sql_type: SqlType) -> crate::Result<sea_quer
         SqlType::Jsonb => V::Json(read::<serde_json::Value>(&wire, raw)?.map(Box::new)),
         SqlType::Bytea => V::Bytes(read(&wire, raw)?),
         SqlType::Array(element) => query_array(element, &wire, raw)?,
-        SqlType::Enum(e) => match read::<String>(&wire, raw)? {
-            Some(text) => V::Enum(sea_query::OptionEnum::Some(Box::new(sea_query::Enum {
-                type_name: e.name.into(),
-                value: text.into(),
-            }))),
-            None => V::Enum(sea_query::OptionEnum::None(e.name.into())),
-        },
+        SqlType::Enum(e) => crate::column_type::enum_label(e.name, read(&wire, raw)?),
     })
 }
 

@@ -159,6 +159,11 @@ impl<'a> Container<'a> {
         self.attrs.aggregate_root.is_some()
     }
 
+    /// Whether it is a transactional outbox's table (`#[entity(outbox)]`).
+    pub(crate) fn outbox(&self) -> bool {
+        self.attrs.outbox.is_some()
+    }
+
     /// Whether every version of every row is kept (`#[entity(history)]`).
     pub(crate) fn history(&self) -> bool {
         self.attrs.history.is_some()

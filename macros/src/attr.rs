@@ -159,6 +159,8 @@ pub(crate) struct Container {
     pub(crate) history: Option<Spanned<()>>,
     /// `aggregate_root`: writes to its `aggregate` children bump its version.
     pub(crate) aggregate_root: Option<Spanned<()>>,
+    /// `outbox`: the table of a transactional outbox.
+    pub(crate) outbox: Option<Spanned<()>>,
     /// `derive_new(...)`: more derives on the generated `New{Entity}`.
     pub(crate) derive_new: Vec<syn::Path>,
     /// `derive_patch(...)`: more derives on the generated `{Entity}Patch`.
@@ -210,6 +212,7 @@ impl Container {
         let mut tenant = Attr::none(cx, TENANT);
         let mut history = Attr::none(cx, HISTORY);
         let mut aggregate_root = Attr::none(cx, AGGREGATE_ROOT);
+        let mut outbox = Attr::none(cx, OUTBOX);
         let mut derive_new = Vec::new();
         let mut derive_patch = Vec::new();
         for attr in attrs {
@@ -250,6 +253,9 @@ impl Container {
                 } else if meta.path == AGGREGATE_ROOT {
                     expect_flag(&meta, AGGREGATE_ROOT)?;
                     aggregate_root.set(&meta.path, ());
+                } else if meta.path == OUTBOX {
+                    expect_flag(&meta, OUTBOX)?;
+                    outbox.set(&meta.path, ());
                 } else if meta.path == DERIVE_NEW {
                     derive_new.extend(expect_derives(&meta, DERIVE_NEW)?);
                 } else if meta.path == DERIVE_PATCH {
@@ -271,6 +277,7 @@ impl Container {
             tenant: tenant.get(),
             history: history.get(),
             aggregate_root: aggregate_root.get(),
+            outbox: outbox.get(),
             derive_new,
             derive_patch,
             doc: doc_comment(attrs),

@@ -32,6 +32,7 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan, policy: &Polic
     check_join_entity(cx, cont);
     check_renames(cx, cont);
     check_aggregates(cx, cont);
+    check_outbox(cx, cont);
     crate::value::check(cx, cont);
     check_generated_names(cx, cont, plan, policy);
 }
@@ -66,6 +67,129 @@ fn check_aggregates(cx: &Ctxt, cont: &Container<'_>) {
                     },
                 );
             }
+        }
+    }
+}
+
+/// The columns a transactional outbox's relay reads and writes, with the
+/// field to declare for each.
+pub(crate) const OUTBOX_COLUMNS: &[(&str, Kind, bool, &str, &str)] = &[
+    (
+        "topic",
+        Kind::Text,
+        false,
+        "pub topic: String",
+        "what kind of event it is",
+    ),
+    (
+        "key",
+        Kind::Text,
+        false,
+        "pub key: String",
+        "events of one key are delivered in order",
+    ),
+    // `payload` is JSONB: its type is asked at compile time (expand/schema.rs).
+    (
+        "attempts",
+        Kind::Integer,
+        false,
+        "pub attempts: i32",
+        "deliveries tried",
+    ),
+    (
+        "available_at",
+        Kind::Timestamptz,
+        false,
+        "pub available_at: DateTime<Utc>",
+        "when a relay may take it next",
+    ),
+    (
+        "last_error",
+        Kind::Text,
+        true,
+        "pub last_error: Option<String>",
+        "why the last delivery failed",
+    ),
+];
+
+/// An outbox (`#[entity(outbox)]`) has the columns its relay uses, and
+/// neither soft delete nor a version: a delivered event is deleted, and
+/// its `attempts` counts the relay's claims. It is not a tenant table
+/// (one relay delivers every tenant's events).
+fn check_outbox(cx: &Ctxt, cont: &Container<'_>) {
+    let Some(outbox) = &cont.attrs.outbox else {
+        return;
+    };
+    let mut absent = Vec::new();
+    for (name, kind, nullable, decl, _) in OUTBOX_COLUMNS {
+        match cont.field(name) {
+            None => absent.push(*decl),
+            Some(f) if !f.col.is(*kind) || f.col.nullable != *nullable => {
+                let ty = decl.rsplit(": ").next().unwrap_or(decl);
+                wrong_type(cx, f, ty, "a column the outbox's relay uses")
+            }
+            Some(_) => {}
+        }
+    }
+    if cont.field("payload").is_none() {
+        absent.push("pub payload: serde_json::Value");
+    }
+    if !absent.is_empty() {
+        cx.error_with_help(
+            &outbox.tokens,
+            format_args!(
+                "an outbox has the columns its relay uses; `{}` lacks {}",
+                cont.ident,
+                absent
+                    .iter()
+                    .map(|d| format!(
+                        "`{}`",
+                        d.trim_start_matches("pub ").split(':').next().unwrap_or(d)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format_args!(
+                "add the fields: {}",
+                absent
+                    .iter()
+                    .map(|d| format!("`{d},`"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        );
+    }
+    for (name, why) in [
+        (
+            "deleted_at",
+            "a delivered event is deleted, not soft-deleted",
+        ),
+        ("version", "the relay counts its claims in `attempts`"),
+    ] {
+        if let Some(f) = cont.field(name) {
+            cx.error_with_help(
+                f.ident,
+                format_args!("an outbox has no `{name}` column: {why}"),
+                format_args!("remove the `{}` field", f.ident),
+            );
+        }
+    }
+    for (present, what) in [
+        (&cont.attrs.tenant, "tenant"),
+        (&cont.attrs.history, "history"),
+        (&cont.attrs.aggregate_root, "aggregate_root"),
+    ] {
+        if let Some(flag) = present {
+            cx.error_with_help(
+                &flag.tokens,
+                format_args!("an outbox cannot also be `{what}`"),
+                if what == "tenant" {
+                    "one relay delivers every tenant's events, so the outbox is shared: remove `tenant` \
+                     and put the tenant's id in the event's payload"
+                } else {
+                    "remove it: an outbox's events are deleted once delivered"
+                },
+            );
         }
     }
 }
@@ -296,6 +420,11 @@ fn check_required_columns(cx: &Ctxt, cont: &Container<'_>) {
             }
             Some(_) => {}
         }
+    }
+    if cont.outbox() {
+        // Delivered events are deleted, and the relay's own columns say
+        // how far an event has got: `check_outbox`.
+        return;
     }
     match (cont.field("deleted_at"), cont.waiver(SOFT_DELETE)) {
         (None, None) => missing(

@@ -437,6 +437,36 @@ impl Plan {
             }
         }
 
+        // An outbox's relay finds each key's oldest event, and scans the
+        // events oldest first.
+        if cont.outbox() {
+            let field = |name: &str| cont.fields.iter().position(|f| f.column == name);
+            for names_of in [&["key", "created_at", "id"][..], &["created_at", "id"][..]] {
+                let Some(columns) = names_of
+                    .iter()
+                    .map(|n| field(n).map(|i| (i, false)))
+                    .collect::<Option<Vec<_>>>()
+                else {
+                    continue;
+                };
+                indexes.push(IndexPlan {
+                    name: names.index(table, names_of, false),
+                    named: false,
+                    words: names_of.iter().map(|w| (*w).to_owned()).collect(),
+                    in_list: false,
+                    functions: vec![KeyFn::Plain; columns.len()],
+                    columns,
+                    gin: false,
+                    include: Vec::new(),
+                    predicate: Vec::new(),
+                    unique: false,
+                    live_only: false,
+                    tenant_key: false,
+                    tokens: cont.ident.to_token_stream(),
+                });
+            }
+        }
+
         Plan {
             primary_key: names.primary_key(table),
             checks,

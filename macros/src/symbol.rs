@@ -23,6 +23,7 @@ pub(crate) const EXEMPT: Symbol = Symbol("exempt");
 pub(crate) const TENANT: Symbol = Symbol("tenant");
 pub(crate) const HISTORY: Symbol = Symbol("history");
 pub(crate) const AGGREGATE_ROOT: Symbol = Symbol("aggregate_root");
+pub(crate) const OUTBOX: Symbol = Symbol("outbox");
 pub(crate) const AGGREGATE: Symbol = Symbol("aggregate");
 pub(crate) const DERIVE_NEW: Symbol = Symbol("derive_new");
 pub(crate) const DERIVE_PATCH: Symbol = Symbol("derive_patch");
@@ -69,6 +70,7 @@ pub(crate) const ENTITY_KEYS: &[Symbol] = &[
     TENANT,
     HISTORY,
     AGGREGATE_ROOT,
+    OUTBOX,
     DERIVE_NEW,
     DERIVE_PATCH,
 ];

@@ -632,6 +632,7 @@ mod tests {
             tenant: false,
             history: false,
             aggregate_root: false,
+            outbox: false,
             conventions: &crate::schema::Conventions::DEFAULT,
         };
         let dir = std::env::temp_dir().join(format!("ordinance-cli-doc-{}", std::process::id()));

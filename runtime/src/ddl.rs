@@ -583,6 +583,7 @@ impl SchemaDdl {
                 for statement in crate::sql::history::create_history(t)
                     .into_iter()
                     .chain(crate::sql::aggregate::create_aggregate(t))
+                    .chain(crate::sql::outbox::create_outbox(t))
                 {
                     let _ = writeln!(table, "\n{statement};");
                 }
@@ -607,6 +608,7 @@ impl SchemaDdl {
                 for statement in crate::sql::history::drop_history(t)
                     .into_iter()
                     .chain(crate::sql::aggregate::drop_aggregate(t))
+                    .chain(crate::sql::outbox::drop_outbox(t))
                 {
                     drop.push_str(&statement);
                     drop.push_str(";\n");

@@ -33,9 +33,6 @@
 //! trigger function runs as the table's owner); a tenant table's history is
 //! kept apart by tenant as the table is.
 
-use std::collections::HashMap;
-use std::sync::{OnceLock, PoisonError, RwLock};
-
 use chrono::{DateTime, Utc};
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
@@ -101,36 +98,15 @@ pub struct Version<E> {
 
 /// The two statements of one entity's history, rendered once.
 struct Statements {
-    versions: &'static str,
-    as_of: &'static str,
+    versions: String,
+    as_of: String,
 }
 
 fn statements(schema: &'static TableSchema) -> &'static Statements {
-    // By the schema's address: each entity's own, even two versions of
-    // one table in a process (a test of a migration).
-    type Cache = HashMap<usize, &'static Statements>;
-    static CACHE: OnceLock<RwLock<Cache>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(found) = cache
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&address(schema))
-    {
-        return found;
-    }
-    let mut cache = cache.write().unwrap_or_else(PoisonError::into_inner);
-    // One pair per entity, kept for the life of the process like the
-    // entity's own statements.
-    cache.entry(address(schema)).or_insert_with(|| {
-        Box::leak(Box::new(Statements {
-            versions: Box::leak(crate::sql::history::versions(schema).into_boxed_str()),
-            as_of: Box::leak(crate::sql::history::as_of(schema).into_boxed_str()),
-        }))
+    crate::sql::rendered(schema, |schema| Statements {
+        versions: crate::sql::history::versions(schema),
+        as_of: crate::sql::history::as_of(schema),
     })
-}
-
-fn address(schema: &'static TableSchema) -> usize {
-    std::ptr::from_ref(schema) as usize
 }
 
 /// A version from a history row: the entity's columns, then the
@@ -178,7 +154,7 @@ impl<X: Executor> Repo<'_, X> {
     /// entity without `#[entity(history)]`.
     pub async fn history<E: Entity>(&self, id: Uuid) -> Result<Vec<Version<E>>> {
         require_history(E::SCHEMA, "history")?;
-        let sql = statements(E::SCHEMA).versions;
+        let sql = statements(E::SCHEMA).versions.as_str();
         let rows = self
             .traced(
                 E::SCHEMA,
@@ -201,7 +177,7 @@ impl<X: Executor> Repo<'_, X> {
     /// returned as it was (its `deleted_at` set).
     pub async fn as_of<E: Entity>(&self, id: Uuid, at: DateTime<Utc>) -> Result<Option<E>> {
         require_history(E::SCHEMA, "history")?;
-        let sql = statements(E::SCHEMA).as_of;
+        let sql = statements(E::SCHEMA).as_of.as_str();
         let rows = self
             .traced(
                 E::SCHEMA,

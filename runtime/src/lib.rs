@@ -42,6 +42,7 @@
 //! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
 //! | [`migrate`] | versioned migrations: generated from the entities, drift-checked, applied under a lock |
 //! | [`page`] | keyset pagination with opaque, optionally signed cursors |
+//! | [`history`], [`outbox`] | row history by trigger; a transactional outbox and its relays |
 //! | [`relation`] | relations from foreign keys: loads one statement per level, typed joins |
 //! | `tls` | TLS connections with rustls (feature `tls`) |
 //! | [`audit`], [`adopt`], [`document`], [`diagram`], [`stats`], [`cli`] | tools around the runtime (feature `tools`, on by default; `default-features = false` leaves them out) |
@@ -84,6 +85,7 @@ pub mod guide;
 pub mod history;
 pub mod inspect;
 pub mod migrate;
+pub mod outbox;
 pub mod page;
 mod params;
 mod pg_error;
@@ -382,6 +384,7 @@ pub mod __private {
         deserialize_order, json, json_or_null, serialize_order, set, set_json, set_json_or_null,
         set_or_null, SerJson, SerializeFields,
     };
+    pub use crate::sql::outbox::{OUTBOX_NO_SOFT_DELETE, OUTBOX_NO_VERSION};
     #[cfg(feature = "testing")]
     pub use crate::testing::fixture::{
         open as test_open, run as test_run, seed as test_seed, seeder as test_seeder,
@@ -472,6 +475,7 @@ pub mod __private {
         tenant: false,
         history: false,
         aggregate_root: false,
+        outbox: false,
         conventions: &crate::schema::Conventions::DEFAULT,
     };
 }

@@ -47,6 +47,11 @@ pub struct TableSchema {
     /// write to a row of a table whose foreign key to it is `aggregate`
     /// bumps its `version` and `updated_at`, in the same transaction.
     pub aggregate_root: bool,
+    /// Whether it is a transactional outbox's table (`#[entity(outbox)]`):
+    /// [`Repo::publish`](crate::repo::Repo::publish) writes events into it,
+    /// an insert notifies its channel, and an
+    /// [`outbox::Relay`](crate::outbox::Relay) delivers and deletes them.
+    pub outbox: bool,
     /// The team's conventions the entity was compiled under
     /// (`[…metadata.ordinance]`; [`Conventions::DEFAULT`] without a
     /// policy): its names, how its ids are made, how bounded text is

@@ -21,12 +21,18 @@ fn opt_str(s: &Option<String>) -> TokenStream {
 }
 
 fn waivers(list: &[Waiver]) -> TokenStream {
-    let items = list.iter().map(|w| {
-        let rule = w.rule.0;
-        let reason = &w.reason;
-        quote!(::ordinance::__private::Waiver { rule: #rule, reason: #reason })
-    });
+    let items = waiver_items(list);
     quote!(&[ #(#items),* ])
+}
+
+fn waiver_items(list: &[Waiver]) -> Vec<TokenStream> {
+    list.iter()
+        .map(|w| {
+            let rule = w.rule.0;
+            let reason = &w.reason;
+            quote!(::ordinance::__private::Waiver { rule: #rule, reason: #reason })
+        })
+        .collect()
 }
 
 fn column(f: &Field<'_>, tenant: bool, assertions: &mut Vec<TokenStream>) -> TokenStream {
@@ -353,7 +359,28 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
         .keysets
         .iter()
         .map(|k| index_columns(cont, &k.columns, &[]));
-    let table_waivers = waivers(&cont.attrs.waivers);
+    let mut table_waivers = waivers(&cont.attrs.waivers);
+    let outbox = cont.outbox();
+    if outbox {
+        // What the rule book would ask of the table, and why an outbox
+        // goes without: said where the audit and the table's comment look.
+        let declared = waiver_items(&cont.attrs.waivers);
+        table_waivers = quote!(&[
+            #(#declared,)*
+            #p::Waiver { rule: "soft_delete", reason: #p::OUTBOX_NO_SOFT_DELETE },
+            #p::Waiver { rule: "version", reason: #p::OUTBOX_NO_VERSION },
+        ]);
+        if let Some(f) = cont.field("payload") {
+            let ty = f.col.inner;
+            let msg = "an outbox's `payload` is JSONB: declare `pub payload: serde_json::Value`";
+            assertions.push(quote_spanned! {ty.span()=>
+                const _: () = ::core::assert!(
+                    ::core::matches!(<#ty as #p::ColumnType>::SQL_TYPE, #p::SqlType::Jsonb),
+                    #msg
+                );
+            });
+        }
+    }
     let glue = row_glue(cont);
     let conventions = conventions_tokens(policy);
 
@@ -384,6 +411,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
                 tenant: #tenant,
                 history: #history,
                 aggregate_root: #aggregate_root,
+                outbox: #outbox,
                 conventions: #conventions,
             };
             #glue

@@ -441,6 +441,7 @@ impl ::ordinance::Entity for Order {
             tenant: false,
             history: false,
             aggregate_root: false,
+            outbox: false,
             conventions: &::ordinance::__private::Conventions::DEFAULT,
         };
     type New = NewOrder;

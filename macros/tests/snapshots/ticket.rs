@@ -397,6 +397,7 @@ impl ::ordinance::Entity for Ticket {
             tenant: true,
             history: false,
             aggregate_root: false,
+            outbox: false,
             conventions: &::ordinance::__private::Conventions::DEFAULT,
         };
     type New = NewTicket;

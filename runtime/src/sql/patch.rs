@@ -216,6 +216,7 @@ mod tests {
         tenant: false,
         history: false,
         aggregate_root: false,
+        outbox: false,
         conventions: &crate::schema::Conventions::DEFAULT,
     };
 

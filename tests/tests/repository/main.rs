@@ -11,6 +11,7 @@ pub mod errors;
 pub mod history;
 pub mod json;
 pub mod locks;
+pub mod outbox;
 pub mod paging;
 pub mod patch;
 pub mod pgbouncer;

@@ -7,11 +7,15 @@
 //! works with rows through the repository: insert, read, update, a caught
 //! stale-version conflict, soft delete and restore, transactions, keyset
 //! pages with opaque cursors, and relations: posts with their comments,
-//! replies and tags, one statement per level, and a join into tuples.
+//! replies and tags, one statement per level, and a join into tuples;
+//! a comment's "comment added" event published through the outbox in
+//! the comment's transaction and delivered by a relay; the post's history.
 
 use ordinance::ddl::SchemaDdl;
 use ordinance::deps::sea_query::{Expr, ExprTrait};
+use ordinance::outbox::Relay;
 use ordinance::page::Pager;
+use ordinance::pool::{Pool, PoolOptions};
 use ordinance::repo::Repo;
 use ordinance::testing::{TestDatabase, TestServer};
 use ordinance::Error;
@@ -68,12 +72,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     println!(
-        "\n{:<12} {:>7} {:>11} {:>7}",
+        "\n{:<14} {:>7} {:>11} {:>7}",
         "table", "columns", "constraints", "indexes"
     );
     for r in rows {
         println!(
-            "{:<12} {:>7} {:>11} {:>7}",
+            "{:<14} {:>7} {:>11} {:>7}",
             r.get::<_, String>(0),
             r.get::<_, i64>(1),
             r.get::<_, i64>(2),
@@ -205,7 +209,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             is_admin: false,
         })
         .await?;
-    let first = repo
+    // A relay delivers the outbox's events: woken by the outbox's
+    // notification when a transaction that published commits.
+    let pool = Pool::connect(db.config().clone(), PoolOptions::default()).await?;
+    let relay = Relay::<OutboxEvent>::new(pool)?.listen(db.config().clone());
+    let (told, mut inbox) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let relay = tokio::spawn(async move {
+        relay
+            .run(
+                move |event: OutboxEvent| {
+                    let told = told.clone();
+                    async move {
+                        let added: CommentAdded = serde_json::from_value(event.payload)?;
+                        // A real service would send the mail here.
+                        let _ = told.send(added);
+                        Ok::<(), serde_json::Error>(())
+                    }
+                },
+                async move {
+                    let _ = stopped.await;
+                },
+            )
+            .await
+    });
+    // The comment and its "comment added" event commit together, or not
+    // at all.
+    let tx = client.transaction().await?;
+    let in_tx = Repo::new(&tx);
+    let first = in_tx
         .insert(&NewComment {
             post_id: post.id,
             author_id: Some(grace.id),
@@ -213,6 +245,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             body: "Does it compute Bernoulli numbers?".into(),
         })
         .await?;
+    in_tx
+        .publish(&CommentAdded {
+            post_id: post.id,
+            comment_id: first.id,
+            notify: post.author_id,
+        })
+        .await?;
+    tx.commit().await?;
+    let added = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await?
+        .ok_or("the relay stopped")?;
+    println!(
+        "outbox: told {} of comment {} on \"{}\"",
+        if added.notify == ada.id {
+            "Ada"
+        } else {
+            "someone"
+        },
+        added.comment_id,
+        post.title,
+    );
+    let _ = stop.send(());
+    let delivered = relay.await??;
+    println!(
+        "the relay stopped after {} delivery; events waiting: {}",
+        delivered.delivered,
+        Repo::new(&client).count::<OutboxEvent>().await?
+    );
+    let repo = Repo::new(&client);
     repo.insert(&NewComment {
         post_id: post.id,
         author_id: Some(ada.id),

@@ -94,6 +94,45 @@ pub struct PostTag {
     pub version: i32,
 }
 
+/// Events for other services (and the blog's own notifications), written
+/// in the transaction of the change they announce.
+#[derive(Entity, Debug, Clone)]
+#[entity(outbox)]
+pub struct OutboxEvent {
+    pub id: Uuid,
+    #[column(max_len = 100)]
+    pub topic: String,
+    #[column(max_len = 100)]
+    pub key: String,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+    pub available_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A comment was added to a post: its author is told.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CommentAdded {
+    pub post_id: Uuid,
+    pub comment_id: Uuid,
+    /// Who to tell: the post's author.
+    pub notify: Uuid,
+}
+
+impl ordinance::outbox::Event for CommentAdded {
+    type Outbox = OutboxEvent;
+    const TOPIC: &'static str = "comment_added";
+    /// A post's notifications go out in the order its comments came.
+    fn key(&self) -> String {
+        self.post_id.to_string()
+    }
+    fn payload(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
 /// Every blog table, for DDL and migrations.
 pub fn schemas() -> Vec<&'static TableSchema> {
     vec![
@@ -102,5 +141,6 @@ pub fn schemas() -> Vec<&'static TableSchema> {
         Comment::SCHEMA,
         Tag::SCHEMA,
         PostTag::SCHEMA,
+        OutboxEvent::SCHEMA,
     ]
 }

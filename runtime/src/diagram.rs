@@ -83,7 +83,7 @@ fn notes(table: &TableSchema, column: &Column) -> Vec<&'static str> {
     notes
 }
 
-/// The table's markers: soft delete, version, tenant, history.
+/// The table's markers: soft delete, version, tenant, history, outbox.
 pub(crate) fn markers(table: &TableSchema) -> Vec<&'static str> {
     let mut markers = Vec::new();
     if table.soft_deletes() {
@@ -97,6 +97,9 @@ pub(crate) fn markers(table: &TableSchema) -> Vec<&'static str> {
     }
     if table.history {
         markers.push("history");
+    }
+    if table.outbox {
+        markers.push("outbox");
     }
     markers
 }

@@ -334,6 +334,14 @@ fn table_markers(t: &TableSchema) -> Vec<String> {
             crate::sql::history::history_name(t)
         ));
     }
+    if t.outbox {
+        lines.push(format!(
+            "Outbox: events written with the change they announce; an insert notifies the channel \
+             `{}` at commit, and relays deliver each key's events in order, deleting each once \
+             delivered.",
+            crate::sql::outbox::channel(t)
+        ));
+    }
     lines
 }
 

@@ -35,7 +35,12 @@ fn waiver_items(list: &[Waiver]) -> Vec<TokenStream> {
         .collect()
 }
 
-fn column(f: &Field<'_>, tenant: bool, assertions: &mut Vec<TokenStream>) -> TokenStream {
+fn column(
+    f: &Field<'_>,
+    tenant: bool,
+    outbox: bool,
+    assertions: &mut Vec<TokenStream>,
+) -> TokenStream {
     let name = &f.column;
     let field = syn::ext::IdentExt::unraw(f.ident).to_string();
     let ty = f.col.inner;
@@ -78,6 +83,10 @@ fn column(f: &Field<'_>, tenant: bool, assertions: &mut Vec<TokenStream>) -> Tok
         "tenant_id" if tenant => some(quote!(#p::ColumnDefault::Setting(#p::TENANT_SETTING))),
         "created_by" | "updated_by" => some(quote!(#p::ColumnDefault::Setting(#p::ACTOR_SETTING))),
         "created_at" | "updated_at" => quote!(::core::option::Option::Some(#p::ColumnDefault::Now)),
+        // An outbox's event is available at once, not yet tried, when
+        // written by hand.
+        "attempts" if outbox => some(quote!(#p::ColumnDefault::Integer(0))),
+        "available_at" if outbox => some(quote!(#p::ColumnDefault::Now)),
         "version" if f.col.is(Kind::Integer) => {
             quote!(::core::option::Option::Some(#p::ColumnDefault::Integer(1)))
         }
@@ -140,7 +149,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
     let columns: Vec<TokenStream> = cont
         .fields
         .iter()
-        .map(|f| column(f, cont.tenant(), &mut assertions))
+        .map(|f| column(f, cont.tenant(), cont.outbox(), &mut assertions))
         .collect();
     let pkey = &plan.primary_key;
     let column_enum = format_ident!("{}Column", ident);

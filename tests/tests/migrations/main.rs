@@ -12,6 +12,7 @@ pub mod history_migrations;
 pub mod indexes;
 pub mod lock_waits;
 pub mod migrate;
+pub mod outbox_migrations;
 pub mod proof;
 pub mod rehearsal;
 pub mod rolling;

@@ -8,6 +8,10 @@
 //! ratios. Pin it (`taskset -c 1 cargo bench ...`): the throwaway server is
 //! its child and shares the placement.
 
+// One benchmark at a time on one thread: a borrowed connection is never
+// contended.
+#![allow(clippy::await_holding_refcell_ref)]
+
 mod common;
 
 use std::cell::RefCell;

@@ -651,3 +651,55 @@ async fn relays_work_through_pgbouncer_in_transaction_mode() {
     assert!(stats.notifications > 0, "{stats:?}");
     assert_eq!(s.waiting().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_outliving_the_lease_is_stopped_and_its_event_tried_again() {
+    let s = Setup::new().await;
+    // `publish` is `Send`: it runs in a spawned task.
+    let cluster = s.cluster.clone();
+    tokio::spawn(async move {
+        cluster
+            .repo()
+            .publish(&Numbered {
+                key: "slow".into(),
+                seq: 0,
+            })
+            .await
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let relay = Relay::<OutboxEvent>::new(s.pool(2).await)
+        .unwrap()
+        .options(options(400, 1_000))
+        .unwrap();
+    let slow_once = Arc::new(AtomicBool::new(true));
+    let handler = {
+        let slow_once = slow_once.clone();
+        move |_: OutboxEvent| {
+            let slow_once = slow_once.clone();
+            async move {
+                if slow_once.swap(false, Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                Ok::<(), std::convert::Infallible>(())
+            }
+        }
+    };
+    let started = Instant::now();
+    let round = relay.run_once(&handler).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "not cut short");
+    assert_eq!((round.delivered, round.failed), (0, 1));
+    let stored = s
+        .cluster
+        .repo()
+        .list::<OutboxEvent>(&ordinance::query::live::<OutboxEvent>())
+        .await
+        .unwrap();
+    let error = stored[0].last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("ran past the lease"), "{error}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let round = relay.run_once(&handler).await.unwrap();
+    assert_eq!(round.delivered, 1);
+    assert_eq!(s.waiting().await, 0);
+}

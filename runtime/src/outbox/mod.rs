@@ -66,14 +66,12 @@ mod relay;
 
 use uuid::Uuid;
 
-use tokio_postgres::types::Type;
-
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::exec::{Access, Executor, Sql};
 use crate::repo::Repo;
 use crate::schema::TableSchema;
-use crate::sql::outbox::OutboxSql;
+use crate::sql::outbox::{OutboxSql, PUBLISH_TYPES};
 
 pub use crate::sql::outbox::channel;
 pub use relay::{Handler, Relay, RelayOptions, RelayStats, Round};
@@ -113,8 +111,6 @@ pub(crate) fn require_outbox(schema: &TableSchema) -> Result<()> {
         })
     }
 }
-
-const PUBLISH_TYPES: &[Type] = &[Type::UUID, Type::TEXT, Type::TEXT, Type::JSONB];
 
 impl<X: Executor> Repo<'_, X> {
     /// Writes `event` into its outbox and returns the event's id (a

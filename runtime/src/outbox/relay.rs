@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::exec::{Access, Executor, Sql, Unnamed};
 use crate::params::SqlParam;
 use crate::pool::Pool;
-use crate::sql::outbox::channel;
+use crate::sql::outbox::{channel, CLAIM_TYPES, DONE_TYPES, RELEASE_TYPES, RETRY_TYPES};
 
 /// What a relay does with each event: an async function of the event
 /// (the outbox entity, as claimed) returning `Ok` when it was delivered.
@@ -337,7 +337,7 @@ impl<O: Entity + Send + 'static> Relay<O> {
                 "outbox_claim",
                 &sql.claim,
                 &[&lease.as_secs_f64(), &i64::from(self.options.batch_size)],
-                &[Type::FLOAT8, Type::INT8],
+                CLAIM_TYPES,
             )
             .await?;
         let mut claimed = rows.iter().map(claimed::<O>).collect::<Result<Vec<_>>>()?;
@@ -360,13 +360,8 @@ impl<O: Entity + Send + 'static> Relay<O> {
             let kept = match outcome {
                 Ok(Ok(())) => {
                     round.delivered += 1;
-                    self.query(
-                        "outbox_done",
-                        &sql.done,
-                        &[&id, &attempts],
-                        &[Type::UUID, Type::INT4],
-                    )
-                    .await?
+                    self.query("outbox_done", &sql.done, &[&id, &attempts], DONE_TYPES)
+                        .await?
                 }
                 failure => {
                     round.failed += 1;
@@ -388,7 +383,7 @@ impl<O: Entity + Send + 'static> Relay<O> {
                         "outbox_retry",
                         &sql.retry,
                         &[&id, &attempts, &delay.as_secs_f64(), &error],
-                        &[Type::UUID, Type::INT4, Type::FLOAT8, Type::TEXT],
+                        RETRY_TYPES,
                     )
                     .await?
                 }
@@ -414,7 +409,7 @@ impl<O: Entity + Send + 'static> Relay<O> {
             "outbox_release",
             &statements(O::SCHEMA).release,
             &[&ids, &attempts],
-            &[Type::UUID_ARRAY, Type::INT4_ARRAY],
+            RELEASE_TYPES,
         )
         .await?;
         Ok(())

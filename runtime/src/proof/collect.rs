@@ -155,6 +155,11 @@ fn entries(schema: &'static TableSchema) -> Vec<Entry> {
             &[],
         );
     }
+    if schema.outbox {
+        for (operation, sql, types) in crate::sql::outbox::OutboxSql::new(schema).all() {
+            push(operation, sql, types, &[]);
+        }
+    }
     for fk in schema.foreign_keys {
         push(
             "load_children",

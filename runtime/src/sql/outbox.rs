@@ -9,6 +9,8 @@
 //! key, and an event stays in the table until delivered, so the next one
 //! of its key waits for it — across relays, retries and crashes.
 
+use tokio_postgres::types::Type;
+
 use crate::ddl::{qualified, quote_ident, quote_literal, table_ident};
 use crate::schema::TableSchema;
 
@@ -76,6 +78,17 @@ pub(crate) fn drop_outbox(schema: &TableSchema) -> Vec<String> {
     vec![format!("DROP FUNCTION {}()", function_ident(schema))]
 }
 
+/// The parameter types of [`OutboxSql::publish`].
+pub(crate) const PUBLISH_TYPES: &[Type] = &[Type::UUID, Type::TEXT, Type::TEXT, Type::JSONB];
+/// Of [`OutboxSql::claim`].
+pub(crate) const CLAIM_TYPES: &[Type] = &[Type::FLOAT8, Type::INT8];
+/// Of [`OutboxSql::done`].
+pub(crate) const DONE_TYPES: &[Type] = &[Type::UUID, Type::INT4];
+/// Of [`OutboxSql::retry`].
+pub(crate) const RETRY_TYPES: &[Type] = &[Type::UUID, Type::INT4, Type::FLOAT8, Type::TEXT];
+/// Of [`OutboxSql::release`].
+pub(crate) const RELEASE_TYPES: &[Type] = &[Type::UUID_ARRAY, Type::INT4_ARRAY];
+
 /// The statements of one outbox, rendered once.
 pub(crate) struct OutboxSql {
     /// `$1` id, `$2` topic, `$3` key, `$4` payload.
@@ -141,5 +154,18 @@ impl OutboxSql {
                  WHERE (\"id\", \"attempts\") IN (SELECT * FROM unnest($1::uuid[], $2::int4[]))"
             ),
         }
+    }
+}
+
+impl OutboxSql {
+    /// Each statement with its operation's name and parameter types.
+    pub(crate) fn all(&self) -> [(&'static str, &str, &'static [Type]); 5] {
+        [
+            ("publish", &self.publish, PUBLISH_TYPES),
+            ("outbox_claim", &self.claim, CLAIM_TYPES),
+            ("outbox_done", &self.done, DONE_TYPES),
+            ("outbox_retry", &self.retry, RETRY_TYPES),
+            ("outbox_release", &self.release, RELEASE_TYPES),
+        ]
     }
 }

@@ -56,9 +56,22 @@ pub(crate) fn traced<'s, T, Er, F>(
 where
     F: Future<Output = Result<T, Er>>,
     T: RowCount,
+    Er: Outcome,
 {
-    let span = tracing::debug_span!(
+    // Field values are worked out only when a subscriber takes the span.
+    let span = tracing::info_span!(
         "ordinance.statement",
+        "otel.name" = %Summary(verb(sql), schema.name),
+        "otel.kind" = "client",
+        "otel.status_code" = tracing::field::Empty,
+        "db.system.name" = "postgresql",
+        "db.collection.name" = schema.name,
+        "db.operation.name" = verb(sql),
+        "db.query.summary" = %Summary(verb(sql), schema.name),
+        "db.query.text" = sql,
+        "db.response.returned_rows" = tracing::field::Empty,
+        "db.response.status_code" = tracing::field::Empty,
+        "error.type" = tracing::field::Empty,
         table = schema.name,
         operation,
         rows = tracing::field::Empty,
@@ -93,6 +106,7 @@ impl<T, Er, F> Future for Traced<'_, F>
 where
     F: Future<Output = Result<T, Er>>,
     T: RowCount,
+    Er: Outcome,
 {
     type Output = Result<T, Er>;
 
@@ -110,8 +124,14 @@ where
         let elapsed = started.elapsed();
         let span = &*this.span;
         span.record("duration_us", elapsed.as_micros() as u64);
-        if let Some(rows) = result.as_ref().ok().and_then(RowCount::row_count) {
-            span.record("rows", rows);
+        match &result {
+            Ok(done) => {
+                if let Some(rows) = done.row_count() {
+                    span.record("rows", rows);
+                    span.record("db.response.returned_rows", rows);
+                }
+            }
+            Err(e) => failed(span, e),
         }
         if elapsed >= *this.slow {
             slow_statement(
@@ -124,6 +144,115 @@ where
             );
         }
         std::task::Poll::Ready(result)
+    }
+}
+
+/// What a failed statement's span records of its error: PostgreSQL's
+/// SQLSTATE when the server answered, and a class of error.
+pub(crate) trait Outcome {
+    /// The SQLSTATE code (`23505`), when the server sent one.
+    fn status_code(&self) -> Option<&str>;
+    /// The error's class for `error.type`: the SQLSTATE when there is
+    /// one, otherwise what kind of failure it was.
+    fn error_type(&self) -> &'static str;
+}
+
+impl Outcome for Error {
+    fn status_code(&self) -> Option<&str> {
+        self.sqlstate().map(tokio_postgres::error::SqlState::code)
+    }
+    fn error_type(&self) -> &'static str {
+        match self {
+            Error::Unavailable(_) => "unavailable",
+            Error::PoolTimeout { .. } => "pool_timeout",
+            Error::PoolClosed => "pool_closed",
+            Error::Cancelled(_) => "cancelled",
+            Error::Decode { .. } => "decode",
+            _ if self.sqlstate().is_some() => "db_error",
+            _ => "error",
+        }
+    }
+}
+
+impl Outcome for crate::error::Failure {
+    fn status_code(&self) -> Option<&str> {
+        match self {
+            crate::error::Failure::Driver(e) => e.code().map(tokio_postgres::error::SqlState::code),
+            crate::error::Failure::Kit(e) => e.status_code(),
+        }
+    }
+    fn error_type(&self) -> &'static str {
+        match self {
+            crate::error::Failure::Driver(e) if e.code().is_some() => "db_error",
+            crate::error::Failure::Driver(e) if e.is_closed() => "unavailable",
+            crate::error::Failure::Driver(_) => "driver",
+            crate::error::Failure::Kit(e) => e.error_type(),
+        }
+    }
+}
+
+/// Records a failure on its statement's span.
+#[cold]
+fn failed(span: &tracing::Span, e: &impl Outcome) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record("otel.status_code", "ERROR");
+    span.record("error.type", e.status_code().unwrap_or(e.error_type()));
+    if let Some(code) = e.status_code() {
+        span.record("db.response.status_code", code);
+    }
+}
+
+/// The SQL verb of a statement's text (`SELECT`, `INSERT`, ...): its first
+/// word, or for a `WITH` the statement the common table expressions
+/// feed.
+pub(crate) fn verb(sql: &str) -> &'static str {
+    const VERBS: [&str; 6] = ["SELECT", "INSERT", "UPDATE", "DELETE", "COPY", "CREATE"];
+    let first = sql
+        .trim_start()
+        .split([' ', '\n', '('])
+        .next()
+        .unwrap_or("");
+    if let Some(v) = VERBS.iter().find(|v| first.eq_ignore_ascii_case(v)) {
+        return v;
+    }
+    if first.eq_ignore_ascii_case("WITH") {
+        // The main statement is the first verb outside the common table
+        // expressions' parentheses (and outside quotes).
+        let bytes = sql.as_bytes();
+        let (mut depth, mut quoted) = (0usize, None::<u8>);
+        for (i, &b) in bytes.iter().enumerate() {
+            match (quoted, b) {
+                (Some(q), _) if b == q => quoted = None,
+                (Some(_), _) => {}
+                (None, b'\'' | b'"') => quoted = Some(b),
+                (None, b'(') => depth += 1,
+                (None, b')') => depth = depth.saturating_sub(1),
+                (None, _) if depth == 0 && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) => {
+                    let rest = &sql[i..];
+                    if let Some(v) = ["INSERT", "UPDATE", "DELETE", "SELECT"].iter().find(|v| {
+                        rest.len() >= v.len()
+                            && rest.is_char_boundary(v.len())
+                            && rest[..v.len()].eq_ignore_ascii_case(v)
+                    }) {
+                        return v;
+                    }
+                }
+                _ => {}
+            }
+        }
+        return "WITH";
+    }
+    "OTHER"
+}
+
+/// `db.query.summary` and the span's name: `SELECT users`.
+struct Summary(&'static str, &'static str);
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.0, self.1)
     }
 }
 
@@ -307,4 +436,23 @@ pub(crate) async fn rows_of<X: Executor>(
         slow,
     };
     run.rows(executor, values).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verb;
+
+    #[test]
+    fn a_statements_verb_is_its_first_word_or_what_its_ctes_feed() {
+        assert_eq!(verb("SELECT \"id\" FROM \"users\""), "SELECT");
+        assert_eq!(verb("  insert into t (a) values ($1)"), "INSERT");
+        assert_eq!(verb("COPY \"t\" (\"a\") FROM STDIN BINARY"), "COPY");
+        assert_eq!(
+            verb("WITH s AS (SELECT 1), u AS (UPDATE t SET a = 1 RETURNING a) INSERT INTO t (a) VALUES ($1)"),
+            "INSERT"
+        );
+        assert_eq!(verb("WITH \"x(\" AS (SELECT ')') DELETE FROM t"), "DELETE");
+        assert_eq!(verb("WITH x AS (SELECT 1) SELECT * FROM x"), "SELECT");
+        assert_eq!(verb("VACUUM"), "OTHER");
+    }
 }

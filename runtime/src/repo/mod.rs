@@ -123,6 +123,7 @@ impl<'e, X: Executor> Repo<'e, X> {
     where
         F: Future<Output = Result<T, Er>>,
         T: RowCount,
+        Er: crate::exec::run::Outcome,
     {
         crate::exec::run::traced(schema, operation, sql, self.slow, run)
     }

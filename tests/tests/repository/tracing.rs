@@ -31,6 +31,9 @@ struct Captured {
 struct Fields<'a>(&'a mut BTreeMap<String, String>);
 
 impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
     fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
         self.0.insert(
             field.name().to_owned(),
@@ -171,5 +174,87 @@ async fn a_statement_slower_than_the_threshold_warns() {
             fields.values().all(|v| !v.contains(secret)),
             "a value was logged: {fields:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn statement_spans_follow_opentelemetry_database_conventions() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry().with(captured.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let db = fixture_database().await;
+    let client = db.connect().await.expect("connect");
+    let repo = Repo::new(&client);
+    let org = repo
+        .insert(&new_organization("Acme 42"))
+        .await
+        .expect("insert");
+    let user = repo
+        .insert(&new_user(org.id, "ada@example.com"))
+        .await
+        .expect("user");
+    repo.get::<Organization>(org.id).await.expect("get");
+    // The same email again: PostgreSQL refuses it (23505).
+    let err = repo
+        .insert(&new_user(org.id, "ada@example.com"))
+        .await
+        .expect_err("duplicate");
+    assert!(
+        matches!(err, ordinance::Error::UniqueViolation { .. }),
+        "{err}"
+    );
+
+    let spans = captured.spans.lock().expect("lock").clone();
+    let statements: Vec<FieldMap> = spans
+        .values()
+        .filter(|(name, _)| name == "ordinance.statement")
+        .map(|(_, f)| f.clone())
+        .collect();
+    assert_eq!(statements.len(), 4, "{statements:#?}");
+    let get = &statements[2];
+    for (key, value) in [
+        ("otel.name", "SELECT organizations"),
+        ("otel.kind", "client"),
+        ("db.system.name", "postgresql"),
+        ("db.collection.name", "organizations"),
+        ("db.operation.name", "SELECT"),
+        ("db.query.summary", "SELECT organizations"),
+        ("db.response.returned_rows", "1"),
+        ("table", "organizations"),
+        ("operation", "get"),
+    ] {
+        assert_eq!(
+            get.get(key).map(String::as_str),
+            Some(value),
+            "{key} in {get:#?}"
+        );
+    }
+    // The parameterized text only.
+    assert_eq!(get["db.query.text"], Organization::statements().get);
+    assert!(get["db.query.text"].contains("$1"));
+    assert!(!get.contains_key("error.type"));
+    let failed = &statements[3];
+    for (key, value) in [
+        ("otel.name", "INSERT users"),
+        ("db.operation.name", "INSERT"),
+        ("otel.status_code", "ERROR"),
+        ("db.response.status_code", "23505"),
+        ("error.type", "23505"),
+    ] {
+        assert_eq!(
+            failed.get(key).map(String::as_str),
+            Some(value),
+            "{key} in {failed:#?}"
+        );
+    }
+    let everything = format!("{spans:?}");
+    for value in [
+        "Acme 42",
+        "ada@example.com",
+        &org.id.to_string(),
+        &user.id.to_string(),
+    ] {
+        assert!(!everything.contains(value), "{value} reached a span");
     }
 }

@@ -38,6 +38,7 @@
 //! | [`repo`] | insert, get, find, update, soft delete, restore, purge, count, exists |
 //! | [`batch`] | atomic batch inserts and upserts, and binary `COPY` |
 //! | [`bulk`] | update, soft delete, restore and retention purge of every matching row, in short chunks |
+//! | [`telemetry`] | the spans' attributes and the metrics the kit records |
 //! | [`pool`] | a connection pool: min/max size, acquire and statement timeouts, close |
 //! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
 //! | [`migrate`] | versioned migrations: generated from the entities, drift-checked, applied under a lock |
@@ -106,6 +107,7 @@ mod sql;
 #[cfg(any(feature = "tools", doc))]
 #[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub mod stats;
+pub mod telemetry;
 #[cfg(any(feature = "testing", doc))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;

@@ -13,6 +13,7 @@
 //!     max_size: 16,
 //!     acquire_timeout: Duration::from_secs(2),
 //!     statement_timeout: Some(Duration::from_secs(5)),
+//!     name: Some("primary".into()),
 //! }).await?;
 //! let conn = pool.get().await?;
 //! let repo = ordinance::repo::Repo::new(&*conn);
@@ -21,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::{Metrics, PoolError, RecycleError, RecycleResult, TimeoutType};
@@ -31,6 +33,7 @@ use tokio_postgres::{Config, NoTls, Socket};
 
 use crate::error::{Error, Result};
 use crate::exec::{Connection, Transaction, Transactional};
+use crate::telemetry;
 
 /// How a [`Pool`] behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +50,11 @@ pub struct PoolOptions {
     /// running longer fails with [`Error::Cancelled`]. Set through the
     /// connection's startup options, so not for use behind PgBouncer.
     pub statement_timeout: Option<Duration>,
+    /// The pool's name in metrics and [`status`](Pool::status)
+    /// (`db.client.connection.pool.name`); `None` names it after the
+    /// database. A [`Cluster`](crate::cluster::Cluster) names its pools
+    /// `primary` and `replica-N` unless named here.
+    pub name: Option<String>,
 }
 
 impl Default for PoolOptions {
@@ -56,6 +64,7 @@ impl Default for PoolOptions {
             max_size: 16,
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: None,
+            name: None,
         }
     }
 }
@@ -101,6 +110,26 @@ impl PoolOptions {
 pub struct Pool {
     inner: deadpool::managed::Pool<ConnectionManager>,
     options: PoolOptions,
+    name: Arc<str>,
+}
+
+/// A pool's state at one instant: what a health endpoint reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct PoolStatus {
+    /// The pool's name (`db.client.connection.pool.name`).
+    pub name: String,
+    /// The most connections it opens.
+    pub max: usize,
+    /// Connections open, idle or in use.
+    pub open: usize,
+    /// Open and free.
+    pub idle: usize,
+    /// Open and lent out.
+    pub in_use: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
 }
 
 /// A connection borrowed from a [`Pool`]; it goes back when dropped, its
@@ -115,6 +144,7 @@ type Connect =
 pub struct ConnectionManager {
     config: Config,
     connect: Box<Connect>,
+    name: Arc<str>,
 }
 
 impl std::fmt::Debug for ConnectionManager {
@@ -128,7 +158,13 @@ impl deadpool::managed::Manager for ConnectionManager {
     type Error = tokio_postgres::Error;
 
     async fn create(&self) -> Result<Connection, tokio_postgres::Error> {
-        (self.connect)(&self.config).await
+        let started = std::time::Instant::now();
+        let made = (self.connect)(&self.config).await;
+        if telemetry::metrics_enabled() && made.is_ok() {
+            metrics::histogram!(telemetry::CONNECTION_CREATE_TIME, telemetry::POOL_NAME => self.name.to_string())
+                .record(started.elapsed().as_secs_f64());
+        }
+        made
     }
 
     /// A broken connection is detected by the next statement on it
@@ -202,7 +238,12 @@ impl Pool {
             startup.push_str(&format!("-c statement_timeout={}", t.as_millis()));
             config.options(&startup);
         }
+        let name: Arc<str> = match &options.name {
+            Some(name) => name.as_str().into(),
+            None => config.get_dbname().unwrap_or("postgres").into(),
+        };
         let manager = ConnectionManager {
+            name: name.clone(),
             config,
             connect: Box::new(move |config: &Config| {
                 let (config, tls) = (config.clone(), tls.clone());
@@ -216,7 +257,11 @@ impl Pool {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| Error::PoolSetup(e.to_string()))?;
-        let pool = Pool { inner, options };
+        let pool = Pool {
+            inner,
+            options,
+            name,
+        };
         let mut warm = Vec::with_capacity(pool.options.min_size);
         for _ in 0..pool.options.min_size {
             warm.push(pool.get().await?);
@@ -226,7 +271,24 @@ impl Pool {
 
     /// A connection, waiting at most `acquire_timeout` for one to be free.
     pub async fn get(&self) -> Result<PooledConnection> {
-        self.inner.get().await.map_err(|e| match e {
+        if !telemetry::metrics_enabled() {
+            return self.inner.get().await.map_err(|e| self.pool_error(e));
+        }
+        let started = std::time::Instant::now();
+        let got = self.inner.get().await;
+        let name = self.name.to_string();
+        metrics::histogram!(telemetry::CONNECTION_WAIT_TIME, telemetry::POOL_NAME => name.clone())
+            .record(started.elapsed().as_secs_f64());
+        if let Err(PoolError::Timeout(_)) = &got {
+            metrics::counter!(telemetry::CONNECTION_TIMEOUTS, telemetry::POOL_NAME => name)
+                .increment(1);
+        }
+        self.record_metrics();
+        got.map_err(|e| self.pool_error(e))
+    }
+
+    fn pool_error(&self, e: PoolError<tokio_postgres::Error>) -> Error {
+        match e {
             // Opening a new connection timed out: the server is not
             // answering, which is the connection variant, not a full pool.
             PoolError::Timeout(TimeoutType::Create) => Error::Unavailable(
@@ -238,7 +300,61 @@ impl Pool {
             PoolError::Closed => Error::PoolClosed,
             PoolError::Backend(e) => Error::from(e),
             other => Error::PoolSetup(other.to_string()),
-        })
+        }
+    }
+
+    /// The pool's name in metrics and status.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether its options named it.
+    pub(crate) fn has_given_name(&self) -> bool {
+        self.options.name.is_some()
+    }
+
+    /// This pool under another name (the same connections).
+    pub(crate) fn renamed(&self, name: &str) -> Pool {
+        let mut pool = self.clone();
+        pool.name = name.into();
+        pool
+    }
+
+    /// Its state now: open, idle and lent connections, waiting requests.
+    pub fn status(&self) -> PoolStatus {
+        let s = self.inner.status();
+        PoolStatus {
+            name: self.name.to_string(),
+            max: s.max_size,
+            open: s.size,
+            idle: s.available,
+            in_use: s.size.saturating_sub(s.available),
+            waiting: s.waiting,
+        }
+    }
+
+    /// Sets the pool's gauges (`db.client.connection.count` by state,
+    /// `.max`, `.pending_requests`) from its [`status`](Self::status),
+    /// when metrics are [enabled](telemetry::enable_metrics).
+    pub fn record_metrics(&self) {
+        if !telemetry::metrics_enabled() {
+            return;
+        }
+        let s = self.status();
+        let pool = || (telemetry::POOL_NAME, s.name.clone());
+        let state = "db.client.connection.state";
+        metrics::gauge!(
+            telemetry::CONNECTION_COUNT,
+            &[pool(), (state, "idle".to_owned())]
+        )
+        .set(s.idle as f64);
+        metrics::gauge!(
+            telemetry::CONNECTION_COUNT,
+            &[pool(), (state, "used".to_owned())]
+        )
+        .set(s.in_use as f64);
+        metrics::gauge!(telemetry::CONNECTION_MAX, &[pool()]).set(s.max as f64);
+        metrics::gauge!(telemetry::CONNECTION_PENDING, &[pool()]).set(s.waiting as f64);
     }
 
     /// Connections open now, busy or idle.

@@ -122,6 +122,15 @@ impl Replica {
 
     /// Records what a check (or a failed read) found.
     pub(crate) fn mark(&self, health: Health) {
+        if crate::telemetry::metrics_enabled() {
+            if let Some(lag) = health.lag {
+                metrics::gauge!(
+                    crate::telemetry::REPLICA_LAG,
+                    crate::telemetry::POOL_NAME => self.pool.name().to_owned()
+                )
+                .set(lag.as_secs_f64());
+            }
+        }
         *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Checked {
             health,
             at: Some(Instant::now()),

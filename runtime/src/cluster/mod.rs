@@ -144,6 +144,32 @@ impl ClusterOptions {
     }
 }
 
+/// What [`Cluster::health`] reports.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct ClusterHealth {
+    /// The primary's pool.
+    pub primary: crate::pool::PoolStatus,
+    /// Each replica, in the order given.
+    pub replicas: Vec<ReplicaHealth>,
+}
+
+/// One replica in [`ClusterHealth`].
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct ReplicaHealth {
+    /// Its pool.
+    pub pool: crate::pool::PoolStatus,
+    /// Whether it answered its last check.
+    pub up: bool,
+    /// How far its replay is behind, in seconds (`None` when unknown).
+    pub lag_seconds: Option<f64>,
+    /// Whether reads go to it now: up and within `max_lag`.
+    pub routable: bool,
+}
+
 /// A primary pool, replica pools, routing, read-your-writes, and the
 /// tenant and actor of its work: see the [module docs](self). Cheap to
 /// clone; clones share the pools, the replicas' health and what was
@@ -177,12 +203,21 @@ impl Cluster {
     /// then runs on the primary).
     pub fn new(primary: Pool, replicas: Vec<Pool>, options: ClusterOptions) -> Result<Cluster> {
         options.validate()?;
+        // Each pool by its part in metrics and health, unless named.
+        let named = |pool: Pool, name: String| {
+            if pool.has_given_name() {
+                pool
+            } else {
+                pool.renamed(&name)
+            }
+        };
         Ok(Cluster {
             shared: Arc::new(Shared {
-                primary,
+                primary: named(primary, "primary".into()),
                 replicas: replicas
                     .into_iter()
-                    .map(|pool| Arc::new(Replica::new(pool)))
+                    .enumerate()
+                    .map(|(i, pool)| Arc::new(Replica::new(named(pool, format!("replica-{i}")))))
                     .collect(),
                 options,
                 next: AtomicUsize::new(0),
@@ -254,6 +289,30 @@ impl Cluster {
     /// [`on_primary`](Self::on_primary).
     pub fn primary(&self) -> &Pool {
         &self.shared.primary
+    }
+
+    /// The cluster's state for a health endpoint: each pool's
+    /// [`status`](Pool::status), and each replica's health — checked now
+    /// when older than the health interval — lag, and whether a read may
+    /// go to it. `Serialize` with the `serde` feature.
+    pub async fn health(&self) -> ClusterHealth {
+        let options = &self.shared.options;
+        let mut replicas = Vec::with_capacity(self.shared.replicas.len());
+        for replica in &self.shared.replicas {
+            let health = replica
+                .health(options.health_interval, options.health_timeout)
+                .await;
+            replicas.push(ReplicaHealth {
+                pool: replica.pool.status(),
+                up: health.up,
+                lag_seconds: health.lag.map(|l| l.as_secs_f64()),
+                routable: health.serves(options.max_lag, None),
+            });
+        }
+        ClusterHealth {
+            primary: self.shared.primary.status(),
+            replicas,
+        }
     }
 
     /// Each replica's health as last checked (without checking).
@@ -336,6 +395,13 @@ impl Cluster {
                     .await;
                 if health.serves(options.max_lag, written) {
                     return Target::Replica(i);
+                }
+                if crate::telemetry::metrics_enabled() {
+                    metrics::counter!(
+                        crate::telemetry::REPLICA_SKIPS,
+                        crate::telemetry::POOL_NAME => shared.replicas[i].pool.name().to_owned()
+                    )
+                    .increment(1);
                 }
                 any_up |= health.up;
             }

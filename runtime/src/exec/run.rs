@@ -122,6 +122,10 @@ where
             std::task::ready!(this.run.poll(cx))
         };
         let elapsed = started.elapsed();
+        if crate::telemetry::metrics_enabled() {
+            let failure = result.as_ref().err().map(Outcome::error_type);
+            operation_duration(this.schema, this.operation, this.sql, elapsed, failure);
+        }
         let span = &*this.span;
         span.record("duration_us", elapsed.as_micros() as u64);
         match &result {
@@ -189,6 +193,30 @@ impl Outcome for crate::error::Failure {
             crate::error::Failure::Kit(e) => e.error_type(),
         }
     }
+}
+
+/// Records a statement's duration in `db.client.operation.duration`.
+fn operation_duration(
+    schema: &'static TableSchema,
+    operation: &'static str,
+    sql: &str,
+    elapsed: Duration,
+    failure: Option<&'static str>,
+) {
+    let labels = [
+        ("db.system.name", "postgresql"),
+        ("db.collection.name", schema.name),
+        ("db.operation.name", verb(sql)),
+        ("ordinance.operation", operation),
+    ];
+    let mut labels: Vec<metrics::Label> = labels
+        .iter()
+        .map(|(k, v)| metrics::Label::from_static_parts(k, v))
+        .collect();
+    if let Some(kind) = failure {
+        labels.push(metrics::Label::from_static_parts("error.type", kind));
+    }
+    metrics::histogram!(crate::telemetry::OPERATION_DURATION, labels).record(elapsed.as_secs_f64());
 }
 
 /// Records a failure on its statement's span.

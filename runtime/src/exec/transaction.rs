@@ -394,6 +394,10 @@ where
             });
         }
         let delay = options.retry.delay(attempt);
+        if crate::telemetry::metrics_enabled() {
+            let code = err.sqlstate().map_or("", |c| c.code()).to_owned();
+            metrics::counter!(crate::telemetry::RETRIES, "error.type" => code).increment(1);
+        }
         tracing::debug!(
             attempt,
             sqlstate = err.sqlstate().map(|c| c.code()).unwrap_or_default(),

@@ -360,11 +360,19 @@ impl<O: Entity + Send + 'static> Relay<O> {
             let kept = match outcome {
                 Ok(Ok(())) => {
                     round.delivered += 1;
+                    if crate::telemetry::metrics_enabled() {
+                        metrics::counter!(crate::telemetry::OUTBOX_DELIVERED, "db.collection.name" => O::SCHEMA.name)
+                            .increment(1);
+                    }
                     self.query("outbox_done", &sql.done, &[&id, &attempts], DONE_TYPES)
                         .await?
                 }
                 failure => {
                     round.failed += 1;
+                    if crate::telemetry::metrics_enabled() {
+                        metrics::counter!(crate::telemetry::OUTBOX_FAILED, "db.collection.name" => O::SCHEMA.name)
+                            .increment(1);
+                    }
                     let error = match failure {
                         Ok(Err(e)) => e.to_string(),
                         _ => format!("the handler ran past the lease ({} ms)", lease.as_millis()),

@@ -771,12 +771,18 @@ impl<'e, X: Executor> Repo<'e, X> {
             _ => {}
         }
         match expected {
-            Some(expected) if expected != actual => Error::StaleVersion {
-                table,
-                id,
-                expected,
-                actual,
-            },
+            Some(expected) if expected != actual => {
+                if crate::telemetry::metrics_enabled() {
+                    metrics::counter!(crate::telemetry::STALE_VERSIONS, "db.collection.name" => table)
+                        .increment(1);
+                }
+                Error::StaleVersion {
+                    table,
+                    id,
+                    expected,
+                    actual,
+                }
+            }
             _ => Error::NotFound { table, id },
         }
     }

@@ -24,6 +24,7 @@ pub mod serialization;
 pub mod statements;
 pub mod stats;
 pub mod stream;
+pub mod telemetry;
 pub mod tenants;
 pub mod tls;
 pub mod tracing;

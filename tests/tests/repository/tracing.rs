@@ -70,6 +70,9 @@ async fn statements_are_traced_without_their_values() {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(captured.clone());
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Tests without a subscriber run beside this one: have every callsite
+    // ask this thread's subscriber again, whatever they cached meanwhile.
+    tracing::callsite::rebuild_interest_cache();
 
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
@@ -134,6 +137,9 @@ async fn a_statement_slower_than_the_threshold_warns() {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(captured.clone());
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Tests without a subscriber run beside this one: have every callsite
+    // ask this thread's subscriber again, whatever they cached meanwhile.
+    tracing::callsite::rebuild_interest_cache();
 
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
@@ -182,6 +188,9 @@ async fn statement_spans_follow_opentelemetry_database_conventions() {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(captured.clone());
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Tests without a subscriber run beside this one: have every callsite
+    // ask this thread's subscriber again, whatever they cached meanwhile.
+    tracing::callsite::rebuild_interest_cache();
 
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");

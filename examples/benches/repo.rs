@@ -328,6 +328,7 @@ async fn single_row<X: Executor>(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    common::instrument();
     let ddl = ordinance::ddl::SchemaDdl::new(&[Account::SCHEMA, Sample::SCHEMA])?;
     let db = TestDatabase::with_schema(&ddl.up()).await?;
     let pool = Pool::connect(

@@ -111,6 +111,40 @@ pub struct Pool {
     inner: deadpool::managed::Pool<ConnectionManager>,
     options: PoolOptions,
     name: Arc<str>,
+    /// Its metrics, registered once they are first recorded.
+    gauges: Arc<std::sync::OnceLock<Gauges>>,
+}
+
+/// A pool's metric handles.
+#[derive(Debug)]
+struct Gauges {
+    idle: metrics::Gauge,
+    used: metrics::Gauge,
+    max: metrics::Gauge,
+    pending: metrics::Gauge,
+    wait: metrics::Histogram,
+    timeouts: metrics::Counter,
+}
+
+impl Gauges {
+    fn new(name: &str) -> Gauges {
+        let pool = || (telemetry::POOL_NAME, name.to_owned());
+        let state = "db.client.connection.state";
+        Gauges {
+            idle: metrics::gauge!(
+                telemetry::CONNECTION_COUNT,
+                &[pool(), (state, "idle".to_owned())]
+            ),
+            used: metrics::gauge!(
+                telemetry::CONNECTION_COUNT,
+                &[pool(), (state, "used".to_owned())]
+            ),
+            max: metrics::gauge!(telemetry::CONNECTION_MAX, &[pool()]),
+            pending: metrics::gauge!(telemetry::CONNECTION_PENDING, &[pool()]),
+            wait: metrics::histogram!(telemetry::CONNECTION_WAIT_TIME, &[pool()]),
+            timeouts: metrics::counter!(telemetry::CONNECTION_TIMEOUTS, &[pool()]),
+        }
+    }
 }
 
 /// A pool's state at one instant: what a health endpoint reports.
@@ -261,6 +295,7 @@ impl Pool {
             inner,
             options,
             name,
+            gauges: Arc::default(),
         };
         let mut warm = Vec::with_capacity(pool.options.min_size);
         for _ in 0..pool.options.min_size {
@@ -276,15 +311,17 @@ impl Pool {
         }
         let started = std::time::Instant::now();
         let got = self.inner.get().await;
-        let name = self.name.to_string();
-        metrics::histogram!(telemetry::CONNECTION_WAIT_TIME, telemetry::POOL_NAME => name.clone())
-            .record(started.elapsed().as_secs_f64());
+        let gauges = self.gauges();
+        gauges.wait.record(started.elapsed().as_secs_f64());
         if let Err(PoolError::Timeout(_)) = &got {
-            metrics::counter!(telemetry::CONNECTION_TIMEOUTS, telemetry::POOL_NAME => name)
-                .increment(1);
+            gauges.timeouts.increment(1);
         }
         self.record_metrics();
         got.map_err(|e| self.pool_error(e))
+    }
+
+    fn gauges(&self) -> &Gauges {
+        self.gauges.get_or_init(|| Gauges::new(&self.name))
     }
 
     fn pool_error(&self, e: PoolError<tokio_postgres::Error>) -> Error {
@@ -317,6 +354,7 @@ impl Pool {
     pub(crate) fn renamed(&self, name: &str) -> Pool {
         let mut pool = self.clone();
         pool.name = name.into();
+        pool.gauges = Arc::default();
         pool
     }
 
@@ -340,21 +378,12 @@ impl Pool {
         if !telemetry::metrics_enabled() {
             return;
         }
-        let s = self.status();
-        let pool = || (telemetry::POOL_NAME, s.name.clone());
-        let state = "db.client.connection.state";
-        metrics::gauge!(
-            telemetry::CONNECTION_COUNT,
-            &[pool(), (state, "idle".to_owned())]
-        )
-        .set(s.idle as f64);
-        metrics::gauge!(
-            telemetry::CONNECTION_COUNT,
-            &[pool(), (state, "used".to_owned())]
-        )
-        .set(s.in_use as f64);
-        metrics::gauge!(telemetry::CONNECTION_MAX, &[pool()]).set(s.max as f64);
-        metrics::gauge!(telemetry::CONNECTION_PENDING, &[pool()]).set(s.waiting as f64);
+        let s = self.inner.status();
+        let gauges = self.gauges();
+        gauges.idle.set(s.available as f64);
+        gauges.used.set(s.size.saturating_sub(s.available) as f64);
+        gauges.max.set(s.max_size as f64);
+        gauges.pending.set(s.waiting as f64);
     }
 
     /// Connections open now, busy or idle.

@@ -129,3 +129,131 @@ pub fn peak_rss_mib() -> f64 {
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
+
+/// What a production service installs, for measuring its cost:
+/// `ORDINANCE_BENCH_SUBSCRIBER=1` installs a subscriber that keeps every
+/// INFO span with all its fields (as an OpenTelemetry layer does), and
+/// `ORDINANCE_BENCH_METRICS=1` a recorder that adds up every metric and
+/// turns the kit's metrics on. Unset, nothing is installed.
+pub fn instrument() {
+    if std::env::var_os("ORDINANCE_BENCH_SUBSCRIBER").is_some() {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let subscriber = tracing_subscriber::registry().with(KeepFields);
+        tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+    }
+    if std::env::var_os("ORDINANCE_BENCH_METRICS").is_some() {
+        metrics::set_global_recorder(Adding).expect("one recorder");
+        ordinance::telemetry::enable_metrics(true);
+    }
+}
+
+/// A layer that reads every field of every span, into a string per span.
+struct KeepFields;
+
+struct Collect(String);
+
+impl tracing::field::Visit for Collect {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write as _;
+        let _ = write!(self.0, "{}={value:?} ", field.name());
+    }
+}
+
+impl<S> tracing_subscriber::Layer<S> for KeepFields
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let mut fields = Collect(String::new());
+        attrs.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(fields.0);
+        }
+    }
+    fn on_record(
+        &self,
+        id: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if let Some(span) = ctx.span(id) {
+            let mut fields = Collect(String::new());
+            values.record(&mut fields);
+            if let Some(kept) = span.extensions_mut().get_mut::<String>() {
+                kept.push_str(&fields.0);
+            }
+        }
+    }
+}
+
+/// A recorder adding every value into one atomic per kind.
+struct Adding;
+
+static ADDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+struct Add;
+
+impl metrics::CounterFn for Add {
+    fn increment(&self, value: u64) {
+        ADDED.fetch_add(value, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn absolute(&self, value: u64) {
+        ADDED.fetch_add(value, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl metrics::GaugeFn for Add {
+    fn increment(&self, _: f64) {}
+    fn decrement(&self, _: f64) {}
+    fn set(&self, _: f64) {
+        ADDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl metrics::HistogramFn for Add {
+    fn record(&self, _: f64) {
+        ADDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl metrics::Recorder for Adding {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::from_arc(std::sync::Arc::new(Add))
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::from_arc(std::sync::Arc::new(Add))
+    }
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::from_arc(std::sync::Arc::new(Add))
+    }
+}

@@ -195,7 +195,9 @@ impl Outcome for crate::error::Failure {
     }
 }
 
-/// Records a statement's duration in `db.client.operation.duration`.
+/// Records a statement's duration in `db.client.operation.duration`. A
+/// success's histogram is registered once per table, operation and verb
+/// and kept (metrics are turned on after the recorder is installed).
 fn operation_duration(
     schema: &'static TableSchema,
     operation: &'static str,
@@ -203,20 +205,46 @@ fn operation_duration(
     elapsed: Duration,
     failure: Option<&'static str>,
 ) {
-    let labels = [
-        ("db.system.name", "postgresql"),
-        ("db.collection.name", schema.name),
-        ("db.operation.name", verb(sql)),
-        ("ordinance.operation", operation),
-    ];
-    let mut labels: Vec<metrics::Label> = labels
-        .iter()
-        .map(|(k, v)| metrics::Label::from_static_parts(k, v))
-        .collect();
-    if let Some(kind) = failure {
-        labels.push(metrics::Label::from_static_parts("error.type", kind));
+    use std::collections::HashMap;
+    use std::sync::{OnceLock, PoisonError, RwLock};
+    type Key = (usize, usize, &'static str);
+    static KEPT: OnceLock<RwLock<HashMap<Key, metrics::Histogram>>> = OnceLock::new();
+
+    let verb = verb(sql);
+    let register = |failure: Option<&'static str>| {
+        let mut labels = vec![
+            metrics::Label::from_static_parts("db.system.name", "postgresql"),
+            metrics::Label::from_static_parts("db.collection.name", schema.name),
+            metrics::Label::from_static_parts("db.operation.name", verb),
+            metrics::Label::from_static_parts("ordinance.operation", operation),
+        ];
+        if let Some(kind) = failure {
+            labels.push(metrics::Label::from_static_parts("error.type", kind));
+        }
+        metrics::histogram!(crate::telemetry::OPERATION_DURATION, labels)
+    };
+    let seconds = elapsed.as_secs_f64();
+    if failure.is_some() {
+        return register(failure).record(seconds);
     }
-    metrics::histogram!(crate::telemetry::OPERATION_DURATION, labels).record(elapsed.as_secs_f64());
+    let key = (
+        std::ptr::from_ref(schema) as usize,
+        operation.as_ptr() as usize,
+        verb,
+    );
+    let kept = KEPT.get_or_init(Default::default);
+    if let Some(h) = kept
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return h.record(seconds);
+    }
+    kept.write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(key)
+        .or_insert_with(|| register(None))
+        .record(seconds);
 }
 
 /// Records a failure on its statement's span.

@@ -103,9 +103,14 @@ struct Statements {
 }
 
 fn statements(schema: &'static TableSchema) -> &'static Statements {
-    crate::sql::rendered(schema, |schema| Statements {
-        versions: crate::sql::history::versions(schema),
-        as_of: crate::sql::history::as_of(schema),
+    crate::sql::rendered(schema, |schema| {
+        let mut s = Statements {
+            versions: crate::sql::history::versions(schema),
+            as_of: crate::sql::history::as_of(schema),
+        };
+        crate::telemetry::commented(schema, "history", &mut s.versions);
+        crate::telemetry::commented(schema, "as_of", &mut s.as_of);
+        s
     })
 }
 

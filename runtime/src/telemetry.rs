@@ -82,3 +82,89 @@ pub fn enable_metrics(on: bool) {
 pub fn metrics_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
+
+static APP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Appends to every statement the kit sends a comment in SQLCommenter's
+/// format naming the application, the entity and the operation —
+/// `/*app='billing',entity='Invoice',operation='get'*/` — so
+/// `pg_stat_activity`, the server's log and `auto_explain` say who sent
+/// a statement. Call it once at startup, before the first statement:
+/// each entity's statements are rendered once, with the comment or
+/// without. Returns `false` (and changes nothing) when comments were
+/// already turned on.
+///
+/// The comment is per entity and operation, never per call, so a
+/// statement's text stays one prepared statement per connection; no
+/// `traceparent` is written (a per-call comment would prepare a statement
+/// per call; the trace is the span's). `pg_stat_statements` ignores
+/// comments when it groups statements, and so does
+/// [`Fingerprint`](crate::query::Fingerprint): its mapping is unchanged.
+pub fn comment_statements(app: &str) -> bool {
+    APP.set(encode(app)).is_ok()
+}
+
+/// The comment to append to a statement of `schema`'s `operation`, with
+/// a space before it, when comments are on.
+pub(crate) fn statement_comment(schema: &crate::TableSchema, operation: &str) -> Option<String> {
+    let app = APP.get()?;
+    Some(format!(
+        " /*app='{app}',entity='{}',operation='{}'*/",
+        encode(schema.struct_name),
+        encode(operation)
+    ))
+}
+
+/// `text` with its comment appended, when comments are on.
+pub(crate) fn commented(schema: &crate::TableSchema, operation: &str, text: &mut String) {
+    if let Some(comment) = statement_comment(schema, operation) {
+        text.push_str(&comment);
+    }
+}
+
+/// SQLCommenter's value encoding: URL-encoding, which also keeps `'`,
+/// `*` and `/` out of the comment.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `sql` (rendered once, kept for the process) with its comment, itself
+/// kept: the same text for every call.
+pub(crate) fn commented_static(
+    schema: &crate::TableSchema,
+    operation: &'static str,
+    sql: &'static str,
+) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{PoisonError, RwLock};
+    if APP.get().is_none() {
+        return sql;
+    }
+    type Kept = HashMap<(usize, &'static str), &'static str>;
+    static KEPT: std::sync::OnceLock<RwLock<Kept>> = std::sync::OnceLock::new();
+    let kept = KEPT.get_or_init(Default::default);
+    let key = (sql.as_ptr() as usize, operation);
+    if let Some(found) = kept
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return found;
+    }
+    kept.write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(key)
+        .or_insert_with(|| {
+            let mut text = sql.to_owned();
+            commented(schema, operation, &mut text);
+            Box::leak(text.into_boxed_str())
+        })
+}

@@ -453,7 +453,7 @@ fn row_glue(cont: &Container<'_>) -> TokenStream {
         type Patch = #patch_ident;
         fn statements() -> &'static #p::Statements {
             static STATEMENTS: #p::OnceLock<#p::Statements> = #p::OnceLock::new();
-            STATEMENTS.get_or_init(|| #p::Statements::new(<Self as ::ordinance::Entity>::SCHEMA))
+            STATEMENTS.get_or_init(|| #p::Statements::for_entity(<Self as ::ordinance::Entity>::SCHEMA))
         }
         fn from_row_at(row: &#p::Row, offset: usize) -> #p::Result<Self> {
             ::core::result::Result::Ok(Self { #(#decode,)* })

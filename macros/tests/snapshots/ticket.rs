@@ -408,7 +408,7 @@ impl ::ordinance::Entity for Ticket {
         static STATEMENTS: ::ordinance::__private::OnceLock<::ordinance::__private::Statements> =
             ::ordinance::__private::OnceLock::new();
         STATEMENTS.get_or_init(|| {
-            ::ordinance::__private::Statements::new(<Self as ::ordinance::Entity>::SCHEMA)
+            ::ordinance::__private::Statements::for_entity(<Self as ::ordinance::Entity>::SCHEMA)
         })
     }
     fn from_row_at(

@@ -360,7 +360,10 @@ impl Built<'_> {
         values: sea_query::Values,
         sink: &mut dyn RowSink,
     ) -> Result<()> {
-        let (schema, sql, access) = (self.schema, self.sql, self.access);
+        let (schema, access) = (self.schema, self.access);
+        let commented = crate::telemetry::statement_comment(schema, self.operation)
+            .map(|comment| format!("{}{comment}", self.sql));
+        let sql = commented.as_deref().unwrap_or(self.sql);
         let bound = Bound::new(values)?;
         let params = bound.params();
         let mut again = super::may_read_again(executor, access);
@@ -389,7 +392,10 @@ impl Built<'_> {
         executor: &X,
         values: sea_query::Values,
     ) -> Result<X::Rows> {
-        let (schema, sql, access) = (self.schema, self.sql, self.access);
+        let (schema, access) = (self.schema, self.access);
+        let commented = crate::telemetry::statement_comment(schema, self.operation)
+            .map(|comment| format!("{}{comment}", self.sql));
+        let sql = commented.as_deref().unwrap_or(self.sql);
         let bound = Bound::new(values)?;
         let params = bound.params();
         let run = std::pin::pin!(async {

@@ -94,7 +94,13 @@ pub trait Event {
 
 /// The outbox's statements, rendered once per outbox entity.
 pub(crate) fn statements(schema: &'static TableSchema) -> &'static OutboxSql {
-    crate::sql::rendered(schema, OutboxSql::new)
+    crate::sql::rendered(schema, |schema| {
+        let mut sql = OutboxSql::new(schema);
+        for (operation, text) in sql.texts_mut() {
+            crate::telemetry::commented(schema, operation, text);
+        }
+        sql
+    })
 }
 
 /// Refuses an entity that is not an outbox.

@@ -168,6 +168,7 @@ impl<X: Executor> Repo<'_, X> {
         ids: &[Uuid],
         mut row: impl FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
+        let sql = crate::telemetry::commented_static(schema, operation, sql);
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let params: [SqlParam<'_>; 1] = [&chunk];
             let rows = self

@@ -158,6 +158,17 @@ impl OutboxSql {
 }
 
 impl OutboxSql {
+    /// Each statement's text, with its operation's name.
+    pub(crate) fn texts_mut(&mut self) -> [(&'static str, &mut String); 5] {
+        [
+            ("publish", &mut self.publish),
+            ("outbox_claim", &mut self.claim),
+            ("outbox_done", &mut self.done),
+            ("outbox_retry", &mut self.retry),
+            ("outbox_release", &mut self.release),
+        ]
+    }
+
     /// Each statement with its operation's name and parameter types.
     pub(crate) fn all(&self) -> [(&'static str, &str, &'static [Type]); 5] {
         [

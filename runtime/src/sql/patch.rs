@@ -92,7 +92,8 @@ pub(crate) fn patch_statement(
 /// the process keeps fewer than [`KEPT_PATCHES`].
 #[cold]
 fn keep(schema: &'static TableSchema, entity: usize, set: &ColumnSet) -> Patched {
-    let rendered = render(schema, set);
+    let mut rendered = render(schema, set);
+    crate::telemetry::commented(schema, "patch", &mut rendered.sql);
     let mut map = kept().write().unwrap_or_else(PoisonError::into_inner);
     if let Some(found) = map.get(&entity).and_then(|sets| sets.get(set)) {
         return Patched::Kept(found);

@@ -103,6 +103,40 @@ impl Statements {
         out
     }
 
+    /// The statements an entity runs: [`new`](Self::new)'s, each with the
+    /// comment naming its entity and operation when
+    /// [`comment_statements`](crate::telemetry::comment_statements) is on.
+    pub fn for_entity(schema: &'static TableSchema) -> Self {
+        let mut s = Statements::new(schema);
+        if crate::telemetry::statement_comment(schema, "").is_none() {
+            return s;
+        }
+        let c = |operation: &str, text: &mut String| {
+            crate::telemetry::commented(schema, operation, text)
+        };
+        c("get", &mut s.get);
+        c("insert", &mut s.insert);
+        c("update", &mut s.update);
+        c("purge", &mut s.purge);
+        c("probe", &mut s.probe);
+        c("count", &mut s.count);
+        c("copy_in", &mut s.copy_in);
+        c("id_range", &mut s.id_range);
+        c("stage", &mut s.staged.create);
+        c("copy_in", &mut s.staged.copy_in);
+        c("insert_many", &mut s.staged.insert);
+        c("insert_many", &mut s.staged.insert_count);
+        s.soft_delete.iter_mut().for_each(|t| c("soft_delete", t));
+        s.restore.iter_mut().for_each(|t| c("restore", t));
+        s.get_locked.iter_mut().for_each(|t| c("get_locked", t));
+        for upsert in s.upserts.iter_mut().flatten() {
+            c("upsert", &mut upsert.sql);
+            upsert.guarded.iter_mut().for_each(|t| c("upsert", t));
+            c("probe", &mut upsert.probe);
+        }
+        s
+    }
+
     /// Renders the statements of one table.
     pub fn new(schema: &'static TableSchema) -> Self {
         let t = crate::ddl::table_ident(schema);

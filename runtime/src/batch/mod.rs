@@ -58,6 +58,15 @@ where
     N: NewEntity + Sync,
     C: Transactional + ?Sized,
 {
+    let span = batch_span(N::Entity::SCHEMA, "insert_many", rows.len());
+    tracing::Instrument::instrument(insert_many_in(conn, rows), span).await
+}
+
+async fn insert_many_in<N, C>(conn: &mut C, rows: &[N]) -> Result<Vec<N::Entity>>
+where
+    N: NewEntity + Sync,
+    C: Transactional + ?Sized,
+{
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -156,6 +165,19 @@ where
     N: NewEntity + Sync,
     C: Transactional + ?Sized,
 {
+    let span = batch_span(N::Entity::SCHEMA, "upsert_many", rows.len());
+    tracing::Instrument::instrument(upsert_many_in(conn, rows, key), span).await
+}
+
+async fn upsert_many_in<N, C>(
+    conn: &mut C,
+    rows: &[N],
+    key: <N::Entity as Entity>::Key,
+) -> Result<Vec<N::Entity>>
+where
+    N: NewEntity + Sync,
+    C: Transactional + ?Sized,
+{
     let Some((first, rest)) = rows.split_first() else {
         return Ok(Vec::new());
     };
@@ -197,6 +219,15 @@ where
     N: NewEntity + Sync,
     C: Transactional + ?Sized,
 {
+    let span = batch_span(N::Entity::SCHEMA, "insert_many_count", rows.len());
+    tracing::Instrument::instrument(insert_many_count_in(conn, rows), span).await
+}
+
+async fn insert_many_count_in<N, C>(conn: &mut C, rows: &[N]) -> Result<u64>
+where
+    N: NewEntity + Sync,
+    C: Transactional + ?Sized,
+{
     if rows.is_empty() {
         return Ok(0);
     }
@@ -218,6 +249,11 @@ where
 /// [module docs](self)): run it inside the tenant's transaction; outside
 /// one no tenant is set, and it is [`Error::TenantNotSet`].
 pub async fn copy_in<N: NewEntity + Sync>(client: &Client, rows: &[N]) -> Result<u64> {
+    let span = batch_span(N::Entity::SCHEMA, "copy_in", rows.len());
+    tracing::Instrument::instrument(copy_in_body(client, rows), span).await
+}
+
+async fn copy_in_body<N: NewEntity + Sync>(client: &Client, rows: &[N]) -> Result<u64> {
     if rows.is_empty() {
         return Ok(0);
     }
@@ -229,4 +265,18 @@ pub async fn copy_in<N: NewEntity + Sync>(client: &Client, rows: &[N]) -> Result
     } else {
         copy_rows(client, &N::Entity::statements().copy_in, rows, ids).await
     }
+}
+
+/// A batch's span: the statements it runs nest under it.
+fn batch_span(
+    schema: &'static crate::TableSchema,
+    operation: &'static str,
+    rows: usize,
+) -> tracing::Span {
+    tracing::info_span!(
+        "ordinance.batch",
+        "db.collection.name" = schema.name,
+        "db.operation.batch.size" = rows,
+        operation,
+    )
 }

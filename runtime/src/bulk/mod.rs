@@ -247,6 +247,24 @@ impl Walk<'_> {
         X: Executor,
         S: sea_query::QueryStatementWriter,
     {
+        let span = tracing::info_span!(
+            "ordinance.bulk",
+            "db.collection.name" = self.schema.name,
+            operation = self.operation,
+        );
+        tracing::Instrument::instrument(self.chunks(executor, change), span).await
+    }
+
+    /// [`run`](Self::run)'s chunks, each in its span.
+    async fn chunks<X, S>(
+        self,
+        executor: &X,
+        change: impl Fn(Condition) -> Result<S>,
+    ) -> Result<Progress>
+    where
+        X: Executor,
+        S: sea_query::QueryStatementWriter,
+    {
         let (schema, operation) = (self.schema, self.operation);
         let slow = DEFAULT_SLOW_STATEMENT;
         if executor.in_transaction() {
@@ -318,7 +336,9 @@ impl Walk<'_> {
                 .await?;
                 Ok(Some((upper, changed.len() as u64)))
             };
-            match step.await {
+            let chunk_span =
+                tracing::info_span!("ordinance.bulk.chunk", chunk = progress.chunks + 1);
+            match tracing::Instrument::instrument(step, chunk_span).await {
                 Ok(Some((upper, changed))) => {
                     progress.rows += changed;
                     progress.chunks += 1;

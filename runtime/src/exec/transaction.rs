@@ -370,16 +370,46 @@ where
     F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T> + Clone,
 {
     let most = options.retry.max_attempts();
-    let mut attempt = 1;
+    let span = tracing::info_span!(
+        "ordinance.transaction",
+        "otel.kind" = "internal",
+        attempts = tracing::field::Empty
+    );
+    let run = async {
+        let mut attempt = 1;
+        let outcome = attempts(conn, &options, work, most, &mut attempt).await;
+        tracing::Span::current().record("attempts", attempt);
+        outcome
+    };
+    tracing::Instrument::instrument(run, span).await
+}
+
+/// The runs of [`transaction_with`], each in its attempt's span.
+async fn attempts<C, T, F>(
+    conn: &mut C,
+    options: &TxOptions,
+    work: F,
+    most: u32,
+    attempt: &mut u32,
+) -> Result<T>
+where
+    C: Transactional + ?Sized,
+    F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T> + Clone,
+{
     loop {
+        let attempt_span = tracing::info_span!("ordinance.transaction.attempt", attempt = *attempt);
         // Each run gets a fresh copy of the closure, called once: its
         // future owns what it captured, so it is `Send` whenever they are.
         // (A closure called by `&mut` lends its captures to each future,
         // and rustc cannot prove such futures `Send` in a spawned task.)
-        let outcome = match conn.begin_with(&options).await {
-            Ok(tx) => finish(tx, work.clone()).await,
-            Err(e) => Err(e),
+        let run = async {
+            match conn.begin_with(options).await {
+                Ok(tx) => finish(tx, work.clone()).await,
+                Err(e) => Err(e),
+            }
         };
+        let outcome = tracing::Instrument::instrument(run, attempt_span).await;
+        let attempt_no = *attempt;
         let err = match outcome {
             Err(err @ (Error::SerializationFailure(_) | Error::Deadlock(_))) => err,
             other => return other,
@@ -387,25 +417,25 @@ where
         if most <= 1 {
             return Err(err);
         }
-        if attempt >= most {
+        if attempt_no >= most {
             return Err(Error::RetriesExhausted {
-                attempts: attempt,
+                attempts: attempt_no,
                 source: Box::new(err),
             });
         }
-        let delay = options.retry.delay(attempt);
+        let delay = options.retry.delay(attempt_no);
         if crate::telemetry::metrics_enabled() {
             let code = err.sqlstate().map_or("", |c| c.code()).to_owned();
             metrics::counter!(crate::telemetry::RETRIES, "error.type" => code).increment(1);
         }
         tracing::debug!(
-            attempt,
+            attempt = attempt_no,
             sqlstate = err.sqlstate().map(|c| c.code()).unwrap_or_default(),
             delay_us = delay.as_micros() as u64,
             "ordinance.retry: transaction runs again"
         );
         tokio::time::sleep(delay).await;
-        attempt += 1;
+        *attempt += 1;
     }
 }
 

@@ -146,21 +146,14 @@ impl Migrations {
             }
             let mut done = Vec::new();
             for m in to_run {
-                let ran = if m.backfill && through == Through::Schema {
-                    run(this, client, m, &[], false, Record::Insert).await?
-                } else if m.backfill {
-                    this.backfill(client, m).await?
-                } else {
-                    run(
-                        this,
-                        client,
-                        m,
-                        &m.statements(),
-                        m.transactional,
-                        Record::Insert,
-                    )
-                    .await?
-                };
+                let span = tracing::info_span!(
+                    "ordinance.migration",
+                    version = m.version,
+                    name = m.name.as_str(),
+                    backfill = m.backfill,
+                );
+                let ran = tracing::Instrument::instrument(this.apply_one(client, m, through), span)
+                    .await?;
                 this.report(&format!(
                     "applied {}_{} in {} ms",
                     m.version,
@@ -172,6 +165,30 @@ impl Migrations {
             Ok(done)
         })
         .await
+    }
+
+    /// Runs one migration `apply` chose.
+    async fn apply_one(
+        &self,
+        client: &mut Client,
+        m: &Migration,
+        through: Through,
+    ) -> Result<Applied> {
+        if m.backfill && through == Through::Schema {
+            run(self, client, m, &[], false, Record::Insert).await
+        } else if m.backfill {
+            self.backfill(client, m).await
+        } else {
+            run(
+                self,
+                client,
+                m,
+                &m.statements(),
+                m.transactional,
+                Record::Insert,
+            )
+            .await
+        }
     }
 
     /// Runs a backfill migration: statements taking `$1` in batches, one
@@ -207,14 +224,24 @@ impl Migrations {
             let mut last = uuid::Uuid::nil();
             let mut total: i64 = 0;
             loop {
-                let row = client
-                    .query_one(statement, &[&last])
-                    .await
-                    .map_err(failed)?;
+                let batch = tracing::info_span!(
+                    "ordinance.backfill.batch",
+                    version = m.version,
+                    statement = i + 1,
+                    rows = tracing::field::Empty,
+                );
+                let row = tracing::Instrument::instrument(
+                    client.query_one(statement, &[&last]),
+                    batch.clone(),
+                )
+                .await
+                .map_err(failed)?;
                 let batch_end: Option<uuid::Uuid> =
                     crate::row::read(&row, 0, "backfill", "last id")?;
                 let Some(end) = batch_end else { break };
-                total += crate::row::read::<i64>(&row, 1, "backfill", "rows changed")?;
+                let changed = crate::row::read::<i64>(&row, 1, "backfill", "rows changed")?;
+                batch.record("rows", changed);
+                total += changed;
                 last = end;
                 self.report(&format!(
                     "backfill {}_{} statement {}: {total} rows so far",

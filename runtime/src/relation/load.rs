@@ -169,27 +169,36 @@ impl<X: Executor> Repo<'_, X> {
         mut row: impl FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
         let sql = crate::telemetry::commented_static(schema, operation, sql);
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let params: [SqlParam<'_>; 1] = [&chunk];
-            let rows = self
-                .traced(
-                    schema,
-                    operation,
-                    sql,
-                    std::pin::pin!(self.executor().query(
-                        Access::Read,
-                        Sql::Fixed(sql),
-                        &params,
-                        ID_ARRAY
-                    )),
-                )
-                .await
-                .map_err(|e| Error::from_db(e, schema))?;
-            for r in &rows {
-                row(r)?;
+        let span = tracing::info_span!(
+            "ordinance.relation",
+            "db.collection.name" = schema.name,
+            operation,
+            ids = ids.len(),
+        );
+        let run = async {
+            for chunk in ids.chunks(IDS_PER_STATEMENT) {
+                let params: [SqlParam<'_>; 1] = [&chunk];
+                let rows = self
+                    .traced(
+                        schema,
+                        operation,
+                        sql,
+                        std::pin::pin!(self.executor().query(
+                            Access::Read,
+                            Sql::Fixed(sql),
+                            &params,
+                            ID_ARRAY
+                        )),
+                    )
+                    .await
+                    .map_err(|e| Error::from_db(e, schema))?;
+                for r in &rows {
+                    row(r)?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        };
+        tracing::Instrument::instrument(run, span).await
     }
 
     /// The children of `parents` through `via` (has-many, or has-one for a

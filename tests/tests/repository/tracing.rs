@@ -26,6 +26,8 @@ struct Captured {
     spans: Arc<Mutex<BTreeMap<u64, (String, FieldMap)>>>,
     /// (level, fields) of each event
     events: Arc<Mutex<Vec<(String, FieldMap)>>>,
+    /// span id -> its parent's id
+    parents: Arc<Mutex<BTreeMap<u64, u64>>>,
 }
 
 struct Fields<'a>(&'a mut BTreeMap<String, String>);
@@ -43,7 +45,13 @@ impl Visit for Fields<'_> {
 }
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Captured {
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _: Context<'_, S>) {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if let Some(parent) = ctx.span(id).and_then(|s| s.parent()) {
+            self.parents
+                .lock()
+                .expect("lock")
+                .insert(id.into_u64(), parent.id().into_u64());
+        }
         let mut fields = BTreeMap::new();
         attrs.record(&mut Fields(&mut fields));
         let name = attrs.metadata().name().to_owned();
@@ -266,4 +274,156 @@ async fn statement_spans_follow_opentelemetry_database_conventions() {
     ] {
         assert!(!everything.contains(value), "{value} reached a span");
     }
+}
+
+impl Captured {
+    /// The names of `id`'s ancestors, nearest first.
+    fn ancestors(&self, mut id: u64) -> Vec<String> {
+        let spans = self.spans.lock().expect("lock");
+        let parents = self.parents.lock().expect("lock");
+        let mut out = Vec::new();
+        while let Some(parent) = parents.get(&id) {
+            out.push(
+                spans
+                    .get(parent)
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or_default(),
+            );
+            id = *parent;
+        }
+        out
+    }
+
+    /// Ids and fields of the spans named `name`, in creation order.
+    fn named(&self, name: &str) -> Vec<(u64, FieldMap)> {
+        self.spans
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(_, (n, _))| n == name)
+            .map(|(id, (_, f))| (*id, f.clone()))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn transactions_retries_relations_batches_and_bulk_nest_under_the_callers_span() {
+    use ordinance::exec::{transaction_with, Retry, TxOptions};
+    use tracing::Instrument as _;
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry().with(captured.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+
+    let db = fixture_database().await;
+    let mut conn = db.connect().await.expect("connect");
+    let request = tracing::info_span!("request");
+    async {
+        // A transaction whose first run meets a serialization failure.
+        let runs = std::sync::atomic::AtomicU32::new(0);
+        let retry = TxOptions::new()
+            .retry(Retry::attempts(3).backoff(Duration::from_millis(1), Duration::from_millis(2)));
+        transaction_with(&mut conn, retry, async |tx| {
+            let repo = Repo::new(&*tx);
+            repo.insert(&new_organization("Nested")).await?;
+            if runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                tx.batch_execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$",
+                )
+                .await?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("transaction");
+        let orgs: Vec<NewOrganization> = (0..5)
+            .map(|i| new_organization(&format!("Batch {i}")))
+            .collect();
+        let stored = ordinance::batch::insert_many(&mut conn, &orgs)
+            .await
+            .expect("batch");
+        let repo = Repo::new(&conn);
+        let users = repo
+            .insert(&new_user(stored[0].id, "n@example.com"))
+            .await
+            .expect("user");
+        repo.parents(std::slice::from_ref(&users), User::ORGANIZATION)
+            .await
+            .expect("parents");
+        ordinance::bulk::Bulk::<Organization>::new()
+            .chunk(2)
+            .soft_delete(&conn)
+            .await
+            .expect("bulk");
+    }
+    .instrument(request)
+    .await;
+
+    let tx = captured.named("ordinance.transaction");
+    assert_eq!(tx.len(), 1);
+    assert_eq!(tx[0].1["attempts"], "2");
+    assert_eq!(captured.ancestors(tx[0].0), ["request"]);
+    let attempts = captured.named("ordinance.transaction.attempt");
+    assert_eq!(
+        attempts
+            .iter()
+            .map(|(_, f)| f["attempt"].as_str())
+            .collect::<Vec<_>>(),
+        ["1", "2"]
+    );
+    for (id, _) in &attempts {
+        assert_eq!(
+            captured.ancestors(*id),
+            ["ordinance.transaction", "request"]
+        );
+    }
+    let statements = captured.named("ordinance.statement");
+    let insert_in_tx = statements
+        .iter()
+        .find(|(_, f)| f["operation"] == "insert" && f["table"] == "organizations")
+        .expect("the transaction's insert");
+    assert_eq!(
+        captured.ancestors(insert_in_tx.0),
+        [
+            "ordinance.transaction.attempt",
+            "ordinance.transaction",
+            "request"
+        ]
+    );
+
+    let batch = captured.named("ordinance.batch");
+    assert_eq!(batch.len(), 1);
+    assert_eq!(batch[0].1["operation"], "insert_many");
+    assert_eq!(batch[0].1["db.operation.batch.size"], "5");
+    assert_eq!(batch[0].1["db.collection.name"], "organizations");
+    assert_eq!(captured.ancestors(batch[0].0), ["request"]);
+
+    let relation = captured.named("ordinance.relation");
+    assert_eq!(relation.len(), 1);
+    assert_eq!(relation[0].1["operation"], "load_parents");
+    let load = statements
+        .iter()
+        .find(|(_, f)| f["operation"] == "load_parents")
+        .expect("the load's statement");
+    assert_eq!(
+        captured.ancestors(load.0),
+        ["ordinance.relation", "request"]
+    );
+
+    let bulk = captured.named("ordinance.bulk");
+    assert_eq!(bulk.len(), 1);
+    assert_eq!(bulk[0].1["operation"], "bulk_soft_delete");
+    let chunks = captured.named("ordinance.bulk.chunk");
+    assert!(chunks.len() >= 3, "6 rows, 2 per chunk: {chunks:?}");
+    for (id, _) in &chunks {
+        assert_eq!(captured.ancestors(*id), ["ordinance.bulk", "request"]);
+    }
+    let chunk_statement = statements
+        .iter()
+        .find(|(id, f)| {
+            f["operation"] == "bulk_soft_delete"
+                && captured.ancestors(*id)[0] == "ordinance.bulk.chunk"
+        })
+        .expect("a chunk's statement");
+    let _ = chunk_statement;
 }

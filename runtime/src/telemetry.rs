@@ -95,9 +95,12 @@ static APP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 /// already turned on.
 ///
 /// The comment is per entity and operation, never per call, so a
-/// statement's text stays one prepared statement per connection; no
-/// `traceparent` is written (a per-call comment would prepare a statement
-/// per call; the trace is the span's). `pg_stat_statements` ignores
+/// statement's text stays one prepared statement per connection. A
+/// `traceparent` would differ per call, so prepared statements go
+/// without; with the `opentelemetry` feature, statements run unnamed
+/// ([`Unnamed`](crate::exec::Unnamed), PgBouncer's transaction mode, a
+/// bare client's transactions) — parsed per call anyway — carry the
+/// statement span's `traceparent` too. `pg_stat_statements` ignores
 /// comments when it groups statements, and so does
 /// [`Fingerprint`](crate::query::Fingerprint): its mapping is unchanged.
 pub fn comment_statements(app: &str) -> bool {
@@ -167,4 +170,38 @@ pub(crate) fn commented_static(
             commented(schema, operation, &mut text);
             Box::leak(text.into_boxed_str())
         })
+}
+
+/// `text` with the current span's trace context as `traceparent` in its
+/// comment — for a statement run unnamed, which is parsed per call anyway —
+/// when comments are on and the `opentelemetry` feature gives the span a
+/// trace context; `None` otherwise.
+#[inline]
+pub(crate) fn with_traceparent(text: &str) -> Option<String> {
+    APP.get()?;
+    traceparent_into(text)
+}
+
+#[cfg(feature = "opentelemetry")]
+fn traceparent_into(text: &str) -> Option<String> {
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let body = text.strip_suffix("'*/")?;
+    let context = tracing::Span::current().context();
+    let span = context.span();
+    let span = span.span_context();
+    if !span.is_valid() {
+        return None;
+    }
+    Some(format!(
+        "{body}',traceparent='00-{}-{}-{:02x}'*/",
+        span.trace_id(),
+        span.span_id(),
+        span.trace_flags().to_u8()
+    ))
+}
+
+#[cfg(not(feature = "opentelemetry"))]
+fn traceparent_into(_: &str) -> Option<String> {
+    None
 }

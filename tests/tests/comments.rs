@@ -11,6 +11,15 @@ use ordinance::repo::Repo;
 use ordinance::Entity as _;
 use ordinance_tests::*;
 
+/// Comments on, for the whole process (both tests ask; the first wins).
+fn on() {
+    let _ = ordinance::telemetry::comment_statements("blog api");
+}
+
+/// One test at a time: a test with a subscriber beside one without can
+/// miss its spans (tracing caches which callsites anyone listens to).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn activity_of(owner: &ordinance::exec::Connection, pid: i32) -> String {
     owner
         .query_one("SELECT query FROM pg_stat_activity WHERE pid = $1", &[&pid])
@@ -21,7 +30,8 @@ async fn activity_of(owner: &ordinance::exec::Connection, pid: i32) -> String {
 
 #[tokio::test]
 async fn statements_carry_their_entity_and_operation_without_new_prepared_statements() {
-    assert!(ordinance::telemetry::comment_statements("blog api"));
+    let _serial = SERIAL.lock().await;
+    on();
     assert!(
         !ordinance::telemetry::comment_statements("again"),
         "once only"
@@ -127,5 +137,74 @@ async fn statements_carry_their_entity_and_operation_without_new_prepared_statem
     assert_eq!(
         Fingerprint::of(&Organization::statements().get),
         Fingerprint::of(&plain)
+    );
+}
+
+#[tokio::test]
+async fn an_unnamed_statement_carries_its_spans_traceparent() {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing::Instrument as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let _serial = SERIAL.lock().await;
+    on();
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+
+    let db = fixture_database().await;
+    let owner = db.connect().await.unwrap();
+    let conn = db.connect().await.unwrap();
+    let pid: i32 = conn
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let org = Repo::new(&conn)
+        .insert(&new_organization("Traced"))
+        .await
+        .unwrap();
+    let unnamed = ordinance::exec::Unnamed(&conn);
+    async {
+        Repo::new(&unnamed)
+            .get::<Organization>(org.id)
+            .await
+            .unwrap();
+    }
+    .instrument(tracing::info_span!("request"))
+    .await;
+    let last = activity_of(&owner, pid).await;
+    provider.force_flush().unwrap();
+    let spans = exporter.get_finished_spans().unwrap();
+    let get = spans
+        .iter()
+        .find(|s| s.name == "SELECT organizations")
+        .unwrap_or_else(|| {
+            panic!(
+                "the get's span in {:?}",
+                spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+            )
+        });
+    let traceparent = format!(
+        "traceparent='00-{}-{}-01'*/",
+        get.span_context.trace_id(),
+        get.span_context.span_id()
+    );
+    assert!(
+        last.ends_with(&format!(
+            "entity='Organization',operation='get',{traceparent}"
+        )),
+        "{last}"
+    );
+    // Prepared statements go without: one text per entity and operation.
+    Repo::new(&conn).get::<Organization>(org.id).await.unwrap();
+    let last = activity_of(&owner, pid).await;
+    assert!(
+        last.ends_with("operation='get'*/") && !last.contains("traceparent"),
+        "{last}"
     );
 }

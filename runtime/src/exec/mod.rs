@@ -282,7 +282,13 @@ impl<S: Session> Executor for S {
         async move {
             Ok(match cache {
                 Some(cache) => cached(driver, &cache, sql, params, types).await?,
-                None => Box::pin(driver.query_unnamed(sql.text(), params, types)).await?,
+                None => {
+                    // Parsed afresh anyway: the trace's context may go in
+                    // its comment without preparing anything per call.
+                    let traced = crate::telemetry::with_traceparent(sql.text());
+                    let text = traced.as_deref().unwrap_or(sql.text());
+                    Box::pin(driver.query_unnamed(text, params, types)).await?
+                }
             })
         }
     }

@@ -13,7 +13,8 @@
 //! refused), `Post` is the response (sensitive columns left out), the
 //! `ETag` is the row's version and `If-Match` goes to `Repo::patch` as the
 //! expected version, a page serializes with its cursors, and every error
-//! maps to its status in one `match`.
+//! maps to its status in one `match`. `/metrics` is a Prometheus scrape of
+//! the kit's metrics, `/health` the cluster's pools and replicas.
 
 use std::net::SocketAddr;
 
@@ -40,7 +41,42 @@ pub fn router(db: Cluster) -> Router {
             get(get_post).patch(patch_post).delete(delete_post),
         )
         .route("/posts/{id}/restore", post(restore_post))
+        .route("/health", get(health))
+        .route("/metrics", get(scrape))
         .with_state(db)
+}
+
+/// The process's Prometheus recorder: installed once, the kit's metrics
+/// on (`ordinance::telemetry`).
+pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+        std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Another recorder already installed keeps the metrics; the
+        // scrape is then empty.
+        let _ = metrics::set_global_recorder(recorder);
+        ordinance::telemetry::enable_metrics(true);
+        handle
+    })
+}
+
+/// Prometheus's text format: statement durations, the pools' connections
+/// and waits, retries, stale versions.
+async fn scrape(State(db): State<Cluster>) -> Response {
+    // The gauges as of now, not as of the last request.
+    db.primary().record_metrics();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        prometheus().render(),
+    )
+        .into_response()
+}
+
+/// Each pool and replica, for a load balancer or an orchestrator.
+async fn health(State(db): State<Cluster>) -> Response {
+    Json(db.health().await).into_response()
 }
 
 async fn create_user(State(db): State<Cluster>, Json(new): Json<NewUser>) -> Response {
@@ -58,7 +94,9 @@ async fn create_post(State(db): State<Cluster>, Json(new): Json<NewPost>) -> Res
 }
 
 async fn get_post(State(db): State<Cluster>, Path(id): Path<Uuid>) -> Response {
-    match db.repo().get::<Post>(id).await {
+    use tracing::Instrument as _;
+    let span = tracing::info_span!("GET /posts/{id}", "http.route" = "/posts/{id}");
+    match db.repo().get::<Post>(id).instrument(span).await {
         Ok(post) => with_etag(StatusCode::OK, &post),
         Err(e) => problem(e),
     }
@@ -246,6 +284,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ordinance::embed_migrations!("migrations")?
         .up(&mut owner)
         .await?;
+    prometheus();
     let port: u16 = std::env::var("PORT")
         .ok()
         .and_then(|p| p.parse().ok())
@@ -258,6 +297,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("serving on http://{addr} as the application role; try:");
     println!("  curl -si -X POST http://{addr}/users -H 'content-type: application/json' -d '{{\"email\": \"ada@example.com\", \"display_name\": null, \"is_admin\": false}}'");
     println!("  curl -si http://{addr}/posts");
+    println!("  curl -s http://{addr}/metrics");
+    println!("  curl -s http://{addr}/health");
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

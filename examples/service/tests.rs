@@ -280,3 +280,95 @@ async fn every_endpoint_answers_with_its_status() {
     );
     assert_eq!(call(addr, "GET", &at, &[], None).await.status, 200);
 }
+
+/// The text of a plain GET.
+async fn text(addr: SocketAddr, path: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.0\r\nhost: {addr}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.expect("read");
+    raw.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prometheus_scrape_and_a_health_probe() {
+    super::prometheus();
+    let db = ordinance::testing::TestDatabase::create()
+        .await
+        .expect("db");
+    let mut owner = db.connect().await.expect("owner");
+    ordinance::embed_migrations!("migrations")
+        .expect("migrations")
+        .up(&mut owner)
+        .await
+        .expect("up");
+    let app = super::cluster(db.app_config().await.expect("app role"))
+        .await
+        .expect("cluster");
+    let addr = super::serve(app, ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("serve");
+    let user = call(
+        addr,
+        "POST",
+        "/users",
+        &[],
+        Some(json!({"email": "grace@example.com", "display_name": null, "is_admin": false})),
+    )
+    .await;
+    assert_eq!(user.status, 201);
+    let missing = format!("/posts/{}", uuid::Uuid::now_v7());
+    assert_eq!(call(addr, "GET", &missing, &[], None).await.status, 404);
+
+    let scrape = text(addr, "/metrics").await;
+    println!("{scrape}");
+    let line = |prefix: &str, parts: &[&str]| {
+        scrape
+            .lines()
+            .find(|l| l.starts_with(prefix) && parts.iter().all(|p| l.contains(p)))
+            .unwrap_or_else(|| panic!("no {prefix} with {parts:?} in\n{scrape}"))
+            .to_owned()
+    };
+    line(
+        "db_client_operation_duration",
+        &[
+            "db_collection_name=\"users\"",
+            "db_operation_name=\"INSERT\"",
+            "ordinance_operation=\"insert\"",
+        ],
+    );
+    line(
+        "db_client_operation_duration",
+        &[
+            "db_collection_name=\"posts\"",
+            "ordinance_operation=\"get\"",
+        ],
+    );
+    line(
+        "db_client_connection_count",
+        &[
+            "db_client_connection_pool_name=\"primary\"",
+            "db_client_connection_state=\"idle\"",
+        ],
+    );
+    let max = line("db_client_connection_max", &["pool_name=\"primary\""]);
+    assert!(max.ends_with(" 16"), "{max}");
+    line("db_client_connection_wait_time", &["pool_name=\"primary\""]);
+    line(
+        "db_client_connection_create_time",
+        &["pool_name=\"primary\""],
+    );
+    assert!(
+        !scrape.contains("grace@example.com"),
+        "a value in the scrape"
+    );
+
+    let health = call(addr, "GET", "/health", &[], None).await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body["primary"]["name"], "primary");
+    assert_eq!(health.body["primary"]["max"], 16);
+    assert_eq!(health.body["replicas"], json!([]));
+}

@@ -178,7 +178,9 @@ type Connect =
 pub struct ConnectionManager {
     config: Config,
     connect: Box<Connect>,
-    name: Arc<str>,
+    /// The pool's name, for the creation time's label (a cluster names
+    /// its pools after they are made).
+    name: std::sync::RwLock<Arc<str>>,
 }
 
 impl std::fmt::Debug for ConnectionManager {
@@ -195,7 +197,12 @@ impl deadpool::managed::Manager for ConnectionManager {
         let started = std::time::Instant::now();
         let made = (self.connect)(&self.config).await;
         if telemetry::metrics_enabled() && made.is_ok() {
-            metrics::histogram!(telemetry::CONNECTION_CREATE_TIME, telemetry::POOL_NAME => self.name.to_string())
+            let name = self
+                .name
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .to_string();
+            metrics::histogram!(telemetry::CONNECTION_CREATE_TIME, telemetry::POOL_NAME => name)
                 .record(started.elapsed().as_secs_f64());
         }
         made
@@ -277,7 +284,7 @@ impl Pool {
             None => config.get_dbname().unwrap_or("postgres").into(),
         };
         let manager = ConnectionManager {
-            name: name.clone(),
+            name: std::sync::RwLock::new(name.clone()),
             config,
             connect: Box::new(move |config: &Config| {
                 let (config, tls) = (config.clone(), tls.clone());
@@ -355,6 +362,12 @@ impl Pool {
         let mut pool = self.clone();
         pool.name = name.into();
         pool.gauges = Arc::default();
+        *self
+            .inner
+            .manager()
+            .name
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = pool.name.clone();
         pool
     }
 

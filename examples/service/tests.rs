@@ -372,3 +372,96 @@ async fn a_prometheus_scrape_and_a_health_probe() {
     assert_eq!(health.body["primary"]["max"], 16);
     assert_eq!(health.body["replicas"], json!([]));
 }
+
+/// One request's trace, exported as an OTLP exporter would send it: the
+/// route's span and, under it, the statement's client span with its
+/// database attributes. On this thread (a current-thread runtime), so
+/// the server's tasks see the test's subscriber.
+#[tokio::test]
+async fn one_requests_trace() {
+    use opentelemetry::trace::{SpanKind, TracerProvider as _};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("blog")));
+    // A second dispatcher registered for the process: with only one,
+    // `tracing` would take this thread's for the global one, and a
+    // callsite first reached by another test's thread would stay off.
+    static SECOND: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    SECOND.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+
+    let db = ordinance::testing::TestDatabase::create()
+        .await
+        .expect("db");
+    let mut owner = db.connect().await.expect("owner");
+    ordinance::embed_migrations!("migrations")
+        .expect("migrations")
+        .up(&mut owner)
+        .await
+        .expect("up");
+    let app = super::cluster(db.app_config().await.expect("app role"))
+        .await
+        .expect("cluster");
+    let addr = super::serve(app, ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("serve");
+    let user = call(
+        addr,
+        "POST",
+        "/users",
+        &[],
+        Some(json!({"email": "lin@example.com", "display_name": null, "is_admin": false})),
+    )
+    .await;
+    let author = user.body["id"].as_str().unwrap().to_owned();
+    let post = call(
+        addr,
+        "POST",
+        "/posts",
+        &[],
+        Some(json!({"author_id": author, "title": "Traced", "body": "", "status": "draft"})),
+    )
+    .await;
+    let id = post.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(addr, "GET", &format!("/posts/{id}"), &[], None)
+            .await
+            .status,
+        200
+    );
+
+    provider.force_flush().expect("flush");
+    let spans = exporter.get_finished_spans().expect("spans");
+    let route = spans
+        .iter()
+        .find(|s| s.name == "GET /posts/{id}")
+        .unwrap_or_else(|| {
+            panic!(
+                "the route's span in {:?}",
+                spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+            )
+        });
+    let select = spans
+        .iter()
+        .find(|s| s.name == "SELECT posts")
+        .expect("the statement's span");
+    assert_eq!(select.parent_span_id, route.span_context.span_id());
+    assert_eq!(select.span_kind, SpanKind::Client);
+    let attribute = |key: &str| {
+        select
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.as_str().into_owned())
+    };
+    assert_eq!(attribute("db.collection.name").as_deref(), Some("posts"));
+    assert_eq!(attribute("db.operation.name").as_deref(), Some("SELECT"));
+    assert_eq!(attribute("db.response.returned_rows").as_deref(), Some("1"));
+    assert!(attribute("db.query.text")
+        .is_some_and(|t| t.ends_with("WHERE \"id\" = $1 AND \"deleted_at\" IS NULL")));
+}

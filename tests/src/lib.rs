@@ -421,3 +421,15 @@ pub fn test_path(module_path: &str, name: &str) -> String {
         None => name.to_owned(),
     }
 }
+
+/// Call before a test installs its subscriber with `set_default`: keeps a
+/// second dispatcher registered for the life of the process. With only
+/// one registered, `tracing` takes it for the global one and works out a
+/// callsite's interest from the *registering* thread's default — so a
+/// callsite first reached by another test's thread (without a
+/// subscriber) would be switched off for everyone.
+pub fn two_dispatchers() {
+    static SECOND: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    SECOND.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+    tracing::callsite::rebuild_interest_cache();
+}

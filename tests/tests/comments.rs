@@ -16,10 +16,6 @@ fn on() {
     let _ = ordinance::telemetry::comment_statements("blog api");
 }
 
-/// One test at a time: a test with a subscriber beside one without can
-/// miss its spans (tracing caches which callsites anyone listens to).
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 async fn activity_of(owner: &ordinance::exec::Connection, pid: i32) -> String {
     owner
         .query_one("SELECT query FROM pg_stat_activity WHERE pid = $1", &[&pid])
@@ -30,7 +26,6 @@ async fn activity_of(owner: &ordinance::exec::Connection, pid: i32) -> String {
 
 #[tokio::test]
 async fn statements_carry_their_entity_and_operation_without_new_prepared_statements() {
-    let _serial = SERIAL.lock().await;
     on();
     assert!(
         !ordinance::telemetry::comment_statements("again"),
@@ -145,7 +140,6 @@ async fn an_unnamed_statement_carries_its_spans_traceparent() {
     use opentelemetry::trace::TracerProvider as _;
     use tracing::Instrument as _;
     use tracing_subscriber::layer::SubscriberExt as _;
-    let _serial = SERIAL.lock().await;
     on();
     let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
@@ -153,8 +147,8 @@ async fn an_unnamed_statement_carries_its_spans_traceparent() {
         .build();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    ordinance_tests::two_dispatchers();
     let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
 
     let db = fixture_database().await;
     let owner = db.connect().await.unwrap();

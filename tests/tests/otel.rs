@@ -28,8 +28,8 @@ async fn statement_spans_arrive_as_opentelemetry_client_spans() {
     let tracer = provider.tracer("ordinance-test");
     let subscriber =
         tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
+    ordinance_tests::two_dispatchers();
     let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
 
     let db = fixture_database().await;
     let client = db.connect().await.unwrap();

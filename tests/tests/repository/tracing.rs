@@ -77,10 +77,8 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Captured {
 async fn statements_are_traced_without_their_values() {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(captured.clone());
+    ordinance_tests::two_dispatchers();
     let _guard = tracing::subscriber::set_default(subscriber);
-    // Tests without a subscriber run beside this one: have every callsite
-    // ask this thread's subscriber again, whatever they cached meanwhile.
-    tracing::callsite::rebuild_interest_cache();
 
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
@@ -144,10 +142,8 @@ async fn statements_are_traced_without_their_values() {
 async fn a_statement_slower_than_the_threshold_warns() {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(captured.clone());
+    ordinance_tests::two_dispatchers();
     let _guard = tracing::subscriber::set_default(subscriber);
-    // Tests without a subscriber run beside this one: have every callsite
-    // ask this thread's subscriber again, whatever they cached meanwhile.
-    tracing::callsite::rebuild_interest_cache();
 
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
@@ -195,10 +191,8 @@ async fn a_statement_slower_than_the_threshold_warns() {
 async fn statement_spans_follow_opentelemetry_database_conventions() {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(captured.clone());
+    ordinance_tests::two_dispatchers();
     let _guard = tracing::subscriber::set_default(subscriber);
-    // Tests without a subscriber run beside this one: have every callsite
-    // ask this thread's subscriber again, whatever they cached meanwhile.
-    tracing::callsite::rebuild_interest_cache();
 
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
@@ -312,8 +306,8 @@ async fn transactions_retries_relations_batches_and_bulk_nest_under_the_callers_
     use tracing::Instrument as _;
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(captured.clone());
+    ordinance_tests::two_dispatchers();
     let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
 
     let db = fixture_database().await;
     let mut conn = db.connect().await.expect("connect");

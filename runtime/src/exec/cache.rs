@@ -44,6 +44,44 @@ impl Sql<'_> {
 #[derive(Default)]
 pub struct StatementCache {
     inner: Mutex<Inner>,
+    /// Where its connection goes, for the statements' spans: known when
+    /// the kit made the connection from its configuration.
+    server: std::sync::OnceLock<Server>,
+}
+
+/// The database and server a connection talks to: the spans'
+/// `db.namespace`, `server.address` and `server.port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Server {
+    pub(crate) namespace: String,
+    pub(crate) address: String,
+    pub(crate) port: u16,
+}
+
+impl Server {
+    /// What `config` connects to: its database, first host and port.
+    pub(crate) fn of(config: &tokio_postgres::Config) -> Server {
+        use tokio_postgres::config::Host;
+        let address = match config.get_hosts().first() {
+            Some(Host::Tcp(host)) => host.clone(),
+            #[cfg(unix)]
+            Some(Host::Unix(path)) => path.display().to_string(),
+            None => "localhost".to_owned(),
+        };
+        let user = config.get_user().unwrap_or_default();
+        Server {
+            namespace: config.get_dbname().unwrap_or(user).to_owned(),
+            address,
+            port: config.get_ports().first().copied().unwrap_or(5432),
+        }
+    }
+
+    /// Records itself on `span`.
+    pub(crate) fn record(&self, span: &tracing::Span) {
+        span.record("db.namespace", self.namespace.as_str());
+        span.record("server.address", self.address.as_str());
+        span.record("server.port", self.port);
+    }
 }
 
 impl std::fmt::Debug for StatementCache {
@@ -78,6 +116,16 @@ fn address(text: &'static str) -> usize {
 }
 
 impl StatementCache {
+    /// Notes where its connection goes.
+    pub(crate) fn set_server(&self, server: Server) {
+        let _ = self.server.set(server);
+    }
+
+    /// Where its connection goes, when known.
+    pub(crate) fn server(&self) -> Option<&Server> {
+        self.server.get()
+    }
+
     /// An empty cache.
     pub fn new() -> Self {
         StatementCache::default()

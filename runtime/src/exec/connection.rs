@@ -66,7 +66,9 @@ impl Connection {
                 tracing::warn!(error = %e, "ordinance: connection closed with an error");
             }
         });
-        Ok(Connection::from(client))
+        let conn = Connection::from(client);
+        conn.cache.set_server(super::cache::Server::of(config));
+        Ok(conn)
     }
 
     /// The statements this connection keeps prepared.

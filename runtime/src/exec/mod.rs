@@ -279,6 +279,9 @@ impl<S: Session> Executor for S {
     ) -> impl Future<Output = Result<RowStream, Failure>> + Send + 'a {
         let driver = self.driver();
         let cache = self.cache();
+        if let Some(server) = cache.as_ref().and_then(|c| c.server()) {
+            record_server(server);
+        }
         async move {
             Ok(match cache {
                 Some(cache) => cached(driver, &cache, sql, params, types).await?,
@@ -295,6 +298,16 @@ impl<S: Session> Executor for S {
 
     fn in_transaction(&self) -> bool {
         <S::Driver as Driver>::IN_TRANSACTION
+    }
+}
+
+/// Records where the statement goes on its span (the current one, entered
+/// while the statement runs), when a subscriber keeps it.
+#[inline]
+fn record_server(server: &cache::Server) {
+    let span = tracing::Span::current();
+    if !span.is_disabled() {
+        server.record(&span);
     }
 }
 

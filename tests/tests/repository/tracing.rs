@@ -241,6 +241,19 @@ async fn statement_spans_follow_opentelemetry_database_conventions() {
             "{key} in {get:#?}"
         );
     }
+    // Where it went: the test database, on the throwaway server.
+    let config = db.config();
+    assert_eq!(get["db.namespace"], config.get_dbname().unwrap());
+    assert!(!get["server.address"].is_empty());
+    assert_eq!(
+        get["server.port"],
+        config
+            .get_ports()
+            .first()
+            .copied()
+            .unwrap_or(5432)
+            .to_string()
+    );
     // The parameterized text only.
     assert_eq!(get["db.query.text"], Organization::statements().get);
     assert!(get["db.query.text"].contains("$1"));

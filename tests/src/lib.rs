@@ -2,6 +2,8 @@
 //! exercising every column type, attribute and waiver.
 
 pub mod bouncer;
+pub mod recording;
+pub mod spans;
 
 use ordinance::prelude::*;
 use ordinance::{Json, TableSchema};

@@ -283,6 +283,7 @@ async fn a_standby_stopped_mid_test_fails_no_read() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lagging_standby_is_skipped_or_waited_for_as_configured() {
+    let metrics = ordinance_tests::recording::recorded();
     let servers = servers().await;
     let skip = cluster(
         &servers,
@@ -315,6 +316,17 @@ async fn a_lagging_standby_is_skipped_or_waited_for_as_configured() {
         "skipped: the primary serves"
     );
     assert_eq!(skip.repo().count::<Organization>().await.unwrap(), 2);
+    // What a health endpoint and the metrics say meanwhile.
+    let health = skip.health().await;
+    let replica = &health.replicas[0];
+    assert_eq!(replica.pool.name, "replica-0");
+    assert!(replica.up && !replica.routable, "{health:?}");
+    // Unknown (it replayed no transaction yet) or past the bound.
+    assert!(replica.lag_seconds.is_none_or(|l| l > 0.2), "{health:?}");
+    let recorded = |name: &str| ordinance_tests::recording::samples(&metrics, name, "replica-0");
+    assert!(!recorded(ordinance::telemetry::REPLICA_SKIPS).is_empty());
+    // Its lag as checked while it still kept up.
+    assert!(!recorded(ordinance::telemetry::REPLICA_LAG).is_empty());
 
     // The waiting handle holds the read until replay resumes.
     let standby = servers.standby.config().clone();

@@ -238,9 +238,10 @@ impl Migrations {
                 .map_err(failed)?;
                 let batch_end: Option<uuid::Uuid> =
                     crate::row::read(&row, 0, "backfill", "last id")?;
+                let changed: Option<i64> = crate::row::read(&row, 1, "backfill", "rows changed")?;
+                batch.record("rows", changed.unwrap_or(0));
                 let Some(end) = batch_end else { break };
-                let changed = crate::row::read::<i64>(&row, 1, "backfill", "rows changed")?;
-                batch.record("rows", changed);
+                let changed = changed.unwrap_or(0);
                 total += changed;
                 last = end;
                 self.report(&format!(

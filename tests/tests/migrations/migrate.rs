@@ -347,13 +347,39 @@ async fn each_kind_of_change_migrates_a_table_holding_data() {
         .map(|l| l.replace("FILL_IN", "'kept'") + "\n")
         .collect();
     std::fs::write(&backfill, filled).expect("fill in");
+    // Traced: a span per migration, one per backfill batch under it.
+    let captured = ordinance_tests::spans::Captured::default();
+    ordinance_tests::two_dispatchers();
+    let traced = tracing::subscriber::set_default({
+        use tracing_subscriber::layer::SubscriberExt as _;
+        tracing_subscriber::registry().with(captured.clone())
+    });
     let contracted = Migrations::load(&dir)
         .expect("load")
         .backfill_pause(std::time::Duration::ZERO)
         .contract(&mut client)
         .await
         .expect("contract");
+    drop(traced);
     assert_eq!(contracted.len(), 3);
+    let migrations = captured.named("ordinance.migration");
+    let names: Vec<&str> = migrations.iter().map(|(_, f)| f["name"].as_str()).collect();
+    assert_eq!(names.len(), 3, "{migrations:?}");
+    assert!(names.contains(&"rename_backfill"), "{names:?}");
+    let batches = captured.named("ordinance.backfill.batch");
+    assert!(!batches.is_empty(), "{batches:?}");
+    for (id, fields) in &batches {
+        assert_eq!(captured.ancestors(*id), ["ordinance.migration"]);
+        assert!(
+            fields.contains_key("rows") && fields.contains_key("version"),
+            "{fields:?}"
+        );
+    }
+    let filled: i64 = batches
+        .iter()
+        .map(|(_, f)| f["rows"].parse::<i64>().unwrap_or(0))
+        .sum();
+    assert!(filled >= 1001, "the batches filled {filled} rows");
     assert_matches(&[WidgetV4::SCHEMA], &dir).await;
     assert_eq!(
         count(

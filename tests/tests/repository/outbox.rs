@@ -294,6 +294,8 @@ async fn a_relay_delivers_each_keys_events_in_order_and_deletes_them() {
 
 #[tokio::test]
 async fn a_failed_event_is_retried_with_backoff_and_holds_its_key_back() {
+    // Deliveries and failures are counted.
+    let store = ordinance_tests::recording::recorded();
     let s = Setup::new().await;
     let repo = s.cluster.repo();
     for (key, seq) in [("a", 0), ("a", 1), ("b", 0)] {
@@ -350,6 +352,17 @@ async fn a_failed_event_is_retried_with_backoff_and_holds_its_key_back() {
     assert_eq!(round.delivered, 1);
     let round = relay.run_once(&handler).await.unwrap();
     assert_eq!(round.delivered, 1);
+    let counted = |name: &str| {
+        store
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.name == name)
+            .count()
+    };
+    assert!(counted(ordinance::telemetry::OUTBOX_DELIVERED) >= 2);
+    assert!(counted(ordinance::telemetry::OUTBOX_FAILED) >= 1);
     let order: Vec<(String, i64, i32)> = seen
         .taken()
         .iter()

@@ -3,145 +3,14 @@
 //! gauges, wait and create times and timeouts, stale versions, a replica
 //! set's health for an endpoint — and never a bound value in a label.
 
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use metrics::{
-    Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder,
-    SharedString, Unit,
-};
 use ordinance::cluster::{Cluster, ClusterOptions};
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::telemetry;
 use ordinance::Error;
+use ordinance_tests::recording::{recorded, samples};
 use ordinance_tests::*;
-
-/// One recorded value: kind, name, labels, value.
-#[derive(Debug, Clone)]
-struct Sample {
-    kind: &'static str,
-    name: String,
-    labels: Vec<(String, String)>,
-    value: f64,
-}
-
-impl Sample {
-    fn label(&self, key: &str) -> Option<&str> {
-        self.labels
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-#[derive(Default)]
-struct Store(Mutex<Vec<Sample>>);
-
-struct Handle {
-    kind: &'static str,
-    key: Key,
-    store: Arc<Store>,
-}
-
-impl Handle {
-    fn push(&self, value: f64) {
-        self.store.0.lock().unwrap().push(Sample {
-            kind: self.kind,
-            name: self.key.name().to_owned(),
-            labels: self
-                .key
-                .labels()
-                .map(|l| (l.key().to_owned(), l.value().to_owned()))
-                .collect(),
-            value,
-        });
-    }
-}
-
-impl CounterFn for Handle {
-    fn increment(&self, value: u64) {
-        self.push(value as f64);
-    }
-    fn absolute(&self, value: u64) {
-        self.push(value as f64);
-    }
-}
-
-impl GaugeFn for Handle {
-    fn increment(&self, value: f64) {
-        self.push(value);
-    }
-    fn decrement(&self, value: f64) {
-        self.push(-value);
-    }
-    fn set(&self, value: f64) {
-        self.push(value);
-    }
-}
-
-impl HistogramFn for Handle {
-    fn record(&self, value: f64) {
-        self.push(value);
-    }
-}
-
-struct Recording(Arc<Store>);
-
-impl Recording {
-    fn handle(&self, kind: &'static str, key: &Key) -> Arc<Handle> {
-        Arc::new(Handle {
-            kind,
-            key: key.clone(),
-            store: self.0.clone(),
-        })
-    }
-}
-
-impl Recorder for Recording {
-    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        Counter::from_arc(self.handle("counter", key))
-    }
-    fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
-        Gauge::from_arc(self.handle("gauge", key))
-    }
-    fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        Histogram::from_arc(self.handle("histogram", key))
-    }
-}
-
-/// The process's recorder (one per process), recording from now on.
-fn recorded() -> Arc<Store> {
-    static STORE: OnceLock<Arc<Store>> = OnceLock::new();
-    let store = STORE
-        .get_or_init(|| {
-            let store = Arc::new(Store::default());
-            metrics::set_global_recorder(Recording(store.clone())).expect("the only recorder");
-            store
-        })
-        .clone();
-    telemetry::enable_metrics(true);
-    store
-}
-
-/// The samples of `name` whose pool or table is `ours` (tests run side by
-/// side in this process).
-fn samples(store: &Store, name: &str, ours: &str) -> Vec<Sample> {
-    store
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|s| s.name == name)
-        .filter(|s| {
-            s.label(telemetry::POOL_NAME) == Some(ours)
-                || s.label("db.collection.name") == Some(ours)
-        })
-        .cloned()
-        .collect()
-}
 
 #[tokio::test]
 async fn statements_pools_and_stale_versions_are_measured_without_values() {
@@ -234,4 +103,37 @@ async fn statements_pools_and_stale_versions_are_measured_without_values() {
         !everything.contains(&org.id.to_string()),
         "an id reached a metric"
     );
+}
+
+#[tokio::test]
+async fn a_retried_transaction_is_counted_by_its_sqlstate() {
+    use ordinance::exec::{transaction_with, Retry, TxOptions};
+    let store = recorded();
+    let db = fixture_database().await;
+    let mut conn = db.connect().await.unwrap();
+    let before = |code: &str| {
+        store
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.name == telemetry::RETRIES && s.label("error.type") == Some(code))
+            .count()
+    };
+    // A code no other test of this process retries on.
+    let (deadlocks, runs) = (before("40P01"), std::sync::atomic::AtomicU32::new(0));
+    let retry = TxOptions::new()
+        .retry(Retry::attempts(5).backoff(Duration::from_millis(1), Duration::from_millis(2)));
+    transaction_with(&mut conn, retry, async |tx| {
+        if runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 2 {
+            tx.batch_execute(
+                "DO $$ BEGIN RAISE EXCEPTION 'victim' USING ERRCODE = '40P01'; END $$",
+            )
+            .await?;
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(before("40P01") - deadlocks, 2, "two runs retried");
 }

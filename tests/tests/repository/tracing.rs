@@ -1,77 +1,15 @@
 //! Every repository statement is traced with table, operation, rows and
 //! duration, never with the values it carries; slow ones warn.
 
-use std::collections::BTreeMap;
-use std::fmt::Debug;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ordinance::deps::sea_query::{Expr, ExprTrait as _};
 use ordinance::query::Fingerprint;
 use ordinance::repo::Repo;
 use ordinance::Entity as _;
+use ordinance_tests::spans::{Captured, FieldMap};
 use ordinance_tests::*;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Subscriber};
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
-
-/// Field name -> recorded value.
-type FieldMap = BTreeMap<String, String>;
-
-#[derive(Default, Clone)]
-struct Captured {
-    /// span id -> (name, fields)
-    spans: Arc<Mutex<BTreeMap<u64, (String, FieldMap)>>>,
-    /// (level, fields) of each event
-    events: Arc<Mutex<Vec<(String, FieldMap)>>>,
-    /// span id -> its parent's id
-    parents: Arc<Mutex<BTreeMap<u64, u64>>>,
-}
-
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.insert(
-            field.name().to_owned(),
-            format!("{value:?}").trim_matches('"').to_owned(),
-        );
-    }
-}
-
-impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Captured {
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if let Some(parent) = ctx.span(id).and_then(|s| s.parent()) {
-            self.parents
-                .lock()
-                .expect("lock")
-                .insert(id.into_u64(), parent.id().into_u64());
-        }
-        let mut fields = BTreeMap::new();
-        attrs.record(&mut Fields(&mut fields));
-        let name = attrs.metadata().name().to_owned();
-        self.spans
-            .lock()
-            .expect("lock")
-            .insert(id.into_u64(), (name, fields));
-    }
-    fn on_record(&self, id: &Id, values: &Record<'_>, _: Context<'_, S>) {
-        if let Some((_, fields)) = self.spans.lock().expect("lock").get_mut(&id.into_u64()) {
-            values.record(&mut Fields(fields));
-        }
-    }
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        let mut fields = BTreeMap::new();
-        event.record(&mut Fields(&mut fields));
-        let level = event.metadata().level().to_string();
-        self.events.lock().expect("lock").push((level, fields));
-    }
-}
+use tracing_subscriber::layer::SubscriberExt;
 
 #[tokio::test]
 async fn statements_are_traced_without_their_values() {
@@ -280,36 +218,6 @@ async fn statement_spans_follow_opentelemetry_database_conventions() {
         &user.id.to_string(),
     ] {
         assert!(!everything.contains(value), "{value} reached a span");
-    }
-}
-
-impl Captured {
-    /// The names of `id`'s ancestors, nearest first.
-    fn ancestors(&self, mut id: u64) -> Vec<String> {
-        let spans = self.spans.lock().expect("lock");
-        let parents = self.parents.lock().expect("lock");
-        let mut out = Vec::new();
-        while let Some(parent) = parents.get(&id) {
-            out.push(
-                spans
-                    .get(parent)
-                    .map(|(n, _)| n.clone())
-                    .unwrap_or_default(),
-            );
-            id = *parent;
-        }
-        out
-    }
-
-    /// Ids and fields of the spans named `name`, in creation order.
-    fn named(&self, name: &str) -> Vec<(u64, FieldMap)> {
-        self.spans
-            .lock()
-            .expect("lock")
-            .iter()
-            .filter(|(_, (n, _))| n == name)
-            .map(|(id, (_, f))| (*id, f.clone()))
-            .collect()
     }
 }
 

@@ -123,6 +123,7 @@ struct Gauges {
     max: metrics::Gauge,
     pending: metrics::Gauge,
     wait: metrics::Histogram,
+    use_time: metrics::Histogram,
     timeouts: metrics::Counter,
 }
 
@@ -142,6 +143,7 @@ impl Gauges {
             max: metrics::gauge!(telemetry::CONNECTION_MAX, &[pool()]),
             pending: metrics::gauge!(telemetry::CONNECTION_PENDING, &[pool()]),
             wait: metrics::histogram!(telemetry::CONNECTION_WAIT_TIME, &[pool()]),
+            use_time: metrics::histogram!(telemetry::CONNECTION_USE_TIME, &[pool()]),
             timeouts: metrics::counter!(telemetry::CONNECTION_TIMEOUTS, &[pool()]),
         }
     }
@@ -168,8 +170,43 @@ pub struct PoolStatus {
 
 /// A connection borrowed from a [`Pool`]; it goes back when dropped, its
 /// prepared statements with it. Dereference it (`&*conn`) to reach the
-/// [`Connection`], and through it the `tokio_postgres::Client`.
-pub type PooledConnection = deadpool::managed::Object<ConnectionManager>;
+/// [`Connection`], and through it the `tokio_postgres::Client`. With
+/// metrics on, how long it was lent is recorded as it goes back
+/// (`db.client.connection.use_time`).
+pub struct PooledConnection {
+    inner: deadpool::managed::Object<ConnectionManager>,
+    /// When it was lent, and where its use time goes (metrics on).
+    lent: Option<(std::time::Instant, metrics::Histogram)>,
+}
+
+impl std::fmt::Debug for PooledConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PooledConnection")
+            .field(&*self.inner)
+            .finish()
+    }
+}
+
+impl std::ops::Deref for PooledConnection {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for PooledConnection {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.inner
+    }
+}
+
+impl Drop for PooledConnection {
+    fn drop(&mut self) {
+        if let Some((lent, use_time)) = self.lent.take() {
+            use_time.record(lent.elapsed().as_secs_f64());
+        }
+    }
+}
 
 type Connect =
     dyn Fn(&Config) -> BoxFuture<'static, Result<Connection, tokio_postgres::Error>> + Send + Sync;
@@ -237,14 +274,14 @@ impl Transactional for PooledConnection {
         &mut self,
     ) -> impl std::future::Future<Output = Result<Transaction<'_>, tokio_postgres::Error>> + Send
     {
-        Connection::begin(self)
+        Connection::begin(&mut *self)
     }
 
     fn begin_with(
         &mut self,
         options: &crate::exec::TxOptions,
     ) -> impl std::future::Future<Output = Result<Transaction<'_>>> + Send {
-        Connection::begin_with(self, options)
+        Connection::begin_with(&mut *self, options)
     }
 }
 
@@ -314,7 +351,10 @@ impl Pool {
     /// A connection, waiting at most `acquire_timeout` for one to be free.
     pub async fn get(&self) -> Result<PooledConnection> {
         if !telemetry::metrics_enabled() {
-            return self.inner.get().await.map_err(|e| self.pool_error(e));
+            return match self.inner.get().await {
+                Ok(inner) => Ok(PooledConnection { inner, lent: None }),
+                Err(e) => Err(self.pool_error(e)),
+            };
         }
         let started = std::time::Instant::now();
         let got = self.inner.get().await;
@@ -324,7 +364,13 @@ impl Pool {
             gauges.timeouts.increment(1);
         }
         self.record_metrics();
-        got.map_err(|e| self.pool_error(e))
+        match got {
+            Ok(inner) => Ok(PooledConnection {
+                inner,
+                lent: Some((std::time::Instant::now(), gauges.use_time.clone())),
+            }),
+            Err(e) => Err(self.pool_error(e)),
+        }
     }
 
     fn gauges(&self) -> &Gauges {

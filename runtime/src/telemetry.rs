@@ -25,6 +25,7 @@
 //! | [`CONNECTION_TIMEOUTS`] `db.client.connection.timeouts` | counter | pool name |
 //! | [`CONNECTION_CREATE_TIME`] `db.client.connection.create_time` | histogram, seconds | pool name |
 //! | [`CONNECTION_WAIT_TIME`] `db.client.connection.wait_time` | histogram, seconds | pool name |
+//! | [`CONNECTION_USE_TIME`] `db.client.connection.use_time` | histogram, seconds | pool name |
 //! | [`RETRIES`] `ordinance.transaction.retries` | counter | `error.type` (the SQLSTATE retried) |
 //! | [`STALE_VERSIONS`] `ordinance.stale_versions` | counter | `db.collection.name` |
 //! | [`REPLICA_LAG`] `ordinance.replica.lag` | gauge, seconds | pool name |
@@ -52,6 +53,8 @@ pub const CONNECTION_TIMEOUTS: &str = "db.client.connection.timeouts";
 pub const CONNECTION_CREATE_TIME: &str = "db.client.connection.create_time";
 /// Time a request waited for a connection.
 pub const CONNECTION_WAIT_TIME: &str = "db.client.connection.wait_time";
+/// How long a connection was lent before it came back.
+pub const CONNECTION_USE_TIME: &str = "db.client.connection.use_time";
 /// Transactions run again after a retryable failure.
 pub const RETRIES: &str = "ordinance.transaction.retries";
 /// Writes refused because the row had changed meanwhile.

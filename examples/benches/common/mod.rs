@@ -131,15 +131,33 @@ pub fn peak_rss_mib() -> f64 {
 }
 
 /// What a production service installs, for measuring its cost:
-/// `ORDINANCE_BENCH_SUBSCRIBER=1` installs a subscriber that keeps every
-/// INFO span with all its fields (as an OpenTelemetry layer does), and
+/// `ORDINANCE_BENCH_SUBSCRIBER=otel` installs an OpenTelemetry pipeline
+/// (exporting in memory), `ORDINANCE_BENCH_SUBSCRIBER=1` a subscriber
+/// that keeps every INFO span with all its fields formatted, and
 /// `ORDINANCE_BENCH_METRICS=1` a recorder that adds up every metric and
 /// turns the kit's metrics on. Unset, nothing is installed.
 pub fn instrument() {
-    if std::env::var_os("ORDINANCE_BENCH_SUBSCRIBER").is_some() {
-        use tracing_subscriber::layer::SubscriberExt as _;
-        let subscriber = tracing_subscriber::registry().with(KeepFields);
-        tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+    match std::env::var("ORDINANCE_BENCH_SUBSCRIBER").as_deref() {
+        // An OpenTelemetry pipeline as a service runs one: the
+        // `tracing-opentelemetry` layer, the SDK's batch processor, an
+        // exporter (in memory here, instead of the network).
+        Ok("otel") => {
+            use opentelemetry::trace::TracerProvider as _;
+            use tracing_subscriber::layer::SubscriberExt as _;
+            let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+                .with_batch_exporter(opentelemetry_sdk::trace::InMemorySpanExporter::default())
+                .build();
+            let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"));
+            let subscriber = tracing_subscriber::registry().with(layer);
+            tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+            std::mem::forget(provider);
+        }
+        Ok(_) => {
+            use tracing_subscriber::layer::SubscriberExt as _;
+            let subscriber = tracing_subscriber::registry().with(KeepFields);
+            tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+        }
+        Err(_) => {}
     }
     if std::env::var_os("ORDINANCE_BENCH_METRICS").is_some() {
         metrics::set_global_recorder(Adding).expect("one recorder");

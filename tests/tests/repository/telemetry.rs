@@ -90,6 +90,10 @@ async fn statements_pools_and_stale_versions_are_measured_without_values() {
         1
     );
     drop(held);
+    // How long each was lent, recorded as it came back.
+    let used = samples(&store, telemetry::CONNECTION_USE_TIME, "metrics-pool");
+    assert!(used.len() >= 2, "{used:?}");
+    assert!(used.iter().all(|s| s.value >= 0.0 && s.value < 60.0));
 
     let health = cluster.health().await;
     assert_eq!(health.primary.name, "metrics-pool");

@@ -77,21 +77,7 @@ async fn call(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_with_its_status() {
-    let db = ordinance::testing::TestDatabase::create()
-        .await
-        .expect("db");
-    let mut owner = db.connect().await.expect("owner");
-    ordinance::embed_migrations!("migrations")
-        .expect("migrations")
-        .up(&mut owner)
-        .await
-        .expect("up");
-    let app = super::cluster(db.app_config().await.expect("app role"))
-        .await
-        .expect("cluster");
-    let addr = super::serve(app, ([127, 0, 0, 1], 0).into())
-        .await
-        .expect("serve");
+    let (_db, addr) = started().await;
 
     // 201: a user, then a post by them, with its version as the ETag.
     let user = call(
@@ -281,21 +267,9 @@ async fn every_endpoint_answers_with_its_status() {
     assert_eq!(call(addr, "GET", &at, &[], None).await.status, 200);
 }
 
-/// The text of a plain GET.
-async fn text(addr: SocketAddr, path: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.0\r\nhost: {addr}\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).await.expect("read");
-    raw.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_prometheus_scrape_and_a_health_probe() {
-    super::prometheus();
+/// A scratch database with the blog's migrations, and the service over it
+/// as the application role on a free port.
+async fn started() -> (ordinance::testing::TestDatabase, SocketAddr) {
     let db = ordinance::testing::TestDatabase::create()
         .await
         .expect("db");
@@ -311,6 +285,25 @@ async fn a_prometheus_scrape_and_a_health_probe() {
     let addr = super::serve(app, ([127, 0, 0, 1], 0).into())
         .await
         .expect("serve");
+    (db, addr)
+}
+
+/// The text of a plain GET.
+async fn text(addr: SocketAddr, path: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.0\r\nhost: {addr}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.expect("read");
+    raw.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prometheus_scrape_and_a_health_probe() {
+    super::prometheus();
+    let (_db, addr) = started().await;
     let user = call(
         addr,
         "POST",
@@ -395,21 +388,7 @@ async fn one_requests_trace() {
     let _guard = tracing::subscriber::set_default(subscriber);
     tracing::callsite::rebuild_interest_cache();
 
-    let db = ordinance::testing::TestDatabase::create()
-        .await
-        .expect("db");
-    let mut owner = db.connect().await.expect("owner");
-    ordinance::embed_migrations!("migrations")
-        .expect("migrations")
-        .up(&mut owner)
-        .await
-        .expect("up");
-    let app = super::cluster(db.app_config().await.expect("app role"))
-        .await
-        .expect("cluster");
-    let addr = super::serve(app, ([127, 0, 0, 1], 0).into())
-        .await
-        .expect("serve");
+    let (_db, addr) = started().await;
     let user = call(
         addr,
         "POST",

@@ -69,6 +69,17 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Captured {
 }
 
 impl Captured {
+    /// A new capture, installed as this thread's subscriber until the
+    /// guard drops.
+    pub fn install() -> (Captured, tracing::subscriber::DefaultGuard) {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let captured = Captured::default();
+        crate::two_dispatchers();
+        let guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(captured.clone()));
+        (captured, guard)
+    }
+
     /// The names of `id`'s ancestors, nearest first.
     pub fn ancestors(&self, mut id: u64) -> Vec<String> {
         let spans = self.spans.lock().expect("lock");

@@ -348,12 +348,7 @@ async fn each_kind_of_change_migrates_a_table_holding_data() {
         .collect();
     std::fs::write(&backfill, filled).expect("fill in");
     // Traced: a span per migration, one per backfill batch under it.
-    let captured = ordinance_tests::spans::Captured::default();
-    ordinance_tests::two_dispatchers();
-    let traced = tracing::subscriber::set_default({
-        use tracing_subscriber::layer::SubscriberExt as _;
-        tracing_subscriber::registry().with(captured.clone())
-    });
+    let (captured, traced) = ordinance_tests::spans::Captured::install();
     let contracted = Migrations::load(&dir)
         .expect("load")
         .backfill_pause(std::time::Duration::ZERO)

@@ -9,14 +9,10 @@ use ordinance::repo::Repo;
 use ordinance::Entity as _;
 use ordinance_tests::spans::{Captured, FieldMap};
 use ordinance_tests::*;
-use tracing_subscriber::layer::SubscriberExt;
 
 #[tokio::test]
 async fn statements_are_traced_without_their_values() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::registry().with(captured.clone());
-    ordinance_tests::two_dispatchers();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
 
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
@@ -78,10 +74,7 @@ async fn statements_are_traced_without_their_values() {
 
 #[tokio::test]
 async fn a_statement_slower_than_the_threshold_warns() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::registry().with(captured.clone());
-    ordinance_tests::two_dispatchers();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
 
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
@@ -127,10 +120,7 @@ async fn a_statement_slower_than_the_threshold_warns() {
 
 #[tokio::test]
 async fn statement_spans_follow_opentelemetry_database_conventions() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::registry().with(captured.clone());
-    ordinance_tests::two_dispatchers();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
 
     let db = fixture_database().await;
     let client = db.connect().await.expect("connect");
@@ -225,10 +215,7 @@ async fn statement_spans_follow_opentelemetry_database_conventions() {
 async fn transactions_retries_relations_batches_and_bulk_nest_under_the_callers_span() {
     use ordinance::exec::{transaction_with, Retry, TxOptions};
     use tracing::Instrument as _;
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::registry().with(captured.clone());
-    ordinance_tests::two_dispatchers();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
 
     let db = fixture_database().await;
     let mut conn = db.connect().await.expect("connect");

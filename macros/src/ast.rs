@@ -159,6 +159,11 @@ impl<'a> Container<'a> {
         self.attrs.aggregate_root.is_some()
     }
 
+    /// How it is partitioned by time, if it is (`#[entity(partitioned(...))]`).
+    pub(crate) fn partitioned(&self) -> Option<&crate::attr::Partitioning> {
+        self.attrs.partitioned.as_ref().map(|p| &p.value)
+    }
+
     /// Whether it is a transactional outbox's table (`#[entity(outbox)]`).
     pub(crate) fn outbox(&self) -> bool {
         self.attrs.outbox.is_some()

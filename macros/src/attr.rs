@@ -161,6 +161,8 @@ pub(crate) struct Container {
     pub(crate) aggregate_root: Option<Spanned<()>>,
     /// `outbox`: the table of a transactional outbox.
     pub(crate) outbox: Option<Spanned<()>>,
+    /// `partitioned(interval = "1 month", keep = "13 months")`.
+    pub(crate) partitioned: Option<Spanned<Partitioning>>,
     /// `derive_new(...)`: more derives on the generated `New{Entity}`.
     pub(crate) derive_new: Vec<syn::Path>,
     /// `derive_patch(...)`: more derives on the generated `{Entity}Patch`.
@@ -213,6 +215,7 @@ impl Container {
         let mut history = Attr::none(cx, HISTORY);
         let mut aggregate_root = Attr::none(cx, AGGREGATE_ROOT);
         let mut outbox = Attr::none(cx, OUTBOX);
+        let mut partitioned = Attr::none(cx, PARTITIONED);
         let mut derive_new = Vec::new();
         let mut derive_patch = Vec::new();
         for attr in attrs {
@@ -256,6 +259,9 @@ impl Container {
                 } else if meta.path == OUTBOX {
                     expect_flag(&meta, OUTBOX)?;
                     outbox.set(&meta.path, ());
+                } else if meta.path == PARTITIONED {
+                    let (value, tokens) = parse_partitioning(&meta)?;
+                    partitioned.set(tokens, value);
                 } else if meta.path == DERIVE_NEW {
                     derive_new.extend(expect_derives(&meta, DERIVE_NEW)?);
                 } else if meta.path == DERIVE_PATCH {
@@ -278,6 +284,7 @@ impl Container {
             history: history.get(),
             aggregate_root: aggregate_root.get(),
             outbox: outbox.get(),
+            partitioned: partitioned.get(),
             derive_new,
             derive_patch,
             doc: doc_comment(attrs),
@@ -1010,4 +1017,95 @@ fn parse_key_spec(cx: &Ctxt, meta: &ParseNestedMeta<'_>, kind: Symbol) -> syn::R
         predicate,
         tokens,
     })
+}
+
+/// A span of calendar time, as written: `"1 month"`, `"13 months"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Period {
+    pub(crate) count: u32,
+    /// `Day`, `Week`, `Month` or `Year`: the runtime's `PeriodUnit`.
+    pub(crate) unit: &'static str,
+}
+
+/// `partitioned(interval = "...", keep = "...")`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Partitioning {
+    pub(crate) interval: Period,
+    pub(crate) keep: Option<Period>,
+}
+
+fn parse_period(lit: &LitStr, key: Symbol) -> syn::Result<Period> {
+    let text = lit.value();
+    let help = format!(
+        "`{key}` is a count and a unit: \"1 day\", \"1 week\", \"1 month\", \"3 months\", \"1 year\""
+    );
+    let mut words = text.split_whitespace();
+    let (Some(count), Some(unit), None) = (words.next(), words.next(), words.next()) else {
+        return Err(syn::Error::new_spanned(
+            lit,
+            format_args!("`{key}` cannot be \"{text}\"\nhelp: {help}"),
+        ));
+    };
+    let count: u32 = match count.parse() {
+        Ok(n) if n > 0 && n <= 1000 => n,
+        _ => {
+            return Err(syn::Error::new_spanned(
+                lit,
+                format_args!("`{key}` needs a count from 1 to 1000, not \"{count}\"\nhelp: {help}"),
+            ))
+        }
+    };
+    let unit = match unit.trim_end_matches('s') {
+        "day" => "Day",
+        "week" => "Week",
+        "month" => "Month",
+        "year" => "Year",
+        other => {
+            return Err(syn::Error::new_spanned(
+                lit,
+                format_args!("`{key}` has no unit \"{other}\"\nhelp: {help}"),
+            ))
+        }
+    };
+    Ok(Period { count, unit })
+}
+
+fn parse_partitioning(meta: &ParseNestedMeta<'_>) -> syn::Result<(Partitioning, TokenStream)> {
+    let path = &meta.path;
+    let example = "partitioned(interval = \"1 month\", keep = \"13 months\")";
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format_args!(
+            "`partitioned` says how long each partition's span is, and how long partitions are kept\n\
+             help: write `{example}` (`keep` may be left out: kept forever)"
+        )));
+    }
+    let mut interval = None;
+    let mut keep = None;
+    let mut tokens = path.to_token_stream();
+    meta.parse_nested_meta(|inner| {
+        let key = if inner.path == INTERVAL {
+            INTERVAL
+        } else if inner.path == KEEP {
+            KEEP
+        } else {
+            return Err(inner.error(format_args!(
+                "`partitioned` takes `interval` and `keep`\nhelp: write `{example}`"
+            )));
+        };
+        let lit = expect_str(&inner, key, "interval = \"1 month\"")?;
+        tokens.extend(lit.to_token_stream());
+        let period = parse_period(&lit, key)?;
+        if key == INTERVAL {
+            interval = Some(period);
+        } else {
+            keep = Some(period);
+        }
+        Ok(())
+    })?;
+    let Some(interval) = interval else {
+        return Err(meta.error(format_args!(
+            "`partitioned` needs the span of each partition\nhelp: write `{example}`"
+        )));
+    };
+    Ok((Partitioning { interval, keep }, tokens))
 }

@@ -33,6 +33,7 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>, plan: &Plan, policy: &Polic
     check_renames(cx, cont);
     check_aggregates(cx, cont);
     check_outbox(cx, cont);
+    check_partitioning(cx, cont, plan, policy);
     crate::value::check(cx, cont);
     check_generated_names(cx, cont, plan, policy);
 }
@@ -191,6 +192,53 @@ fn check_outbox(cx: &Ctxt, cont: &Container<'_>) {
                 },
             );
         }
+    }
+}
+
+/// A time-partitioned table (`partitioned(...)`) is partitioned by range
+/// of `id`: its ids must carry their time (UUIDv7), and each unique index
+/// must include `id` (PostgreSQL enforces uniqueness only within a
+/// partition, so it refuses a unique index without the partition key).
+fn check_partitioning(cx: &Ctxt, cont: &Container<'_>, plan: &Plan, policy: &Policy) {
+    let Some(partitioned) = &cont.attrs.partitioned else {
+        return;
+    };
+    if policy.ids != "v7" {
+        cx.error_with_help(
+            &partitioned.tokens,
+            "a partitioned table is partitioned by range of `id`, whose UUIDv7 values begin with the \
+             time they were made; the team's policy makes v4 ids, which carry no time",
+            "set `ids.generate = \"v7\"` in the policy, or leave this table unpartitioned",
+        );
+    }
+    let table = cont.table.as_str();
+    check_fits(
+        cx,
+        partitioned.tokens.clone(),
+        "partition name",
+        &format!("{table}_p20260101"),
+        "partitions are named `{table}_pYYYYMMDD`: choose a shorter `#[entity(table = \"...\")]`",
+    );
+    let id = cont.fields.iter().position(|f| f.column == "id");
+    for ix in plan.indexes.iter().filter(|ix| ix.unique) {
+        if id.is_some_and(|id| ix.columns.iter().any(|(i, _)| *i == id)) {
+            continue;
+        }
+        let columns: Vec<&str> = ix
+            .columns
+            .iter()
+            .map(|(i, _)| cont.fields[*i].column.as_str())
+            .collect();
+        cx.error_with_help(
+            &ix.tokens,
+            format_args!(
+                "a unique index of a partitioned table must include its partition key `id`: PostgreSQL \
+                 checks uniqueness within one partition only, so it refuses a unique index on ({})",
+                columns.join(", ")
+            ),
+            "make the index plain (`index`), or keep what must be unique in a table that is not \
+             partitioned and reference it",
+        );
     }
 }
 

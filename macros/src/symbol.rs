@@ -24,6 +24,9 @@ pub(crate) const TENANT: Symbol = Symbol("tenant");
 pub(crate) const HISTORY: Symbol = Symbol("history");
 pub(crate) const AGGREGATE_ROOT: Symbol = Symbol("aggregate_root");
 pub(crate) const OUTBOX: Symbol = Symbol("outbox");
+pub(crate) const PARTITIONED: Symbol = Symbol("partitioned");
+pub(crate) const INTERVAL: Symbol = Symbol("interval");
+pub(crate) const KEEP: Symbol = Symbol("keep");
 pub(crate) const AGGREGATE: Symbol = Symbol("aggregate");
 pub(crate) const DERIVE_NEW: Symbol = Symbol("derive_new");
 pub(crate) const DERIVE_PATCH: Symbol = Symbol("derive_patch");
@@ -71,6 +74,7 @@ pub(crate) const ENTITY_KEYS: &[Symbol] = &[
     HISTORY,
     AGGREGATE_ROOT,
     OUTBOX,
+    PARTITIONED,
     DERIVE_NEW,
     DERIVE_PATCH,
 ];

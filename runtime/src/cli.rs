@@ -633,6 +633,7 @@ mod tests {
             history: false,
             aggregate_root: false,
             outbox: false,
+            partitioned: None,
             conventions: &crate::schema::Conventions::DEFAULT,
         };
         let dir = std::env::temp_dir().join(format!("ordinance-cli-doc-{}", std::process::id()));

@@ -88,7 +88,14 @@ pub fn create_table(schema: &TableSchema) -> String {
     for (name, definition) in inline {
         lines.push(format!("CONSTRAINT {} {definition}", quote_ident(name)));
     }
-    let _ = writeln!(out, "    {}\n);", lines.join(",\n    "));
+    // A time-partitioned table's partitions are made ahead by
+    // `partition::maintain`; the table itself holds no rows.
+    let partitioned = if schema.partitioned.is_some() {
+        " PARTITION BY RANGE (\"id\")"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "    {}\n){partitioned};", lines.join(",\n    "));
     for index in schema.indexes {
         out.push_str(&create_index(schema, index));
         out.push_str(";\n");

@@ -42,6 +42,7 @@
 //! | [`pool`] | a connection pool: min/max size, acquire and statement timeouts, close |
 //! | [`testing`] | a throwaway PostgreSQL server for tests and examples (feature `testing`) |
 //! | [`migrate`] | versioned migrations: generated from the entities, drift-checked, applied under a lock |
+//! | [`partition`] | time partitions of `#[entity(partitioned(...))]` tables: made ahead, dropped whole |
 //! | [`page`] | keyset pagination with opaque, optionally signed cursors |
 //! | [`history`], [`outbox`] | row history by trigger; a transactional outbox and its relays |
 //! | [`relation`] | relations from foreign keys: loads one statement per level, typed joins |
@@ -89,6 +90,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod page;
 mod params;
+pub mod partition;
 mod pg_error;
 pub mod pool;
 #[cfg(any(feature = "tools", feature = "testing"))]
@@ -378,7 +380,7 @@ pub mod __private {
     pub use crate::schema::{
         BoundedText, Check, CheckKind, Column, ColumnDefault, Conventions, EnumStorage, EnumType,
         ForeignKey, IdGeneration, Index, IndexColumn, IndexCondition, IndexFunction, IndexMethod,
-        Naming, OnDelete, SqlType, TableSchema, Waiver,
+        Naming, OnDelete, Partitioning, Period, PeriodUnit, SqlType, TableSchema, Waiver,
     };
     pub use crate::schema::{ACTOR_SETTING, TENANT_SETTING};
     #[cfg(feature = "serde")]
@@ -478,6 +480,7 @@ pub mod __private {
         history: false,
         aggregate_root: false,
         outbox: false,
+        partitioned: None,
         conventions: &crate::schema::Conventions::DEFAULT,
     };
 }

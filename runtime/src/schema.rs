@@ -52,11 +52,50 @@ pub struct TableSchema {
     /// an insert notifies its channel, and an
     /// [`outbox::Relay`](crate::outbox::Relay) delivers and deletes them.
     pub outbox: bool,
+    /// How the table is split into time partitions
+    /// (`#[entity(partitioned(...))]`): by range of `id`, whose UUIDv7
+    /// values begin with their creation time.
+    pub partitioned: Option<&'static Partitioning>,
     /// The team's conventions the entity was compiled under
     /// (`[…metadata.ordinance]`; [`Conventions::DEFAULT`] without a
     /// policy): its names, how its ids are made, how bounded text is
     /// stored — and what the audit and `adopt` expect of a live database.
     pub conventions: &'static Conventions,
+}
+
+/// A time-partitioned table (`#[entity(partitioned(interval = "1 month",
+/// keep = "13 months"))]`): partitioned by range of `id` — UUIDv7 ids
+/// begin with the millisecond they were made, so an id range is a time
+/// range, the primary key stays `id`, and a get by id reads one partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Partitioning {
+    /// The span of time each partition holds.
+    pub interval: Period,
+    /// How long a partition is kept after its span ends (`None`: forever).
+    pub keep: Option<Period>,
+}
+
+/// A span of calendar time: `count` days, weeks, months or years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Period {
+    /// How many units.
+    pub count: u32,
+    /// Which unit.
+    pub unit: PeriodUnit,
+}
+
+/// The unit of a [`Period`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PeriodUnit {
+    /// Days (UTC).
+    Day,
+    /// Weeks, from Monday (UTC).
+    Week,
+    /// Calendar months (UTC).
+    Month,
+    /// Calendar years (UTC).
+    Year,
 }
 
 /// The parts of the rule book a team sets for itself in Cargo's metadata

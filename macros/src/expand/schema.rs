@@ -390,6 +390,25 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
             });
         }
     }
+    let partitioned = match cont.partitioned() {
+        None => quote!(::core::option::Option::None),
+        Some(part) => {
+            let period = |period: &crate::attr::Period| {
+                let count = period.count;
+                let unit = format_ident!("{}", period.unit);
+                quote!(#p::Period { count: #count, unit: #p::PeriodUnit::#unit })
+            };
+            let interval = period(&part.interval);
+            let keep = match &part.keep {
+                Some(keep) => {
+                    let keep = period(keep);
+                    quote!(::core::option::Option::Some(#keep))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(::core::option::Option::Some(&#p::Partitioning { interval: #interval, keep: #keep }))
+        }
+    };
     let glue = row_glue(cont);
     let conventions = conventions_tokens(policy);
 
@@ -421,6 +440,7 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
                 history: #history,
                 aggregate_root: #aggregate_root,
                 outbox: #outbox,
+                partitioned: #partitioned,
                 conventions: #conventions,
             };
             #glue

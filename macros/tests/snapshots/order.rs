@@ -442,6 +442,7 @@ impl ::ordinance::Entity for Order {
             history: false,
             aggregate_root: false,
             outbox: false,
+            partitioned: ::core::option::Option::None,
             conventions: &::ordinance::__private::Conventions::DEFAULT,
         };
     type New = NewOrder;

@@ -398,6 +398,7 @@ impl ::ordinance::Entity for Ticket {
             history: false,
             aggregate_root: false,
             outbox: false,
+            partitioned: ::core::option::Option::None,
             conventions: &::ordinance::__private::Conventions::DEFAULT,
         };
     type New = NewTicket;

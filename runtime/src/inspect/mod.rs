@@ -70,9 +70,12 @@ impl Enum {
     }
 }
 
-/// One table.
+/// One table (a partitioned table's partitions are not listed: they are
+/// its storage).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Table {
+    /// How it is partitioned (`RANGE (id)`), when it is.
+    pub partition_key: Option<String>,
     /// Its PostgreSQL schema (`public`, ...).
     pub schema: String,
     /// Its name.
@@ -326,11 +329,12 @@ impl Database {
             .query(
                 "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class'), \
                         coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0), c.relrowsecurity, \
-                        c.relforcerowsecurity \
+                        c.relforcerowsecurity, pg_get_partkeydef(c.oid) \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
                    AND n.nspname NOT LIKE 'pg\\_%' AND c.relkind IN ('r', 'p') \
+                   AND NOT c.relispartition \
                    AND NOT (n.nspname = 'public' AND c.relname = $1)",
                 &[&MIGRATIONS_TABLE],
             )
@@ -349,6 +353,7 @@ impl Database {
                         enabled: read(&row, 5, C, "relrowsecurity")?,
                         forced: read(&row, 6, C, "relforcerowsecurity")?,
                     },
+                    partition_key: read(&row, 7, C, "partkeydef")?,
                     ..Table::default()
                 },
             );

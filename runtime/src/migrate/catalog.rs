@@ -31,6 +31,8 @@ pub struct Catalog {
 /// One table as the database has it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Table {
+    /// How it is partitioned (`RANGE (id)`), when it is.
+    pub partitioned_by: Option<String>,
     /// Columns by name.
     pub columns: BTreeMap<String, Column>,
     /// Constraints (primary key, foreign keys, checks) by name.
@@ -138,6 +140,7 @@ impl From<&Database> for Catalog {
                 })
                 .collect();
             let table = Table {
+                partitioned_by: t.partition_key.clone(),
                 columns,
                 constraints,
                 indexes,

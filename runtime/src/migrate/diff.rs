@@ -129,6 +129,16 @@ pub fn diff(
     for (name, old) in &current.tables {
         match desired.tables.get(name) {
             None => refusals.destructive.push(format!("drop table \"{name}\"")),
+            Some(new) if new.partitioned_by != old.partitioned_by => {
+                refusals.by_hand.push(format!(
+                    "\"{name}\" is partitioned by {} in the entity and by {} in the database: \
+                     PostgreSQL cannot change how a table is partitioned in place. Create the new \
+                     table beside the old one under another name, make the application write both, \
+                     copy the old rows over in batches, then swap the names in one transaction",
+                    new.partitioned_by.as_deref().unwrap_or("nothing"),
+                    old.partitioned_by.as_deref().unwrap_or("nothing"),
+                ));
+            }
             Some(new) => alter_table(
                 name,
                 old,

@@ -218,6 +218,7 @@ mod tests {
         history: false,
         aggregate_root: false,
         outbox: false,
+        partitioned: None,
         conventions: &crate::schema::Conventions::DEFAULT,
     };
 

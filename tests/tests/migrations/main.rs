@@ -13,6 +13,7 @@ pub mod indexes;
 pub mod lock_waits;
 pub mod migrate;
 pub mod outbox_migrations;
+pub mod partition_migrations;
 pub mod proof;
 pub mod rehearsal;
 pub mod rolling;

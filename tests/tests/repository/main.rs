@@ -13,6 +13,7 @@ pub mod json;
 pub mod locks;
 pub mod outbox;
 pub mod paging;
+pub mod partitions;
 pub mod patch;
 pub mod pgbouncer;
 pub mod plans;

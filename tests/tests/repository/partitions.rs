@@ -1,0 +1,122 @@
+//! Time-partitioned entities on a real PostgreSQL: the table partitioned
+//! by range of `id`, partitions made ahead by `partition::maintain` (as
+//! the owner), rows written and read by the application role landing in
+//! their day's partition, a get by id reading one partition, and expired
+//! partitions detached concurrently and dropped whole.
+
+use ordinance::ddl::SchemaDdl;
+use ordinance::deps::chrono::Duration as Days;
+use ordinance::partition::{maintain, partition_name, period_start};
+use ordinance::prelude::*;
+use ordinance::repo::Repo;
+use ordinance::testing::TestDatabase;
+use ordinance_tests::application_connection;
+
+/// A reading of a sensor, kept for two days after its day ends.
+#[derive(Entity, Debug, Clone)]
+#[entity(partitioned(interval = "1 day", keep = "2 days"))]
+pub struct Reading {
+    pub id: Uuid,
+    #[column(max_len = 40, index)]
+    pub sensor: String,
+    pub value: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+#[tokio::test]
+async fn partitions_are_made_ahead_read_one_at_a_time_and_dropped_whole() {
+    let ddl = SchemaDdl::new(&[Reading::SCHEMA]).unwrap().up();
+    assert!(ddl.contains(") PARTITION BY RANGE (\"id\");"), "{ddl}");
+    let db = TestDatabase::with_schema(&ddl).await.unwrap();
+    let owner = db.connect().await.unwrap();
+    let now = Utc::now();
+
+    // Today's partition and two ahead; again, nothing more.
+    let made = maintain::<Reading>(&owner, now, 2).await.unwrap();
+    let today = period_start(
+        Reading::SCHEMA.partitioned.unwrap().interval,
+        now.date_naive(),
+    );
+    let names: Vec<String> = (0..3)
+        .map(|k| partition_name(Reading::SCHEMA, today + Days::days(k)))
+        .collect();
+    assert_eq!(made.created, names);
+    assert!(made.dropped.is_empty());
+    assert!(maintain::<Reading>(&owner, now, 2)
+        .await
+        .unwrap()
+        .created
+        .is_empty());
+
+    // The application role writes and reads; each row is in today's
+    // partition.
+    let app = application_connection(&db).await;
+    let repo = Repo::new(&app);
+    let reading = repo
+        .insert(&NewReading {
+            sensor: "t1".into(),
+            value: 21,
+        })
+        .await
+        .unwrap();
+    assert_eq!(repo.get::<Reading>(reading.id).await.unwrap().value, 21);
+    let home: String = owner
+        .query_one(
+            "SELECT tableoid::regclass::text FROM readings WHERE id = $1",
+            &[&reading.id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(home, names[0]);
+    // A get by id reads one partition: the plan names no other.
+    let plan: Vec<String> = owner
+        .query(
+            &format!("EXPLAIN {}", Reading::statements().get),
+            &[&reading.id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains(&names[0]), "{plan}");
+    assert!(
+        !plan.contains(&names[1]) && !plan.contains(&names[2]),
+        "{plan}"
+    );
+
+    // Five days on: the three days' partitions ended two or more days
+    // ago (the last exactly two), the time kept: detached and dropped with
+    // their rows; the new day and the next are made.
+    let later = now + Days::days(5);
+    let done = maintain::<Reading>(&owner, later, 1).await.unwrap();
+    assert_eq!(done.dropped, names, "{done:?}");
+    assert_eq!(done.created.len(), 2, "{done:?}");
+    assert!(repo.find::<Reading>(reading.id).await.unwrap().is_none());
+    let left: i64 = owner
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname = ANY($1)",
+            &[&names],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "dropped, not only detached");
+    // A row whose day has no partition is refused, not parked somewhere.
+    let err = repo
+        .insert_with_id(
+            ordinance::partition::first_id(today - Days::days(30)),
+            &NewReading {
+                sensor: "late".into(),
+                value: 1,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no partition"), "{err}");
+}

@@ -156,6 +156,7 @@ fn distinct(ids: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
 }
 
 const ID_ARRAY: &[Type] = &[Type::UUID_ARRAY];
+const ID_ARRAY_BOUNDED: &[Type] = &[Type::UUID_ARRAY, Type::UUID, Type::UUID];
 
 impl<X: Executor> Repo<'_, X> {
     /// Runs `sql` (whose `$1` is a `UUID[]`) for `ids`, a chunk of
@@ -176,8 +177,18 @@ impl<X: Executor> Repo<'_, X> {
             ids = ids.len(),
         );
         let run = async {
+            // A load by id of a partitioned table bounds the ids too
+            // (`sql::render_by_id`), so only their partitions are read.
+            let bounded = operation == "load_parents" && schema.partitioned.is_some();
             for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                let params: [SqlParam<'_>; 1] = [&chunk];
+                let least = chunk.iter().min().copied().unwrap_or_default();
+                let greatest = chunk.iter().max().copied().unwrap_or_default();
+                let params: [SqlParam<'_>; 3] = [&chunk, &least, &greatest];
+                let (params, types) = if bounded {
+                    (&params[..], ID_ARRAY_BOUNDED)
+                } else {
+                    (&params[..1], ID_ARRAY)
+                };
                 let rows = self
                     .traced(
                         schema,
@@ -186,8 +197,8 @@ impl<X: Executor> Repo<'_, X> {
                         std::pin::pin!(self.executor().query(
                             Access::Read,
                             Sql::Fixed(sql),
-                            &params,
-                            ID_ARRAY
+                            params,
+                            types
                         )),
                     )
                     .await

@@ -120,7 +120,7 @@ fn entries(schema: &'static TableSchema) -> Vec<Entry> {
     push(
         "load_by_id",
         &crate::relation::sql::render_by_id(schema, Visibility::Live),
-        &[Type::UUID_ARRAY],
+        crate::relation::sql::by_id_types(schema),
         &[],
     );
     // Built at run time around a caller's filter: their fixed parts, the

@@ -156,7 +156,6 @@ fn distinct(ids: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
 }
 
 const ID_ARRAY: &[Type] = &[Type::UUID_ARRAY];
-const ID_ARRAY_BOUNDED: &[Type] = &[Type::UUID_ARRAY, Type::UUID, Type::UUID];
 
 impl<X: Executor> Repo<'_, X> {
     /// Runs `sql` (whose `$1` is a `UUID[]`) for `ids`, a chunk of
@@ -185,7 +184,7 @@ impl<X: Executor> Repo<'_, X> {
                 let greatest = chunk.iter().max().copied().unwrap_or_default();
                 let params: [SqlParam<'_>; 3] = [&chunk, &least, &greatest];
                 let (params, types) = if bounded {
-                    (&params[..], ID_ARRAY_BOUNDED)
+                    (&params[..], sql::by_id_types(schema))
                 } else {
                     (&params[..1], ID_ARRAY)
                 };

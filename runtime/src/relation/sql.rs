@@ -145,6 +145,17 @@ pub(crate) fn by_id(parent: &'static TableSchema, scope: Visibility) -> &'static
     })
 }
 
+/// The parameter types of [`by_id`]'s statement: the ids, and for a
+/// partitioned table their bounds.
+pub(crate) fn by_id_types(parent: &TableSchema) -> &'static [tokio_postgres::types::Type] {
+    use tokio_postgres::types::Type;
+    if parent.partitioned.is_some() {
+        &[Type::UUID_ARRAY, Type::UUID, Type::UUID]
+    } else {
+        &[Type::UUID_ARRAY]
+    }
+}
+
 /// [`by_id`], rendered afresh.
 ///
 /// A time-partitioned table's load also bounds the ids (`$2`, `$3`: the

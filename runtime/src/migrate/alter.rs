@@ -232,11 +232,11 @@ impl<'a> Alter<'a> {
                 self.renamed_objects.push(nname);
                 continue;
             }
-            steps.contract_index.up.push(format!(
-                "DROP INDEX CONCURRENTLY IF EXISTS {}",
-                index_ident(name, iname)
-            ));
-            steps.contract_index.down.push(concurrently(def));
+            steps
+                .contract_index
+                .up
+                .push(self.drop_index(&index_ident(name, iname)));
+            steps.contract_index.down.push(self.build_index(def));
         }
     }
 
@@ -486,10 +486,7 @@ impl<'a> Alter<'a> {
             if !old.indexes.contains_key(iname) {
                 // A failed concurrent build leaves an invalid index behind
                 // under this name; dropping it first makes a re-run rebuild.
-                step.up.push(format!(
-                    "DROP INDEX CONCURRENTLY IF EXISTS {}",
-                    index_ident(name, iname)
-                ));
+                step.up.push(self.drop_index(&index_ident(name, iname)));
             }
             let rendered = schema
                 .and_then(|s| {
@@ -497,11 +494,36 @@ impl<'a> Alter<'a> {
                     Some(ddl::create_index(s, index))
                 })
                 .unwrap_or_else(|| def.clone());
-            step.up.push(concurrently(&rendered));
-            step.down.push(format!(
-                "DROP INDEX CONCURRENTLY IF EXISTS {}",
-                index_ident(name, iname)
-            ));
+            step.up.push(self.build_index(&rendered));
+            step.down.push(self.drop_index(&index_ident(name, iname)));
+        }
+    }
+
+    /// Builds an index as `pg_get_indexdef` writes it: concurrently, or —
+    /// on a partitioned table, where PostgreSQL cannot — in one statement
+    /// that builds it on every partition (holding off writes meanwhile).
+    fn build_index(&self, def: &str) -> String {
+        if self.new.partitioned_by.is_some() {
+            // `pg_get_indexdef` writes a partitioned index `ON ONLY` the
+            // parent; built so, it would cover no partition.
+            def.replacen(" ON ONLY ", " ON ", 1)
+                .replacen(
+                    "CREATE UNIQUE INDEX ",
+                    "CREATE UNIQUE INDEX IF NOT EXISTS ",
+                    1,
+                )
+                .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+        } else {
+            concurrently(def)
+        }
+    }
+
+    /// Drops an index: concurrently, unless the table is partitioned.
+    fn drop_index(&self, index: &str) -> String {
+        if self.new.partitioned_by.is_some() {
+            format!("DROP INDEX IF EXISTS {index}")
+        } else {
+            format!("DROP INDEX CONCURRENTLY IF EXISTS {index}")
         }
     }
 

@@ -45,6 +45,23 @@ pub mod v2 {
     }
 }
 
+pub mod v3 {
+    use ordinance::prelude::*;
+
+    /// Page views, a partition a month, found by path.
+    #[derive(Entity, Debug, Clone)]
+    #[entity(table = "views", partitioned(interval = "1 month", keep = "13 months"))]
+    pub struct View {
+        pub id: Uuid,
+        #[column(max_len = 200, index)]
+        pub path: String,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        pub deleted_at: Option<DateTime<Utc>>,
+        pub version: i32,
+    }
+}
+
 #[tokio::test]
 async fn a_partitioned_entity_migrates_and_its_partitions_are_not_tables() {
     let dir = Folder::new();

@@ -50,6 +50,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             applied.duration.as_millis()
         );
     }
+    // The audit events' partitions: this month's and the next two (a
+    // daily job keeps them ahead and drops the expired).
+    let made = ordinance::partition::maintain::<AuditEvent>(&client, chrono_now(), 2).await?;
+    println!("audit event partitions made: {:?}", made.created);
     println!(
         "to database \"{}\" on {}",
         db.name(),
@@ -107,6 +111,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     println!("inserted post \"{}\" as {:?}", post.title, post.status);
+    let event = repo
+        .insert(&NewAuditEvent {
+            action: "post created".into(),
+            subject: post.id,
+        })
+        .await?;
+    let partition: String = client
+        .query_one(
+            "SELECT tableoid::regclass::text FROM audit_events WHERE id = $1",
+            &[&event.id],
+        )
+        .await?
+        .try_get(0)?;
+    println!(
+        "audit event \"{}\" stored in partition {partition}",
+        event.action
+    );
 
     let mut published = repo.get::<Post>(post.id).await?;
     let stale_copy = published.clone();
@@ -347,4 +368,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         reverted.len()
     );
     Ok(())
+}
+
+/// Now, by the clock the ids are made by.
+fn chrono_now() -> ordinance::deps::chrono::DateTime<ordinance::deps::chrono::Utc> {
+    ordinance::deps::chrono::Utc::now()
 }

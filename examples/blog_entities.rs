@@ -133,6 +133,22 @@ impl ordinance::outbox::Event for CommentAdded {
     }
 }
 
+/// What happened on the blog, kept for thirteen months: a partition a
+/// month, each dropped whole when it expires.
+#[derive(Entity, Debug, Clone)]
+#[entity(partitioned(interval = "1 month", keep = "13 months"))]
+pub struct AuditEvent {
+    pub id: Uuid,
+    #[column(max_len = 100)]
+    pub action: String,
+    /// The row it happened to.
+    pub subject: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
 /// Every blog table, for DDL and migrations.
 pub fn schemas() -> Vec<&'static TableSchema> {
     vec![
@@ -142,5 +158,6 @@ pub fn schemas() -> Vec<&'static TableSchema> {
         Tag::SCHEMA,
         PostTag::SCHEMA,
         OutboxEvent::SCHEMA,
+        AuditEvent::SCHEMA,
     ]
 }

@@ -39,8 +39,8 @@ async fn blog_migrations_pass_the_deploy_proof() {
     );
 }
 
-/// The rehearsal of the blog's latest deploy — the outbox for "comment
-/// added" notifications — on the
+/// The rehearsal of the blog's latest deploy — audit events, partitioned
+/// by month — on the
 /// previous release's schema with 10,000 rows in every table: the locks it
 /// takes are reported and none is refused.
 #[tokio::test]
@@ -60,7 +60,7 @@ async fn blog_migrations_pass_the_rehearsal() {
     .unwrap();
     println!("{rehearsal}");
     assert!(rehearsal.passed(), "{rehearsal}");
-    assert_eq!(rehearsal.filled.len(), 5, "{rehearsal}");
+    assert_eq!(rehearsal.filled.len(), 6, "{rehearsal}");
     assert!(
         rehearsal.filled.iter().all(|(_, rows)| *rows == 10_000),
         "{rehearsal}"
@@ -68,9 +68,9 @@ async fn blog_migrations_pass_the_rehearsal() {
     let deploy = &rehearsal.migrations[..];
     assert_eq!(deploy.len(), 1, "{rehearsal}");
     assert!(
-        deploy[0].migration.ends_with("_comment_outbox"),
+        deploy[0].migration.ends_with("_audit_events"),
         "{rehearsal}"
     );
-    assert_eq!(deploy[0].created, ["outbox_events"], "{rehearsal}");
+    assert_eq!(deploy[0].created, ["audit_events"], "{rehearsal}");
     assert!(deploy[0].rewritten.is_empty(), "{rehearsal}");
 }

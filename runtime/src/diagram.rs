@@ -83,7 +83,8 @@ fn notes(table: &TableSchema, column: &Column) -> Vec<&'static str> {
     notes
 }
 
-/// The table's markers: soft delete, version, tenant, history, outbox.
+/// The table's markers: soft delete, version, tenant, history, outbox,
+/// partitioned.
 pub(crate) fn markers(table: &TableSchema) -> Vec<&'static str> {
     let mut markers = Vec::new();
     if table.soft_deletes() {
@@ -100,6 +101,9 @@ pub(crate) fn markers(table: &TableSchema) -> Vec<&'static str> {
     }
     if table.outbox {
         markers.push("outbox");
+    }
+    if table.partitioned.is_some() {
+        markers.push("partitioned");
     }
     markers
 }

@@ -334,6 +334,25 @@ fn table_markers(t: &TableSchema) -> Vec<String> {
             crate::sql::history::history_name(t)
         ));
     }
+    if let Some(part) = t.partitioned {
+        let period = |p: crate::schema::Period| {
+            let unit = match p.unit {
+                crate::schema::PeriodUnit::Day => "day",
+                crate::schema::PeriodUnit::Week => "week",
+                crate::schema::PeriodUnit::Month => "month",
+                _ => "year",
+            };
+            format!("{} {unit}{}", p.count, if p.count == 1 { "" } else { "s" })
+        };
+        lines.push(format!(
+            "Partitioned by range of `id` (UUIDv7: its creation time), a partition per {}{}; \
+             partitions are made ahead and dropped whole by `partition::maintain`.",
+            period(part.interval),
+            part.keep
+                .map(|k| format!(", kept {} after its span ends", period(k)))
+                .unwrap_or_default()
+        ));
+    }
     if t.outbox {
         lines.push(format!(
             "Outbox: events written with the change they announce; an insert notifies the channel \

@@ -380,14 +380,16 @@ pub async fn rehearse_on(
     .await
 }
 
-/// Each table's storage file, to tell a rewrite.
+/// Each table's storage file, to tell a rewrite (a partitioned table has
+/// none of its own: 0, never rewritten; its partitions are its storage).
 async fn filenodes(client: &Client) -> Result<BTreeMap<String, u32>> {
     let rows = client
         .query(
             "SELECT CASE WHEN n.nspname = 'public' THEN c.relname::text \
                          ELSE n.nspname || '.' || c.relname END, c.relfilenode \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
                AND n.nspname NOT LIKE 'pg\\_%' \
                AND NOT (n.nspname = 'public' AND c.relname = $1)",
             &[&crate::migrate::MIGRATIONS_TABLE],

@@ -43,6 +43,7 @@ pub async fn fill(
 ) -> Result<()> {
     let ordered = SchemaDdl::new(schemas)?;
     for table in ordered.tables() {
+        crate::partition::ensure_current(client, table).await?;
         client
             .batch_execute(&insert(table, rows, None))
             .await
@@ -76,6 +77,9 @@ pub(crate) async fn fill_live(
         let Some(live) = database.tables.iter().find(|t| t.qualified_name() == name) else {
             continue;
         };
+        if live.partition_key.is_some() {
+            crate::partition::ensure_current(client, table).await?;
+        }
         client
             .batch_execute(&insert(table, rows, Some(live)))
             .await
@@ -122,8 +126,16 @@ fn value_of_type(sql_type: &str) -> String {
 /// `INSERT INTO t (...) SELECT ... FROM generate_series(...)` for one
 /// table; through the columns `live` has, when given.
 fn insert(table: &TableSchema, rows: u32, live: Option<&crate::inspect::Table>) -> String {
+    // A partitioned table's ids carry the time they are made (UUIDv7),
+    // so the rows land in the current partition; others are random.
+    let id = if table.partitioned.is_some() {
+        "(lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::int8), 12, '0') \
+         || substr(md5(i::text || random()::text), 1, 20))::uuid"
+    } else {
+        "gen_random_uuid()"
+    };
     let mut from = format!(
-        "(SELECT i, gen_random_uuid() AS id FROM generate_series(0, {}) AS s(i)) AS g",
+        "(SELECT i, {id} AS id FROM generate_series(0, {}) AS s(i)) AS g",
         rows.saturating_sub(1)
     );
     // Each foreign key to another table picks the referenced ids in turn:

@@ -121,7 +121,27 @@ pub async fn maintain<E: Entity>(
     now: DateTime<Utc>,
     ahead: u32,
 ) -> Result<Maintenance> {
-    let schema = E::SCHEMA;
+    maintain_schema(client, E::SCHEMA, now, ahead).await
+}
+
+/// The current period's partition of `schema`'s table, made if missing
+/// (nothing for a table that is not partitioned): what filling a table
+/// with rows made now needs.
+#[cfg(any(feature = "tools", feature = "testing"))]
+pub(crate) async fn ensure_current(client: &Client, schema: &'static TableSchema) -> Result<()> {
+    if schema.partitioned.is_some() {
+        maintain_schema(client, schema, Utc::now(), 0).await?;
+    }
+    Ok(())
+}
+
+/// [`maintain`] for the table `schema` describes.
+async fn maintain_schema(
+    client: &Client,
+    schema: &'static TableSchema,
+    now: DateTime<Utc>,
+    ahead: u32,
+) -> Result<Maintenance> {
     let Some(part) = schema.partitioned else {
         return Err(Error::InvalidSetting {
             setting: "partition",

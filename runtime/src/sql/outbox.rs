@@ -170,6 +170,7 @@ impl OutboxSql {
     }
 
     /// Each statement with its operation's name and parameter types.
+    #[cfg(any(feature = "tools", feature = "testing"))]
     pub(crate) fn all(&self) -> [(&'static str, &str, &'static [Type]); 5] {
         [
             ("publish", &self.publish, PUBLISH_TYPES),

@@ -90,6 +90,17 @@ async fn partitions_are_made_ahead_read_one_at_a_time_and_dropped_whole() {
         "{plan}"
     );
 
+    // Test data: `fill` makes ids of now, in today's partition.
+    ordinance::testing::fill(&owner, &[Reading::SCHEMA], 500)
+        .await
+        .unwrap();
+    let filled: i64 = owner
+        .query_one(&format!("SELECT count(*) FROM {}", names[0]), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(filled, 501, "the reading and the 500 filled");
+
     // Five days on: the three days' partitions ended two or more days
     // ago (the last exactly two), the time kept: detached and dropped with
     // their rows; the new day and the next are made.

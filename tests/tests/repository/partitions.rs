@@ -252,3 +252,88 @@ fn subplans_removed(node: &serde_json::Value) -> usize {
         .unwrap_or(0);
     here + below
 }
+
+/// A tenant's metering, partitioned by week.
+#[derive(Entity, Debug, Clone)]
+#[entity(tenant, partitioned(interval = "1 week", keep = "4 weeks"))]
+pub struct Usage {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    #[column(min = 0)]
+    pub units: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+#[tokio::test]
+async fn a_partitioned_tenant_table_keeps_each_tenant_to_its_rows() {
+    use ordinance::cluster::{Cluster, ClusterOptions};
+    use ordinance::pool::{Pool, PoolOptions};
+    let schemas = [Usage::SCHEMA];
+    let db = TestDatabase::with_schema(&SchemaDdl::new(&schemas).unwrap().up())
+        .await
+        .unwrap();
+    let owner = db.connect().await.unwrap();
+    maintain::<Usage>(&owner, Utc::now(), 1).await.unwrap();
+    let (app, _) = ordinance_tests::least_privilege_roles(&db, &schemas, false).await;
+    let mut config = db.config().clone();
+    config.user(&app);
+    let pool = Pool::connect(config, PoolOptions::default()).await.unwrap();
+    let cluster = Cluster::new(pool, Vec::new(), ClusterOptions::default()).unwrap();
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let mine = cluster
+        .for_tenant(a)
+        .repo()
+        .insert(&NewUsage { units: 5 })
+        .await
+        .unwrap();
+    cluster
+        .for_tenant(b)
+        .repo()
+        .insert(&NewUsage { units: 7 })
+        .await
+        .unwrap();
+    // Row-level security holds on the partitions read through the table.
+    assert_eq!(
+        cluster.for_tenant(a).repo().count::<Usage>().await.unwrap(),
+        1
+    );
+    assert!(cluster
+        .for_tenant(b)
+        .repo()
+        .find::<Usage>(mine.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        cluster
+            .for_tenant(a)
+            .repo()
+            .get::<Usage>(mine.id)
+            .await
+            .unwrap()
+            .units,
+        5
+    );
+    // And on a partition named directly: the application role has no
+    // right to it at all.
+    let app_conn = ordinance_tests::application_connection(&db).await;
+    let partition = partition_name(
+        Usage::SCHEMA,
+        period_start(
+            Usage::SCHEMA.partitioned.unwrap().interval,
+            Utc::now().date_naive(),
+        ),
+    );
+    let err = app_conn
+        .query(&format!("SELECT * FROM {partition}"), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&ordinance::deps::tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{err}"
+    );
+}

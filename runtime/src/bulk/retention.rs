@@ -13,6 +13,12 @@
 //! instance, or under an advisory lock), or from `pg_cron` (see the
 //! README).
 //!
+//! A time-partitioned entity (`#[entity(partitioned(...))]`) loses its
+//! expired rows a whole partition at a time, by
+//! [`partition::maintain`](crate::partition::maintain), never row by row;
+//! this purge still removes its soft-deleted rows from the partitions it
+//! keeps.
+//!
 //! ```no_run
 //! # use ordinance::prelude::*;
 //! # #[derive(Entity)] pub struct Post { pub id: Uuid, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>, pub deleted_at: Option<DateTime<Utc>>, pub version: i32 }

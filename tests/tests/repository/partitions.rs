@@ -90,6 +90,27 @@ async fn partitions_are_made_ahead_read_one_at_a_time_and_dropped_whole() {
         "{plan}"
     );
 
+    // A soft-deleted row is purged from the partition it is in, row by
+    // row as any table's (expiry takes whole partitions, below).
+    let gone = repo
+        .insert(&NewReading {
+            sensor: "t2".into(),
+            value: 0,
+        })
+        .await
+        .unwrap();
+    let gone = repo.soft_delete(&gone).await.unwrap();
+    let purged = ordinance::bulk::retention::Retention::new(std::time::Duration::ZERO)
+        .purge::<Reading>(&owner)
+        .await
+        .unwrap();
+    assert_eq!(purged.rows, 1);
+    assert!(owner
+        .query_opt("SELECT 1 FROM readings WHERE id = $1", &[&gone.id])
+        .await
+        .unwrap()
+        .is_none());
+
     // Test data: `fill` makes ids of now, in today's partition.
     ordinance::testing::fill(&owner, &[Reading::SCHEMA], 500)
         .await

@@ -52,7 +52,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // The audit events' partitions: this month's and the next two (a
     // daily job keeps them ahead and drops the expired).
-    let made = ordinance::partition::maintain::<AuditEvent>(&client, chrono_now(), 2).await?;
+    let made = ordinance::partition::maintain::<AuditEvent>(
+        &client,
+        ordinance::deps::chrono::Utc::now(),
+        2,
+    )
+    .await?;
     println!("audit event partitions made: {:?}", made.created);
     println!(
         "to database \"{}\" on {}",
@@ -368,9 +373,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         reverted.len()
     );
     Ok(())
-}
-
-/// Now, by the clock the ids are made by.
-fn chrono_now() -> ordinance::deps::chrono::DateTime<ordinance::deps::chrono::Utc> {
-    ordinance::deps::chrono::Utc::now()
 }

@@ -74,42 +74,22 @@ fn check_aggregates(cx: &Ctxt, cont: &Container<'_>) {
 
 /// The columns a transactional outbox's relay reads and writes, with the
 /// field to declare for each.
-pub(crate) const OUTBOX_COLUMNS: &[(&str, Kind, bool, &str, &str)] = &[
-    (
-        "topic",
-        Kind::Text,
-        false,
-        "pub topic: String",
-        "what kind of event it is",
-    ),
-    (
-        "key",
-        Kind::Text,
-        false,
-        "pub key: String",
-        "events of one key are delivered in order",
-    ),
+const OUTBOX_COLUMNS: &[(&str, Kind, bool, &str)] = &[
+    ("topic", Kind::Text, false, "pub topic: String"),
+    ("key", Kind::Text, false, "pub key: String"),
     // `payload` is JSONB: its type is asked at compile time (expand/schema.rs).
-    (
-        "attempts",
-        Kind::Integer,
-        false,
-        "pub attempts: i32",
-        "deliveries tried",
-    ),
+    ("attempts", Kind::Integer, false, "pub attempts: i32"),
     (
         "available_at",
         Kind::Timestamptz,
         false,
         "pub available_at: DateTime<Utc>",
-        "when a relay may take it next",
     ),
     (
         "last_error",
         Kind::Text,
         true,
         "pub last_error: Option<String>",
-        "why the last delivery failed",
     ),
 ];
 
@@ -122,7 +102,7 @@ fn check_outbox(cx: &Ctxt, cont: &Container<'_>) {
         return;
     };
     let mut absent = Vec::new();
-    for (name, kind, nullable, decl, _) in OUTBOX_COLUMNS {
+    for (name, kind, nullable, decl) in OUTBOX_COLUMNS {
         match cont.field(name) {
             None => absent.push(*decl),
             Some(f) if !f.col.is(*kind) || f.col.nullable != *nullable => {

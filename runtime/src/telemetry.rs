@@ -110,6 +110,11 @@ pub fn comment_statements(app: &str) -> bool {
     APP.set(encode(app)).is_ok()
 }
 
+/// Whether statements carry comments.
+pub(crate) fn comments_on() -> bool {
+    APP.get().is_some()
+}
+
 /// The comment to append to a statement of `schema`'s `operation`, with
 /// a space before it, when comments are on.
 pub(crate) fn statement_comment(schema: &crate::TableSchema, operation: &str) -> Option<String> {
@@ -151,7 +156,7 @@ pub(crate) fn commented_static(
 ) -> &'static str {
     use std::collections::HashMap;
     use std::sync::{PoisonError, RwLock};
-    if APP.get().is_none() {
+    if !comments_on() {
         return sql;
     }
     type Kept = HashMap<(usize, &'static str), &'static str>;

@@ -340,7 +340,16 @@ impl<O: Entity + Send + 'static> Relay<O> {
                 CLAIM_TYPES,
             )
             .await?;
-        let mut claimed = rows.iter().map(claimed::<O>).collect::<Result<Vec<_>>>()?;
+        let positions = sql.positions.ok_or_else(|| {
+            Error::UnsupportedValue(format!(
+                "\"{}\" lacks an outbox's id, attempts or created_at",
+                O::SCHEMA.name
+            ))
+        })?;
+        let mut claimed = rows
+            .iter()
+            .map(|row| claimed::<O>(row, positions))
+            .collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|c| (c.created_at, c.id));
         let mut round = Round {
             claimed: claimed.len() as u64,
@@ -460,19 +469,14 @@ async fn run<X: Executor>(
     .map_err(|e| Error::from_db(e, schema))
 }
 
-fn claimed<O: Entity>(row: &Row) -> Result<Claimed<O>> {
-    let schema = O::SCHEMA;
-    let at = |name: &'static str| {
-        schema
-            .columns
-            .iter()
-            .position(|c| c.name == name)
-            .ok_or_else(|| Error::UnsupportedValue(format!("an outbox without \"{name}\"")))
-    };
+/// An event as claimed, its bookkeeping read at `[id, attempts,
+/// created_at]`.
+fn claimed<O: Entity>(row: &Row, [id, attempts, created_at]: [usize; 3]) -> Result<Claimed<O>> {
+    let table = O::SCHEMA.name;
     Ok(Claimed {
-        id: crate::row::read(row, at("id")?, schema.name, "id")?,
-        attempts: crate::row::read(row, at("attempts")?, schema.name, "attempts")?,
-        created_at: crate::row::read(row, at("created_at")?, schema.name, "created_at")?,
+        id: crate::row::read(row, id, table, "id")?,
+        attempts: crate::row::read(row, attempts, table, "attempts")?,
+        created_at: crate::row::read(row, created_at, table, "created_at")?,
         event: O::from_row(row)?,
     })
 }

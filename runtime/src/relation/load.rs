@@ -158,13 +158,14 @@ fn distinct(ids: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
 const ID_ARRAY: &[Type] = &[Type::UUID_ARRAY];
 
 impl<X: Executor> Repo<'_, X> {
-    /// Runs `sql` (whose `$1` is a `UUID[]`) for `ids`, a chunk of
+    /// Runs `sql` (whose `$1` is a `UUID[]`, and, when `types` says so,
+    /// `$2` and `$3` the least and greatest of it) for `ids`, a chunk of
     /// [`IDS_PER_STATEMENT`] at a time, and hands each row to `row`.
     async fn rows_for_ids(
         &self,
         schema: &'static crate::TableSchema,
         operation: &'static str,
-        sql: &'static str,
+        (sql, types): (&'static str, &'static [Type]),
         ids: &[Uuid],
         mut row: impl FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
@@ -176,18 +177,13 @@ impl<X: Executor> Repo<'_, X> {
             ids = ids.len(),
         );
         let run = async {
-            // A load by id of a partitioned table bounds the ids too
-            // (`sql::render_by_id`), so only their partitions are read.
-            let bounded = operation == "load_parents" && schema.partitioned.is_some();
             for chunk in ids.chunks(IDS_PER_STATEMENT) {
+                // The bounds a load by id of a partitioned table takes
+                // (`sql::render_by_id`), so only their partitions are read.
                 let least = chunk.iter().min().copied().unwrap_or_default();
                 let greatest = chunk.iter().max().copied().unwrap_or_default();
-                let params: [SqlParam<'_>; 3] = [&chunk, &least, &greatest];
-                let (params, types) = if bounded {
-                    (&params[..], sql::by_id_types(schema))
-                } else {
-                    (&params[..1], ID_ARRAY)
-                };
+                let all: [SqlParam<'_>; 3] = [&chunk, &least, &greatest];
+                let params = &all[..types.len().min(3)];
                 let rows = self
                     .traced(
                         schema,
@@ -234,7 +230,7 @@ impl<X: Executor> Repo<'_, X> {
         }
         let schema = <R::Child as Entity>::SCHEMA;
         let sql = sql::children(schema, via.column(), via.current_scope());
-        self.rows_for_ids(schema, "load_children", sql, &ids, |row| {
+        self.rows_for_ids(schema, "load_children", (sql, ID_ARRAY), &ids, |row| {
             let child = <R::Child as Entity>::from_row(row)?;
             if let Some(parent) = via.key_of(&child) {
                 out.push(parent, child);
@@ -298,11 +294,17 @@ impl<X: Executor> Repo<'_, X> {
         }
         let schema = <R::Parent as Entity>::SCHEMA;
         let sql = sql::by_id(schema, via.current_scope());
-        self.rows_for_ids(schema, "load_parents", sql, &ids, |row| {
-            let parent = <R::Parent as Entity>::from_row(row)?;
-            by_id.insert(parent.id(), parent);
-            Ok(())
-        })
+        self.rows_for_ids(
+            schema,
+            "load_parents",
+            (sql, sql::by_id_types(schema)),
+            &ids,
+            |row| {
+                let parent = <R::Parent as Entity>::from_row(row)?;
+                by_id.insert(parent.id(), parent);
+                Ok(())
+            },
+        )
         .await?;
         Ok(Parents { by_id })
     }
@@ -361,7 +363,7 @@ impl<X: Executor> Repo<'_, X> {
             to.current_scope(),
         );
         let parent_at = target.columns.len();
-        self.rows_for_ids(target, "load_related", sql, &ids, |row| {
+        self.rows_for_ids(target, "load_related", (sql, ID_ARRAY), &ids, |row| {
             let item = T::from_row(row)?;
             let parent: Uuid = crate::row::read(row, parent_at, J::SCHEMA.name, from.column())?;
             out.push(parent, item);

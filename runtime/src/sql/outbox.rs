@@ -107,6 +107,8 @@ pub(crate) struct OutboxSql {
     pub(crate) retry: String,
     /// `$1` ids, `$2` the attempts claimed: hands events back untried.
     pub(crate) release: String,
+    /// Where `id`, `attempts` and `created_at` stand in a claimed row.
+    pub(crate) positions: Option<[usize; 3]>,
 }
 
 impl OutboxSql {
@@ -123,7 +125,12 @@ impl OutboxSql {
         } else {
             ""
         };
+        let at = |name: &str| schema.columns.iter().position(|c| c.name == name);
         OutboxSql {
+            positions: at("id")
+                .zip(at("attempts"))
+                .zip(at("created_at"))
+                .map(|((id, attempts), created_at)| [id, attempts, created_at]),
             publish: format!(
                 "INSERT INTO {t} (\"id\", \"topic\", \"key\", \"payload\", \"attempts\", \
                  \"available_at\", \"created_at\", \"updated_at\") \

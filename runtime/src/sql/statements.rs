@@ -108,7 +108,7 @@ impl Statements {
     /// [`comment_statements`](crate::telemetry::comment_statements) is on.
     pub fn for_entity(schema: &'static TableSchema) -> Self {
         let mut s = Statements::new(schema);
-        if crate::telemetry::statement_comment(schema, "").is_none() {
+        if !crate::telemetry::comments_on() {
             return s;
         }
         let c = |operation: &str, text: &mut String| {

@@ -181,6 +181,7 @@ impl Statements {
 
 fn count_statements() -> (Statements, tracing::subscriber::DefaultGuard) {
     let statements = Statements::default();
+    ordinance_tests::two_dispatchers();
     let guard =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(statements.clone()));
     (statements, guard)

@@ -715,3 +715,12 @@ fn check_names(schemas: &[&'static TableSchema]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The table a plain table's rows move into while a migration makes it
+/// partitioned (`events` → `events_partitioned`), renamed to the table's
+/// own name when the move is done. `name` is bare (no schema).
+pub(crate) fn conversion_table(name: &str) -> String {
+    const SUFFIX: &str = "_partitioned";
+    let kept: String = name.chars().take(63 - SUFFIX.len()).collect();
+    format!("{kept}{SUFFIX}")
+}

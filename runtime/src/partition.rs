@@ -151,7 +151,8 @@ async fn maintain_schema(
             ),
         });
     };
-    let existing = partitions(client, schema).await?;
+    let parent = parent(client, schema).await?;
+    let existing = partitions(client, schema, &parent).await?;
     let today = now.date_naive();
     let current = period_start(part.interval, today);
     let mut done = Maintenance::default();
@@ -161,7 +162,7 @@ async fn maintain_schema(
         if existing.iter().any(|(n, _)| *n == name) {
             continue;
         }
-        create(client, schema, part, start, &name).await?;
+        create(client, schema, &parent, part, start, &name).await?;
         done.created.push(name);
     }
     if let Some(keep) = part.keep {
@@ -172,22 +173,56 @@ async fn maintain_schema(
             .collect();
         expired.sort();
         for (_, name, pending) in expired {
-            drop_partition(client, schema, name, pending).await?;
+            drop_partition(client, schema, &parent, name, pending).await?;
             done.dropped.push(name.clone());
         }
     }
     Ok(done)
 }
 
+/// The partitioned table `schema`'s partitions hang from, as SQL writes
+/// it: the table itself, or — while a migration converts a plain table —
+/// the partitioned table its rows move into
+/// (`<name>_partitioned`), which then takes its name.
+async fn parent(client: &Client, schema: &'static TableSchema) -> Result<String> {
+    let table = table_ident(schema);
+    let shadow = qualified(schema.schema, &crate::ddl::conversion_table(schema.name));
+    let row = client
+        .query_one(
+            "SELECT (SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)), \
+                    (SELECT relkind::text FROM pg_class WHERE oid = to_regclass($2))",
+            &[&table, &shadow],
+        )
+        .await
+        .map_err(|e| Error::from_db(e, schema))?;
+    let kind: Option<String> = crate::row::read(&row, 0, "pg_class", "relkind")?;
+    let shadow_kind: Option<String> = crate::row::read(&row, 1, "pg_class", "relkind")?;
+    match (kind.as_deref(), shadow_kind.as_deref()) {
+        (Some("p"), _) => Ok(table),
+        (_, Some("p")) => Ok(shadow),
+        (found, _) => Err(Error::InvalidSetting {
+            setting: "partition",
+            reason: format!(
+                "{table} is {} in the database: apply the migrations that make it partitioned first",
+                if found.is_some() { "not partitioned" } else { "missing" }
+            ),
+        }),
+    }
+}
+
 /// The partitions of `schema`'s table: name, and whether a concurrent
 /// detach of it was left unfinished.
-async fn partitions(client: &Client, schema: &'static TableSchema) -> Result<Vec<(String, bool)>> {
+async fn partitions(
+    client: &Client,
+    schema: &'static TableSchema,
+    parent: &str,
+) -> Result<Vec<(String, bool)>> {
     let rows = client
         .query(
             "SELECT c.relname::text, i.inhdetachpending FROM pg_inherits i \
              JOIN pg_class c ON c.oid = i.inhrelid \
              WHERE i.inhparent = to_regclass($1)",
-            &[&table_ident(schema)],
+            &[&parent],
         )
         .await
         .map_err(|e| Error::from_db(e, schema))?;
@@ -204,6 +239,7 @@ async fn partitions(client: &Client, schema: &'static TableSchema) -> Result<Vec
 async fn create(
     client: &Client,
     schema: &'static TableSchema,
+    parent: &str,
     part: &Partitioning,
     start: NaiveDate,
     name: &str,
@@ -215,7 +251,7 @@ async fn create(
         "BEGIN; SET LOCAL lock_timeout = '5s'; \
          CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({}); COMMIT",
         qualified(schema.schema, name),
-        table_ident(schema),
+        parent,
         quote_literal(&first_id(start).to_string()),
         quote_literal(&first_id(end).to_string()),
     );
@@ -229,10 +265,11 @@ async fn create(
 async fn drop_partition(
     client: &Client,
     schema: &'static TableSchema,
+    table: &str,
     name: &str,
     pending: bool,
 ) -> Result<()> {
-    let (table, partition) = (table_ident(schema), qualified(schema.schema, name));
+    let partition = qualified(schema.schema, name);
     let detach = if pending {
         // A concurrent detach stopped half-way: finish it.
         format!("ALTER TABLE {table} DETACH PARTITION {partition} FINALIZE")

@@ -129,6 +129,18 @@ pub fn diff(
     for (name, old) in &current.tables {
         match desired.tables.get(name) {
             None => refusals.destructive.push(format!("drop table \"{name}\"")),
+            Some(new) if new.partitioned_by.is_some() && old.partitioned_by.is_none() => {
+                let referencing = referencing(current, name);
+                super::convert::to_partitioned(
+                    name,
+                    old,
+                    new,
+                    schema_of(schemas, name),
+                    &referencing,
+                    &mut steps,
+                    &mut refusals,
+                );
+            }
             Some(new) if new.partitioned_by != old.partitioned_by => {
                 refusals.by_hand.push(format!(
                     "\"{name}\" is partitioned by {} in the entity and by {} in the database: \
@@ -345,6 +357,27 @@ fn create_enum(name: &str, values: &[String]) -> String {
 }
 
 /// The entity whose table a catalog names `name` (`users`, `auth.sessions`).
+/// The tables of `catalog` with a foreign key to the table `name` (itself
+/// included).
+fn referencing<'c>(catalog: &'c Catalog, name: &str) -> Vec<&'c str> {
+    let bare = name.rsplit('.').next().unwrap_or(name);
+    let targets = [
+        format!("REFERENCES {name}("),
+        format!("REFERENCES {}(", quote_ident(bare)),
+        format!("REFERENCES {bare}("),
+    ];
+    catalog
+        .tables
+        .iter()
+        .filter(|(_, t)| {
+            t.constraints
+                .values()
+                .any(|c| c.kind == 'f' && targets.iter().any(|r| c.definition.contains(r.as_str())))
+        })
+        .map(|(other, _)| other.as_str())
+        .collect()
+}
+
 fn schema_of(schemas: &[&'static TableSchema], name: &str) -> Option<&'static TableSchema> {
     schemas.iter().copied().find(|s| s.qualified_name() == name)
 }
@@ -477,7 +510,7 @@ fn create_table(name: &str, table: &Table) -> String {
     )
 }
 
-fn column_definition(name: &str, c: &Column) -> String {
+pub(super) fn column_definition(name: &str, c: &Column) -> String {
     let mut def = format!("{} {}", quote_ident(name), c.sql_type);
     if c.identity {
         def.push_str(" GENERATED ALWAYS AS IDENTITY");

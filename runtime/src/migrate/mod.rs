@@ -35,6 +35,7 @@
 
 mod alter;
 mod catalog;
+mod convert;
 mod diagnose;
 mod diff;
 mod files;

@@ -358,3 +358,117 @@ async fn a_partitioned_tenant_table_keeps_each_tenant_to_its_rows() {
         "{err}"
     );
 }
+
+/// A click, a partition a day, paged newest first by id (a UUIDv7 id is
+/// its time).
+#[derive(Entity, Debug, Clone)]
+#[entity(keyset(id desc), partitioned(interval = "1 day", keep = "30 days"))]
+pub struct Click {
+    pub id: Uuid,
+    #[column(max_len = 40)]
+    pub target: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A UUIDv7 id made at `at`, `n` milliseconds on.
+fn id_at(at: DateTime<Utc>, n: i64) -> Uuid {
+    let t = at + Days::milliseconds(n);
+    Uuid::new_v7(ordinance::deps::uuid::Timestamp::from_unix(
+        ordinance::deps::uuid::NoContext,
+        u64::try_from(t.timestamp()).unwrap(),
+        t.timestamp_subsec_nanos(),
+    ))
+}
+
+#[tokio::test]
+async fn pages_by_id_read_the_partitions_they_need_however_deep() {
+    use ordinance::exec::transaction;
+    use ordinance::page::Pager;
+    let db = TestDatabase::with_schema(&SchemaDdl::new(&[Click::SCHEMA]).unwrap().up())
+        .await
+        .unwrap();
+    let owner = db.connect().await.unwrap();
+    let now = Utc::now();
+    // Six days of partitions, five with 300 clicks each.
+    maintain::<Click>(&owner, now - Days::days(5), 5)
+        .await
+        .unwrap();
+    let mut conn = application_connection(&db).await;
+    let repo = Repo::new(&conn);
+    for day in 1..=5 {
+        let start = now - Days::days(day);
+        for n in 0..300 {
+            repo.insert_with_id(
+                id_at(start, n),
+                &NewClick {
+                    target: format!("d{day}-{n}"),
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+    drop(repo);
+
+    // Every page of 100, each in a transaction of its own whose
+    // statistics say which partitions its statement scanned, with the
+    // generic plan a prepared statement settles on.
+    let pager = Pager::<Click>::new().unwrap().size(100).unwrap();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    let mut seen = 0;
+    loop {
+        let at = cursor.clone();
+        // The counts of the transactions before go out before it starts.
+        conn.batch_execute("SELECT pg_stat_force_next_flush()")
+            .await
+            .unwrap();
+        let (page, scanned) = transaction(&mut conn, async |tx| {
+            tx.batch_execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                .await
+                .map_err(ordinance::Error::from)?;
+            let repo = Repo::new(&*tx);
+            let page = match &at {
+                None => repo.first_page(&pager).await?,
+                Some(c) => repo.page_at(&pager, c).await?,
+            };
+            let rows = tx
+                .query(
+                    "SELECT relname::text, idx_scan, idx_tup_fetch FROM pg_stat_xact_user_tables \
+                     WHERE relname LIKE 'clicks_p%' AND (idx_scan > 0 OR seq_scan > 0)",
+                    &[],
+                )
+                .await
+                .map_err(ordinance::Error::from)?;
+            let scanned: Vec<(String, i64, i64)> = rows
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect();
+            Ok((page, scanned))
+        })
+        .await
+        .unwrap();
+        pages += 1;
+        seen += page.items.len();
+        // A page lies in one day's partition or straddles two; never more,
+        // however deep, and it fetches about a page of rows.
+        assert!(
+            (1..=2).contains(&scanned.len()),
+            "page {pages} scanned {scanned:?}"
+        );
+        let fetched: i64 = scanned.iter().map(|(_, _, f)| f).sum();
+        assert!(
+            fetched <= 102,
+            "page {pages} fetched {fetched}: {scanned:?}"
+        );
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 1500);
+    assert_eq!(pages, 15);
+}

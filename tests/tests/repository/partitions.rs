@@ -288,10 +288,9 @@ pub struct Usage {
     pub version: i32,
 }
 
-#[tokio::test]
-async fn a_partitioned_tenant_table_keeps_each_tenant_to_its_rows() {
-    use ordinance::cluster::{Cluster, ClusterOptions};
-    use ordinance::pool::{Pool, PoolOptions};
+/// A database with [`Usage`]'s table, this week's partition and the next,
+/// and the application role holding the generated grants.
+async fn usage_database() -> (TestDatabase, String) {
     let schemas = [Usage::SCHEMA];
     let db = TestDatabase::with_schema(&SchemaDdl::new(&schemas).unwrap().up())
         .await
@@ -299,10 +298,61 @@ async fn a_partitioned_tenant_table_keeps_each_tenant_to_its_rows() {
     let owner = db.connect().await.unwrap();
     maintain::<Usage>(&owner, Utc::now(), 1).await.unwrap();
     let (app, _) = ordinance_tests::least_privilege_roles(&db, &schemas, false).await;
+    (db, app)
+}
+
+#[tokio::test]
+async fn a_partitioned_tenant_table_keeps_each_tenant_to_its_rows() {
+    use ordinance::cluster::{Cluster, ClusterOptions};
+    use ordinance::pool::{Pool, PoolOptions};
+    let (db, app) = usage_database().await;
     let mut config = db.config().clone();
     config.user(&app);
     let pool = Pool::connect(config, PoolOptions::default()).await.unwrap();
     let cluster = Cluster::new(pool, Vec::new(), ClusterOptions::default()).unwrap();
+    tenants_keep_to_their_rows(&cluster).await;
+    // And on a partition named directly: the application role has no
+    // right to it at all.
+    let app_conn = ordinance_tests::application_connection(&db).await;
+    let partition = partition_name(
+        Usage::SCHEMA,
+        period_start(
+            Usage::SCHEMA.partitioned.unwrap().interval,
+            Utc::now().date_naive(),
+        ),
+    );
+    let err = app_conn
+        .query(&format!("SELECT * FROM {partition}"), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&ordinance::deps::tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_tenant_table_through_pgbouncer() {
+    use ordinance::cluster::{Cluster, ClusterOptions};
+    use ordinance::pool::{Pool, PoolOptions};
+    let (db, app) = usage_database().await;
+    let Some(bouncer) = ordinance_tests::bouncer::Bouncer::start_for(&db, 2, &[&app]) else {
+        return;
+    };
+    let pool = Pool::connect(bouncer.config_as(&db, &app), PoolOptions::default())
+        .await
+        .unwrap();
+    let options = ClusterOptions {
+        unnamed_statements: true,
+        ..ClusterOptions::default()
+    };
+    tenants_keep_to_their_rows(&Cluster::new(pool, Vec::new(), options).unwrap()).await;
+}
+
+/// Two tenants write and read their rows of the partitioned table through
+/// `cluster`: each sees its own only.
+async fn tenants_keep_to_their_rows(cluster: &ordinance::cluster::Cluster) {
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
     let mine = cluster
         .for_tenant(a)
@@ -337,25 +387,6 @@ async fn a_partitioned_tenant_table_keeps_each_tenant_to_its_rows() {
             .unwrap()
             .units,
         5
-    );
-    // And on a partition named directly: the application role has no
-    // right to it at all.
-    let app_conn = ordinance_tests::application_connection(&db).await;
-    let partition = partition_name(
-        Usage::SCHEMA,
-        period_start(
-            Usage::SCHEMA.partitioned.unwrap().interval,
-            Utc::now().date_naive(),
-        ),
-    );
-    let err = app_conn
-        .query(&format!("SELECT * FROM {partition}"), &[])
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.code(),
-        Some(&ordinance::deps::tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
-        "{err}"
     );
 }
 
@@ -411,7 +442,6 @@ async fn pages_by_id_read_the_partitions_they_need_however_deep() {
             .unwrap();
         }
     }
-    drop(repo);
 
     // Every page of 100, each in a transaction of its own whose
     // statistics say which partitions its statement scanned, with the

@@ -403,6 +403,11 @@ impl fmt::Display for SqlType {
 pub enum ColumnDefault {
     /// `gen_random_uuid()`
     RandomUuid,
+    /// A UUIDv7 made by the server: the current millisecond
+    /// (`clock_timestamp()`), then random bits — a time-partitioned
+    /// table's `id`, so a row inserted by hand without one lands in the
+    /// partition of now.
+    TimeUuid,
     /// `now()`
     Now,
     /// An integer literal.
@@ -431,6 +436,11 @@ impl ColumnDefault {
         use std::borrow::Cow::{Borrowed, Owned};
         match self {
             ColumnDefault::RandomUuid => Borrowed("gen_random_uuid()"),
+            ColumnDefault::TimeUuid => Borrowed(
+                "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING \
+                 substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) \
+                 FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid",
+            ),
             ColumnDefault::Now => Borrowed("now()"),
             ColumnDefault::Integer(i) => Owned(i.to_string()),
             ColumnDefault::Decimal(d) => Borrowed(d),
@@ -446,10 +456,13 @@ impl ColumnDefault {
 
     /// Whether a column added with this default gives the rows already
     /// there the value a new row would get: a constant or `now()`. Not
-    /// `gen_random_uuid()` (computed row by row: a rewrite) and not a
+    /// `gen_random_uuid()` or a time UUID (computed row by row: a rewrite) and not a
     /// setting (the migration's session holds none: they would get NULL).
     pub fn fills_existing_rows(&self) -> bool {
-        !matches!(self, ColumnDefault::RandomUuid | ColumnDefault::Setting(_))
+        !matches!(
+            self,
+            ColumnDefault::RandomUuid | ColumnDefault::TimeUuid | ColumnDefault::Setting(_)
+        )
     }
 }
 

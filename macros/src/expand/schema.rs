@@ -39,6 +39,7 @@ fn column(
     f: &Field<'_>,
     tenant: bool,
     outbox: bool,
+    partitioned: bool,
     assertions: &mut Vec<TokenStream>,
 ) -> TokenStream {
     let name = &f.column;
@@ -79,6 +80,8 @@ fn column(
                 .map(|v| value::tokens(f, DEFAULT, v, assertions));
             some(v.unwrap_or_default())
         }
+        // A partitioned table's rows go by the time in their id.
+        "id" if partitioned => some(quote!(#p::ColumnDefault::TimeUuid)),
         "id" => quote!(::core::option::Option::Some(#p::ColumnDefault::RandomUuid)),
         "tenant_id" if tenant => some(quote!(#p::ColumnDefault::Setting(#p::TENANT_SETTING))),
         "created_by" | "updated_by" => some(quote!(#p::ColumnDefault::Setting(#p::ACTOR_SETTING))),
@@ -149,7 +152,16 @@ pub(super) fn entity_impl(cont: &Container<'_>, plan: &Plan, policy: &Policy) ->
     let columns: Vec<TokenStream> = cont
         .fields
         .iter()
-        .map(|f| column(f, cont.tenant(), cont.outbox(), &mut assertions))
+        .map(|f| {
+            let partitioned = cont.partitioned().is_some();
+            column(
+                f,
+                cont.tenant(),
+                cont.outbox(),
+                partitioned,
+                &mut assertions,
+            )
+        })
         .collect();
     let pkey = &plan.primary_key;
     let column_enum = format_ident!("{}Column", ident);

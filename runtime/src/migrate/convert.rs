@@ -157,6 +157,13 @@ impl<'a> Conversion<'a> {
         let (t, shadow) = (&self.t, &self.shadow);
         let mut out = self.create_shadow(new);
         out.push(self.partitions());
+        // Rows the old table gets by hand without an id take one of now,
+        // as in the new table: a random one would fit no partition.
+        if let Some(default) = new.columns.get("id").and_then(|c| c.default.as_ref()) {
+            out.push(format!(
+                "ALTER TABLE {t} ALTER COLUMN \"id\" SET DEFAULT {default}"
+            ));
+        }
         let cols = self.columns.join(", ");
         let news: Vec<String> = self.columns.iter().map(|c| format!("NEW.{c}")).collect();
         let excluded: Vec<String> = self
@@ -213,6 +220,16 @@ impl<'a> Conversion<'a> {
         let mut out = Vec::new();
         if old.row_security.forced {
             out.push(ddl::force_row_security(&self.t, true));
+        }
+        match old.columns.get("id").and_then(|c| c.default.as_ref()) {
+            Some(default) => out.push(format!(
+                "ALTER TABLE {} ALTER COLUMN \"id\" SET DEFAULT {default}",
+                self.t
+            )),
+            None => out.push(format!(
+                "ALTER TABLE {} ALTER COLUMN \"id\" DROP DEFAULT",
+                self.t
+            )),
         }
         out.push(format!("DROP TABLE IF EXISTS {}", self.shadow));
         out.push(format!("DROP FUNCTION IF EXISTS {}()", self.bound));

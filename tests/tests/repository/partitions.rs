@@ -72,6 +72,21 @@ async fn partitions_are_made_ahead_read_one_at_a_time_and_dropped_whole() {
         .unwrap()
         .get(0);
     assert_eq!(home, names[0]);
+    // A row inserted by hand without an id gets a UUIDv7 of now from the
+    // column's default, so it lands in today's partition too.
+    let by_hand = app
+        .query_one(
+            "INSERT INTO readings (sensor, value) VALUES ('by hand', 3) \
+             RETURNING id, tableoid::regclass::text",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (id, home): (Uuid, String) = (by_hand.get(0), by_hand.get(1));
+    assert_eq!(id.get_version_num(), 7, "{id}");
+    assert_eq!(home, names[0]);
+    let made = id.get_timestamp().unwrap().to_unix().0 as i64;
+    assert!((made - Utc::now().timestamp()).abs() < 60, "{id}");
     // A get by id reads one partition: the plan names no other.
     let plan: Vec<String> = owner
         .query(
@@ -120,7 +135,10 @@ async fn partitions_are_made_ahead_read_one_at_a_time_and_dropped_whole() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(filled, 501, "the reading and the 500 filled");
+    assert_eq!(
+        filled, 502,
+        "the reading, the one by hand and the 500 filled"
+    );
 
     // Five days on: the three days' partitions ended two or more days
     // ago (the last exactly two), the time kept: detached and dropped with

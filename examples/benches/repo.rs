@@ -23,6 +23,10 @@ use std::cell::RefCell;
 use std::pin::pin;
 use std::time::Instant;
 
+use common::accounts::{
+    decode, decode_sample, new_account, prepare, raw_client, Account, AccountPatch, NewAccount,
+    NewSample, Prepared, Sample, GET_SQL,
+};
 use common::pair;
 
 use ordinance::batch::{insert_many, insert_many_count};
@@ -34,132 +38,11 @@ use ordinance::prelude::*;
 use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, NoTls, Row};
+use tokio_postgres::Client;
 
-/// A typical table: eight columns of mixed types, four written by inserts.
-#[derive(Entity, Debug, Clone)]
-pub struct Account {
-    pub id: Uuid,
-    #[column(max_len = 320)]
-    pub email: String,
-    pub display_name: Option<String>,
-    pub is_admin: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub version: i32,
-}
-
-/// The table large reads come from: exactly the rows seeded.
-#[derive(Entity, Debug, Clone)]
-pub struct Sample {
-    pub id: Uuid,
-    #[column(max_len = 320)]
-    pub email: String,
-    pub display_name: Option<String>,
-    pub is_admin: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub version: i32,
-}
-
-const COLUMNS: &str =
-    "id, email, display_name, is_admin, created_at, updated_at, deleted_at, version";
 const SINGLE: (usize, usize) = (300, 3000);
 const READ: usize = 10_000;
 const STREAMED: i64 = 1_000_000;
-
-/// The hand-written decoding a careful baseline does.
-fn decode(row: &Row) -> Account {
-    Account {
-        id: row.get(0),
-        email: row.get(1),
-        display_name: row.get(2),
-        is_admin: row.get(3),
-        created_at: row.get(4),
-        updated_at: row.get(5),
-        deleted_at: row.get(6),
-        version: row.get(7),
-    }
-}
-
-fn decode_sample(row: &Row) -> Sample {
-    let a = decode(row);
-    Sample {
-        id: a.id,
-        email: a.email,
-        display_name: a.display_name,
-        is_admin: a.is_admin,
-        created_at: a.created_at,
-        updated_at: a.updated_at,
-        deleted_at: a.deleted_at,
-        version: a.version,
-    }
-}
-
-fn new_account(i: usize) -> NewAccount {
-    NewAccount {
-        email: format!("user{i}@example.com"),
-        display_name: Some(format!("User {i}")),
-        is_admin: i.is_multiple_of(10),
-    }
-}
-
-/// A tokio-postgres client of its own, for the baseline.
-async fn raw_client(db: &TestDatabase) -> Result<Client, tokio_postgres::Error> {
-    let (client, connection) = db.config().connect(NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
-}
-
-/// The baseline's prepared statements.
-struct Prepared {
-    get: tokio_postgres::Statement,
-    insert: tokio_postgres::Statement,
-    update: tokio_postgres::Statement,
-    patch: tokio_postgres::Statement,
-    soft_delete: tokio_postgres::Statement,
-    list: tokio_postgres::Statement,
-}
-
-const GET_SQL: &str =
-    "SELECT id, email, display_name, is_admin, created_at, updated_at, deleted_at, version \
-     FROM accounts WHERE id = $1 AND deleted_at IS NULL";
-
-async fn prepare(base: &Client) -> Result<Prepared, tokio_postgres::Error> {
-    Ok(Prepared {
-        get: base.prepare(GET_SQL).await?,
-        insert: base
-            .prepare(&format!(
-                "INSERT INTO accounts (id, email, display_name, is_admin) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
-            ))
-            .await?,
-        update: base
-            .prepare(&format!(
-                "UPDATE accounts SET email = $3, display_name = $4, is_admin = $5, updated_at = now(), \
-                 version = version + 1 WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
-            ))
-            .await?,
-        patch: base
-            .prepare(&format!(
-                "UPDATE accounts SET is_admin = $3, version = version + 1, updated_at = now() \
-                 WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
-            ))
-            .await?,
-        soft_delete: base
-            .prepare(&format!(
-                "UPDATE accounts SET deleted_at = now(), updated_at = now(), version = version + 1 \
-                 WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
-            ))
-            .await?,
-        list: base
-            .prepare(&format!(
-                "SELECT {COLUMNS} FROM samples WHERE deleted_at IS NULL"
-            ))
-            .await?,
-    })
-}
 
 /// get, insert, update and soft delete through `repo` against the
 /// baseline; `seeded` rows are read and updated, `doomed` soft-deleted (two

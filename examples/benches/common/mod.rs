@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
+pub mod tree;
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 

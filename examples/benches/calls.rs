@@ -26,17 +26,16 @@ mod common;
 use std::cell::RefCell;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::pin;
 use std::process::{Command, ExitCode};
 
 use common::accounts::{
-    decode, decode_sample, new_account, prepare, raw_client, Account, AccountPatch, NewAccount,
-    NewSample, Sample, COLUMNS,
+    base_get, base_insert, base_list, base_patch, base_soft_delete, base_stream, base_update,
+    decode_sample, kit_patch, kit_stream, kit_update, new_account, prepare, raw_client, Account,
+    NewAccount, NewSample, Sample, COLUMNS,
 };
 use common::tree::{hand_tree, kit_tree, seed_tree, Comment, Post, TreeStatements, User};
 use ordinance::batch::{insert_many, insert_many_count};
 use ordinance::cluster::{Cluster, ClusterOptions};
-use ordinance::deps::futures_util::TryStreamExt as _;
 use ordinance::page::Pager;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
@@ -332,8 +331,7 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
         let id = ids[(i + 500) % ids.len()];
         let (base, p) = (&base, &p);
         async move {
-            let row = base.query_one(&p.get, &[&id]).await.expect("get");
-            std::hint::black_box(decode(&row));
+            std::hint::black_box(base_get(base, p, id).await);
         }
     };
     let pooled_repo = Repo::new(&*pooled);
@@ -393,13 +391,7 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
         |i| {
             let (base, p) = (&base, &p);
             async move {
-                let n = new_account(20_000 + i);
-                let id = Uuid::now_v7();
-                let row = base
-                    .query_one(&p.insert, &[&id, &n.email, &n.display_name, &n.is_admin])
-                    .await
-                    .expect("insert");
-                std::hint::black_box(decode(&row));
+                std::hint::black_box(base_insert(base, p, &new_account(20_000 + i)).await);
             }
         },
     );
@@ -411,25 +403,15 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
         |i| {
             let (kit_row, repo) = (&kit_row, &pooled_repo);
             async move {
-                let mut a = kit_row.borrow().clone();
-                a.is_admin = i.is_multiple_of(2);
-                *kit_row.borrow_mut() = repo.update(&a).await.expect("update");
+                let a = kit_row.borrow().clone();
+                *kit_row.borrow_mut() = kit_update(repo, a, i.is_multiple_of(2)).await;
             }
         },
         |i| {
             let (base_row, base, p) = (&base_row, &base, &p);
             async move {
                 let a = base_row.borrow().clone();
-                let admin = i.is_multiple_of(2);
-                let row = base
-                    .query_opt(
-                        &p.update,
-                        &[&a.id, &a.version, &a.email, &a.display_name, &admin],
-                    )
-                    .await
-                    .expect("update")
-                    .expect("not stale");
-                *base_row.borrow_mut() = decode(&row);
+                *base_row.borrow_mut() = base_update(base, p, &a, i.is_multiple_of(2)).await;
             }
         },
     );
@@ -445,11 +427,7 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
                     let a = kit_row.borrow();
                     (a.id, a.version)
                 };
-                let patch = AccountPatch {
-                    is_admin: Some(i.is_multiple_of(2)),
-                    ..Default::default()
-                };
-                *kit_row.borrow_mut() = repo.patch(id, version, &patch).await.expect("patch");
+                *kit_row.borrow_mut() = kit_patch(repo, id, version, i.is_multiple_of(2)).await;
             }
         },
         |i| {
@@ -459,13 +437,8 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
                     let a = base_row.borrow();
                     (a.id, a.version)
                 };
-                let admin = i.is_multiple_of(2);
-                let row = base
-                    .query_opt(&p.patch, &[&id, &version, &admin])
-                    .await
-                    .expect("patch")
-                    .expect("not stale");
-                *base_row.borrow_mut() = decode(&row);
+                *base_row.borrow_mut() =
+                    base_patch(base, p, id, version, i.is_multiple_of(2)).await;
             }
         },
     );
@@ -486,12 +459,7 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
         |i| {
             let (a, base, p) = (&doomed[n + i], &base, &p);
             async move {
-                let row = base
-                    .query_opt(&p.soft_delete, &[&a.id, &a.version])
-                    .await
-                    .expect("soft delete")
-                    .expect("live");
-                std::hint::black_box(decode(&row));
+                std::hint::black_box(base_soft_delete(base, p, a).await.expect("live"));
             }
         },
     );
@@ -512,13 +480,7 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
         |_| {
             let (base, p) = (&base, &p);
             async move {
-                let rows: Vec<Sample> = base
-                    .query(&p.list, &[])
-                    .await
-                    .expect("list")
-                    .iter()
-                    .map(decode_sample)
-                    .collect();
+                let rows = base_list(base, p).await;
                 assert_eq!(rows.len(), READ);
                 std::hint::black_box(rows);
             }
@@ -530,28 +492,13 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
         |_| {
             let (repo, all) = (&pooled_repo, &all);
             async move {
-                let mut rows = pin!(repo.stream::<Sample>(all));
-                let mut n = 0;
-                while let Some(row) = rows.try_next().await.expect("stream") {
-                    std::hint::black_box(row);
-                    n += 1;
-                }
-                assert_eq!(n, READ);
+                assert_eq!(kit_stream(repo, all).await, READ);
             }
         },
         |_| {
             let (base, p) = (&base, &p);
             async move {
-                let mut rows = pin!(base
-                    .query_raw(&p.list, std::iter::empty::<i32>())
-                    .await
-                    .expect("stream"));
-                let mut n = 0;
-                while let Some(row) = rows.try_next().await.expect("stream") {
-                    std::hint::black_box(decode_sample(&row));
-                    n += 1;
-                }
-                assert_eq!(n, READ);
+                assert_eq!(base_stream(base, p).await, READ);
             }
         },
     );

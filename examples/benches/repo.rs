@@ -24,8 +24,9 @@ use std::pin::pin;
 use std::time::Instant;
 
 use common::accounts::{
-    decode, decode_sample, new_account, prepare, raw_client, Account, AccountPatch, NewAccount,
-    NewSample, Prepared, Sample, GET_SQL,
+    base_get, base_insert, base_list, base_patch, base_soft_delete, base_stream, base_update,
+    decode, kit_patch, kit_stream, kit_update, new_account, prepare, raw_client, Account,
+    NewAccount, NewSample, Prepared, Sample, GET_SQL,
 };
 use common::pair;
 
@@ -71,8 +72,7 @@ async fn single_row<X: Executor>(
         |i| {
             let id = ids[(i + 500) % ids.len()];
             async move {
-                let a = decode(&base.query_one(&p.get, &[&id]).await.expect("get"));
-                std::hint::black_box(a);
+                std::hint::black_box(base_get(base, p, id).await);
             }
         },
     )
@@ -90,13 +90,7 @@ async fn single_row<X: Executor>(
             std::hint::black_box(a);
         },
         |i| async move {
-            let n = new_account(20_000 + i);
-            let id = Uuid::now_v7();
-            let row = base
-                .query_one(&p.insert, &[&id, &n.email, &n.display_name, &n.is_admin])
-                .await
-                .expect("insert");
-            std::hint::black_box(decode(&row));
+            std::hint::black_box(base_insert(base, p, &new_account(20_000 + i)).await);
         },
     )
     .await
@@ -113,25 +107,15 @@ async fn single_row<X: Executor>(
         |i| {
             let kit_row = &kit_row;
             async move {
-                let mut a = kit_row.borrow().clone();
-                a.is_admin = i.is_multiple_of(2);
-                *kit_row.borrow_mut() = repo.update(&a).await.expect("update");
+                let a = kit_row.borrow().clone();
+                *kit_row.borrow_mut() = kit_update(repo, a, i.is_multiple_of(2)).await;
             }
         },
         |i| {
             let base_row = &base_row;
             async move {
                 let a = base_row.borrow().clone();
-                let admin = i.is_multiple_of(2);
-                let row = base
-                    .query_opt(
-                        &p.update,
-                        &[&a.id, &a.version, &a.email, &a.display_name, &admin],
-                    )
-                    .await
-                    .expect("update")
-                    .expect("not stale");
-                *base_row.borrow_mut() = decode(&row);
+                *base_row.borrow_mut() = base_update(base, p, &a, i.is_multiple_of(2)).await;
             }
         },
     )
@@ -154,11 +138,7 @@ async fn single_row<X: Executor>(
                     let a = kit_row.borrow();
                     (a.id, a.version)
                 };
-                let patch = AccountPatch {
-                    is_admin: Some(i.is_multiple_of(2)),
-                    ..Default::default()
-                };
-                *kit_row.borrow_mut() = repo.patch(id, version, &patch).await.expect("patch");
+                *kit_row.borrow_mut() = kit_patch(repo, id, version, i.is_multiple_of(2)).await;
             }
         },
         |i| {
@@ -168,13 +148,8 @@ async fn single_row<X: Executor>(
                     let a = base_row.borrow();
                     (a.id, a.version)
                 };
-                let admin = i.is_multiple_of(2);
-                let row = base
-                    .query_opt(&p.patch, &[&id, &version, &admin])
-                    .await
-                    .expect("patch")
-                    .expect("not stale");
-                *base_row.borrow_mut() = decode(&row);
+                *base_row.borrow_mut() =
+                    base_patch(base, p, id, version, i.is_multiple_of(2)).await;
             }
         },
     )
@@ -198,11 +173,7 @@ async fn single_row<X: Executor>(
         |i| {
             let a = &doomed[half + i % half];
             async move {
-                let row = base
-                    .query_opt(&p.soft_delete, &[&a.id, &a.version])
-                    .await
-                    .expect("soft delete");
-                std::hint::black_box(row.map(|r| decode(&r)));
+                std::hint::black_box(base_soft_delete(base, p, a).await);
             }
         },
     )
@@ -369,13 +340,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         |_| {
             let (base, p) = (&base, &p);
             async move {
-                let rows: Vec<Sample> = base
-                    .query(&p.list, &[])
-                    .await
-                    .expect("list")
-                    .iter()
-                    .map(decode_sample)
-                    .collect();
+                let rows = base_list(base, p).await;
                 assert_eq!(rows.len(), READ);
                 std::hint::black_box(rows);
             }
@@ -393,28 +358,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         |_| {
             let (repo, all) = (&repo, &all);
             async move {
-                let mut rows = pin!(repo.stream::<Sample>(all));
-                let mut n = 0;
-                while let Some(row) = rows.try_next().await.expect("stream") {
-                    std::hint::black_box(row);
-                    n += 1;
-                }
-                assert_eq!(n, READ);
+                assert_eq!(kit_stream(repo, all).await, READ);
             }
         },
         |_| {
             let (base, p) = (&base, &p);
             async move {
-                let mut rows = pin!(base
-                    .query_raw(&p.list, std::iter::empty::<i32>())
-                    .await
-                    .expect("stream"));
-                let mut n = 0;
-                while let Some(row) = rows.try_next().await.expect("stream") {
-                    std::hint::black_box(decode_sample(&row));
-                    n += 1;
-                }
-                assert_eq!(n, READ);
+                assert_eq!(base_stream(base, p).await, READ);
             }
         },
     )

@@ -1,7 +1,13 @@
 //! The repository benchmarks' tables, and the hand-written
 //! tokio-postgres baseline's statements and decoding for them.
 
+use std::pin::pin;
+
+use ordinance::deps::futures_util::TryStreamExt as _;
+use ordinance::deps::sea_query::SelectStatement;
+use ordinance::exec::Executor;
 use ordinance::prelude::*;
+use ordinance::repo::Repo;
 use ordinance::testing::TestDatabase;
 use tokio_postgres::{Client, NoTls, Row};
 
@@ -126,4 +132,115 @@ pub async fn prepare(base: &Client) -> Result<Prepared, tokio_postgres::Error> {
             ))
             .await?,
     })
+}
+
+// The baseline's operations, as the benchmarks time and count them: each
+// one prepared statement and the rows decoded by index.
+
+/// A get by id.
+pub async fn base_get(base: &Client, p: &Prepared, id: Uuid) -> Account {
+    decode(&base.query_one(&p.get, &[&id]).await.expect("get"))
+}
+
+/// An insert of `n` with a fresh UUIDv7, the row returned.
+pub async fn base_insert(base: &Client, p: &Prepared, n: &NewAccount) -> Account {
+    let id = Uuid::now_v7();
+    let row = base
+        .query_one(&p.insert, &[&id, &n.email, &n.display_name, &n.is_admin])
+        .await
+        .expect("insert");
+    decode(&row)
+}
+
+/// A version-checked update of every written column of `a`, `is_admin`
+/// set to `admin`.
+pub async fn base_update(base: &Client, p: &Prepared, a: &Account, admin: bool) -> Account {
+    let row = base
+        .query_opt(
+            &p.update,
+            &[&a.id, &a.version, &a.email, &a.display_name, &admin],
+        )
+        .await
+        .expect("update")
+        .expect("not stale");
+    decode(&row)
+}
+
+/// A version-checked update of `is_admin` alone.
+pub async fn base_patch(
+    base: &Client,
+    p: &Prepared,
+    id: Uuid,
+    version: i32,
+    admin: bool,
+) -> Account {
+    let row = base
+        .query_opt(&p.patch, &[&id, &version, &admin])
+        .await
+        .expect("patch")
+        .expect("not stale");
+    decode(&row)
+}
+
+/// A version-checked soft delete; `None` when `a` was gone already.
+pub async fn base_soft_delete(base: &Client, p: &Prepared, a: &Account) -> Option<Account> {
+    base.query_opt(&p.soft_delete, &[&a.id, &a.version])
+        .await
+        .expect("soft delete")
+        .map(|r| decode(&r))
+}
+
+/// Every live sample, read whole.
+pub async fn base_list(base: &Client, p: &Prepared) -> Vec<Sample> {
+    base.query(&p.list, &[])
+        .await
+        .expect("list")
+        .iter()
+        .map(decode_sample)
+        .collect()
+}
+
+/// Every live sample, streamed and decoded as read; how many.
+pub async fn base_stream(base: &Client, p: &Prepared) -> usize {
+    let mut rows = pin!(base
+        .query_raw(&p.list, std::iter::empty::<i32>())
+        .await
+        .expect("stream"));
+    let mut n = 0;
+    while let Some(row) = rows.try_next().await.expect("stream") {
+        std::hint::black_box(decode_sample(&row));
+        n += 1;
+    }
+    n
+}
+
+/// The kit's stream of `select`'s samples, each kept as read; how many.
+pub async fn kit_stream<X: Executor>(repo: &Repo<'_, X>, select: &SelectStatement) -> usize {
+    let mut rows = pin!(repo.stream::<Sample>(select));
+    let mut n = 0;
+    while let Some(row) = rows.try_next().await.expect("stream") {
+        std::hint::black_box(row);
+        n += 1;
+    }
+    n
+}
+
+/// The kit's update of `a` with `is_admin` set to `admin`.
+pub async fn kit_update<X: Executor>(repo: &Repo<'_, X>, mut a: Account, admin: bool) -> Account {
+    a.is_admin = admin;
+    repo.update(&a).await.expect("update")
+}
+
+/// The kit's patch of `is_admin` alone, with the version the caller holds.
+pub async fn kit_patch<X: Executor>(
+    repo: &Repo<'_, X>,
+    id: Uuid,
+    version: i32,
+    admin: bool,
+) -> Account {
+    let patch = AccountPatch {
+        is_admin: Some(admin),
+        ..Default::default()
+    };
+    repo.patch(id, version, &patch).await.expect("patch")
 }

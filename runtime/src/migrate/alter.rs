@@ -632,7 +632,7 @@ fn tighten_foreign_key(
 }
 
 /// A generated name cut to PostgreSQL's 63 bytes.
-fn short_name(name: &str) -> String {
+pub(super) fn short_name(name: &str) -> String {
     let mut name = name.to_owned();
     while name.len() > 63 {
         name.pop();

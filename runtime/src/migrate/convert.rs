@@ -26,8 +26,9 @@
 //! triggers, or whose columns change at the same time is refused: those
 //! are a conversion to write by hand.
 
+use super::alter::short_name;
 use super::catalog::Table;
-use super::diff::{column_definition, index_ident, table_ident, Refusals, Steps};
+use super::diff::{column_definition, comments, index_ident, table_ident, Refusals, Steps};
 use super::row_security::row_security_switches;
 use crate::ddl::{self, quote_ident, quote_literal};
 use crate::inspect::RowSecurity;
@@ -100,6 +101,8 @@ pub(super) fn to_partitioned(
 
 /// The names one conversion works with.
 struct Conversion<'a> {
+    /// The table, as the catalog names it (`events`, `audit.events`).
+    name: &'a str,
     /// The table, as SQL writes it.
     t: String,
     /// Its bare name (no schema).
@@ -126,7 +129,7 @@ impl<'a> Conversion<'a> {
             None => (None, name),
         };
         let shadow_bare = ddl::conversion_table(bare);
-        let trigger = short(&format!("{bare}_to_partitioned"));
+        let trigger = short_name(&format!("{bare}_to_partitioned"));
         let mut columns: Vec<(&String, i16)> = new
             .columns
             .iter()
@@ -134,22 +137,18 @@ impl<'a> Conversion<'a> {
             .collect();
         columns.sort_by_key(|(_, p)| *p);
         Conversion {
+            name,
             t: table_ident(name),
             bare,
             pg_schema,
             shadow: ddl::qualified(pg_schema, &shadow_bare),
             shadow_bare,
             function: ddl::qualified(pg_schema, &trigger),
-            bound: ddl::qualified(pg_schema, &short(&format!("{bare}_copy_up_to"))),
+            bound: ddl::qualified(pg_schema, &short_name(&format!("{bare}_copy_up_to"))),
             trigger: quote_ident(&trigger),
             columns: columns.into_iter().map(|(c, _)| quote_ident(c)).collect(),
             part,
         }
-    }
-
-    /// A name of the new table's own while the old table holds `final_name`.
-    fn temporary(&self, final_name: &str) -> String {
-        short(&format!("{final_name}_new"))
     }
 
     /// The partitioned table, its partitions and the copying trigger.
@@ -272,10 +271,10 @@ impl<'a> Conversion<'a> {
         for (cname, c) in &new.constraints {
             let line = |name: &str| format!("CONSTRAINT {} {}", quote_ident(name), c.definition);
             match c.kind {
-                'p' => lines.push(line(&self.temporary(cname))),
+                'p' => lines.push(line(&temporary(cname))),
                 'u' => after.push(format!(
                     "ALTER TABLE {shadow} ADD {}",
-                    line(&self.temporary(cname))
+                    line(&temporary(cname))
                 )),
                 _ => after.push(format!("ALTER TABLE {shadow} ADD {}", line(cname))),
             }
@@ -287,11 +286,11 @@ impl<'a> Conversion<'a> {
         )];
         out.extend(after);
         for (iname, def) in &new.indexes {
-            if let Some(def) = retarget_index(def, &quote_ident(&self.temporary(iname)), shadow) {
+            if let Some(def) = retarget_index(def, &quote_ident(&temporary(iname)), shadow) {
                 out.push(def);
             }
         }
-        out.extend(comments(shadow, new));
+        out.extend(comments(&self.shadow_name(), new));
         out
     }
 
@@ -420,7 +419,7 @@ impl<'a> Conversion<'a> {
             if matches!(c.kind, 'p' | 'u') {
                 out.push(format!(
                     "ALTER TABLE {t} RENAME CONSTRAINT {} TO {}",
-                    quote_ident(&self.temporary(cname)),
+                    quote_ident(&temporary(cname)),
                     quote_ident(cname)
                 ));
             }
@@ -428,7 +427,7 @@ impl<'a> Conversion<'a> {
         for iname in new.indexes.keys() {
             out.push(format!(
                 "ALTER INDEX {} RENAME TO {}",
-                index_ident(&self.qualified_name(), &self.temporary(iname)),
+                index_ident(self.name, &temporary(iname)),
                 quote_ident(iname)
             ));
         }
@@ -441,12 +440,18 @@ impl<'a> Conversion<'a> {
         out
     }
 
-    fn qualified_name(&self) -> String {
+    /// The new table as the catalog names it.
+    fn shadow_name(&self) -> String {
         match self.pg_schema {
-            Some(s) => format!("{s}.{}", self.bare),
-            None => self.bare.to_owned(),
+            Some(s) => format!("{s}.{}", self.shadow_bare),
+            None => self.shadow_bare.clone(),
         }
     }
+}
+
+/// A name of the new table's own while the old table holds `final_name`.
+fn temporary(final_name: &str) -> String {
+    short_name(&format!("{final_name}_new"))
 }
 
 /// SQL computing the first day of `period`'s period holding the date
@@ -487,28 +492,4 @@ fn retarget_index(def: &str, name: &str, table: &str) -> Option<String> {
     let (_, on) = rest.split_once(" ON ")?;
     let (_, using) = on.split_once(" USING ")?;
     Some(format!("{create} {name} ON {table} USING {using}"))
-}
-
-/// `COMMENT ON` the table (as SQL writes it) and its columns.
-fn comments(t: &str, table: &Table) -> Vec<String> {
-    let mut out: Vec<String> = table
-        .comment
-        .iter()
-        .map(|c| format!("COMMENT ON TABLE {t} IS {}", quote_literal(c)))
-        .collect();
-    for (cname, col) in &table.columns {
-        if let Some(c) = &col.comment {
-            out.push(format!(
-                "COMMENT ON COLUMN {t}.{} IS {}",
-                quote_ident(cname),
-                quote_literal(c)
-            ));
-        }
-    }
-    out
-}
-
-/// `name` cut to PostgreSQL's 63 bytes.
-fn short(name: &str) -> String {
-    name.chars().take(63).collect()
 }

@@ -525,7 +525,8 @@ pub(super) fn column_definition(name: &str, c: &Column) -> String {
     def
 }
 
-fn comments(name: &str, table: &Table) -> Vec<String> {
+/// `COMMENT ON` the table `name` (as the catalog names it) and its columns.
+pub(super) fn comments(name: &str, table: &Table) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(c) = &table.comment {
         out.push(format!(

@@ -356,7 +356,6 @@ fn create_enum(name: &str, values: &[String]) -> String {
     ddl::create_enum_sql(&table_ident(name), values)
 }
 
-/// The entity whose table a catalog names `name` (`users`, `auth.sessions`).
 /// The tables of `catalog` with a foreign key to the table `name` (itself
 /// included).
 fn referencing<'c>(catalog: &'c Catalog, name: &str) -> Vec<&'c str> {
@@ -378,6 +377,7 @@ fn referencing<'c>(catalog: &'c Catalog, name: &str) -> Vec<&'c str> {
         .collect()
 }
 
+/// The entity whose table a catalog names `name` (`users`, `auth.sessions`).
 fn schema_of(schemas: &[&'static TableSchema], name: &str) -> Option<&'static TableSchema> {
     schemas.iter().copied().find(|s| s.qualified_name() == name)
 }

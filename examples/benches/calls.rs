@@ -30,8 +30,8 @@ use std::process::{Command, ExitCode};
 
 use common::accounts::{
     base_get, base_insert, base_list, base_patch, base_soft_delete, base_stream, base_update,
-    decode_sample, kit_patch, kit_stream, kit_update, new_account, prepare, raw_client, Account,
-    NewAccount, NewSample, Sample, COLUMNS,
+    decode_sample, kit_get, kit_patch, kit_stream, kit_update, new_account, prepare, raw_client,
+    Account, NewAccount, NewSample, Sample, COLUMNS,
 };
 use common::tree::{hand_tree, kit_tree, seed_tree, Comment, Post, TreeStatements, User};
 use ordinance::batch::{insert_many, insert_many_count};
@@ -338,42 +338,21 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
     loops.pair(
         "get-pooled",
         SINGLE,
-        |i| {
-            let id = ids[i % ids.len()];
-            let repo = &pooled_repo;
-            async move {
-                let a: Account = repo.get(id).await.expect("get");
-                std::hint::black_box(a);
-            }
-        },
+        |i| kit_get(&pooled_repo, ids[i % ids.len()]),
         get_base,
     );
     let plain_repo = Repo::new(&plain);
     loops.pair(
         "get-connection",
         SINGLE,
-        |i| {
-            let id = ids[i % ids.len()];
-            let repo = &plain_repo;
-            async move {
-                let a: Account = repo.get(id).await.expect("get");
-                std::hint::black_box(a);
-            }
-        },
+        |i| kit_get(&plain_repo, ids[i % ids.len()]),
         get_base,
     );
     let bare_repo = Repo::new(&bare);
     loops.pair(
         "get-client",
         SINGLE,
-        |i| {
-            let id = ids[i % ids.len()];
-            let repo = &bare_repo;
-            async move {
-                let a: Account = repo.get(id).await.expect("get");
-                std::hint::black_box(a);
-            }
-        },
+        |i| kit_get(&bare_repo, ids[i % ids.len()]),
         get_base,
     );
 
@@ -555,14 +534,7 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
     loops.pair(
         "cluster-get",
         SINGLE,
-        |i| {
-            let id = ids[i % ids.len()];
-            let repo = &cluster_repo;
-            async move {
-                let a: Account = repo.get(id).await.expect("get");
-                std::hint::black_box(a);
-            }
-        },
+        |i| kit_get(&cluster_repo, ids[i % ids.len()]),
         |i| {
             let id = ids[(i + 500) % ids.len()];
             let pool = &pool;

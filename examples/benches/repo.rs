@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use common::accounts::{
     base_get, base_insert, base_list, base_patch, base_soft_delete, base_stream, base_update,
-    decode, kit_patch, kit_stream, kit_update, new_account, prepare, raw_client, Account,
+    decode, kit_get, kit_patch, kit_stream, kit_update, new_account, prepare, raw_client, Account,
     NewAccount, NewSample, Prepared, Sample, GET_SQL,
 };
 use common::pair;
@@ -62,13 +62,7 @@ async fn single_row<X: Executor>(
         &format!("get-{place}"),
         "prepared SELECT",
         SINGLE,
-        |i| {
-            let id = ids[i % ids.len()];
-            async move {
-                let a: Account = repo.get(id).await.expect("get");
-                std::hint::black_box(a);
-            }
-        },
+        |i| kit_get(repo, ids[i % ids.len()]),
         |i| {
             let id = ids[(i + 500) % ids.len()];
             async move {

@@ -244,3 +244,9 @@ pub async fn kit_patch<X: Executor>(
     };
     repo.patch(id, version, &patch).await.expect("patch")
 }
+
+/// The kit's get by id, the row kept.
+pub async fn kit_get<X: Executor>(repo: &Repo<'_, X>, id: Uuid) {
+    let a: Account = repo.get(id).await.expect("get");
+    std::hint::black_box(a);
+}

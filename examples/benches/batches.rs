@@ -24,6 +24,7 @@ use std::cell::RefCell;
 use std::pin::pin;
 use std::time::{Duration, Instant};
 
+use common::accounts::{new_account, Account, NewAccount};
 use common::median;
 
 use ordinance::batch::{copy_in, insert_many, insert_many_count};
@@ -34,21 +35,8 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls};
 
-/// A typical table: eight columns of mixed types, four written by inserts.
-#[derive(Entity, Debug, Clone)]
-pub struct Account {
-    pub id: Uuid,
-    #[column(max_len = 320)]
-    pub email: String,
-    pub display_name: Option<String>,
-    pub is_admin: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub version: i32,
-}
-
-/// The same, kept per tenant under row-level security.
+/// An account (`common::accounts::Account`), kept per tenant under
+/// row-level security.
 #[derive(Entity, Debug, Clone)]
 #[entity(tenant)]
 pub struct Member {
@@ -66,14 +54,6 @@ pub struct Member {
 
 const BATCH: usize = 10_000;
 const RUNS: usize = 9;
-
-fn new_account(i: usize) -> NewAccount {
-    NewAccount {
-        email: format!("user{i}@example.com"),
-        display_name: Some(format!("User {i}")),
-        is_admin: i.is_multiple_of(10),
-    }
-}
 
 fn new_member(i: usize) -> NewMember {
     NewMember {

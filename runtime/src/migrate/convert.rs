@@ -155,6 +155,11 @@ impl<'a> Conversion<'a> {
     fn expand(&self, old: &Table, new: &Table) -> Vec<String> {
         let (t, shadow) = (&self.t, &self.shadow);
         let mut out = self.create_shadow(new);
+        // First: reading the old table's ids below is the owner's, which a
+        // forced policy would show none (the runner refuses such a read).
+        if old.row_security.forced {
+            out.push(ddl::force_row_security(t, false));
+        }
         out.push(self.partitions());
         // Rows the old table gets by hand without an id take one of now,
         // as in the new table: a random one would fit no partition.
@@ -207,9 +212,6 @@ impl<'a> Conversion<'a> {
              $convert$",
             bound = self.bound.replace('\'', "''"),
         ));
-        if old.row_security.forced {
-            out.push(ddl::force_row_security(t, false));
-        }
         out
     }
 

@@ -400,3 +400,148 @@ async fn a_referenced_table_is_not_converted() {
         other => panic!("expected a manual migration, got {other:?}"),
     }
 }
+
+pub mod tenant_v1 {
+    use ordinance::prelude::*;
+
+    /// A tenant's visits.
+    #[derive(Entity, Debug, Clone)]
+    #[entity(tenant, table = "visits")]
+    pub struct Visit {
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        #[column(max_len = 200)]
+        pub path: String,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        pub deleted_at: Option<DateTime<Utc>>,
+        pub version: i32,
+    }
+}
+
+pub mod tenant_v2 {
+    use ordinance::prelude::*;
+
+    /// A tenant's visits, a partition a month.
+    #[derive(Entity, Debug, Clone)]
+    #[entity(
+        tenant,
+        table = "visits",
+        partitioned(interval = "1 month", keep = "13 months")
+    )]
+    pub struct Visit {
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        #[column(max_len = 200)]
+        pub path: String,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        pub deleted_at: Option<DateTime<Utc>>,
+        pub version: i32,
+    }
+}
+
+/// A tenant table converted by an owner that is no superuser (row-level
+/// security binds it: `FORCE`), while the application role writes as
+/// tenants: the backfill still copies every tenant's rows, and the new
+/// table keeps each tenant to its own and the owner to none.
+#[tokio::test]
+async fn a_tenant_table_is_converted_by_an_owner_held_to_row_security() {
+    use ordinance::cluster::{Cluster, ClusterOptions};
+    use ordinance::pool::{Pool, PoolOptions};
+
+    let dir = Folder::new();
+    let none = Permissions::default();
+    generate(&[tenant_v1::Visit::SCHEMA], &*dir, "visits", none)
+        .await
+        .unwrap();
+    let db = ordinance::testing::TestDatabase::create().await.unwrap();
+    let admin = db.connect().await.unwrap();
+    let owner_role = format!("{}_owner", db.name());
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{owner_role}\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS; \
+             GRANT CREATE ON SCHEMA public TO \"{owner_role}\""
+        ))
+        .await
+        .unwrap();
+    let mut owner_config = db.config().clone();
+    owner_config.user(&owner_role);
+    let mut owner = ordinance::exec::Connection::connect(&owner_config)
+        .await
+        .unwrap();
+    let migrations = Migrations::load(&*dir).unwrap();
+    migrations.contract(&mut owner).await.unwrap();
+    let (app, _) =
+        ordinance_tests::least_privilege_roles(&db, &[tenant_v1::Visit::SCHEMA], false).await;
+    let mut app_config = db.config().clone();
+    app_config.user(&app);
+    let pool = Pool::connect(app_config, PoolOptions::default())
+        .await
+        .unwrap();
+    let cluster = Cluster::new(pool, Vec::new(), ClusterOptions::default()).unwrap();
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let write = async |tenant: Uuid, n: usize| {
+        let repo = cluster.for_tenant(tenant);
+        for i in 0..n {
+            repo.repo()
+                .insert(&tenant_v1::NewVisit {
+                    path: format!("/{i}"),
+                })
+                .await
+                .unwrap();
+        }
+    };
+    write(a, 30).await;
+    write(b, 20).await;
+
+    generate(&[tenant_v2::Visit::SCHEMA], &*dir, "partition_visits", none)
+        .await
+        .unwrap();
+    let migrations = Migrations::load(&*dir).unwrap();
+    migrations.up(&mut owner).await.unwrap();
+    // Between expand and contract the application goes on writing.
+    write(a, 5).await;
+    migrations.contract(&mut owner).await.unwrap();
+    write(b, 5).await;
+
+    let kind: String = owner
+        .query_one(
+            "SELECT relkind::text FROM pg_class WHERE oid = 'visits'::regclass",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kind, "p");
+    let count = async |tenant: Uuid| {
+        cluster
+            .for_tenant(tenant)
+            .repo()
+            .count::<tenant_v2::Visit>()
+            .await
+            .unwrap()
+    };
+    assert_eq!(count(a).await, 35);
+    assert_eq!(count(b).await, 25);
+    // The owner is held to the policy again: with no tenant set, nothing.
+    let seen: i64 = owner
+        .query_one("SELECT count(*) FROM visits", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(seen, 0, "the new table fails closed for its owner too");
+    // Every row is there, as the superuser sees.
+    let all: i64 = admin
+        .query_one("SELECT count(*) FROM visits", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(all, 60);
+    assert!(matches!(
+        check_drift(&[tenant_v2::Visit::SCHEMA], &*dir, None, none)
+            .await
+            .unwrap(),
+        Drift::UpToDate
+    ));
+}

@@ -5,17 +5,22 @@
 //!
 //! `cargo bench -p ordinance-examples --bench calls` runs itself under
 //! `valgrind --tool=callgrind` (which must be installed), with collection
-//! on only inside the measured loops: each variant runs a few calls to
+//! on only inside the measured calls: each variant runs a few calls to
 //! warm up (statements prepared, caches filled), then a fixed number of
-//! calls counted, kit then baseline. It prints instructions per call, the
-//! ratio and its threshold, and exits with failure when a ratio passes its
-//! threshold. The baselines are written as an expert would: statements
-//! prepared once, rows decoded by index, nothing allocated that the
-//! result does not need.
+//! calls counted, the kit's and the baseline's taking turns, each call on
+//! its own `block_on` (so the runtime's I/O driver and the connection task
+//! are counted with the call that woke them). Taking turns spreads what
+//! one call cannot control — whether the answer was already there, a
+//! timer of the runtime — over both sides alike. It prints instructions
+//! per call, the ratio and its threshold, and exits with failure when a
+//! ratio passes its threshold. The baselines are written as an expert
+//! would: statements prepared once, rows decoded by index, nothing
+//! allocated that the result does not need.
 //!
 //! `ORDINANCE_CALLS_ONLY=<substring>` measures only the variants whose name
-//! contains it; `ORDINANCE_CALLS_TOP=<n>` prints each measured loop's `n`
-//! costliest functions (inclusive), from `callgrind_annotate`.
+//! contains it; `ORDINANCE_CALLS_TOP=<n>` measures each side's calls in a
+//! loop of their own instead and prints its `n` costliest functions (their
+//! own cost, from `callgrind_annotate`), to see where a difference goes.
 
 // One future runs at a time here, so a RefCell borrowed across an await
 // cannot be borrowed twice.
@@ -47,6 +52,8 @@ use tokio::runtime::Runtime;
 const INNER: &str = "ORDINANCE_CALLS_INNER";
 /// Where the inner process writes the measured loops, in order.
 const LIST: &str = "ORDINANCE_CALLS_LIST";
+/// Set when each side's calls are measured in a loop of their own.
+const APART: &str = "ORDINANCE_CALLS_APART";
 
 /// Each variant's largest ratio kit / baseline before the bench fails.
 const THRESHOLDS: &[(&str, f64)] = &[
@@ -82,11 +89,16 @@ fn drive() -> ExitCode {
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     let list = dir.join("list.txt");
     let exe = std::env::current_exe().expect("this binary");
+    let top: usize = std::env::var("ORDINANCE_CALLS_TOP")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let status = Command::new("valgrind")
         .args([
             "--tool=callgrind",
             "--collect-atstart=no",
-            "--toggle-collect=*ordinance_calls_measured*",
+            "--toggle-collect=*ordinance_calls_kit*",
+            "--toggle-collect=*ordinance_calls_base*",
             "--dump-before=ordinance_calls_dump",
         ])
         .arg(format!(
@@ -96,6 +108,7 @@ fn drive() -> ExitCode {
         .arg(&exe)
         .env(INNER, "1")
         .env(LIST, &list)
+        .env(APART, if top > 0 { "1" } else { "" })
         .status();
     match status {
         Ok(s) if s.success() => {}
@@ -116,15 +129,23 @@ fn drive() -> ExitCode {
             Some((name.to_owned(), calls.parse().ok()?))
         })
         .collect();
-    let top: usize = std::env::var("ORDINANCE_CALLS_TOP")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
     let mut per_call = Vec::new();
     for (k, (name, calls)) in loops.iter().enumerate() {
         let dump = dir.join(format!("cg.out.{}", k + 1));
-        let total = instructions(&dump).unwrap_or_else(|| panic!("no count in {}", dump.display()));
-        per_call.push((name.clone(), total as f64 / *calls as f64));
+        for side in ["kit", "base"] {
+            let total = if top > 0 {
+                // This dump is one side's loop.
+                if !name.ends_with(side) {
+                    continue;
+                }
+                instructions(&dump)
+            } else {
+                inclusive(&dump, &format!("ordinance_calls_{side}"))
+            };
+            let total = total.unwrap_or_else(|| panic!("no count in {}", dump.display()));
+            let variant = name.trim_end_matches(" kit").trim_end_matches(" base");
+            per_call.push((format!("{variant} {side}"), total as f64 / *calls as f64));
+        }
         if top > 0 {
             print_top(name, &dump, top);
         }
@@ -177,15 +198,28 @@ fn instructions(dump: &Path) -> Option<u64> {
     })
 }
 
-/// The `n` costliest functions of a dump, inclusive.
-fn print_top(name: &str, dump: &Path, n: usize) {
+/// The inclusive count of the function named `function` in a dump.
+fn inclusive(dump: &Path, function: &str) -> Option<u64> {
     let out = Command::new("callgrind_annotate")
         .args(["--inclusive=yes", "--threshold=100"])
+        .arg(dump)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .filter(|l| l.contains(&format!("::{function} ")) || l.contains(&format!(":{function} ")))
+        .find_map(|l| l.split_whitespace().next()?.replace(',', "").parse().ok())
+}
+
+/// The `n` costliest functions of a dump, by their own cost.
+fn print_top(name: &str, dump: &Path, n: usize) {
+    let out = Command::new("callgrind_annotate")
+        .args(["--threshold=100"])
         .arg(dump)
         .output();
     let Ok(out) = out else { return };
     let text = String::from_utf8_lossy(&out.stdout);
-    println!("--- {name}: top {n} functions (inclusive Ir)");
+    println!("--- {name}: top {n} functions (own Ir)");
     let rows = text
         .lines()
         .skip_while(|l| !l.contains("file:function"))
@@ -199,11 +233,17 @@ fn print_top(name: &str, dump: &Path, n: usize) {
 // ---------------------------------------------------------------------------
 // The measured process.
 
-/// Runs `work` to completion on `rt`: callgrind counts what runs inside
-/// this function (the runtime's I/O driver and the connection tasks
-/// included) and writes one dump when it returns.
+/// Runs one of the kit's calls to completion on `rt`: callgrind counts
+/// what runs inside this function (the runtime's I/O driver and the
+/// connection tasks included).
 #[inline(never)]
-fn ordinance_calls_measured<F: Future>(rt: &Runtime, work: F) -> F::Output {
+fn ordinance_calls_kit<F: Future>(rt: &Runtime, work: F) -> F::Output {
+    rt.block_on(work)
+}
+
+/// [`ordinance_calls_kit`] for the baseline's calls.
+#[inline(never)]
+fn ordinance_calls_base<F: Future>(rt: &Runtime, work: F) -> F::Output {
     rt.block_on(work)
 }
 
@@ -220,6 +260,8 @@ struct Loops<'r> {
     rt: &'r Runtime,
     names: Vec<String>,
     only: Option<String>,
+    /// Each side's calls in a loop (and a dump) of their own.
+    apart: bool,
 }
 
 impl Loops<'_> {
@@ -248,20 +290,25 @@ impl Loops<'_> {
             self.rt.block_on(kit(i));
             self.rt.block_on(base(i));
         }
-        ordinance_calls_measured(self.rt, async {
+        if self.apart {
             for i in warm..warm + calls {
-                kit(i).await;
+                ordinance_calls_kit(self.rt, kit(i));
             }
-        });
-        ordinance_calls_dump();
-        self.names.push(format!("{name} kit\t{calls}"));
-        ordinance_calls_measured(self.rt, async {
+            ordinance_calls_dump();
+            self.names.push(format!("{name} kit\t{calls}"));
             for i in warm..warm + calls {
-                base(i).await;
+                ordinance_calls_base(self.rt, base(i));
             }
-        });
-        ordinance_calls_dump();
-        self.names.push(format!("{name} base\t{calls}"));
+            ordinance_calls_dump();
+            self.names.push(format!("{name} base\t{calls}"));
+        } else {
+            for i in warm..warm + calls {
+                ordinance_calls_kit(self.rt, kit(i));
+                ordinance_calls_base(self.rt, base(i));
+            }
+            ordinance_calls_dump();
+            self.names.push(format!("{name}\t{calls}"));
+        }
     }
 }
 
@@ -278,6 +325,7 @@ fn inner() {
         rt: &rt,
         names: Vec::new(),
         only: std::env::var("ORDINANCE_CALLS_ONLY").ok(),
+        apart: std::env::var_os(APART).is_some_and(|a| !a.is_empty()),
     };
     single_rows(&rt, &mut loops);
     trees(&rt, &mut loops);
@@ -328,7 +376,7 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
 
     // Get, on each kind of executor.
     let get_base = |i: usize| {
-        let id = ids[(i + 500) % ids.len()];
+        let id = ids[i % ids.len()];
         let (base, p) = (&base, &p);
         async move {
             std::hint::black_box(base_get(base, p, id).await);
@@ -536,7 +584,7 @@ fn single_rows(rt: &Runtime, loops: &mut Loops<'_>) {
         SINGLE,
         |i| kit_get(&cluster_repo, ids[i % ids.len()]),
         |i| {
-            let id = ids[(i + 500) % ids.len()];
+            let id = ids[i % ids.len()];
             let pool = &pool;
             async move {
                 let conn = pool.get().await.expect("pooled");

@@ -270,30 +270,47 @@ impl std::ops::Deref for CacheRef<'_> {
 impl<S: Session> Executor for S {
     type Rows = RowStream;
 
-    fn rows<'a>(
+    async fn rows<'a>(
         &'a self,
         _: Access,
         sql: Sql<'a>,
         params: &'a [SqlParam<'a>],
         types: &'a [Type],
-    ) -> impl Future<Output = Result<RowStream, Failure>> + Send + 'a {
-        let driver = self.driver();
-        let cache = self.cache();
-        if let Some(server) = cache.as_ref().and_then(|c| c.server()) {
-            record_server(server);
+    ) -> Result<RowStream, Failure> {
+        Ok(open(self, sql, params, types).await?)
+    }
+
+    // A session reads from one server, so a read never runs again: the
+    // statement's stream is read in the future that opened it, with no
+    // `rows` or `first_row` future moved into it (each move of a large
+    // future is a `memcpy` on every call).
+    async fn query<'a>(
+        &'a self,
+        _: Access,
+        sql: Sql<'a>,
+        params: &'a [SqlParam<'a>],
+        types: &'a [Type],
+    ) -> Result<Vec<Row>, Failure> {
+        let rows = open(self, sql, params, types).await?;
+        Ok(rows.try_collect().await?)
+    }
+
+    async fn query_opt<'a>(
+        &'a self,
+        _: Access,
+        sql: Sql<'a>,
+        params: &'a [SqlParam<'a>],
+        types: &'a [Type],
+    ) -> Result<Option<Row>, Failure> {
+        let rows = open(self, sql, params, types).await?;
+        pin_mut!(rows);
+        let first = rows.try_next().await?;
+        // A finished stream must not be polled again (the driver answers
+        // "connection closed"), so drain only when there was a row.
+        if first.is_some() {
+            while rows.try_next().await?.is_some() {}
         }
-        async move {
-            Ok(match cache {
-                Some(cache) => cached(driver, &cache, sql, params, types).await?,
-                None => {
-                    // Parsed afresh anyway: the trace's context may go in
-                    // its comment without preparing anything per call.
-                    let traced = crate::telemetry::with_traceparent(sql.text());
-                    let text = traced.as_deref().unwrap_or(sql.text());
-                    Box::pin(driver.query_unnamed(text, params, types)).await?
-                }
-            })
-        }
+        Ok(first)
     }
 
     fn in_transaction(&self) -> bool {
@@ -301,44 +318,83 @@ impl<S: Session> Executor for S {
     }
 }
 
-/// Records where the statement goes on its span (the current one, entered
-/// while the statement runs), when a subscriber keeps it.
-#[inline]
-fn record_server(server: &cache::Server) {
-    let span = tracing::Span::current();
-    if !span.is_disabled() {
-        server.record(&span);
+/// Runs `sql` on a session: as the connection's prepared statement when it
+/// has a cache (prepared on first use), otherwise unnamed. Only the
+/// prepared statement's run is part of this future; the first use, the
+/// unnamed run and the retry below are boxed, so their state is not
+/// carried by every call.
+///
+/// A statement the server no longer knows (a connection reset behind the
+/// kit's back) or whose plan no longer fits its table (`cached plan must
+/// not change result type` after a schema change) is forgotten, and,
+/// outside a transaction, prepared again and retried once.
+async fn open<'a, S: Session>(
+    session: &'a S,
+    sql: Sql<'a>,
+    params: &'a [SqlParam<'a>],
+    types: &'a [Type],
+) -> Result<RowStream, tokio_postgres::Error> {
+    let driver = session.driver();
+    let Some(cache) = session.cache() else {
+        return unnamed(driver, sql, params, types).await;
+    };
+    if let Some(server) = cache.server() {
+        record_server(server);
     }
+    let Some(statement) = cache.get(sql, types) else {
+        return Box::pin(first_use(driver, &cache, sql, params, types)).await;
+    };
+    let stale = match driver.query_prepared(&statement, params).await {
+        Err(e) if is_stale(&e) => e,
+        result => return result,
+    };
+    cache.remove(sql, types);
+    if S::Driver::IN_TRANSACTION {
+        return Err(stale);
+    }
+    drop(stale);
+    Box::pin(first_use(driver, &cache, sql, params, types)).await
 }
 
-/// Runs `sql` as the connection's prepared statement, preparing it on first
-/// use. A statement the server no longer knows (a connection reset behind
-/// the kit's back) or whose plan no longer fits its table (`cached plan
-/// must not change result type` after a schema change) is forgotten, and,
-/// outside a transaction, prepared again and retried once.
-async fn cached<D: Driver>(
+/// Runs `sql` unnamed, parsed afresh; the trace's context may go in its
+/// comment without preparing anything per call.
+fn unnamed<'a, D: Driver>(
+    driver: &'a D,
+    sql: Sql<'a>,
+    params: &'a [SqlParam<'a>],
+    types: &'a [Type],
+) -> std::pin::Pin<Box<dyn Future<Output = Result<RowStream, tokio_postgres::Error>> + Send + 'a>> {
+    Box::pin(async move {
+        let traced = crate::telemetry::with_traceparent(sql.text());
+        let text = traced.as_deref().unwrap_or(sql.text());
+        driver.query_unnamed(text, params, types).await
+    })
+}
+
+/// Prepares `sql`, keeps it in `cache` and runs it.
+async fn first_use<D: Driver>(
     driver: &D,
     cache: &StatementCache,
     sql: Sql<'_>,
     params: &[SqlParam<'_>],
     types: &[Type],
 ) -> Result<RowStream, tokio_postgres::Error> {
-    // Preparing is boxed: the first use's state stays out of every
-    // call's future.
-    let statement = match cache.get(sql, types) {
-        Some(statement) => statement,
-        None => Box::pin(prepare(driver, cache, sql, types)).await?,
-    };
-    match driver.query_prepared(&statement, params).await {
-        Err(e) if is_stale(&e) => {
-            cache.remove(sql, types);
-            if D::IN_TRANSACTION {
-                return Err(e);
-            }
-            let statement = Box::pin(prepare(driver, cache, sql, types)).await?;
-            Box::pin(driver.query_prepared(&statement, params)).await
-        }
-        result => result,
+    let statement = prepare(driver, cache, sql, types).await?;
+    driver.query_prepared(&statement, params).await
+}
+
+/// Records where the statement goes on its span (the current one, entered
+/// while the statement runs), when a subscriber keeps it.
+#[inline]
+fn record_server(server: &cache::Server) {
+    // The statement's span is at INFO: below that nobody keeps it, and
+    // finding the current span is not free.
+    if tracing::level_filters::LevelFilter::current() < tracing::Level::INFO {
+        return;
+    }
+    let span = tracing::Span::current();
+    if !span.is_disabled() {
+        server.record(&span);
     }
 }
 

@@ -90,6 +90,31 @@ impl<X> Clone for Repo<'_, X> {
 
 impl<X> Copy for Repo<'_, X> {}
 
+/// Runs one of the entity's fixed statements whose only parameter is the
+/// id, inside its span, and evaluates to its row, if any (returning the
+/// error). A macro rather than an `async fn` so a public method's future
+/// holds the statement's future itself: awaiting one future inside
+/// another copies the inner one's whole state on every call.
+macro_rules! by_id {
+    ($repo:expr, $schema:expr, $operation:expr, $access:expr, $sql:expr, $id:expr) => {{
+        let (schema, sql): (&'static TableSchema, &'static str) = ($schema, $sql);
+        $repo
+            .traced(
+                schema,
+                $operation,
+                sql,
+                std::pin::pin!($repo.executor.query_opt(
+                    $access,
+                    Sql::Fixed(sql),
+                    &[&$id],
+                    ID_TYPES
+                )),
+            )
+            .await
+            .map_err(|e| Error::from_db(e, schema))?
+    }};
+}
+
 impl<'e, X: Executor> Repo<'e, X> {
     /// Operations on `executor`: a connection or an open transaction.
     pub fn new(executor: &'e X) -> Self {
@@ -216,16 +241,20 @@ impl<'e, X: Executor> Repo<'e, X> {
 
     /// The live row with this id, or [`Error::NotFound`].
     pub async fn get<E: Entity>(&self, id: Uuid) -> Result<E> {
-        self.find(id).await?.ok_or(Error::NotFound {
-            table: E::SCHEMA.name,
-            id,
-        })
+        let sql = &E::statements().get;
+        match by_id!(self, E::SCHEMA, "get", Access::Read, sql, id) {
+            Some(row) => E::from_row(&row),
+            None => Err(Error::NotFound {
+                table: E::SCHEMA.name,
+                id,
+            }),
+        }
     }
 
     /// The live row with this id, if any.
     pub async fn find<E: Entity>(&self, id: Uuid) -> Result<Option<E>> {
         let sql = &E::statements().get;
-        let row = self.by_id(E::SCHEMA, "get", Access::Read, sql, id).await?;
+        let row = by_id!(self, E::SCHEMA, "get", Access::Read, sql, id);
         row.as_ref().map(E::from_row).transpose()
     }
 
@@ -239,16 +268,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         sql: &'static str,
         id: Uuid,
     ) -> Result<Option<Row>> {
-        self.traced(
-            schema,
-            operation,
-            sql,
-            std::pin::pin!(self
-                .executor
-                .query_opt(access, Sql::Fixed(sql), &[&id], ID_TYPES)),
-        )
-        .await
-        .map_err(|e| Error::from_db(e, schema))
+        Ok(by_id!(self, schema, operation, access, sql, id))
     }
 
     /// Whether a live row has this id.

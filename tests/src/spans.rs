@@ -80,6 +80,20 @@ impl Captured {
         (captured, guard)
     }
 
+    /// [`install`](Self::install), the layer taking only what is at
+    /// `level` or above: a service that logs warnings and keeps no spans.
+    pub fn install_at(
+        level: tracing::level_filters::LevelFilter,
+    ) -> (Captured, tracing::subscriber::DefaultGuard) {
+        use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
+        let captured = Captured::default();
+        crate::two_dispatchers();
+        let guard = tracing::subscriber::set_default(
+            tracing_subscriber::registry().with(captured.clone().with_filter(level)),
+        );
+        (captured, guard)
+    }
+
     /// The names of `id`'s ancestors, nearest first.
     pub fn ancestors(&self, mut id: u64) -> Vec<String> {
         let spans = self.spans.lock().expect("lock");

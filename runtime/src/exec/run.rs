@@ -87,7 +87,7 @@ where
         operation,
         sql,
         slow,
-        started: None,
+        clock: Clock::Unread,
     }
 }
 
@@ -101,8 +101,31 @@ pin_project_lite::pin_project! {
         operation: &'static str,
         sql: &'s str,
         slow: Duration,
-        started: Option<Instant>,
+        clock: Clock,
     }
+}
+
+/// When a statement started, if anyone can see how long it took.
+#[derive(Clone, Copy)]
+enum Clock {
+    /// Not polled yet.
+    Unread,
+    /// Nobody is watching: no clock is read.
+    Off,
+    Since(Instant),
+}
+
+/// Whether anyone can see a statement's duration: a subscriber taking its
+/// span, the metrics, or a slow-statement warning (a subscriber taking
+/// warnings, or a `log` logger, which tracing's `log` feature hands events
+/// to when no subscriber is set). With none of them, reading the clock
+/// twice a statement is work for nobody.
+#[inline]
+fn watched(span: &tracing::Span) -> bool {
+    !span.is_disabled()
+        || crate::telemetry::metrics_enabled()
+        || tracing::level_filters::LevelFilter::current() >= tracing::Level::WARN
+        || log::max_level() >= log::Level::Warn
 }
 
 impl<T, Er, F> Future for Traced<'_, F>
@@ -118,11 +141,25 @@ where
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
         let this = self.project();
-        let started = *this.started.get_or_insert_with(Instant::now);
+        let clock = match *this.clock {
+            Clock::Unread => {
+                let clock = if watched(this.span) {
+                    Clock::Since(Instant::now())
+                } else {
+                    Clock::Off
+                };
+                *this.clock = clock;
+                clock
+            }
+            clock => clock,
+        };
         let result = {
             // The statement runs inside its span, as `Instrumented` would.
             let _entered = this.span.enter();
             std::task::ready!(this.run.poll(cx))
+        };
+        let Clock::Since(started) = clock else {
+            return std::task::Poll::Ready(result);
         };
         let elapsed = started.elapsed();
         if crate::telemetry::metrics_enabled() {

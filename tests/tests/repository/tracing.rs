@@ -72,6 +72,39 @@ async fn statements_are_traced_without_their_values() {
     );
 }
 
+/// A service that keeps warnings and no spans still hears of a slow
+/// statement: the kit skips reading the clock only when nobody can see
+/// the duration.
+#[tokio::test]
+async fn a_slow_statement_warns_a_subscriber_that_keeps_no_spans() {
+    let (captured, _guard) = Captured::install_at(tracing::level_filters::LevelFilter::WARN);
+
+    let db = fixture_database().await;
+    let client = db.connect().await.expect("connect");
+    let repo = Repo::new(&client).with_slow_statement_threshold(Duration::ZERO);
+    let o = repo
+        .insert(&new_organization("Slow Corp"))
+        .await
+        .expect("insert");
+    repo.get::<Organization>(o.id).await.expect("get");
+
+    assert!(
+        captured.spans.lock().expect("lock").is_empty(),
+        "the subscriber keeps no spans"
+    );
+    let events = captured.events.lock().expect("lock").clone();
+    let operations: Vec<&str> = events
+        .iter()
+        .filter(|(level, fields)| level == "WARN" && fields["message"] == "slow statement")
+        .map(|(_, fields)| fields["operation"].as_str())
+        .collect();
+    assert_eq!(operations, ["insert", "get"], "{events:?}");
+    // Not slow at the default threshold: nothing to say.
+    let quiet = Repo::new(&client);
+    quiet.get::<Organization>(o.id).await.expect("get");
+    assert_eq!(captured.events.lock().expect("lock").len(), events.len());
+}
+
 #[tokio::test]
 async fn a_statement_slower_than_the_threshold_warns() {
     let (captured, _guard) = Captured::install();

@@ -238,6 +238,56 @@ async fn a_handle_reads_its_own_writes_then_returns_to_the_standby() {
     );
 }
 
+/// A write the server refuses wrote nothing: the handle keeps reading
+/// from the standby. One the server took sends its reads to the primary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_write_leaves_reads_on_the_standby() {
+    let servers = servers().await;
+    let options = ClusterOptions {
+        read_your_writes: Duration::from_secs(60),
+        ..options()
+    };
+    let cluster = cluster(&servers, options).await;
+    let taken = cluster
+        .repo()
+        .insert(&new_organization("taken"))
+        .await
+        .unwrap();
+    back_on_the_standby(&cluster.session(), 10).await;
+
+    let writer = cluster.session();
+    let refused = writer
+        .repo()
+        .insert_with_id(taken.id, &new_organization("another"))
+        .await;
+    assert!(
+        matches!(refused, Err(ordinance::Error::UniqueViolation { .. })),
+        "{refused:?}"
+    );
+    assert!(on_standby(&writer, Access::Read).await);
+    // The same through a tenant's handle, each statement a transaction of
+    // its own.
+    let scoped = writer.as_actor(Uuid::now_v7());
+    let refused = scoped
+        .repo()
+        .insert_with_id(taken.id, &new_organization("a third"))
+        .await;
+    assert!(
+        matches!(refused, Err(ordinance::Error::UniqueViolation { .. })),
+        "{refused:?}"
+    );
+    assert!(on_standby(&scoped, Access::Read).await);
+
+    set_replay(&servers.standby, true).await;
+    writer
+        .repo()
+        .insert(&new_organization("accepted"))
+        .await
+        .unwrap();
+    assert!(!on_standby(&writer, Access::Read).await);
+    set_replay(&servers.standby, false).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standby_stopped_mid_test_fails_no_read() {
     let servers = servers().await;

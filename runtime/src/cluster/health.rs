@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio_postgres::types::PgLsn;
 
@@ -71,7 +71,7 @@ pub(crate) struct Replica {
 #[derive(Debug, Clone, Copy)]
 struct Checked {
     health: Health,
-    at: Option<Instant>,
+    at: Option<coarsetime::Instant>,
 }
 
 impl Replica {
@@ -91,7 +91,10 @@ impl Replica {
     /// within `timeout`.
     pub(crate) async fn health(&self, max_age: Duration, timeout: Duration) -> Health {
         let cached = *self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if cached.at.is_some_and(|at| at.elapsed() < max_age) {
+        if cached
+            .at
+            .is_some_and(|at| super::coarse_since(at) < max_age)
+        {
             return cached.health;
         }
         if self.checking.swap(true, Ordering::AcqRel) {
@@ -105,7 +108,8 @@ impl Replica {
             }
         }
         let _release = Release(&self.checking);
-        let health = tokio::time::timeout(timeout, self.check())
+        // Boxed: a check's state stays out of every read's future.
+        let health = Box::pin(tokio::time::timeout(timeout, self.check()))
             .await
             .unwrap_or(Health::DOWN);
         self.mark(health);
@@ -133,7 +137,7 @@ impl Replica {
         }
         *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Checked {
             health,
-            at: Some(Instant::now()),
+            at: Some(super::coarse_now()),
         };
     }
 

@@ -58,7 +58,9 @@
 mod health;
 mod rows;
 mod track;
+mod whole;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -372,11 +374,16 @@ impl Cluster {
         }
     }
 
+    /// Whether reads may go to a replica at all.
+    fn may_use_replicas(&self) -> bool {
+        !self.primary_only && !self.shared.replicas.is_empty()
+    }
+
     /// Where a read goes.
     async fn route_read(&self) -> Target {
         let shared = &*self.shared;
         let options = &shared.options;
-        if self.primary_only || shared.replicas.is_empty() {
+        if !self.may_use_replicas() {
             return Target::Primary;
         }
         let deadline = match options.when_behind {
@@ -488,6 +495,18 @@ impl Cluster {
     }
 }
 
+/// Now on the coarse monotonic clock: a few milliseconds' resolution, and
+/// far cheaper to read than `Instant::now` — enough for health intervals
+/// and read-your-writes windows, which every routed read consults.
+fn coarse_now() -> coarsetime::Instant {
+    coarsetime::Instant::now_without_cache_update()
+}
+
+/// How long ago `at` was, on the coarse clock.
+fn coarse_since(at: coarsetime::Instant) -> Duration {
+    (coarse_now() - at).into()
+}
+
 /// How often a waiting read looks at the replicas again.
 const WAIT_STEP: Duration = Duration::from_millis(20);
 
@@ -532,11 +551,34 @@ impl Executor for Cluster {
         self.run_on(None, access, sql, params, types).await
     }
 
+    /// Runs the statement and reads every row inside this future, the
+    /// connection given back as it ends: see [`whole`](Self::whole).
+    fn query<'a>(
+        &'a self,
+        access: Access,
+        sql: Sql<'a>,
+        params: &'a [SqlParam<'a>],
+        types: &'a [Type],
+    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, Failure>> + Send + 'a {
+        self.whole(access, sql, params, types)
+    }
+
+    /// [`query`](Self::query), for at most one row.
+    fn query_opt<'a>(
+        &'a self,
+        access: Access,
+        sql: Sql<'a>,
+        params: &'a [SqlParam<'a>],
+        types: &'a [Type],
+    ) -> impl Future<Output = Result<Option<tokio_postgres::Row>, Failure>> + Send + 'a {
+        self.whole(access, sql, params, types)
+    }
+
     /// A read whose replica went away is sent elsewhere: the replica is
     /// marked down when it fails, so the next run goes to another replica
     /// or the primary.
     fn reads_again(&self) -> bool {
-        !self.primary_only && !self.shared.replicas.is_empty()
+        self.may_use_replicas()
     }
 
     /// Each statement is a transaction of its own.

@@ -144,6 +144,12 @@ impl Stream for Rows {
                         }
                         Some(row) => return Poll::Ready(Some(row)),
                         None => match reading.finish.take() {
+                            // Nothing to commit or record: the connection
+                            // goes home now, with no future to box.
+                            Some(finish) if !finish.commit && finish.track.is_none() => {
+                                drop(finish);
+                                this.state = State::Done;
+                            }
                             Some(finish) => this.state = State::Finishing(finish.run().boxed()),
                             None => this.state = State::Done,
                         },

@@ -2,8 +2,9 @@
 //! write, so its reads go to a replica only once that replica has replayed
 //! that far (or the configured window has passed).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio_postgres::types::PgLsn;
 use tokio_postgres::Client;
@@ -20,6 +21,9 @@ const POSITION: &str = "SELECT pg_current_wal_insert_lsn()";
 #[derive(Debug, Default)]
 pub(crate) struct Tracker {
     last: Mutex<Last>,
+    /// Whether `last` holds a write: a handle that has not written (or
+    /// whose window passed) answers a read without taking the lock.
+    wrote: AtomicBool,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -30,17 +34,21 @@ struct Last {
     /// the window passes).
     unknown: bool,
     /// When the last write finished.
-    at: Option<Instant>,
+    at: Option<coarsetime::Instant>,
 }
 
 impl Tracker {
     /// What a read must wait for: `None` once `window` has passed since
     /// the last write (or there was none).
     pub(crate) fn pending(&self, window: Duration) -> Option<Written> {
+        if !self.wrote.load(Ordering::Acquire) {
+            return None;
+        }
         let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
         let at = last.at?;
-        if at.elapsed() >= window {
+        if super::coarse_since(at) >= window {
             *last = Last::default();
+            self.wrote.store(false, Ordering::Release);
             return None;
         }
         if last.unknown {
@@ -67,13 +75,15 @@ impl Tracker {
     fn wrote_at(&self, position: PgLsn) {
         let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
         last.position = Some(last.position.map_or(position, |p| p.max(position)));
-        last.at = Some(Instant::now());
+        last.at = Some(super::coarse_now());
+        self.wrote.store(true, Ordering::Release);
     }
 
     /// A write happened whose position is not known.
     pub(crate) fn wrote_unknown(&self) {
         let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
         last.unknown = true;
-        last.at = Some(Instant::now());
+        last.at = Some(super::coarse_now());
+        self.wrote.store(true, Ordering::Release);
     }
 }

@@ -45,7 +45,7 @@ use ordinance::page::Pager;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;
 use ordinance::repo::Repo;
-use ordinance::testing::TestDatabase;
+use ordinance::testing::{TestDatabase, TestServer};
 use tokio::runtime::Runtime;
 
 /// Set in the process callgrind runs: measure, do not drive.
@@ -70,6 +70,7 @@ const THRESHOLDS: &[(&str, f64)] = &[
     ("tree-100x10x10", 1.10),
     ("tree-1x10x10", 1.10),
     ("cluster-get", 1.18),
+    ("cluster-replica-get", 1.18),
 ];
 
 fn main() -> ExitCode {
@@ -265,6 +266,11 @@ struct Loops<'r> {
 }
 
 impl Loops<'_> {
+    /// Whether the variant `name` is measured in this run.
+    fn wants(&self, name: &str) -> bool {
+        self.only.as_ref().is_none_or(|o| name.contains(o.as_str()))
+    }
+
     /// Warms up kit and baseline with `warm` calls each, then measures
     /// `calls` of the kit's and `calls` of the baseline's.
     fn pair<K, KF, B, BF>(
@@ -279,11 +285,7 @@ impl Loops<'_> {
         B: FnMut(usize) -> BF,
         BF: Future<Output = ()>,
     {
-        if self
-            .only
-            .as_ref()
-            .is_some_and(|o| !name.contains(o.as_str()))
-        {
+        if !self.wants(name) {
             return;
         }
         for i in 0..warm {
@@ -329,6 +331,7 @@ fn inner() {
     };
     single_rows(&rt, &mut loops);
     trees(&rt, &mut loops);
+    replica(&rt, &mut loops);
     let list = PathBuf::from(std::env::var_os(LIST).expect("where to write the list"));
     std::fs::write(list, loops.names.join("\n")).expect("the list");
 }
@@ -638,4 +641,80 @@ fn trees(rt: &Runtime, loops: &mut Loops<'_>) {
             },
         );
     }
+}
+
+/// A `Cluster` read routed to a streaming standby (read-your-writes
+/// tracking on, the default), against the same get on the standby's pool.
+/// The replica's health is checked once while warming up and trusted for
+/// the rest of the run: under callgrind a run lasts a hundred times longer
+/// than it would, and a check every half second would weigh a hundred
+/// times what it does in a service.
+fn replica(rt: &Runtime, loops: &mut Loops<'_>) {
+    const NAME: &str = "cluster-replica-get";
+    if !loops.wants(NAME) {
+        return;
+    }
+    let primary = TestServer::start_dedicated().expect("a server of its own");
+    let ddl = ordinance::ddl::SchemaDdl::new(&[Account::SCHEMA]).expect("ddl");
+    let mut setup = rt
+        .block_on(ordinance::testing::connect(primary.config()))
+        .expect("connection");
+    rt.block_on(setup.batch_execute(&ddl.up())).expect("schema");
+    let seeded = rt
+        .block_on(insert_many(
+            &mut setup,
+            &(0..1000).map(new_account).collect::<Vec<_>>(),
+        ))
+        .expect("seed");
+    let ids: Vec<Uuid> = seeded.iter().map(|a| a.id).collect();
+    let standby = primary.start_standby().expect("a standby");
+    let options = PoolOptions {
+        min_size: 1,
+        ..PoolOptions::default()
+    };
+    let replica = rt
+        .block_on(Pool::connect(standby.config().clone(), options.clone()))
+        .expect("standby pool");
+    let cluster = Cluster::new(
+        rt.block_on(Pool::connect(primary.config().clone(), options))
+            .expect("primary pool"),
+        vec![replica.clone()],
+        ClusterOptions {
+            health_interval: std::time::Duration::from_secs(3600),
+            ..ClusterOptions::default()
+        },
+    )
+    .expect("cluster");
+    // The standby serves once it has replayed the rows.
+    let last = *ids.last().expect("rows");
+    for _ in 0..600 {
+        let on_standby = rt.block_on(async {
+            let conn = replica.get().await.expect("standby connection");
+            Repo::new(&*conn).find::<Account>(last).await
+        });
+        if matches!(on_standby, Ok(Some(_))) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let repo = cluster.repo();
+    rt.block_on(kit_get(&repo, last));
+    assert!(
+        cluster.replica_health()[0].up,
+        "the standby answers its health check"
+    );
+    loops.pair(
+        NAME,
+        SINGLE,
+        |i| kit_get(&repo, ids[i % ids.len()]),
+        |i| {
+            let id = ids[i % ids.len()];
+            let replica = &replica;
+            async move {
+                let conn = replica.get().await.expect("pooled");
+                let a: Account = Repo::new(&*conn).get(id).await.expect("get");
+                std::hint::black_box(a);
+            }
+        },
+    );
 }

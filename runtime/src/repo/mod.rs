@@ -90,29 +90,151 @@ impl<X> Clone for Repo<'_, X> {
 
 impl<X> Copy for Repo<'_, X> {}
 
-/// Runs one of the entity's fixed statements whose only parameter is the
-/// id, inside its span, and evaluates to its row, if any (returning the
-/// error). A macro rather than an `async fn` so a public method's future
-/// holds the statement's future itself: awaiting one future inside
-/// another copies the inner one's whole state on every call.
+/// Runs one statement returning at most one row inside its span and
+/// evaluates to `Result<Option<Row>, Failure>`. A macro rather than an
+/// `async fn` so a public method's future holds the statement's future
+/// itself: awaiting one future inside another copies the inner one's whole
+/// state on every call, and a get's is 1.5 kB.
+macro_rules! one_row {
+    ($repo:expr, $schema:expr, $operation:expr, $access:expr, $sql:expr, $params:expr, $types:expr) => {{
+        let sql: Sql<'_> = $sql;
+        $repo
+            .traced(
+                $schema,
+                $operation,
+                sql.text(),
+                std::pin::pin!($repo.executor.query_opt($access, sql, $params, $types)),
+            )
+            .await
+    }};
+}
+
+/// [`one_row!`] for one of the entity's fixed statements whose only
+/// parameter is the id: its row, if any (returning the error).
 macro_rules! by_id {
     ($repo:expr, $schema:expr, $operation:expr, $access:expr, $sql:expr, $id:expr) => {{
         let (schema, sql): (&'static TableSchema, &'static str) = ($schema, $sql);
-        $repo
-            .traced(
-                schema,
-                $operation,
-                sql,
-                std::pin::pin!($repo.executor.query_opt(
-                    $access,
-                    Sql::Fixed(sql),
-                    &[&$id],
-                    ID_TYPES
-                )),
-            )
-            .await
-            .map_err(|e| Error::from_db(e, schema))?
+        one_row!(
+            $repo,
+            schema,
+            $operation,
+            $access,
+            Sql::Fixed(sql),
+            &[&$id],
+            ID_TYPES
+        )
+        .map_err(|e| Error::from_db(e, schema))?
     }};
+}
+
+/// [`one_row!`] for an `INSERT ... RETURNING` taking the insert's
+/// parameters (the id, then the business columns of `$new`): the entity as
+/// stored, or the error — a refused value reported with its column.
+macro_rules! inserted {
+    ($repo:expr, $n:ty, $sql:expr, $operation:expr, $id:expr, $new:expr) => {{
+        let (sql, id, new): (&'static str, Uuid, &$n) = ($sql, $id, $new);
+        let schema = <<$n as NewEntity>::Entity as Entity>::SCHEMA;
+        let statements = <<$n as NewEntity>::Entity as Entity>::statements();
+        new.check_values()?;
+        let mut params = Params::new();
+        params.push(&id);
+        new.bind_business(&mut params);
+        let types = &statements.insert_types;
+        let row = one_row!(
+            $repo,
+            schema,
+            $operation,
+            Access::Write,
+            Sql::Fixed(sql),
+            &params,
+            types
+        )
+        .map_err(|e| classify(e, Some(schema), &statements.insert_parameters))?;
+        // INSERT ... RETURNING (upserts too) always yields a row, but into
+        // a tenant table with no tenant set, whose condition holds it back.
+        match row {
+            Some(row) => <<$n as NewEntity>::Entity as Entity>::from_row(&row),
+            None if schema.tenant => Err(Error::TenantNotSet { table: schema.name }),
+            None => Err(Error::NotFound {
+                table: schema.name,
+                id,
+            }),
+        }
+    }};
+}
+
+/// [`one_row!`] for a write matching `id` (and `version`) that returns the
+/// row: the row, or (returning) the error, a refused value reported with
+/// its column and a miss explained.
+macro_rules! matched {
+    ($repo:expr, $schema:expr, $statements:expr, $write:expr, $params:expr, $id:expr, $version:expr, $guard:expr) => {{
+        let (schema, write): (&'static TableSchema, Write<'_>) = ($schema, $write);
+        let row = one_row!(
+            $repo,
+            schema,
+            write.operation,
+            Access::Write,
+            write.sql,
+            $params,
+            write.types
+        )
+        .map_err(|e| classify(e, Some(schema), write.parameters))?;
+        match row {
+            Some(row) => row,
+            // Boxed: the rare path's state stays out of every write's
+            // future.
+            None => {
+                let miss = $repo.explain_miss(schema, $statements, $id, $version, $guard);
+                return Err(Box::pin(miss).await);
+            }
+        }
+    }};
+}
+
+/// Runs a write of entity `$entity` (type `$e`) matching its id (and
+/// version) and evaluates to the entity as stored, or returns the error;
+/// `$business` binds the business columns after the id and version.
+macro_rules! guarded {
+    ($repo:expr, $e:ty, $entity:expr, $write:expr, $business:expr, $guard:expr) => {{
+        let entity: &$e = $entity;
+        let id = entity.id();
+        let version = entity.version();
+        let mut params = Params::new();
+        params.push(&id);
+        if let Some(v) = &version {
+            params.push(v);
+        }
+        if $business {
+            entity.check_values()?;
+            entity.bind_business(&mut params);
+        }
+        let statements = <$e as Entity>::statements();
+        let row = matched!(
+            $repo,
+            <$e as Entity>::SCHEMA,
+            statements,
+            $write,
+            &params,
+            id,
+            version,
+            $guard
+        );
+        <$e as Entity>::from_row(&row)
+    }};
+}
+
+/// The write setting or clearing the soft-delete marker with `sql`;
+/// [`Error::NoSoftDelete`] when the table has none.
+fn mark<E: Entity>(operation: &'static str, sql: Option<&'static str>) -> Result<Write<'static>> {
+    let sql = sql.ok_or(Error::NoSoftDelete {
+        table: E::SCHEMA.name,
+    })?;
+    Ok(Write {
+        operation,
+        sql: Sql::Fixed(sql),
+        types: &E::statements().guard_types,
+        parameters: &[],
+    })
 }
 
 impl<'e, X: Executor> Repo<'e, X> {
@@ -159,13 +281,14 @@ impl<'e, X: Executor> Repo<'e, X> {
     /// stored: timestamps from the database clock, version 1, not deleted.
     pub async fn insert<N: NewEntity>(&self, new: &N) -> Result<N::Entity> {
         let id = N::Entity::SCHEMA.conventions.ids.new_id();
-        self.insert_with_id(id, new).await
+        let sql = &N::Entity::statements().insert;
+        inserted!(self, N, sql, "insert", id, new)
     }
 
     /// Inserts a row with the caller's id.
     pub async fn insert_with_id<N: NewEntity>(&self, id: Uuid, new: &N) -> Result<N::Entity> {
         let sql = &N::Entity::statements().insert;
-        self.insert_as(sql, "insert", id, new).await
+        inserted!(self, N, sql, "insert", id, new)
     }
 
     /// Runs an `INSERT ... RETURNING` taking the insert's parameters (the
@@ -177,42 +300,7 @@ impl<'e, X: Executor> Repo<'e, X> {
         id: Uuid,
         new: &N,
     ) -> Result<N::Entity> {
-        new.check_values()?;
-        let mut params = Params::new();
-        params.push(&id);
-        new.bind_business(&mut params);
-        let (schema, statements) = (N::Entity::SCHEMA, N::Entity::statements());
-        let row = self
-            .inserted(schema, statements, sql, operation, id, &params)
-            .await?;
-        N::Entity::from_row(&row)
-    }
-
-    /// [`insert_row`](Self::insert_row) with the insert's types, whose
-    /// row must come back.
-    async fn inserted(
-        &self,
-        schema: &'static TableSchema,
-        statements: &'static Statements,
-        sql: &'static str,
-        operation: &'static str,
-        id: Uuid,
-        params: &Params<'_>,
-    ) -> Result<Row> {
-        let types = &statements.insert_types;
-        let row = self
-            .insert_row(schema, statements, sql, types, operation, params)
-            .await?;
-        // INSERT ... RETURNING (upserts too) always yields a row, but into
-        // a tenant table with no tenant set, whose condition holds it back.
-        row.ok_or(if schema.tenant {
-            Error::TenantNotSet { table: schema.name }
-        } else {
-            Error::NotFound {
-                table: schema.name,
-                id,
-            }
-        })
+        inserted!(self, N, sql, operation, id, new)
     }
 
     /// Runs an `INSERT` whose first parameters are the insert's (the id,
@@ -227,15 +315,15 @@ impl<'e, X: Executor> Repo<'e, X> {
         operation: &'static str,
         params: &Params<'_>,
     ) -> Result<Option<Row>> {
-        self.traced(
+        one_row!(
+            self,
             schema,
             operation,
-            sql,
-            std::pin::pin!(self
-                .executor
-                .query_opt(Access::Write, Sql::Fixed(sql), params, types)),
+            Access::Write,
+            Sql::Fixed(sql),
+            params,
+            types
         )
-        .await
         .map_err(|e| classify(e, Some(schema), &statements.insert_parameters))
     }
 
@@ -551,42 +639,23 @@ impl<'e, X: Executor> Repo<'e, X> {
             types: &s.update_types,
             parameters: &s.update_parameters,
         };
-        self.guarded(entity, write, true, Guard::Live).await
+        guarded!(self, E, entity, write, true, Guard::Live)
     }
 
     /// Marks the row deleted (`deleted_at = now()`), version-checked.
     /// Entities without soft delete have no such call: use [`purge`](Self::purge).
     pub async fn soft_delete<E: Entity>(&self, entity: &E) -> Result<E> {
         let sql = E::statements().soft_delete.as_deref();
-        self.mark(entity, "soft_delete", sql, Guard::Live).await
+        let write = mark::<E>("soft_delete", sql)?;
+        guarded!(self, E, entity, write, false, Guard::Live)
     }
 
     /// Brings a soft-deleted row back, version-checked. Fails with a unique
     /// violation naming the index if its unique key was reused meanwhile.
     pub async fn restore<E: Entity>(&self, entity: &E) -> Result<E> {
         let sql = E::statements().restore.as_deref();
-        self.mark(entity, "restore", sql, Guard::Deleted).await
-    }
-
-    /// Sets or clears the soft-delete marker with `sql`, version-checked;
-    /// [`Error::NoSoftDelete`] when the table has none.
-    async fn mark<E: Entity>(
-        &self,
-        entity: &E,
-        operation: &'static str,
-        sql: Option<&'static str>,
-        guard: Guard,
-    ) -> Result<E> {
-        let sql = sql.ok_or(Error::NoSoftDelete {
-            table: E::SCHEMA.name,
-        })?;
-        let write = Write {
-            operation,
-            sql: Sql::Fixed(sql),
-            types: &E::statements().guard_types,
-            parameters: &[],
-        };
-        self.guarded(entity, write, false, guard).await
+        let write = mark::<E>("restore", sql)?;
+        guarded!(self, E, entity, write, false, Guard::Deleted)
     }
 
     /// Removes the row for good, live or soft-deleted. Returns whether a row
@@ -597,77 +666,6 @@ impl<'e, X: Executor> Repo<'e, X> {
             .by_id(E::SCHEMA, "purge", Access::Write, sql, id)
             .await?;
         Ok(removed.is_some())
-    }
-
-    /// Runs a write that matches `id` (and `version`), explaining a miss;
-    /// `business` binds the business columns after them.
-    async fn guarded<E: Entity>(
-        &self,
-        entity: &E,
-        write: Write<'_>,
-        business: bool,
-        guard: Guard,
-    ) -> Result<E> {
-        let id = entity.id();
-        let version = entity.version();
-        let mut params = Params::new();
-        params.push(&id);
-        if let Some(v) = &version {
-            params.push(v);
-        }
-        if business {
-            entity.check_values()?;
-            entity.bind_business(&mut params);
-        }
-        let row = self
-            .matched(
-                E::SCHEMA,
-                E::statements(),
-                write,
-                &params,
-                id,
-                version,
-                guard,
-            )
-            .await?;
-        E::from_row(&row)
-    }
-
-    /// Runs `sql`, a statement matching `id` (and `version`) that returns
-    /// the row, explaining a miss.
-    #[allow(clippy::too_many_arguments)]
-    async fn matched(
-        &self,
-        schema: &'static TableSchema,
-        statements: &'static Statements,
-        write: Write<'_>,
-        params: &Params<'_>,
-        id: Uuid,
-        version: Option<i32>,
-        guard: Guard,
-    ) -> Result<Row> {
-        let row = self
-            .traced(
-                schema,
-                write.operation,
-                write.sql.text(),
-                std::pin::pin!(self.executor.query_opt(
-                    Access::Write,
-                    write.sql,
-                    params,
-                    write.types
-                )),
-            )
-            .await
-            .map_err(|e| classify(e, Some(schema), write.parameters))?;
-        match row {
-            Some(row) => Ok(row),
-            // Boxed: the rare path's state stays out of every write's future.
-            None => {
-                let miss = self.explain_miss(schema, statements, id, version, guard);
-                Err(Box::pin(miss).await)
-            }
-        }
     }
 
     /// Writes the columns `patch` sets on the live row `id`, if it is still
@@ -712,36 +710,28 @@ impl<'e, X: Executor> Repo<'e, X> {
         patch.bind_set(&mut set, &mut params);
         let statements = P::Entity::statements();
         let version = versioned.then_some(version);
-        let row = self
-            .patch_row(schema, statements, &set, &params, id, version)
-            .await?;
-        P::Entity::from_row(&row)
-    }
-
-    /// Runs the patch statement of the columns in `set`.
-    async fn patch_row(
-        &self,
-        schema: &'static TableSchema,
-        statements: &'static Statements,
-        set: &ColumnSet,
-        params: &Params<'_>,
-        id: Uuid,
-        version: Option<i32>,
-    ) -> Result<Row> {
-        let patched = patch_statement(schema, statements, set);
+        let patched = patch_statement(schema, statements, &set);
         let statement = patched.statement();
-        let sql = match &patched {
-            Patched::Kept(kept) => Sql::Fixed(kept.sql.as_str()),
-            Patched::Rendered(rendered) => Sql::Built(rendered.sql.as_str()),
-        };
         let write = Write {
             operation: if statement.writes { "patch" } else { "get" },
-            sql,
+            sql: match &patched {
+                Patched::Kept(kept) => Sql::Fixed(kept.sql.as_str()),
+                Patched::Rendered(rendered) => Sql::Built(rendered.sql.as_str()),
+            },
             types: &statement.types,
             parameters: &statement.parameters,
         };
-        self.matched(schema, statements, write, params, id, version, Guard::Live)
-            .await
+        let row = matched!(
+            self,
+            schema,
+            statements,
+            write,
+            &params,
+            id,
+            version,
+            Guard::Live
+        );
+        P::Entity::from_row(&row)
     }
 
     /// Tells why a guarded write matched no row, from the row as it is

@@ -116,6 +116,15 @@ impl Replica {
         health
     }
 
+    /// The cached health when younger than `max_age`.
+    pub(crate) fn fresh_health(&self, max_age: Duration) -> Option<Health> {
+        let cached = *self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        cached
+            .at
+            .is_some_and(|at| super::coarse_since(at) < max_age)
+            .then_some(cached.health)
+    }
+
     /// The health as last checked.
     pub(crate) fn cached(&self) -> Health {
         self.state

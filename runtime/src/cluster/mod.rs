@@ -381,11 +381,64 @@ impl Cluster {
 
     /// Where a read goes.
     async fn route_read(&self) -> Target {
-        let shared = &*self.shared;
-        let options = &shared.options;
         if !self.may_use_replicas() {
             return Target::Primary;
         }
+        match self.route_at_once() {
+            Some(target) => target,
+            // Boxed: checking a replica or waiting for one is rare, and
+            // its state stays out of every read's future.
+            None => Box::pin(self.route_waiting()).await,
+        }
+    }
+
+    /// Where a read goes when every replica's health is fresh and a
+    /// replica serves it, or none does and it goes to the primary at once;
+    /// `None` when a health check is due or the read may wait (see
+    /// [`route_waiting`](Self::route_waiting)). No future, no clock but
+    /// the coarse one: what almost every read takes.
+    fn route_at_once(&self) -> Option<Target> {
+        let shared = &*self.shared;
+        let options = &shared.options;
+        let written = self.tracker.pending(options.read_your_writes);
+        let n = shared.replicas.len();
+        let start = shared.next.fetch_add(1, Ordering::Relaxed);
+        let mut served = None;
+        for k in 0..n {
+            let i = (start + k) % n;
+            let health = shared.replicas[i].fresh_health(options.health_interval)?;
+            if health.serves(options.max_lag, written) {
+                served = Some((k, Target::Replica(i)));
+                break;
+            }
+        }
+        let (skipped, target) = match served {
+            Some(found) => found,
+            None if options.when_behind == WhenBehind::Primary => (n, Target::Primary),
+            None => return None,
+        };
+        if crate::telemetry::metrics_enabled() {
+            for k in 0..skipped {
+                self.skipped(&shared.replicas[(start + k) % n]);
+            }
+        }
+        Some(target)
+    }
+
+    /// Counts a replica a read passed over.
+    fn skipped(&self, replica: &Replica) {
+        metrics::counter!(
+            crate::telemetry::REPLICA_SKIPS,
+            crate::telemetry::POOL_NAME => replica.pool.name().to_owned()
+        )
+        .increment(1);
+    }
+
+    /// [`route_read`](Self::route_read) when a replica's health must be
+    /// checked first, or the read may wait for a replica to catch up.
+    async fn route_waiting(&self) -> Target {
+        let shared = &*self.shared;
+        let options = &shared.options;
         let deadline = match options.when_behind {
             WhenBehind::Primary => None,
             WhenBehind::Wait(longest) => Some(Instant::now() + longest),
@@ -404,11 +457,7 @@ impl Cluster {
                     return Target::Replica(i);
                 }
                 if crate::telemetry::metrics_enabled() {
-                    metrics::counter!(
-                        crate::telemetry::REPLICA_SKIPS,
-                        crate::telemetry::POOL_NAME => shared.replicas[i].pool.name().to_owned()
-                    )
-                    .increment(1);
+                    self.skipped(&shared.replicas[i]);
                 }
                 any_up |= health.up;
             }

@@ -98,7 +98,10 @@ impl Cluster {
         types: &[Type],
     ) -> Result<T, Failure> {
         let replica = if access == Access::Read && self.may_use_replicas() {
-            self.replica_for(access).await
+            match self.route_at_once() {
+                Some(target) => self.replica_at(target),
+                None => self.replica_for(access).await,
+            }
         } else {
             None
         };
@@ -128,7 +131,12 @@ impl Cluster {
         if access == Access::Write || !self.may_use_replicas() {
             return None;
         }
-        match self.route_read().await {
+        self.replica_at(self.route_read().await)
+    }
+
+    /// The replica `target` names: `None` for the primary.
+    fn replica_at(&self, target: Target) -> Option<&Arc<Replica>> {
+        match target {
             Target::Replica(i) => Some(&self.shared.replicas[i]),
             Target::Primary => None,
         }

@@ -753,12 +753,19 @@ impl TableSchema {
 
     /// Whether rows are soft-deleted (the table has `deleted_at`).
     pub fn soft_deletes(&self) -> bool {
-        self.column("deleted_at").is_some()
+        self.has_bookkeeping("deleted_at")
     }
 
     /// Whether updates are version-checked (the table has `version`).
     pub fn versioned(&self) -> bool {
-        self.column("version").is_some()
+        self.has_bookkeeping("version")
+    }
+
+    /// Whether the table has the bookkeeping column `name`: looked for from
+    /// the end, where the conventions put those columns (asked on every
+    /// patch).
+    fn has_bookkeeping(&self, name: &str) -> bool {
+        self.columns.iter().rev().any(|c| c.name == name)
     }
 
     /// The single column a named constraint or index guards, if the schema

@@ -77,15 +77,35 @@ pub(crate) fn patch_statement(
     set: &ColumnSet,
 ) -> Patched {
     let entity = std::ptr::from_ref(statements) as usize;
+    let last = LAST.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(e, s, _)| *e == entity && s == set)
+            .map(|&(_, _, found)| found)
+    });
+    if let Some(found) = last {
+        return Patched::Kept(found);
+    }
     let found = kept()
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .get(&entity)
         .and_then(|sets| sets.get(set).copied());
-    if let Some(found) = found {
-        return Patched::Kept(found);
+    let patched = match found {
+        Some(found) => Patched::Kept(found),
+        None => keep(schema, entity, set),
+    };
+    if let Patched::Kept(found) = patched {
+        LAST.set(Some((entity, set.clone(), found)));
     }
-    keep(schema, entity, set)
+    patched
+}
+
+thread_local! {
+    /// The kept statement this thread patched with last, by entity and set
+    /// of columns: a service patches the same few sets again and again,
+    /// and finds them here without the lock or two hash lookups.
+    static LAST: std::cell::RefCell<Option<(usize, ColumnSet, &'static PatchStatement)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// The first use of a set of columns: renders its text, and keeps it if

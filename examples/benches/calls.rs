@@ -57,20 +57,20 @@ const APART: &str = "ORDINANCE_CALLS_APART";
 
 /// Each variant's largest ratio kit / baseline before the bench fails.
 const THRESHOLDS: &[(&str, f64)] = &[
-    ("get-pooled", 1.10),
-    ("get-connection", 1.10),
-    ("get-client", 1.12),
-    ("insert-pooled", 1.10),
-    ("update-pooled", 1.12),
-    ("patch-pooled", 1.14),
-    ("soft_delete-pooled", 1.12),
-    ("list-10k", 1.05),
-    ("stream-10k", 1.10),
-    ("page-50", 1.35),
-    ("tree-100x10x10", 1.10),
-    ("tree-1x10x10", 1.10),
-    ("cluster-get", 1.18),
-    ("cluster-replica-get", 1.18),
+    ("get-pooled", 1.06),
+    ("get-connection", 1.06),
+    ("get-client", 1.06),
+    ("insert-pooled", 1.06),
+    ("update-pooled", 1.08),
+    ("patch-pooled", 1.13),
+    ("soft_delete-pooled", 1.07),
+    ("list-10k", 1.02),
+    ("stream-10k", 1.08),
+    ("page-50", 1.33),
+    ("tree-100x10x10", 1.08),
+    ("tree-1x10x10", 1.11),
+    ("cluster-get", 1.06),
+    ("cluster-replica-get", 1.07),
 ];
 
 fn main() -> ExitCode {

@@ -601,7 +601,9 @@ impl Executor for Cluster {
     }
 
     /// Runs the statement and reads every row inside this future, the
-    /// connection given back as it ends: see [`whole`](Self::whole).
+    /// connection given back as it ends: no stream is handed out, so
+    /// nothing is boxed. A read whose server went away runs once more, on
+    /// another replica or the primary.
     fn query<'a>(
         &'a self,
         access: Access,

@@ -514,26 +514,7 @@ impl Cluster {
             };
             return Ok(Rows::new(rows, finish));
         }
-        // BEGIN, the settings (unnamed, so sent at once even on a new
-        // connection) and the statement go out together; each is sent when
-        // first polled, in this order.
-        conn.set_in_doubt(true);
-        let [tenant, actor] = self.scope.values();
-        let settings: [SqlParam<'_>; 2] = [&tenant, &actor];
-        let (begun, set, rows) = join3(
-            conn.batch_execute("BEGIN"),
-            Unnamed(&*conn).query(
-                Access::Write,
-                Sql::Fixed(SET_SCOPE),
-                &settings,
-                SET_SCOPE_TYPES,
-            ),
-            run(&conn),
-        )
-        .await;
-        begun?;
-        set?;
-        let rows = rows?;
+        let rows = begun_in_scope(&conn, self.scope, run(&conn)).await?;
         let finish = Finish {
             conn,
             commit: true,
@@ -542,6 +523,35 @@ impl Cluster {
         };
         Ok(Rows::new(rows, finish))
     }
+}
+
+/// Runs `statement` on `conn` in a transaction begun for it, scoped to
+/// `scope`: `BEGIN`, the settings (unnamed, so sent at once even on a new
+/// connection) and the statement go out together, each sent when first
+/// polled, in this order. The connection is left in doubt: unless the
+/// caller commits, the pool rolls the transaction back when it comes home.
+async fn begun_in_scope<T>(
+    conn: &crate::exec::Connection,
+    scope: Scope,
+    statement: impl Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    conn.set_in_doubt(true);
+    let [tenant, actor] = scope.values();
+    let settings: [SqlParam<'_>; 2] = [&tenant, &actor];
+    let (begun, set, out) = join3(
+        conn.batch_execute("BEGIN"),
+        Unnamed(conn).query(
+            Access::Write,
+            Sql::Fixed(SET_SCOPE),
+            &settings,
+            SET_SCOPE_TYPES,
+        ),
+        statement,
+    )
+    .await;
+    begun?;
+    set?;
+    out
 }
 
 /// Now on the coarse monotonic clock: a few milliseconds' resolution, and

@@ -7,17 +7,14 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use futures_util::future::join3;
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
 
 use super::health::Replica;
 use super::track::Tracker;
-use super::{went_away, Cluster, Target};
+use super::{begun_in_scope, went_away, Cluster, Target};
 use crate::error::Failure;
-use crate::exec::{
-    may_read_again, Access, Connection, Executor, Sql, Unnamed, SET_SCOPE, SET_SCOPE_TYPES,
-};
+use crate::exec::{may_read_again, Access, Connection, Executor, Sql, Unnamed};
 use crate::params::SqlParam;
 
 /// A result read whole from an executor: every row, or the first.
@@ -217,24 +214,9 @@ impl Cluster {
         params: &[SqlParam<'_>],
         types: &[Type],
     ) -> Result<T, Failure> {
-        conn.set_in_doubt(true);
-        let [tenant, actor] = self.scope.values();
-        let settings: [SqlParam<'_>; 2] = [&tenant, &actor];
         let unnamed = self.shared.options.unnamed_statements;
-        let (begun, set, out) = join3(
-            conn.batch_execute("BEGIN"),
-            Unnamed(conn).query(
-                Access::Write,
-                Sql::Fixed(SET_SCOPE),
-                &settings,
-                SET_SCOPE_TYPES,
-            ),
-            read::<T>(conn, unnamed, access, sql, params, types),
-        )
-        .await;
-        begun?;
-        set?;
-        let out = out?;
+        let read = read::<T>(conn, unnamed, access, sql, params, types);
+        let out = begun_in_scope(conn, self.scope, read).await?;
         conn.batch_execute("COMMIT").await?;
         conn.set_in_doubt(false);
         Ok(out)

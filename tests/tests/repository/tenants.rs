@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use ordinance::cluster::{Cluster, ClusterOptions};
+use ordinance::deps::futures_util::TryStreamExt as _;
 use ordinance::ddl::SchemaDdl;
 use ordinance::page::Pager;
 use ordinance::pool::{Pool, PoolOptions};
@@ -202,6 +203,16 @@ async fn tenants_are_isolated(setup: &Setup, app: &Cluster) {
     let pager = Pager::<Note>::new().unwrap();
     let a_page = tenant_a.repo().first_page(&pager).await.unwrap();
     assert_eq!(a_page.items, vec![note.clone()]);
+    // A stream runs in its tenant's transaction too, committed once read.
+    for _ in 0..2 {
+        let streamed: Vec<Note> = tenant_a
+            .repo()
+            .stream::<Note>(&ordinance::query::live::<Note>())
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(streamed, vec![note.clone()]);
+    }
     assert_eq!(tenant_b.repo().count::<Note>().await.unwrap(), 1);
     assert_eq!(tenant_b.repo().find::<Note>(note.id).await.unwrap(), None);
 

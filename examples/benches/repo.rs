@@ -5,9 +5,8 @@
 //! ratio kit / baseline for every documented path: single-row operations on
 //! a pooled connection (get, insert, update, a one-column patch, soft
 //! delete), on a plain `Connection`, inside a transaction, on a
-//! bare `Client` and unnamed; reading 10,000 rows with `list` and `stream`;
-//! and the peak memory of streaming 1,000,000 rows. Batches are the
-//! `batches` bench's.
+//! bare `Client` and unnamed; reading 10,000 rows with `list` and `stream`.
+//! Batches are the `batches` bench's, memory the `memory` bench's.
 //!
 //! `ORDINANCE_BENCH_ONLY=<name>-kit|<name>-base ORDINANCE_BENCH_CALLS=<n>`
 //! runs one variant `n` times with no timing loop, for callgrind: the names
@@ -20,8 +19,6 @@
 mod common;
 
 use std::cell::RefCell;
-use std::pin::pin;
-use std::time::Instant;
 
 use common::accounts::{
     base_get, base_insert, base_list, base_patch, base_soft_delete, base_stream, base_update,
@@ -31,7 +28,6 @@ use common::accounts::{
 use common::pair;
 
 use ordinance::batch::{insert_many, insert_many_count};
-use ordinance::deps::futures_util::TryStreamExt as _;
 use ordinance::exec::Executor;
 use ordinance::exec::{transaction, Unnamed};
 use ordinance::pool::{Pool, PoolOptions};
@@ -43,7 +39,6 @@ use tokio_postgres::Client;
 
 const SINGLE: (usize, usize) = (300, 3000);
 const READ: usize = 10_000;
-const STREAMED: i64 = 1_000_000;
 
 /// get, insert, update and soft delete through `repo` against the
 /// baseline; `seeded` rows are read and updated, `doomed` soft-deleted (two
@@ -367,29 +362,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
 
-    // Memory: stream 1,000,000 rows and watch the peak resident set.
-    setup
-        .batch_execute(&format!(
-            "INSERT INTO samples (id, email, display_name, is_admin) \
-             SELECT gen_random_uuid(), 'bulk' || g || '@example.com', 'Bulk ' || g, g % 7 = 0 \
-             FROM generate_series(1, {}) AS g",
-            STREAMED - READ as i64
-        ))
-        .await?;
-    let before = common::peak_rss_mib();
-    let t = Instant::now();
-    let mut streamed = pin!(repo.stream::<Sample>(&all));
-    let mut n = 0i64;
-    while let Some(row) = streamed.try_next().await? {
-        std::hint::black_box(row);
-        n += 1;
-    }
-    assert_eq!(n, STREAMED);
-    println!();
-    println!(
-        "stream {STREAMED} rows: {:.2} s, peak RSS {before:.1} MiB before, {:.1} MiB after",
-        t.elapsed().as_secs_f64(),
-        common::peak_rss_mib()
-    );
     Ok(())
 }

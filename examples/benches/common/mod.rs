@@ -120,19 +120,6 @@ where
     false
 }
 
-/// The process's peak resident set so far (`VmHWM`), in MiB.
-pub fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 /// What a production service installs, for measuring its cost:
 /// `ORDINANCE_BENCH_SUBSCRIBER=otel` installs an OpenTelemetry pipeline
 /// (exporting in memory), `ORDINANCE_BENCH_SUBSCRIBER=1` a subscriber

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use ordinance::cluster::{Cluster, ClusterOptions};
-use ordinance::deps::futures_util::TryStreamExt as _;
 use ordinance::ddl::SchemaDdl;
+use ordinance::deps::futures_util::TryStreamExt as _;
 use ordinance::page::Pager;
 use ordinance::pool::{Pool, PoolOptions};
 use ordinance::prelude::*;

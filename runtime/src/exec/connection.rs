@@ -24,7 +24,10 @@ use super::cache::StatementCache;
 /// time), like [`Unnamed`](super::Unnamed).
 pub struct Connection {
     client: Client,
-    cache: StatementCache,
+    /// Boxed: a pooled connection is moved whole on every checkout and
+    /// return, and the cache (maps, a lock, the server's names) would
+    /// double what is moved.
+    cache: Box<StatementCache>,
     /// Set while a transaction the kit opened with `BEGIN` on this
     /// connection may still be open (its work was dropped half-way): the
     /// pool rolls it back before lending the connection again.
@@ -100,7 +103,7 @@ impl From<Client> for Connection {
     fn from(client: Client) -> Self {
         Connection {
             client,
-            cache: StatementCache::new(),
+            cache: Box::new(StatementCache::new()),
             in_doubt: AtomicBool::new(false),
         }
     }

@@ -2,8 +2,7 @@
 //! its replay is behind, and up to which WAL position it has replayed —
 //! checked with one cheap query, and cached.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio_postgres::types::PgLsn;
@@ -61,27 +60,33 @@ const CHECK: &str = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn(), \
      ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END";
 
 /// A replica's pool and its cached health.
+///
+/// The health is kept in atomics, read on every routed read without a
+/// lock: the fields first, the time of the check last (release), read in
+/// the other order (acquire). Two checks finishing at once may leave a
+/// reader one field from each — both real observations of the last
+/// moments, and a standby's replay position only grows.
 #[derive(Debug)]
 pub(crate) struct Replica {
     pub(crate) pool: Pool,
-    state: Mutex<Checked>,
+    up: AtomicBool,
+    /// The lag in nanoseconds; `u64::MAX` when unknown.
+    lag: AtomicU64,
+    /// The replayed WAL position; 0 (never a real position) when unknown.
+    replayed: AtomicU64,
+    /// When it was checked, in coarse-clock ticks; 0 before the first.
+    checked_at: AtomicU64,
     checking: AtomicBool,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Checked {
-    health: Health,
-    at: Option<coarsetime::Instant>,
 }
 
 impl Replica {
     pub(crate) fn new(pool: Pool) -> Self {
         Replica {
             pool,
-            state: Mutex::new(Checked {
-                health: Health::DOWN,
-                at: None,
-            }),
+            up: AtomicBool::new(false),
+            lag: AtomicU64::new(u64::MAX),
+            replayed: AtomicU64::new(0),
+            checked_at: AtomicU64::new(0),
             checking: AtomicBool::new(false),
         }
     }
@@ -90,15 +95,11 @@ impl Replica {
     /// now, by one caller at a time (the others take the cached value),
     /// within `timeout`.
     pub(crate) async fn health(&self, max_age: Duration, timeout: Duration) -> Health {
-        let cached = *self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if cached
-            .at
-            .is_some_and(|at| super::coarse_since(at) < max_age)
-        {
-            return cached.health;
+        if let Some(health) = self.fresh_health(max_age) {
+            return health;
         }
         if self.checking.swap(true, Ordering::AcqRel) {
-            return cached.health;
+            return self.cached();
         }
         // Cleared however this future ends, dropped half-way included.
         struct Release<'a>(&'a AtomicBool);
@@ -118,19 +119,29 @@ impl Replica {
 
     /// The cached health when younger than `max_age`.
     pub(crate) fn fresh_health(&self, max_age: Duration) -> Option<Health> {
-        let cached = *self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        cached
-            .at
-            .is_some_and(|at| super::coarse_since(at) < max_age)
-            .then_some(cached.health)
+        let at = self.checked_at.load(Ordering::Acquire);
+        if at == 0 {
+            return None;
+        }
+        let age = super::coarse_since(coarsetime::Instant::from_u64(at));
+        (age < max_age).then(|| self.fields())
     }
 
     /// The health as last checked.
     pub(crate) fn cached(&self) -> Health {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .health
+        // Pairs with `mark`'s release: the fields of that check are seen.
+        let _checked = self.checked_at.load(Ordering::Acquire);
+        self.fields()
+    }
+
+    fn fields(&self) -> Health {
+        let lag = self.lag.load(Ordering::Relaxed);
+        let replayed = self.replayed.load(Ordering::Relaxed);
+        Health {
+            up: self.up.load(Ordering::Relaxed),
+            lag: (lag != u64::MAX).then(|| Duration::from_nanos(lag)),
+            replayed: (replayed != 0).then(|| PgLsn::from(replayed)),
+        }
     }
 
     /// Records what a check (or a failed read) found.
@@ -144,10 +155,16 @@ impl Replica {
                 .set(lag.as_secs_f64());
             }
         }
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Checked {
-            health,
-            at: Some(super::coarse_now()),
-        };
+        let lag = health.lag.map_or(u64::MAX, |lag| {
+            u64::try_from(lag.as_nanos()).unwrap_or(u64::MAX - 1)
+        });
+        self.up.store(health.up, Ordering::Relaxed);
+        self.lag.store(lag, Ordering::Relaxed);
+        self.replayed
+            .store(health.replayed.map_or(0, u64::from), Ordering::Relaxed);
+        // Never 0, which means "not checked".
+        let now = super::coarse_now().as_u64().max(1);
+        self.checked_at.store(now, Ordering::Release);
     }
 
     /// Records that the replica did not answer.

@@ -102,10 +102,16 @@ impl Cluster {
         } else {
             None
         };
-        let failure = match self
-            .whole_on::<T>(replica, access, sql, params, types)
-            .await
-        {
+        // `whole_on`, written out: one layer of future less on every call.
+        let pool = replica.map_or(&self.shared.primary, |r| &r.pool);
+        let result = match pool.get().await {
+            Ok(conn) => {
+                self.whole_with::<T>(&conn, access, sql, params, types)
+                    .await
+            }
+            Err(e) => Err(e.into()),
+        };
+        let failure = match result {
             Err(failure) if went_away(&failure) && may_read_again(self, access) => failure,
             result => return result,
         };
@@ -173,15 +179,12 @@ impl Cluster {
             (access == Access::Write && !self.shared.replicas.is_empty()).then_some(&*self.tracker);
         let mut unsure = Unsure(tracked);
         let result = if self.scope.is_empty() {
-            read::<T>(
-                conn,
-                self.shared.options.unnamed_statements,
-                access,
-                sql,
-                params,
-                types,
-            )
-            .await
+            // `read`, written out: one layer of future less.
+            if self.shared.options.unnamed_statements {
+                T::read(&Unnamed(conn), access, sql, params, types).await
+            } else {
+                T::read(conn, access, sql, params, types).await
+            }
         } else {
             // Boxed: three statements' state, kept out of the futures of
             // handles without a scope.

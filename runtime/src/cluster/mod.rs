@@ -379,16 +379,37 @@ impl Cluster {
         !self.primary_only && !self.shared.replicas.is_empty()
     }
 
-    /// Where a read goes.
-    async fn route_read(&self) -> Target {
-        if !self.may_use_replicas() {
-            return Target::Primary;
+    /// The replica a statement goes to: `None` for the primary.
+    async fn replica_for(&self, access: Access) -> Option<&Arc<Replica>> {
+        match self.replica_at_once(access) {
+            Some(replica) => replica,
+            None => self.replica_waiting().await,
         }
-        match self.route_at_once() {
-            Some(target) => target,
-            // Boxed: checking a replica or waiting for one is rare, and
-            // its state stays out of every read's future.
-            None => Box::pin(self.route_waiting()).await,
+    }
+
+    /// [`replica_for`](Self::replica_for) when it is known at once, as for
+    /// nearly every statement: writes, a handle without replicas, a read
+    /// whose replicas' health is fresh ([`route_at_once`](Self::route_at_once)).
+    /// `None` when a health check is due or the read may wait.
+    fn replica_at_once(&self, access: Access) -> Option<Option<&Arc<Replica>>> {
+        if access == Access::Write || !self.may_use_replicas() {
+            return Some(None);
+        }
+        self.route_at_once().map(|target| self.replica_at(target))
+    }
+
+    /// [`replica_for`](Self::replica_for) the long way: a replica's health
+    /// checked first, or a wait for one to catch up. Boxed: its state stays
+    /// out of every statement's future.
+    async fn replica_waiting(&self) -> Option<&Arc<Replica>> {
+        self.replica_at(Box::pin(self.route_waiting()).await)
+    }
+
+    /// The replica `target` names: `None` for the primary.
+    fn replica_at(&self, target: Target) -> Option<&Arc<Replica>> {
+        match target {
+            Target::Replica(i) => Some(&self.shared.replicas[i]),
+            Target::Primary => None,
         }
     }
 
@@ -434,7 +455,7 @@ impl Cluster {
         .increment(1);
     }
 
-    /// [`route_read`](Self::route_read) when a replica's health must be
+    /// [`replica_for`](Self::replica_for) when a replica's health must be
     /// checked first, or the read may wait for a replica to catch up.
     async fn route_waiting(&self) -> Target {
         let shared = &*self.shared;
@@ -587,12 +608,7 @@ impl Executor for Cluster {
         params: &'a [SqlParam<'a>],
         types: &'a [Type],
     ) -> Result<Rows, Failure> {
-        let target = match access {
-            Access::Read => self.route_read().await,
-            Access::Write => Target::Primary,
-        };
-        if let Target::Replica(i) = target {
-            let replica = &self.shared.replicas[i];
+        if let Some(replica) = self.replica_for(access).await {
             match self.run_on(Some(replica), access, sql, params, types).await {
                 // A standby shutting down may end a statement it accepted
                 // before its first row: that read, too, goes elsewhere (the
